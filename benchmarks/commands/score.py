@@ -1,0 +1,38 @@
+"""``score``: score a submission file against a truth file with a task's official metric."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks.errors import UserError
+from benchmarks.registry import get_task
+
+NAME = "score"
+HELP = "score a predictions file (Kaggle submission, TREC run) against a truth file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", required=True, help="task id whose metric and file formats to use")
+    parser.add_argument("--predictions", type=Path, required=True, help="the submission / run file")
+    parser.add_argument("--truth", type=Path, required=True, help="the truth / qrels / labels file")
+    parser.add_argument("--json", action="store_true", help='print {"task", "main_metric", "metrics"} as JSON')
+
+
+def main(args: argparse.Namespace) -> int:
+    task_cls = get_task(args.task)
+    for path in (args.predictions, args.truth):
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+    try:
+        evaluation = task_cls().score(args.predictions, args.truth)
+    except NotImplementedError as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        print(json.dumps({"task": task_cls.id, "main_metric": task_cls.main_metric, "metrics": evaluation.metrics}))
+    else:
+        for name, value in evaluation.metrics.items():
+            marker = "  (main)" if name == task_cls.main_metric else ""
+            print(f"{name:<20} {value:.6f}{marker}")
+    return 0

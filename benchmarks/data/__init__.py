@@ -1,0 +1,1 @@
+"""Data plumbing: checksummed downloads and cache, readers per format, synthetic generators."""

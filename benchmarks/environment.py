@@ -1,0 +1,142 @@
+"""What a result was computed on: hardware, software versions, git commit, device choice."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from benchmarks.errors import UserError
+
+# Libraries whose versions every record carries when they are installed.
+TRACKED_PACKAGES = (
+    "numpy", "scipy", "scikit-learn", "torch", "pandas", "polars", "pyarrow", "lightgbm",
+    "implicit", "ranx", "bm25s", "rank-bm25", "pyserini", "faiss-cpu", "sentence-transformers",
+    "torchrec", "fbgemm-gpu-cpu", "pytrec-eval-terrier",
+)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _total_ram_gb() -> float | None:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        page_size = os.sysconf("SC_PAGE_SIZE")
+        return round(pages * page_size / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def accelerator() -> dict[str, Any] | None:
+    """The CUDA or MPS device torch can use, or None (also when torch is not installed)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return {
+            "type": "cuda",
+            "name": props.name,
+            "count": torch.cuda.device_count(),
+            "memory_gb": round(props.total_memory / 2**30, 1),
+            "cuda": torch.version.cuda,
+        }
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return {"type": "mps", "name": "Apple MPS", "count": 1}
+    return None
+
+
+@lru_cache(maxsize=1)
+def hardware() -> dict[str, Any]:
+    return {
+        "cpu": _cpu_model(),
+        "cores": _cores(),
+        "ram_gb": _total_ram_gb(),
+        "platform": platform.platform(),
+        "accelerator": accelerator(),
+    }
+
+
+def resolve_device(requested: str) -> str:
+    """Turn ``auto|cpu|cuda|mps`` into a device that exists here.
+
+    Raises:
+        UserError: ``cuda`` or ``mps`` asked for where there is none.
+    """
+    requested = requested.lower()
+    if requested not in ("auto", "cpu", "cuda", "mps"):
+        raise UserError(f"--device {requested!r}: expected auto, cpu, cuda or mps")
+    if requested == "cpu":
+        return "cpu"
+    found = accelerator()
+    if requested == "auto":
+        return found["type"] if found else "cpu"
+    if found is None or found["type"] != requested:
+        raise UserError(f"--device {requested}: no {requested.upper()} device found here (try --device auto)")
+    return requested
+
+
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Python and the tracked libraries that are installed."""
+    found = {"python": platform.python_version(), "mlsd-bench": _own_version()}
+    for name in (*TRACKED_PACKAGES, *extra):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _own_version() -> str:
+    try:
+        return importlib.metadata.version("mlsd-bench")
+    except importlib.metadata.PackageNotFoundError:
+        from benchmarks import __version__
+
+        return __version__
+
+
+@lru_cache(maxsize=1)
+def git_sha() -> str | None:
+    """The commit of the checkout the harness runs from (``+dirty`` if modified), or None."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=5,
+        )
+        return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def describe() -> dict[str, Any]:
+    """The whole environment record, as ``python -m benchmarks env`` prints it."""
+    return {"hardware": hardware(), "versions": versions(), "git_sha": git_sha(), "executable": sys.executable}

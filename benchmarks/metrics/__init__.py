@@ -1,0 +1,1 @@
+"""Pure metric functions, each checked against an independent oracle in the tests."""

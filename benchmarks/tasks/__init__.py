@@ -1,0 +1,1 @@
+"""Built-in tasks: every module here is imported by discovery and registers its tasks."""

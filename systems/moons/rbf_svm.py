@@ -1,0 +1,32 @@
+"""System ``rbf-svm``: a support-vector machine with an RBF kernel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.api import System
+from benchmarks.registry import register_system
+
+
+@dataclass
+class Config:
+    C: float = 1.0
+    gamma: float | str = "scale"
+
+
+@register_system
+class RbfSVM(System):
+    id = "rbf-svm"
+    tasks = ("moons-acc",)
+    Config = Config
+    description = "scikit-learn SVC with an RBF kernel"
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        from sklearn.svm import SVC
+
+        self.model = SVC(C=self.config.C, gamma=self.config.gamma, random_state=self.seed).fit(X, y)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict(X)

@@ -1,0 +1,37 @@
+"""Shared fixtures: where real data lives, and fresh results folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_data_dir() -> Path | None:
+    """``$MLSD_DATA_DIR`` if set, else ``../shared/data`` beside the checkout, if present."""
+    if os.environ.get("MLSD_DATA_DIR"):
+        return Path(os.environ["MLSD_DATA_DIR"])
+    candidate = REPO.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real-data folder. Skips when absent, but fails under ``MLSD_REQUIRE_DATA=1`` (CI)."""
+    found = shared_data_dir()
+    if found is None or not found.is_dir():
+        message = "real data not found: set MLSD_DATA_DIR or put shared/data beside the checkout"
+        if os.environ.get("MLSD_REQUIRE_DATA") == "1":
+            pytest.fail(message + " (MLSD_REQUIRE_DATA=1)")
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture()
+def results_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "results"
+    path.mkdir()
+    return path
