@@ -1,0 +1,138 @@
+"""Tiny-shakespeare: finding (or downloading) ``input.txt`` and nanoGPT's character-level split.
+
+The file is karpathy/char-rnn's ``data/tinyshakespeare/input.txt`` (1,115,394 bytes, 65 distinct
+characters). The split is exactly nanoGPT's ``data/shakespeare_char/prepare.py``: a sorted
+character vocabulary over the whole text, the first 90% of characters for training and the last
+10% for validation (1,003,854 / 111,540 characters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.data.download import download, locate, verify
+from benchmarks.errors import DataError
+
+RELATIVE_PATH = "tinyshakespeare/input.txt"
+URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+SIZE_BYTES = 1_115_394
+TRAIN_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class CharSplit:
+    """A character-level corpus, encoded and split.
+
+    Args:
+        vocab: the sorted distinct characters; id ``i`` is ``vocab[i]``.
+        train: (n_train,) int64 character ids, the first part of the text.
+        valid: (n_valid,) int64 character ids, the rest.
+    """
+
+    vocab: str
+    train: np.ndarray
+    valid: np.ndarray
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Ids of ``text``'s characters; raises KeyError on a character outside the vocabulary."""
+        index = {ch: i for i, ch in enumerate(self.vocab)}
+        return np.array([index[ch] for ch in text], dtype=np.int64)
+
+    def decode(self, ids: np.ndarray | list[int]) -> str:
+        return "".join(self.vocab[int(i)] for i in ids)
+
+
+def find_input(data_dir: Path | None, cache_dir: Path | None, allow_download: bool = True) -> Path:
+    """The path of a verified ``input.txt``: ``<data_dir>/tinyshakespeare/input.txt``, else the
+    cache, else a download from char-rnn's canonical location into the cache.
+
+    Args:
+        data_dir: the shared data folder (``--data-dir`` / ``$MLSD_DATA_DIR``), or None.
+        cache_dir: the download cache folder, or None.
+        allow_download: try the network when no local copy exists.
+
+    Returns:
+        The path of a file whose sha256 is :data:`SHA256`.
+
+    Raises:
+        DataError: a local copy exists but has the wrong checksum.
+        UserError: no local copy and the download failed; the message says where to put it.
+    """
+    found = locate(RELATIVE_PATH, data_dir, cache_dir)
+    if found is not None:
+        verify(found, SHA256)
+        return found
+    base = Path(cache_dir) if cache_dir is not None else Path("datasets/cache")
+    destination = base / RELATIVE_PATH
+    if not allow_download:
+        where = " or ".join(str(Path(b) / RELATIVE_PATH) for b in (data_dir, base) if b is not None)
+        raise DataError(destination, f"tiny-shakespeare not found; put char-rnn's input.txt at {where}")
+    return download(URL, destination, SHA256)
+
+
+def read_text(path: Path) -> str:
+    """The text of a corpus file, decoded as UTF-8, with a clear error when it is not."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError(path, f"byte {error.start} is not valid UTF-8", line=line, hint="expected a plain text file") from None
+    if len(text) < 2:
+        raise DataError(path, f"has {len(text)} characters; a character corpus needs at least 2")
+    return text
+
+
+def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> CharSplit:
+    """nanoGPT's ``shakespeare_char`` protocol: sorted vocabulary, contiguous ``train_fraction`` split.
+
+    Args:
+        text: the whole corpus.
+        train_fraction: the share of characters (from the start) used for training.
+
+    Returns:
+        The encoded split; ``int(len(text) * train_fraction)`` training characters.
+
+    >>> split = split_text("abcabcabcz", 0.9)
+    >>> split.vocab, split.train.tolist(), split.valid.tolist()
+    ('abcz', [0, 1, 2, 0, 1, 2, 0, 1, 2], [3])
+    """
+    vocab = "".join(sorted(set(text)))
+    lookup = np.zeros(max(map(ord, vocab)) + 1, dtype=np.int64)
+    for i, ch in enumerate(vocab):
+        lookup[ord(ch)] = i
+    ids = lookup[np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)]
+    n_train = int(len(ids) * train_fraction)
+    if not 0 < n_train < len(ids):
+        raise ValueError(f"train_fraction {train_fraction} leaves an empty part of a {len(ids)}-character text")
+    return CharSplit(vocab=vocab, train=ids[:n_train].copy(), valid=ids[n_train:].copy())
+
+
+def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
+    """A small deterministic play-like text for tests (never used for results).
+
+    Args:
+        n_chars: approximate length.
+        seed: generator seed.
+
+    Returns:
+        Text made of speaker lines drawn from a tiny vocabulary of words.
+    """
+    rng = np.random.default_rng(seed)
+    words = ["the", "king", "is", "dead", "long", "live", "queen", "my", "lord", "good", "night", "sweet", "prince", "and", "to"]
+    speakers = ["HAMLET:", "OPHELIA:", "KING:"]
+    parts: list[str] = []
+    size = 0
+    while size < n_chars:
+        line = speakers[rng.integers(len(speakers))] + "\n" + " ".join(words[i] for i in rng.integers(len(words), size=8)) + ".\n\n"
+        parts.append(line)
+        size += len(line)
+    return "".join(parts)

@@ -1,0 +1,261 @@
+"""Task ``shakespeare-char-ppl``: character-level language modelling of tiny-shakespeare, validation perplexity.
+
+Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney
+n-grams), then an MLP over a window of characters, an LSTM and a GPT. Every system plugs in
+through the same :class:`CharLanguageModel` Protocol: it is trained on the training ids and then
+asked for the log-probabilities of every next character of the validation stream.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.data.download import sha256_file
+from benchmarks.data.shakespeare import SHA256, CharSplit, find_input, read_text, split_text
+from benchmarks.errors import DataError, UserError
+from benchmarks.metrics.language_model import (
+    bits_per_token,
+    block_means,
+    check_log_probs,
+    perplexity,
+    token_losses,
+    top1_correct,
+)
+from benchmarks.registry import register_task
+
+PREFIX_CHARS = 1024
+"""Training characters placed before the validation stream as context (never scored)."""
+BLOCK_CHARS = 1000
+"""Validation characters per per-example value (for significance tests)."""
+SMOKE_EVAL_CHARS = 20_000
+
+
+class CharLanguageModel(Protocol):
+    """What ``shakespeare-char-ppl`` asks of a system.
+
+    Attributes:
+        train_chars_seen: training characters consumed as prediction targets during ``fit``
+            (iterations × batch × context for neural models; the corpus size for count models).
+    """
+
+    train_chars_seen: int
+
+    def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
+        """Train on ``train_ids`` ((n,) int64 in [0, vocab_size)).
+
+        ``valid_ids`` may only be used to *report* a validation-loss curve, never to train or
+        select anything (the n-gram order, for example, is chosen on a slice of the training data).
+        """
+
+    def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
+        """Next-character log-probabilities after each prefix of ``stream``.
+
+        Args:
+            stream: (n,) int64 character ids.
+            start: the first prefix length to predict after (``0 <= start <= n``).
+
+        Returns:
+            (n - start + 1, V) float array; row ``j`` is log p(· | stream[:start + j]), a
+            normalised distribution. A model may truncate each prefix to its own context size.
+        """
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (``numel``), or the number of stored counts for count models."""
+
+
+@dataclass
+class Options:
+    """Task options (``--set task.KEY=VALUE``)."""
+
+    dataset: str = ""
+    """A local UTF-8 text file to use instead of tiny-shakespeare (same 90/10 protocol)."""
+    eval_chars: int = -1
+    """Score only the first N validation characters; -1 = the whole split (20,000 in ``smoke``)."""
+    sample_chars: int = 300
+    sample_seed: int = 1337
+    save_log_probs: bool = False
+    """Write the (N, V) validation log-probabilities as ``<record>.logprobs.npz`` (about 29 MB)."""
+
+
+@register_task
+class ShakespeareCharPerplexity(Task):
+    id = "shakespeare-char-ppl"
+    version = "1"
+    kind = "char-language-model"
+    main_metric = "val_ppl"
+    higher_is_better = False
+    description = (
+        "Character-level language modelling of tiny-shakespeare (Karpathy's char-rnn / nanoGPT `shakespeare_char`). "
+        "Validation perplexity per character: a uniform model scores 65, bigram counts ≈ 12 (loss ≈ 2.48), "
+        "nanoGPT's small CPU GPT ≈ 6.5 (loss ≈ 1.88), its 6-layer GPU GPT ≈ 4.35 (loss ≈ 1.47)."
+    )
+    protocol = (
+        "nanoGPT's `shakespeare_char` split: sorted vocabulary of the 65 characters, the first 90% of the text "
+        "(1,003,854 characters) for training, the last 10% (111,540) for validation. Every validation character is "
+        f"scored exactly once, conditioned on all preceding text (the last {PREFIX_CHARS:,} training characters are "
+        "given as unscored context before the validation stream); each model truncates that context to its own "
+        "window (a GPT with context T slides windows of T with stride T/2, so every character but the first T/2 "
+        "sees at least T/2 characters). Main metric: exp(mean NLL in nats). Also: loss (nats), bits per character, "
+        "top-1 next-character accuracy, parameters, training characters seen, train and eval seconds. Per-example "
+        f"values: mean loss per block of {BLOCK_CHARS:,} validation characters. A {Options.sample_chars}-character "
+        "sample (seed 1337, from a newline) is kept with each result."
+    )
+    data_source = "karpathy/char-rnn data/tinyshakespeare/input.txt (sha256 86c4e6aa…565ed)"
+    profiles = {
+        "smoke": "tiny models, first 20,000 validation characters",
+        "default": "≤ ~10 minutes per system on 2 CPU cores, whole validation split",
+        "full": "nanoGPT's GPU settings (6 layers × 384, context 256, 5,000 iterations)",
+    }
+    default_seeds = (0,)
+    Options = Options
+    metric_directions = {
+        "val_loss": False,
+        "val_bpc": False,
+        "val_top1_acc": True,
+        "params": False,
+        "train_chars": False,
+        "train_seconds": False,
+        "eval_seconds": False,
+    }
+
+    def prepare(self, context: RunContext) -> TaskData:
+        if self.options.dataset:
+            path = Path(self.options.dataset)
+            if not path.is_file():
+                raise UserError(f"--dataset {path}: no such file (expected a UTF-8 text file)")
+            fingerprint = sha256_file(path)
+            name = f"text:{path.name}"
+        else:
+            path = find_input(context.data_dir, context.cache_dir)
+            fingerprint = SHA256
+            name = "tinyshakespeare"
+        split = split_text(read_text(path))
+        info = DatasetInfo(name=name, fingerprint=fingerprint, synthetic=False, source=str(path))
+        return TaskData(dataset=info, train=split, test=split.valid, extra={"split": split})
+
+    def _eval_chars(self, profile: str, n_valid: int) -> int:
+        wanted = self.options.eval_chars
+        if wanted < 0:
+            wanted = SMOKE_EVAL_CHARS if profile == "smoke" else n_valid
+        return max(1, min(wanted, n_valid))
+
+    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
+        split: CharSplit = data.extra["split"]
+        start = time.perf_counter()
+        system.fit(split.train.copy(), split.vocab_size, split.valid.copy())  # type: ignore[attr-defined]
+        self._train_seconds = time.perf_counter() - start
+
+    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+        split: CharSplit = data.extra["split"]
+        n_eval = self._eval_chars(context.profile, len(split.valid))
+        prefix = split.train[-PREFIX_CHARS:]
+        stream = np.concatenate([prefix, split.valid[:n_eval]])
+        start = time.perf_counter()
+        rows = np.asarray(system.log_probs(stream, len(prefix)))  # type: ignore[attr-defined]
+        eval_seconds = time.perf_counter() - start
+        try:
+            check_log_probs(rows, n_eval + 1, split.vocab_size)
+        except ValueError as error:
+            raise RuntimeError(f"system {getattr(system, 'id', '?')!r} returned bad log-probabilities: {error}") from None
+        sample = generate(system, split, self.options.sample_chars, self.options.sample_seed)
+        return {
+            "log_probs": rows[:-1],
+            "targets": split.valid[:n_eval],
+            "eval_seconds": eval_seconds,
+            "train_seconds": getattr(self, "_train_seconds", float("nan")),
+            "params": int(system.num_parameters()),  # type: ignore[attr-defined]
+            "train_chars": int(getattr(system, "train_chars_seen", 0)),
+            "sample": sample,
+        }
+
+    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+        evaluation = evaluate_log_probs(predictions["log_probs"], predictions["targets"])
+        evaluation.metrics.update(
+            params=float(predictions["params"]),
+            train_chars=float(predictions["train_chars"]),
+            train_seconds=float(predictions["train_seconds"]),
+            eval_seconds=float(predictions["eval_seconds"]),
+        )
+        evaluation.extras["sample"] = predictions["sample"]
+        evaluation.extras["eval_chars"] = int(len(predictions["targets"]))
+        return evaluation
+
+    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+        if not self.options.save_log_probs:
+            return []
+        path = context.artifact_path(".logprobs.npz")
+        if path is None:
+            return []
+        split: CharSplit = data.extra["split"]
+        np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(split.vocab))
+        return [path]
+
+    def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
+        """Score an ``.npz`` with ``log_probs`` (N, V) and ``vocab`` (the V characters, in column
+        order) against a UTF-8 text file of the N true characters."""
+        try:
+            bundle = np.load(predictions_file, allow_pickle=False)
+            log_probs, vocab = bundle["log_probs"], str(bundle["vocab"])
+        except (OSError, ValueError, KeyError) as error:
+            raise DataError(predictions_file, f"cannot read it as .npz with 'log_probs' and 'vocab' ({error})") from None
+        text = read_text(truth_file)
+        index = {ch: i for i, ch in enumerate(vocab)}
+        for position, ch in enumerate(text):
+            if ch not in index:
+                line = text[:position].count("\n") + 1
+                raise DataError(truth_file, f"character {ch!r} at offset {position} is not in the predictions' vocabulary", line=line)
+        targets = np.array([index[ch] for ch in text], dtype=np.int64)
+        try:
+            check_log_probs(log_probs, len(targets), len(vocab))
+        except ValueError as error:
+            raise DataError(predictions_file, f"field 'log_probs': {error}") from None
+        return evaluate_log_probs(log_probs, targets)
+
+
+def evaluate_log_probs(log_probs: np.ndarray, targets: np.ndarray) -> Evaluation:
+    """The task's metrics from (N, V) next-character log-probabilities and (N,) true ids."""
+    losses = token_losses(log_probs, targets)
+    correct = top1_correct(log_probs, targets)
+    mean_loss = float(losses.mean())
+    blocks = [f"{start}-{min(start + BLOCK_CHARS, len(targets))}" for start in range(0, len(targets), BLOCK_CHARS)]
+    return Evaluation(
+        metrics={
+            "val_ppl": perplexity(mean_loss),
+            "val_loss": mean_loss,
+            "val_bpc": bits_per_token(mean_loss),
+            "val_top1_acc": float(correct.mean()),
+        },
+        per_example={"val_loss": block_means(losses, BLOCK_CHARS).tolist(), "val_top1_acc": block_means(correct, BLOCK_CHARS).tolist()},
+        example_ids=blocks,
+    )
+
+
+def generate(system: Any, split: CharSplit, n_chars: int, seed: int) -> str:
+    """Sample ``n_chars`` characters from ``system`` after a newline, with a fixed seed.
+
+    Sampling uses float64 probabilities and inverse-CDF draws from ``numpy``'s PCG64, so the same
+    model gives the same text.
+    """
+    if n_chars <= 0:
+        return ""
+    rng = np.random.default_rng(seed)
+    first = split.vocab.index("\n") if "\n" in split.vocab else 0
+    stream = [first]
+    for _ in range(n_chars):
+        row = np.asarray(system.log_probs(np.array(stream, dtype=np.int64), len(stream)), dtype=np.float64)[-1]
+        probs = np.exp(row - row.max())
+        cdf = np.cumsum(probs / probs.sum())
+        stream.append(int(min(np.searchsorted(cdf, rng.random(), side="right"), len(cdf) - 1)))
+    return split.decode(stream[1:])
+
+
+def uniform_loss(vocab_size: int) -> float:
+    """The loss of a uniform model: ln V (ln 65 ≈ 4.1744 on tiny-shakespeare)."""
+    return math.log(vocab_size)
