@@ -1,0 +1,154 @@
+"""OTTO's session metric: Recall@20 per event type, weighted 0.10 / 0.30 / 0.60 (otto-de/recsys-dataset).
+
+The formula is the one in otto-de's ``KAGGLE.md`` and ``src/evaluate.py``:
+
+    R_type = Σ_i |{predicted}_i,type[:20] ∩ {truth}_i,type| / Σ_i min(20, |{truth}_i,type|)
+    score  = 0.10·R_clicks + 0.30·R_carts + 0.60·R_orders
+
+* predictions are cut to their first 20 entries *before* duplicates are removed (as
+  ``prediction[:k]`` then ``set(...)`` in ``evaluate.py``): a duplicate counts once but uses a slot;
+* a session with labels but no prediction (or no row for a type) has zero hits;
+* the clicks label is one aid (the next click); carts and orders are sets of aids;
+* sessions without a label of a type add nothing to that type's numerator or denominator.
+
+One deliberate difference from ``evaluate.py``: it tests ``if labels['clicks']``, so a next click
+on aid 0 is silently skipped; here a clicks label is absent only when it is ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EVENT_TYPES: tuple[str, ...] = ("clicks", "carts", "orders")
+WEIGHTS: dict[str, float] = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
+
+
+@dataclass(frozen=True)
+class SessionLabels:
+    """The ground truth of one test session: the next click, and all later carts and orders."""
+
+    clicks: int | None = None
+    carts: frozenset[int] = frozenset()
+    orders: frozenset[int] = frozenset()
+
+    def of(self, event_type: str) -> set[int]:
+        if event_type == "clicks":
+            return set() if self.clicks is None else {self.clicks}
+        return set(getattr(self, event_type))
+
+
+@dataclass
+class RecallResult:
+    """Metrics and per-session hits of one scored submission.
+
+    Attributes:
+        metrics: ``recall_clicks``, ``recall_carts``, ``recall_orders`` and ``score``.
+        sessions: the labelled session ids, in the order of the per-session arrays.
+        hits: ``{type: (n,) float}`` hits per session (0 where the session has no label of that type).
+        denominators: ``{type: Σ min(20, |truth|)}``.
+    """
+
+    metrics: dict[str, float]
+    sessions: np.ndarray
+    hits: dict[str, np.ndarray]
+    denominators: dict[str, float]
+
+    def per_session(self) -> dict[str, np.ndarray]:
+        """Per-session contributions whose *mean over sessions* equals each metric.
+
+        Session i contributes ``n · hits_i / denominator`` to a recall (n = number of sessions),
+        and the weighted sum of those to ``score``, so paired significance tests can use them.
+        """
+        n = len(self.sessions)
+        values: dict[str, np.ndarray] = {}
+        score = np.zeros(n)
+        for event_type in EVENT_TYPES:
+            denominator = self.denominators[event_type]
+            contribution = self.hits[event_type] * (n / denominator) if denominator else np.zeros(n)
+            values[f"recall_{event_type}"] = contribution
+            score = score + WEIGHTS[event_type] * contribution
+        values["score"] = score
+        return values
+
+
+def session_hits(truth: set[int], predicted: Sequence[int] | None, k: int = 20) -> int:
+    """Hits of one (session, type): distinct correct aids among the first ``k`` predicted.
+
+    >>> session_hits({5, 7}, [7, 7, 1, 5], k=3)   # [7, 7, 1] → {7, 1}: one hit
+    1
+    """
+    if not truth or not predicted:
+        return 0
+    return len(set(predicted[:k]) & truth)
+
+
+def otto_recall(
+    labels: Mapping[int, SessionLabels],
+    predictions: Mapping[int, Mapping[str, Sequence[int]]],
+    k: int = 20,
+    weights: Mapping[str, float] = WEIGHTS,
+) -> RecallResult:
+    """Score predictions with OTTO's weighted Recall@k.
+
+    Args:
+        labels: ``{session: SessionLabels}`` for every test session.
+        predictions: ``{session: {type: [aid, ...]}}``; missing sessions or types predict nothing.
+        k: the cut-off (20 in the competition).
+        weights: weight of each type's recall in ``score``.
+
+    Returns:
+        A RecallResult; ``metrics["score"]`` is the competition score.
+
+    Worked example (two sessions; session 2 has no prediction at all)::
+
+        session 1: truth clicks 3, carts {4, 5}, orders {5}; predicted clicks [3], carts [4, 4, 9], orders [9]
+        session 2: truth clicks 8, carts {}, orders {6}
+        R_clicks = 1 / 2,  R_carts = 1 / 2,  R_orders = 0 / 2
+        score = 0.1·0.5 + 0.3·0.5 + 0.6·0 = 0.2
+
+    >>> result = otto_recall(
+    ...     {1: SessionLabels(3, frozenset({4, 5}), frozenset({5})), 2: SessionLabels(8, frozenset(), frozenset({6}))},
+    ...     {1: {"clicks": [3], "carts": [4, 4, 9], "orders": [9]}})
+    >>> {name: round(value, 6) for name, value in result.metrics.items()}
+    {'recall_clicks': 0.5, 'recall_carts': 0.5, 'recall_orders': 0.0, 'score': 0.2}
+    """
+    sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+    hits = {t: np.zeros(len(sessions)) for t in EVENT_TYPES}
+    denominators = dict.fromkeys(EVENT_TYPES, 0.0)
+    empty: Mapping[str, Sequence[int]] = {}
+    for index, (session, truth) in enumerate(labels.items()):
+        predicted = predictions.get(session, empty)
+        for event_type in EVENT_TYPES:
+            wanted = truth.of(event_type)
+            if not wanted:
+                continue
+            denominators[event_type] += min(k, len(wanted))
+            hits[event_type][index] = session_hits(wanted, predicted.get(event_type), k)
+    metrics: dict[str, float] = {}
+    for event_type in EVENT_TYPES:
+        total = denominators[event_type]
+        metrics[f"recall_{event_type}"] = float(hits[event_type].sum() / total) if total else 0.0
+    metrics["score"] = float(sum(weights[t] * metrics[f"recall_{t}"] for t in EVENT_TYPES))
+    return RecallResult(metrics=metrics, sessions=sessions, hits=hits, denominators=denominators)
+
+
+def labels_from_events(aids: Iterable[int], types: Iterable[str]) -> SessionLabels:
+    """Labels of the events *after* a cut: the first click, and every cart and order.
+
+    >>> labels_from_events([4, 4, 5, 6], ["clicks", "carts", "orders", "clicks"])
+    SessionLabels(clicks=4, carts=frozenset({4}), orders=frozenset({5}))
+    """
+    click: int | None = None
+    carts: set[int] = set()
+    orders: set[int] = set()
+    for aid, event_type in zip(aids, types, strict=True):
+        if event_type == "clicks" and click is None:
+            click = int(aid)
+        elif event_type == "carts":
+            carts.add(int(aid))
+        elif event_type == "orders":
+            orders.add(int(aid))
+    return SessionLabels(click, frozenset(carts), frozenset(orders))
