@@ -1,0 +1,250 @@
+"""Comparing systems from their records: pick the unit (examples or seeds), test, correct, summarise.
+
+Used by ``python -m benchmarks compare`` and by the leaderboards. The rules, generic over every
+task family:
+
+* A system's *sample* is its latest record per seed in one table (same task, profile and data
+  fingerprint). Its per-example values for the metric form a (seeds, examples) matrix, aligned by
+  example id; the confidence interval is a two-level bootstrap over seeds and examples.
+* Two samples are compared **per example** when both have per-example values for the metric on
+  the same example ids: the per-example values are averaged over each system's seeds and a
+  paired test runs over the examples (queries, customers, sessions, windows).
+* Otherwise the **seed** is the unit: a paired test over the seeds both have (when they have the
+  same seeds, at least two), else Welch's t-test; with fewer than two seeds each there is no test.
+* Several comparisons at once are Holm-corrected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from benchmarks import stats
+
+TESTS = ("randomization", "t")
+
+
+@dataclass
+class Sample:
+    """One system's results in one table, ready for tests.
+
+    Args:
+        label: how it is shown (``"logreg"``, ``"logreg@1"``).
+        system: system id.
+        metric: the metric compared.
+        higher_is_better: its direction.
+        seed_values: ``{seed: metric value}``.
+        ids: example ids the matrix columns belong to, or None.
+        matrix: (seeds, examples) per-example values, or None.
+        records: the records behind it.
+    """
+
+    label: str
+    system: str
+    metric: str
+    higher_is_better: bool
+    seed_values: dict[int, float]
+    ids: list[str] | None = None
+    matrix: np.ndarray | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float:
+        """Mean of the metric over seeds (the leaderboard's number)."""
+        values = list(self.seed_values.values())
+        return float(np.mean(values)) if values else math.nan
+
+    @property
+    def n_examples(self) -> int | None:
+        return None if self.matrix is None else int(self.matrix.shape[1])
+
+    @property
+    def unit(self) -> str:
+        return "examples" if self.matrix is not None else "seeds"
+
+    def example_means(self) -> dict[str, float]:
+        """Per-example values averaged over seeds, by example id."""
+        assert self.matrix is not None and self.ids is not None
+        return dict(zip(self.ids, self.matrix.mean(axis=0).tolist(), strict=False))
+
+    def interval(self, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+        """Confidence interval of the mean: bootstrap over seeds × examples where per-example
+        values exist, else a t-interval over seeds. The bootstrap is centred on the mean of the
+        per-example values, which for a mean metric is the metric itself."""
+        if self.matrix is not None and self.matrix.size > 1:
+            return stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
+        return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
+
+
+def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], list[float]] | None:
+    per_example = record.get("per_example") or {}
+    values = (per_example.get("values") or {}).get(metric)
+    if not values:
+        return None
+    ids = per_example.get("ids")
+    if ids is None or len(ids) != len(values):
+        ids = [f"#{i}" for i in range(len(values))]  # positional: only pairs with the same layout
+    return [str(i) for i in ids], [math.nan if v is None else float(v) for v in values]
+
+
+def build_sample(records: list[dict[str, Any]], metric: str, higher_is_better: bool, label: str | None = None) -> Sample:
+    """Turn one system's records (one per seed, one table) into a Sample.
+
+    Args:
+        records: ok records of one system and config, at most one per seed.
+        metric: the metric to compare.
+        higher_is_better: its direction.
+        label: display label (default: the system id).
+
+    Returns:
+        The sample; its matrix is None when any seed lacks per-example values for ``metric``
+        or the seeds share no example ids.
+    """
+    system = str(records[0].get("system", "?")) if records else "?"
+    seed_values: dict[int, float] = {}
+    columns: list[tuple[list[str], list[float]]] = []
+    complete = True
+    for record in records:
+        value = (record.get("metrics") or {}).get(metric)
+        found = _per_example(record, metric)
+        if value is None and found is not None:
+            value = float(np.nanmean(found[1]))
+        if value is None:
+            continue
+        seed_values[int(record.get("seed", 0))] = float(value)
+        if found is None:
+            complete = False
+        else:
+            columns.append(found)
+    ids: list[str] | None = None
+    matrix: np.ndarray | None = None
+    if complete and columns:
+        common = set(columns[0][0]).intersection(*(set(c[0]) for c in columns[1:]))
+        if common and all(len(common) == len(c[0]) for c in columns):
+            ids = columns[0][0]
+            rows = []
+            for column_ids, values in columns:
+                lookup = dict(zip(column_ids, values, strict=False))
+                rows.append([lookup[i] for i in ids])
+            matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
+            if np.isnan(matrix).any():
+                ids, matrix = None, None
+    return Sample(label or system, system, metric, higher_is_better, seed_values, ids, matrix, list(records))
+
+
+@dataclass
+class Comparison:
+    """One pairwise comparison; ``difference`` = mean(a) - mean(b) on the tested unit."""
+
+    a: str
+    b: str
+    unit: str
+    test: str
+    n: int
+    difference: float
+    p_value: float
+    p_adjusted: float = math.nan
+    note: str = ""
+
+    def significant(self, alpha: float) -> bool:
+        return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha
+
+    def to_dict(self, alpha: float, higher_is_better: bool) -> dict[str, Any]:
+        winner = None
+        if self.significant(alpha) and self.difference != 0:
+            winner = self.a if (self.difference > 0) == higher_is_better else self.b
+        return {
+            "a": self.a, "b": self.b, "unit": self.unit, "test": self.test, "n": self.n,
+            "difference": self.difference, "p_value": self.p_value, "p_holm": self.p_adjusted,
+            "significant": self.significant(alpha), "winner": winner, "note": self.note,
+        }
+
+
+def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples: int = 10_000, seed: int = 0) -> Comparison:
+    """Test whether two samples differ, on the finest unit they share.
+
+    Args:
+        a, b: samples of the same table and metric.
+        test: ``"randomization"`` (paired sign-flip) or ``"t"`` (paired t-test).
+        n_resamples: for the randomization test.
+        seed: for the randomization test.
+
+    Returns:
+        The comparison, with its raw p-value (``p_adjusted`` is set by :func:`compare_all`).
+    """
+    if test not in TESTS:
+        raise ValueError(f"test {test!r}: expected one of {', '.join(TESTS)}")
+
+    def paired(x: list[float], y: list[float]) -> stats.TestResult:
+        if test == "t":
+            return stats.paired_t_test(x, y)
+        return stats.paired_randomization_test(x, y, n_resamples=n_resamples, seed=seed)
+
+    if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and set(a.ids) == set(b.ids):
+        means_a = a.example_means()
+        means_b = b.example_means()
+        order = a.ids
+        result = paired([means_a[i] for i in order], [means_b[i] for i in order])
+        return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value)
+    note = ""
+    if a.matrix is not None and b.matrix is not None:
+        note = "per-example ids differ; seeds are the unit"
+    elif a.matrix is None or b.matrix is None:
+        note = "no per-example values; seeds are the unit"
+    shared = sorted(set(a.seed_values) & set(b.seed_values))
+    if len(shared) >= 2 and set(a.seed_values) == set(b.seed_values):
+        result = paired([a.seed_values[s] for s in shared], [b.seed_values[s] for s in shared])
+        return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value, note=note)
+    result = stats.welch_t_test(list(a.seed_values.values()), list(b.seed_values.values()))
+    if math.isnan(result.p_value):
+        note = (note + "; " if note else "") + "fewer than two seeds each: no test"
+    return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value, note=note)
+
+
+def compare_all(
+    samples: list[Sample], pairs: list[tuple[int, int]] | None = None, test: str = "randomization",
+    n_resamples: int = 10_000, seed: int = 0,
+) -> list[Comparison]:
+    """Compare the given pairs of samples (default: every pair) and Holm-correct across them.
+
+    Args:
+        samples: the samples.
+        pairs: index pairs ``(i, j)`` to compare (default: all ``i < j``).
+        test: ``"randomization"`` or ``"t"``.
+
+    Returns:
+        One comparison per pair, with ``p_adjusted`` filled in.
+    """
+    if pairs is None:
+        pairs = [(i, j) for i in range(len(samples)) for j in range(i + 1, len(samples))]
+    found = [compare_pair(samples[i], samples[j], test=test, n_resamples=n_resamples, seed=seed) for i, j in pairs]
+    for comparison, adjusted in zip(found, stats.holm([c.p_value for c in found]), strict=False):
+        comparison.p_adjusted = adjusted
+    return found
+
+
+def format_p(p: float) -> str:
+    """``p = 0.003``, ``p < 0.001``, ``p = n/a``."""
+    if math.isnan(p):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
+    """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
+    how = f"{comparison.test} over {comparison.n} {comparison.unit}"
+    holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
+    if math.isnan(comparison.p_value):
+        return f"{comparison.a} vs {comparison.b}: no test possible ({comparison.note or 'not enough data'})."
+    if comparison.significant(alpha) and comparison.difference != 0:
+        a_better = (comparison.difference > 0) == higher_is_better
+        winner, loser = (comparison.a, comparison.b) if a_better else (comparison.b, comparison.a)
+        return (f"{winner} beats {loser} by {abs(comparison.difference):.4g} {metric}, {format_p(comparison.p_value)}"
+                f" ({how}{holm_text}).")
+    return (f"No significant difference between {comparison.a} and {comparison.b}: "
+            f"{comparison.difference:+.4g} {metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
