@@ -215,12 +215,12 @@ def bootstrap_ci(
         return (float(matrix.flat[0]), float(matrix.flat[0]))
     rng = np.random.default_rng(seed)
     estimates = np.empty(n_resamples)
-    batch = max(1, min(n_resamples, (1 << 21) // n))
+    batch = max(1, min(n_resamples, (1 << 20) // n))
     done = 0
     while done < n_resamples:
         size = min(batch, n_resamples - done)
-        example_counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)  # (size, n)
-        per_seed = matrix @ example_counts.T / n  # (seeds, size)
+        picks = rng.integers(0, n, size=(size, n))  # (size, n) example indices
+        per_seed = matrix[:, picks].mean(axis=2)  # (seeds, size)
         if seeds > 1:
             seed_counts = rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=size)  # (size, seeds)
             estimates[done:done + size] = (seed_counts * per_seed.T).sum(axis=1) / seeds
