@@ -18,9 +18,10 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "full")
 """Every task offers these: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
@@ -185,6 +186,8 @@ class System:
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     description: ClassVar[str] = ""
+    expected: ClassVar[tuple[Any, ...]] = ()
+    """Declared scores (``benchmarks.expected.Expected``) that ``python -m benchmarks check`` reruns."""
 
     def __init__(self, config: Any, context: RunContext) -> None:
         self.config = config

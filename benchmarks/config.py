@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import typing
 from typing import Any
 
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, close_matches
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -96,7 +95,7 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in types:
-            close = difflib.get_close_matches(key, list(types), n=3, cutoff=0.5)
+            close = close_matches(key, list(types))
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(types) or "none"
             raise UserError(f"{owner} has no option {key!r}{hint} (options: {known})")
@@ -127,30 +126,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-
-
-def split_overrides(
-    overrides: dict[str, Any], task_options: type, system_config: type, system_id: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Route ``--set`` values to the task's options or the system's config.
-
-    ``task.KEY`` and ``system.KEY`` force the target; a bare ``KEY`` goes to whichever has
-    that field (the system when both do). Unknown keys for this system are returned for the
-    system so that ``build_config`` names them.
-    """
-    task_fields = field_types(task_options)
-    system_fields = field_types(system_config)
-    for_task: dict[str, Any] = {}
-    for_system: dict[str, Any] = {}
-    for key, value in overrides.items():
-        if key.startswith("task."):
-            for_task[key[5:]] = value
-        elif key.startswith("system."):
-            for_system[key[7:]] = value
-        elif key in system_fields:
-            for_system[key] = value
-        elif key in task_fields:
-            for_task[key] = value
-        else:
-            for_system[key] = value
-    return for_task, for_system

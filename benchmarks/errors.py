@@ -21,3 +21,12 @@ class DataError(UserError):
         self.path = Path(path)
         self.line = line
         self.problem = problem
+
+
+def close_matches(name: str, options: list[str], n: int = 3) -> list[str]:
+    """Options that look like ``name`` (case-insensitive), best first, for "did you mean"."""
+    import difflib
+
+    lowered = {option.lower(): option for option in options}
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
+    return [lowered[match] for match in found]

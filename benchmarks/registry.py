@@ -8,18 +8,18 @@ through the same decorator.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import importlib
 import importlib.metadata
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 from benchmarks.api import System, Task
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, close_matches
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         if name not in self._items:
-            close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
+            close = close_matches(name, list(self._items))
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             known = ", ".join(sorted(self._items)) or "none"
             raise UserError(f"unknown {self.kind} {name!r}{hint} (known: {known})")

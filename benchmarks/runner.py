@@ -19,10 +19,11 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from benchmarks import environment, records
 from benchmarks.api import PROFILES, RunContext, System, Task, TaskData
@@ -221,8 +222,10 @@ def _run_isolated(
     process.start()
     sender.close()
     deadline = time.monotonic() + timeout if timeout else None
+    phase = "start"
     try:
         while True:
+            on_phase(phase)  # refreshes the elapsed time shown
             if deadline and time.monotonic() > deadline:
                 process.kill()
                 process.join()
@@ -236,7 +239,7 @@ def _run_isolated(
                     hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
                     return "failed", {"error": f"worker process died with exit code {code}{hint}"}
                 if kind == "phase":
-                    on_phase(payload)
+                    phase = payload
                     continue
                 process.join(timeout=30)
                 return kind, payload
@@ -291,6 +294,7 @@ class _Progress:
                 pass
         self.label = ""
         self.started = time.monotonic()
+        self.shown = ""
 
     def start(self, label: str) -> None:
         self.label = label
@@ -299,10 +303,11 @@ class _Progress:
 
     def phase(self, phase: str) -> None:
         text = f"{self.label} [{phase}, {time.monotonic() - self.started:.0f}s]"
+        if text == self.shown:
+            return
+        self.shown = text
         if self.bar is not None:
             self.bar.set_description_str(text)
-        elif phase == "start":
-            print(text, file=sys.stderr, flush=True)
 
     def done(self, message: str) -> None:
         if self.bar is not None:

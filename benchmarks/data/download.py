@@ -16,8 +16,8 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from benchmarks.errors import DataError, UserError
 
@@ -123,6 +123,9 @@ def safe_extract(archive: Path, target: Path) -> Path:
                     raise DataError(archive, f"link {member.name!r} → {member.linkname!r} points outside {target}")
                 if member.isdev():
                     raise DataError(archive, f"member {member.name!r} is a device file")
-            bundle.extractall(target)
+            if "filter" in tarfile.TarFile.extractall.__code__.co_varnames:
+                bundle.extractall(target, filter="data")
+            else:
+                bundle.extractall(target)
         return target
     raise DataError(archive, "not a zip or tar archive")

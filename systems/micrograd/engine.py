@@ -7,7 +7,8 @@ torch in tests/test_micrograd.py.
 from __future__ import annotations
 
 import math
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import Union
 
 Number = Union[int, float]
 
