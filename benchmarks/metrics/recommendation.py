@@ -1,0 +1,153 @@
+"""Top-k recommendation metrics: MAP@k exactly as the H&M Kaggle competition, Recall@k, coverage.
+
+The competition's metric is the mean over scored customers of
+
+    AP@12 = 1 / min(m, 12) * sum_{k=1..12} P(k) * rel(k)
+
+where ``m`` is the number of distinct articles the customer bought in the test week, ``P(k)``
+the precision at cut-off ``k`` and ``rel(k)`` 1 if the item at rank ``k`` was bought and was
+not already predicted at an earlier rank (a repeated prediction earns nothing). This is the
+``apk`` of Ben Hamner's ``ml_metrics`` that Kaggle's evaluation uses. Customers who bought
+nothing are not scored; a customer with no predictions scores 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+
+def average_precision_at_k(predicted: Sequence[Hashable], actual: Iterable[Hashable], k: int = 12) -> float:
+    """AP@k of one ranked list against the set of relevant items (Kaggle's ``apk``).
+
+    Args:
+        predicted: ranked predictions; only the first ``k`` count, and a repeat earns nothing.
+        actual: the relevant items (duplicates are ignored).
+        k: cut-off.
+
+    Returns:
+        AP@k in [0, 1]; 0.0 when ``actual`` is empty.
+
+    >>> average_precision_at_k(["a", "b", "c"], ["b", "c"])  # hits at ranks 2 and 3
+    0.5833333333333333
+    >>> round((1 / 2 + 2 / 3) / 2, 12)
+    0.583333333333
+    >>> average_precision_at_k(["a", "a", "b"], ["a"])  # the repeated "a" earns nothing
+    1.0
+    """
+    truth = set(actual)
+    if not truth:
+        return 0.0
+    seen: set[Hashable] = set()
+    hits = 0
+    score = 0.0
+    for rank, item in enumerate(list(predicted)[:k], start=1):
+        if item in truth and item not in seen:
+            hits += 1
+            score += hits / rank
+        seen.add(item)
+    return score / min(len(truth), k)
+
+
+def recall_at_k(predicted: Sequence[Hashable], actual: Iterable[Hashable], k: int = 12) -> float:
+    """Share of the distinct relevant items found in the first ``k`` predictions.
+
+    >>> recall_at_k(["a", "b", "x"], ["a", "b", "c", "d"])
+    0.5
+    """
+    truth = set(actual)
+    if not truth:
+        return 0.0
+    return len(truth.intersection(list(predicted)[:k])) / len(truth)
+
+
+def per_customer_scores(
+    predictions: Mapping[Hashable, Sequence[Hashable]], truth: Mapping[Hashable, Iterable[Hashable]], k: int = 12
+) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
+    """AP@k and Recall@k of every scored customer (non-empty truth), in the truth's order.
+
+    A customer missing from ``predictions`` scores 0; customers only in ``predictions`` are
+    ignored.
+
+    Returns:
+        ``(customer ids, AP@k per customer, Recall@k per customer)``.
+
+    >>> ids, ap, rec = per_customer_scores({"c1": ["a", "b"]}, {"c1": ["b"], "c2": ["a"], "c3": []})
+    >>> ids, ap.tolist(), rec.tolist()
+    (['c1', 'c2'], [0.5, 0.0], [1.0, 0.0])
+    """
+    ids: list[Hashable] = []
+    aps: list[float] = []
+    recalls: list[float] = []
+    for customer, items in truth.items():
+        items = set(items)
+        if not items:
+            continue
+        ranked = predictions.get(customer, ())
+        ids.append(customer)
+        aps.append(average_precision_at_k(ranked, items, k))
+        recalls.append(recall_at_k(ranked, items, k))
+    return ids, np.asarray(aps, dtype=np.float64), np.asarray(recalls, dtype=np.float64)
+
+
+def mean_average_precision_at_k(
+    predictions: Mapping[Hashable, Sequence[Hashable]], truth: Mapping[Hashable, Iterable[Hashable]], k: int = 12
+) -> float:
+    """MAP@k over the customers with a non-empty truth (the competition's score).
+
+    >>> mean_average_precision_at_k({"c1": ["a", "b"], "c2": ["x"]}, {"c1": ["b"], "c2": ["a"]})
+    0.25
+    """
+    _, aps, _ = per_customer_scores(predictions, truth, k)
+    return float(aps.mean()) if aps.size else 0.0
+
+
+def catalogue_coverage(predictions: Iterable[Sequence[Hashable]], catalogue_size: int, k: int = 12) -> float:
+    """Share of the catalogue that appears in at least one top-``k`` list.
+
+    >>> catalogue_coverage([["a", "b"], ["b", "c"]], catalogue_size=10)
+    0.3
+    """
+    if catalogue_size <= 0:
+        return 0.0
+    shown: set[Hashable] = set()
+    for ranked in predictions:
+        shown.update(list(ranked)[:k])
+    return len(shown) / catalogue_size
+
+
+def ap_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray, k: int = 12) -> np.ndarray:
+    """Vectorised AP@k for integer codes: the same value as :func:`average_precision_at_k`.
+
+    Args:
+        predicted: (n, ≥k) int array of item codes per customer; -1 pads (never relevant).
+        truth_items: concatenated distinct relevant item codes of the n customers.
+        truth_offsets: (n + 1,) offsets of each customer's items in ``truth_items``.
+        k: cut-off.
+
+    Returns:
+        (n,) float64 AP@k.
+
+    >>> ap_at_k_matrix(np.array([[1, 2, 3], [5, 5, -1]]), np.array([2, 3, 5]), np.array([0, 2, 3]), k=3).tolist()
+    [0.5833333333333333, 1.0]
+    """
+    predicted = np.asarray(predicted)[:, :k].astype(np.int64)
+    n = predicted.shape[0]
+    counts = np.diff(truth_offsets)
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    # a hit is (customer, item) in the truth; first occurrence only in the predicted row
+    width = int(max(predicted.max(initial=-1), np.asarray(truth_items, dtype=np.int64).max(initial=-1))) + 2
+    truth_keys = np.unique(owner * width + np.asarray(truth_items, dtype=np.int64))
+    rows = np.arange(n, dtype=np.int64)[:, None]
+    keys = rows * width + predicted  # (n, k)
+    hit = np.isin(keys, truth_keys) & (predicted >= 0)
+    first = np.ones_like(hit)
+    for j in range(1, predicted.shape[1]):
+        first[:, j] = ~(predicted[:, :j] == predicted[:, j : j + 1]).any(axis=1)
+    hit &= first
+    cumulative = np.cumsum(hit, axis=1)
+    ranks = np.arange(1, predicted.shape[1] + 1)
+    score = (hit * cumulative / ranks).sum(axis=1)
+    denominator = np.minimum(counts, k)
+    return np.where(denominator > 0, score / np.maximum(denominator, 1), 0.0)

@@ -1,0 +1,33 @@
+"""System ``hm-popular``: last week's bestsellers, the same 12 for everyone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.api import System
+from benchmarks.registry import register_system
+from systems.hm.common import TASKS, bestsellers
+
+
+@dataclass
+class Config:
+    days: int = 7
+    """Count purchases over the last ``days`` days of the training data."""
+
+
+@register_system
+class HMPopular(System):
+    id = "hm-popular"
+    tasks = TASKS
+    Config = Config
+    description = "the 12 articles bought most in the last week of training data"
+
+    def fit(self, train) -> None:
+        self.top = bestsellers(train.transactions, train.last_day, self.config.days, 12)
+
+    def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
+        row = np.full(k, -1, dtype=np.int64)
+        row[: min(k, len(self.top))] = self.top[:k]
+        return np.tile(row, (len(customers), 1))
