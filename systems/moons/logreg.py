@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 
 
@@ -21,6 +22,9 @@ class LogisticRegressionSystem(System):
     id = "logreg"
     tasks = ("moons-acc",)
     Config = Config
+    # `python -m benchmarks check --profile smoke` reruns this (the smoke data, seed 0).
+    expected = (Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.87, tolerance=0.002,
+                         seed=0, dataset_fingerprint="4ba193759a562c60d59b981c048d50006355f55f65b6bd559cef9767d68a064a"),)
     description = "scikit-learn LogisticRegression (linear baseline)"
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:

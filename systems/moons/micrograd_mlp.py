@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 from systems.micrograd.engine import Value
 from systems.micrograd.nn import MLP
@@ -30,6 +31,9 @@ class MicrogradMLP(System):
     id = "micrograd-mlp"
     tasks = ("moons-acc",)
     Config = Config
+    # `python -m benchmarks check --profile smoke` reruns this (the smoke data, seed 0).
+    expected = (Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.916, tolerance=0.004,
+                         seed=0, dataset_fingerprint="4ba193759a562c60d59b981c048d50006355f55f65b6bd559cef9767d68a064a"),)
     profile_overrides = {"smoke": {"steps": 30}}
     description = "the project's own scalar autograd (micrograd) MLP, hinge loss + L2, SGD"
 

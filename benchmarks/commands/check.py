@@ -1,0 +1,177 @@
+"""``check``: rerun the expected scores systems declare and grade them OK / OKish / FAIL.
+
+    python -m benchmarks check --profile smoke          # what CI runs
+    python -m benchmarks check --task moons-acc --json
+
+Exits 1 when any condition FAILs. Runs go to a temporary results folder unless
+``--results-dir`` keeps them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.api import System
+from benchmarks.errors import UserError
+from benchmarks.expected import Expected, grade
+
+NAME = "check"
+HELP = "rerun the systems' declared expected scores and grade them OK / OKish / FAIL"
+DESCRIPTION = __doc__
+
+
+@dataclass
+class CheckResult:
+    """The grade of one declared condition."""
+
+    system: str
+    expected: Expected
+    grade: str
+    observed: float | None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        e = self.expected
+        return {
+            "system": self.system, "task": e.task, "profile": e.profile, "seed": e.seed, "metric": e.metric,
+            "expected": e.value, "tolerance": e.tolerance, "observed": self.observed, "grade": self.grade,
+            "reason": self.reason, "overrides": e.overrides,
+        }
+
+    def line(self) -> str:
+        observed = "none" if self.observed is None else f"{self.observed:.6f}"
+        reason = f"  ({self.reason})" if self.reason else ""
+        return (f"[{self.grade}]".ljust(8) + f"{self.system:<16} {self.expected.describe()}: expected "
+                f"{self.expected.value:.6f} ± {self.expected.tolerance:g}, got {observed}{reason}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", action="append", default=None, help="only this task (repeatable)")
+    parser.add_argument("--profile", action="append", default=None, help="only this profile (repeatable), e.g. smoke")
+    parser.add_argument("--system", action="append", default=None, help="only this system (repeatable)")
+    parser.add_argument("--results-dir", type=Path, default=None, help="keep the rerun records here (default: a temp folder)")
+    parser.add_argument("--json", action="store_true", help="print the grades as JSON")
+
+
+def declared(
+    tasks: list[str] | None = None, profiles: list[str] | None = None, systems: list[str] | None = None
+) -> list[tuple[type[System], Expected]]:
+    """Every (system, expectation) registered, filtered by task, profile and system."""
+    from benchmarks.registry import SYSTEMS, discover
+
+    discover()
+    found = []
+    for system_id, system_cls in SYSTEMS.items():
+        if systems and system_id not in systems:
+            continue
+        for expected in getattr(system_cls, "expected", ()) or ():
+            if not isinstance(expected, Expected):
+                raise UserError(f"system {system_id!r}: `expected` must hold benchmarks.expected.Expected, got {expected!r}")
+            if tasks and expected.task not in tasks:
+                continue
+            if profiles and expected.profile not in profiles:
+                continue
+            found.append((system_cls, expected))
+    return found
+
+
+def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, progress: bool = False) -> list[CheckResult]:
+    """Rerun each condition through the runner and grade it.
+
+    Conditions that share task, profile and seed run together, so the data are prepared once.
+
+    Args:
+        conditions: (system class, expectation) pairs, e.g. from :func:`declared`.
+        results_dir: where the rerun records go.
+        progress: show the runner's progress bar.
+
+    Returns:
+        One result per condition, in the order given.
+    """
+    from benchmarks.runner import RunRequest, default_data_dir, run
+
+    batches: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for index, (_, expected) in enumerate(conditions):
+        batches[(expected.task, expected.profile, expected.seed)].append(index)
+    results: dict[int, CheckResult] = {}
+    for (task, profile, seed), indices in batches.items():
+        # A system with two conditions in one batch (e.g. other overrides) runs in its own batch.
+        pending = list(indices)
+        while pending:
+            batch, seen = [], set()
+            for index in pending:
+                system_cls = conditions[index][0]
+                if system_cls.id not in seen:
+                    batch.append(index)
+                    seen.add(system_cls.id)
+            pending = [i for i in pending if i not in batch]
+            runnable = []
+            for index in batch:
+                system_cls, expected = conditions[index]
+                missing = system_cls.missing_requirements()
+                if missing:
+                    results[index] = CheckResult(system_cls.id, expected, "FAIL", None,
+                                                 f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
+                else:
+                    runnable.append(index)
+            if not runnable:
+                continue
+            overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}
+            request = RunRequest(
+                task=task, systems=[conditions[i][0].id for i in runnable], seeds=[seed], profile=profile,
+                device="cpu", data_dir=default_data_dir(), results_dir=results_dir, overrides=overrides,
+                progress=progress, update_leaderboard=False,
+            )
+            try:
+                outcomes = {o.system: o for o in run(request)}
+            except UserError as error:
+                for index in runnable:
+                    results[index] = CheckResult(conditions[index][0].id, conditions[index][1], "FAIL", None, str(error))
+                continue
+            for index in runnable:
+                system_cls, expected = conditions[index]
+                results[index] = _grade_outcome(system_cls.id, expected, outcomes.get(system_cls.id))
+    return [results[i] for i in range(len(conditions))]
+
+
+def _grade_outcome(system_id: str, expected: Expected, outcome: Any) -> CheckResult:
+    if outcome is None:
+        return CheckResult(system_id, expected, "FAIL", None, "no result")
+    if outcome.status != "ok":
+        return CheckResult(system_id, expected, "FAIL", None, f"run failed: {outcome.error}")
+    record = json.loads(Path(outcome.record_path).read_text(encoding="utf-8"))
+    fingerprint = (record.get("dataset") or {}).get("fingerprint")
+    if expected.dataset_fingerprint and fingerprint != expected.dataset_fingerprint:
+        return CheckResult(system_id, expected, "FAIL", None,
+                           f"other data: fingerprint {str(fingerprint)[:12]}, expected {expected.dataset_fingerprint[:12]}")
+    observed = (record.get("metrics") or {}).get(expected.metric)
+    if observed is None:
+        return CheckResult(system_id, expected, "FAIL", None, f"the run has no metric {expected.metric!r}")
+    return CheckResult(system_id, expected, grade(expected, float(observed)), float(observed))
+
+
+def main(args: argparse.Namespace) -> int:
+    conditions = declared(args.task, args.profile, args.system)
+    if not conditions:
+        print("no expected scores declared for that selection", file=sys.stderr)
+        return 0
+    if args.results_dir is not None:
+        results = check(conditions, args.results_dir, progress=not args.json)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mlsd-check-") as temp:
+            results = check(conditions, Path(temp), progress=not args.json)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        for result in results:
+            print(result.line())
+        counts = {g: sum(1 for r in results if r.grade == g) for g in ("OK", "OKish", "FAIL")}
+        print(f"{counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL")
+    return 1 if any(r.grade == "FAIL" for r in results) else 0
