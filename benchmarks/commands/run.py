@@ -13,7 +13,7 @@ HELP = "run every available system registered for a task (or those named) and re
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", required=True, help="task id, e.g. moons-acc (see: list)")
+    parser.add_argument("--task", required=True, action="append", help="task id, e.g. moons-acc (see: list); repeat for several")
     parser.add_argument("--system", action="append", default=[], help="system id; repeat for several (default: all available)")
     parser.add_argument("--seed", action="append", type=int, default=[], help="seed; repeat for several (default: the task's list)")
     parser.add_argument("--profile", default="default", choices=["smoke", "default", "full"], help="size of the run (default: default)")
@@ -32,12 +32,16 @@ def main(args: argparse.Namespace) -> int:
     overrides = parse_assignments(args.set)
     if args.dataset is not None:
         overrides["task.dataset"] = args.dataset
-    outcomes = run(RunRequest(
-        task=args.task, systems=args.system, seeds=args.seed, profile=args.profile, device=args.device,
-        data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
-        results_dir=args.results_dir, timeout=args.timeout, overrides=overrides,
-        isolate=not args.no_isolation, progress=not args.quiet,
-    ))
-    failed = [o for o in outcomes if o.status != "ok"]
-    print(f"{len(outcomes) - len(failed)} ok, {len(failed)} failed; leaderboard: {args.results_dir / (args.task + '.md')}")
-    return 1 if failed and len(failed) == len(outcomes) else 0
+    exit_code = 0
+    for task in args.task:
+        outcomes = run(RunRequest(
+            task=task, systems=args.system, seeds=args.seed, profile=args.profile, device=args.device,
+            data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
+            results_dir=args.results_dir, timeout=args.timeout, overrides=overrides,
+            isolate=not args.no_isolation, progress=not args.quiet,
+        ))
+        failed = [o for o in outcomes if o.status != "ok"]
+        print(f"{task}: {len(outcomes) - len(failed)} ok, {len(failed)} failed; leaderboard: {args.results_dir / (task + '.md')}")
+        if failed and len(failed) == len(outcomes):
+            exit_code = 1
+    return exit_code
