@@ -1,0 +1,43 @@
+"""System ``char-gpt``: the nanoGPT-style transformer of ``gpt_model.py`` trained on characters.
+
+The ``default`` profile is nanoGPT's CPU recipe for ``shakespeare_char`` (4 layers, 4 heads,
+width 128, context 64, batch 12, 2,000 iterations, lr 1e-3, no dropout); ``full`` is its GPU
+recipe (6 × 6 × 384, context 256, batch 64, 5,000 iterations, dropout 0.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.registry import register_system
+from systems.charlm.neural import NeuralCharLM, TrainConfig
+
+
+@dataclass
+class Config(TrainConfig):
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = False
+
+
+@register_system
+class CharGPT(NeuralCharLM):
+    id = "char-gpt"
+    Config = Config
+    profile_overrides = {
+        "smoke": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "iterations": 30, "eval_interval": 15, "eval_batches": 2},
+        "full": {
+            "n_layer": 6, "n_head": 6, "n_embd": 384, "block_size": 256, "batch_size": 64, "iterations": 5000,
+            "dropout": 0.2, "warmup_iterations": 100, "min_learning_rate": 1e-4, "eval_interval": 250, "eval_batches": 200,
+        },
+    }
+    description = "nanoGPT-style decoder-only transformer (SDPA causal attention, AdamW, cosine schedule)"
+
+    def build_model(self, vocab_size: int) -> Any:
+        from systems.charlm.gpt_model import GPT, GPTConfig
+
+        c = self.config
+        return GPT(GPTConfig(vocab_size, c.block_size, c.n_layer, c.n_head, c.n_embd, c.dropout, c.bias))

@@ -1,0 +1,223 @@
+"""Shared training and evaluation for the neural character models (char-mlp, char-lstm, char-gpt).
+
+A *window model* maps ids ``(B, T)`` to next-character logits ``(B, T - warmup, V)``: output ``j``
+predicts the character after input position ``warmup + j`` (a GPT or an LSTM has ``warmup = 0``;
+an MLP over ``C`` characters has ``warmup = C - 1``). Training is iteration-based and
+deterministic for a seed: batches are random windows drawn with a seeded ``torch.Generator``,
+AdamW with linear warmup and cosine decay, gradient clipping, and a loss curve estimated every
+``eval_interval`` iterations on fixed batches of the training and validation ids. Evaluation
+slides windows of ``block_size`` over the stream with stride ``eval_stride`` (default: half the
+usable window) so every position is scored exactly once with at least
+``block_size - warmup - stride`` characters of context.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks.api import System
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by the neural systems (the defaults are the ``default`` profile)."""
+
+    iterations: int = 2000
+    batch_size: int = 12
+    block_size: int = 64
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 1e-4
+    warmup_iterations: int = 100
+    weight_decay: float = 0.1
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    eval_interval: int = 250
+    eval_batches: int = 20
+    eval_stride: int = 0
+    """Stride of the evaluation windows; 0 = half the usable window."""
+    eval_batch_size: int = 64
+    compile: bool = False
+    """``torch.compile`` the model (off by default: slow to start, and not deterministic across versions)."""
+    threads: int = 1
+    """torch threads; 1 by default because on a busy 2-core machine a second OpenMP thread spin-waits (≈8× slower)."""
+
+
+def learning_rate_at(iteration: int, cfg: TrainConfig) -> float:
+    """Linear warmup to ``learning_rate``, then cosine decay to ``min_learning_rate`` at the last iteration.
+
+    >>> cfg = TrainConfig(iterations=100, warmup_iterations=10, learning_rate=1.0, min_learning_rate=0.0)
+    >>> learning_rate_at(0, cfg), learning_rate_at(10, cfg), round(learning_rate_at(55, cfg), 3), learning_rate_at(100, cfg)
+    (0.1, 1.0, 0.5, 0.0)
+    """
+    if iteration < cfg.warmup_iterations:
+        return cfg.learning_rate * (iteration + 1) / cfg.warmup_iterations
+    span = max(1, cfg.iterations - cfg.warmup_iterations)
+    progress = min(1.0, (iteration - cfg.warmup_iterations) / span)
+    return cfg.min_learning_rate + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_learning_rate)
+
+
+def setup_torch(seed: int, device: str, threads: int) -> Any:
+    """Seed torch, pin its thread count, ask for deterministic kernels; return the torch.device."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return torch.device(device)
+
+
+class NeuralCharLM(System):
+    """Base class of the torch window models: subclasses define ``build_model`` and ``warmup``."""
+
+    tasks = ("shakespeare-char-ppl",)
+    requires = ("torch",)
+    extra = "charlm"
+
+    def build_model(self, vocab_size: int) -> Any:
+        """Return a ``torch.nn.Module`` mapping (B, T) ids to (B, T - warmup, V) logits."""
+        raise NotImplementedError
+
+    @property
+    def warmup(self) -> int:
+        return 0
+
+    # --- training -------------------------------------------------------------------------
+
+    def _batch(self, data: Any, generator: Any, batch_size: int) -> tuple[Any, Any]:
+        import torch
+
+        T = self.config.block_size
+        starts = torch.randint(len(data) - T, (batch_size,), generator=generator)
+        x = torch.stack([data[s : s + T] for s in starts.tolist()])  # (B, T)
+        y = torch.stack([data[s + 1 + self.warmup : s + 1 + T] for s in starts.tolist()])  # (B, T - warmup)
+        return x.to(self.torch_device, non_blocking=True), y.to(self.torch_device, non_blocking=True)
+
+    def _loss(self, model: Any, x: Any, y: Any) -> Any:
+        import torch
+
+        with self._autocast():
+            logits = model(x)  # (B, T - warmup, V)
+        return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
+
+    def _autocast(self) -> Any:
+        import contextlib
+
+        import torch
+
+        if self.torch_device.type == "cuda":
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
+        import torch
+
+        cfg: TrainConfig = self.config
+        self.torch_device = setup_torch(self.seed, self.device, cfg.threads)
+        self.vocab_size = vocab_size
+        self.model = self.build_model(vocab_size).to(self.torch_device)
+        model = torch.compile(self.model) if cfg.compile else self.model
+        train = torch.from_numpy(np.asarray(train_ids, dtype=np.int64))
+        valid = torch.from_numpy(np.asarray(valid_ids, dtype=np.int64))
+        decay = [p for p in self.model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in self.model.parameters() if p.dim() < 2]
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.learning_rate, betas=(0.9, cfg.beta2),
+        )
+        batches = torch.Generator().manual_seed(self.seed)
+        self.curves: dict[str, list[float]] = {"step": [], "train_loss": [], "val_loss": []}
+        started = time.perf_counter()
+        for iteration in range(cfg.iterations + 1):
+            if iteration % cfg.eval_interval == 0 or iteration == cfg.iterations:
+                self._record_curve(model, iteration, train, valid)
+                self.context.log(f"fit {iteration}/{cfg.iterations} val {self.curves['val_loss'][-1]:.3f} {time.perf_counter() - started:.0f}s")
+            if iteration == cfg.iterations:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate_at(iteration, cfg)
+            model.train()
+            x, y = self._batch(train, batches, cfg.batch_size)
+            loss = self._loss(model, x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            optimizer.step()
+        self.model.eval()
+        self.train_chars_seen = int(cfg.iterations * cfg.batch_size * (cfg.block_size - self.warmup))
+
+    def _record_curve(self, model: Any, iteration: int, train: Any, valid: Any) -> None:
+        import torch
+
+        model.eval()
+        losses = []
+        with torch.no_grad():
+            for data in (train, valid):
+                if len(data) <= self.config.block_size + 1:
+                    losses.append(float("nan"))
+                    continue
+                fixed = torch.Generator().manual_seed(1234)  # the same batches at every point of the curve
+                values = [float(self._loss(model, *self._batch(data, fixed, self.config.batch_size))) for _ in range(self.config.eval_batches)]
+                losses.append(sum(values) / len(values))
+        self.curves["step"].append(iteration)
+        self.curves["train_loss"].append(round(losses[0], 5))
+        self.curves["val_loss"].append(round(losses[1], 5))
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
+        """See ``CharLanguageModel.log_probs``: strided windows, each row scored exactly once.
+
+        The text before the stream is taken to be newlines (id 0, the first of the sorted
+        vocabulary), so short prefixes (and the empty one) still fill a window.
+        """
+        import torch
+
+        T, w = self.config.block_size, self.warmup
+        pad = w + 1
+        padded = np.concatenate([np.zeros(pad, dtype=np.int64), np.asarray(stream, dtype=np.int64)])
+        # prefix length i of the stream = last input at padded index pad + i - 1
+        first, last = pad + start - 1, pad + len(stream) - 1  # padded input positions to score
+        usable = T - w
+        stride = self.config.eval_stride or max(1, usable // 2)
+        stride = min(stride, usable)
+        windows: list[tuple[int, int, int]] = []  # (window start, first scored, end) in padded indices
+        end = first
+        while end <= last:
+            stop = min(end + stride, last + 1)
+            begin = max(0, stop - T)
+            windows.append((begin, end, stop))
+            end = stop
+        rows = np.empty((len(stream) - start + 1, self.vocab_size), dtype=np.float32)
+        model = self.model
+        model.eval()
+        by_length: dict[int, list[tuple[int, int, int]]] = {}
+        for window in windows:
+            by_length.setdefault(window[2] - window[0], []).append(window)
+        with torch.no_grad():
+            for length, group in by_length.items():
+                for b in range(0, len(group), self.config.eval_batch_size):
+                    chunk = group[b : b + self.config.eval_batch_size]
+                    x = torch.from_numpy(np.stack([padded[a:e] for a, _, e in chunk])).to(self.torch_device)  # (B, L)
+                    with self._autocast():
+                        logits = model(x)  # (B, L - w, V)
+                    log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+                    for k, (a, s, e) in enumerate(chunk):
+                        # output j predicts after input a + w + j
+                        rows[s - first : e - first] = log_probs[k, s - a - w : e - a - w]
+        return rows
+
+    def num_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def report(self) -> dict[str, Any]:
+        return {"curves": self.curves}
