@@ -186,3 +186,29 @@ def test_profiles_never_share_a_table(results_dir):
     text = (results_dir / "moons-acc.md").read_text()
     assert text.count("| 1 | logreg |") == 2
     assert "profile `smoke`" in text and "profile `default`" in text
+
+
+def test_real_ctrl_c_keeps_finished_records(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    results = tmp_path / "results"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks", "run", "--task", "moons-acc", "--system", "logreg", "--system", "micrograd-mlp",
+         "--seed", "0", "--results-dir", str(results), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    logreg_dir = results / "records" / "moons-acc" / "logreg"
+    deadline = time.monotonic() + 120
+    while not list(logreg_dir.glob("*.json")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)  # micrograd-mlp is now training (it takes ~15 s)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    saved = records.load_records(results, "moons-acc")
+    assert [r.data["system"] for r in saved] == ["logreg"] and saved[0].data["status"] == "ok"
+    assert "logreg" in (results / "moons-acc.md").read_text()
+    assert not list(results.rglob("*.tmp"))
