@@ -50,7 +50,7 @@ class TorchMLP(System):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        self.final_loss = float(loss)
+        self.final_loss = float(loss.detach())
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         import torch
