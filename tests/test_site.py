@@ -1,0 +1,136 @@
+"""Tests for the static site: its HTML from real smoke records, and (marked ``browser``) that it
+renders in headless Chromium, a column sort reorders the rows and a detail opens."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks import cli, leaderboard, records, site
+from benchmarks.runner import RunRequest, run
+
+
+@pytest.fixture(scope="module")
+def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Smoke records of three fast moons systems, plus a fake char-LM-like task whose records carry
+    a generated sample and loss curves."""
+    results = tmp_path_factory.mktemp("site") / "results"
+    outcomes = run(RunRequest(task="moons-acc", systems=["logreg", "rbf-svm", "sklearn-mlp"], seeds=[0, 1],
+                              profile="smoke", results_dir=results, progress=False, update_leaderboard=False))
+    assert all(o.status == "ok" for o in outcomes)
+    for system, loss in (("tiny-gpt", 1.6), ("tiny-mlp", 2.1)):
+        for seed in (0, 1):
+            record = {
+                "task": "fake-charlm", "system": system, "seed": seed, "profile": "smoke", "status": "ok",
+                "config": {"layers": 2}, "metrics": {"val_loss": loss + seed / 100}, "main_metric": "val_loss",
+                "higher_is_better": False,
+                "per_example": {"ids": ["w0", "w1", "w2"], "values": {"val_loss": [loss, loss + 0.1, loss - 0.1]}},
+                "dataset": {"name": "tiny text", "fingerprint": "a" * 64}, "timings": {"fit_s": 3.0 * (1 + seed)},
+                "peak_rss_mb": 300.0, "hardware": {"cores": 2}, "versions": {"python": "3.11"}, "git_sha": "abc123",
+                "finished_at": f"2026-01-01T00:00:0{seed}",
+                "extras": {"sample": f"ROMEO: <b>{system}</b> & more", "curves": {
+                    "step": [0, 10, 20], "train_loss": [4.0, 2.5, loss - 0.1], "val_loss": [4.1, 2.7, loss]}},
+            }
+            path = records.records_dir(results, "fake-charlm") / system / f"r__seed{seed}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record))
+    return results
+
+
+def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
+    index = site.write(site_results)
+    assert index == site_results / "site" / "index.html"
+    text = index.read_text()
+    assert 'href="moons-acc.html"' in text and 'href="fake-charlm.html"' in text
+    page = (index.parent / "moons-acc.html").read_text()
+    assert page.count("<tr class=") == 3 and 'class="sortable"' in page
+    assert 'src="moons-acc.png"' in page and (index.parent / "moons-acc.png").exists()
+    assert page.count('<details id="t0-') == 3 and page.count("<h4>seed") == 6
+    fingerprint = (json.loads(next(records.records_dir(site_results, "moons-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
+    assert fingerprint in page and "git sha" in page and "scikit-learn" in page
+    charlm = (index.parent / "fake-charlm.html").read_text()
+    assert "ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more" in charlm  # escaped, never raw HTML
+    assert (index.parent / "fake-charlm-curves.png").stat().st_size > 1000
+
+
+def test_markdown_shows_samples_and_curves(site_results: Path) -> None:
+    leaderboard.write(site_results, ["fake-charlm"])
+    text = (site_results / "fake-charlm.md").read_text()
+    assert "ROMEO: <b>tiny-gpt</b> & more" in text and "<details><summary>Samples" in text
+    assert "(fake-charlm-curves.png)" in text and (site_results / "fake-charlm-curves.png").exists()
+    assert "| 1 | tiny-gpt |" in text  # lower is better
+
+
+def test_site_command(site_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert cli.main(["site", "--results-dir", str(site_results), "--out", str(out), "--task", "moons-acc"]) == 0
+    assert str(out / "index.html") in capsys.readouterr().out
+    assert (out / "moons-acc.html").exists() and not (out / "fake-charlm.html").exists()
+
+
+def _browser_paths() -> tuple[str, str]:
+    pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
+    browser = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+    driver = shutil.which("chromedriver")
+    if browser is None or driver is None:
+        pytest.skip("no chromium/chromedriver here (Debian: apt-get install chromium chromium-driver; CI installs them)")
+    return browser, driver
+
+
+@pytest.mark.browser
+def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
+    browser, driver_path = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    index = site.write(site_results)
+    options = Options()
+    options.binary_location = browser
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get(index.as_uri())
+        assert driver.title == "MLSD Bench results"
+        driver.find_element(By.LINK_TEXT, "moons-acc").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "table-0"))
+        table = driver.find_element(By.ID, "table-0")
+
+        def column(index: int) -> list[str]:
+            return [row.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value") or
+                    row.find_elements(By.TAG_NAME, "td")[index].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+        means = [float(v) for v in column(2)]
+        assert means == sorted(means, reverse=True) and len(means) == 3  # best first as generated
+        first_system = column(1)[0]
+        header = table.find_elements(By.CSS_SELECTOR, "thead th")[2]
+        header.click()
+        ascending = [float(v) for v in column(2)]
+        assert ascending == sorted(means) and column(1)[0] == "logreg" != first_system
+        assert header.get_attribute("aria-sort") == "ascending"
+        header.click()
+        assert [float(v) for v in column(2)] == sorted(means, reverse=True)
+        table.find_elements(By.CSS_SELECTOR, "thead th")[1].click()  # system names, A→Z
+        assert column(1) == sorted(column(1), key=str.lower)
+
+        detail = driver.find_element(By.ID, "t0-logreg")
+        assert detail.get_attribute("open") is None
+        table.find_element(By.LINK_TEXT, "logreg").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "t0-logreg").get_attribute("open") is not None)
+        assert "data fingerprint" in detail.text and "git sha" in detail.text
+        other = driver.find_element(By.ID, "t0-rbf-svm")
+        other.find_element(By.TAG_NAME, "summary").click()
+        assert other.get_attribute("open") is not None
+        image = driver.find_element(By.CSS_SELECTOR, "img[src='moons-acc.png']")
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 100
+    finally:
+        driver.quit()
