@@ -26,6 +26,14 @@ from benchmarks import stats
 
 TESTS = ("randomization", "t")
 
+BOOTSTRAP_LIMIT = 2_000_000
+"""Above this many per-example values (seeds × examples) the CI is the normal approximation
+(:func:`benchmarks.stats.normal_ci`): the bootstrap would cost minutes and say the same."""
+
+RANDOMIZATION_LIMIT = 200_000
+"""Above this many paired examples the randomization test gives way to the paired t-test, which
+at that size agrees with it (central limit theorem) at a fraction of the cost."""
+
 
 @dataclass
 class Sample:
@@ -74,6 +82,8 @@ class Sample:
         """Confidence interval of the mean: bootstrap over seeds × examples where per-example
         values exist, else a t-interval over seeds. The bootstrap is centred on the mean of the
         per-example values, which for a mean metric is the metric itself."""
+        if self.matrix is not None and self.matrix.size > BOOTSTRAP_LIMIT:
+            return stats.normal_ci(self.matrix, confidence=confidence)
         if self.matrix is not None and self.matrix.size > 1:
             return stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
         return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
@@ -179,7 +189,7 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         raise ValueError(f"test {test!r}: expected one of {', '.join(TESTS)}")
 
     def paired(x: list[float], y: list[float]) -> stats.TestResult:
-        if test == "t":
+        if test == "t" or len(x) > RANDOMIZATION_LIMIT:
             return stats.paired_t_test(x, y)
         return stats.paired_randomization_test(x, y, n_resamples=n_resamples, seed=seed)
 

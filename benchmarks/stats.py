@@ -250,3 +250,30 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
         return (mean, mean)
     half = float(special.stdtrit(x.size - 1, 0.5 + confidence / 2)) * float(x.std(ddof=1)) / math.sqrt(x.size)
     return (mean - half, mean + half)
+
+
+def normal_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation interval matching :func:`bootstrap_ci`'s two levels, for large inputs.
+
+    The variance of the mean is that of the seed means over seeds plus that of the seed-averaged
+    per-example values over examples: Var ≈ s²(seed means) / S + s²(example means) / n.
+
+    Args:
+        values: (n,) or (seeds, examples) array.
+        confidence: e.g. 0.95.
+
+    Returns:
+        (low, high).
+    """
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]  # (1, n)
+    seeds, n = matrix.shape
+    if matrix.size == 0:
+        return (math.nan, math.nan)
+    mean = float(matrix.mean())
+    variance = float(matrix.mean(axis=0).var(ddof=1)) / n if n > 1 else 0.0
+    if seeds > 1:
+        variance += float(matrix.mean(axis=1).var(ddof=1)) / seeds
+    half = float(special.ndtri(0.5 + confidence / 2)) * math.sqrt(variance)
+    return (mean - half, mean + half)

@@ -123,3 +123,13 @@ def test_t_interval_matches_scipy() -> None:
     values = [0.91, 0.95, 0.93, 0.90]
     theirs = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
     assert stats.t_interval(values) == pytest.approx(theirs, rel=1e-10)
+
+
+def test_normal_ci_agrees_with_the_bootstrap_on_large_inputs() -> None:
+    rng = np.random.default_rng(8)
+    one = (rng.random(20_000) < 0.8).astype(float)
+    assert stats.normal_ci(one) == pytest.approx(stats.bootstrap_ci(one, n_resamples=2000), abs=0.002)
+    shifted = np.stack([one, (rng.random(20_000) < 0.7).astype(float), (rng.random(20_000) < 0.75).astype(float)])
+    low, high = stats.normal_ci(shifted)
+    b_low, b_high = stats.bootstrap_ci(shifted, n_resamples=2000)
+    assert low < shifted.mean() < high and (high - low) == pytest.approx(b_high - b_low, rel=0.35)
