@@ -1,0 +1,107 @@
+"""Language-model metrics (benchmarks/metrics/language_model.py) and the task's file scorer."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.metrics.language_model import (
+    bits_per_token,
+    block_means,
+    check_log_probs,
+    perplexity,
+    token_losses,
+    top1_correct,
+)
+from benchmarks.tasks.shakespeare import ShakespeareCharPerplexity, evaluate_log_probs
+
+
+def test_hand_computed_perplexity() -> None:
+    # p(true) = 0.5, 0.25, 0.125, 0.5 → losses ln2, ln4, ln8, ln2 → mean = 7/4 ln 2 → ppl = 2^(7/4), bpc = 1.75
+    probs = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.125, 0.375, 0.5], [0.2, 0.3, 0.5]])
+    probs[3] = [0.5, 0.25, 0.25]
+    with np.errstate(divide="ignore"):
+        log_probs = np.log(probs)
+    targets = np.array([0, 1, 0, 0])
+    losses = token_losses(log_probs, targets)
+    assert losses == pytest.approx([math.log(2), math.log(4), math.log(8), math.log(2)])
+    mean = losses.mean()
+    assert perplexity(mean) == pytest.approx(2 ** 1.75, rel=1e-12)
+    assert bits_per_token(mean) == pytest.approx(1.75, rel=1e-12)
+    # argmax ties resolve to the lowest id: row 0 → 0 (right), row 1 → 2, row 2 → 2, row 3 → 0 (right)
+    assert top1_correct(log_probs, targets).tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_losses_match_torch_cross_entropy() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(50, 65))
+    targets = rng.integers(65, size=50)
+    log_probs = torch.log_softmax(torch.tensor(logits), dim=-1).numpy()
+    expected = float(torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(targets)))
+    assert token_losses(log_probs, targets).mean() == pytest.approx(expected, rel=1e-12)
+
+
+def test_uniform_identity() -> None:
+    log_probs = np.full((1000, 65), -math.log(65))
+    evaluation = evaluate_log_probs(log_probs, np.arange(1000) % 65)
+    assert evaluation.metrics["val_ppl"] == pytest.approx(65.0, abs=1e-9)
+    assert evaluation.metrics["val_loss"] == pytest.approx(math.log(65), abs=1e-12)
+    assert evaluation.metrics["val_bpc"] == pytest.approx(math.log2(65), abs=1e-12)
+    assert len(evaluation.per_example["val_loss"]) == 1
+
+
+def test_block_means_mean_equals_total_for_equal_blocks() -> None:
+    values = np.arange(3000, dtype=float)
+    blocks = block_means(values, 1000)
+    assert blocks.tolist() == [499.5, 1499.5, 2499.5]
+    assert block_means(np.arange(5.0), 2).tolist() == [0.5, 2.5, 4.0]
+
+
+def test_check_log_probs_rejects_bad_rows() -> None:
+    good = np.log(np.full((3, 4), 0.25))
+    check_log_probs(good, 3, 4)
+    with pytest.raises(ValueError, match="shape"):
+        check_log_probs(good, 2, 4)
+    bad = good.copy()
+    bad[1, 0] = 0.0
+    with pytest.raises(ValueError, match="row 1 is not a distribution"):
+        check_log_probs(bad, 3, 4)
+    bad[1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        check_log_probs(bad, 3, 4)
+
+
+def test_score_command_on_files(tmp_path: Path) -> None:
+    vocab = "\n ab"
+    truth = tmp_path / "valid.txt"
+    truth.write_text("ab a\n")
+    probs = np.full((5, 4), 0.25)
+    probs[0] = [0.1, 0.1, 0.7, 0.1]  # 'a' with 0.7
+    predictions = tmp_path / "pred.npz"
+    np.savez(predictions, log_probs=np.log(probs), vocab=np.array(vocab))
+    evaluation = ShakespeareCharPerplexity().score(predictions, truth)
+    expected = (-math.log(0.7) + 4 * math.log(4)) / 5
+    assert evaluation.metrics["val_loss"] == pytest.approx(expected, rel=1e-12)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "score", "--task", "shakespeare-char-ppl", "--predictions", str(predictions), "--truth", str(truth), "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(out.stdout)["metrics"]["val_ppl"] == pytest.approx(math.exp(expected), rel=1e-9)
+
+
+def test_score_names_unknown_character(tmp_path: Path) -> None:
+    from benchmarks.errors import DataError
+
+    truth = tmp_path / "valid.txt"
+    truth.write_text("ab\nz")
+    predictions = tmp_path / "pred.npz"
+    np.savez(predictions, log_probs=np.log(np.full((4, 3), 1 / 3)), vocab=np.array("\nab"))
+    with pytest.raises(DataError, match=r"valid\.txt, line 2: character 'z' at offset 3"):
+        ShakespeareCharPerplexity().score(predictions, truth)
