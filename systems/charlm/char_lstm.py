@@ -16,11 +16,11 @@ from systems.charlm.neural import NeuralCharLM, TrainConfig
 class Config(TrainConfig):
     n_embd: int = 64
     hidden: int = 256
-    n_layer: int = 2
+    n_layer: int = 1
     dropout: float = 0.0
-    iterations: int = 2500
+    iterations: int = 2000
     batch_size: int = 32
-    block_size: int = 96
+    block_size: int = 64
     learning_rate: float = 3e-3
     min_learning_rate: float = 1e-4
     weight_decay: float = 0.01

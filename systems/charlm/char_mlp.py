@@ -17,18 +17,19 @@ from systems.charlm.neural import NeuralCharLM, TrainConfig
 
 @dataclass
 class Config(TrainConfig):
-    context: int = 16
-    n_embd: int = 32
-    hidden: int = 768
+    context: int = 12
+    n_embd: int = 24
+    hidden: int = 512
     n_hidden_layers: int = 2
     dropout: float = 0.0
-    iterations: int = 6000
-    batch_size: int = 32
-    block_size: int = 64
-    learning_rate: float = 2e-3
+    iterations: int = 3000
+    batch_size: int = 16
+    block_size: int = 44
+    """44-character windows give 33 (12-character context, next character) pairs each."""
+    learning_rate: float = 3e-3
     min_learning_rate: float = 1e-4
     weight_decay: float = 0.1
-    eval_interval: int = 500
+    eval_interval: int = 250
 
 
 def build_mlp(vocab_size: int, cfg: Config) -> Any:

@@ -204,7 +204,7 @@ class NeuralCharLM(System):
         for window in windows:
             by_length.setdefault(window[2] - window[0], []).append(window)
         with torch.no_grad():
-            for length, group in by_length.items():
+            for group in by_length.values():
                 for b in range(0, len(group), self.config.eval_batch_size):
                     chunk = group[b : b + self.config.eval_batch_size]
                     x = torch.from_numpy(np.stack([padded[a:e] for a, _, e in chunk])).to(self.torch_device)  # (B, L)
