@@ -12,11 +12,16 @@ task family:
 * Otherwise the **seed** is the unit: a paired test over the seeds both have (when they have the
   same seeds, at least two), else Welch's t-test; with fewer than two seeds each there is no test.
 * Several comparisons at once are Holm-corrected.
+* When the metric itself has no per-example values but exactly one per-example metric with the
+  same direction exists (the char LM: ``val_ppl`` = exp(mean ``val_loss``), per-example values are
+  block losses), the tests run on that metric; the CI is mapped back through the transform (identity
+  or exp) when the records show it holds, else it is a t-interval over seeds.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,11 @@ import numpy as np
 from benchmarks import stats
 
 TESTS = ("randomization", "t")
+
+TRANSFORMS: dict[str, Callable[[float], float]] = {"identity": lambda x: x, "exp": math.exp}
+"""Monotone increasing maps from the mean of a per-example metric to a task's metric."""
+
+LOWER_IS_BETTER_HINTS = ("loss", "ppl", "perplexity", "bpc", "error", "rmse", "mae", "time", "latency")
 
 BOOTSTRAP_LIMIT = 2_000_000
 """Above this many per-example values (seeds × examples) the CI is the normal approximation
@@ -58,6 +68,10 @@ class Sample:
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    tested_metric: str = ""
+    """The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)."""
+    transform: str | None = "identity"
+    """How the mean of ``tested_metric`` maps to ``metric`` (a key of TRANSFORMS), or None."""
 
     @property
     def mean(self) -> float:
@@ -82,10 +96,13 @@ class Sample:
         """Confidence interval of the mean: bootstrap over seeds × examples where per-example
         values exist, else a t-interval over seeds. The bootstrap is centred on the mean of the
         per-example values, which for a mean metric is the metric itself."""
-        if self.matrix is not None and self.matrix.size > BOOTSTRAP_LIMIT:
-            return stats.normal_ci(self.matrix, confidence=confidence)
-        if self.matrix is not None and self.matrix.size > 1:
-            return stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
+        if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
+            if self.matrix.size > BOOTSTRAP_LIMIT:
+                low, high = stats.normal_ci(self.matrix, confidence=confidence)
+            else:
+                low, high = stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
+            mapping = TRANSFORMS[self.transform]
+            return (mapping(low), mapping(high))
         return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
 
 
@@ -100,7 +117,72 @@ def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], list[f
     return [str(i) for i in ids], [math.nan if v is None else float(v) for v in values]
 
 
-def build_sample(records: list[dict[str, Any]], metric: str, higher_is_better: bool, label: str | None = None) -> Sample:
+def guess_direction(metric: str, task_id: str | None = None, main_metric: str | None = None, higher_is_better: bool = True) -> bool:
+    """True if higher values of ``metric`` are better: the task's declaration where it is registered,
+    else a guess from the name (``loss``, ``ppl``, ``error`` ... are lower-is-better)."""
+    if metric == main_metric:
+        return higher_is_better
+    from benchmarks.registry import TASKS
+
+    if task_id is not None and task_id in TASKS:
+        task_cls = TASKS.get(task_id)
+        if metric == task_cls.main_metric:
+            return bool(task_cls.higher_is_better)
+        if metric in task_cls.metric_directions:
+            return bool(task_cls.metric_directions[metric])
+    return not any(hint in metric.lower() for hint in LOWER_IS_BETTER_HINTS)
+
+
+def tested_metric(records: list[dict[str, Any]], metric: str, direction: Callable[[str], bool]) -> tuple[str, str | None]:
+    """Which per-example metric the tests use for ``metric``, and the transform from its mean.
+
+    Args:
+        records: all records being compared (so every system gets the same choice).
+        metric: the metric compared.
+        direction: ``name -> higher is better``.
+
+    Returns:
+        ``(metric, "identity")`` when it has per-example values in every record; else
+        ``(proxy, transform or None)`` for the single per-example metric of the same direction;
+        else ``(metric, None)`` (no per-example test).
+    """
+    names: set[str] | None = None
+    for record in records:
+        values = ((record.get("per_example") or {}).get("values") or {})
+        present = {name for name, v in values.items() if v}
+        names = present if names is None else names & present
+    names = names or set()
+    if metric in names:
+        return metric, "identity"
+    candidates = [name for name in sorted(names) if direction(name) == direction(metric)]
+    if len(candidates) != 1:
+        return metric, None
+    proxy = candidates[0]
+    for name, mapping in TRANSFORMS.items():
+        holds = True
+        for record in records:
+            value = (record.get("metrics") or {}).get(metric)
+            found = _per_example(record, proxy)
+            if value is None or found is None:
+                holds = False
+                break
+            try:
+                mapped = mapping(float(np.nanmean(found[1])))
+            except OverflowError:
+                holds = False
+                break
+            if not math.isclose(mapped, float(value), rel_tol=0.02, abs_tol=1e-9):
+                holds = False
+                break
+        if holds:
+            return proxy, name
+    return proxy, None
+
+
+def build_sample(
+    records: list[dict[str, Any]], metric: str, higher_is_better: bool, label: str | None = None,
+    per_example_metric: str | None = None, transform: str | None = "identity",
+) -> Sample:
     """Turn one system's records (one per seed, one table) into a Sample.
 
     Args:
@@ -108,6 +190,9 @@ def build_sample(records: list[dict[str, Any]], metric: str, higher_is_better: b
         metric: the metric to compare.
         higher_is_better: its direction.
         label: display label (default: the system id).
+        per_example_metric: the metric whose per-example values the tests use (default
+            ``metric``; see :func:`tested_metric`).
+        transform: how its mean maps to ``metric`` (None: unknown).
 
     Returns:
         The sample; its matrix is None when any seed lacks per-example values for ``metric``
@@ -117,11 +202,12 @@ def build_sample(records: list[dict[str, Any]], metric: str, higher_is_better: b
     seed_values: dict[int, float] = {}
     columns: list[tuple[list[str], list[float]]] = []
     complete = True
+    per_example_metric = per_example_metric or metric
     for record in records:
         value = (record.get("metrics") or {}).get(metric)
-        found = _per_example(record, metric)
-        if value is None and found is not None:
-            value = float(np.nanmean(found[1]))
+        found = _per_example(record, per_example_metric)
+        if value is None and found is not None and transform in TRANSFORMS:
+            value = TRANSFORMS[transform](float(np.nanmean(found[1])))
         if value is None:
             continue
         seed_values[int(record.get("seed", 0))] = float(value)
@@ -142,7 +228,8 @@ def build_sample(records: list[dict[str, Any]], metric: str, higher_is_better: b
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
-    return Sample(label or system, system, metric, higher_is_better, seed_values, ids, matrix, list(records))
+    return Sample(label or system, system, metric, higher_is_better, seed_values, ids, matrix, list(records),
+                  tested_metric=per_example_metric, transform=transform)
 
 
 @dataclass
@@ -158,6 +245,8 @@ class Comparison:
     p_value: float
     p_adjusted: float = math.nan
     note: str = ""
+    metric: str = ""
+    """The metric the difference is in (a per-example proxy where the compared metric has none)."""
 
     def significant(self, alpha: float) -> bool:
         return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha
@@ -169,7 +258,7 @@ class Comparison:
         return {
             "a": self.a, "b": self.b, "unit": self.unit, "test": self.test, "n": self.n,
             "difference": self.difference, "p_value": self.p_value, "p_holm": self.p_adjusted,
-            "significant": self.significant(alpha), "winner": winner, "note": self.note,
+            "significant": self.significant(alpha), "winner": winner, "note": self.note, "metric": self.metric,
         }
 
 
@@ -198,7 +287,9 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         means_b = b.example_means()
         order = a.ids
         result = paired([means_a[i] for i in order], [means_b[i] for i in order])
-        return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value)
+        note = "" if a.tested_metric == a.metric else f"tested on per-example {a.tested_metric}"
+        return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value,
+                          note=note, metric=a.tested_metric)
     note = ""
     if a.matrix is not None and b.matrix is not None:
         note = "per-example ids differ; seeds are the unit"
@@ -207,11 +298,13 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
     shared = sorted(set(a.seed_values) & set(b.seed_values))
     if len(shared) >= 2 and set(a.seed_values) == set(b.seed_values):
         result = paired([a.seed_values[s] for s in shared], [b.seed_values[s] for s in shared])
-        return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value, note=note)
+        return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value,
+                          note=note, metric=a.metric)
     result = stats.welch_t_test(list(a.seed_values.values()), list(b.seed_values.values()))
     if math.isnan(result.p_value):
         note = (note + "; " if note else "") + "fewer than two seeds each: no test"
-    return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value, note=note)
+    return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value,
+                      note=note, metric=a.metric)
 
 
 def compare_all(
@@ -247,6 +340,7 @@ def format_p(p: float) -> str:
 
 def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
     """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
+    metric = comparison.metric or metric  # a proxy has the compared metric's direction
     how = f"{comparison.test} over {comparison.n} {comparison.unit}"
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):

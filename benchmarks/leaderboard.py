@@ -77,6 +77,8 @@ class Table:
     rows: list[Row]
     failed: list[dict[str, Any]]
     task_version: str
+    tested_metric: str = ""
+    """The per-example metric behind the CIs and tests (the main metric, or a proxy such as a loss)."""
 
 
 def _config_key(record: dict[str, Any]) -> str:
@@ -193,11 +195,18 @@ def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
         table: a table whose rows are sorted best first.
         alpha: significance level after Holm correction across the table's rows.
     """
-    from benchmarks.comparison import build_sample, compare_all
+    from benchmarks.comparison import build_sample, compare_all, guess_direction, tested_metric
 
     if not table.rows:
         return
-    samples = [build_sample(row.records, table.main_metric, table.higher_is_better, label=row.label) for row in table.rows]
+
+    def direction(name: str) -> bool:
+        return guess_direction(name, table.task, table.main_metric, table.higher_is_better)
+
+    per_example_metric, transform = tested_metric([r for row in table.rows for r in row.records], table.main_metric, direction)
+    table.tested_metric = per_example_metric
+    samples = [build_sample(row.records, table.main_metric, table.higher_is_better, label=row.label,
+                            per_example_metric=per_example_metric, transform=transform) for row in table.rows]
     for row, sample in zip(table.rows, samples, strict=True):
         size = sample.matrix.size if sample.matrix is not None else 1
         resamples = int(min(1000, max(200, 30_000_000 // max(size, 1))))
@@ -270,9 +279,12 @@ def render_table(table: Table, secondary_limit: int = 6) -> str:
 
 def uncertainty_note(table: Table) -> str:
     units = sorted({f"{row.n_examples} examples" if row.unit == "examples" else "seeds" for row in table.rows})
+    proxy = ""
+    if table.tested_metric and table.tested_metric != table.main_metric:
+        proxy = f" Tests and intervals use the per-example `{table.tested_metric}` (same direction as `{table.main_metric}`)."
     return (
         f"95% CI: bootstrap over seeds × examples ({', '.join(units)}; a t-interval over seeds where there are no "
-        f"per-example values). ≈ marks the leader and the rows *tied* with it: not significantly worse "
+        f"per-example values).{proxy} ≈ marks the leader and the rows *tied* with it: not significantly worse "
         f"(paired t-test per example where the example ids match, else over seeds; Holm-corrected, alpha = {ALPHA}). "
         "For a full pairwise comparison: `python -m benchmarks compare --task "
         f"{table.task} A B …`."

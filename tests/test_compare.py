@@ -167,3 +167,31 @@ def test_unknown_selection_is_a_clear_error(moons_results: Path) -> None:
         run_compare(moons_results, "moons-acc", ["logreg"])
     with pytest.raises(UserError, match="SYSTEM@SEED"):
         run_compare(moons_results, "moons-acc", ["logreg@x", "logreg@1"])
+
+
+def test_char_lm_perplexity_is_tested_on_per_block_losses(results_dir: Path) -> None:
+    """val_ppl = exp(mean loss) has no per-example values; the per-block val_loss (same direction) stands in."""
+    rng = np.random.default_rng(0)
+    blocks = [f"{i * 1000}-{(i + 1) * 1000}" for i in range(40)]
+    losses = {"gpt": 1.5 + rng.normal(0, 0.05, 40), "bigram": 2.4 + rng.normal(0, 0.05, 40)}
+    for system, block_losses in losses.items():
+        for seed in (0, 1):
+            values = (block_losses + seed * 0.01).tolist()
+            record = _fake_record("fake-charlm", system, seed, 0.0, None)
+            record.update(main_metric="val_ppl", higher_is_better=False,
+                          metrics={"val_ppl": float(np.exp(np.mean(values))), "val_loss": float(np.mean(values)), "val_top1_acc": 0.5},
+                          per_example={"ids": blocks, "values": {"val_loss": values, "val_top1_acc": [0.5] * 40}})
+            _write(results_dir, record)
+    report = run_compare(results_dir, "fake-charlm", ["gpt", "bigram"], test="t")
+    assert report["tested_metric"] == "val_loss" and not report["higher_is_better"]
+    (comparison,) = report["comparisons"]
+    assert comparison["unit"] == "examples" and comparison["metric"] == "val_loss" and comparison["winner"] == "gpt"
+    mean_gpt = losses["gpt"] + 0.005
+    mean_bigram = losses["bigram"] + 0.005
+    assert comparison["p_value"] == pytest.approx(float(scipy_stats.ttest_rel(mean_gpt, mean_bigram).pvalue), rel=1e-6)
+    for system in report["systems"]:
+        low, high = system["ci95"]
+        assert low < system["mean"] < high and low > 1.0  # perplexity scale, via exp
+    (table,) = leaderboard.build_tables(records.load_records(results_dir), "fake-charlm")
+    assert [row.system for row in table.rows] == ["gpt", "bigram"] and table.tested_metric == "val_loss"
+    assert table.rows[1].verdict == "worse" and table.rows[0].ci[0] > np.exp(1.4)

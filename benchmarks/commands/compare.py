@@ -15,7 +15,17 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.comparison import TESTS, Comparison, Sample, build_sample, compare_all, format_p, sentence
+from benchmarks.comparison import (
+    TESTS,
+    Comparison,
+    Sample,
+    build_sample,
+    compare_all,
+    format_p,
+    guess_direction,
+    sentence,
+    tested_metric,
+)
 from benchmarks.errors import UserError
 from benchmarks.records import load_records
 
@@ -55,21 +65,6 @@ def _latest_per_seed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for record in sorted(records, key=lambda r: (r.get("finished_at") or "", r.get("run_id") or "")):
         newest[int(record.get("seed", 0))] = record
     return [newest[s] for s in sorted(newest)]
-
-
-def _direction(task_id: str, metric: str, records: list[dict[str, Any]]) -> bool:
-    from benchmarks.registry import TASKS, discover
-
-    discover()
-    if task_id in TASKS:
-        return _task_direction(TASKS.get(task_id), metric)
-    return bool(records[0].get("higher_is_better", True)) if records else True
-
-
-def _task_direction(task_cls: Any, metric: str) -> bool:
-    if metric == task_cls.main_metric:
-        return bool(task_cls.higher_is_better)
-    return bool(task_cls.metric_directions.get(metric, True))
 
 
 def select(
@@ -120,10 +115,19 @@ def select(
         )
     _, _, chosen_profile, chosen_fp = max(candidates)
     table = groups[(chosen_profile, chosen_fp)]
-    metric = metric or str(table[0].get("main_metric"))
-    higher = _direction(task_id, metric, table)
-    samples = []
-    for spec, (system, seeds) in zip(specs, parsed, strict=False):
+    from benchmarks.registry import discover
+
+    discover()
+    main_metric = str(table[0].get("main_metric"))
+    main_higher = bool(table[0].get("higher_is_better", True))
+    metric = metric or main_metric
+
+    def direction(name: str) -> bool:
+        return guess_direction(name, task_id, main_metric, main_higher)
+
+    higher = direction(metric)
+    chosen: list[tuple[str, list[dict[str, Any]]]] = []
+    for spec, (system, seeds) in zip(specs, parsed, strict=True):
         mine = [r for r in table if r.get("system") == system]
         # One config per system: the one of its newest record.
         newest = max(mine, key=lambda r: (r.get("finished_at") or "", r.get("run_id") or ""))
@@ -134,12 +138,17 @@ def select(
             mine = [r for r in mine if int(r.get("seed", 0)) in seeds]
             if not mine:
                 raise UserError(f"{spec!r}: no ok record for seed(s) {sorted(seeds)} in profile {chosen_profile}")
-        sample = build_sample(mine, metric, higher, label=spec)
+        chosen.append((spec, mine))
+    per_example_metric, transform = tested_metric([r for _, mine in chosen for r in mine], metric, direction)
+    samples = []
+    for spec, mine in chosen:
+        sample = build_sample(mine, metric, higher, label=spec, per_example_metric=per_example_metric, transform=transform)
         if not sample.seed_values:
             raise UserError(f"{spec!r}: its records have no {metric!r} metric")
         samples.append(sample)
     dataset = table[0].get("dataset") or {}
-    info = {"task": task_id, "profile": chosen_profile, "dataset": dataset, "metric": metric, "higher_is_better": higher}
+    info = {"task": task_id, "profile": chosen_profile, "dataset": dataset, "metric": metric, "higher_is_better": higher,
+            "tested_metric": per_example_metric}
     return samples, info
 
 
