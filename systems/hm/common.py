@@ -105,3 +105,24 @@ def top_k_rows(matrix: sp.csr_matrix, k: int) -> list[np.ndarray]:
         order = np.lexsort((columns, -values))
         out.append(columns[order].astype(np.int64))
     return out
+
+
+def top_k_entries(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest stored values of every row as ``(row, column, value)`` arrays."""
+    matrix = matrix.tocsr()
+    rows, cols, vals = [], [], []
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    for row in range(matrix.shape[0]):
+        start, end = indptr[row], indptr[row + 1]
+        if start == end:
+            continue
+        values, columns = data[start:end], indices[start:end]
+        if end - start > k:
+            keep = np.argpartition(-values, k)[:k]
+            values, columns = values[keep], columns[keep]
+        rows.append(np.full(len(columns), row, dtype=np.int64))
+        cols.append(columns.astype(np.int64))
+        vals.append(values.astype(np.float32))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
