@@ -139,15 +139,17 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
     return {"sessions": sessions, "events": events, "ts_unit": "ms" if unit_ms else "s"}
 
 
-def load_events(path: Path, cache_dir: Path | None = None) -> tuple[Any, Path, str]:
-    """Events of an OTTO jsonl or parquet file as a polars DataFrame (session, aid, ts, type).
+def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np.ndarray], Path, str]:
+    """Events of an OTTO jsonl or parquet file as numpy columns (session, aid, ts, type).
 
     A jsonl file is converted once into ``<cache_dir>/otto/<name>-<sha256[:12]>.parquet``.
+    Read with pyarrow into numpy (no polars here: the runner forks after loading, and a
+    started polars thread pool hangs in a forked child).
 
     Returns:
-        (events sorted by session and ts, the parquet path read, the source file's sha256).
+        (columns sorted by session and ts, the parquet path read, the source file's sha256).
     """
-    import polars as pl
+    import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.exists():
@@ -160,13 +162,19 @@ def load_events(path: Path, cache_dir: Path | None = None) -> tuple[Any, Path, s
         parquet = base / "otto" / f"{path.stem}-{digest[:12]}.parquet"
         if not parquet.exists():
             convert_jsonl(path, parquet)
-    frame = pl.read_parquet(parquet)
-    expected = {"session": pl.Int32, "aid": pl.Int32, "ts": pl.Int32, "type": pl.Int8}
-    for name, dtype in expected.items():
-        if name not in frame.columns:
-            raise DataError(parquet, f"column {name!r} is missing (expected {', '.join(expected)})")
-        frame = frame.with_columns(pl.col(name).cast(dtype))
-    return frame.select(list(expected)).sort(["session", "ts"], maintain_order=True), parquet, digest
+    table = pq.read_table(parquet, use_threads=False)
+    dtypes = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
+    columns: dict[str, np.ndarray] = {}
+    for name, dtype in dtypes.items():
+        if name not in table.column_names:
+            raise DataError(parquet, f"column {name!r} is missing (expected {', '.join(dtypes)})")
+        columns[name] = table.column(name).to_numpy().astype(dtype, copy=False)
+    session, ts = columns["session"], columns["ts"]
+    ordered = bool(np.all((session[1:] > session[:-1]) | ((session[1:] == session[:-1]) & (ts[1:] >= ts[:-1]))))
+    if not ordered:
+        order = np.lexsort((ts, session))  # stable: equal timestamps keep the file's order
+        columns = {name: values[order] for name, values in columns.items()}
+    return columns, parquet, digest
 
 
 def find_real(data_dir: Path | None, cache_dir: Path | None) -> Path:

@@ -180,11 +180,14 @@ def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
         first += count
 
 
-def generate(spec: SyntheticSpec) -> Any:
-    """All events as one polars DataFrame (session i32, aid i32, ts i32 seconds, type i8)."""
-    import polars as pl
+def generate(spec: SyntheticSpec) -> dict[str, np.ndarray]:
+    """All events as numpy columns (session i32, aid i32, ts i32 seconds, type i8), sorted by session and ts.
 
-    return pl.concat([pl.DataFrame(chunk) for chunk in iter_chunks(spec)])
+    Numpy, not polars: the runner forks its workers, and a polars thread pool started in the
+    parent hangs in a forked child.
+    """
+    chunks = list(iter_chunks(spec))
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in ("session", "aid", "ts", "type")}
 
 
 def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
@@ -219,8 +222,10 @@ def write_jsonl(spec: SyntheticSpec, path: Path, milliseconds: bool = True) -> P
 
 
 def statistics(events: Any) -> dict[str, float]:
-    """The FULL-STATS.md figures of an events DataFrame (session, aid, ts, type)."""
+    """The FULL-STATS.md figures of events (a DataFrame or numpy columns: session, aid, ts, type)."""
     import polars as pl
+
+    events = pl.DataFrame(events) if isinstance(events, dict) else events
 
     per_session = events.group_by("session").agg(
         pl.len().alias("n"),

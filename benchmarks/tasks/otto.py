@@ -61,21 +61,46 @@ class Options:
 PROFILE_SCALES = {"smoke": 0.0005, "default": 0.004, "full": 0.05}
 
 
+Events = dict[str, np.ndarray]
+"""Numpy columns ``session`` (i32), ``aid`` (i32), ``ts`` (i32 seconds), ``type`` (i8), sorted by session and ts.
+The task keeps its data in numpy, not polars: the runner forks each job's worker after
+``prepare``, and a polars thread pool started in the parent hangs in a forked child."""
+
+
 @dataclass
 class OttoSplit:
     """The protocol's output: events for training, the truncated test sessions, and their labels."""
 
-    train: Any
-    test: Any
+    train: Events
+    test: Events
     labels: dict[int, SessionLabels]
     stats: dict[str, int]
 
 
-def make_testset(events: Any, test_days: int, seed: int) -> OttoSplit:
-    """otto-de's ``testset.py`` on an events DataFrame (ts in seconds).
+def _select(events: Events, mask: np.ndarray) -> Events:
+    return {name: values[mask] for name, values in events.items()}
+
+
+def _session_index(session: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(per-event index of its session, first row of each session, session lengths) of sorted ids."""
+    if len(session) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.concatenate(([0], np.flatnonzero(session[1:] != session[:-1]) + 1))
+    lengths = np.diff(np.concatenate((starts, [len(session)])))
+    return np.repeat(np.arange(len(starts)), lengths), starts, lengths
+
+
+def _keep_long_sessions(events: Events, minimum: int = 2) -> Events:
+    index, _, lengths = _session_index(events["session"])
+    return _select(events, lengths[index] >= minimum)
+
+
+def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
+    """otto-de's ``testset.py`` on events with ts in seconds.
 
     Args:
-        events: all sessions (session, aid, ts, type), sorted by session and ts.
+        events: all sessions, numpy columns sorted by session and ts.
         test_days: split at ``max(ts) - test_days`` days.
         seed: seeds ``random.Random`` whose ``randint(1, n - 1)`` picks each test session's cut,
             drawn session by session in increasing session order, as in ``split_events``.
@@ -85,45 +110,54 @@ def make_testset(events: Any, test_days: int, seed: int) -> OttoSplit:
         started after the split, without items unseen in training, with ≥ 2 events, truncated;
         labels from the rest: the next click, and every later cart and order.
     """
-    import polars as pl
-
     max_ts = int(events["ts"].max())
     split_ts = max_ts - test_days * 24 * 3600
-    first = events.group_by("session").agg(pl.col("ts").min().alias("first_ts"))
-    test_ids = first.filter(pl.col("first_ts") > split_ts)["session"]
-    is_test = pl.col("session").is_in(test_ids.implode())
-    train = events.filter(~is_test & (pl.col("ts") < split_ts))
-    train = train.filter(pl.len().over("session") >= 2)
-    train_items = train["aid"].unique()
-    test = events.filter(is_test & pl.col("aid").is_in(train_items.implode()))
-    test = test.filter(pl.len().over("session") >= 2)
-    lengths = test.group_by("session", maintain_order=True).len().sort("session")
+    index, starts, _ = _session_index(events["session"])
+    is_test = (events["ts"][starts] > split_ts)[index]
+    train = _keep_long_sessions(_select(events, ~is_test & (events["ts"] < split_ts)))
+    train_items = np.unique(train["aid"])
+    test = _select(events, is_test)
+    test = _keep_long_sessions(_select(test, np.isin(test["aid"], train_items)))
+    index, starts, lengths = _session_index(test["session"])
     rng = random.Random(seed)
-    cuts = [rng.randint(1, n - 1) for n in lengths["len"].to_list()]
-    cut_frame = pl.DataFrame({"session": lengths["session"], "cut": pl.Series(cuts, dtype=pl.Int64)})
-    test = test.with_columns(pl.int_range(pl.len()).over("session").alias("position")).join(cut_frame, on="session")
-    inputs = test.filter(pl.col("position") < pl.col("cut")).drop("position", "cut")
-    rest = test.filter(pl.col("position") >= pl.col("cut"))
-    grouped = rest.group_by("session").agg(
-        pl.col("aid").filter(pl.col("type") == 0).first().alias("clicks"),
-        pl.col("aid").filter(pl.col("type") == 1).unique().alias("carts"),
-        pl.col("aid").filter(pl.col("type") == 2).unique().alias("orders"),
-    ).sort("session")
-    labels = {
-        int(session): SessionLabels(None if click is None else int(click), frozenset(carts), frozenset(orders))
-        for session, click, carts, orders in zip(
-            grouped["session"].to_list(), grouped["clicks"].to_list(), grouped["carts"].to_list(), grouped["orders"].to_list(), strict=True
-        )
-    }
+    cuts = np.asarray([rng.randint(1, n - 1) for n in lengths.tolist()], dtype=np.int64)
+    position = np.arange(len(index)) - starts[index]
+    keep = position < cuts[index]
+    inputs = _select(test, keep)
+    rest = _select(test, ~keep)
+    rest_index = index[~keep]
+    session_ids = test["session"][starts].tolist()
+    clicks: list[int | None] = [None] * len(starts)
+    is_click = rest["type"] == 0
+    click_sessions, first = np.unique(rest_index[is_click], return_index=True)
+    for session_row, aid in zip(click_sessions.tolist(), rest["aid"][is_click][first].tolist(), strict=True):
+        clicks[session_row] = aid
+    buys: dict[int, tuple[set[int], set[int]]] = {}
+    is_buy = rest["type"] > 0
+    for session_row, aid, kind in zip(rest_index[is_buy].tolist(), rest["aid"][is_buy].tolist(),
+                                      rest["type"][is_buy].tolist(), strict=True):
+        buys.setdefault(session_row, (set(), set()))[kind - 1].add(aid)
+    empty: tuple[set[int], set[int]] = (set(), set())
+    labels = {}
+    for row, session in enumerate(session_ids):
+        carts, orders = buys.get(row, empty)
+        labels[int(session)] = SessionLabels(clicks[row], frozenset(carts), frozenset(orders))
     stats = {
-        "train_sessions": int(train["session"].n_unique()),
-        "train_events": len(train),
+        "train_sessions": len(_session_index(train["session"])[1]),
+        "train_events": len(train["session"]),
         "test_sessions": len(labels),
-        "test_input_events": len(inputs),
-        "items": int(len(train_items)),
+        "test_input_events": len(inputs["session"]),
+        "items": len(train_items),
         "split_ts": split_ts,
     }
     return OttoSplit(train=train, test=inputs, labels=labels, stats=stats)
+
+
+def to_frame(events: Events) -> Any:
+    """Numpy columns → a polars DataFrame (what systems receive)."""
+    import polars as pl
+
+    return pl.DataFrame({name: events[name] for name in ("session", "aid", "ts", "type")})
 
 
 def predictions_to_dict(predictions: dict[str, np.ndarray]) -> dict[int, dict[str, list[int]]]:
@@ -172,7 +206,7 @@ class OttoRecall20(Task):
     default_seeds = (0,)
     Options = Options
 
-    def load(self, context: RunContext) -> tuple[Any, DatasetInfo]:
+    def load(self, context: RunContext) -> tuple[Events, DatasetInfo]:
         """The events (before the split) and their identity."""
         from benchmarks.data import otto, otto_synthetic
 
@@ -205,10 +239,10 @@ class OttoRecall20(Task):
                         extra={"labels": split.labels, "stats": split.stats})
 
     def fit(self, system: System, data: TaskData, context: RunContext) -> None:
-        system.fit(data.train, data.test)  # type: ignore[attr-defined]
+        system.fit(to_frame(data.train), to_frame(data.test))  # type: ignore[attr-defined]
 
     def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
-        predictions = system.recommend(data.test, K)  # type: ignore[attr-defined]
+        predictions = system.recommend(to_frame(data.test), K)  # type: ignore[attr-defined]
         sessions = np.asarray(predictions["session"])
         for event_type in EVENT_TYPES:
             array = np.asarray(predictions[event_type])
