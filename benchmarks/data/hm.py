@@ -270,12 +270,12 @@ def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
     known_customers = customers["customer_id"]
     listed_customers = len(customers)
     distinct_c = t_customer.unique()
-    unseen_c = distinct_c.filter(~distinct_c.is_in(known_customers)).sort()
+    unseen_c = distinct_c.filter(~distinct_c.is_in(known_customers.implode())).sort()
     if len(unseen_c):
         notes.append(f"{path_t.name}: {len(unseen_c)} customers are not in {files['customers'].name}; added with empty attributes")
         customers = pl.concat([customers, pl.DataFrame({"customer_id": unseen_c})], how="diagonal_relaxed")
     distinct_a = t_article.unique()
-    unseen_a = distinct_a.filter(~distinct_a.is_in(articles["article_id"])).sort()
+    unseen_a = distinct_a.filter(~distinct_a.is_in(articles["article_id"].implode())).sort()
     if len(unseen_a):
         notes.append(f"{path_t.name}: {len(unseen_a)} articles are not in {files['articles'].name}; added with empty attributes")
         articles = pl.concat([articles, pl.DataFrame({"article_id": unseen_a})], how="diagonal_relaxed")

@@ -127,9 +127,9 @@ def _daily_volume() -> np.ndarray:
     """Relative shopping volume of each of the 734 days: weekday, season, spring-2020 dip."""
     days = np.arange(N_DAYS)
     dates = pd.to_datetime(START_DATE) + pd.to_timedelta(days, unit="D")
-    weekday = np.where(dates.dayofweek >= 4, 1.25, 0.9)
-    year_phase = 2 * np.pi * (dates.dayofyear.to_numpy() - 170) / 365.25
-    season = 1.0 + 0.25 * np.cos(year_phase) + 0.2 * np.exp(-((dates.dayofyear.to_numpy() - 335) / 12.0) ** 2)
+    weekday = np.where(dates.day_of_week >= 4, 1.25, 0.9)
+    year_phase = 2 * np.pi * (dates.day_of_year.to_numpy() - 170) / 365.25
+    season = 1.0 + 0.25 * np.cos(year_phase) + 0.2 * np.exp(-((dates.day_of_year.to_numpy() - 335) / 12.0) ** 2)
     dip = np.where((dates >= "2020-03-15") & (dates <= "2020-05-10"), 0.65, 1.0)
     return weekday * season * dip
 
