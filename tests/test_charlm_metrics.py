@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,7 @@ def test_check_log_probs_rejects_bad_rows() -> None:
         check_log_probs(bad, 3, 4)
 
 
-def test_score_command_on_files(tmp_path: Path) -> None:
+def test_score_command_on_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vocab = "\n ab"
     truth = tmp_path / "valid.txt"
     truth.write_text("ab a\n")
@@ -89,11 +88,11 @@ def test_score_command_on_files(tmp_path: Path) -> None:
     evaluation = ShakespeareCharPerplexity().score(predictions, truth)
     expected = (-math.log(0.7) + 4 * math.log(4)) / 5
     assert evaluation.metrics["val_loss"] == pytest.approx(expected, rel=1e-12)
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "score", "--task", "shakespeare-char-ppl", "--predictions", str(predictions), "--truth", str(truth), "--json"],
-        capture_output=True, text=True, check=True,
-    )
-    assert json.loads(out.stdout)["metrics"]["val_ppl"] == pytest.approx(math.exp(expected), rel=1e-9)
+    from benchmarks.commands import score
+
+    args = argparse.Namespace(task="shakespeare-char-ppl", predictions=predictions, truth=truth, json=True)
+    assert score.main(args) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["val_ppl"] == pytest.approx(math.exp(expected), rel=1e-9)
 
 
 def test_score_names_unknown_character(tmp_path: Path) -> None:
