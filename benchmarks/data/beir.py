@@ -197,7 +197,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus_path, queries_path, qrels_path = _check_layout(folder, split)
     name = name or folder.name
     paths = [corpus_path, queries_path, qrels_path]
-    converted = Path(cache_dir) / "retrieval" / _source_key(paths) if cache_dir is not None else None
+    converted = Path(cache_dir) / "retrieval" / _source_key(paths) if cache_dir is not None and _have_pyarrow() else None
     if converted is not None and (converted / "meta.json").is_file():
         try:
             return _read_converted(converted, name)
@@ -227,6 +227,12 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
         except OSError as error:
             log(f"could not cache the converted collection in {converted}: {error}")
     return collection
+
+
+def _have_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _write_converted(target: Path, collection: Collection) -> None:
@@ -313,3 +319,65 @@ def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, 
     if not (folder / "corpus.jsonl").is_file():
         raise DataError(archive, f"the archive has no {name}/corpus.jsonl")
     return folder
+
+
+def read_corpus_tsv(path: Path) -> Corpus:
+    """Read an ``id<TAB>text`` corpus (MS MARCO's ``collection.tsv``), without titles.
+
+    Raises:
+        DataError: a line without a tab, or a repeated id.
+    """
+    ids: list[str] = []
+    texts: list[str] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            docid, tab, text = line.partition("\t")
+            if not tab or not docid:
+                raise DataError(path, "expected 'id<TAB>text'", line=number)
+            if docid in seen:
+                raise DataError(path, f"document id {docid!r} appears twice", line=number)
+            seen.add(docid)
+            ids.append(docid)
+            texts.append(text)
+    return Corpus(ids, [""] * len(ids), texts)
+
+
+def load_corpus_cached(path: Path, cache_dir: Path | None, log=lambda message: None) -> Corpus:
+    """A corpus file (``corpus.jsonl`` or ``id<TAB>text``), converted once to Parquet under ``cache_dir``.
+
+    Args:
+        path: the corpus file.
+        cache_dir: cache root (None: no caching).
+        log: progress messages.
+
+    Returns:
+        The Corpus with its fingerprint.
+    """
+    path = Path(path)
+    if cache_dir is None or not _have_pyarrow():
+        corpus = read_corpus_jsonl(path) if path.name.endswith(".jsonl") else read_corpus_tsv(path)
+        corpus.fingerprint = fingerprint([path])
+        return corpus
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = Path(cache_dir) / "retrieval" / f"corpus-{_source_key([path])}.parquet"
+    if target.is_file():
+        table = pq.read_table(target)
+        meta = table.schema.metadata or {}
+        return Corpus(table.column("id").to_pylist(), table.column("title").to_pylist(), table.column("text").to_pylist(),
+                      meta.get(b"fingerprint", b"").decode())
+    log(f"reading {path} (converted once, then cached)")
+    corpus = read_corpus_jsonl(path) if path.name.endswith(".jsonl") else read_corpus_tsv(path)
+    corpus.fingerprint = fingerprint([path])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"id": corpus.ids, "title": corpus.titles, "text": corpus.texts})
+    table = table.replace_schema_metadata({"fingerprint": corpus.fingerprint})
+    temp = target.with_suffix(f".{os.getpid()}.tmp")
+    pq.write_table(table, temp)
+    os.replace(temp, target)
+    return corpus

@@ -5,8 +5,8 @@ words removed, Porter stemming (PyStemmer when installed)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 LUCENE_ENGLISH_STOP_WORDS: frozenset[str] = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
