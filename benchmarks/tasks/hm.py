@@ -112,9 +112,9 @@ class HMMap12(Task):
         "transactions_train.csv; competition rules apply), else the synthetic generator benchmarks/data/hm_synthetic.py"
     )
     profiles = {
-        "smoke": "synthetic scale 0.002 (≈2.7k customers, 64k transactions)",
-        "default": "synthetic scale 0.03 (≈41k customers, 0.95M transactions)",
-        "full": "real data if present, else synthetic scale 1.0 (31.8M transactions)",
+        "smoke": "real data if found, else synthetic scale 0.002 (≈2.7k customers, 64k transactions)",
+        "default": "real data if found, else synthetic scale 0.03 (≈41k customers, 0.95M transactions)",
+        "full": "real data if found, else synthetic scale 1.0 (1.37M customers, 31.8M transactions)",
     }
     default_seeds = (0,)
     Options = Options
@@ -237,7 +237,7 @@ class HMMap12(Task):
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
         if self.options.holdout != "kaggle" and not self.options.write_submission:
             return []
-        path = context.artifact_path(".submission.csv")
+        path = context.artifact_path("submission.csv")
         if path is None:
             return []
         hm: hm_data.HMData = data.extra["data"]
@@ -245,7 +245,7 @@ class HMMap12(Task):
         files = [path]
         truth = data.test["truth"]
         if truth is not None:
-            truth_path = context.artifact_path(".truth.csv")
+            truth_path = context.artifact_path("truth.csv")
             offsets = truth["offsets"]
             rows = [truth["items"][offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
             write_submission(truth_path, hm.customer_ids[data.test["customers"]], hm.article_ids, rows)
