@@ -36,13 +36,14 @@ TRANSFORMS: dict[str, Callable[[float], float]] = {"identity": lambda x: x, "exp
 
 LOWER_IS_BETTER_HINTS = ("loss", "ppl", "perplexity", "bpc", "error", "rmse", "mae", "time", "latency")
 
-BOOTSTRAP_LIMIT = 2_000_000
-"""Above this many per-example values (seeds × examples) the CI is the normal approximation
-(:func:`benchmarks.stats.normal_ci`): the bootstrap would cost minutes and say the same."""
+BOOTSTRAP_WORK = 50_000_000
+"""Above this many resampled values (seeds × examples × resamples, about 1 s) the CI is the normal
+approximation (:func:`benchmarks.stats.normal_ci`): with tens of thousands of examples the
+bootstrap would take minutes and say the same (see benchmarks/perf/leaderboard_scale.py)."""
 
-RANDOMIZATION_LIMIT = 200_000
-"""Above this many paired examples the randomization test gives way to the paired t-test, which
-at that size agrees with it (central limit theorem) at a fraction of the cost."""
+RANDOMIZATION_WORK = 200_000_000
+"""Above this many sign flips (examples × resamples, a few seconds) the randomization test gives
+way to the paired t-test, which agrees with it at that size (central limit theorem)."""
 
 
 @dataclass
@@ -97,7 +98,7 @@ class Sample:
         values exist, else a t-interval over seeds. The bootstrap is centred on the mean of the
         per-example values, which for a mean metric is the metric itself."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
-            if self.matrix.size > BOOTSTRAP_LIMIT:
+            if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
                 low, high = stats.normal_ci(self.matrix, confidence=confidence)
             else:
                 low, high = stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
@@ -106,7 +107,7 @@ class Sample:
         return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
 
 
-def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], list[float]] | None:
+def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], np.ndarray] | None:
     per_example = record.get("per_example") or {}
     values = (per_example.get("values") or {}).get(metric)
     if not values:
@@ -114,7 +115,13 @@ def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], list[f
     ids = per_example.get("ids")
     if ids is None or len(ids) != len(values):
         ids = [f"#{i}" for i in range(len(values))]  # positional: only pairs with the same layout
-    return [str(i) for i in ids], [math.nan if v is None else float(v) for v in values]
+    try:
+        numbers = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):  # nulls (NaN in JSON) among the numbers
+        numbers = np.asarray([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+    if not all(isinstance(i, str) for i in ids[:1]):
+        ids = [str(i) for i in ids]
+    return ids, numbers
 
 
 def guess_direction(metric: str, task_id: str | None = None, main_metric: str | None = None, higher_is_better: bool = True) -> bool:
@@ -200,7 +207,7 @@ def build_sample(
     """
     system = str(records[0].get("system", "?")) if records else "?"
     seed_values: dict[int, float] = {}
-    columns: list[tuple[list[str], list[float]]] = []
+    columns: list[tuple[list[str], np.ndarray]] = []
     complete = True
     per_example_metric = per_example_metric or metric
     for record in records:
@@ -218,13 +225,17 @@ def build_sample(
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
     if complete and columns:
-        common = set(columns[0][0]).intersection(*(set(c[0]) for c in columns[1:]))
-        if common and all(len(common) == len(c[0]) for c in columns):
+        same_order = all(c[0] == columns[0][0] for c in columns[1:])
+        common = set(columns[0][0]) if same_order else set(columns[0][0]).intersection(*(set(c[0]) for c in columns[1:]))
+        if common and len(common) == len(columns[0][0]) and all(len(common) == len(c[0]) for c in columns):
             ids = columns[0][0]
             rows = []
             for column_ids, values in columns:
-                lookup = dict(zip(column_ids, values, strict=False))
-                rows.append([lookup[i] for i in ids])
+                if column_ids == ids:
+                    rows.append(values)
+                else:
+                    lookup = dict(zip(column_ids, values, strict=True))
+                    rows.append([lookup[i] for i in ids])
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
@@ -277,17 +288,25 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
     if test not in TESTS:
         raise ValueError(f"test {test!r}: expected one of {', '.join(TESTS)}")
 
-    def paired(x: list[float], y: list[float]) -> stats.TestResult:
-        if test == "t" or len(x) > RANDOMIZATION_LIMIT:
+    def paired(x: Any, y: Any) -> stats.TestResult:
+        if test == "t" or len(x) * n_resamples > RANDOMIZATION_WORK:
             return stats.paired_t_test(x, y)
         return stats.paired_randomization_test(x, y, n_resamples=n_resamples, seed=seed)
 
-    if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and set(a.ids) == set(b.ids):
-        means_a = a.example_means()
-        means_b = b.example_means()
-        order = a.ids
-        result = paired([means_a[i] for i in order], [means_b[i] for i in order])
-        note = "" if a.tested_metric == a.metric else f"tested on per-example {a.tested_metric}"
+    if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
+        x = a.matrix.mean(axis=0)  # (examples,)
+        if a.ids == b.ids:
+            y = b.matrix.mean(axis=0)
+        else:
+            means_b = b.example_means()
+            y = np.array([means_b[i] for i in a.ids])
+        result = paired(x, y)
+        notes = []
+        if a.tested_metric != a.metric:
+            notes.append(f"tested on per-example {a.tested_metric}")
+        if test == "randomization" and result.test == "paired-t":
+            notes.append(f"t-test: {result.n:,} examples are past the randomization test's budget")
+        note = "; ".join(notes)
         return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value,
                           note=note, metric=a.tested_metric)
     note = ""

@@ -1,0 +1,75 @@
+"""Scale benchmark (not a test): how long leaderboards and `compare` take as per-example counts grow.
+
+Writes fake records (5 systems × 3 seeds, per-example values with ids, like OTTO's per-session
+scores) for several example counts, then times ``leaderboard.build_tables`` (CIs + ties, no plots)
+and ``compare`` of two systems with the randomization and t tests.
+
+    python benchmarks/perf/leaderboard_scale.py --sizes 1000 100000 1000000 > results/perf/leaderboard_scale.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import environment, leaderboard, records
+from benchmarks.commands.compare import run_compare
+
+
+def write_fake(results: Path, n: int, systems: int = 5, seeds: int = 3) -> None:
+    rng = np.random.default_rng(0)
+    ids = [f"s{i}" for i in range(n)]
+    for s in range(systems):
+        base = rng.random(n) < 0.5 + 0.02 * s  # (n,) per-example hits
+        for seed in range(seeds):
+            values = np.where(rng.random(n) < 0.05, ~base, base).astype(float)  # (n,)
+            record = {
+                "task": "scale", "system": f"system-{s}", "seed": seed, "profile": "default", "status": "ok",
+                "config": {}, "metrics": {"score": float(values.mean())}, "main_metric": "score",
+                "higher_is_better": True, "per_example": {"ids": ids, "values": {"score": values.tolist()}},
+                "dataset": {"name": "fake", "fingerprint": "0" * 64}, "finished_at": f"2026-01-01T00:00:0{seed}",
+            }
+            path = records.records_dir(results, "scale") / record["system"] / f"r__seed{seed}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
+    args = parser.parse_args()
+    hardware = environment.hardware()
+    print("# Leaderboard and compare at scale\n")
+    print(f"Command: `python benchmarks/perf/leaderboard_scale.py --sizes {' '.join(map(str, args.sizes))}`  ")
+    print(f"Machine: {hardware['cpu']}, {hardware['cores']} cores, {hardware['ram_gb']} GB RAM, Python {platform.python_version()}; "
+          "other jobs shared the cores.\n")
+    print("5 systems × 3 seeds, one per-example value per example. Seconds, wall clock.\n")
+    print("| examples | load records | build tables (CIs, ties) | compare: randomization | compare: t |")
+    print("|---|---|---|---|---|")
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as temp:
+            results = Path(temp)
+            write_fake(results, n)
+            start = time.perf_counter()
+            loaded = records.load_records(results, "scale")
+            load_s = time.perf_counter() - start
+            start = time.perf_counter()
+            (table,) = leaderboard.build_tables(loaded, "scale")
+            build_s = time.perf_counter() - start
+            assert all(row.ci is not None for row in table.rows)
+            timings = []
+            for test in ("randomization", "t"):
+                start = time.perf_counter()
+                run_compare(results, "scale", ["system-4", "system-3"], test=test)
+                timings.append(time.perf_counter() - start)
+            print(f"| {n:,} | {load_s:.2f} | {build_s:.2f} | {timings[0]:.2f} | {timings[1]:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
