@@ -147,6 +147,19 @@ def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
         but ``transactions.customer_id`` holds the customer's row number in ``customers`` (the
         64-hex id is only joined in by :func:`write_csvs`, to save memory at full scale).
     """
+    articles, customers, compact = _generate_compact(scale, seed)
+    dates = (np.datetime64(START_DATE) + compact["day"].astype("timedelta64[D]")).astype(str)
+    transactions = pd.DataFrame({
+        "t_dat": dates,
+        "customer_id": compact["customer"],  # row number in customers; write_csvs writes the hex id
+        "article_id": articles["article_id"].to_numpy()[compact["article"]],
+        "price": compact["price"],
+        "sales_channel_id": compact["sales_channel_id"],
+    })
+    return articles, customers, transactions
+
+
+def _generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     spec = SyntheticSpec(scale, seed)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 5]).spawn(8)]
     articles, art = _articles(spec, streams[0])
@@ -268,7 +281,9 @@ def _customers(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFr
     return frame, hidden
 
 
-def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[str, np.ndarray], rngs: list[np.random.Generator]) -> pd.DataFrame:
+def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[str, np.ndarray],
+                  rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    """Transactions as compact arrays (day, customer row, article row, price, channel), sorted by day."""
     rng_trip, rng_item, rng_repeat, rng_price, rng_mix = rngs[:5]
     n_target = spec.n_transactions
     n_articles = len(art["popularity"])
@@ -355,15 +370,13 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
     raw = art["price"][article] * np.where(sale > 0, sale, 1.0) * np.where(online[trip], 1.0, 1.02)
     price = np.maximum(np.round(raw * 5_900) * 10 - 1, 11) / 59_000  # prices end in 9, like SEK 299.9
     final = np.lexsort((row_customer, row_day))
-    dates = (np.datetime64(START_DATE) + row_day[final].astype("timedelta64[D]")).astype(str)
-    return pd.DataFrame({
-        "t_dat": dates,
-        "customer_id": row_customer[final],  # row number in customers; write_csvs writes the hex id
-        "article_id": art["article_id"][article[final]],
+    return {
+        "day": row_day[final].astype(np.int16),
+        "customer": row_customer[final].astype(np.int32),  # row number in customers
+        "article": article[final].astype(np.int32),  # row number in articles
         "price": price[final],
         "sales_channel_id": np.where(online[trip[final]], 2, 1).astype(np.int8),
-    })
-
+    }
 
 
 def write_csvs(directory: Path, scale: float, seed: int = 0) -> dict[str, Path]:
@@ -381,18 +394,18 @@ def write_csvs(directory: Path, scale: float, seed: int = 0) -> dict[str, Path]:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    articles, customers, transactions = generate(scale, seed)
+    articles, customers, compact = _generate_compact(scale, seed)
     paths = {name: directory / f"{name}.csv" for name in ("articles", "customers")}
     paths["transactions"] = directory / "transactions_train.csv"
     pl.from_pandas(articles).write_csv(paths["articles"])
     pl.from_pandas(customers).write_csv(paths["customers"])
-    ids = pl.Series("customer_id", customers["customer_id"].to_numpy().astype(str))
+    # polars gathers the id strings from the compact codes (short strings stay inline: ≈16 bytes a row)
     table = pl.DataFrame({
-        "t_dat": transactions["t_dat"].to_numpy(),
-        "customer_id": ids.gather(transactions["customer_id"].to_numpy()),
-        "article_id": transactions["article_id"].to_numpy().astype(str),
-        "price": transactions["price"].to_numpy(),
-        "sales_channel_id": transactions["sales_channel_id"].to_numpy(),
+        "t_dat": pl.Series(compact.pop("day").astype(np.int32) + (START_DATE - dt.date(1970, 1, 1)).days).cast(pl.Date),
+        "customer_id": pl.Series(customers["customer_id"].to_numpy().astype(str)).gather(compact.pop("customer")),
+        "article_id": pl.Series(articles["article_id"].to_numpy().astype(str)).gather(compact.pop("article")),
+        "price": compact.pop("price"),
+        "sales_channel_id": compact.pop("sales_channel_id"),
     })
-    table.write_csv(paths["transactions"], float_precision=None)
+    table.write_csv(paths["transactions"], float_precision=None, date_format="%Y-%m-%d")
     return paths
