@@ -304,6 +304,8 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         notes = []
         if a.tested_metric != a.metric:
             notes.append(f"tested on per-example {a.tested_metric}")
+        if min(len(a.seed_values), len(b.seed_values)) == 1:
+            notes.append("one seed on a side, so this compares trained models, not training procedures")
         if test == "randomization" and result.test == "paired-t":
             notes.append(f"t-test: {result.n:,} examples are past the randomization test's budget")
         note = "; ".join(notes)
@@ -361,6 +363,8 @@ def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha:
     """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
     metric = comparison.metric or metric  # a proxy has the compared metric's direction
     how = f"{comparison.test} over {comparison.n} {comparison.unit}"
+    if comparison.note:
+        how += f"; {comparison.note}"
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):
         return f"{comparison.a} vs {comparison.b}: no test possible ({comparison.note or 'not enough data'})."
