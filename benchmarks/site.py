@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,11 @@ document.addEventListener('DOMContentLoaded', () => {
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _prose(text: str) -> str:
+    """Escape, then render the markdown `code` spans task descriptions use."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -172,7 +178,7 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
     if task_cls is not None:
         for label, text in (("", task_cls.description), ("Protocol. ", task_cls.protocol), ("Data. ", task_cls.data_source)):
             if text:
-                body.append(f"<p><b>{_e(label)}</b>{_e(text.strip())}</p>")
+                body.append(f"<p><b>{_e(label)}</b>{_prose(text.strip())}</p>")
     for caption, name in images:
         body.append(f'<figure><img src="{_e(name)}" alt="{_e(caption)}"><figcaption class="note">{_e(caption)}</figcaption></figure>')
     if not tables:
