@@ -108,11 +108,14 @@ class Sample:
 
 
 def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], np.ndarray] | None:
-    per_example = record.get("per_example") or {}
-    values = (per_example.get("values") or {}).get(metric)
-    if not values:
+    per_example = record.get("per_example")
+    table = per_example.get("values") if isinstance(per_example, dict) else None
+    values = table.get(metric) if isinstance(table, dict) else None
+    if not isinstance(values, list) or not values:
         return None
     ids = per_example.get("ids")
+    if not isinstance(ids, list):
+        ids = None
     if ids is None or len(ids) != len(values):
         ids = [f"#{i}" for i in range(len(values))]  # positional: only pairs with the same layout
     try:
@@ -155,8 +158,9 @@ def tested_metric(records: list[dict[str, Any]], metric: str, direction: Callabl
     """
     names: set[str] | None = None
     for record in records:
-        values = ((record.get("per_example") or {}).get("values") or {})
-        present = {name for name, v in values.items() if v}
+        per_example = record.get("per_example")
+        values = per_example.get("values") if isinstance(per_example, dict) else None
+        present = {name for name, v in values.items() if isinstance(v, list) and v} if isinstance(values, dict) else set()
         names = present if names is None else names & present
     names = names or set()
     if metric in names:

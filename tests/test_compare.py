@@ -152,12 +152,16 @@ def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> N
     odd["hardware"] = "a string"
     odd["timings"] = None
     _write(results_dir, odd)
+    odd_values = _fake_record("fake-broken", "odd-values", 0, 0.6, None)
+    odd_values["per_example"] = {"ids": "x", "values": ["not", "a", "dict"]}
+    _write(results_dir, odd_values)
     nan_metric = _fake_record("fake-broken", "nan", 1, 0.0, None)
     nan_metric["metrics"] = {"score": None}
     _write(results_dir, nan_metric)
     leaderboard.write(results_dir, ["fake-broken"])
     text = (results_dir / "fake-broken.md").read_text()
-    assert "| 1 | good |" in text and "| 2 | odd |" in text and "partial" not in text
+    assert "| 1 | good |" in text and "| 2 | odd |" in text and "| 3 | odd-values |" in text and "partial" not in text
+    assert "| leader |" in text  # the malformed per-example values did not cost the table its CIs
 
 
 def test_unknown_selection_is_a_clear_error(moons_results: Path) -> None:
