@@ -22,3 +22,12 @@ def test_env_text_names_cpu_cores_and_versions(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert f"({environment.hardware()['cores']} cores available)" in out
     assert "numpy" in out and "git sha" in out
+
+
+def test_help_lists_the_comparison_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("compare", "check", "site", "env"):
+        assert f"    {command} " in out

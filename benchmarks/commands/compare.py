@@ -30,7 +30,7 @@ from benchmarks.errors import UserError
 from benchmarks.records import load_records
 
 NAME = "compare"
-HELP = "compare systems on a task: paired significance tests (Holm-corrected) and 95% CIs"
+HELP = "compare systems on a task: paired significance tests (Holm-corrected) and confidence intervals"
 DESCRIPTION = __doc__
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
