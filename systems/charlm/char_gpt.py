@@ -1,8 +1,9 @@
 """System ``char-gpt``: the nanoGPT-style transformer of ``gpt_model.py`` trained on characters.
 
 The ``default`` profile is nanoGPT's CPU recipe for ``shakespeare_char`` (4 layers, 4 heads,
-width 128, context 64, batch 12, 2,000 iterations, lr 1e-3, no dropout); ``full`` is its GPU
-recipe (6 × 6 × 384, context 256, batch 64, 5,000 iterations, dropout 0.2).
+width 128, context 64, batch 12, 2,000 iterations, no dropout) with the peak learning rate raised
+from 1e-3 to 2e-3 (same seed and budget: validation loss 1.881 at 1e-3, 1.793 at 2e-3); ``full`` is
+its GPU recipe (6 × 6 × 384, context 256, batch 64, 5,000 iterations, dropout 0.2, lr 1e-3).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Config(TrainConfig):
     n_embd: int = 128
     dropout: float = 0.0
     bias: bool = False
+    learning_rate: float = 2e-3
 
 
 @register_system
@@ -31,7 +33,7 @@ class CharGPT(NeuralCharLM):
         "smoke": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 32, "iterations": 30, "eval_interval": 15, "eval_batches": 2},
         "full": {
             "n_layer": 6, "n_head": 6, "n_embd": 384, "block_size": 256, "batch_size": 64, "iterations": 5000,
-            "dropout": 0.2, "warmup_iterations": 100, "min_learning_rate": 1e-4, "eval_interval": 250, "eval_batches": 200,
+            "dropout": 0.2, "learning_rate": 1e-3, "warmup_iterations": 100, "min_learning_rate": 1e-4, "eval_interval": 250, "eval_batches": 200,
         },
     }
     description = "nanoGPT-style decoder-only transformer (SDPA causal attention, AdamW, cosine schedule)"
