@@ -63,6 +63,10 @@ def learning_rate_at(iteration: int, cfg: TrainConfig) -> float:
 
 def setup_torch(seed: int, device: str, threads: int) -> Any:
     """Seed torch, pin its thread count, ask for deterministic kernels; return the torch.device."""
+    import os
+
+    if device == "cuda":  # deterministic cuBLAS needs a fixed workspace (set before the first CUDA call)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import torch
 
     torch.set_num_threads(max(1, threads))
