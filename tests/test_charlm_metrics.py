@@ -104,3 +104,15 @@ def test_score_names_unknown_character(tmp_path: Path) -> None:
     np.savez(predictions, log_probs=np.log(np.full((4, 3), 1 / 3)), vocab=np.array("\nab"))
     with pytest.raises(DataError, match=r"valid\.txt, line 2: character 'z' at offset 3"):
         ShakespeareCharPerplexity().score(predictions, truth)
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["benchmarks.metrics.language_model", "benchmarks.data.shakespeare", "systems.charlm.kneser_ney", "systems.charlm.neural"],
+)
+def test_docstring_examples(module_name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module_name))
+    assert result.attempted > 0 and result.failed == 0
