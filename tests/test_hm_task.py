@@ -132,3 +132,19 @@ def test_default_profile_ladder(results_dir: Path, cache_dir: Path, monkeypatch)
     score = {o.system: o.metrics["map12"] for o in outcomes}
     assert score["hm-repurchase"] > score["hm-popular"]
     assert score["hm-lgbm-ranker"] >= max(score.values()) - 1e-9
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("system", ["hm-lgbm-ranker", "hm-itemcf"])
+def test_one_day_sample_gives_a_kaggle_submission(system: str, data_dir: Path, results_dir: Path, tmp_path: Path, monkeypatch):
+    """kaggle-head10k covers one day: no label week for the ranker, yet every system must answer."""
+    if system not in HM_SYSTEMS:
+        pytest.skip(f"{system} unavailable here")
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path))
+    (outcome,) = run(RunRequest(task="hm-map12", systems=[system], seeds=[0], profile="smoke", results_dir=results_dir,
+                                progress=False, update_leaderboard=False,
+                                overrides={"task.dataset": str(data_dir / "hm" / "kaggle-head10k"), "holdout": "kaggle"}))
+    assert outcome.status == "ok", outcome.error
+    record = json.loads(outcome.record_path.read_text())
+    rows = read_submission(outcome.record_path.parent / record["artifacts"][0])
+    assert len(rows) == 10_000 and all(len(items) == 12 for items in rows.values())

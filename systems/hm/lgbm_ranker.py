@@ -79,7 +79,15 @@ class HMLGBMRanker(System):
             frame = frame[hits > 0]
             frame["week"] = week
             frames.append(frame)
-        data = pd.concat(frames, ignore_index=True).sort_values(["week", "customer"], kind="stable")
+        self.builder = FeatureBuilder(tx, train.customers, train.articles, train.n_customers, train.n_articles, train.last_day, self._candidate_config())
+        self.top = bestsellers(tx, train.last_day, 7, 36)
+        data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        self.train_rows = int(len(data))
+        if not len(data) or data["label"].nunique() < 2:
+            # too little history for a label week (tiny samples): rank candidates by a fixed rule
+            self.model = None
+            return
+        data = data.sort_values(["week", "customer"], kind="stable")
         groups = data.groupby(["week", "customer"], sort=False).size().to_numpy()
         self.model = lightgbm.LGBMRanker(
             objective="lambdarank", n_estimators=self.config.n_estimators, learning_rate=self.config.learning_rate,
@@ -87,15 +95,15 @@ class HMLGBMRanker(System):
             random_state=self.seed, verbose=-1, eval_at=[12], lambdarank_truncation_level=20,
         )
         self.model.fit(data[FEATURES].to_numpy(np.float32), data["label"].to_numpy(), group=groups)
-        self.builder = FeatureBuilder(tx, train.customers, train.articles, train.n_customers, train.n_articles, train.last_day, self._candidate_config())
-        self.top = bestsellers(tx, train.last_day, 7, 36)
-        self.train_rows = int(len(data))
 
     def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
         lists: dict[int, np.ndarray] = {}
         for start in range(0, len(customers), self.config.predict_batch):
             frame = self.builder.candidates(customers[start:start + self.config.predict_batch])
-            frame["score"] = self.model.predict(frame[FEATURES].to_numpy(np.float32), num_threads=self.config.n_jobs)
+            if self.model is None:
+                frame["score"] = 100.0 * frame["p_rep_score"] + frame["p_cf_score"] - 0.01 * frame["p_pop_rank"]
+            else:
+                frame["score"] = self.model.predict(frame[FEATURES].to_numpy(np.float32), num_threads=self.config.n_jobs)
             frame = frame.sort_values(["customer", "score"], ascending=[True, False], kind="stable").groupby("customer", sort=False).head(k)
             codes = frame["customer"].to_numpy()
             items = frame["article"].to_numpy()
@@ -104,6 +112,8 @@ class HMLGBMRanker(System):
         return fill(customers, lists, self.top, k)
 
     def report(self) -> dict:
+        if self.model is None:
+            return {"train_rows": self.train_rows, "label_weeks": self.train_stats, "model": "none (no usable label week)"}
         importance = dict(zip(FEATURES, self.model.booster_.feature_importance("gain").round(1).tolist()))
         top = dict(sorted(importance.items(), key=lambda kv: -kv[1])[:10])
         return {"train_rows": self.train_rows, "label_weeks": self.train_stats, "top_feature_gain": top}
