@@ -1,0 +1,129 @@
+"""Every retrieval system through the real runner on a tiny BEIR-layout collection (smoke profile), the
+run file it leaves beside the record, and the real-data runs (--dataset on the local subsets, SciFact)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import runner
+from benchmarks.data.trec import read_beir_qrels
+from benchmarks.metrics.retrieval import evaluate_run
+from benchmarks.registry import discover, get_system, get_task
+from benchmarks.runner import RunRequest
+
+SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
+            "diamond saxophone cactus submarine telescope avalanche marathon honeybee").split()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_ranx():
+    """ranx compiles its numba containers once per process; the forked workers inherit them."""
+    evaluate_run({"q": {"d": 1}}, {"q": {"d": 1.0}})
+    discover()
+
+
+@pytest.fixture()
+def toy_beir(tmp_path: Path, monkeypatch) -> Path:
+    """20 documents on 20 distinct subjects (+ 10 distractors), one query per subject."""
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "toy"
+    (folder / "qrels").mkdir(parents=True)
+    docs, queries, qrels = [], [], ["query-id\tcorpus-id\tscore"]
+    for i, subject in enumerate(SUBJECTS):
+        docs.append({"_id": f"doc{i}", "title": subject.title(),
+                     "text": f"The {subject} is the topic of this article, which describes the {subject} in detail."})
+        queries.append({"_id": f"q{i}", "text": f"facts about the {subject}"})
+        qrels.append(f"q{i}\tdoc{i}\t1")
+    for j in range(10):
+        docs.append({"_id": f"other{j}", "title": "Miscellany", "text": f"An unrelated note number {j} on nothing much."})
+    queries.append({"_id": "unjudged", "text": "nothing"})
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (folder / "qrels" / "test.tsv").write_text("\n".join(qrels) + "\n")
+    return folder
+
+
+def _run(task: str, system: str, results_dir: Path, profile: str = "smoke", data_dir: Path | None = None,
+         **overrides) -> dict:
+    cls = get_system(system)
+    if cls.missing_requirements():
+        pytest.skip(f"{system} unavailable: missing {cls.missing_requirements()} ({cls.install_hint()})")
+    outcomes = runner.run(RunRequest(task=task, systems=[system], profile=profile, device="cpu", data_dir=data_dir,
+                                     results_dir=results_dir, overrides=overrides, progress=False))
+    assert len(outcomes) == 1
+    record = json.loads(outcomes[0].record_path.read_text())
+    assert outcomes[0].status == "ok", record.get("traceback") or record.get("error")
+    return record
+
+
+@pytest.mark.parametrize("system", ["bm25-rank", "bm25s", "bm25-lucene", "dense-minilm", "hybrid-rrf"])
+def test_system_smoke_run_through_runner(system, toy_beir, results_dir):
+    record = _run("beir-ndcg10", system, results_dir, **{"task.dataset": str(toy_beir)})
+    metrics = record["metrics"]
+    assert set(metrics) == {"ndcg@10", "recall@100", "mrr@10", "map@100"}
+    assert metrics["ndcg@10"] > 0.9 and metrics["recall@100"] == 1.0, metrics
+    assert record["per_example"]["ids"] == sorted(f"q{i}" for i in range(len(SUBJECTS)))  # the unjudged query is dropped
+    assert len(record["per_example"]["values"]["ndcg@10"]) == len(SUBJECTS)
+    assert record["artifacts"] and record["artifacts"][0].endswith(".run.trec")
+    run_file = Path(record_dir := results_dir / "records" / "beir-ndcg10" / system) / record["artifacts"][0]
+    assert run_file.is_file(), record_dir
+    # The kept run file re-scores to the recorded numbers.
+    evaluation = get_task("beir-ndcg10")().score(run_file, toy_beir / "qrels" / "test.tsv")
+    for name, value in metrics.items():
+        assert evaluation.metrics[name] == pytest.approx(value, abs=1e-9)
+
+
+def test_bm25_rank_refuses_large_corpora_unless_forced(toy_beir, results_dir):
+    outcomes = runner.run(RunRequest(task="beir-ndcg10", systems=["bm25-rank"], profile="smoke", results_dir=results_dir,
+                                     overrides={"task.dataset": str(toy_beir), "bm25-rank.max_docs": 10}, progress=False))
+    assert outcomes[0].status == "failed" and "max_docs=10" in outcomes[0].error
+    record = _run("beir-ndcg10", "bm25-rank", results_dir, **{"task.dataset": str(toy_beir), "bm25-rank.max_docs": 10,
+                                                              "bm25-rank.force": True})
+    assert record["metrics"]["ndcg@10"] > 0.9
+
+
+@pytest.mark.realdata
+def test_dl19_subset_through_dataset_option(data_dir, results_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
+    record = _run("msmarco-dl19-ndcg10", "bm25s", results_dir, profile="smoke",
+                  **{"task.dataset": str(data_dir / "msmarco" / "dl19-subset5k")})
+    assert record["extras"]["queries_evaluated"] == 20  # smoke: the first 20 of the 43 judged queries
+    qrels = read_beir_qrels(data_dir / "msmarco" / "dl19-subset5k" / "qrels" / "test.tsv")
+    assert sum(len(j) for j in qrels.values()) == 4102 and qrels["19335"]["1720389"] == 1  # no header: line 1 is kept
+    assert set(record["metrics"]) == {"ndcg@10", "map@1000-l2", "recall@1000-l2", "mrr@10-l2"}
+    assert 0.3 < record["metrics"]["ndcg@10"] <= 1.0
+
+
+@pytest.mark.realdata
+def test_dbpedia_subset_through_dataset_option(data_dir, results_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
+    record = _run("beir-ndcg10", "bm25s", results_dir, profile="smoke",
+                  **{"task.dataset": str(data_dir / "beir" / "dbpedia-entity-subset5k")})
+    assert record["extras"]["queries_evaluated"] == 20
+    assert 0.2 < record["metrics"]["ndcg@10"] <= 1.0
+
+
+@pytest.mark.realdata
+def test_scifact_bm25s_reaches_lucene_quality(data_dir, results_dir):
+    record = _run("beir-scifact-ndcg10", "bm25s", results_dir, profile="default", data_dir=data_dir)
+    assert record["extras"]["queries_evaluated"] == 300
+    assert record["metrics"]["ndcg@10"] >= 0.66
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("system,low,high", [("bm25-lucene", 0.676, 0.682), ("dense-minilm", 0.62, 1.0)])
+def test_scifact_acceptance(system, low, high, data_dir, results_dir):
+    record = _run("beir-scifact-ndcg10", system, results_dir, profile="default", data_dir=data_dir)
+    assert low <= record["metrics"]["ndcg@10"] <= high
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_scifact_hybrid_beats_both_inputs(data_dir, results_dir):
+    scores = {s: _run("beir-scifact-ndcg10", s, results_dir, profile="default", data_dir=data_dir)["metrics"]["ndcg@10"]
+              for s in ("bm25s", "dense-minilm", "hybrid-rrf")}
+    assert scores["hybrid-rrf"] >= max(scores["bm25s"], scores["dense-minilm"]), scores
