@@ -19,12 +19,15 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.data.download import fingerprint, safe_extract
 from benchmarks.errors import DataError, UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMPETITION = "h-and-m-personalized-fashion-recommendations"
 KAGGLE_FILES = ("articles.csv", "customers.csv", "transactions_train.csv")
@@ -200,6 +203,8 @@ def _check_columns(frame, required: tuple[str, ...], path: Path) -> None:
 
 def _codes(values) -> np.ndarray:
     """Category codes of a polars column (nulls → -1), in order of first appearance sorted."""
+    import pandas as pd
+
     series = values.to_pandas()
     codes, _ = pd.factorize(series, sort=True)
     return codes.astype(np.int32)
@@ -215,6 +220,7 @@ def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
     Returns:
         ``(HMData, fingerprint)`` where the fingerprint is a sha256 over the three files.
     """
+    import pandas as pd
     import polars as pl
 
     notes: list[str] = []
@@ -339,6 +345,8 @@ def load(files: dict[str, Path], cache_dir: Path | None, log=print) -> tuple[HMD
     Returns:
         ``(HMData, sha256 fingerprint of the raw files)``.
     """
+    import pandas as pd
+
     target = Path(cache_dir) / "hm" / "parquet" / _cache_key(files) if cache_dir is not None else None
     if target is not None and (target / "meta.json").is_file():
         meta = json.loads((target / "meta.json").read_text())

@@ -14,10 +14,9 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
 from benchmarks.data import hm as hm_data
@@ -25,6 +24,9 @@ from benchmarks.data.download import locate
 from benchmarks.errors import DataError, UserError
 from benchmarks.metrics.recommendation import ap_at_k_matrix, per_customer_scores
 from benchmarks.registry import register_task
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 K = 12
 SYNTHETIC_SCALE = {"smoke": 0.002, "default": 0.03, "full": 1.0}
@@ -155,6 +157,7 @@ class HMMap12(Task):
 
     def prepare(self, context: RunContext) -> TaskData:
         options: Options = self.options
+        _require_data_stack()
         files = self._resolve_files(context)
         synthetic = files is None
         scale = options.scale if options.scale is not None else SYNTHETIC_SCALE[context.profile]
@@ -267,6 +270,15 @@ class HMMap12(Task):
             per_example={"map12": ap.tolist(), "recall12": recall.tolist()},
             example_ids=[str(c) for c in ids],
         )
+
+
+def _require_data_stack() -> None:
+    """The data pipeline needs pandas, polars and pyarrow (the ``hm`` extra): say so clearly."""
+    import importlib.util
+
+    missing = [name for name in ("pandas", "polars", "pyarrow") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"hm-map12 needs {', '.join(missing)}; install with: pip install -e \".[hm]\"")
 
 
 def _recall_matrix(predicted: np.ndarray, items: np.ndarray, offsets: np.ndarray, k: int) -> np.ndarray:
