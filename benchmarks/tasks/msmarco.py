@@ -54,7 +54,11 @@ class MsmarcoTask(RetrievalTask):
             )
         collection_path = locate("msmarco/collection.tsv", context.data_dir, context.cache_dir)
         if collection_path is None:
-            folder = find_beir_dataset("msmarco", context.data_dir, context.cache_dir, log=context.log)
+            try:
+                folder = find_beir_dataset("msmarco", context.data_dir, context.cache_dir, log=context.log)
+            except UserError as error:
+                raise UserError(f"{error} Or put MS MARCO's official collection.tsv (8.8M passages) at "
+                                "<data-dir>/msmarco/collection.tsv; for a local subset use --dataset PATH.") from None
             collection_path = folder / "corpus.jsonl"
         corpus = load_corpus_cached(collection_path, context.cache_dir, log=context.log)
         queries = read_topics(topics_path)
