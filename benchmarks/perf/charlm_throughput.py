@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from datetime import datetime, timezone
@@ -68,6 +69,10 @@ def main() -> None:
     import torch
 
     device = resolve_device(args.device)
+    default_threads = torch.get_num_threads()
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")] if cpuinfo.exists() else []
+    cpu = f"{models[0]} × {len(models)}" if models else (platform.processor() or platform.machine())
     split = split_text(read_text(find_input(args.data_dir, Path("datasets/cache"))))
     rows = []
     for threads in args.threads:
@@ -84,7 +89,7 @@ def main() -> None:
         f"--threads {' '.join(map(str, args.threads))} --iterations {args.iterations} --eval-chars {args.eval_chars}"
         + (f" --data-dir {args.data_dir}" if args.data_dir else "") + (f" --out {args.out}" if args.out else "") + "`",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads available by default, "
+        f"Machine: {cpu} (os.cpu_count() = {os.cpu_count()}), torch's default {default_threads} threads, "
         f"device `{device}`, torch {torch.__version__}, Python {platform.python_version()}; load average at the end "
         f"{' '.join(load)} (the 2 cores were shared with other jobs, so these are lower bounds). "
         f"Date {datetime.now(timezone.utc).isoformat(timespec='seconds')}.",
