@@ -48,7 +48,7 @@ class Options:
     dataset: str = ""
     """"" = synthetic; "real" = <data-dir>/otto/train.jsonl; or a path to an OTTO jsonl/parquet file."""
     scale: float = 0.0
-    """Synthetic size as a fraction of the full 12.9M sessions; 0 = the profile's (smoke 0.0005, default 0.004, full 0.05)."""
+    """Synthetic size as a fraction of the full 12.9M sessions; 0 = the profile's (smoke 0.001, default 0.004, full 0.05)."""
     synthetic_seed: int = 0
     test_days: int = 7
     """Sessions starting in the last N days form the test set (otto-de's --days)."""
@@ -58,7 +58,7 @@ class Options:
     """Write each job's Kaggle-format submission and the labels next to its record."""
 
 
-PROFILE_SCALES = {"smoke": 0.0005, "default": 0.004, "full": 0.05}
+PROFILE_SCALES = {"smoke": 0.001, "default": 0.004, "full": 0.05}
 
 
 Events = dict[str, np.ndarray]
@@ -199,7 +199,7 @@ class OttoRecall20(Task):
         "(CC BY 4.0) via --dataset or --set dataset=real"
     )
     profiles = {
-        "smoke": "synthetic scale 0.0005 (≈6.5k sessions)",
+        "smoke": "synthetic scale 0.001 (≈12.9k sessions)",
         "default": "synthetic scale 0.004 (≈52k sessions, ≈0.87M events)",
         "full": "synthetic scale 0.05 (≈645k sessions, ≈11M events), or the real data with --dataset",
     }

@@ -76,7 +76,8 @@ def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, t
     data = events.select("session", "aid", "ts", "type")
     if spec.buys_only:
         data = data.filter(pl.col("type") > 0)
-    data = data.filter(pl.int_range(pl.len()).over("session") >= pl.len().over("session") - tail)
+    # pl.len() is unsigned: subtract in Int64, or short sessions wrap around and vanish
+    data = data.filter(pl.int_range(pl.len()).over("session") >= pl.len().over("session").cast(pl.Int64) - tail)
     if data.is_empty():
         return pl.DataFrame(schema={"aid_x": pl.Int32, "aid_y": pl.Int32, "weight": pl.Float32, "rank": pl.UInt32})
     ts_min, ts_max = int(data["ts"].min()), int(data["ts"].max())

@@ -1,0 +1,118 @@
+"""OTTO data: jsonl → parquet conversion (ms/s timestamps, clear errors), the synthetic generator,
+and the real sample through otto-de's test-set protocol."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.data.otto import convert_jsonl, find_real, load_events
+from benchmarks.data.otto_synthetic import SyntheticSpec, generate, statistics, write_jsonl
+from benchmarks.errors import DataError, UserError
+from benchmarks.tasks.otto import make_testset
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def session_line(session: int, events: list[tuple[int, int, str]]) -> str:
+    return json.dumps({"session": session, "events": [{"aid": a, "ts": t, "type": k} for a, t, k in events]})
+
+
+def test_milliseconds_and_seconds_give_the_same_parquet(tmp_path):
+    events = [(5, 1659304800, "clicks"), (6, 1659304900, "carts"), (6, 1659305000, "orders")]
+    seconds = write_lines(tmp_path / "s.jsonl", [session_line(3, events)])
+    millis = write_lines(tmp_path / "ms.jsonl", [session_line(3, [(a, t * 1000 + 999, k) for a, t, k in events])])
+    assert convert_jsonl(seconds, tmp_path / "s.parquet")["ts_unit"] == "s"
+    assert convert_jsonl(millis, tmp_path / "ms.parquet")["ts_unit"] == "ms"
+    a, _, _ = load_events(tmp_path / "s.parquet")
+    b, _, _ = load_events(tmp_path / "ms.parquet")
+    for name in ("session", "aid", "ts", "type"):
+        np.testing.assert_array_equal(a[name], b[name])
+    assert a["ts"].tolist() == [1659304800, 1659304900, 1659305000]
+    assert a["type"].tolist() == [0, 1, 2]
+    assert a["ts"].dtype == np.int32 and a["type"].dtype == np.int8
+
+
+@pytest.mark.parametrize("bad_line, problem", [
+    ('{"session": 1, "events": [{"aid": 2, "ts": 3', "not valid JSON"),
+    ('{"session": 1}', "'session' and 'events'"),
+    ('{"session": 1, "events": [{"aid": 2, "ts": 1659304800, "type": "views"}]}', "expected one of clicks, carts, orders"),
+    ('{"session": 1, "events": [{"aid": -2, "ts": 1659304800, "type": "clicks"}]}', "events[0].aid"),
+    ('{"session": 1, "events": [{"aid": 2, "ts": 1659304800000, "type": "clicks"}]}', "in ms, but earlier"),
+])
+def test_broken_lines_are_named(tmp_path, bad_line, problem):
+    good = session_line(0, [(1, 1659304800, "clicks"), (2, 1659304801, "clicks")])
+    source = write_lines(tmp_path / "train.jsonl", [good, bad_line])
+    with pytest.raises(DataError) as error:
+        convert_jsonl(source, tmp_path / "out.parquet")
+    message = str(error.value)
+    assert "train.jsonl, line 2" in message and problem in message
+    assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.parquet.part").exists()
+
+
+def test_missing_real_data_says_how_to_get_it(tmp_path):
+    with pytest.raises(UserError, match="kaggle datasets download -d otto/recsys-dataset"):
+        find_real(tmp_path, tmp_path / "cache")
+
+
+def test_synthetic_is_deterministic_and_seeded():
+    a = generate(SyntheticSpec(scale=0.0003, seed=1))
+    b = generate(SyntheticSpec(scale=0.0003, seed=1))
+    c = generate(SyntheticSpec(scale=0.0003, seed=2))
+    for name in ("session", "aid", "ts", "type"):
+        np.testing.assert_array_equal(a[name], b[name])
+    assert not np.array_equal(a["aid"], c["aid"][: len(a["aid"])])
+
+
+def test_synthetic_has_the_real_shape():
+    events = generate(SyntheticSpec(scale=0.002))
+    stats = statistics(events)
+    assert stats["sessions"] == round(12_899_779 * 0.002)
+    # FULL-STATS.md: 16.8 events/session, 89.85 / 7.80 / 2.35 % clicks/carts/orders, 70.18 % clicks-only,
+    # 12.61 % sessions with orders, 10.36 distinct items per session, top 1 % items 18.87 % of events
+    assert 14.5 < stats["events_per_session"] < 19
+    assert 0.87 < stats["clicks_share"] < 0.92 and 0.06 < stats["carts_share"] < 0.095 and 0.015 < stats["orders_share"] < 0.035
+    assert 0.65 < stats["sessions_clicks_only"] < 0.75 and 0.10 < stats["sessions_with_orders"] < 0.16
+    assert 8 < stats["distinct_items_per_session"] < 14
+    assert 0.12 < stats["top1pct_items_share"] < 0.26
+    session, ts = events["session"], events["ts"]
+    assert np.all(np.diff(session) >= 0) and np.all((np.diff(session) > 0) | (np.diff(ts) >= 0))
+    assert np.bincount(session).min() >= 2
+    starts = ts[np.concatenate(([0], np.flatnonzero(np.diff(session)) + 1))]
+    assert np.all(np.diff(starts) >= 0)  # session ids follow start times, as in the real data
+    assert 0 <= ts.min() - 1_659_304_800 < 3600 and ts.max() - ts.min() > 27 * 86400
+
+
+def test_synthetic_jsonl_round_trips_through_the_converter(tmp_path):
+    spec = SyntheticSpec(scale=0.0002, seed=3)
+    path = write_jsonl(spec, tmp_path / "train.jsonl")  # ms, like otto-de's release
+    first = json.loads(path.read_text().splitlines()[0])
+    assert set(first) == {"session", "events"} and first["events"][0]["ts"] > 10**12
+    loaded, _, _ = load_events(path, tmp_path / "cache")
+    expected = generate(spec)
+    for name in ("session", "aid", "ts", "type"):
+        np.testing.assert_array_equal(loaded[name], expected[name])
+
+
+@pytest.mark.realdata
+def test_real_sample_reproduces_otto_de_testset_output(data_dir, tmp_path):
+    """otto-de's test/test_testset.py on this fixture (test_days=7): 10 training and 8 test
+    sessions; their src/out/test_labels.jsonl and test_sessions.jsonl give these labels and inputs."""
+    events, _, _ = load_events(data_dir / "otto" / "train.jsonl", tmp_path)
+    assert len(events["session"]) == 862 and len(np.unique(events["session"])) == 20
+    assert events["ts"].max() == 1661723997  # the last event, 1661723997xxx ms, in seconds
+    split = make_testset(events, test_days=7, seed=42)
+    assert split.stats["train_sessions"] == 10 and split.stats["test_sessions"] == 8
+    expected_clicks = {12899769: 1329892, 12899770: 303479, 12899771: 303479, 12899772: 1712999,
+                       12899773: 107068, 12899775: 303479, 12899776: 360462, 12899777: 107068}
+    assert {s: t.clicks for s, t in split.labels.items()} == expected_clicks
+    assert split.test["aid"].tolist() == [1329892, 303479, 1343406, 1343406, 1712999, 107068, 1329892, 107068]
+    train_items = set(split.train["aid"].tolist())
+    assert set(split.test["aid"].tolist()) <= train_items
+    assert split.train["ts"].max() < split.stats["split_ts"]

@@ -1,0 +1,170 @@
+"""OTTO's weighted Recall@20: hand-computed values, an independent implementation of otto-de's
+``evaluate.py`` formula as oracle, and the ``score`` command on Kaggle-format files."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.data.otto import read_labels, read_submission
+from benchmarks.errors import DataError
+from benchmarks.metrics.session_recall import SessionLabels, otto_recall, session_hits
+from benchmarks.tasks.otto import OttoRecall20
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def reference_scores(labels: dict, predictions: dict, k: int = 20) -> dict:
+    """otto-de src/evaluate.py's get_scores, re-written plainly from the published formula:
+    hits = |set(pred[:k]) ∩ truth|, denominators Σ min(k, |truth|), missing sessions score 0."""
+    numerators = {"clicks": 0.0, "carts": 0.0, "orders": 0.0}
+    denominators = {"clicks": 0, "carts": 0, "orders": 0}
+    for session, truth in labels.items():
+        predicted = predictions.get(session, {})
+        if truth["clicks"] is not None:
+            denominators["clicks"] += 1
+            numerators["clicks"] += float(truth["clicks"] in predicted.get("clicks", [])[:k])
+        for kind in ("carts", "orders"):
+            if truth[kind]:
+                denominators[kind] += min(k, len(truth[kind]))
+                numerators[kind] += len(set(predicted.get(kind, [])[:k]).intersection(truth[kind]))
+    recalls = {kind: numerators[kind] / denominators[kind] for kind in numerators}
+    recalls["total"] = 0.10 * recalls["clicks"] + 0.30 * recalls["carts"] + 0.60 * recalls["orders"]
+    return recalls
+
+
+def random_case(seed: int) -> tuple[dict, dict]:
+    rng = random.Random(seed)
+    labels, predictions = {}, {}
+    for session in range(300):
+        labels[session] = {
+            "clicks": rng.choice([None, rng.randrange(60)]),
+            "carts": set(rng.sample(range(60), rng.choice([0, 0, 1, 3, 25]))),  # 25 > 20: min(20, |truth|)
+            "orders": set(rng.sample(range(60), rng.choice([0, 1, 2, 30]))),
+        }
+        if not any([labels[session]["clicks"] is not None, labels[session]["carts"], labels[session]["orders"]]):
+            labels[session]["clicks"] = rng.randrange(60)
+        if rng.random() < 0.1:
+            continue  # a missing session
+        row = {}
+        for kind in ("clicks", "carts", "orders"):
+            if rng.random() < 0.1:
+                continue  # a missing type
+            length = rng.choice([0, 5, 20, 35])  # more than 20 predictions: only the first 20 count
+            row[kind] = [rng.randrange(60) for _ in range(length)]  # duplicates are likely
+        predictions[session] = row
+    return labels, predictions
+
+
+def to_session_labels(labels: dict) -> dict[int, SessionLabels]:
+    return {s: SessionLabels(t["clicks"], frozenset(t["carts"]), frozenset(t["orders"])) for s, t in labels.items()}
+
+
+def test_hand_computed_example():
+    labels = {
+        1: SessionLabels(clicks=3, carts=frozenset({4, 5}), orders=frozenset({5})),
+        2: SessionLabels(clicks=8, orders=frozenset({6, 7})),
+    }
+    predictions = {1: {"clicks": [9, 3], "carts": [4, 4, 9], "orders": [1]}, 2: {"clicks": [1], "orders": [7, 6]}}
+    metrics = otto_recall(labels, predictions).metrics
+    # clicks 1/2; carts 1/2; orders (0 + 2) / (1 + 2)
+    assert metrics["recall_clicks"] == pytest.approx(0.5)
+    assert metrics["recall_carts"] == pytest.approx(0.5)
+    assert metrics["recall_orders"] == pytest.approx(2 / 3)
+    assert metrics["score"] == pytest.approx(0.1 * 0.5 + 0.3 * 0.5 + 0.6 * 2 / 3)
+
+
+def test_cut_to_twenty_before_duplicates_are_removed():
+    truth = set(range(100, 121))  # 21 true aids
+    predicted = [100] * 5 + list(range(101, 130))
+    # the first 20 slots hold 100 (five times) and 101..115: 16 distinct hits, not 20
+    assert session_hits(truth, predicted, k=20) == 16
+    result = otto_recall({1: SessionLabels(None, frozenset(truth), frozenset())}, {1: {"carts": predicted}})
+    assert result.metrics["recall_carts"] == pytest.approx(16 / 20)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matches_the_published_formula_on_random_submissions(seed):
+    labels, predictions = random_case(seed)
+    expected = reference_scores(labels, predictions)
+    metrics = otto_recall(to_session_labels(labels), predictions).metrics
+    for kind in ("clicks", "carts", "orders"):
+        assert abs(metrics[f"recall_{kind}"] - expected[kind]) < 1e-12
+    assert abs(metrics["score"] - expected["total"]) < 1e-12
+
+
+def test_per_session_contributions_average_to_the_metrics():
+    labels, predictions = random_case(7)
+    result = otto_recall(to_session_labels(labels), predictions)
+    for name, values in result.per_session().items():
+        assert np.mean(values) == pytest.approx(result.metrics[name], abs=1e-12)
+
+
+def write_files(tmp_path: Path, labels: dict, predictions: dict) -> tuple[Path, Path]:
+    truth = tmp_path / "test_labels.jsonl"
+    with open(truth, "w") as handle:
+        for session, t in labels.items():
+            raw = {}
+            if t["clicks"] is not None:
+                raw["clicks"] = t["clicks"]
+            if t["carts"]:
+                raw["carts"] = sorted(t["carts"])
+            if t["orders"]:
+                raw["orders"] = sorted(t["orders"])
+            handle.write(json.dumps({"session": session, "labels": raw}) + "\n")
+    submission = tmp_path / "submission.csv"
+    with open(submission, "w") as handle:
+        handle.write("session_type,labels\n")
+        for session, row in predictions.items():
+            for kind, aids in row.items():
+                handle.write(f"{session}_{kind}," + " ".join(map(str, aids)) + "\n")
+    return submission, truth
+
+
+def test_task_score_reads_kaggle_and_otto_de_formats(tmp_path):
+    labels, predictions = random_case(11)
+    submission, truth = write_files(tmp_path, labels, predictions)
+    metrics = OttoRecall20().score(submission, truth).metrics
+    expected = reference_scores(labels, predictions)
+    assert abs(metrics["score"] - expected["total"]) < 1e-12
+    assert abs(metrics["recall_carts"] - expected["carts"]) < 1e-12
+
+
+def test_score_command_prints_json(tmp_path):
+    submission, truth = tmp_path / "s.csv", tmp_path / "l.jsonl"
+    submission.write_text("session_type,labels\n12899779_clicks,59625 1253524\n12899779_orders,7\n")
+    truth.write_text('{"session": 12899779, "labels": {"clicks": 1253524, "carts": [7, 8], "orders": [7]}}\n')
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "score", "--task", "otto-recall20", "--predictions", str(submission),
+         "--truth", str(truth), "--json"], capture_output=True, text=True, cwd=REPO, check=True,
+    ).stdout
+    payload = json.loads(output.strip().splitlines()[-1])
+    assert payload["task"] == "otto-recall20" and payload["main_metric"] == "score"
+    # clicks 1/1, carts 0/2 (no carts row), orders 1/1
+    assert payload["metrics"]["score"] == pytest.approx(0.1 + 0.6)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("session_type,labels\n12_clicks,1 x\n", "space-separated integer aids"),
+    ("session_type,labels\n12_views,1\n", "expected '<session>_<clicks|carts|orders>,'"),
+    ("session,labels\n", "expected 'session_type,labels'"),
+])
+def test_bad_submission_rows_name_the_line(tmp_path, text, problem):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as error:
+        read_submission(path)
+    assert problem in str(error.value) and "bad.csv" in str(error.value)
+
+
+def test_bad_labels_name_the_line(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"session": 1, "labels": {"clicks": 2}}\n{"session": 2, "labels": {"carts": "7"}}\n')
+    with pytest.raises(DataError, match="line 2"):
+        read_labels(path)
