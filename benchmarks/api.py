@@ -136,6 +136,11 @@ class Task(ABC):
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by id (for spawned workers): task families may create their classes at run time.
+        options = dataclasses.asdict(self.options) if dataclasses.is_dataclass(self.options) else None
+        return (_task_from_id, (self.id, options))
+
     @abstractmethod
     def prepare(self, context: RunContext) -> TaskData:
         """Load (download, convert, cache) the data and apply the split protocol."""
@@ -165,6 +170,13 @@ class Task(ABC):
         if metric == self.main_metric:
             return self.higher_is_better
         return self.metric_directions.get(metric, True)
+
+
+def _task_from_id(task_id: str, options: dict[str, Any] | None) -> Task:
+    from benchmarks.registry import get_task
+
+    task_cls = get_task(task_id)
+    return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
 class System:

@@ -1,10 +1,14 @@
 """The runner: prepare a task's data once, then run each (system, seed) job in its own worker
 process and write one record per job.
 
-Isolation is a forked worker per job: a crash, an out-of-memory kill or a timeout fails that
-one record, and the run goes on; the worker's peak memory is its own. Every finished job's
-record is on disk (atomically) before the next starts, so an interrupted run loses nothing
-that was done.
+Isolation is a worker process per job: a crash, an out-of-memory kill or a timeout fails that
+one record, and the run goes on. Every finished job's record is on disk (atomically) before
+the next starts, so an interrupted run loses nothing that was done.
+
+Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has
+already loaded a library whose thread pool does not survive ``fork`` (polars, LightGBM's
+OpenMP, a JVM, ...): then they are spawned, and the task data is pickled to them. Forked
+workers report a peak RSS that includes the pages they share with the parent.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class RunRequest:
     timeout: float | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     isolate: bool = True
+    start_method: str = "auto"
+    """How workers start: ``fork``, ``spawn``, or ``auto`` (fork unless fork-unsafe libraries are loaded)."""
     progress: bool = True
     update_leaderboard: bool = True
 
@@ -195,6 +201,28 @@ def execute_job(
     }
 
 
+# Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
+# them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
+FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec")
+
+
+def choose_start_method(requested: str = "auto") -> str:
+    """``fork`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if requested in ("fork", "spawn"):
+        return requested
+    if requested != "auto":
+        raise UserError(f"start method {requested!r}: expected auto, fork or spawn")
+    if any(name in sys.modules for name in FORK_UNSAFE_MODULES):
+        return "spawn"
+    return "fork"
+
+
+def _no_log(message: str) -> None:
+    pass
+
+
 def _worker(connection: Any, task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     context.log = lambda phase: connection.send(("phase", phase))
@@ -214,9 +242,10 @@ class _Timeout(Exception):
 
 def _run_isolated(
     task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext,
-    timeout: float | None, on_phase: Callable[[str], None],
+    timeout: float | None, on_phase: Callable[[str], None], start_method: str = "auto",
 ) -> tuple[str, dict[str, Any]]:
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context(choose_start_method(start_method))
+    context = dataclasses.replace(context, log=_no_log)  # a lambda cannot be pickled for spawn
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker, args=(sender, task, system_cls, config, data, context), daemon=True)
     process.start()
@@ -380,8 +409,12 @@ def run(request: RunRequest) -> list[JobOutcome]:
                 )
                 progress.start(f"{system_cls.id} seed {seed}")
                 started_at = _now()
-                runner = _run_isolated if request.isolate and sys.platform.startswith("linux") else _run_inline
-                status, payload = runner(task, system_cls, config, data, job_context, request.timeout, progress.phase)
+                if request.isolate:
+                    status, payload = _run_isolated(
+                        task, system_cls, config, data, job_context, request.timeout, progress.phase, request.start_method
+                    )
+                else:
+                    status, payload = _run_inline(task, system_cls, config, data, job_context, request.timeout, progress.phase)
                 record = {
                     "task": task_cls.id,
                     "task_version": task_cls.version,

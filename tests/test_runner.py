@@ -212,3 +212,26 @@ def test_real_ctrl_c_keeps_finished_records(tmp_path):
     assert [r.data["system"] for r in saved] == ["logreg"] and saved[0].data["status"] == "ok"
     assert "logreg" in (results / "moons-acc.md").read_text()
     assert not list(results.rglob("*.tmp"))
+
+
+def test_spawned_workers_give_the_same_result_as_forked_ones(results_dir):
+    forked = run(_request(results_dir, systems=["sklearn-mlp"], start_method="fork"))[0]
+    spawned = run(_request(results_dir, systems=["sklearn-mlp"], start_method="spawn"))[0]
+    assert forked.status == spawned.status == "ok"
+    assert forked.metrics == spawned.metrics
+
+
+def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
+    import sys
+    import types
+
+    from benchmarks.runner import FORK_UNSAFE_MODULES, choose_start_method
+
+    for name in FORK_UNSAFE_MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert choose_start_method("auto") == "fork"
+    monkeypatch.setitem(sys.modules, "polars", types.ModuleType("polars"))
+    assert choose_start_method("auto") == "spawn"
+    assert choose_start_method("fork") == "fork"
+    with pytest.raises(UserError, match="expected auto, fork or spawn"):
+        choose_start_method("thread")

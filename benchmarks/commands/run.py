@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field (system's, or the task's; SYSTEM.KEY or task.KEY to be explicit)")
     parser.add_argument("--no-isolation", action="store_true", help="run jobs in this process (debugging)")
+    parser.add_argument("--start-method", default="auto", choices=["auto", "fork", "spawn"],
+                        help="how worker processes start (auto: fork unless fork-unsafe libraries are loaded)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -38,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
             task=task, systems=args.system, seeds=args.seed, profile=args.profile, device=args.device,
             data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
             results_dir=args.results_dir, timeout=args.timeout, overrides=overrides,
-            isolate=not args.no_isolation, progress=not args.quiet,
+            isolate=not args.no_isolation, start_method=args.start_method, progress=not args.quiet,
         ))
         failed = [o for o in outcomes if o.status != "ok"]
         print(f"{task}: {len(outcomes) - len(failed)} ok, {len(failed)} failed; leaderboard: {args.results_dir / (task + '.md')}")
