@@ -21,7 +21,9 @@ SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso gl
 @pytest.fixture(scope="module", autouse=True)
 def warm_ranx():
     """ranx compiles its numba containers once per process; the forked workers inherit them."""
-    evaluate_run({"q": {"d": 1}}, {"q": {"d": 1.0}})
+    qrels = {"q1": {"a": 0, "b": 1, "c": 2}, "q2": {"a": 3}, "q3": {"x": 0}}
+    run = {"q1": {"a": 1.0, "b": 2.0, "z": 0.5}, "q2": {"a": 1.0}, "q3": {"a": 1.0}}
+    evaluate_run(qrels, run, ("ndcg@10", "recall@100", "mrr@10", "map@100", "map@1000-l2", "recall@1000-l2", "mrr@10-l2"))
     discover()
 
 
@@ -127,3 +129,23 @@ def test_scifact_hybrid_beats_both_inputs(data_dir, results_dir):
     scores = {s: _run("beir-scifact-ndcg10", s, results_dir, profile="default", data_dir=data_dir)["metrics"]["ndcg@10"]
               for s in ("bm25s", "dense-minilm", "hybrid-rrf")}
     assert scores["hybrid-rrf"] >= max(scores["bm25s"], scores["dense-minilm"]), scores
+
+
+@pytest.mark.realdata
+def test_msmarco_task_reads_collection_tsv_and_trec_topics(data_dir, results_dir, monkeypatch, tmp_path):
+    """The non---dataset path: <data-dir>/msmarco/collection.tsv + Anserini topics/qrels (here: the DL19
+    subset's passages written as collection.tsv, with the official DL19 topics and graded qrels)."""
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "data" / "msmarco"
+    (root / "topics-qrels").mkdir(parents=True)
+    with open(data_dir / "msmarco" / "dl19-subset5k" / "corpus.jsonl", encoding="utf-8") as source, \
+            open(root / "collection.tsv", "w", encoding="utf-8") as out:
+        for line in source:
+            doc = json.loads(line)
+            out.write(f"{doc['_id']}\t{doc['text']}\n")
+    for name in ("topics.dl19-passage.txt", "qrels.dl19-passage.txt"):
+        (root / "topics-qrels" / name).symlink_to(data_dir / "msmarco" / "topics-qrels" / name)
+    record = _run("msmarco-dl19-ndcg10", "bm25s", results_dir, profile="smoke", data_dir=tmp_path / "data")
+    assert record["extras"]["queries_evaluated"] == 20
+    assert record["extras"]["warnings"]["qrels_unknown_documents"] > 0  # grade-0 passages are not in the subset
+    assert 0.3 < record["metrics"]["ndcg@10"] <= 1.0
