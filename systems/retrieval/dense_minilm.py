@@ -40,7 +40,8 @@ def load_model(device: str, max_seq_length: int):
     return model
 
 
-def top_k_inner_product(doc_vectors: np.ndarray, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k_inner_product(doc_vectors: np.ndarray, query_vectors: np.ndarray, k: int,
+                        threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k by inner product. doc_vectors: (n_docs, d); query_vectors: (n_q, d) →
     (scores (n_q, k), positions (n_q, k)), best first."""
     k = min(k, doc_vectors.shape[0])
@@ -49,6 +50,7 @@ def top_k_inner_product(doc_vectors: np.ndarray, query_vectors: np.ndarray, k: i
     except ImportError:
         faiss = None
     if faiss is not None:
+        faiss.omp_set_num_threads(threads)
         index = faiss.IndexFlatIP(doc_vectors.shape[1])
         index.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
         scores, positions = index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
@@ -112,7 +114,7 @@ class DenseMiniLmSystem(System):
         qids = list(queries)
         start = time.perf_counter()
         query_vectors = self._encode([queries[q] for q in qids])  # (n_q, 384)
-        scores, positions = top_k_inner_product(self.doc_vectors, query_vectors, k)
+        scores, positions = top_k_inner_product(self.doc_vectors, query_vectors, k, self.config.threads)
         self.search_s = time.perf_counter() - start
         return {qid: dict(zip(self.doc_ids[positions[row]].tolist(), scores[row].astype(float).tolist()))
                 for row, qid in enumerate(qids)}
