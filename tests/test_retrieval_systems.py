@@ -149,3 +149,28 @@ def test_msmarco_task_reads_collection_tsv_and_trec_topics(data_dir, results_dir
     assert record["extras"]["queries_evaluated"] == 20
     assert record["extras"]["warnings"]["qrels_unknown_documents"] > 0  # grade-0 passages are not in the subset
     assert 0.3 < record["metrics"]["ndcg@10"] <= 1.0
+
+
+def test_exact_search_faiss_and_numpy_agree(monkeypatch):
+    import builtins
+
+    import numpy as np
+
+    from systems.retrieval.dense_minilm import top_k_inner_product
+
+    rng = np.random.default_rng(0)
+    docs, queries = rng.normal(size=(200, 16)).astype(np.float32), rng.normal(size=(5, 16)).astype(np.float32)
+    expected = np.argsort(-(queries @ docs.T), axis=1)[:, :10]
+    first = top_k_inner_product(docs, queries, 10)
+    real_import = builtins.__import__
+
+    def no_faiss(name, *args, **kwargs):
+        if name == "faiss":
+            raise ImportError("faiss hidden for this test")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faiss)
+    second = top_k_inner_product(docs, queries, 10)
+    for scores, positions in (first, second):
+        assert (positions == expected).all()
+        assert np.allclose(scores, np.take_along_axis(queries @ docs.T, expected, axis=1), atol=1e-5)
