@@ -27,10 +27,10 @@ class Config:
     dim: int = 64
     layers: int = 2
     heads: int = 2
-    dropout: float = 0.2
-    epochs: int = 2
+    dropout: float = 0.1
+    epochs: int = 1
     batch_size: int = 256
-    learning_rate: float = 1e-3
+    learning_rate: float = 5e-3
     weight_decay: float = 0.0
     negatives: int = 512
     """N > 0: sampled softmax against N shared uniform negatives per batch (fast on CPU, scales to
