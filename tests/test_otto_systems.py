@@ -79,3 +79,33 @@ def test_covisitation_counts_each_pair_once_per_session_within_the_window():
     other = build_matrix(events, MATRICES["carts_orders"], chunk_sessions=100, parts=3)
     assert sorted(map(tuple, other.select("aid_x", "aid_y", "weight").rows())) == sorted(
         map(tuple, carts_orders.select("aid_x", "aid_y", "weight").rows()))
+
+
+def test_saved_submission_scores_the_same_through_score(results_dir):
+    """A run's Kaggle-format submission and otto-de-format labels, re-scored from the files, give the record's metrics."""
+    from benchmarks.tasks.otto import OttoRecall20
+
+    (outcome,) = run(RunRequest(task="otto-recall20", systems=["otto-session-history"], profile="smoke", device="cpu",
+                                results_dir=results_dir, progress=False, isolate=False,
+                                overrides={"task.save_submission": True}))
+    assert outcome.status == "ok", outcome.error
+    record = json.loads(outcome.record_path.read_text())
+    folder = outcome.record_path.parent
+    submission = folder / next(name for name in record["artifacts"] if name.endswith(".submission.csv"))
+    labels = folder / next(name for name in record["artifacts"] if name.endswith(".test_labels.jsonl"))
+    rescored = OttoRecall20().score(submission, labels).metrics
+    for name in ("score", "recall_clicks", "recall_carts", "recall_orders"):
+        assert rescored[name] == pytest.approx(record["metrics"][name], abs=1e-12)
+
+
+@pytest.mark.realdata
+def test_real_sample_runs_through_the_runner(data_dir, results_dir):
+    outcomes = run(RunRequest(task="otto-recall20", systems=["otto-popular", "otto-covisit"], profile="smoke", device="cpu",
+                              results_dir=results_dir, progress=False, isolate=False,
+                              overrides={"task.dataset": str(data_dir / "otto" / "train.jsonl")}))
+    for outcome in outcomes:
+        assert outcome.status == "ok", outcome.error
+        record = json.loads(outcome.record_path.read_text())
+        assert record["dataset"]["synthetic"] is False
+        assert record["extras"]["protocol_stats"]["test_sessions"] == 8
+        assert len(record["per_example"]["ids"]) == 8
