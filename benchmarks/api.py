@@ -76,6 +76,10 @@ class Evaluation:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def print_nothing(message: str) -> None:
+    """The default ``RunContext.log``: a module-level function, so contexts pickle."""
+
+
 @dataclass
 class RunContext:
     """Everything a task or system may need to know about the run it is part of."""
@@ -92,7 +96,7 @@ class RunContext:
     """File-name prefix for this job's artifacts (the record's stem)."""
     task_options: Any = None
     """The task's resolved ``Options`` dataclass instance."""
-    log: Callable[[str], None] = lambda message: None
+    log: Callable[[str], None] = print_nothing
     """Report progress (the phase of the job) to the runner."""
 
     def artifact_path(self, suffix: str) -> Path | None:

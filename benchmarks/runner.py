@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import environment, records
-from benchmarks.api import PROFILES, RunContext, System, Task, TaskData
+from benchmarks.api import PROFILES, RunContext, System, Task, TaskData, print_nothing
 from benchmarks.config import build_config, config_to_dict, field_types
 from benchmarks.errors import UserError
 from benchmarks.registry import SYSTEMS, discover, get_system, get_task, serves, systems_for
@@ -219,10 +219,6 @@ def choose_start_method(requested: str = "auto") -> str:
     return "fork"
 
 
-def _no_log(message: str) -> None:
-    pass
-
-
 def _worker(connection: Any, task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     context.log = lambda phase: connection.send(("phase", phase))
@@ -245,7 +241,7 @@ def _run_isolated(
     timeout: float | None, on_phase: Callable[[str], None], start_method: str = "auto",
 ) -> tuple[str, dict[str, Any]]:
     ctx = multiprocessing.get_context(choose_start_method(start_method))
-    context = dataclasses.replace(context, log=_no_log)  # a lambda cannot be pickled for spawn
+    context = dataclasses.replace(context, log=print_nothing)  # a lambda cannot be pickled for spawn
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker, args=(sender, task, system_cls, config, data, context), daemon=True)
     process.start()

@@ -235,3 +235,18 @@ def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
     assert choose_start_method("fork") == "fork"
     with pytest.raises(UserError, match="expected auto, fork or spawn"):
         choose_start_method("thread")
+
+
+def test_every_task_and_context_pickles_for_spawned_workers():
+    import pickle
+
+    from benchmarks.api import RunContext
+    from benchmarks.registry import TASKS
+
+    discover()
+    for task_id, task_cls in TASKS.items():
+        task = task_cls()
+        context = RunContext(task_id=task_id, task_options=task.options)
+        task_copy, context_copy = pickle.loads(pickle.dumps((task, context)))
+        assert type(task_copy) is task_cls and task_copy.options == task.options, task_id
+        assert context_copy.task_options == task.options

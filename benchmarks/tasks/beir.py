@@ -188,7 +188,11 @@ def _make_beir_task(name: str, pretty: str, reference: float | None, split: str)
 
 
 for _name, (_pretty, _reference, _split) in BEIR_DATASETS.items():
-    register_task(_make_beir_task(_name, _pretty, _reference, _split))
+    _task = register_task(_make_beir_task(_name, _pretty, _reference, _split))
+    # Module globals, so that the classes and their options pickle by reference (spawned workers).
+    _task.Options.__module__ = __name__
+    globals()[_task.__name__] = _task
+    globals()[_task.Options.__name__] = _task.Options
 
 
 @register_task
