@@ -73,9 +73,11 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("system", HM_SYSTEMS)
 def test_every_system_runs_the_smoke_profile(system: str, results_dir: Path, cache_dir: Path, monkeypatch):
+    # in-process (isolate=False): a spawned worker per system would cost ~10 s of imports each; the
+    # isolated path (spawned worker, pickled task data) is exercised by the tests below
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
     (outcome,) = run(RunRequest(task="hm-map12", systems=[system], seeds=[0], profile="smoke", results_dir=results_dir,
-                                progress=False, update_leaderboard=False, overrides={"source": "synthetic"}))
+                                progress=False, update_leaderboard=False, isolate=False, overrides={"source": "synthetic"}))
     assert outcome.status == "ok", outcome.error
     record = json.loads(outcome.record_path.read_text())
     assert 0.0 < record["metrics"]["map12"] <= 1.0
@@ -142,7 +144,7 @@ def test_one_day_sample_gives_a_kaggle_submission(system: str, data_dir: Path, r
         pytest.skip(f"{system} unavailable here")
     monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path))
     (outcome,) = run(RunRequest(task="hm-map12", systems=[system], seeds=[0], profile="smoke", results_dir=results_dir,
-                                progress=False, update_leaderboard=False,
+                                progress=False, update_leaderboard=False, isolate=False,
                                 overrides={"task.dataset": str(data_dir / "hm" / "kaggle-head10k"), "holdout": "kaggle"}))
     assert outcome.status == "ok", outcome.error
     record = json.loads(outcome.record_path.read_text())

@@ -47,16 +47,22 @@ class HMALS(System):
             factors=self.config.factors, regularization=self.config.regularization, iterations=self.config.iterations,
             num_threads=self.config.num_threads, random_state=self.seed, calculate_training_loss=False,
         )
-        self.model.fit(matrix, show_progress=False)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):  # implicit's own threads do the work; a BLAS pool on top only contends
+            self.model.fit(matrix, show_progress=False)
         self.active = np.diff(matrix.indptr) > 0
         self.top = bestsellers(tx, train.last_day, self.config.popular_days, 36)
 
     def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
         known = customers[self.active[customers]]
         lists: dict[int, np.ndarray] = {}
         for start in range(0, len(known), 50_000):
             batch = known[start:start + 50_000]
-            ids, _ = self.model.recommend(batch, self.user_items[batch], N=k, filter_already_liked_items=False)
+            with threadpool_limits(1, "blas"):
+                ids, _ = self.model.recommend(batch, self.user_items[batch], N=k, filter_already_liked_items=False)
             lists.update({int(c): row[row >= 0] for c, row in zip(batch, ids)})
         return fill(customers, lists, self.top, k)
 

@@ -92,7 +92,7 @@ class HMLGBMRanker(System):
         self.model = lightgbm.LGBMRanker(
             objective="lambdarank", n_estimators=self.config.n_estimators, learning_rate=self.config.learning_rate,
             num_leaves=self.config.num_leaves, min_child_samples=self.config.min_child_samples, n_jobs=self.config.n_jobs,
-            random_state=self.seed, verbose=-1, eval_at=[12], lambdarank_truncation_level=20,
+            random_state=self.seed, verbose=-1, lambdarank_truncation_level=20,
         )
         self.model.fit(data[FEATURES].to_numpy(np.float32), data["label"].to_numpy(), group=groups)
 
