@@ -43,13 +43,13 @@ class HMALS(System):
         matrix = interaction_matrix(window, train.n_customers, train.n_articles)  # (customers, articles)
         matrix.data = (1.0 + self.config.alpha * np.log1p(matrix.data)).astype(np.float32)
         self.user_items = matrix
-        self.model = implicit.cpu.als.AlternatingLeastSquares(
-            factors=self.config.factors, regularization=self.config.regularization, iterations=self.config.iterations,
-            num_threads=self.config.num_threads, random_state=self.seed, calculate_training_loss=False,
-        )
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1, "blas"):  # implicit's own threads do the work; a BLAS pool on top only contends
+            self.model = implicit.cpu.als.AlternatingLeastSquares(
+                factors=self.config.factors, regularization=self.config.regularization, iterations=self.config.iterations,
+                num_threads=self.config.num_threads, random_state=self.seed, calculate_training_loss=False,
+            )
             self.model.fit(matrix, show_progress=False)
         self.active = np.diff(matrix.indptr) > 0
         self.top = bestsellers(tx, train.last_day, self.config.popular_days, 36)
