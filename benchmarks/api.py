@@ -143,7 +143,7 @@ class Task(ABC):
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled by id (for spawned workers): task families may create their classes at run time.
         options = dataclasses.asdict(self.options) if dataclasses.is_dataclass(self.options) else None
-        return (_task_from_id, (self.id, options))
+        return (_task_from_id, (self.id, type(self).__module__, options))
 
     @abstractmethod
     def prepare(self, context: RunContext) -> TaskData:
@@ -176,10 +176,14 @@ class Task(ABC):
         return self.metric_directions.get(metric, True)
 
 
-def _task_from_id(task_id: str, options: dict[str, Any] | None) -> Task:
-    from benchmarks.registry import get_task
+def _task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> Task:
+    import importlib
 
-    task_cls = get_task(task_id)
+    from benchmarks.registry import TASKS, get_task
+
+    if task_id not in TASKS:
+        importlib.import_module(module)  # registers the task without a full discovery
+    task_cls = TASKS.get(task_id) if task_id in TASKS else get_task(task_id)
     return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
