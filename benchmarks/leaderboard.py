@@ -262,13 +262,13 @@ def ci_text(row: Row) -> str:
 def render_table(table: Table, secondary_limit: int = 6) -> str:
     arrow = "↑" if table.higher_is_better else "↓"
     secondary = secondary_metrics(table, secondary_limit)
-    header = ["#", "system", f"{table.main_metric} {arrow} (mean ± std)", "95% CI", "vs leader", "seeds",
+    header = ["#", "system", f"{table.main_metric} {arrow} (mean ± std over seeds)", "95% CI", "vs leader", "seeds",
               *secondary, "fit s", "peak MB", "hardware", "date"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for rank, row in enumerate(table.rows, start=1):
         tied = " ≈" if row.verdict in ("leader", "tied") and len(table.rows) > 1 else ""
         cells = [
-            str(rank), _escape(row.label), f"{_format(row.mean)} ± {_format(row.std)}{tied}", ci_text(row),
+            str(rank), _escape(row.label), (f"{_format(row.mean)} ± {_format(row.std)}" if len(row.main_values) > 1 else _format(row.mean)) + tied, ci_text(row),
             verdict_text(row), str(len(row.main_values)),
             *(_format(row.metrics.get(name)) for name in secondary),
             _format(row.fit_s, 2), _format(row.peak_rss_mb, 0), _escape(row.hardware), row.date,
