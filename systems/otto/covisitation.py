@@ -1,4 +1,4 @@
-"""Co-visitation matrices for OTTO, built with polars over chunks of sessions, and candidate scoring.
+"""Co-visitation matrices for OTTO, built with numpy over chunks of sessions, and candidate scoring.
 
 Not a system itself; ``covisit.py`` and ``covisit_ranker.py`` use it. The three matrices are
 those of the public candidate-rerank baseline (Chris Deotte, Kaggle, 2022):
@@ -11,8 +11,9 @@ those of the public candidate-rerank baseline (Chris Deotte, Kaggle, 2022):
 Only each session's last ``tail`` events are used. The build is numpy over chunks of sessions:
 each pair is one int64 key ``aid_x << bits | aid_y`` (with the session in the low bits while
 duplicates within a session are dropped), a chunk's pairs are sorted and summed into
-(key, weight) runs, and the runs are merged into the running total (a near-linear timsort merge)
-whenever they grow past ``compact_rows``; each aid_x keeps its top-k only after the last merge,
+(key, weight) runs; pending runs are merged (timsort of sorted runs) and added into the
+running total (searchsorted + insert, no re-sort of it) whenever they grow past
+``compact_rows``; each aid_x keeps its top-k only after the last merge,
 so the result is exact. ``parts > 1`` builds the matrix in that many passes over ranges of
 ``aid_x`` (only those left events are paired), so the pair table held at once is about 1/parts
 of the whole at little extra time. Weights are summed in float64 (the earlier polars version
@@ -106,17 +107,39 @@ def _reduce_sorted(key: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _merge(keys: list[np.ndarray], weights: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted (key, weight) runs into one sorted run with summed weights."""
+    """Merge sorted (key, weight) runs into one sorted run with summed weights (empties the lists)."""
     key = np.concatenate(keys)
     weight = np.concatenate(weights)
     keys.clear()
     weights.clear()
     order = np.argsort(key, kind="stable")  # timsort: merging sorted runs is nearly linear
-    return _reduce_sorted(key[order], weight[order])
+    key, weight = key[order], weight[order]
+    del order
+    return _reduce_sorted(key, weight)
+
+
+def _merge_into(total_k: np.ndarray, total_w: np.ndarray, key: np.ndarray,
+                weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add one sorted unique (key, weight) run into the sorted unique running total.
+
+    Keys already there get their weight added in place; new keys are inserted at their
+    positions, so the extra memory is about one copy of the total (no sort of it).
+    """
+    if len(total_k) == 0:
+        return key, weight
+    at = np.searchsorted(total_k, key)
+    found = at < len(total_k)
+    found[found] = total_k[at[found]] == key[found]
+    total_w[at[found]] += weight[found]  # keys are unique: no repeated index
+    new = ~found
+    del found
+    at, key, weight = at[new], key[new], weight[new]
+    del new
+    return np.insert(total_k, at, key), np.insert(total_w, at, weight)
 
 
 def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, tail: int = 30,
-                 parts: int = 1, compact_rows: int = 50_000_000) -> Any:
+                 parts: int = 1, compact_rows: int = 20_000_000) -> Any:
     """Build one co-visitation matrix.
 
     Args:
@@ -181,14 +204,10 @@ def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, t
                 pending_w.append(w)
                 held += len(k)
             if held > compact_rows:
-                total_k, total_w = _merge([total_k, *pending_k], [total_w, *pending_w])
-                pending_k.clear()
-                pending_w.clear()
+                total_k, total_w = _merge_into(total_k, total_w, *_merge(pending_k, pending_w))
                 held = 0
         if pending_k:
-            total_k, total_w = _merge([total_k, *pending_k], [total_w, *pending_w])
-            pending_k.clear()
-            pending_w.clear()
+            total_k, total_w = _merge_into(total_k, total_w, *_merge(pending_k, pending_w))
         if len(total_k) == 0:
             continue
         # top-k per aid_x: weight descending; keys are sorted, so ties keep aid_y ascending
