@@ -172,7 +172,7 @@ class HMTwoTower(System):
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     optimizer.step()
-                    self.losses.append(float(loss))
+                    self.losses.append(float(loss.detach()))
         self.indptr, self.history = history_csr(tx, train.n_customers, train.last_day, config.history_days, config.history_items)
         recent = tx[tx["day"] > train.last_day - config.recent_days]["article"].to_numpy()
         self.catalogue = np.unique(recent) if len(recent) else np.arange(train.n_articles)
