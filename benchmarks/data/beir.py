@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract
+from benchmarks.data.jsonl import iter_jsonl
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import DataError, UserError
 
@@ -116,26 +117,19 @@ def read_corpus_jsonl(path: Path) -> Corpus:
     titles: list[str] = []
     texts: list[str] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number,
-                                hint='each line must be one object like {"_id": "d1", "title": "...", "text": "..."}') from None
-            if not isinstance(record, dict) or "_id" not in record:
-                raise DataError(path, 'expected an object with an "_id" field', line=number)
-            docid = str(record["_id"])
-            if "text" not in record and "title" not in record:
-                raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
-            if docid in seen:
-                raise DataError(path, f"document id {docid!r} appears twice", line=number)
-            seen.add(docid)
-            ids.append(docid)
-            titles.append(str(record.get("title") or ""))
-            texts.append(str(record.get("text") or ""))
+    hint = 'each line must be one object like {"_id": "d1", "title": "...", "text": "..."}'
+    for number, record in iter_jsonl(path, hint=hint):
+        if not isinstance(record, dict) or "_id" not in record:
+            raise DataError(path, 'expected an object with an "_id" field', line=number)
+        docid = str(record["_id"])
+        if "text" not in record and "title" not in record:
+            raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
+        if docid in seen:
+            raise DataError(path, f"document id {docid!r} appears twice", line=number)
+        seen.add(docid)
+        ids.append(docid)
+        titles.append(str(record.get("title") or ""))
+        texts.append(str(record.get("text") or ""))
     return Corpus(ids, titles, texts)
 
 
@@ -146,17 +140,10 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
         DataError: a line that is not JSON or lacks ``_id``/``text``.
     """
     queries: dict[str, str] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number) from None
-            if not isinstance(record, dict) or "_id" not in record or "text" not in record:
-                raise DataError(path, 'expected an object with "_id" and "text" fields', line=number)
-            queries[str(record["_id"])] = str(record["text"])
+    for number, record in iter_jsonl(path):
+        if not isinstance(record, dict) or "_id" not in record or "text" not in record:
+            raise DataError(path, 'expected an object with "_id" and "text" fields', line=number)
+        queries[str(record["_id"])] = str(record["text"])
     return queries
 
 

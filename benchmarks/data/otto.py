@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data.download import locate, sha256_file
+from benchmarks.data.jsonl import iter_jsonl
 from benchmarks.errors import DataError, UserError
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels
 
@@ -88,44 +89,37 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
             values.clear()
 
     try:
-        with open(source, encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    record = json.loads(text)
-                except json.JSONDecodeError as error:
-                    raise DataError(source, f"not valid JSON ({error.msg} at column {error.colno})", line=number,
-                                    hint='expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}') from None
-                if not isinstance(record, dict) or "session" not in record or "events" not in record:
-                    raise DataError(source, "expected an object with 'session' and 'events'", line=number)
-                session = _check_int(record["session"], source, number, "session")
-                if not isinstance(record["events"], list) or not record["events"]:
-                    raise DataError(source, "'events' must be a non-empty list", line=number)
-                for position, event in enumerate(record["events"]):
-                    where = f"events[{position}]"
-                    if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
-                        raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
-                    aid = _check_int(event["aid"], source, number, f"{where}.aid")
-                    ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
-                    code = TYPE_CODES.get(event["type"])
-                    if code is None:
-                        raise DataError(source, f"{where}.type is {event['type']!r}, expected one of {', '.join(EVENT_TYPES)}",
-                                        line=number)
-                    is_ms = ts > MS_THRESHOLD
-                    if unit_ms is None:
-                        unit_ms = is_ms
-                    elif is_ms != unit_ms:
-                        raise DataError(source, f"{where}.ts = {ts} is in {'ms' if is_ms else 's'}, but earlier "
-                                        f"timestamps were in {'ms' if unit_ms else 's'}", line=number)
-                    columns["session"].append(session)
-                    columns["aid"].append(aid)
-                    columns["ts"].append(ts // 1000 if is_ms else ts)
-                    columns["type"].append(code)
-                sessions += 1
-                events += len(record["events"])
-                if len(columns["session"]) >= row_group_events:
-                    flush()
+        hint = 'expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}'
+        for number, record in iter_jsonl(source, hint=hint):
+            if not isinstance(record, dict) or "session" not in record or "events" not in record:
+                raise DataError(source, "expected an object with 'session' and 'events'", line=number)
+            session = _check_int(record["session"], source, number, "session")
+            if not isinstance(record["events"], list) or not record["events"]:
+                raise DataError(source, "'events' must be a non-empty list", line=number)
+            for position, event in enumerate(record["events"]):
+                where = f"events[{position}]"
+                if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
+                    raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
+                aid = _check_int(event["aid"], source, number, f"{where}.aid")
+                ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
+                code = TYPE_CODES.get(event["type"])
+                if code is None:
+                    raise DataError(source, f"{where}.type is {event['type']!r}, expected one of {', '.join(EVENT_TYPES)}",
+                                    line=number)
+                is_ms = ts > MS_THRESHOLD
+                if unit_ms is None:
+                    unit_ms = is_ms
+                elif is_ms != unit_ms:
+                    raise DataError(source, f"{where}.ts = {ts} is in {'ms' if is_ms else 's'}, but earlier "
+                                    f"timestamps were in {'ms' if unit_ms else 's'}", line=number)
+                columns["session"].append(session)
+                columns["aid"].append(aid)
+                columns["ts"].append(ts // 1000 if is_ms else ts)
+                columns["type"].append(code)
+            sessions += 1
+            events += len(record["events"])
+            if len(columns["session"]) >= row_group_events:
+                flush()
         flush()
         writer.close()
     except BaseException:
