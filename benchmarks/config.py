@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import types
 import typing
 from typing import Any
 
@@ -38,7 +39,7 @@ def _check_type(value: Any, annotation: Any) -> Any:
         return value
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         for arg in args:
             try:
                 return _check_type(value, arg)

@@ -232,6 +232,11 @@ def _worker(connection: Any, task: Task, system_cls: type[System], config: Any, 
         connection.close()
 
 
+def _death_report(exit_code: int | None) -> dict[str, Any]:
+    hint = " (killed: out of memory?)" if exit_code == -signal.SIGKILL else ""
+    return {"error": f"worker process died with exit code {exit_code}{hint}"}
+
+
 class _Timeout(Exception):
     pass
 
@@ -260,18 +265,14 @@ def _run_isolated(
                     kind, payload = receiver.recv()
                 except EOFError:
                     process.join()
-                    code = process.exitcode
-                    hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
-                    return "failed", {"error": f"worker process died with exit code {code}{hint}"}
+                    return "failed", _death_report(process.exitcode)
                 if kind == "phase":
                     phase = payload
                     continue
                 process.join(timeout=30)
                 return kind, payload
             if not process.is_alive() and not receiver.poll(0):
-                code = process.exitcode
-                hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
-                return "failed", {"error": f"worker process died with exit code {code}{hint}"}
+                return "failed", _death_report(process.exitcode)
     finally:
         if process.is_alive():
             process.kill()
