@@ -133,6 +133,16 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
     return {"sessions": sessions, "events": events, "ts_unit": "ms" if unit_ms else "s"}
 
 
+def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 1 << 24) -> bool:
+    """Whether rows are sorted by (session, ts), checked in blocks (no full-length temporaries)."""
+    for lo in range(0, max(0, len(session) - 1), block):
+        hi = min(lo + block, len(session) - 1)
+        s0, s1, t0, t1 = session[lo:hi], session[lo + 1:hi + 1], ts[lo:hi], ts[lo + 1:hi + 1]
+        if not np.all((s1 > s0) | ((s1 == s0) & (t1 >= t0))):
+            return False
+    return True
+
+
 def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np.ndarray], Path, str]:
     """Events of an OTTO jsonl or parquet file as numpy columns (session, aid, ts, type).
 
@@ -156,17 +166,18 @@ def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np
         parquet = base / "otto" / f"{path.stem}-{digest[:12]}.parquet"
         if not parquet.exists():
             convert_jsonl(path, parquet)
-    table = pq.read_table(parquet, use_threads=False)
+    names = pq.read_schema(parquet).names
     dtypes = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
     columns: dict[str, np.ndarray] = {}
     for name, dtype in dtypes.items():
-        if name not in table.column_names:
+        if name not in names:
             raise DataError(parquet, f"column {name!r} is missing (expected {', '.join(dtypes)})")
-        columns[name] = table.column(name).to_numpy().astype(dtype, copy=False)
-    session, ts = columns["session"], columns["ts"]
-    ordered = bool(np.all((session[1:] > session[:-1]) | ((session[1:] == session[:-1]) & (ts[1:] >= ts[:-1]))))
-    if not ordered:
-        order = np.lexsort((ts, session))  # stable: equal timestamps keep the file's order
+        # one column at a time: at most one column is held twice (arrow and numpy)
+        column = pq.read_table(parquet, columns=[name], use_threads=False).column(name)
+        columns[name] = column.to_numpy().astype(dtype, copy=False)
+        del column
+    if not _sorted_by_session_and_ts(columns["session"], columns["ts"]):
+        order = np.lexsort((columns["ts"], columns["session"]))  # stable: equal timestamps keep the file's order
         columns = {name: values[order] for name, values in columns.items()}
     return columns, parquet, digest
 

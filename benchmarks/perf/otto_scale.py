@@ -25,6 +25,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+NOTES_HEADING = "## Notes"
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -69,7 +71,10 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     train, test = to_frame(split.train), to_frame(split.test)
     start = time.perf_counter()
     system.fit(train, test)
-    stage("otto-covisit fit (3 matrices)", start, matrix_rows=sum(system.report()["matrix_rows"].values()))
+    report = system.report()
+    stage("otto-covisit fit (3 matrices)", start, matrix_rows=sum(report["matrix_rows"].values()),
+          distinct_pairs=sum(report["distinct_pairs"].values()),
+          largest_part_pairs=max(report["largest_part_pairs"].values()))
     start = time.perf_counter()
     predictions = system.recommend(test, K)
     stage("otto-covisit recommend", start)
@@ -110,8 +115,13 @@ def write_markdown(path: Path, results: dict[str, dict], commands: list[str], ch
             note = ", ".join(f"{k} {v}" for k, v in entry.items() if k not in ("stage", "seconds", "peak_mb"))
             lines.append(f"| {entry['stage']} | {entry['seconds']} | {entry['peak_mb']:,} | {note} |")
         lines.append("")
+    notes = ""
+    if path.exists():  # keep the hand-written notes at the end of the file
+        text = path.read_text()
+        at = text.find(NOTES_HEADING)
+        notes = text[at:] if at >= 0 else ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
 
 
 def main() -> int:

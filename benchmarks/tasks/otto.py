@@ -88,7 +88,7 @@ def _session_index(session: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
         return empty, empty, empty
     starts = np.concatenate(([0], np.flatnonzero(session[1:] != session[:-1]) + 1))
     lengths = np.diff(np.concatenate((starts, [len(session)])))
-    return np.repeat(np.arange(len(starts)), lengths), starts, lengths
+    return np.repeat(np.arange(len(starts), dtype=np.int32), lengths), starts, lengths
 
 
 def _keep_long_sessions(events: Events, minimum: int = 2) -> Events:
@@ -110,14 +110,24 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
         started after the split, without items unseen in training, with ≥ 2 events, truncated;
         labels from the rest: the next click, and every later cart and order.
     """
-    max_ts = int(events["ts"].max())
+    # written for the full size (217M events): one copy of the training events, one-byte masks,
+    # int32 session indices, and a lookup table instead of np.unique / np.isin over all events
+    ts = events["ts"]
+    max_ts = int(ts.max())
     split_ts = max_ts - test_days * 24 * 3600
     index, starts, _ = _session_index(events["session"])
-    is_test = (events["ts"][starts] > split_ts)[index]
-    train = _keep_long_sessions(_select(events, ~is_test & (events["ts"] < split_ts)))
-    train_items = np.unique(train["aid"])
-    test = _select(events, is_test)
-    test = _keep_long_sessions(_select(test, np.isin(test["aid"], train_items)))
+    is_test = (ts[starts] > split_ts)[index]
+    in_train = ~is_test
+    in_train &= ts < split_ts
+    in_train &= (np.add.reduceat(in_train, starts, dtype=np.int64) >= 2)[index]  # ≥ 2 events left
+    del index
+    train = _select(events, in_train)
+    del in_train
+    seen = np.zeros(int(events["aid"].max()) + 1, dtype=bool)
+    seen[train["aid"]] = True
+    test = _select(events, np.flatnonzero(is_test))
+    del is_test
+    test = _keep_long_sessions(_select(test, seen[test["aid"]]))
     index, starts, lengths = _session_index(test["session"])
     rng = random.Random(seed)
     cuts = np.asarray([rng.randint(1, n - 1) for n in lengths.tolist()], dtype=np.int64)
@@ -147,7 +157,7 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
         "train_events": len(train["session"]),
         "test_sessions": len(labels),
         "test_input_events": len(inputs["session"]),
-        "items": len(train_items),
+        "items": int(seen.sum()),
         "split_ts": split_ts,
     }
     return OttoSplit(train=train, test=inputs, labels=labels, stats=stats)

@@ -29,6 +29,8 @@ class Config:
     parts: int = 1
     history_weight: float = 1000.0
     """Multiplier of the session-history score; large = the session's own aids always come first."""
+    recommend_sessions: int = 200_000
+    """Test sessions scored at a time (bounds the memory of the candidate joins)."""
     use_test_sessions: bool = True
     """Also learn the matrices from the truncated test sessions (allowed on Kaggle)."""
 
@@ -43,13 +45,12 @@ class OttoCovisit(System):
     description = "session history, then co-visitation candidates (clicks, carts-orders, buy2buy matrices)"
 
     def fit(self, train: Any, test: Any) -> None:
-        import polars as pl
-
         from systems.otto.covisitation import build_all
 
-        events = pl.concat([train, test]) if self.config.use_test_sessions else train
+        events = [train, test] if self.config.use_test_sessions else [train]
+        self.build_stats: dict[str, dict[str, int]] = {}
         self.matrices = build_all(events, chunk_sessions=self.config.chunk_sessions, tail=self.config.tail,
-                                  parts=self.config.parts, top_k=self.config.top_k)
+                                  parts=self.config.parts, top_k=self.config.top_k, stats=self.build_stats)
         self.popular = popular_items(train, 40)
 
     def recommend(self, test: Any, k: int) -> dict[str, np.ndarray]:
@@ -58,16 +59,23 @@ class OttoCovisit(System):
         from systems.otto.covisitation import candidate_scores
 
         sessions = test_sessions(test)
-        scores = candidate_scores(test, self.matrices)
-        boost = self.config.history_weight * pl.col("history")
-        clicks = scores.select("session", "aid", (boost + pl.col("clicks_cv")).alias("score"))
-        buys = scores.select("session", "aid", (boost + pl.col("buys_cv") + pl.col("b2b_cv")).alias("score"))
-        return {
-            "session": sessions,
-            "clicks": top_k_lists(clicks, sessions, k, self.popular["clicks"]),
-            "carts": top_k_lists(buys, sessions, k, self.popular["carts"]),
-            "orders": top_k_lists(buys, sessions, k, self.popular["orders"]),
-        }
+        ids = test["session"].to_numpy()
+        lists: dict[str, list[np.ndarray]] = {name: [] for name in ("clicks", "carts", "orders")}
+        step = max(1, self.config.recommend_sessions)
+        for first in range(0, len(sessions), step):  # chunks of sessions: the candidate joins grow with them
+            chunk = sessions[first:first + step]
+            r0, r1 = np.searchsorted(ids, [chunk[0], chunk[-1] + 1])  # test rows are sorted by session
+            scores = candidate_scores(test.slice(int(r0), int(r1 - r0)), self.matrices)
+            boost = self.config.history_weight * pl.col("history")
+            clicks = scores.select("session", "aid", (boost + pl.col("clicks_cv")).alias("score"))
+            buys = scores.select("session", "aid", (boost + pl.col("buys_cv") + pl.col("b2b_cv")).alias("score"))
+            lists["clicks"].append(top_k_lists(clicks, chunk, k, self.popular["clicks"]))
+            lists["carts"].append(top_k_lists(buys, chunk, k, self.popular["carts"]))
+            lists["orders"].append(top_k_lists(buys, chunk, k, self.popular["orders"]))
+        return {"session": sessions, **{name: np.concatenate(parts) if parts else np.zeros((0, k), np.int32)
+                                        for name, parts in lists.items()}}
 
     def report(self) -> dict[str, Any]:
-        return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()}}
+        return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()},
+                "distinct_pairs": {name: stats.get("pairs", 0) for name, stats in self.build_stats.items()},
+                "largest_part_pairs": {name: stats.get("largest_part", 0) for name, stats in self.build_stats.items()}}

@@ -108,7 +108,7 @@ class OttoCovisitRanker(System):
             keep = set(rng.choice(len(labelled), self.config.max_train_sessions, replace=False).tolist())
             labelled = [item for i, item in enumerate(labelled) if i in keep]
             inner_test = inner_test.filter(pl.col("session").is_in([s for s, _ in labelled]))
-        matrices = self._matrices(pl.concat([inner_train, to_frame(split.test)]))
+        matrices = self._matrices([inner_train, to_frame(split.test)])
         features = self._features(inner_test, matrices, self._item_counts(inner_train))
         targets = {
             "clicks": [(s, t.clicks) for s, t in labelled if t.clicks is not None],
@@ -135,7 +135,7 @@ class OttoCovisitRanker(System):
             ranker.fit(frame.select(FEATURES).to_numpy(), frame["target"].to_numpy(), group=groups)
             self.rankers[name] = ranker
             self.training_rows[name] = len(frame)
-        self.matrices = self._matrices(pl.concat([train, test]))
+        self.matrices = self._matrices([train, test])
         self.item_counts = self._item_counts(train)
         self.popular = popular_items(train, 40)
 
