@@ -305,6 +305,12 @@ def render_samples(table: Table, limit: int = 600) -> list[str]:
     return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""]
 
 
+def data_kind(dataset: dict[str, Any]) -> str:
+    """How a table's heading labels its data: a synthetic stand-in, or the data the task is defined on
+    (which, for moons, is itself drawn by a generator: that is the task's definition, not a stand-in)."""
+    return "synthetic stand-in data" if dataset.get("synthetic") else "the task's own data"
+
+
 def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, images: list[tuple[str, str]] | None = None) -> str:
     """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
@@ -321,7 +327,7 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
         parts += [f"![{caption}]({name})", ""]
     for table in tables:
         dataset = table.dataset
-        kind = "synthetic data" if dataset.get("synthetic") else "real data"
+        kind = data_kind(dataset)
         parts += [
             f"## {dataset.get('name', '?')} — profile `{table.profile}` ({kind})",
             "",

@@ -185,7 +185,7 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {_e(task_id)}</code></p>")
     for index, table in enumerate(tables):
         dataset = table.dataset
-        kind = "synthetic data" if dataset.get("synthetic") else "real data"
+        kind = leaderboard.data_kind(dataset)
         body.append(f"<h2>{_e(dataset.get('name', '?'))} — profile <code>{_e(table.profile)}</code> ({kind})</h2>")
         body.append(f'<p class="note">Data fingerprint <code>{_e(dataset.get("fingerprint", "?"))}</code>, task version '
                     f"{_e(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
