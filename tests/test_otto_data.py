@@ -56,9 +56,48 @@ def test_broken_lines_are_named(tmp_path, bad_line, problem):
     assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.parquet.part").exists()
 
 
-def test_missing_real_data_says_how_to_get_it(tmp_path):
+def _no_kaggle_credentials(monkeypatch, tmp_path):
+    monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
+    monkeypatch.delenv("KAGGLE_KEY", raising=False)
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "no-kaggle"))
+
+
+def test_missing_real_data_says_how_to_get_it(tmp_path, monkeypatch):
+    _no_kaggle_credentials(monkeypatch, tmp_path)
     with pytest.raises(UserError, match="kaggle datasets download -d otto/recsys-dataset"):
         find_real(tmp_path, tmp_path / "cache")
+
+
+def test_real_data_is_fetched_through_the_kaggle_api_once(tmp_path, monkeypatch):
+    """With credentials, the competition's train.jsonl is downloaded (as a zip), unpacked into the cache and reused."""
+    import sys
+    import types
+    import zipfile
+
+    calls = []
+
+    class FakeKaggleApi:
+        def authenticate(self):
+            pass
+
+        def competition_download_file(self, competition, name, path, quiet):
+            calls.append((competition, name))
+            with zipfile.ZipFile(Path(path) / f"{name}.zip", "w") as bundle:
+                bundle.writestr(name, '{"session": 1, "events": [{"aid": 5, "ts": 1661724000, "type": "clicks"}]}\n')
+
+    module = types.ModuleType("kaggle.api.kaggle_api_extended")
+    module.KaggleApi = FakeKaggleApi
+    for name, value in (("kaggle", types.ModuleType("kaggle")), ("kaggle.api", types.ModuleType("kaggle.api")),
+                        ("kaggle.api.kaggle_api_extended", module)):
+        monkeypatch.setitem(sys.modules, name, value)
+    monkeypatch.setenv("KAGGLE_USERNAME", "someone")
+    monkeypatch.setenv("KAGGLE_KEY", "secret")
+    for _ in range(2):
+        path = find_real(tmp_path / "data", tmp_path / "cache")
+        assert path == tmp_path / "cache" / "otto" / "kaggle" / "train.jsonl"
+        assert '"aid": 5' in path.read_text()
+    assert calls == [("otto-recommender-system", "train.jsonl")]
+    assert not list(path.parent.glob("*.zip"))
 
 
 def test_synthetic_is_deterministic_and_seeded():

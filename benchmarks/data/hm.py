@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from benchmarks.data.download import fingerprint, safe_extract
+from benchmarks.data import kaggle
+from benchmarks.data.download import fingerprint
 from benchmarks.errors import DataError, UserError
 
 if TYPE_CHECKING:
@@ -104,20 +105,10 @@ def find_files(folder: Path) -> dict[str, Path] | None:
     return found
 
 
-def kaggle_credentials_present() -> bool:
-    """True if the Kaggle API can authenticate (``~/.kaggle/kaggle.json`` or env variables)."""
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return True
-    config_dir = Path(os.environ.get("KAGGLE_CONFIG_DIR", Path.home() / ".kaggle"))
-    return (config_dir / "kaggle.json").is_file()
-
-
 KAGGLE_HELP = (
     "The H&M files are Kaggle competition data. Either put articles.csv, customers.csv and "
     "transactions_train.csv in <data-dir>/hm/ (or pass --dataset FOLDER), or let the harness fetch them: "
-    "`pip install kaggle`, create an API token at https://www.kaggle.com/settings (Account → API → "
-    "Create New Token), save it as ~/.kaggle/kaggle.json (chmod 600) or set KAGGLE_USERNAME and KAGGLE_KEY, "
-    f"and accept the rules at https://www.kaggle.com/competitions/{COMPETITION}/rules. "
+    f"{kaggle.TOKEN_STEPS}, and accept the rules at https://www.kaggle.com/competitions/{COMPETITION}/rules. "
     "Without real data, the task runs on its synthetic generator (--set source=synthetic)."
 )
 
@@ -128,28 +119,8 @@ def fetch_from_kaggle(destination: Path) -> dict[str, Path]:
     Raises:
         UserError: no credentials, no ``kaggle`` package, or a failed download, with what to do.
     """
-    if not kaggle_credentials_present():
-        raise UserError("no Kaggle credentials found. " + KAGGLE_HELP)
-    try:
-        from kaggle.api.kaggle_api_extended import KaggleApi
-    except ImportError:
-        raise UserError("the `kaggle` package is not installed (pip install kaggle). " + KAGGLE_HELP) from None
-    destination = Path(destination)
-    destination.mkdir(parents=True, exist_ok=True)
-    api = KaggleApi()
-    api.authenticate()
-    for name in KAGGLE_FILES:
-        if (destination / name).is_file():
-            continue
-        try:
-            api.competition_download_file(COMPETITION, name, path=str(destination), quiet=False)
-        except Exception as error:  # network, 403 (rules not accepted), 404
-            raise UserError(f"Kaggle download of {name} failed: {error}. " + KAGGLE_HELP) from None
-        archive = destination / f"{name}.zip"
-        if archive.is_file():
-            safe_extract(archive, destination)
-            archive.unlink()
-    found = find_files(destination)
+    kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)
+    found = find_files(Path(destination))
     if found is None:
         raise UserError(f"Kaggle download finished but {destination} lacks the three files. " + KAGGLE_HELP)
     return found

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.data import kaggle
 from benchmarks.data.download import locate, sha256_file
 from benchmarks.data.jsonl import iter_jsonl
 from benchmarks.errors import DataError, UserError
@@ -27,11 +28,15 @@ TYPE_CODES: dict[str, int] = {name: code for code, name in enumerate(EVENT_TYPES
 MS_THRESHOLD = 100_000_000_000
 """A ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds."""
 
+KAGGLE_COMPETITION = "otto-recommender-system"
+
 DOWNLOAD_HELP = (
-    "OTTO's data are not downloaded automatically (12 GB, behind a Kaggle login). Get train.jsonl with "
-    "`kaggle datasets download -d otto/recsys-dataset` (https://www.kaggle.com/datasets/otto/recsys-dataset), "
-    "or from otto-de's release linked in https://github.com/otto-de/recsys-dataset, then put it at "
-    "<data-dir>/otto/train.jsonl (--data-dir or $MLSD_DATA_DIR), or pass --dataset PATH/TO/train.jsonl"
+    "OTTO's sessions (11 GB of jsonl) are Kaggle data. With Kaggle credentials "
+    f"({kaggle.TOKEN_STEPS}) and the rules accepted at https://www.kaggle.com/competitions/{KAGGLE_COMPETITION}/rules, "
+    "`--set task.dataset=real` downloads the competition's train.jsonl into the cache. Or get it yourself with "
+    "`kaggle datasets download -d otto/recsys-dataset` (https://www.kaggle.com/datasets/otto/recsys-dataset; otto-de's "
+    "release, ts in milliseconds, also accepted) and put it at <data-dir>/otto/train.jsonl "
+    "(--data-dir or $MLSD_DATA_DIR), or pass --dataset PATH/TO/train.jsonl"
 )
 
 
@@ -182,12 +187,18 @@ def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np
     return columns, parquet, digest
 
 
-def find_real(data_dir: Path | None, cache_dir: Path | None) -> Path:
-    """``<data-dir>/otto/train.jsonl`` (or ``.parquet``), or a UserError saying how to get it."""
-    for name in ("otto/train.parquet", "otto/train.jsonl"):
+def find_real(data_dir: Path | None, cache_dir: Path | None, fetch: bool = True) -> Path:
+    """``<data-dir>/otto/train.jsonl`` (or ``.parquet``, or an earlier download in the cache), else — with
+    ``fetch`` and Kaggle credentials — the competition's train.jsonl downloaded into ``<cache>/otto/kaggle/``;
+    otherwise a UserError saying how to get it."""
+    for name in ("otto/train.parquet", "otto/train.jsonl", "otto/kaggle/train.jsonl"):
         found = locate(name, data_dir, cache_dir)
         if found is not None:
             return found
+    if fetch and cache_dir is not None and kaggle.credentials_present():
+        folder = kaggle.fetch_competition_files(KAGGLE_COMPETITION, ("train.jsonl",), Path(cache_dir) / "otto" / "kaggle",
+                                                DOWNLOAD_HELP)
+        return folder / "train.jsonl"
     raise UserError(f"OTTO data not found under {data_dir or '(no --data-dir)'} or {cache_dir}. {DOWNLOAD_HELP}")
 
 
