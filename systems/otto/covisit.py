@@ -26,10 +26,11 @@ class Config:
     top_k: int = 20
     """Neighbours kept per aid in each matrix."""
     chunk_sessions: int = 100_000
-    parts: int = 1
+    parts: int = 0
+    """Passes over ranges of aid_x, each holding only its share of the pair table; 0 = automatic (one per 10M events)."""
     history_weight: float = 1000.0
     """Multiplier of the session-history score; large = the session's own aids always come first."""
-    recommend_sessions: int = 200_000
+    recommend_sessions: int = 100_000
     """Test sessions scored at a time (bounds the memory of the candidate joins)."""
     use_test_sessions: bool = True
     """Also learn the matrices from the truncated test sessions (allowed on Kaggle)."""
@@ -78,4 +79,5 @@ class OttoCovisit(System):
     def report(self) -> dict[str, Any]:
         return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()},
                 "distinct_pairs": {name: stats.get("pairs", 0) for name, stats in self.build_stats.items()},
-                "largest_part_pairs": {name: stats.get("largest_part", 0) for name, stats in self.build_stats.items()}}
+                "largest_part_pairs": {name: stats.get("largest_part", 0) for name, stats in self.build_stats.items()},
+                "parts": {name: stats.get("parts", 0) for name, stats in self.build_stats.items()}}
