@@ -17,8 +17,14 @@ running total (searchsorted + insert, no re-sort of it) whenever they grow past
 so the result is exact. ``parts > 1`` builds the matrix in that many passes over ranges of
 ``aid_x`` (only those left events are paired; ``parts=0`` picks one pass per
 ``AUTO_PART_EVENTS`` tail events), so the pair table held at once is about 1/parts
-of the whole at little extra time. Weights are summed in float64 (the earlier polars version
-summed float32, so clicks weights may differ in the 5th digit and near-ties may swap).
+of the whole; the smaller sorts more than pay for the repeated passes. Weights are summed in
+float64 (the earlier polars version summed float32, so clicks weights may differ in the 5th
+digit and near-ties may swap).
+
+Memory at the full size (217M events) was the constraint: the sources are read as zero-copy
+numpy views of the frames (train and test are passed as a list, never concatenated), each
+chunk cuts its own sessions to their tails, and the top-k cut runs over blocks of aid_x.
+``tests/test_otto_covisitation.py`` checks the result against a pair-by-pair implementation.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ class Config:
     layers: int = 2
     heads: int = 2
     dropout: float = 0.1
-    epochs: int = 1
+    epochs: int = 3
+    """Default-profile data (scale 0.004), one seed: 1 epoch 0.4853, 3 epochs 0.5172, 6 epochs 0.5248 (fit 303 s on 2 cores)."""
     batch_size: int = 256
     learning_rate: float = 5e-3
     weight_decay: float = 0.0
@@ -89,7 +90,7 @@ class OttoSASRec(System):
     id = "otto-sasrec"
     tasks = ("otto-recall20",)
     Config = Config
-    profile_overrides = {"smoke": {"epochs": 1, "dim": 32, "layers": 1, "max_length": 20}}
+    profile_overrides = {"smoke": {"epochs": 1, "dim": 32, "layers": 1, "max_length": 20}, "full": {"epochs": 6}}
     requires = ("torch", "polars")
     extra = "otto"
     description = "SASRec causal transformer, next-aid softmax; carts/orders: session aids first, then the model"
