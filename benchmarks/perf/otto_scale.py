@@ -74,7 +74,8 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     report = system.report()
     stage("otto-covisit fit (3 matrices)", start, matrix_rows=sum(report["matrix_rows"].values()),
           distinct_pairs=sum(report["distinct_pairs"].values()),
-          largest_part_pairs=max(report["largest_part_pairs"].values()), parts=max(report["parts"].values()))
+          largest_part_pairs=max(report["largest_part_pairs"].values()), parts=max(report["parts"].values()),
+          pass_seconds=" / ".join("+".join(f"{s:g}" for s in seconds) for seconds in report["part_seconds"].values()))
     start = time.perf_counter()
     predictions = system.recommend(test, K)
     stage("otto-covisit recommend", start)

@@ -80,4 +80,5 @@ class OttoCovisit(System):
         return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()},
                 "distinct_pairs": {name: stats.get("pairs", 0) for name, stats in self.build_stats.items()},
                 "largest_part_pairs": {name: stats.get("largest_part", 0) for name, stats in self.build_stats.items()},
-                "parts": {name: stats.get("parts", 0) for name, stats in self.build_stats.items()}}
+                "parts": {name: stats.get("parts", 0) for name, stats in self.build_stats.items()},
+                "part_seconds": {name: stats.get("part_seconds", []) for name, stats in self.build_stats.items()}}

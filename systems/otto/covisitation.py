@@ -29,6 +29,7 @@ chunk cuts its own sessions to their tails, and the top-k cut runs over blocks o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,8 +197,8 @@ def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, t
         parts: passes over disjoint ranges of aid_x (memory of the pair table ÷ parts); 0 = one pass per
             ``AUTO_PART_EVENTS`` events in the session tails.
         compact_rows: merge the chunk aggregates into the running total when they exceed this many rows.
-        stats: if given, receives ``pairs`` (distinct pairs before the top-k cut) and ``largest_part``
-            (the most pairs held at once), which size the memory: ≈ 16 bytes per pair held, twice while merging.
+        stats: if given, receives ``pairs`` (distinct pairs before the top-k cut), ``largest_part``
+            (the most pairs held at once) and ``part_seconds`` (each pass's time before its top-k cut), which size the memory: ≈ 16 bytes per pair held, twice while merging.
         block_rows: rows of the pair table ranked for the top-k cut at a time.
 
     Returns:
@@ -228,6 +229,7 @@ def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, t
         stats["parts"] = parts
     results = []
     for part in range(parts):
+        started = time.perf_counter()
         a_lo, a_hi = part * n_aid // parts, (part + 1) * n_aid // parts
         total_k, total_w = np.empty(0, np.int64), np.empty(0, np.float64)
         pending_k: list[np.ndarray] = []
@@ -251,6 +253,7 @@ def build_matrix(events: Any, spec: MatrixSpec, chunk_sessions: int = 100_000, t
         if stats is not None:
             stats["pairs"] = stats.get("pairs", 0) + len(total_k)
             stats["largest_part"] = max(stats.get("largest_part", 0), len(total_k))
+            stats.setdefault("part_seconds", []).append(round(time.perf_counter() - started, 1))
         if len(total_k) == 0:
             continue
         results.append(_top_k(total_k, total_w, aid_bits, spec.top_k, block_rows))
