@@ -156,7 +156,7 @@ def main() -> int:
             + (["--data-only"] if args.data_only else []),
             stdout=subprocess.PIPE, text=True,
         )
-        key = f"{scale:g}" + (f", parts {args.parts}" if args.parts != 0 and not args.data_only else "") + (
+        key = f"{scale:g}" + ("" if args.data_only else f", parts {args.parts or 'auto'}") + (
             " (data path only: generate, read, protocol)" if args.data_only else "")
         if child.returncode != 0:
             saved["results"][key] = {"error": f"exit code {child.returncode}"}
