@@ -92,6 +92,26 @@ def _label(system: str, overrides: dict[str, Any]) -> str:
     return f"{system} ({settings})"
 
 
+def _label_older_configs(rows: list[Row]) -> None:
+    """Rows of one system with the same label but another config (e.g. records made before a default changed)
+    get the settings in which they differ from the newest such row: ``otto-sasrec (earlier config: epochs=1)``."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row.label].append(row)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        newest = max(same, key=lambda row: str(row.records[-1].get("finished_at") or ""))
+        reference = newest.records[-1].get("config") or {}
+        for row in same:
+            if row is newest:
+                continue
+            config = row.records[-1].get("config") or {}
+            changed = [f"{key}={config.get(key)}" for key in sorted(set(config) | set(reference))
+                       if config.get(key) != reference.get(key)]
+            row.label = f"{row.label} (earlier config: {', '.join(changed)})"
+
+
 def _hardware_text(record: dict[str, Any]) -> str:
     hardware = record.get("hardware") if isinstance(record.get("hardware"), dict) else {}
     accelerator = hardware.get("accelerator")
@@ -153,6 +173,7 @@ def build_tables(loaded: list[LoadedRecord], task_id: str) -> list[Table]:
                 hardware=_hardware_text(ok[-1]),
                 date=(ok[-1].get("finished_at") or "")[:10],
             ))
+        _label_older_configs(rows)
         first = group[0]
         higher = bool(first.get("higher_is_better", True))
         rows.sort(key=lambda row: row.mean, reverse=higher)

@@ -164,6 +164,19 @@ def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> N
     assert "| leader |" in text  # the malformed per-example values did not cost the table its CIs
 
 
+def test_rows_left_from_an_earlier_default_config_say_how_they_differ(results_dir: Path) -> None:
+    old = _fake_record("fake-config", "sys", 0, 0.5, None)
+    old["config"] = {"epochs": 1, "dim": 64}
+    new = _fake_record("fake-config", "sys", 0, 0.6, None)
+    new["config"] = {"epochs": 3, "dim": 64}
+    new["finished_at"] = "2026-02-01T00:00:00"
+    _write(results_dir, old)
+    path = records.records_dir(results_dir, "fake-config") / "sys" / "r2__seed0.json"
+    path.write_text(json.dumps(new))
+    (table,) = leaderboard.build_tables(records.load_records(results_dir), "fake-config")
+    assert [row.label for row in table.rows] == ["sys", "sys (earlier config: epochs=1)"]
+
+
 def test_unknown_selection_is_a_clear_error(moons_results: Path) -> None:
     with pytest.raises(UserError, match="no table"):
         run_compare(moons_results, "moons-acc", ["logreg", "rbf-svm"])
