@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 def shared_data_dir() -> Path | None:
     """``$MLSD_DATA_DIR`` if set, else ``../shared/data`` beside the checkout, if present."""
     if os.environ.get("MLSD_DATA_DIR"):
-        return Path(os.environ["MLSD_DATA_DIR"])
+        return Path(os.environ["MLSD_DATA_DIR"]).expanduser().resolve()  # tests may chdir or link into it
     candidate = REPO.parent / "shared" / "data"
     return candidate if candidate.is_dir() else None
 
