@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,11 +24,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.perf.stages import Stages, table
+
 SYSTEMS = ("hm-popular", "hm-repurchase", "hm-als")
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_one(scale: float, workdir: Path) -> dict:
@@ -41,11 +38,8 @@ def run_one(scale: float, workdir: Path) -> dict:
     from benchmarks.registry import get_system
     from benchmarks.tasks.hm import HMMap12
 
-    stages: list[dict] = []
-
-    def stage(name: str, start: float, **extra) -> None:
-        stages.append({"stage": name, "seconds": round(time.perf_counter() - start, 2), "peak_mb": round(_peak_mb()), **extra})
-        print(json.dumps(stages[-1]), file=sys.stderr, flush=True)
+    stages = Stages()
+    stage = stages.record
 
     start = time.perf_counter()
     files = write_csvs(workdir / "csv", scale, seed=0)
@@ -125,11 +119,7 @@ def main() -> int:
             lines += ["Failed:", "", "```", result["error"], "```", ""]
             continue
         sizes = ", ".join(f"{value:,} {name}" for name, value in result["sizes"].items())
-        lines += [f"{sizes}; total {result['total_s']} s wall.", "", "| stage | seconds | peak MB | note |", "|---|---:|---:|---|"]
-        for row in result["stages"]:
-            note = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("stage", "seconds", "peak_mb"))
-            lines.append(f"| {row['stage']} | {row['seconds']} | {row['peak_mb']:,} | {note} |")
-        lines.append("")
+        lines += [f"{sizes}; total {result['total_s']} s wall.", "", *table(result["stages"]), ""]
     text = "\n".join(lines)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

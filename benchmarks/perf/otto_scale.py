@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,11 +24,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.perf.stages import Stages, table
+
 NOTES_HEADING = "## Notes"
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_only: bool = False) -> dict:
@@ -43,11 +40,8 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     from benchmarks.registry import get_system
     from benchmarks.tasks.otto import K, OttoRecall20, make_testset, to_frame
 
-    stages: list[dict] = []
-
-    def stage(name: str, start: float, **extra) -> None:
-        stages.append({"stage": name, "seconds": round(time.perf_counter() - start, 2), "peak_mb": round(_peak_mb()), **extra})
-        print(json.dumps(stages[-1]), file=sys.stderr, flush=True)
+    stages = Stages()
+    stage = stages.record
 
     spec = SyntheticSpec(scale=scale, seed=0)
     start = time.perf_counter()
@@ -72,10 +66,11 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     start = time.perf_counter()
     system.fit(train, test)
     report = system.report()
+    build = list(report["build"].values())  # per matrix: clicks, carts_orders, buy2buy
     stage("otto-covisit fit (3 matrices)", start, matrix_rows=sum(report["matrix_rows"].values()),
-          distinct_pairs=sum(report["distinct_pairs"].values()),
-          largest_part_pairs=max(report["largest_part_pairs"].values()), parts=max(report["parts"].values()),
-          pass_seconds=" / ".join("+".join(f"{s:g}" for s in seconds) for seconds in report["part_seconds"].values()))
+          distinct_pairs=sum(b.get("pairs", 0) for b in build), largest_part_pairs=max(b.get("largest_part", 0) for b in build),
+          parts=max(b["parts"] for b in build),
+          pass_seconds=" / ".join("+".join(f"{s:g}" for s in b.get("part_seconds", [])) for b in build))
     start = time.perf_counter()
     predictions = system.recommend(test, K)
     stage("otto-covisit recommend", start)
@@ -111,11 +106,7 @@ def write_markdown(path: Path, results: dict[str, dict], commands: list[str], ch
         total = sum(s["seconds"] for s in result["stages"])
         lines.append(f"{sizes['sessions']:,} sessions, {sizes['events']:,} events, {sizes['items']:,} items; "
                      f"{sizes['train_events']:,} training events, {sizes['test_sessions']:,} test sessions; total {total:.1f} s wall.")
-        lines += ["", "| stage | seconds | peak MB | note |", "|---|---:|---:|---|"]
-        for entry in result["stages"]:
-            note = ", ".join(f"{k} {v}" for k, v in entry.items() if k not in ("stage", "seconds", "peak_mb"))
-            lines.append(f"| {entry['stage']} | {entry['seconds']} | {entry['peak_mb']:,} | {note} |")
-        lines.append("")
+        lines += ["", *table(result["stages"]), ""]
     notes = ""
     if path.exists():  # keep the hand-written notes at the end of the file
         text = path.read_text()

@@ -61,24 +61,20 @@ class OttoCovisit(System):
 
         sessions = test_sessions(test)
         ids = test["session"].to_numpy()
+        boost = self.config.history_weight * pl.col("history")
         lists: dict[str, list[np.ndarray]] = {name: [] for name in ("clicks", "carts", "orders")}
         step = max(1, self.config.recommend_sessions)
         for first in range(0, len(sessions), step):  # chunks of sessions: the candidate joins grow with them
             chunk = sessions[first:first + step]
             r0, r1 = np.searchsorted(ids, [chunk[0], chunk[-1] + 1])  # test rows are sorted by session
             scores = candidate_scores(test.slice(int(r0), int(r1 - r0)), self.matrices)
-            boost = self.config.history_weight * pl.col("history")
             clicks = scores.select("session", "aid", (boost + pl.col("clicks_cv")).alias("score"))
             buys = scores.select("session", "aid", (boost + pl.col("buys_cv") + pl.col("b2b_cv")).alias("score"))
-            lists["clicks"].append(top_k_lists(clicks, chunk, k, self.popular["clicks"]))
-            lists["carts"].append(top_k_lists(buys, chunk, k, self.popular["carts"]))
-            lists["orders"].append(top_k_lists(buys, chunk, k, self.popular["orders"]))
+            for name, frame in (("clicks", clicks), ("carts", buys), ("orders", buys)):
+                lists[name].append(top_k_lists(frame, chunk, k, self.popular[name]))
         return {"session": sessions, **{name: np.concatenate(parts) if parts else np.zeros((0, k), np.int32)
                                         for name, parts in lists.items()}}
 
     def report(self) -> dict[str, Any]:
-        return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()},
-                "distinct_pairs": {name: stats.get("pairs", 0) for name, stats in self.build_stats.items()},
-                "largest_part_pairs": {name: stats.get("largest_part", 0) for name, stats in self.build_stats.items()},
-                "parts": {name: stats.get("parts", 0) for name, stats in self.build_stats.items()},
-                "part_seconds": {name: stats.get("part_seconds", []) for name, stats in self.build_stats.items()}}
+        """Rows kept per matrix, and each matrix's build stats (passes, distinct pairs, largest pass, pass seconds)."""
+        return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()}, "build": self.build_stats}
