@@ -131,8 +131,8 @@ def _import_tree(package: str) -> None:
         for path in sorted(root.rglob("*.py")):
             relative = path.relative_to(root).with_suffix("")
             parts = relative.parts
-            if any(part.startswith(("_", ".")) for part in parts[:-1]) or parts[-1].startswith("."):
-                continue
+            if any(part.startswith(("_", ".")) or part == "lib" for part in parts[:-1]) or parts[-1].startswith("."):
+                continue  # private folders, and lib/ folders (library code, imported by the systems that use it)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
                 if not parts:

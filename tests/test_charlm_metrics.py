@@ -108,7 +108,7 @@ def test_score_names_unknown_character(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "module_name",
-    ["benchmarks.metrics.language_model", "benchmarks.data.shakespeare", "systems.charlm.kneser_ney", "systems.charlm.neural"],
+    ["benchmarks.metrics.language_model", "benchmarks.data.shakespeare", "systems.charlm.lib.kneser_ney", "systems.charlm.lib.neural"],
 )
 def test_docstring_examples(module_name: str) -> None:
     import doctest

@@ -16,7 +16,7 @@ from benchmarks.config import build_config
 from benchmarks.data.shakespeare import split_text, synthetic_text
 from benchmarks.registry import get_system
 from benchmarks.runner import RunRequest, run
-from systems.charlm.kneser_ney import KneserNeyCounts
+from systems.charlm.lib.kneser_ney import KneserNeyCounts
 
 TASK = "shakespeare-char-ppl"
 SYSTEMS = ["uniform", "unigram", "bigram-count", "ngram-kn", "char-mlp", "char-lstm", "char-gpt"]

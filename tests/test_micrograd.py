@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from systems.micrograd.engine import Value
-from systems.micrograd.nn import MLP
+from systems.moons.lib.micrograd.engine import Value
+from systems.moons.lib.micrograd.nn import MLP
 
 torch = pytest.importorskip("torch")
 

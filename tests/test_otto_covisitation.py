@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from systems.otto.covisitation import MATRICES, build_matrix
+from systems.otto.lib.covisitation import MATRICES, build_matrix
 
 TYPE_WEIGHT = {0: 1.0, 1: 6.0, 2: 3.0}  # the public baseline's carts-orders weights, written out again here
 SCHEMA = {"session": pl.Int32, "aid": pl.Int32, "ts": pl.Int32, "type": pl.Int8}
@@ -95,8 +95,8 @@ def test_recommending_in_chunks_of_sessions_changes_nothing():
     from benchmarks.api import RunContext
     from benchmarks.config import build_config
     from benchmarks.data.otto_synthetic import SyntheticSpec, generate
+    from benchmarks.data.otto_testset import make_testset, to_frame
     from benchmarks.registry import discover, get_system
-    from benchmarks.tasks.otto import make_testset, to_frame
 
     discover()
     split = make_testset(generate(SyntheticSpec(scale=0.0003, seed=1)), test_days=7, seed=42)

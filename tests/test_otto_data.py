@@ -11,8 +11,8 @@ import pytest
 
 from benchmarks.data.otto import convert_jsonl, find_real, load_events
 from benchmarks.data.otto_synthetic import SyntheticSpec, generate, statistics, write_jsonl
+from benchmarks.data.otto_testset import make_testset
 from benchmarks.errors import DataError, UserError
-from benchmarks.tasks.otto import make_testset
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

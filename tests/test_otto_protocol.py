@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from benchmarks.data.otto_synthetic import SyntheticSpec, generate
+from benchmarks.data.otto_testset import make_testset
 from benchmarks.metrics.session_recall import SessionLabels
-from benchmarks.tasks.otto import make_testset
 
 NAMES = ("clicks", "carts", "orders")
 

@@ -10,8 +10,8 @@ import pytest
 
 from benchmarks.registry import discover, systems_for
 from benchmarks.runner import RunRequest, run
-from systems.otto.common import history_scores, top_k_lists
-from systems.otto.covisitation import MATRICES, build_matrix
+from systems.otto.lib.common import history_scores, top_k_lists
+from systems.otto.lib.covisitation import MATRICES, build_matrix
 
 OTTO_SYSTEMS = ["otto-popular", "otto-session-history", "otto-covisit", "otto-covisit-ranker", "otto-sasrec"]
 

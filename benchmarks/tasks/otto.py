@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.data.otto_testset import Events, make_testset, to_frame
 from benchmarks.errors import UserError
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, otto_recall
 from benchmarks.registry import register_task
@@ -59,115 +59,6 @@ class Options:
 
 
 PROFILE_SCALES = {"smoke": 0.001, "default": 0.004, "full": 0.05}
-
-
-Events = dict[str, np.ndarray]
-"""Numpy columns ``session`` (i32), ``aid`` (i32), ``ts`` (i32 seconds), ``type`` (i8), sorted by session and ts.
-The task keeps its data in numpy, not polars: the runner forks each job's worker after
-``prepare``, and a polars thread pool started in the parent hangs in a forked child."""
-
-
-@dataclass
-class OttoSplit:
-    """The protocol's output: events for training, the truncated test sessions, and their labels."""
-
-    train: Events
-    test: Events
-    labels: dict[int, SessionLabels]
-    stats: dict[str, int]
-
-
-def _select(events: Events, mask: np.ndarray) -> Events:
-    return {name: values[mask] for name, values in events.items()}
-
-
-def _session_index(session: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(per-event index of its session, first row of each session, session lengths) of sorted ids."""
-    if len(session) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    starts = np.concatenate(([0], np.flatnonzero(session[1:] != session[:-1]) + 1))
-    lengths = np.diff(np.concatenate((starts, [len(session)])))
-    return np.repeat(np.arange(len(starts), dtype=np.int32), lengths), starts, lengths
-
-
-def _keep_long_sessions(events: Events, minimum: int = 2) -> Events:
-    index, _, lengths = _session_index(events["session"])
-    return _select(events, lengths[index] >= minimum)
-
-
-def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
-    """otto-de's ``testset.py`` on events with ts in seconds.
-
-    Args:
-        events: all sessions, numpy columns sorted by session and ts.
-        test_days: split at ``max(ts) - test_days`` days.
-        seed: seeds ``random.Random`` whose ``randint(1, n - 1)`` picks each test session's cut,
-            drawn session by session in increasing session order, as in ``split_events``.
-
-    Returns:
-        OttoSplit: training sessions cut at the split (kept with ≥ 2 events); test sessions that
-        started after the split, without items unseen in training, with ≥ 2 events, truncated;
-        labels from the rest: the next click, and every later cart and order.
-    """
-    # written for the full size (217M events): one copy of the training events, one-byte masks,
-    # int32 session indices, and a lookup table instead of np.unique / np.isin over all events
-    ts = events["ts"]
-    max_ts = int(ts.max())
-    split_ts = max_ts - test_days * 24 * 3600
-    index, starts, _ = _session_index(events["session"])
-    is_test = (ts[starts] > split_ts)[index]
-    in_train = ~is_test
-    in_train &= ts < split_ts
-    in_train &= (np.add.reduceat(in_train, starts, dtype=np.int64) >= 2)[index]  # ≥ 2 events left
-    del index
-    train = _select(events, in_train)
-    del in_train
-    seen = np.zeros(int(events["aid"].max()) + 1, dtype=bool)
-    seen[train["aid"]] = True
-    test = _select(events, np.flatnonzero(is_test))
-    del is_test
-    test = _keep_long_sessions(_select(test, seen[test["aid"]]))
-    index, starts, lengths = _session_index(test["session"])
-    rng = random.Random(seed)
-    cuts = np.asarray([rng.randint(1, n - 1) for n in lengths.tolist()], dtype=np.int64)
-    position = np.arange(len(index)) - starts[index]
-    keep = position < cuts[index]
-    inputs = _select(test, keep)
-    rest = _select(test, ~keep)
-    rest_index = index[~keep]
-    session_ids = test["session"][starts].tolist()
-    clicks: list[int | None] = [None] * len(starts)
-    is_click = rest["type"] == 0
-    click_sessions, first = np.unique(rest_index[is_click], return_index=True)
-    for session_row, aid in zip(click_sessions.tolist(), rest["aid"][is_click][first].tolist(), strict=True):
-        clicks[session_row] = aid
-    buys: dict[int, tuple[set[int], set[int]]] = {}
-    is_buy = rest["type"] > 0
-    for session_row, aid, kind in zip(rest_index[is_buy].tolist(), rest["aid"][is_buy].tolist(),
-                                      rest["type"][is_buy].tolist(), strict=True):
-        buys.setdefault(session_row, (set(), set()))[kind - 1].add(aid)
-    empty: tuple[set[int], set[int]] = (set(), set())
-    labels = {}
-    for row, session in enumerate(session_ids):
-        carts, orders = buys.get(row, empty)
-        labels[int(session)] = SessionLabels(clicks[row], frozenset(carts), frozenset(orders))
-    stats = {
-        "train_sessions": len(_session_index(train["session"])[1]),
-        "train_events": len(train["session"]),
-        "test_sessions": len(labels),
-        "test_input_events": len(inputs["session"]),
-        "items": int(seen.sum()),
-        "split_ts": split_ts,
-    }
-    return OttoSplit(train=train, test=inputs, labels=labels, stats=stats)
-
-
-def to_frame(events: Events) -> Any:
-    """Numpy columns → a polars DataFrame (what systems receive)."""
-    import polars as pl
-
-    return pl.DataFrame({name: events[name] for name in ("session", "aid", "ts", "type")})
 
 
 def predictions_to_dict(predictions: dict[str, np.ndarray]) -> dict[int, dict[str, list[int]]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.registry import register_system
-from systems.charlm.neural import NeuralCharLM, TrainConfig
+from systems.charlm.lib.neural import NeuralCharLM, TrainConfig
 
 
 @dataclass
@@ -39,7 +39,7 @@ class CharGPT(NeuralCharLM):
     description = "nanoGPT-style decoder-only transformer (SDPA causal attention, AdamW, cosine schedule)"
 
     def build_model(self, vocab_size: int) -> Any:
-        from systems.charlm.gpt_model import GPT, GPTConfig
+        from systems.charlm.lib.gpt_model import GPT, GPTConfig
 
         c = self.config
         return GPT(GPTConfig(vocab_size, c.block_size, c.n_layer, c.n_head, c.n_embd, c.dropout, c.bias))

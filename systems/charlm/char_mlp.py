@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.registry import register_system
-from systems.charlm.neural import NeuralCharLM, TrainConfig
+from systems.charlm.lib.neural import NeuralCharLM, TrainConfig
 
 
 @dataclass

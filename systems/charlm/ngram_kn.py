@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.charlm.kneser_ney import KneserNeyCounts
+from systems.charlm.lib.kneser_ney import KneserNeyCounts
 
 
 @dataclass

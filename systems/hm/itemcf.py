@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.common import TASKS, bestsellers, decay_weights, fill, interaction_matrix, top_k_rows
+from systems.hm.lib.common import TASKS, bestsellers, cooccurrence, decay_weights, fill, interaction_matrix, top_k_rows
 
 
 @dataclass
@@ -24,37 +24,6 @@ class Config:
     include_own: bool = False
     """Also score the seed articles themselves (a repurchase signal); off: pure co-occurrence."""
     popular_days: int = 7
-
-
-def cooccurrence(transactions, n_articles: int, last_day: int, history_days: int) -> sp.csr_matrix:
-    """Article × article basket co-occurrence, cosine-normalised, diagonal removed.
-
-    Args:
-        transactions: columns day, customer, article.
-        n_articles: size of the article code space.
-        last_day: last day of the data.
-        history_days: baskets from the last ``history_days`` days.
-
-    Returns:
-        (n_articles, n_articles) csr matrix, C[i, j] = baskets with both / sqrt(baskets_i * baskets_j).
-    """
-    window = transactions[transactions["day"] > last_day - history_days]
-    basket_key = window["customer"].to_numpy().astype(np.int64) * 4096 + window["day"].to_numpy()
-    _, basket = np.unique(basket_key, return_inverse=True)
-    baskets = sp.csr_matrix(
-        (np.ones(len(window), dtype=np.float32), (basket, window["article"].to_numpy())),
-        shape=(int(basket.max(initial=-1)) + 1, n_articles),
-    )
-    baskets.data[:] = 1.0  # csr construction summed duplicates: count a basket once
-    baskets.sum_duplicates()
-    baskets.data[:] = 1.0
-    counts = baskets.T @ baskets  # (n_articles, n_articles)
-    counts = counts.tocsr()
-    counts.setdiag(0)
-    counts.eliminate_zeros()
-    norm = np.sqrt(np.asarray(baskets.sum(axis=0)).ravel()) + 1e-9
-    scale = sp.diags(1.0 / norm)
-    return (scale @ counts @ scale).tocsr()
 
 
 @register_system

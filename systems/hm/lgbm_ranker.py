@@ -12,8 +12,8 @@ import pandas as pd
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.common import TASKS, bestsellers, fill
-from systems.hm.ranker_features import FEATURES, CandidateConfig, FeatureBuilder
+from systems.hm.lib.common import TASKS, bestsellers, fill
+from systems.hm.lib.ranker_features import FEATURES, CandidateConfig, FeatureBuilder
 
 
 @dataclass

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.common import TASKS, bestsellers, decay_weights, fill, ranked_lists
+from systems.hm.lib.common import TASKS, bestsellers, decay_weights, fill, ranked_lists
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.common import TASKS, bestsellers
+from systems.hm.lib.common import TASKS, bestsellers
 
 
 @dataclass

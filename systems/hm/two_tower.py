@@ -18,7 +18,7 @@ import pandas as pd
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.common import TASKS, bestsellers, fill
+from systems.hm.lib.common import TASKS, bestsellers, fill
 
 AGE_BUCKETS = 16
 ARTICLE_FEATURES = ("product_type_no", "product_group_name", "index_group_no", "garment_group_no", "colour_group_code")

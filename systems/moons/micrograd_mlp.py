@@ -10,8 +10,8 @@ import numpy as np
 from benchmarks.api import System
 from benchmarks.expected import Expected
 from benchmarks.registry import register_system
-from systems.micrograd.engine import Value
-from systems.micrograd.nn import MLP
+from systems.moons.lib.micrograd.engine import Value
+from systems.moons.lib.micrograd.nn import MLP
 
 
 @dataclass

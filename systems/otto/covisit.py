@@ -16,7 +16,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.otto.common import popular_items, test_sessions, top_k_lists
+from systems.otto.lib.common import popular_items, test_sessions, top_k_lists
 
 
 @dataclass
@@ -46,7 +46,7 @@ class OttoCovisit(System):
     description = "session history, then co-visitation candidates (clicks, carts-orders, buy2buy matrices)"
 
     def fit(self, train: Any, test: Any) -> None:
-        from systems.otto.covisitation import build_all
+        from systems.otto.lib.covisitation import build_all
 
         events = [train, test] if self.config.use_test_sessions else [train]
         self.build_stats: dict[str, dict[str, int]] = {}
@@ -57,7 +57,7 @@ class OttoCovisit(System):
     def recommend(self, test: Any, k: int) -> dict[str, np.ndarray]:
         import polars as pl
 
-        from systems.otto.covisitation import candidate_scores
+        from systems.otto.lib.covisitation import candidate_scores
 
         sessions = test_sessions(test)
         ids = test["session"].to_numpy()

@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.otto.common import EVENT_TYPES, popular_items, test_sessions, top_k_lists
+from systems.otto.lib.common import EVENT_TYPES, popular_items, test_sessions, top_k_lists
 
 FEATURES = (
     "history", "last_position", "clicks_cv", "buys_cv", "b2b_cv", "n_clicks", "n_carts", "n_orders",
@@ -61,7 +61,7 @@ class OttoCovisitRanker(System):
     def _features(self, sessions: Any, matrices: dict[str, Any], item_counts: Any) -> Any:
         import polars as pl
 
-        from systems.otto.covisitation import candidate_scores
+        from systems.otto.lib.covisitation import candidate_scores
 
         scores = candidate_scores(sessions, matrices)
         simple = 1000.0 * pl.col("history") + pl.col("clicks_cv") + pl.col("buys_cv") + pl.col("b2b_cv")
@@ -90,7 +90,7 @@ class OttoCovisitRanker(System):
                                           (pl.col("type") == 2).sum().alias("item_orders"))
 
     def _matrices(self, events: Any) -> dict[str, Any]:
-        from systems.otto.covisitation import build_all
+        from systems.otto.lib.covisitation import build_all
 
         return build_all(events, chunk_sessions=self.config.chunk_sessions, tail=self.config.tail, top_k=self.config.top_k)
 
@@ -98,7 +98,7 @@ class OttoCovisitRanker(System):
         import lightgbm
         import polars as pl
 
-        from benchmarks.tasks.otto import make_testset, to_frame
+        from benchmarks.data.otto_testset import make_testset, to_frame
 
         split = make_testset(_numpy_columns(train), self.config.valid_days, seed=self.seed)
         inner_train, inner_test = to_frame(split.train), to_frame(split.test)

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.otto.common import EVENT_TYPES, popular_items, test_sessions
+from systems.otto.lib.common import EVENT_TYPES, popular_items, test_sessions
 
 
 @dataclass

@@ -16,7 +16,7 @@ from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.errors import UserError
 from benchmarks.expected import Expected
 from benchmarks.registry import register_system
-from systems.retrieval.analyzer import analyze_all
+from systems.retrieval.lib.analyzer import analyze_all
 
 
 @dataclass

@@ -12,7 +12,7 @@ from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
 from benchmarks.registry import register_system
-from systems.retrieval.analyzer import analyze_all
+from systems.retrieval.lib.analyzer import analyze_all
 
 
 @dataclass

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from systems.otto.common import TYPE_WEIGHTS
+from systems.otto.lib.common import TYPE_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -323,7 +323,7 @@ def candidate_scores(test: Any, matrices: dict[str, Any]) -> Any:
     """
     import polars as pl
 
-    from systems.otto.common import history_scores
+    from systems.otto.lib.common import history_scores
 
     history = history_scores(test)
     sources = history.select("session", pl.col("aid").alias("aid_x"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from systems.micrograd.engine import Value
+from systems.moons.lib.micrograd.engine import Value
 
 
 class Module:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from systems.hm.common import decay_weights, interaction_matrix, top_k_entries
-from systems.hm.itemcf import cooccurrence
+from systems.hm.lib.common import cooccurrence, decay_weights, interaction_matrix, top_k_entries
 
 AGE_BINS = np.array([0, 22, 27, 33, 40, 48, 56, 65, 200], dtype=np.float32)
 FEATURES = [
