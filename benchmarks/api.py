@@ -1,27 +1,31 @@
 """The contracts between the harness, tasks and systems: small, typed, and nothing else.
 
 A *task* fixes the data, the split protocol and the metrics. A *system* is a model or
-pipeline that can run on one or more tasks. The runner drives them:
+pipeline that can run on every task of one *kind*. The runner drives them:
 
-    data = task.prepare(context)                      # once per run, shared by all systems
+    data = task.prepare(context)                      # once per node, shared by all its jobs
     system = SystemClass(config, context)             # once per (system, seed)
-    task.fit(system, data, context)                   # timed as "fit"
-    predictions = task.predict(system, data, context) # timed as "predict"
-    evaluation = task.evaluate(predictions, data, context)
+    task.fit(system, data, context)                   # timed as phase "fit"
+    predictions = task.predict(system, data, context) # timed as phase "predict"
+    evaluation = task.evaluate(predictions, data, context)   # timed as phase "eval"
 
-How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) is the task
-family's own Protocol, defined next to the task in ``benchmarks/tasks/``.
+How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) is the Protocol of its
+kind, in ``benchmarks/kinds.py``; ``Task`` is generic over it. The runner owns every clock: a task or
+system times a part of its work with ``context.phase(name)`` and leaves out work that must not count
+(evaluation inside training) with ``context.untimed()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "full")
 """Every task offers these: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
@@ -46,6 +50,11 @@ class DatasetInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:
+        return cls(name=str(data.get("name", "?")), fingerprint=str(data.get("fingerprint", "?")),
+                   synthetic=bool(data.get("synthetic", False)), source=str(data.get("source", "")))
 
 
 @dataclass
@@ -97,14 +106,52 @@ class RunContext:
     task_options: Any = None
     """The task's resolved ``Options`` dataclass instance."""
     log: Callable[[str], None] = print_nothing
-    """Report progress (the phase of the job) to the runner."""
+    """Report progress (the phase of the job, a step count) to the runner's display."""
+    timings: dict[str, float] = field(default_factory=dict, init=False)
+    """Seconds per phase (``fit_s``, ``predict_s``, ``eval_s`` and any a task or system adds), filled by :meth:`phase`."""
+    _open_phases: list[list[float]] = field(default_factory=list, init=False, repr=False)
 
     def artifact_path(self, suffix: str) -> Path | None:
-        """Path of an artifact file named ``<record stem><suffix>``, or None if not kept."""
+        """Path of an artifact file named ``<record stem>.<suffix>`` (``suffix`` without a leading dot),
+        or None if artifacts are not kept."""
         if self.artifacts_dir is None:
             return None
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        return self.artifacts_dir / f"{self.artifact_prefix}{suffix}"
+        return self.artifacts_dir / f"{self.artifact_prefix}.{suffix.lstrip('.')}"
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the enclosed work as ``timings[name + "_s"]`` (added up if the phase repeats) and show it
+        as the job's phase. Phases nest; time spent in :meth:`untimed` blocks inside is left out."""
+        self.log(name)
+        entry = [time.perf_counter(), 0.0]  # start, seconds left out
+        self._open_phases.append(entry)
+        try:
+            yield
+        finally:
+            self._open_phases.remove(entry)
+            elapsed = time.perf_counter() - entry[0] - entry[1]
+            key = f"{name}_s"
+            self.timings[key] = self.timings.get(key, 0.0) + elapsed
+
+    @contextlib.contextmanager
+    def untimed(self) -> Iterator[None]:
+        """Leave the enclosed work out of every open phase's clock (e.g. evaluation inside training)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            paused = time.perf_counter() - start
+            for entry in self._open_phases:
+                entry[1] += paused
+
+    def clock(self) -> float:
+        """Seconds of the innermost open phase so far, without its untimed blocks (0 outside any phase):
+        a training loop's own clock, e.g. for a time budget."""
+        if not self._open_phases:
+            return 0.0
+        start, left_out = self._open_phases[-1]
+        return time.perf_counter() - start - left_out
 
 
 @dataclass
@@ -112,18 +159,23 @@ class NoOptions:
     """A task or system without options."""
 
 
-class Task(ABC):
+SystemT = TypeVar("SystemT")
+"""The Protocol of a task's kind (``benchmarks.kinds``)."""
+
+
+class Task(ABC, Generic[SystemT]):
     """A benchmark task: data, split protocol and metrics, fixed.
 
-    Subclasses set the class attributes and implement the four methods. ``Options`` is a
-    dataclass of task options (``--set`` and ``--dataset``), saved with every record.
+    Subclasses set the class attributes and implement the four methods. ``kind`` names the
+    Protocol of ``benchmarks.kinds`` its systems implement (``Task[Retriever]``, ``kind = "retriever"``).
+    ``main_metric`` is a metric declared in ``benchmarks.metrics`` (which gives its direction).
+    ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
     """
 
     id: ClassVar[str]
     version: ClassVar[str] = "1"
     kind: ClassVar[str] = ""
     main_metric: ClassVar[str]
-    higher_is_better: ClassVar[bool] = True
     description: ClassVar[str] = ""
     protocol: ClassVar[str] = ""
     data_source: ClassVar[str] = ""
@@ -134,8 +186,6 @@ class Task(ABC):
     }
     default_seeds: ClassVar[tuple[int, ...]] = (0, 1, 2)
     Options: ClassVar[type] = NoOptions
-    metric_directions: ClassVar[dict[str, bool]] = {}
-    """Direction of secondary metrics where lower is better (``{"loss": False}``)."""
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -150,11 +200,11 @@ class Task(ABC):
         """Load (download, convert, cache) the data and apply the split protocol."""
 
     @abstractmethod
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
-        """Train ``system`` on the training part, through the task family's Protocol."""
+    def fit(self, system: SystemT, data: TaskData, context: RunContext) -> None:
+        """Train ``system`` on the training part, through its kind's Protocol."""
 
     @abstractmethod
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: SystemT, data: TaskData, context: RunContext) -> Any:
         """Ask ``system`` for its predictions on the test part."""
 
     @abstractmethod
@@ -169,11 +219,6 @@ class Task(ABC):
         """Score a submission file against a truth file in the family's standard formats."""
         raise NotImplementedError(f"task {self.id!r} has no file scorer")
 
-    def direction(self, metric: str) -> bool:
-        """True if higher values of ``metric`` are better."""
-        if metric == self.main_metric:
-            return self.higher_is_better
-        return self.metric_directions.get(metric, True)
 
 
 def _task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> Task:
@@ -188,11 +233,14 @@ def _task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> 
 
 
 class System:
-    """A system that can run on some tasks.
+    """A system: runs on every task of its kind.
 
     Class attributes:
         id: unique kebab-case name.
-        tasks: task ids or ``fnmatch`` patterns (``"beir-*"``) this system can run.
+        kind: the kind it implements (a key of ``benchmarks.kinds.KINDS``); it must define that
+            kind's methods.
+        tasks: optionally, task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing the tasks of its
+            kind it runs (empty: all of them).
         Config: a dataclass of hyperparameters; its defaults are the ``default`` profile.
         profile_overrides: ``{profile: {field: value}}`` applied before ``--set``.
         requires: importable module names the system needs beyond the core install.
@@ -200,6 +248,7 @@ class System:
     """
 
     id: ClassVar[str]
+    kind: ClassVar[str] = ""
     tasks: ClassVar[tuple[str, ...]] = ()
     Config: ClassVar[type] = NoOptions
     profile_overrides: ClassVar[dict[str, dict[str, Any]]] = {}

@@ -50,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished records are saved and the leaderboard is up to date", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        written = getattr(interrupt, "leaderboards_written", None)
+        if written is None:
+            print("\ninterrupted", file=sys.stderr)
+        elif written:
+            print("\ninterrupted: finished records are saved and the leaderboards are up to date", file=sys.stderr)
+        else:
+            print("\ninterrupted: finished records are saved; the leaderboards could not be updated "
+                  "(run: python -m benchmarks leaderboard)", file=sys.stderr)
         return 130

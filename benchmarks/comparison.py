@@ -21,20 +21,24 @@ task family:
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks import metrics as metric_facts
 from benchmarks import stats
+from benchmarks.api import DatasetInfo
+from benchmarks.errors import UserError
+from benchmarks.records import Record, latest_per_seed, load_records
 
 TESTS = ("randomization", "t")
 
 TRANSFORMS: dict[str, Callable[[float], float]] = {"identity": lambda x: x, "exp": math.exp}
 """Monotone increasing maps from the mean of a per-example metric to a task's metric."""
-
-LOWER_IS_BETTER_HINTS = ("loss", "ppl", "perplexity", "bpc", "error", "rmse", "mae", "time", "latency")
 
 BOOTSTRAP_WORK = 50_000_000
 """Above this many resampled values (seeds × examples × resamples, about 1 s) the CI is the normal
@@ -68,7 +72,7 @@ class Sample:
     seed_values: dict[int, float]
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     tested_metric: str = ""
     """The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)."""
     transform: str | None = "identity"
@@ -107,49 +111,27 @@ class Sample:
         return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
 
 
-def _per_example(record: dict[str, Any], metric: str) -> tuple[list[str], np.ndarray] | None:
-    per_example = record.get("per_example")
-    table = per_example.get("values") if isinstance(per_example, dict) else None
-    values = table.get(metric) if isinstance(table, dict) else None
+def _per_example(record: Record, metric: str) -> tuple[list[str], np.ndarray] | None:
+    values = record.per_example.values.get(metric)
     if not isinstance(values, list) or not values:
         return None
-    ids = per_example.get("ids")
-    if not isinstance(ids, list):
-        ids = None
+    ids = record.per_example.ids
     if ids is None or len(ids) != len(values):
         ids = [f"#{i}" for i in range(len(values))]  # positional: only pairs with the same layout
     try:
         numbers = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):  # nulls (NaN in JSON) among the numbers
         numbers = np.asarray([math.nan if v is None else float(v) for v in values], dtype=np.float64)
-    if not all(isinstance(i, str) for i in ids[:1]):
-        ids = [str(i) for i in ids]
     return ids, numbers
 
 
-def guess_direction(metric: str, task_id: str | None = None, main_metric: str | None = None, higher_is_better: bool = True) -> bool:
-    """True if higher values of ``metric`` are better: the task's declaration where it is registered,
-    else a guess from the name (``loss``, ``ppl``, ``error`` ... are lower-is-better)."""
-    if metric == main_metric:
-        return higher_is_better
-    from benchmarks.registry import TASKS
-
-    if task_id is not None and task_id in TASKS:
-        task_cls = TASKS.get(task_id)
-        if metric == task_cls.main_metric:
-            return bool(task_cls.higher_is_better)
-        if metric in task_cls.metric_directions:
-            return bool(task_cls.metric_directions[metric])
-    return not any(hint in metric.lower() for hint in LOWER_IS_BETTER_HINTS)
-
-
-def tested_metric(records: list[dict[str, Any]], metric: str, direction: Callable[[str], bool]) -> tuple[str, str | None]:
+def tested_metric(records: list[Record], metric: str, higher_is_better: bool) -> tuple[str, str | None]:
     """Which per-example metric the tests use for ``metric``, and the transform from its mean.
 
     Args:
         records: all records being compared (so every system gets the same choice).
         metric: the metric compared.
-        direction: ``name -> higher is better``.
+        higher_is_better: its direction (a proxy must have the same declared direction).
 
     Returns:
         ``(metric, "identity")`` when it has per-example values in every record; else
@@ -158,21 +140,20 @@ def tested_metric(records: list[dict[str, Any]], metric: str, direction: Callabl
     """
     names: set[str] | None = None
     for record in records:
-        per_example = record.get("per_example")
-        values = per_example.get("values") if isinstance(per_example, dict) else None
-        present = {name for name, v in values.items() if isinstance(v, list) and v} if isinstance(values, dict) else set()
+        present = {name for name, v in record.per_example.values.items() if isinstance(v, list) and v}
         names = present if names is None else names & present
     names = names or set()
     if metric in names:
         return metric, "identity"
-    candidates = [name for name in sorted(names) if direction(name) == direction(metric)]
+    candidates = [name for name in sorted(names)
+                  if (found := metric_facts.find(name)) is not None and found.higher_is_better == higher_is_better]
     if len(candidates) != 1:
         return metric, None
     proxy = candidates[0]
     for name, mapping in TRANSFORMS.items():
         holds = True
         for record in records:
-            value = (record.get("metrics") or {}).get(metric)
+            value = record.metrics.get(metric)
             found = _per_example(record, proxy)
             if value is None or found is None:
                 holds = False
@@ -191,7 +172,7 @@ def tested_metric(records: list[dict[str, Any]], metric: str, direction: Callabl
 
 
 def build_sample(
-    records: list[dict[str, Any]], metric: str, higher_is_better: bool, label: str | None = None,
+    records: list[Record], metric: str, higher_is_better: bool, label: str | None = None,
     per_example_metric: str | None = None, transform: str | None = "identity",
 ) -> Sample:
     """Turn one system's records (one per seed, one table) into a Sample.
@@ -209,19 +190,19 @@ def build_sample(
         The sample; its matrix is None when any seed lacks per-example values for ``metric``
         or the seeds share no example ids.
     """
-    system = str(records[0].get("system", "?")) if records else "?"
+    system = records[0].system if records else "?"
     seed_values: dict[int, float] = {}
     columns: list[tuple[list[str], np.ndarray]] = []
     complete = True
     per_example_metric = per_example_metric or metric
     for record in records:
-        value = (record.get("metrics") or {}).get(metric)
+        value = record.metrics.get(metric)
         found = _per_example(record, per_example_metric)
         if value is None and found is not None and transform in TRANSFORMS:
             value = TRANSFORMS[transform](float(np.nanmean(found[1])))
         if value is None:
             continue
-        seed_values[int(record.get("seed", 0))] = float(value)
+        seed_values[record.seed] = float(value)
         if found is None:
             complete = False
         else:
@@ -379,3 +360,144 @@ def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha:
                 f" ({how}{holm_text}).")
     return (f"No significant difference between {comparison.a} and {comparison.b}: "
             f"{comparison.difference:+.4g} {metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
+
+
+def parse_spec(spec: str) -> tuple[str, set[int] | None]:
+    """``"logreg"`` → ``("logreg", None)``; ``"logreg@0,1"`` → ``("logreg", {0, 1})``.
+
+    >>> parse_spec("logreg@0,1")
+    ('logreg', {0, 1})
+    """
+    system, at, seeds = spec.partition("@")
+    if not at:
+        return system, None
+    try:
+        return system, {int(s) for s in seeds.split(",") if s.strip()}
+    except ValueError:
+        raise UserError(f"{spec!r}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
+
+
+@dataclass
+class Selection:
+    """The samples of the systems compared, and the table (task, profile, data) they come from."""
+
+    task: str
+    profile: str
+    dataset: DatasetInfo
+    metric: str
+    higher_is_better: bool
+    tested_metric: str
+    samples: list[Sample]
+
+
+def select(
+    results_dir: Path, task_id: str, specs: list[str], profile: str | None = None,
+    fingerprint: str | None = None, metric: str | None = None,
+) -> Selection:
+    """Find the records behind each ``SYSTEM[@SEEDS]`` in one table and build their samples.
+
+    Args:
+        results_dir: where the records are.
+        task_id: the task.
+        specs: system specs, two or more.
+        profile, fingerprint: narrow the table (default: the `default` profile if every system
+            has results there, else the table with the newest results that has them all).
+        metric: default the task's main metric.
+
+    Raises:
+        UserError: no records, an unknown system or metric, or no table that has every system.
+    """
+    if len(specs) < 2:
+        raise UserError("compare needs at least two systems (or one system at two seeds: SYSTEM@0 SYSTEM@1)")
+    parsed = [parse_spec(s) for s in specs]
+    found = load_records(results_dir, task_id)
+    if not found:
+        raise UserError(f"no records for task {task_id!r} under {results_dir}/records; run: python -m benchmarks run --task {task_id}")
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in found:
+        if record.ok:
+            groups[(record.profile, record.fingerprint)].append(record)
+    names = {system for system, _ in parsed}
+    candidates = []
+    for (group_profile, group_fp), items in groups.items():
+        if profile is not None and group_profile != profile:
+            continue
+        if fingerprint is not None and not group_fp.startswith(fingerprint):
+            continue
+        if names <= {r.system for r in items}:
+            candidates.append((group_profile == "default", max(r.finished_at for r in items), group_profile, group_fp))
+    if not candidates:
+        have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
+        raise UserError(
+            f"no table of task {task_id!r} has ok results for all of {', '.join(sorted(names))}"
+            + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
+        )
+    _, _, chosen_profile, chosen_fp = max(candidates)
+    table = groups[(chosen_profile, chosen_fp)]
+    main_metric = table[0].main_metric
+    metric = metric_facts.canonical(metric) if metric else main_metric
+    higher = metric_facts.higher_is_better(metric, default=table[0].higher_is_better if metric == main_metric else None)
+    chosen: list[tuple[str, list[Record]]] = []
+    for spec, (system, seeds) in zip(specs, parsed, strict=True):
+        mine = [r for r in table if r.system == system]
+        newest = max(mine, key=lambda r: r.newness)  # one config per system: the one of its newest record
+        mine = latest_per_seed(r for r in mine if r.config_key == newest.config_key)
+        if seeds is not None:
+            mine = [r for r in mine if r.seed in seeds]
+            if not mine:
+                raise UserError(f"{spec!r}: no ok record for seed(s) {sorted(seeds)} in profile {chosen_profile}")
+        chosen.append((spec, mine))
+    per_example_metric, transform = tested_metric([r for _, mine in chosen for r in mine], metric, higher)
+    samples = []
+    for spec, mine in chosen:
+        sample = build_sample(mine, metric, higher, label=spec, per_example_metric=per_example_metric, transform=transform)
+        if not sample.seed_values:
+            raise UserError(f"{spec!r}: its records have no {metric!r} metric")
+        samples.append(sample)
+    return Selection(task_id, chosen_profile, table[0].dataset, metric, higher, per_example_metric, samples)
+
+
+@dataclass
+class CompareReport:
+    """Every pairwise comparison of a selection, Holm-corrected: what ``compare`` prints."""
+
+    selection: Selection
+    comparisons: list[Comparison]
+    test: str
+    alpha: float
+
+    def summary(self) -> list[str]:
+        """One plain-words sentence per comparison."""
+        s = self.selection
+        return [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able report (``compare --json``)."""
+        s = self.selection
+        systems = []
+        for letter, sample in zip(LETTERS, s.samples, strict=False):
+            low, high = sample.interval()
+            systems.append({
+                "letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
+                "mean": sample.mean, "ci95": [low, high], "unit": sample.unit, "n_examples": sample.n_examples,
+            })
+        return {
+            "task": s.task, "profile": s.profile, "dataset": s.dataset.to_dict(), "metric": s.metric,
+            "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
+            "test": self.test, "systems": systems,
+            "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
+            "summary": self.summary(),
+        }
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def run_compare(
+    results_dir: Path, task_id: str, specs: list[str], profile: str | None = None, fingerprint: str | None = None,
+    metric: str | None = None, test: str = "randomization", alpha: float = 0.05, n_resamples: int = 10_000,
+) -> CompareReport:
+    """Select, test every pair, Holm-correct."""
+    selection = select(results_dir, task_id, specs, profile, fingerprint, metric)
+    comparisons = compare_all(selection.samples, test=test, n_resamples=n_resamples)
+    return CompareReport(selection, comparisons, test, alpha)

@@ -1,15 +1,31 @@
-"""Typed configs: ``--set key=value`` parsed with ``ast.literal_eval`` and checked against
-the dataclass field it targets."""
+"""Configuration, resolved in one place: from the command line (or a script's :class:`RunRequest`) to one
+plain, serialisable :class:`JobSpec` per job.
+
+A ``--set key=value`` value is parsed here (``ast.literal_eval``), routed here to the task's options or
+to a system's config, checked here against the dataclass field it targets, and saved in the job spec
+that the runner hands to a worker, local or remote: the spec is everything a worker needs.
+
+Precedence for a system's config: dataclass defaults (the ``default`` profile) ← the system's
+``profile_overrides[profile]`` ← ``--set`` values.
+"""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
+import json
+import os
 import types
 import typing
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.errors import UserError, close_matches
+
+if TYPE_CHECKING:
+    from benchmarks.api import System, Task
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -92,18 +108,18 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
     Raises:
         UserError: an unknown field (with close matches) or a value of the wrong type.
     """
-    types = field_types(config_class)
+    annotations = field_types(config_class)
     checked: dict[str, Any] = {}
     for key, value in values.items():
-        if key not in types:
-            close = close_matches(key, list(types))
+        if key not in annotations:
+            close = close_matches(key, list(annotations))
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            known = ", ".join(types) or "none"
+            known = ", ".join(annotations) or "none"
             raise UserError(f"{owner} has no option {key!r}{hint} (options: {known})")
         try:
-            checked[key] = _check_type(value, types[key])
+            checked[key] = _check_type(value, annotations[key])
         except TypeError:
-            expected = getattr(types[key], "__name__", str(types[key]))
+            expected = getattr(annotations[key], "__name__", str(annotations[key]))
             raise UserError(
                 f"{owner} option {key!r}: expected {expected}, got {value!r} ({type(value).__name__})"
             ) from None
@@ -127,3 +143,243 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
+
+
+def default_cache_dir() -> Path:
+    """``$MLSD_CACHE_DIR``, else ``datasets/cache`` in a source checkout, else ``~/.cache/mlsd-bench``."""
+    if os.environ.get("MLSD_CACHE_DIR"):
+        return Path(os.environ["MLSD_CACHE_DIR"]).expanduser()
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").exists() and (checkout / "datasets").is_dir():
+        return checkout / "datasets" / "cache"
+    return Path.home() / ".cache" / "mlsd-bench"
+
+
+def default_data_dir() -> Path | None:
+    """``$MLSD_DATA_DIR``, if set."""
+    value = os.environ.get("MLSD_DATA_DIR")
+    return Path(value).expanduser() if value else None
+
+
+@dataclass
+class RunRequest:
+    """What to run, as the command line or a script says it (nothing resolved yet).
+
+    Args:
+        tasks: task ids (``task`` is a shorthand for one).
+        systems: system ids (empty: every available system of each task's kind).
+        seeds: seeds (empty: each task's default seeds).
+        overrides: ``--set`` values, ``{"lr": 0.1, "task.scale": 0.01, "logreg.C": 2.0}``.
+        data_dir: where real data is looked for (None: ``$MLSD_DATA_DIR``).
+        timeout: seconds per job before it is recorded as failed.
+        isolate: run each job in its own process (off: in this process, for debugging).
+        start_method: ``fork``, ``spawn`` or ``auto`` (fork unless a fork-unsafe library is loaded);
+            ``$MLSD_START_METHOD`` sets the default (the tests pin it).
+        executor: ``local`` (worker processes here, ``jobs`` at a time) or ``ray`` (Ray tasks; ``address``
+            joins a running cluster, None starts a local one; ``retries`` for jobs whose worker or node dies).
+        resume: skip jobs whose key already has an ok record; rerun_failed: run only jobs whose latest record failed.
+    """
+
+    tasks: list[str] = field(default_factory=list)
+    systems: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    profile: str = "default"
+    device: str = "auto"
+    data_dir: Path | None = None
+    results_dir: Path = Path("results")
+    timeout: float | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    isolate: bool = True
+    start_method: str = field(default_factory=lambda: os.environ.get("MLSD_START_METHOD", "auto"))
+    executor: str = "local"
+    jobs: int = 1
+    address: str | None = None
+    retries: int = 1
+    resume: bool = False
+    rerun_failed: bool = False
+    progress: bool = True
+    update_leaderboard: bool = True
+    task: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.task is not None and self.task not in self.tasks:
+            self.tasks = [self.task, *self.tasks]
+        self.task = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job, fully resolved and plain (JSON-able): everything a worker needs to run it, anywhere.
+
+    ``config`` is the system's resolved config and ``config_overrides`` the ``--set`` values behind it;
+    ``task_options`` likewise for the task. Paths are strings, so a spec travels to another machine as is.
+    """
+
+    task: str
+    system: str
+    seed: int
+    profile: str
+    device: str
+    task_options: dict[str, Any]
+    config: dict[str, Any]
+    config_overrides: dict[str, Any]
+    data_dir: str | None
+    cache_dir: str
+    modules: tuple[str, ...] = ()
+    """The modules defining the task and system classes: a worker that did not inherit this process's registry
+    (spawned, or on another node) imports them when discovery does not find the ids (runtime-registered plug-ins)."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.task} · {self.system} · seed {self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobSpec:
+        return cls(**{**data, "modules": tuple(data.get("modules", ()))})
+
+    def _register(self) -> None:
+        """Make sure this process knows the spec's task and system (discovery, then the defining modules)."""
+        import importlib
+
+        from benchmarks.registry import SYSTEMS, TASKS, discover
+
+        for module in self.modules:  # cheaper than a full discovery in every worker
+            if self.task in TASKS and self.system in SYSTEMS:
+                return
+            importlib.import_module(module)
+        discover()
+
+    def key(self, task_version: str, fingerprint: str) -> str:
+        """What makes two jobs the same job (for ``--resume``): task and its version, system, resolved
+        config, seed, profile and dataset fingerprint."""
+        identity = {"task": self.task, "task_version": task_version, "system": self.system, "config": self.config,
+                    "seed": self.seed, "profile": self.profile, "fingerprint": fingerprint}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+    def build_task(self) -> Task:
+        """The task instance with its resolved options."""
+        from benchmarks.registry import TASKS
+
+        self._register()
+        task_cls = TASKS.get(self.task)
+        return task_cls(build_config(task_cls.Options, self.task_options, owner=f"task {self.task!r}"))
+
+    def build_config(self, system_cls: type[System]) -> Any:
+        """The system's resolved config as its dataclass."""
+        return build_config(system_cls.Config, self.config, owner=f"system {self.system!r}")
+
+
+def route_overrides(
+    overrides: dict[str, Any], task_cls: type[Task], system_ids: list[str], known_systems: set[str] | frozenset[str] = frozenset(),
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Split ``--set`` values between the task's options and each system's config.
+
+    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is not in this run but registered);
+    a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system.
+    """
+    task_fields = field_types(task_cls.Options)
+    for_task: dict[str, Any] = {}
+    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in system_ids}
+    for key, value in overrides.items():
+        prefix, dot, name = key.partition(".")
+        if dot and prefix == "task":
+            for_task[name] = value
+        elif dot and prefix in for_systems:
+            for_systems[prefix][name] = value
+        elif dot and prefix in known_systems:
+            continue  # a setting for a registered system that is not part of this run
+        elif key in task_fields:
+            for_task[key] = value
+        else:
+            for sid in system_ids:
+                for_systems[sid][key] = value
+    return for_task, for_systems
+
+
+def resolve_system_config(system_cls: type[System], profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Config = dataclass defaults ← the profile's overrides ← ``--set`` values, checked, as plain data."""
+    values = {**system_cls.profile_overrides.get(profile, {}), **overrides}
+    return config_to_dict(build_config(system_cls.Config, values, owner=f"system {system_cls.id!r}"))
+
+
+@dataclass
+class Plan:
+    """The resolved grid: every job, and the registered systems skipped because an extra is missing."""
+
+    jobs: list[JobSpec]
+    unavailable: list[tuple[str, type[System]]]
+
+
+def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[System]], list[type[System]]]:
+    """The systems to run on ``task_cls`` and the registered-but-unavailable ones that are skipped.
+
+    Named systems must run the task and be available (else a UserError says why); without names,
+    every available system of the task's kind runs.
+    """
+    from benchmarks.registry import get_system, serves, systems_for
+
+    if names:
+        chosen = []
+        for name in names:
+            system_cls = get_system(name)
+            if not serves(system_cls, task_cls):
+                narrowed = f" (narrowed to: {', '.join(system_cls.tasks)})" if system_cls.tasks else ""
+                raise UserError(f"system {name!r} is a {system_cls.kind} and does not run task {task_cls.id!r}, "
+                                f"a {task_cls.kind} task{narrowed}")
+            missing = system_cls.missing_requirements()
+            if missing:
+                raise UserError(f"system {name!r} is unavailable: missing {', '.join(missing)}; install with: {system_cls.install_hint()}")
+            chosen.append(system_cls)
+        return chosen, []
+    candidates = systems_for(task_cls)
+    return ([s for s in candidates if not s.missing_requirements()], [s for s in candidates if s.missing_requirements()])
+
+
+def plan(request: RunRequest) -> Plan:
+    """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on
+    before any job runs: unknown names, profiles, devices, options and their types, the data dir.
+
+    Raises:
+        UserError: anything the user can fix, with what was expected.
+    """
+    from benchmarks import environment
+    from benchmarks.api import PROFILES
+    from benchmarks.registry import SYSTEMS, discover, get_task
+
+    discover()
+    if not request.tasks:
+        raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
+    if request.profile not in PROFILES:
+        raise UserError(f"--profile {request.profile!r}: expected one of {', '.join(PROFILES)}")
+    data_dir = request.data_dir if request.data_dir is not None else default_data_dir()
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise UserError(f"--data-dir {data_dir}: no such folder" + (" (from $MLSD_DATA_DIR)" if request.data_dir is None else ""))
+    device = environment.resolve_device(request.device)
+    cache_dir = default_cache_dir()
+    systems_in_run = set(request.systems)
+    jobs: list[JobSpec] = []
+    unavailable: list[tuple[str, type[System]]] = []
+    for task_id in dict.fromkeys(request.tasks):
+        task_cls = get_task(task_id)
+        if request.profile not in task_cls.profiles:
+            raise UserError(f"--profile {request.profile!r}: task {task_cls.id!r} offers {', '.join(task_cls.profiles)}")
+        chosen, skipped = select_systems(task_cls, request.systems)
+        unavailable += [(task_cls.id, s) for s in skipped]
+        if not chosen:
+            raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
+        task_values, system_values = route_overrides(request.overrides, task_cls, [s.id for s in chosen],
+                                                     known_systems=set(SYSTEMS) | systems_in_run)
+        options = config_to_dict(build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}"))
+        for system_cls in chosen:
+            config = resolve_system_config(system_cls, request.profile, system_values[system_cls.id])
+            for seed in list(request.seeds) or list(task_cls.default_seeds):
+                jobs.append(JobSpec(
+                    task=task_cls.id, system=system_cls.id, seed=int(seed), profile=request.profile, device=device,
+                    task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),
+                    data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None, cache_dir=str(cache_dir),
+                    modules=tuple(dict.fromkeys((task_cls.__module__, system_cls.__module__))),
+                ))
+    return Plan(jobs, unavailable)

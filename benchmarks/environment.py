@@ -118,23 +118,33 @@ def _own_version() -> str:
         return __version__
 
 
+CODE_PATHS = ("benchmarks", "systems", "pyproject.toml", "README.md")
+"""What the ``+dirty`` flag is about: the harness's and systems' code and the project's metadata, never the
+results a run writes."""
+
+
 @lru_cache(maxsize=1)
 def git_sha() -> str | None:
-    """The commit of the checkout the harness runs from (``+dirty`` if modified), or None."""
+    """The commit of the checkout the harness runs from, with ``+dirty`` if its code differs from it
+    (modified or untracked files under ``benchmarks/`` or ``systems/``, or changed metadata), or None."""
     root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:
             return None
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS],
             cwd=root, capture_output=True, text=True, timeout=5,
         )
-        return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+        changed = [line for line in status.stdout.splitlines() if line.strip() and not line.rstrip().endswith(".pyc")]
+        return sha.stdout.strip() + ("+dirty" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def node_name() -> str:
+    """This machine's host name (which node of a cluster ran a job)."""
+    return platform.node() or "localhost"
 
 
 def describe() -> dict[str, Any]:

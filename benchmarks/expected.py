@@ -21,7 +21,8 @@ from typing import Any
 EXACT = 1e-9
 """Two scores closer than this are equal."""
 
-GRADES = ("OK", "OKish", "FAIL")
+GRADES = ("OK", "OKish", "FAIL", "SKIP")
+"""SKIP: the condition could not run here (missing data or extra); ``check --strict`` counts it as a failure."""
 
 
 @dataclass(frozen=True)

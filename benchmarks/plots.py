@@ -6,9 +6,12 @@ returns its path, or None when there is nothing to draw.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from benchmarks.records import Record, atomic_write_bytes
 
 if TYPE_CHECKING:
     from benchmarks.leaderboard import Table
@@ -27,18 +30,18 @@ def _pyplot() -> Any:
 
 
 def _title(table: Table) -> str:
-    name = str(table.dataset.get("name", "?"))
+    name = table.dataset.name
     if len(name) > 60:
         name = name[:57] + "…"
-    synthetic = ", synthetic" if table.dataset.get("synthetic") else ""
+    synthetic = ", synthetic" if table.dataset.synthetic else ""
     return f"{name} — {table.profile}{synthetic}"
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(temp, dpi=110, bbox_inches="tight", metadata=_METADATA)
-    temp.replace(path)
+    """Render to memory, then write atomically (two runs drawing the same picture never share a temp file)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata=_METADATA)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
@@ -97,7 +100,7 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     try:
         for ax, table in zip(axes[:, 0], tables, strict=True):
             rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
-            peaks = [row.peak_rss_mb or 0.0 for row in rows]
+            peaks = [row.peak_memory_mb or 0.0 for row in rows]
             largest = max(peaks) or 1.0
             for row, peak in zip(rows, peaks, strict=True):
                 size = 30 + 600 * peak / largest
@@ -115,8 +118,8 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
         plt.close(fig)
 
 
-def _curves(record: dict[str, Any]) -> dict[str, list[float]] | None:
-    curves = (record.get("extras") or {}).get("curves")
+def _curves(record: Record) -> dict[str, list[float]] | None:
+    curves = record.extras.get("curves")
     if not isinstance(curves, dict) or not isinstance(curves.get("step"), list) or not curves["step"]:
         return None
     return curves

@@ -1,5 +1,8 @@
-"""Result records: one JSON file per (task, system, seed, run), written atomically, never
-overwritten. They are the source of truth; every leaderboard is generated from them.
+"""Result records: one JSON file per (task, system, seed, run), written atomically, never overwritten.
+They are the source of truth; every leaderboard, comparison and page is generated from them.
+
+A :class:`Record` is built once, by the runner, and read back through :func:`load_records`, which
+upgrades records written by older versions of the harness (see :data:`SCHEMA_VERSION`).
 
 Layout: ``<results-dir>/records/<task>/<system>/<run-id>__seed<k>.json``, with the job's
 artifacts (run files, samples) beside it as ``<run-id>__seed<k>.<suffix>``.
@@ -7,22 +10,223 @@ artifacts (run files, samples) beside it as ``<run-id>__seed<k>.<suffix>``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RECORD_FORMAT = 1
+from benchmarks.api import DatasetInfo
 
-REQUIRED_KEYS = (
-    "task", "task_version", "system", "config", "seed", "profile", "status", "error", "metrics",
-    "main_metric", "higher_is_better", "per_example", "dataset", "timings", "peak_rss_mb",
-    "hardware", "versions", "git_sha", "started_at", "finished_at",
-)
+SCHEMA_VERSION = 2
+"""1: the first records (``record_format: 1``; metric names such as ``map12``, ``score``, ``test_accuracy``;
+``peak_rss_mb`` read inside the worker). 2: a ``schema_version`` field, the canonical metric names of
+``benchmarks.metrics``, memory measured from outside the job (``peak_memory_mb`` with ``memory_method``),
+the machine's ``conditions`` (load, threads) and the ``job_key`` that ``--resume`` matches."""
+
+OLD_MEMORY_METHOD = "ru_maxrss read inside the worker: includes the parent's peak (records of schema 1)"
+
+
+class RecordError(ValueError):
+    """A file under ``records/`` that is not a usable record (the message names the field)."""
+
+
+@dataclass
+class PerExample:
+    """Per-example values of the metrics that are means over examples (queries, customers, sessions, blocks)."""
+
+    ids: list[str] | None = None
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+@dataclass
+class Record:
+    """The result of one job: what ran, on what, how it went, and everything needed to trust the numbers.
+
+    ``status`` is ``"ok"`` or ``"failed"`` (then ``error`` and ``traceback`` say why). ``metrics`` hold
+    canonical metric names (``benchmarks.metrics``); NaN and infinities are stored as null. ``path`` is
+    where the record was read from (never serialised).
+    """
+
+    task: str
+    task_version: str
+    system: str
+    seed: int
+    profile: str
+    status: str
+    main_metric: str
+    higher_is_better: bool
+    dataset: DatasetInfo
+    config: dict[str, Any] = field(default_factory=dict)
+    config_overrides: dict[str, Any] = field(default_factory=dict)
+    task_options: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    per_example: PerExample = field(default_factory=PerExample)
+    error: str | None = None
+    traceback: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: float | None = None
+    memory_method: str | None = None
+    conditions: dict[str, Any] = field(default_factory=dict)
+    """Load average at the start and end of the job, its thread settings, the executor and node."""
+    job_key: str = ""
+    """What makes two jobs the same job (``JobSpec.key``): ``--resume`` skips a job whose key has an ok record."""
+    device: str = "cpu"
+    hardware: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    git_sha: str | None = None
+    run_id: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    path: Path | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def main_value(self) -> float | None:
+        """The main metric as a finite float, or None."""
+        return finite(self.metrics.get(self.main_metric))
+
+    @property
+    def fingerprint(self) -> str:
+        return self.dataset.fingerprint
+
+    @property
+    def config_key(self) -> str:
+        """The resolved config as canonical JSON: two records with the same key ran the same config."""
+        return json.dumps(self.config, sort_keys=True)
+
+    @property
+    def newness(self) -> tuple[str, str]:
+        """Sort key: later records sort after earlier ones."""
+        return (self.finished_at, self.run_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object written to disk (NaN and infinities as null)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"}
+        data["dataset"] = self.dataset.to_dict()
+        data["per_example"] = {"ids": self.per_example.ids, "values": self.per_example.values}
+        return json_safe(data)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: Path | None = None) -> Record:
+        """Read a record written by any version of the harness (older schemas are upgraded).
+
+        Raises:
+            RecordError: a required field is missing or of the wrong type.
+        """
+        if not isinstance(data, dict):
+            raise RecordError(f"expected a JSON object, got {type(data).__name__}")
+        data = upgrade(data)
+        required = {"task": str, "system": str, "status": str, "main_metric": str, "seed": int, "dataset": dict}
+        for name, kind in required.items():
+            if not isinstance(data.get(name), kind) or (kind is int and isinstance(data.get(name), bool)):
+                raise RecordError(f"field {name!r} is {data.get(name)!r}, expected {kind.__name__}")
+        metrics = data.get("metrics") or {}
+        if not isinstance(metrics, dict):
+            raise RecordError(f"field 'metrics' is {type(metrics).__name__}, expected an object")
+        for name in ("config", "config_overrides", "task_options", "versions", "extras", "conditions"):
+            if not isinstance(data.get(name) or {}, dict):
+                raise RecordError(f"field {name!r} is {type(data[name]).__name__}, expected an object")
+        dataset = data["dataset"]
+        per_example = data.get("per_example") or {}
+        values = per_example.get("values") if isinstance(per_example, dict) else None
+        ids = per_example.get("ids") if isinstance(per_example, dict) else None
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        given = {name: value for name, value in data.items()
+                 if name in fields and name not in ("path", "dataset", "per_example", "metrics") and value is not None}
+        for name, kind in (("hardware", dict), ("timings", dict), ("artifacts", list)):
+            if not isinstance(given.get(name, kind()), kind):
+                given.pop(name)  # a foreign value where the harness writes an object: keep the record, drop the field
+        given.setdefault("task_version", "?")
+        given.setdefault("profile", "?")
+        given.setdefault("higher_is_better", True)
+        return cls(
+            **given,
+            dataset=DatasetInfo(name=str(dataset.get("name", "?")), fingerprint=str(dataset.get("fingerprint", "?")),
+                                synthetic=bool(dataset.get("synthetic", False)), source=str(dataset.get("source", ""))),
+            metrics={str(k): finite(v) for k, v in metrics.items()},
+            per_example=PerExample(ids=[str(i) for i in ids] if isinstance(ids, list) else None,
+                                   values=values if isinstance(values, dict) else {}),
+            path=path,
+        )
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (records store NaN as null; foreign files may hold anything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a record's JSON object to :data:`SCHEMA_VERSION` (metric names to their canonical names)."""
+    from benchmarks.metrics import canonical
+
+    version = data.get("schema_version", 1 if "record_format" in data else SCHEMA_VERSION)
+    if version == SCHEMA_VERSION:
+        return data
+    data = dict(data)
+    data.pop("record_format", None)
+    if isinstance(data.get("metrics"), dict):
+        data["metrics"] = {canonical(k): v for k, v in data["metrics"].items()}
+    if isinstance(data.get("main_metric"), str):
+        data["main_metric"] = canonical(data["main_metric"])
+    per_example = data.get("per_example")
+    if isinstance(per_example, dict) and isinstance(per_example.get("values"), dict):
+        data["per_example"] = {**per_example, "values": {canonical(k): v for k, v in per_example["values"].items()}}
+    if "peak_rss_mb" in data:
+        data["peak_memory_mb"] = data.pop("peak_rss_mb")
+        data["memory_method"] = OLD_MEMORY_METHOD
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+def json_safe(value: Any, where: str = "value") -> Any:
+    """``value`` made JSON-able: NaN and infinities → null, numpy scalars and arrays → numbers and lists,
+    paths → strings, sets → sorted lists, dataclasses → objects; anything else → its repr, with a warning.
+
+    >>> import numpy as np
+    >>> json_safe({"n": np.int64(3), "x": float("nan"), "s": {2, 1}, "p": Path("a/b")})
+    {'n': 3, 'x': None, 's': [1, 2], 'p': 'a/b'}
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = [json_safe(v, where) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=repr)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe(dataclasses.asdict(value), where)
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalars and arrays, torch tensors
+        try:
+            return json_safe(value.tolist(), where)
+        except Exception:  # noqa: BLE001 - a foreign object's tolist may do anything; fall back to repr
+            pass
+    warnings.warn(f"{where}: {type(value).__name__} is not JSON data; recorded as its repr", stacklevel=2)
+    return repr(value)
 
 
 def records_dir(results_dir: Path, task_id: str | None = None) -> Path:
@@ -38,29 +242,26 @@ def record_path(results_dir: Path, task_id: str, system_id: str, run_id: str, se
     return records_dir(results_dir, task_id) / system_id / f"{record_stem(run_id, seed)}.json"
 
 
-def _clean(value: Any) -> Any:
-    """JSON cannot hold NaN or infinity: store them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
-def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
-    """Write ``text`` to ``path`` through a temp file and a rename, so a crash never leaves
-    half a file. With ``overwrite=False`` an existing file is an error."""
+def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` through a uniquely named temp file and a rename, so a crash never leaves
+    half a file and two writers never share a temp file. The file gets the usual permissions
+    (0666 minus the umask). With ``overwrite=False`` an existing file is an error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not overwrite and path.exists():
         raise FileExistsError(f"{path} exists; records are never overwritten")
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_umask())
         if overwrite:
             os.replace(temp, path)
         else:
@@ -72,40 +273,38 @@ def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
         raise
 
 
-def write_record(path: Path, record: dict[str, Any]) -> Path:
+def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
+    """:func:`atomic_write_bytes` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def write_record(path: Path, record: Record) -> Path:
     """Write one record atomically; never overwrites."""
-    record = {"record_format": RECORD_FORMAT, **record}
-    missing = [key for key in REQUIRED_KEYS if key not in record]
-    if missing:
-        raise ValueError(f"record for {path} lacks keys {missing}")
-    text = json.dumps(_clean(record), indent=1, sort_keys=False, allow_nan=False)
+    text = json.dumps(record.to_dict(), indent=1, allow_nan=False)
     atomic_write_text(path, text + "\n", overwrite=False)
     return path
 
 
-@dataclass(frozen=True)
-class LoadedRecord:
-    path: Path
-    data: dict[str, Any]
-
-
-def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[LoadedRecord]:
-    """Every readable record under ``results_dir`` (for one task or all). Unreadable files
-    (a foreign file, a disk that filled up) are skipped with a warning, never fatal."""
+def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[Record]:
+    """Every usable record under ``results_dir`` (for one task or all). Unreadable or foreign files
+    (a disk that filled up, a hand-made JSON) are skipped with a warning naming the file, never fatal."""
     base = records_dir(Path(results_dir), task_id)
     if not base.exists():
         return
     for path in sorted(base.rglob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            import warnings
-
+            yield Record.from_dict(json.loads(path.read_text(encoding="utf-8")), path=path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecordError) as error:
             warnings.warn(f"skipping unreadable record {path}: {error}", stacklevel=2)
-            continue
-        if isinstance(data, dict) and "task" in data and "system" in data:
-            yield LoadedRecord(path, data)
 
 
-def load_records(results_dir: Path, task_id: str | None = None) -> list[LoadedRecord]:
+def load_records(results_dir: Path, task_id: str | None = None) -> list[Record]:
     return list(iter_records(results_dir, task_id))
+
+
+def latest_per_seed(records: Iterable[Record]) -> list[Record]:
+    """The newest record per seed, by seed (reruns replace older results)."""
+    newest: dict[int, Record] = {}
+    for record in sorted(records, key=lambda r: r.newness):
+        newest[record.seed] = record
+    return [newest[seed] for seed in sorted(newest)]

@@ -92,36 +92,97 @@ def _origin_of(obj: type) -> str:
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: register a task under ``cls.id``."""
+    """Class decorator: register a task under ``cls.id``.
+
+    Raises:
+        UserError: no id, an unknown kind, or a main metric that ``benchmarks.metrics`` does not declare.
+    """
+    from benchmarks import kinds, metrics
+
     if not getattr(cls, "id", None):
         raise UserError(f"task class {_origin_of(cls)} has no 'id'")
-    if cls.main_metric is None:
-        raise UserError(f"task {cls.id!r} declares no main_metric")
+    if cls.kind not in kinds.KINDS:
+        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {cls.kind!r} is not one of {', '.join(kinds.KINDS)}")
+    if not getattr(cls, "main_metric", None) or metrics.find(cls.main_metric) is None:
+        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
+                        "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
     TASKS.add(cls.id, cls, _origin_of(cls))
     return cls
 
 
 def register_system(cls: type[System]) -> type[System]:
-    """Class decorator: register a system under ``cls.id`` for the tasks in ``cls.tasks``."""
+    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``).
+
+    Raises:
+        UserError: no id, an unknown kind, or a method of the kind's Protocol that the class lacks.
+    """
+    from benchmarks import kinds
+
     if not getattr(cls, "id", None):
         raise UserError(f"system class {_origin_of(cls)} has no 'id'")
-    if not cls.tasks:
-        raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares no tasks")
+    if cls.kind not in kinds.KINDS:
+        raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
+                        f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds.py)")
+    missing = kinds.missing_methods(cls, cls.kind)
+    if missing:
+        raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
+                        f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds.py)")
     SYSTEMS.add(cls.id, cls, _origin_of(cls))
     return cls
 
 
-def serves(system: type[System], task_id: str) -> bool:
-    """True if ``system`` declares ``task_id`` (exactly or through a pattern)."""
-    return any(fnmatch.fnmatchcase(task_id, pattern) for pattern in system.tasks)
+def serves(system: type[System], task: type[Task]) -> bool:
+    """True if ``system`` runs ``task``: the same kind, and the task among its ``tasks`` patterns if it has any."""
+    if system.kind != task.kind:
+        return False
+    return not system.tasks or any(fnmatch.fnmatchcase(task.id, pattern) for pattern in system.tasks)
 
 
-def systems_for(task_id: str) -> list[type[System]]:
-    return [cls for _, cls in SYSTEMS.items() if serves(cls, task_id)]
+def systems_for(task: type[Task] | str) -> list[type[System]]:
+    """Every registered system that runs ``task`` (a class or an id), by id."""
+    task_cls = get_task(task) if isinstance(task, str) else task
+    return [cls for _, cls in SYSTEMS.items() if serves(cls, task_cls)]
+
+
+def tasks_for(system: type[System]) -> list[type[Task]]:
+    """Every registered task that ``system`` runs, by id."""
+    return [cls for _, cls in TASKS.items() if serves(system, cls)]
+
+
+BUILTIN_SYSTEMS = Path(__file__).resolve().parent.parent / "systems"
+"""The project's own systems folder (beside ``benchmarks/``, in a checkout and in an installation alike)."""
+
+
+def _builtin_systems_package() -> None:
+    """Make ``import systems`` the project's own folder, even when a ``systems/`` folder in the working
+    directory would shadow it (Python looks there first): say so, and load the built-ins anyway."""
+    import importlib.util
+
+    found = sys.modules.get("systems")
+    if found is None:
+        spec = importlib.util.find_spec("systems")
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    else:
+        locations = list(getattr(found, "__path__", []))
+    if any(Path(location).resolve() == BUILTIN_SYSTEMS for location in locations) or not BUILTIN_SYSTEMS.is_dir():
+        return
+    if locations:
+        print(f"warning: {', '.join(locations)} shadows MLSD Bench's built-in systems ({BUILTIN_SYSTEMS}); the built-in "
+              "systems are loaded and the local folder is ignored (rename it; out-of-tree systems use an entry point)",
+              file=sys.stderr)
+    for name in [n for n in sys.modules if n == "systems" or n.startswith("systems.")]:
+        del sys.modules[name]
+    spec = importlib.util.spec_from_file_location("systems", BUILTIN_SYSTEMS / "__init__.py",
+                                                  submodule_search_locations=[str(BUILTIN_SYSTEMS)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["systems"] = module
+    spec.loader.exec_module(module)
 
 
 def _import_tree(package: str) -> None:
     """Import every module below ``package`` (a folder on disk), recording failures."""
+    if package == "systems":
+        _builtin_systems_package()
     try:
         root_module = importlib.import_module(package)
     except ImportError as error:
@@ -147,9 +208,7 @@ def _import_tree(package: str) -> None:
             except ImportError as error:
                 missing = getattr(error, "name", None)
                 BROKEN.append(BrokenModule(name, f"{type(error).__name__}: {error}", missing))
-            except UserError:
-                raise
-            except Exception as error:  # a broken plug-in must not break discovery
+            except Exception as error:  # a broken plug-in (a registration error too) must not break discovery
                 summary = traceback.format_exception_only(type(error), error)[-1].strip()
                 BROKEN.append(BrokenModule(name, summary))
 

@@ -1,84 +1,62 @@
-"""The runner: prepare a task's data once, then run each (system, seed) job in its own worker
-process and write one record per job.
+"""The runner: one grid per invocation. Plan every job (task × system × seed), prepare each task's data
+once, hand the jobs to an executor, and write one record per finished job, atomically, as it finishes.
 
-Isolation is a worker process per job: a crash, an out-of-memory kill or a timeout fails that
-one record, and the run goes on. Every finished job's record is on disk (atomically) before
-the next starts, so an interrupted run loses nothing that was done.
+    plan = config.plan(request)                  # every job, resolved, checked before anything runs
+    data = task.prepare(context)                 # once per task (and per node, on a cluster)
+    executor.run(jobs)                           # local worker processes (--jobs N) or Ray tasks
+    as each job finishes: its record (and the artifacts it brought back) is written here
+    finally: the leaderboards of the tasks touched
 
-Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has
-already loaded a library whose thread pool does not survive ``fork`` (polars, LightGBM's
-OpenMP, a JVM, ...): then they are spawned, and the task data is pickled to them. Forked
-workers report a peak RSS that includes the pages they share with the parent.
+Nothing a finished job produced is ever lost: records are on disk before the next event is handled,
+and Ctrl-C or SIGTERM stop the executor, keep every finished record and still render the leaderboards.
+``--resume`` skips a job whose ``JobSpec.key`` already has an ok record; ``--rerun-failed`` runs only the
+jobs whose latest record failed.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import multiprocessing
-import os
-import random
-import resource
+import json
 import secrets
 import signal
 import sys
+import tempfile
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from benchmarks import environment, records
-from benchmarks.api import PROFILES, RunContext, System, Task, TaskData, print_nothing
-from benchmarks.config import build_config, config_to_dict, field_types
+from benchmarks.api import RunContext, TaskData
+from benchmarks.config import JobSpec, RunRequest, plan
 from benchmarks.errors import UserError
-from benchmarks.registry import SYSTEMS, discover, get_system, get_task, serves, systems_for
+from benchmarks.jobs import JobResult
+from benchmarks.records import Record
 
-
-@dataclass
-class RunRequest:
-    """A plain, serialisable description of a run (CLI arguments, resolved)."""
-
-    task: str
-    systems: list[str] = field(default_factory=list)
-    seeds: list[int] = field(default_factory=list)
-    profile: str = "default"
-    device: str = "auto"
-    data_dir: Path | None = None
-    results_dir: Path = Path("results")
-    timeout: float | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
-    isolate: bool = True
-    start_method: str = "auto"
-    """How workers start: ``fork``, ``spawn``, or ``auto`` (fork unless fork-unsafe libraries are loaded)."""
-    progress: bool = True
-    update_leaderboard: bool = True
+__all__ = ["JobOutcome", "RunRequest", "run"]
 
 
 @dataclass
 class JobOutcome:
+    """A finished job: where its record is, and how it went."""
+
+    task: str
     system: str
     seed: int
     status: str
     record_path: Path
-    metrics: dict[str, float]
+    metrics: dict[str, float | None]
     error: str | None
 
 
-def default_cache_dir() -> Path:
-    """``$MLSD_CACHE_DIR``, else ``datasets/cache`` in a source checkout, else ``~/.cache/mlsd-bench``."""
-    if os.environ.get("MLSD_CACHE_DIR"):
-        return Path(os.environ["MLSD_CACHE_DIR"])
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").exists() and (checkout / "datasets").is_dir():
-        return checkout / "datasets" / "cache"
-    return Path.home() / ".cache" / "mlsd-bench"
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run, after the finished records and the leaderboards are safe."""
 
-
-def default_data_dir() -> Path | None:
-    value = os.environ.get("MLSD_DATA_DIR")
-    return Path(value) if value else None
+    def __init__(self, leaderboards_written: bool) -> None:
+        super().__init__()
+        self.leaderboards_written = leaderboards_written
 
 
 def _now() -> str:
@@ -89,374 +67,263 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def route_overrides(
-    overrides: dict[str, Any], task_cls: type[Task], system_ids: list[str]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Split ``--set`` values between the task's options and each system's config.
+def check_results_dir(results_dir: Path) -> None:
+    """Fail before any job runs when records could not be written there.
 
-    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system; a bare ``KEY`` → the task if it is
-    one of the task's options, otherwise every selected system.
+    Raises:
+        UserError: the path is a file, or the folder cannot be created or written.
     """
-    task_fields = field_types(task_cls.Options)
-    for_task: dict[str, Any] = {}
-    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in system_ids}
-    for key, value in overrides.items():
-        prefix, dot, name = key.partition(".")
-        if dot and prefix == "task":
-            for_task[name] = value
-        elif dot and prefix in for_systems:
-            for_systems[prefix][name] = value
-        elif dot and prefix in SYSTEMS:
-            continue  # a setting for a system that is not part of this run
-        elif key in task_fields:
-            for_task[key] = value
-        else:
-            for sid in system_ids:
-                for_systems[sid][key] = value
-    return for_task, for_systems
-
-
-def resolve_system_config(system_cls: type[System], profile: str, overrides: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Config = dataclass defaults ← the profile's overrides ← ``--set`` values."""
-    values = {**system_cls.profile_overrides.get(profile, {}), **overrides}
-    return build_config(system_cls.Config, values, owner=f"system {system_cls.id!r}"), overrides
-
-
-def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[System]], list[type[System]]]:
-    """The systems to run and the registered-but-unavailable ones that are skipped."""
-    if names:
-        chosen = []
-        for name in names:
-            system_cls = get_system(name)
-            if not serves(system_cls, task_cls.id):
-                raise UserError(
-                    f"system {name!r} does not run task {task_cls.id!r} (it runs: {', '.join(system_cls.tasks)})"
-                )
-            missing = system_cls.missing_requirements()
-            if missing:
-                raise UserError(
-                    f"system {name!r} is unavailable: missing {', '.join(missing)}; install with: {system_cls.install_hint()}"
-                )
-            chosen.append(system_cls)
-        return chosen, []
-    candidates = systems_for(task_cls.id)
-    available = [s for s in candidates if not s.missing_requirements()]
-    unavailable = [s for s in candidates if s.missing_requirements()]
-    return available, unavailable
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
+    path = Path(results_dir)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--results-dir {path}: is a file, expected a folder")
     try:
-        import numpy
-
-        numpy.random.seed(seed % 2**32)
-    except ImportError:
-        pass
-    if "torch" in sys.modules:
-        import torch
-
-        torch.manual_seed(seed)
+        folder = records.records_dir(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise UserError(f"--results-dir {path}: cannot write records there ({error.strerror or error})") from None
 
 
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a run is under way (only the main thread can install handlers)."""
+    def _raise(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
 
-
-def execute_job(
-    task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext
-) -> dict[str, Any]:
-    """Fit, predict and evaluate one system on one seed, in the current process."""
-    _seed_everything(context.seed)
-    timings: dict[str, float] = {}
-    context.log("init")
-    system = system_cls(config, context)
-    context.log("fit")
-    start = time.perf_counter()
-    task.fit(system, data, context)
-    timings["fit_s"] = time.perf_counter() - start
-    context.log("predict")
-    start = time.perf_counter()
-    predictions = task.predict(system, data, context)
-    timings["predict_s"] = time.perf_counter() - start
-    context.log("evaluate")
-    start = time.perf_counter()
-    evaluation = task.evaluate(predictions, data, context)
-    timings["eval_s"] = time.perf_counter() - start
-    if task.main_metric not in evaluation.metrics:
-        raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric")
-    files = task.save_predictions(predictions, data, context)
-    extras = {**evaluation.extras, **system.report()}
-    return {
-        "metrics": {k: float(v) for k, v in evaluation.metrics.items()},
-        "per_example": {
-            "ids": list(evaluation.example_ids) if evaluation.example_ids is not None else None,
-            "values": {k: [float(x) for x in v] for k, v in evaluation.per_example.items()},
-        },
-        "timings": timings,
-        "extras": extras,
-        "artifacts": [Path(f).name for f in files],
-        "peak_rss_mb": _peak_rss_mb(),
-    }
-
-
-# Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
-# them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
-FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec")
-
-
-def choose_start_method(requested: str = "auto") -> str:
-    """``fork`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return "spawn"
-    if requested in ("fork", "spawn"):
-        return requested
-    if requested != "auto":
-        raise UserError(f"start method {requested!r}: expected auto, fork or spawn")
-    if any(name in sys.modules for name in FORK_UNSAFE_MODULES):
-        return "spawn"
-    return "fork"
-
-
-def _worker(connection: Any, task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    context.log = lambda phase: connection.send(("phase", phase))
     try:
-        result = execute_job(task, system_cls, config, data, context)
-        connection.send(("ok", result))
-    except BaseException as error:  # report everything, including SystemExit, to the parent
-        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        connection.send(("failed", {"error": f"{type(error).__name__}: {error}", "traceback": text[-8000:], "peak_rss_mb": _peak_rss_mb()}))
+        previous = signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
     finally:
-        connection.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _death_report(exit_code: int | None) -> dict[str, Any]:
-    hint = " (killed: out of memory?)" if exit_code == -signal.SIGKILL else ""
-    return {"error": f"worker process died with exit code {exit_code}{hint}"}
-
-
-class _Timeout(Exception):
-    pass
-
-
-def _run_isolated(
-    task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext,
-    timeout: float | None, on_phase: Callable[[str], None], start_method: str = "auto",
-) -> tuple[str, dict[str, Any]]:
-    ctx = multiprocessing.get_context(choose_start_method(start_method))
-    context = dataclasses.replace(context, log=print_nothing)  # a lambda cannot be pickled for spawn
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_worker, args=(sender, task, system_cls, config, data, context), daemon=True)
-    process.start()
-    sender.close()
-    deadline = time.monotonic() + timeout if timeout else None
-    phase = "start"
+@contextmanager
+def _no_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the leaderboards are written (a second Ctrl-C must not cut them)."""
     try:
-        while True:
-            on_phase(phase)  # refreshes the elapsed time shown
-            if deadline and time.monotonic() > deadline:
-                process.kill()
-                process.join()
-                return "failed", {"error": f"timeout: no result after {timeout:g} s (--timeout)"}
-            if receiver.poll(0.2):
-                try:
-                    kind, payload = receiver.recv()
-                except EOFError:
-                    process.join()
-                    return "failed", _death_report(process.exitcode)
-                if kind == "phase":
-                    phase = payload
-                    continue
-                process.join(timeout=30)
-                return kind, payload
-            if not process.is_alive() and not receiver.poll(0):
-                return "failed", _death_report(process.exitcode)
-    finally:
-        if process.is_alive():
-            process.kill()
-            process.join()
-        receiver.close()
-
-
-def _run_inline(
-    task: Task, system_cls: type[System], config: Any, data: TaskData, context: RunContext,
-    timeout: float | None, on_phase: Callable[[str], None],
-) -> tuple[str, dict[str, Any]]:
-    context.log = on_phase
-    use_alarm = bool(timeout) and hasattr(signal, "SIGALRM")
-
-    def _alarm(signum: int, frame: Any) -> None:
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
-    if use_alarm:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:
+        yield
+        return
     try:
-        return "ok", execute_job(task, system_cls, config, data, context)
-    except _Timeout:
-        return "failed", {"error": f"timeout: no result after {timeout:g} s (--timeout)"}
-    except Exception as error:
-        text = traceback.format_exc()
-        return "failed", {"error": f"{type(error).__name__}: {error}", "traceback": text[-8000:]}
+        yield
     finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-class _Progress:
-    """A tqdm bar over the jobs whose text shows system, seed, phase and elapsed time."""
+class _Prepared:
+    """Each task's data, prepared once in this process and shared by its jobs."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm import tqdm
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self.data: dict[tuple[str, str, str], TaskData] = {}
 
-                self.bar = tqdm(total=total, unit="job", dynamic_ncols=True, file=sys.stderr)
-            except ImportError:
-                pass
-        self.label = ""
-        self.started = time.monotonic()
-        self.shown = ""
+    @staticmethod
+    def key(spec: JobSpec) -> tuple[str, str, str]:
+        return (spec.task, json.dumps(spec.task_options, sort_keys=True), spec.profile)
 
-    def start(self, label: str) -> None:
-        self.label = label
-        self.started = time.monotonic()
-        self.phase("start")
+    def __call__(self, spec: JobSpec) -> TaskData:
+        key = self.key(spec)
+        if key not in self.data:
+            task = spec.build_task()
+            context = RunContext(
+                task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
+                task_options=task.options, log=lambda message: self.log(f"[{spec.task}] {message}"),
+            )
+            self.log(f"[{spec.task}] preparing data (profile {spec.profile})")
+            start = time.perf_counter()
+            self.data[key] = task.prepare(context)
+            self.log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
+        return self.data[key]
 
-    def phase(self, phase: str) -> None:
-        text = f"{self.label} [{phase}, {time.monotonic() - self.started:.0f}s]"
-        if text == self.shown:
-            return
-        self.shown = text
-        if self.bar is not None:
-            self.bar.set_description_str(text)
 
-    def done(self, message: str) -> None:
-        if self.bar is not None:
-            self.bar.write(message)
-            self.bar.update(1)
-        else:
-            print(message, file=sys.stderr, flush=True)
+def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str) -> Record:
+    """The record of one finished job: the spec, the result, the data's identity and the environment.
+    Its ``artifacts`` are the file names its artifacts get beside it (``<run-id>__seed<k>.<name>``)."""
+    from benchmarks import metrics as metric_facts
+    from benchmarks.registry import get_task
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    task_cls = get_task(spec.task)
+    conditions = {**result.conditions, "executor": executor, "node": result.node or environment.node_name(),
+                  "cpu": environment.hardware()["cpu"]}
+    extras = dict(result.extras)
+    if result.warnings:
+        extras["warnings"] = result.warnings
+    return Record(
+        task=spec.task, task_version=task_cls.version, system=spec.system, seed=spec.seed, profile=spec.profile,
+        status=result.status, main_metric=task_cls.main_metric,
+        higher_is_better=metric_facts.higher_is_better(task_cls.main_metric), dataset=data.dataset,
+        config=spec.config, config_overrides=spec.config_overrides, task_options=spec.task_options,
+        metrics=result.metrics, per_example=records.PerExample(result.per_example_ids, result.per_example),
+        error=result.error, traceback=result.traceback, timings=result.timings,
+        peak_memory_mb=result.peak_memory_mb, memory_method=result.memory_method, conditions=conditions,
+        job_key=spec.key(task_cls.version, data.dataset.fingerprint), device=spec.device,
+        hardware=environment.hardware(), versions=environment.versions(), git_sha=environment.git_sha(),
+        run_id=run_id, started_at=started_at, finished_at=_now(), extras=extras,
+        artifacts=[f"{records.record_stem(run_id, spec.seed)}.{name}" for name in sorted(result.artifacts)],
+    )
+
+
+def _done_keys(results_dir: Path, task_ids: set[str]) -> tuple[set[str], dict[str, str]]:
+    """Keys with an ok record, and the status of the latest record of every key."""
+    ok: set[str] = set()
+    latest: dict[str, Record] = {}
+    for task_id in task_ids:
+        for record in records.iter_records(results_dir, task_id):
+            if not record.job_key:
+                continue
+            if record.ok:
+                ok.add(record.job_key)
+            if record.job_key not in latest or record.newness > latest[record.job_key].newness:
+                latest[record.job_key] = record
+    return ok, {key: record.status for key, record in latest.items()}
+
+
+def _executor(request: RunRequest) -> Any:
+    from benchmarks.executors.local import InProcessExecutor, LocalExecutor
+
+    if not request.isolate:
+        return InProcessExecutor(request.timeout)
+    if request.executor == "ray":
+        from benchmarks.executors.ray import RayExecutor
+
+        return RayExecutor(address=request.address, timeout=request.timeout, retries=request.retries,
+                           start_method=request.start_method)
+    if request.executor != "local":
+        raise UserError(f"--executor {request.executor!r}: expected local or ray")
+    return LocalExecutor(request.jobs, request.timeout, request.start_method)
 
 
 def run(request: RunRequest) -> list[JobOutcome]:
-    """Run every selected system over every seed on one task and record the results.
+    """Run the grid a request describes and record every job.
 
     Returns:
-        One outcome per job that finished (ok or failed).
+        One outcome per job that finished (ok or failed), in the order they finished.
 
     Raises:
-        UserError: unknown task/system/profile, bad ``--set`` values, or unusable data.
-        KeyboardInterrupt: after the records so far are safe and the leaderboard is updated.
+        UserError: unknown task/system/profile, bad ``--set`` values, unusable data or results folder.
+        Interrupted: on Ctrl-C or SIGTERM, after the finished records and the leaderboards are safe.
     """
-    discover()
-    task_cls = get_task(request.task)
-    if request.profile not in PROFILES or request.profile not in task_cls.profiles:
-        raise UserError(f"--profile {request.profile!r}: task {task_cls.id!r} offers {', '.join(task_cls.profiles)}")
-    device = environment.resolve_device(request.device)
-    chosen, unavailable = select_systems(task_cls, request.systems)
-    for system_cls in unavailable:
-        print(
-            f"skipping {system_cls.id}: missing {', '.join(system_cls.missing_requirements())} "
-            f"(install with: {system_cls.install_hint()})",
-            file=sys.stderr,
-        )
-    if not chosen:
-        raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
-    task_values, system_values = route_overrides(request.overrides, task_cls, [s.id for s in chosen])
-    options = build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}")
-    configs = {s.id: resolve_system_config(s, request.profile, system_values[s.id]) for s in chosen}
-    task = task_cls(options)
-    seeds = list(request.seeds) or list(task_cls.default_seeds)
-
+    grid = plan(request)
     results_dir = Path(request.results_dir)
-    context = RunContext(
-        task_id=task_cls.id, profile=request.profile, seed=seeds[0], device=device,
-        data_dir=request.data_dir if request.data_dir is not None else default_data_dir(),
-        cache_dir=default_cache_dir(), task_options=options,
-        log=lambda message: print(f"[{task_cls.id}] {message}", file=sys.stderr, flush=True),
-    )
-    context.log(f"preparing data (profile {request.profile})")
-    start = time.perf_counter()
-    data = task.prepare(context)
-    context.log(f"data ready: {data.dataset.name} ({time.perf_counter() - start:.1f}s)")
+    check_results_dir(results_dir)
+    executor = _executor(request)
 
-    run_id = new_run_id()
-    hardware = environment.hardware()
-    versions = environment.versions()
-    git_sha = environment.git_sha()
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    for task_id, system_cls in grid.unavailable:
+        log(f"skipping {system_cls.id} on {task_id}: missing {', '.join(system_cls.missing_requirements())} "
+            f"(install with: {system_cls.install_hint()})")
+    prepared = _Prepared(log)
     outcomes: list[JobOutcome] = []
-    progress = _Progress(len(chosen) * len(seeds), request.progress)
-    try:
-        for system_cls in chosen:
-            config, set_values = configs[system_cls.id]
-            for seed in seeds:
-                path = records.record_path(results_dir, task_cls.id, system_cls.id, run_id, seed)
-                job_context = dataclasses.replace(
-                    context, seed=seed, artifacts_dir=path.parent,
-                    artifact_prefix=records.record_stem(run_id, seed) + ".",
-                )
-                progress.start(f"{system_cls.id} seed {seed}")
-                started_at = _now()
-                if request.isolate:
-                    status, payload = _run_isolated(
-                        task, system_cls, config, data, job_context, request.timeout, progress.phase, request.start_method
-                    )
-                else:
-                    status, payload = _run_inline(task, system_cls, config, data, job_context, request.timeout, progress.phase)
-                record = {
-                    "task": task_cls.id,
-                    "task_version": task_cls.version,
-                    "system": system_cls.id,
-                    "config": config_to_dict(config),
-                    "config_overrides": set_values,
-                    "task_options": config_to_dict(options),
-                    "seed": seed,
-                    "profile": request.profile,
-                    "status": status,
-                    "error": payload.get("error"),
-                    "traceback": payload.get("traceback"),
-                    "metrics": payload.get("metrics", {}),
-                    "main_metric": task_cls.main_metric,
-                    "higher_is_better": task_cls.higher_is_better,
-                    "per_example": payload.get("per_example", {"ids": None, "values": {}}),
-                    "dataset": data.dataset.to_dict(),
-                    "timings": payload.get("timings", {}),
-                    "peak_rss_mb": payload.get("peak_rss_mb"),
-                    "device": device,
-                    "hardware": hardware,
-                    "versions": versions,
-                    "git_sha": git_sha,
-                    "run_id": run_id,
-                    "started_at": started_at,
-                    "finished_at": _now(),
-                    "extras": payload.get("extras", {}),
-                    "artifacts": payload.get("artifacts", []),
-                }
-                records.write_record(path, record)
-                metrics = record["metrics"]
-                if status == "ok":
-                    main = metrics.get(task_cls.main_metric)
-                    message = f"{system_cls.id} seed {seed}: {task_cls.main_metric} = {main:.4f}"
-                else:
-                    message = f"{system_cls.id} seed {seed}: FAILED: {record['error']}"
-                progress.done(message)
-                outcomes.append(JobOutcome(system_cls.id, seed, status, path, metrics, record["error"]))
-    finally:
-        progress.close()
-        if request.update_leaderboard:
-            from benchmarks import leaderboard
+    run_id = new_run_id()
+    touched = sorted({spec.task for spec in grid.jobs})
+    interrupted = False
+    with _sigterm_as_interrupt():
+        try:
+            jobs = _select_jobs(grid.jobs, prepared, request, results_dir, log)
+            from benchmarks.progress import GridProgress
+
+            progress = GridProgress(len(jobs), enabled=request.progress)
+            started_at: dict[int, str] = {}
+
+            def on_event(kind: str, index: int, payload: Any) -> None:
+                spec = jobs[index]
+                if kind == "started":
+                    started_at[index] = _now()
+                    progress.started(index, f"{spec.task} · {spec.system} · seed {spec.seed}")
+                elif kind == "phase":
+                    node = payload.get("node") if isinstance(payload, dict) else None
+                    text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
+                    progress.phase(index, text, node)
+                elif kind == "finished":
+                    outcome, message = _finish(spec, payload, prepared(spec), run_id, started_at.get(index, _now()),
+                                               executor.name, results_dir)
+                    outcomes.append(outcome)
+                    progress.finished(index, message, outcome.status == "ok")
 
             try:
-                leaderboard.write(results_dir, [task_cls.id])
-            except Exception as error:  # never lose a run over its summary
-                print(f"warning: could not render the leaderboard: {error}", file=sys.stderr)
+                executor.run(jobs, prepared, on_event)
+            finally:
+                progress.close()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            written = _write_leaderboards(results_dir, touched) if request.update_leaderboard else True
+    if interrupted:
+        raise Interrupted(leaderboards_written=written)
     return outcomes
+
+
+def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path, log: Any) -> list[JobSpec]:
+    """Prepare each task's data (its fingerprint is part of a job's key), then drop what ``--resume`` or
+    ``--rerun-failed`` say is done; print the plan."""
+    from benchmarks.registry import get_task
+
+    for spec in jobs:
+        prepared(spec)
+    skipped_done = skipped_ok = 0
+    selected = jobs
+    if request.resume or request.rerun_failed:
+        ok, latest = _done_keys(results_dir, {spec.task for spec in jobs})
+        selected = []
+        for spec in jobs:
+            key = spec.key(get_task(spec.task).version, prepared(spec).dataset.fingerprint)
+            if request.rerun_failed and latest.get(key) != "failed":
+                skipped_ok += 1
+                continue
+            if request.resume and key in ok:
+                skipped_done += 1
+                continue
+            selected.append(spec)
+    tasks = len({spec.task for spec in jobs})
+    what = f"{len(jobs)} job(s) over {tasks} task(s)"
+    if request.rerun_failed:
+        log(f"plan: {what}; {len(selected)} whose latest record failed will run, {skipped_ok} did not fail")
+    elif request.resume:
+        log(f"plan: {what}; {skipped_done} already done (ok record with the same key) will be skipped, {len(selected)} to run")
+    else:
+        log(f"plan: {what}")
+    return selected
+
+
+def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str,
+            results_dir: Path) -> tuple[JobOutcome, str]:
+    """Write a finished job's record and artifacts; return its outcome and a one-line report."""
+    from benchmarks import metrics as metric_facts
+
+    record = build_record(spec, result, data, run_id, started_at, executor)
+    path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
+    for name, file_name in zip(sorted(result.artifacts), record.artifacts, strict=True):
+        records.atomic_write_bytes(path.parent / file_name, result.artifacts[name])
+    records.write_record(path, record)
+    if record.ok:
+        main = record.main_value
+        shown = metric_facts.format_value(record.main_metric, main)
+        fit = record.timings.get("fit_s")
+        message = f"{spec.task} · {spec.system} seed {spec.seed}: {record.main_metric} = {shown}" + (
+            f" (fit {fit:.1f} s)" if fit is not None else "")
+    else:
+        message = f"{spec.task} · {spec.system} seed {spec.seed}: FAILED: {record.error}"
+    return JobOutcome(spec.task, spec.system, spec.seed, record.status, path, record.metrics, record.error), message
+
+
+def _write_leaderboards(results_dir: Path, task_ids: list[str]) -> bool:
+    """Render the leaderboards of the tasks a run touched; never lose a run over its summary."""
+    from benchmarks import leaderboard
+
+    with _no_interrupts():
+        try:
+            leaderboard.write(results_dir, task_ids)
+            return True
+        except Exception as error:
+            print(f"warning: could not render the leaderboard: {error}", file=sys.stderr)
+            return False

@@ -1,4 +1,9 @@
-"""Shared fixtures: where real data lives, and fresh results folders."""
+"""Shared fixtures: where real data lives, fresh results folders, and the mock task and systems.
+
+Worker processes are always spawned in tests (``MLSD_START_METHOD``): otherwise the first test that
+imports polars or LightGBM would switch every later test from fork to spawn, and the suite's timing
+(and what it exercises) would depend on the order the tests run in.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+
+os.environ["MLSD_START_METHOD"] = "spawn"
+
+import benchmarks.testing  # noqa: E402,F401  (registers mock-acc and the mock systems)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,12 +13,13 @@ import pytest
 from benchmarks.metrics.language_model import (
     bits_per_token,
     block_means,
+    char_lm_evaluation,
     check_log_probs,
     perplexity,
     token_losses,
     top1_correct,
 )
-from benchmarks.tasks.shakespeare import ShakespeareCharPerplexity, evaluate_log_probs
+from benchmarks.tasks.shakespeare import ShakespeareCharPerplexity
 
 
 def test_hand_computed_perplexity() -> None:
@@ -49,7 +50,7 @@ def test_losses_match_torch_cross_entropy() -> None:
 
 def test_uniform_identity() -> None:
     log_probs = np.full((1000, 65), -math.log(65))
-    evaluation = evaluate_log_probs(log_probs, np.arange(1000) % 65)
+    evaluation = char_lm_evaluation(log_probs, np.arange(1000) % 65)
     assert evaluation.metrics["val_ppl"] == pytest.approx(65.0, abs=1e-9)
     assert evaluation.metrics["val_loss"] == pytest.approx(math.log(65), abs=1e-12)
     assert evaluation.metrics["val_bpc"] == pytest.approx(math.log2(65), abs=1e-12)

@@ -23,7 +23,7 @@ def test_help_on_every_command(command, capsys):
 def test_list_shows_tasks_and_systems(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "moons-acc" in out and "test_accuracy (higher is better)" in out
+    assert "moons-acc" in out and "accuracy ↑" in out
     assert "micrograd-mlp" in out and "[available]" in out
 
 

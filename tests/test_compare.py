@@ -1,4 +1,4 @@
-"""Tests for `compare` and the leaderboards' uncertainty: real smoke runs of the moons systems,
+"""Tests for `compare` and the leaderboards' uncertainty: runs of the mock task and systems,
 p-values checked against scipy on the very vectors stored in the records."""
 
 from __future__ import annotations
@@ -11,88 +11,95 @@ import pytest
 from scipy import stats as scipy_stats
 
 from benchmarks import cli, leaderboard, records
-from benchmarks.commands.compare import render_markdown, run_compare
+from benchmarks.commands.compare import render_markdown
+from benchmarks.comparison import run_compare as _run_compare
 from benchmarks.errors import UserError
 from benchmarks.runner import RunRequest, run
 from benchmarks.stats import holm
 
 
 @pytest.fixture(scope="module")
-def moons_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Smoke-profile records: micrograd-mlp and sklearn-mlp on seeds 0 and 1, logreg on seeds 0 and 1."""
+def mock_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Smoke-profile records of the mock task: mock-majority and mock-noisy on seeds 0 and 1, mock-threshold on seed 0."""
     results = tmp_path_factory.mktemp("compare") / "results"
-    for systems, seeds in ((["logreg", "sklearn-mlp"], [0, 1]), (["micrograd-mlp"], [0])):
-        outcomes = run(RunRequest(task="moons-acc", systems=systems, seeds=seeds, profile="smoke",
+    for systems, seeds in ((["mock-majority", "mock-noisy"], [0, 1]), (["mock-threshold"], [0])):
+        outcomes = run(RunRequest(task="mock-acc", systems=systems, seeds=seeds, profile="smoke",
                                   results_dir=results, progress=False, update_leaderboard=False))
         assert all(o.status == "ok" for o in outcomes), [o.error for o in outcomes]
     return results
 
 
+def run_compare(*args, **kwargs) -> dict:
+    """The JSON-able report, plus the report object under ``"_report"`` for render_markdown."""
+    report = _run_compare(*args, **kwargs)
+    return {**report.to_dict(), "_report": report}
+
+
 def _vector(results: Path, system: str, seed: int) -> np.ndarray:
-    (path,) = [p for p in (records.records_dir(results, "moons-acc") / system).glob(f"*__seed{seed}.json")]
-    return np.asarray(json.loads(path.read_text())["per_example"]["values"]["test_accuracy"])
+    (path,) = [p for p in (records.records_dir(results, "mock-acc") / system).glob(f"*__seed{seed}.json")]
+    return np.asarray(json.loads(path.read_text())["per_example"]["values"]["accuracy"])
 
 
-def test_clearly_different_systems_differ_significantly(moons_results: Path) -> None:
-    report = run_compare(moons_results, "moons-acc", ["micrograd-mlp", "logreg@0"])
+def test_clearly_different_systems_differ_significantly(mock_results: Path) -> None:
+    report = run_compare(mock_results, "mock-acc", ["mock-threshold", "mock-majority@0"])
     (comparison,) = report["comparisons"]
-    assert comparison["unit"] == "examples" and comparison["n"] == 500
-    assert comparison["p_value"] < 0.01 and comparison["winner"] == "micrograd-mlp"
-    a, b = _vector(moons_results, "micrograd-mlp", 0), _vector(moons_results, "logreg", 0)
+    assert comparison["unit"] == "examples" and comparison["n"] == 100
+    assert comparison["p_value"] < 0.01 and comparison["winner"] == "mock-threshold"
+    a, b = _vector(mock_results, "mock-threshold", 0), _vector(mock_results, "mock-majority", 0)
     assert comparison["difference"] == pytest.approx(float(a.mean() - b.mean()))
-    assert "micrograd-mlp beats logreg@0 by" in report["summary"][0]
+    assert "mock-threshold beats mock-majority@0 by" in report["summary"][0]
 
 
-def test_t_test_p_value_agrees_with_scipy_on_the_stored_vectors(moons_results: Path) -> None:
-    a, b = _vector(moons_results, "micrograd-mlp", 0), _vector(moons_results, "logreg", 0)
-    report = run_compare(moons_results, "moons-acc", ["micrograd-mlp", "logreg@0"], test="t")
+def test_t_test_p_value_agrees_with_scipy_on_the_stored_vectors(mock_results: Path) -> None:
+    a, b = _vector(mock_results, "mock-threshold", 0), _vector(mock_results, "mock-majority", 0)
+    report = run_compare(mock_results, "mock-acc", ["mock-threshold", "mock-majority@0"], test="t")
     assert report["comparisons"][0]["p_value"] == pytest.approx(float(scipy_stats.ttest_rel(a, b).pvalue), rel=1e-8)
-    # sklearn-mlp at two seeds vs logreg at two seeds: per-example values averaged over seeds.
-    report = run_compare(moons_results, "moons-acc", ["sklearn-mlp", "logreg"], test="t")
-    mean_a = (_vector(moons_results, "sklearn-mlp", 0) + _vector(moons_results, "sklearn-mlp", 1)) / 2
-    mean_b = (_vector(moons_results, "logreg", 0) + _vector(moons_results, "logreg", 1)) / 2
+    # mock-noisy at two seeds vs mock-majority at two seeds: per-example values averaged over seeds.
+    report = run_compare(mock_results, "mock-acc", ["mock-noisy", "mock-majority"], test="t")
+    mean_a = (_vector(mock_results, "mock-noisy", 0) + _vector(mock_results, "mock-noisy", 1)) / 2
+    mean_b = (_vector(mock_results, "mock-majority", 0) + _vector(mock_results, "mock-majority", 1)) / 2
     assert report["comparisons"][0]["p_value"] == pytest.approx(float(scipy_stats.ttest_rel(mean_a, mean_b).pvalue), rel=1e-8)
 
 
-@pytest.mark.parametrize("system", ["logreg", "sklearn-mlp"])
-def test_a_system_against_itself_with_another_seed_is_not_significant(moons_results: Path, system: str) -> None:
-    report = run_compare(moons_results, "moons-acc", [f"{system}@0", f"{system}@1"])
+@pytest.mark.parametrize("system", ["mock-majority", "mock-noisy"])
+def test_a_system_against_itself_with_another_seed_is_not_significant(mock_results: Path, system: str) -> None:
+    report = run_compare(mock_results, "mock-acc", [f"{system}@0", f"{system}@1"])
     (comparison,) = report["comparisons"]
     assert comparison["unit"] == "examples"
     assert comparison["p_value"] > 0.05 and not comparison["significant"] and comparison["winner"] is None
     assert report["summary"][0].startswith("No significant difference")
 
 
-def test_holm_across_several_systems_and_superscripts(moons_results: Path) -> None:
-    report = run_compare(moons_results, "moons-acc", ["micrograd-mlp", "logreg", "sklearn-mlp"])
+def test_holm_across_several_systems_and_superscripts(mock_results: Path) -> None:
+    report = run_compare(mock_results, "mock-acc", ["mock-threshold", "mock-majority", "mock-noisy"])
     raw = [c["p_value"] for c in report["comparisons"]]
     assert [c["p_holm"] for c in report["comparisons"]] == pytest.approx(holm(raw))
     assert len(report["comparisons"]) == 3
-    text = render_markdown(report)
+    text = render_markdown(report["_report"])
     rows = {line.split("|")[2].strip(): line for line in text.splitlines() if line.startswith("| ") and line[2] in "abc"}
-    assert "ᵇ" in rows["micrograd-mlp"] and "ᵇ" in rows["sklearn-mlp"]  # both beat logreg (b)
-    assert "ᵃ" not in rows["logreg"] and "ᶜ" not in rows["logreg"]
+    assert "ᵇ" in rows["mock-threshold"] and "ᵇ" in rows["mock-noisy"]  # both beat mock-majority (b)
+    assert "ᵃ" not in rows["mock-majority"] and "ᶜ" not in rows["mock-majority"]
     for system in report["systems"]:
         low, high = system["ci95"]
         assert low <= system["mean"] <= high
 
 
-def test_cli_json_and_markdown(moons_results: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["compare", "--task", "moons-acc", "micrograd-mlp", "logreg", "--results-dir", str(moons_results), "--json"]) == 0
+def test_cli_json_and_markdown(mock_results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["compare", "--task", "mock-acc", "mock-threshold", "mock-majority", "--results-dir", str(mock_results), "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
-    assert found["metric"] == "test_accuracy" and found["profile"] == "smoke" and found["comparisons"][0]["significant"]
-    assert cli.main(["compare", "--task", "moons-acc", "micrograd-mlp", "logreg", "--results-dir", str(moons_results)]) == 0
+    assert found["metric"] == "accuracy" and found["profile"] == "smoke" and found["comparisons"][0]["significant"]
+    assert cli.main(["compare", "--task", "mock-acc", "mock-threshold", "mock-majority", "--results-dir", str(mock_results)]) == 0
     out = capsys.readouterr().out
-    assert "beats logreg" in out and "95% CI" in out
-    assert cli.main(["compare", "--task", "moons-acc", "logrek", "logreg", "--results-dir", str(moons_results)]) == 2
-    assert "logrek" in capsys.readouterr().err
+    assert "beats mock-majority" in out and "95% CI" in out
+    assert cli.main(["compare", "--task", "mock-acc", "mock-majorty", "mock-majority", "--results-dir", str(mock_results)]) == 2
+    assert "mock-majorty" in capsys.readouterr().err
 
 
 def _fake_record(task: str, system: str, seed: int, value: float, per_example: list[float] | None, ids: list[str] | None = None) -> dict:
     return {
         "task": task, "system": system, "seed": seed, "profile": "default", "status": "ok", "config": {},
-        "metrics": {"score": value}, "main_metric": "score", "higher_is_better": True,
-        "per_example": {"ids": ids, "values": {"score": per_example} if per_example is not None else {}},
+        "metrics": {"accuracy": value}, "main_metric": "accuracy", "higher_is_better": True,
+        "per_example": {"ids": ids, "values": {"accuracy": per_example} if per_example is not None else {}},
         "dataset": {"name": "fake", "fingerprint": "f" * 64}, "finished_at": f"2026-01-01T00:00:0{seed}",
     }
 
@@ -127,20 +134,20 @@ def test_different_example_ids_fall_back_to_seeds(results_dir: Path) -> None:
     assert comparison["unit"] == "seeds" and "ids differ" in comparison["note"]
 
 
-def test_leaderboard_rows_carry_ci_and_ties(moons_results: Path) -> None:
-    tables = leaderboard.build_tables(records.load_records(moons_results), "moons-acc")
+def test_leaderboard_rows_carry_ci_and_ties(mock_results: Path) -> None:
+    tables = leaderboard.build_tables(records.load_records(mock_results), "mock-acc")
     (table,) = tables
     by_system = {row.system: row for row in table.rows}
     assert table.rows[0].verdict == "leader"
-    assert by_system["logreg"].verdict == "worse" and by_system["logreg"].p_vs_leader < 0.01
+    assert by_system["mock-majority"].verdict == "worse" and by_system["mock-majority"].p_vs_leader < 0.01
     for row in table.rows:
         assert row.ci is not None and row.ci[0] <= row.mean <= row.ci[1] and row.unit == "examples"
-    leaderboard.write(moons_results, ["moons-acc"])
-    text = (moons_results / "moons-acc.md").read_text()
+    leaderboard.write(mock_results, ["mock-acc"])
+    text = (mock_results / "mock-acc.md").read_text()
     assert "95% CI" in text and "| leader |" in text and "worse (p < 0.001)" in text
-    assert "![moons-acc: main metric per system with 95% CI](moons-acc.png)" in text
-    assert (moons_results / "moons-acc.png").stat().st_size > 1000
-    assert (moons_results / "moons-acc-cost.png").stat().st_size > 1000
+    assert "![mock-acc: main metric per system with 95% CI](mock-acc.png)" in text
+    assert (mock_results / "mock-acc.png").stat().st_size > 1000
+    assert (mock_results / "mock-acc-cost.png").stat().st_size > 1000
 
 
 def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> None:
@@ -156,7 +163,7 @@ def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> N
     odd_values["per_example"] = {"ids": "x", "values": ["not", "a", "dict"]}
     _write(results_dir, odd_values)
     nan_metric = _fake_record("fake-broken", "nan", 1, 0.0, None)
-    nan_metric["metrics"] = {"score": None}
+    nan_metric["metrics"] = {"accuracy": None}
     _write(results_dir, nan_metric)
     leaderboard.write(results_dir, ["fake-broken"])
     text = (results_dir / "fake-broken.md").read_text()
@@ -177,13 +184,13 @@ def test_rows_left_from_an_earlier_default_config_say_how_they_differ(results_di
     assert [row.label for row in table.rows] == ["sys", "sys (earlier config: epochs=1)"]
 
 
-def test_unknown_selection_is_a_clear_error(moons_results: Path) -> None:
+def test_unknown_selection_is_a_clear_error(mock_results: Path) -> None:
     with pytest.raises(UserError, match="no table"):
-        run_compare(moons_results, "moons-acc", ["logreg", "rbf-svm"])
+        run_compare(mock_results, "mock-acc", ["mock-majority", "mock-fault"])
     with pytest.raises(UserError, match="at least two"):
-        run_compare(moons_results, "moons-acc", ["logreg"])
+        run_compare(mock_results, "mock-acc", ["mock-majority"])
     with pytest.raises(UserError, match="SYSTEM@SEED"):
-        run_compare(moons_results, "moons-acc", ["logreg@x", "logreg@1"])
+        run_compare(mock_results, "mock-acc", ["mock-majority@x", "mock-majority@1"])
 
 
 def test_char_lm_perplexity_is_tested_on_per_block_losses(results_dir: Path) -> None:

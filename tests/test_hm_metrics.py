@@ -18,8 +18,9 @@ from benchmarks.metrics.recommendation import (
     catalogue_coverage,
     mean_average_precision_at_k,
     recall_at_k,
+    recall_at_k_matrix,
 )
-from benchmarks.tasks.hm import HMMap12, _recall_matrix
+from benchmarks.tasks.hm import HMMap12
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,7 +62,7 @@ def test_vectorised_ap_and_recall_match_the_plain_definition():
     items = np.concatenate(truths)
     offsets = np.r_[0, np.cumsum([len(t) for t in truths])]
     fast = ap_at_k_matrix(predicted, items, offsets, 12)
-    recall = _recall_matrix(predicted, items, offsets, 12)
+    recall = recall_at_k_matrix(predicted, items, offsets, 12)
     for i in range(n):
         ranked = [p for p in predicted[i].tolist()]
         ranked = [p if p >= 0 else f"pad{j}" for j, p in enumerate(ranked)]
@@ -93,7 +94,7 @@ def test_file_scorer_matches_independent_apk(tmp_path: Path, seed: int):
     scored = [c for c, items in truth.items() if items]
     expected = float(np.mean([kaggle_apk(truth[c], submission.get(c, [])) for c in scored]))
     evaluation = HMMap12().score(submission_path, truth_path)
-    assert abs(evaluation.metrics["map12"] - expected) < 1e-12
+    assert abs(evaluation.metrics["map@12"] - expected) < 1e-12
     assert evaluation.metrics["customers_scored"] == len(scored)
     assert evaluation.metrics["customers_missing"] == sum(1 for c in scored if c not in submission)
     assert evaluation.example_ids == scored
@@ -108,14 +109,14 @@ def test_score_command_prints_json(tmp_path: Path):
     printed = json.loads(result.stdout)
     scored = [c for c, items in truth.items() if items]
     expected = float(np.mean([kaggle_apk(truth[c], submission.get(c, [])) for c in scored]))
-    assert printed["task"] == "hm-map12" and printed["main_metric"] == "map12"
-    assert abs(printed["metrics"]["map12"] - expected) < 1e-12
+    assert printed["task"] == "hm-map12" and printed["main_metric"] == "map@12"
+    assert abs(printed["metrics"]["map@12"] - expected) < 1e-12
 
 
 def test_lost_leading_zero_is_repaired_in_submissions(tmp_path: Path):
     (tmp_path / "s.csv").write_text("customer_id,prediction\nc1,108775015 0108775051\n")
     (tmp_path / "t.csv").write_text("customer_id,prediction\nc1,0108775015\n")
-    assert HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv").metrics["map12"] == 1.0
+    assert HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv").metrics["map@12"] == 1.0
 
 
 @pytest.mark.parametrize(

@@ -52,11 +52,11 @@ def test_local_holdout_splits_the_last_week():
 
     perfect = np.array([[0, 3] + [-1] * 10, [4, 4] + [-1] * 10])
     evaluation = HMMap12().evaluate(perfect, task_data, RunContext(task_id="hm-map12"))
-    assert evaluation.metrics["map12"] == 1.0 and evaluation.metrics["recall12"] == 1.0
+    assert evaluation.metrics["map@12"] == 1.0 and evaluation.metrics["recall@12"] == 1.0
     assert evaluation.metrics["coverage"] == 3 / 5
     late = np.array([[1, 2, 0] + [-1] * 9, [0] * 12])
     evaluation = HMMap12().evaluate(late, task_data, RunContext(task_id="hm-map12"))
-    assert evaluation.per_example["map12"] == [pytest.approx(1 / 3 / 2, abs=1e-6), 0.0]  # kept to 6 decimals
+    assert evaluation.per_example["map@12"] == [pytest.approx(1 / 3 / 2, abs=1e-6), 0.0]  # kept to 6 decimals
 
 
 def test_kaggle_holdout_trains_on_everything_and_asks_every_listed_customer():
@@ -80,21 +80,21 @@ def test_every_system_runs_the_smoke_profile(system: str, results_dir: Path, cac
                                 progress=False, update_leaderboard=False, isolate=False, overrides={"source": "synthetic"}))
     assert outcome.status == "ok", outcome.error
     record = json.loads(outcome.record_path.read_text())
-    assert 0.0 < record["metrics"]["map12"] <= 1.0
+    assert 0.0 < record["metrics"]["map@12"] <= 1.0
     assert 0.0 < record["metrics"]["coverage"] <= 1.0
     assert record["dataset"]["synthetic"] is True
-    assert len(record["per_example"]["values"]["map12"]) == record["extras"]["customers_scored"]
-    assert record["metrics"]["map12"] == pytest.approx(np.mean(record["per_example"]["values"]["map12"]), abs=1e-6)
+    assert len(record["per_example"]["values"]["map@12"]) == record["extras"]["customers_scored"]
+    assert record["metrics"]["map@12"] == pytest.approx(np.mean(record["per_example"]["values"]["map@12"]), abs=1e-6)
 
 
 def test_written_submission_scores_the_same_as_the_record(results_dir: Path, cache_dir: Path, monkeypatch):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
     (outcome,) = run(RunRequest(task="hm-map12", systems=["hm-repurchase"], seeds=[0], profile="smoke", results_dir=results_dir,
-                                progress=False, update_leaderboard=False, overrides={"source": "synthetic", "write_submission": True}))
+                                progress=False, update_leaderboard=False, overrides={"source": "synthetic", "save_submission": True}))
     record = json.loads(outcome.record_path.read_text())
     submission, truth = (outcome.record_path.parent / name for name in record["artifacts"])
     rescored = HMMap12().score(submission, truth)
-    assert rescored.metrics["map12"] == pytest.approx(record["metrics"]["map12"], abs=1e-9)
+    assert rescored.metrics["map@12"] == pytest.approx(record["metrics"]["map@12"], abs=1e-9)
 
 
 def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: Path, monkeypatch):
@@ -103,7 +103,7 @@ def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: P
                                 progress=False, update_leaderboard=False, overrides={"source": "synthetic", "holdout": "kaggle"}))
     assert outcome.status == "ok", outcome.error
     record = json.loads(outcome.record_path.read_text())
-    assert record["metrics"]["map12"] is None  # no truth for the test week
+    assert record["metrics"]["map@12"] is None  # no truth for the test week
     (name,) = record["artifacts"]
     rows = read_submission(outcome.record_path.parent / name)
     customers = pd.read_csv(cache_dir / "hm" / "synthetic" / "scale=0.002-seed=0" / "customers.csv")
@@ -131,7 +131,7 @@ def test_default_profile_ladder(results_dir: Path, cache_dir: Path, monkeypatch)
     outcomes = run(RunRequest(task="hm-map12", systems=["hm-popular", "hm-repurchase", "hm-lgbm-ranker", "hm-als"], seeds=[0],
                               profile="default", results_dir=results_dir, progress=False, update_leaderboard=False,
                               overrides={"source": "synthetic"}))
-    score = {o.system: o.metrics["map12"] for o in outcomes}
+    score = {o.system: o.metrics["map@12"] for o in outcomes}
     assert score["hm-repurchase"] > score["hm-popular"]
     assert score["hm-lgbm-ranker"] >= max(score.values()) - 1e-9
 

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.api import RunContext
 from benchmarks.cli import main
 from benchmarks.metrics.classification import accuracy, accuracy_per_example
-from benchmarks.records import REQUIRED_KEYS, load_records
+from benchmarks.records import Record, load_records
 from benchmarks.registry import get_task, systems_for
 
 
@@ -42,16 +42,16 @@ def test_all_five_systems_are_registered():
 def _run(results_dir, *args):
     code = main(["run", "--task", "moons-acc", "--results-dir", str(results_dir), "--quiet", *args])
     assert code == 0
-    return [r.data for r in load_records(results_dir, "moons-acc")]
+    return load_records(results_dir, "moons-acc")
 
 
 def test_micrograd_beats_the_linear_baseline(results_dir):
     found = _run(results_dir, "--system", "micrograd-mlp", "--system", "logreg", "--seed", "0")
-    by_system = {r["system"]: r for r in found}
-    assert by_system["micrograd-mlp"]["metrics"]["test_accuracy"] >= 0.97
-    assert by_system["logreg"]["metrics"]["test_accuracy"] <= 0.90
-    for record in found:
-        assert all(key in record for key in REQUIRED_KEYS)
+    by_system = {r.system: r for r in found}
+    assert by_system["micrograd-mlp"].metrics["accuracy"] >= 0.97
+    assert by_system["logreg"].metrics["accuracy"] <= 0.90
+    for record in found:  # what is on disk reads back as the same record
+        assert Record.from_dict(json.loads(record.path.read_text()), path=record.path) == record
     board = (results_dir / "moons-acc.md").read_text()
     assert board.index("micrograd-mlp") < board.index("logreg")  # best first
 
@@ -59,9 +59,10 @@ def test_micrograd_beats_the_linear_baseline(results_dir):
 def test_every_other_system_bends_around_the_moons(results_dir):
     found = _run(results_dir, "--profile", "smoke", "--seed", "0",
                  "--system", "torch-mlp", "--system", "sklearn-mlp", "--system", "rbf-svm")
+    assert sorted(r.system for r in found) == ["rbf-svm", "sklearn-mlp", "torch-mlp"]
     for record in found:
-        assert record["status"] == "ok"
-        assert record["metrics"]["test_accuracy"] >= 0.95, record["system"]
+        assert record.ok
+        assert record.metrics["accuracy"] >= 0.95, record.system
 
 
 @pytest.mark.slow
@@ -69,8 +70,9 @@ def test_acceptance_three_seeds_default_profile(results_dir):
     found = _run(results_dir, "--system", "micrograd-mlp", "--system", "logreg")
     values = {}
     for record in found:
-        values.setdefault(record["system"], []).append(record["metrics"]["test_accuracy"])
+        values.setdefault(record.system, []).append(record.metrics["accuracy"])
     assert len(values["micrograd-mlp"]) == 3
     assert statistics.fmean(values["micrograd-mlp"]) >= 0.97
     assert statistics.fmean(values["logreg"]) <= 0.90
-    assert json.loads(json.dumps(found))  # records are plain JSON
+    for record in found:  # records are plain JSON that reads back unchanged
+        assert Record.from_dict(json.loads(json.dumps(record.to_dict()))) == record

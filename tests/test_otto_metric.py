@@ -74,10 +74,10 @@ def test_hand_computed_example():
     predictions = {1: {"clicks": [9, 3], "carts": [4, 4, 9], "orders": [1]}, 2: {"clicks": [1], "orders": [7, 6]}}
     metrics = otto_recall(labels, predictions).metrics
     # clicks 1/2; carts 1/2; orders (0 + 2) / (1 + 2)
-    assert metrics["recall_clicks"] == pytest.approx(0.5)
-    assert metrics["recall_carts"] == pytest.approx(0.5)
-    assert metrics["recall_orders"] == pytest.approx(2 / 3)
-    assert metrics["score"] == pytest.approx(0.1 * 0.5 + 0.3 * 0.5 + 0.6 * 2 / 3)
+    assert metrics["recall@20_clicks"] == pytest.approx(0.5)
+    assert metrics["recall@20_carts"] == pytest.approx(0.5)
+    assert metrics["recall@20_orders"] == pytest.approx(2 / 3)
+    assert metrics["recall@20_weighted"] == pytest.approx(0.1 * 0.5 + 0.3 * 0.5 + 0.6 * 2 / 3)
 
 
 def test_cut_to_twenty_before_duplicates_are_removed():
@@ -86,7 +86,7 @@ def test_cut_to_twenty_before_duplicates_are_removed():
     # the first 20 slots hold 100 (five times) and 101..115: 16 distinct hits, not 20
     assert session_hits(truth, predicted, k=20) == 16
     result = otto_recall({1: SessionLabels(None, frozenset(truth), frozenset())}, {1: {"carts": predicted}})
-    assert result.metrics["recall_carts"] == pytest.approx(16 / 20)
+    assert result.metrics["recall@20_carts"] == pytest.approx(16 / 20)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -95,8 +95,8 @@ def test_matches_the_published_formula_on_random_submissions(seed):
     expected = reference_scores(labels, predictions)
     metrics = otto_recall(to_session_labels(labels), predictions).metrics
     for kind in ("clicks", "carts", "orders"):
-        assert abs(metrics[f"recall_{kind}"] - expected[kind]) < 1e-12
-    assert abs(metrics["score"] - expected["total"]) < 1e-12
+        assert abs(metrics[f"recall@20_{kind}"] - expected[kind]) < 1e-12
+    assert abs(metrics["recall@20_weighted"] - expected["total"]) < 1e-12
 
 
 def test_per_session_contributions_average_to_the_metrics():
@@ -132,8 +132,8 @@ def test_task_score_reads_kaggle_and_otto_de_formats(tmp_path):
     submission, truth = write_files(tmp_path, labels, predictions)
     metrics = OttoRecall20().score(submission, truth).metrics
     expected = reference_scores(labels, predictions)
-    assert abs(metrics["score"] - expected["total"]) < 1e-12
-    assert abs(metrics["recall_carts"] - expected["carts"]) < 1e-12
+    assert abs(metrics["recall@20_weighted"] - expected["total"]) < 1e-12
+    assert abs(metrics["recall@20_carts"] - expected["carts"]) < 1e-12
 
 
 def test_score_command_prints_json(tmp_path):
@@ -145,9 +145,9 @@ def test_score_command_prints_json(tmp_path):
          "--truth", str(truth), "--json"], capture_output=True, text=True, cwd=REPO, check=True,
     ).stdout
     payload = json.loads(output.strip().splitlines()[-1])
-    assert payload["task"] == "otto-recall20" and payload["main_metric"] == "score"
+    assert payload["task"] == "otto-recall20" and payload["main_metric"] == "recall@20_weighted"
     # clicks 1/1, carts 0/2 (no carts row), orders 1/1
-    assert payload["metrics"]["score"] == pytest.approx(0.1 + 0.6)
+    assert payload["metrics"]["recall@20_weighted"] == pytest.approx(0.1 + 0.6)
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -32,14 +32,14 @@ def test_smoke_run_of_every_system(results_dir):
         assert outcome.status == "ok", f"{outcome.system}: {outcome.error}"
         metrics = outcome.metrics
         assert metrics["session_coverage"] == 1.0
-        assert 0.0 < metrics["score"] < 1.0
-        expected = 0.1 * metrics["recall_clicks"] + 0.3 * metrics["recall_carts"] + 0.6 * metrics["recall_orders"]
-        assert metrics["score"] == pytest.approx(expected, abs=1e-12)
+        assert 0.0 < metrics["recall@20_weighted"] < 1.0
+        expected = 0.1 * metrics["recall@20_clicks"] + 0.3 * metrics["recall@20_carts"] + 0.6 * metrics["recall@20_orders"]
+        assert metrics["recall@20_weighted"] == pytest.approx(expected, abs=1e-12)
         record = json.loads(outcome.record_path.read_text())
         assert record["dataset"]["synthetic"] is True
-        assert len(record["per_example"]["values"]["score"]) == len(record["per_example"]["ids"])
-        assert np.mean(record["per_example"]["values"]["score"]) == pytest.approx(metrics["score"], abs=1e-9)
-        scores[outcome.system] = metrics["score"]
+        assert len(record["per_example"]["values"]["recall@20_weighted"]) == len(record["per_example"]["ids"])
+        assert np.mean(record["per_example"]["values"]["recall@20_weighted"]) == pytest.approx(metrics["recall@20_weighted"], abs=1e-9)
+        scores[outcome.system] = metrics["recall@20_weighted"]
     assert set(scores) == set(OTTO_SYSTEMS)
     # the session's own items and co-visitation carry real signal on the synthetic sessions
     assert scores["otto-covisit"] > scores["otto-session-history"] > scores["otto-popular"]
@@ -94,7 +94,7 @@ def test_saved_submission_scores_the_same_through_score(results_dir):
     submission = folder / next(name for name in record["artifacts"] if name.endswith(".submission.csv"))
     labels = folder / next(name for name in record["artifacts"] if name.endswith(".test_labels.jsonl"))
     rescored = OttoRecall20().score(submission, labels).metrics
-    for name in ("score", "recall_clicks", "recall_carts", "recall_orders"):
+    for name in ("recall@20_weighted", "recall@20_clicks", "recall@20_carts", "recall@20_orders"):
         assert rescored[name] == pytest.approx(record["metrics"][name], abs=1e-12)
 
 

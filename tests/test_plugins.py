@@ -34,6 +34,7 @@ class Config:
 @register_system
 class Majority(System):
     id = "{system_id}"
+    kind = "classifier"
     tasks = ("moons-acc",)
     Config = Config
 
@@ -70,7 +71,7 @@ def test_new_file_in_systems_appears_and_runs(tmp_path):
     assert ran.returncode == 0, ran.stderr
     (record_file,) = (results / "records" / "moons-acc" / "my-majority").glob("*.json")
     record = json.loads(record_file.read_text())
-    assert record["status"] == "ok" and 0.4 < record["metrics"]["test_accuracy"] < 0.6
+    assert record["status"] == "ok" and 0.4 < record["metrics"]["accuracy"] < 0.6
     assert "my-majority" in (results / "moons-acc.md").read_text()
 
 

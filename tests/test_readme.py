@@ -46,7 +46,7 @@ def test_readme_system_example_runs(tmp_path):
         (outcome,) = run(RunRequest(task="moons-acc", systems=["knn"], seeds=[0], profile="smoke",
                                     results_dir=tmp_path / "results", progress=False, overrides={"k": 5},
                                     isolate=False))  # the module lives in a temp file a spawned worker cannot import
-        assert outcome.status == "ok" and outcome.metrics["test_accuracy"] > 0.95
+        assert outcome.status == "ok" and outcome.metrics["accuracy"] > 0.95
     finally:
         SYSTEMS.remove("knn")
         del sys.modules["readme_knn"]

@@ -1,191 +1,226 @@
-"""The runner end to end on moons-acc: records, failures, timeouts, crashes, interrupts."""
+"""The runner end to end on the mock task: records, failures, timeouts, crashes, interrupts, resume."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from benchmarks import leaderboard, records
 from benchmarks.api import System
+from benchmarks.config import JobSpec, RunRequest
 from benchmarks.errors import UserError
-from benchmarks.registry import SYSTEMS, discover, register_system
-from benchmarks.runner import RunRequest, run
-
-
-@dataclass
-class FlakyConfig:
-    mode: str = "ok"
-    """ok | raise | sleep | die | interrupt-parent"""
-
-
-class FlakySystem(System):
-    id = "test-flaky"
-    tasks = ("moons-acc",)
-    Config = FlakyConfig
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        if self.config.mode == "raise":
-            raise RuntimeError("boom in fit")
-        if self.config.mode == "sleep":
-            time.sleep(60)
-        if self.config.mode == "die":
-            os._exit(3)
-        self.majority = int(round(float(np.mean(y))))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.full(len(X), self.majority)
+from benchmarks.registry import SYSTEMS, register_system
+from benchmarks.runner import Interrupted, run
 
 
 class NeedsMissingPackage(System):
     id = "test-needs-missing"
-    tasks = ("moons-acc",)
+    kind = "classifier"
+    tasks = ("mock-*",)
     requires = ("a_package_that_does_not_exist_here",)
     extra = "nonexistent"
 
     def fit(self, X, y):
         raise AssertionError("must never run")
 
+    def predict(self, X):
+        raise AssertionError("must never run")
+
 
 @pytest.fixture(autouse=True)
-def test_systems():
-    discover()
-    register_system(FlakySystem)
+def unavailable_system():
     register_system(NeedsMissingPackage)
     yield
-    SYSTEMS.remove(FlakySystem.id)
     SYSTEMS.remove(NeedsMissingPackage.id)
 
 
 def _request(results_dir, **kwargs):
-    base = dict(task="moons-acc", systems=["logreg"], seeds=[0], profile="smoke", results_dir=results_dir, progress=False)
+    base = dict(tasks=["mock-acc"], systems=["mock-threshold"], seeds=[0], profile="smoke", results_dir=results_dir,
+                progress=False)
     base.update(kwargs)
     return RunRequest(**base)
 
 
-def test_record_has_every_required_key(results_dir):
+def test_record_has_every_field_and_its_numbers_agree(results_dir):
     (outcome,) = run(_request(results_dir))
     assert outcome.status == "ok"
     data = json.loads(outcome.record_path.read_text())
-    for key in records.REQUIRED_KEYS:
-        assert key in data, key
-    assert data["task"] == "moons-acc" and data["system"] == "logreg" and data["seed"] == 0
-    assert data["main_metric"] == "test_accuracy" and data["higher_is_better"] is True
-    assert 0.8 < data["metrics"]["test_accuracy"] < 0.92
-    assert len(data["per_example"]["values"]["test_accuracy"]) == 500
-    assert np.mean(data["per_example"]["values"]["test_accuracy"]) == pytest.approx(data["metrics"]["test_accuracy"])
-    assert len(data["dataset"]["fingerprint"]) == 64
-    assert data["config"] == {"C": 1.0}
-    assert data["timings"]["fit_s"] >= 0 and data["peak_rss_mb"] > 0
-    assert data["hardware"]["cores"] >= 1 and data["versions"]["numpy"]
-    assert data["started_at"] <= data["finished_at"]
+    record = records.Record.from_dict(data)
+    assert data["schema_version"] == records.SCHEMA_VERSION
+    assert (record.task, record.system, record.seed, record.main_metric) == ("mock-acc", "mock-threshold", 0, "accuracy")
+    assert record.higher_is_better is True and record.status == "ok"
+    assert 0.85 < record.metrics["accuracy"] < 1.0
+    values = record.per_example.values["accuracy"]
+    assert len(values) == 100 and np.mean(values) == pytest.approx(record.metrics["accuracy"])
+    assert len(record.dataset.fingerprint) == 64 and record.dataset.synthetic
+    assert record.config == {"flip": 0.0}
+    assert {"fit_s", "predict_s", "eval_s"} <= set(record.timings)
+    assert record.peak_memory_mb > 0 and "outside" in record.memory_method
+    assert record.hardware["cores"] >= 1 and record.versions["numpy"]
+    assert record.started_at <= record.finished_at
+    assert len(record.conditions["load_start"]) == 3 and record.conditions["executor"] == "local"
+    assert record.job_key and len(record.job_key) == 64
 
 
 def test_same_seed_same_result_and_records_never_overwritten(results_dir):
-    first = run(_request(results_dir, systems=["sklearn-mlp"]))[0]
-    second = run(_request(results_dir, systems=["sklearn-mlp"]))[0]
+    first = run(_request(results_dir, systems=["mock-noisy"]))[0]
+    second = run(_request(results_dir, systems=["mock-noisy"]))[0]
     assert first.record_path != second.record_path
     assert first.record_path.exists() and second.record_path.exists()
     assert first.metrics == second.metrics
     with pytest.raises(FileExistsError):
-        records.write_record(first.record_path, json.loads(first.record_path.read_text()))
+        records.write_record(first.record_path, records.Record.from_dict(json.loads(first.record_path.read_text())))
 
 
 def test_crash_is_recorded_and_the_run_goes_on(results_dir):
-    outcomes = run(_request(results_dir, systems=["test-flaky", "logreg"], overrides={"test-flaky.mode": "raise"}))
+    outcomes = run(_request(results_dir, systems=["mock-fault", "mock-threshold"], overrides={"mock-fault.mode": "raise"}))
     by_system = {o.system: o for o in outcomes}
-    assert by_system["test-flaky"].status == "failed"
-    assert "boom in fit" in by_system["test-flaky"].error
-    assert by_system["logreg"].status == "ok"
-    failed = json.loads(by_system["test-flaky"].record_path.read_text())
+    assert by_system["mock-fault"].status == "failed"
+    assert "boom in fit" in by_system["mock-fault"].error
+    assert by_system["mock-threshold"].status == "ok"
+    failed = json.loads(by_system["mock-fault"].record_path.read_text())
     assert failed["status"] == "failed" and "RuntimeError" in failed["traceback"]
-    board = (results_dir / "moons-acc.md").read_text()
-    assert "logreg" in board and "boom in fit" in board
+    board = (results_dir / "mock-acc.md").read_text()
+    assert "mock-threshold" in board and "boom in fit" in board
 
 
 def test_timeout_is_recorded(results_dir):
     start = time.monotonic()
-    (outcome,) = run(_request(results_dir, systems=["test-flaky"], overrides={"mode": "sleep"}, timeout=2))
+    (outcome,) = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "sleep"}, timeout=2))
     assert outcome.status == "failed" and "timeout" in outcome.error
     assert time.monotonic() - start < 30
 
 
 def test_worker_that_dies_is_recorded(results_dir):
-    (outcome,) = run(_request(results_dir, systems=["test-flaky"], overrides={"mode": "die"}))
+    (outcome,) = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "exit"}))
     assert outcome.status == "failed" and "exit code 3" in outcome.error
 
 
-def test_inline_mode_also_records_failures(results_dir):
-    outcomes = run(_request(results_dir, systems=["test-flaky"], overrides={"mode": "raise"}, isolate=False))
-    assert outcomes[0].status == "failed"
+def test_in_process_mode_also_records_failures(results_dir):
+    outcomes = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "raise"}, isolate=False))
+    assert outcomes[0].status == "failed" and "boom" in outcomes[0].error
 
 
 def test_interrupt_keeps_finished_records(results_dir, monkeypatch):
     import benchmarks.runner as runner_module
 
+    real = runner_module._finish
     calls = {"n": 0}
-    real = runner_module._run_isolated
 
-    def interrupt_on_second(*args, **kwargs):
+    def interrupt_after_first(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner_module, "_run_isolated", interrupt_on_second)
-    with pytest.raises(KeyboardInterrupt):
-        run(_request(results_dir, systems=["logreg", "rbf-svm"]))
-    saved = records.load_records(results_dir, "moons-acc")
-    assert [r.data["system"] for r in saved] == ["logreg"]
-    assert "logreg" in (results_dir / "moons-acc.md").read_text()
+    monkeypatch.setattr(runner_module, "_finish", interrupt_after_first)
+    with pytest.raises(Interrupted) as caught:
+        run(_request(results_dir, systems=["mock-threshold", "mock-majority"]))
+    assert caught.value.leaderboards_written
+    saved = records.load_records(results_dir, "mock-acc")
+    assert [r.system for r in saved] == ["mock-threshold"]
+    assert "mock-threshold" in (results_dir / "mock-acc.md").read_text()
 
 
-def test_unavailable_system_is_skipped_with_hint(results_dir, capsys):
+def test_unavailable_system_is_refused_with_hint(results_dir):
     with pytest.raises(UserError, match=r"nonexistent"):
         run(_request(results_dir, systems=["test-needs-missing"]))
 
 
 def test_bad_set_values_are_rejected_before_anything_runs(results_dir):
-    with pytest.raises(UserError, match="did you mean C"):
-        run(_request(results_dir, overrides={"c": 2.0}))
+    with pytest.raises(UserError, match="did you mean flip"):
+        run(_request(results_dir, overrides={"flp": 0.2}))
     with pytest.raises(UserError, match="expected float"):
-        run(_request(results_dir, overrides={"C": "big"}))
+        run(_request(results_dir, overrides={"flip": "some"}))
+    with pytest.raises(UserError, match="no such folder"):
+        run(_request(results_dir, data_dir=results_dir / "missing"))
     assert not (results_dir / "records").exists()
 
 
+def test_results_dir_is_checked_before_any_job(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="is a file"):
+        run(_request(blocker))
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    try:
+        import os
+
+        if os.access(readonly, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: a read-only folder is writable")
+        with pytest.raises(UserError, match="cannot write"):
+            run(_request(readonly / "results"))
+    finally:
+        readonly.chmod(0o700)
+
+
 def test_set_value_is_saved_and_labels_the_row(results_dir):
-    (outcome,) = run(_request(results_dir, overrides={"C": 0.5}))
+    (outcome,) = run(_request(results_dir, overrides={"flip": 0.5}))
     data = json.loads(outcome.record_path.read_text())
-    assert data["config"]["C"] == 0.5 and data["config_overrides"] == {"C": 0.5}
-    assert "logreg (C=0.5)" in (results_dir / "moons-acc.md").read_text()
+    assert data["config"]["flip"] == 0.5 and data["config_overrides"] == {"flip": 0.5}
+    assert "mock-threshold (flip=0.5)" in (results_dir / "mock-acc.md").read_text()
 
 
 def test_unknown_names_suggest_close_matches(results_dir):
-    with pytest.raises(UserError, match="did you mean 'moons-acc'"):
-        run(_request(results_dir, task="moons-ac"))
-    with pytest.raises(UserError, match="did you mean 'logreg'"):
-        run(_request(results_dir, systems=["logrek"]))
+    with pytest.raises(UserError, match="did you mean 'mock-acc'"):
+        run(_request(results_dir, tasks=["mock-ac"]))
+    with pytest.raises(UserError, match="did you mean 'mock-threshold'"):
+        run(_request(results_dir, systems=["mock-treshold"]))
+
+
+def test_a_system_of_another_kind_is_refused(results_dir):
+    with pytest.raises(UserError, match="is a char-language-model and does not run task 'mock-acc'"):
+        run(_request(results_dir, systems=["uniform"]))
 
 
 def test_leaderboard_survives_a_corrupt_record(results_dir):
     run(_request(results_dir))
-    junk = records.records_dir(results_dir, "moons-acc") / "logreg" / "broken.json"
+    junk = records.records_dir(results_dir, "mock-acc") / "mock-threshold" / "broken.json"
     junk.write_text("{ not json")
     with pytest.warns(UserWarning, match="unreadable record"):
-        leaderboard.write(results_dir, ["moons-acc"])
-    assert "logreg" in (results_dir / "moons-acc.md").read_text()
+        leaderboard.write(results_dir, ["mock-acc"])
+    assert "mock-threshold" in (results_dir / "mock-acc.md").read_text()
 
 
 def test_profiles_never_share_a_table(results_dir):
     run(_request(results_dir, profile="smoke"))
     run(_request(results_dir, profile="default"))
-    text = (results_dir / "moons-acc.md").read_text()
-    assert text.count("| 1 | logreg |") == 2
+    text = (results_dir / "mock-acc.md").read_text()
+    assert text.count("| 1 | mock-threshold |") == 2
     assert "profile `smoke`" in text and "profile `default`" in text
+
+
+def test_artifacts_come_back_and_sit_beside_the_record(results_dir):
+    (outcome,) = run(_request(results_dir, overrides={"task.save_submission": True}))
+    data = json.loads(outcome.record_path.read_text())
+    artifact = outcome.record_path.with_name(outcome.record_path.name.replace(".json", ".predictions.txt"))
+    assert data["artifacts"] == [artifact.name]
+    assert len(artifact.read_text().split()) == 100
+    assert ".." not in artifact.name
+
+
+def test_a_grid_of_several_tasks_and_systems_runs_in_parallel_and_resumes(results_dir):
+    request = _request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0, 1], jobs=2)
+    first = run(request)
+    assert sorted((o.system, o.seed) for o in first) == [("mock-majority", 0), ("mock-majority", 1),
+                                                          ("mock-threshold", 0), ("mock-threshold", 1)]
+    assert run(_request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0, 1], resume=True)) == []
+    # a changed config is another key: it runs again; the other system is done
+    changed = run(_request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0, 1], resume=True,
+                           overrides={"mock-threshold.flip": 0.1}))
+    assert sorted((o.system, o.seed) for o in changed) == [("mock-threshold", 0), ("mock-threshold", 1)]
+
+
+def test_rerun_failed_runs_only_the_jobs_whose_latest_record_failed(results_dir):
+    run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"}))
+    again = run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"},
+                         rerun_failed=True))
+    assert [(o.seed, o.status) for o in again] == [(1, "failed")]
 
 
 def test_real_ctrl_c_keeps_finished_records(tmp_path):
@@ -195,28 +230,29 @@ def test_real_ctrl_c_keeps_finished_records(tmp_path):
 
     results = tmp_path / "results"
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks", "run", "--task", "moons-acc", "--system", "logreg", "--system", "micrograd-mlp",
+        [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())",
+         "run", "--task", "mock-acc", "--system", "mock-threshold", "--system", "mock-fault", "--set", "mock-fault.mode=sleep",
          "--seed", "0", "--results-dir", str(results), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    logreg_dir = results / "records" / "moons-acc" / "logreg"
+    done_dir = results / "records" / "mock-acc" / "mock-threshold"
     deadline = time.monotonic() + 120
-    while not list(logreg_dir.glob("*.json")) and time.monotonic() < deadline and process.poll() is None:
+    while not list(done_dir.glob("*.json")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
-    time.sleep(1.0)  # micrograd-mlp is now training (it takes ~15 s)
+    time.sleep(1.0)  # mock-fault is now sleeping
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert "interrupted" in err
-    saved = records.load_records(results, "moons-acc")
-    assert [r.data["system"] for r in saved] == ["logreg"] and saved[0].data["status"] == "ok"
-    assert "logreg" in (results / "moons-acc.md").read_text()
+    assert "interrupted: finished records are saved and the leaderboards are up to date" in err
+    saved = records.load_records(results, "mock-acc")
+    assert [r.system for r in saved] == ["mock-threshold"] and saved[0].status == "ok"
+    assert "mock-threshold" in (results / "mock-acc.md").read_text()
     assert not list(results.rglob("*.tmp"))
 
 
-def test_spawned_workers_give_the_same_result_as_forked_ones(results_dir):
-    forked = run(_request(results_dir, systems=["sklearn-mlp"], start_method="fork"))[0]
-    spawned = run(_request(results_dir, systems=["sklearn-mlp"], start_method="spawn"))[0]
+def test_forked_and_spawned_workers_give_the_same_result(results_dir):
+    forked = run(_request(results_dir, systems=["mock-noisy"], start_method="fork"))[0]
+    spawned = run(_request(results_dir, systems=["mock-noisy"], start_method="spawn"))[0]
     assert forked.status == spawned.status == "ok"
     assert forked.metrics == spawned.metrics
 
@@ -225,7 +261,7 @@ def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
     import sys
     import types
 
-    from benchmarks.runner import FORK_UNSAFE_MODULES, choose_start_method
+    from benchmarks.executors.local import FORK_UNSAFE_MODULES, choose_start_method
 
     for name in FORK_UNSAFE_MODULES:
         monkeypatch.delitem(sys.modules, name, raising=False)
@@ -237,16 +273,10 @@ def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
         choose_start_method("thread")
 
 
-def test_every_task_and_context_pickles_for_spawned_workers():
-    import pickle
+def test_job_specs_are_plain_data():
+    from benchmarks.config import plan
 
-    from benchmarks.api import RunContext
-    from benchmarks.registry import TASKS
-
-    discover()
-    for task_id, task_cls in TASKS.items():
-        task = task_cls()
-        context = RunContext(task_id=task_id, task_options=task.options)
-        task_copy, context_copy = pickle.loads(pickle.dumps((task, context)))
-        assert type(task_copy) is task_cls and task_copy.options == task.options, task_id
-        assert context_copy.task_options == task.options
+    (spec, *_) = plan(_request("unused")).jobs
+    data = json.loads(json.dumps(spec.to_dict()))
+    assert JobSpec.from_dict(data) == spec
+    assert spec.key("1", "f" * 64) != spec.key("2", "f" * 64) != spec.key("1", "e" * 64)

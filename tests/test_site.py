@@ -15,10 +15,10 @@ from benchmarks.runner import RunRequest, run
 
 @pytest.fixture(scope="module")
 def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Smoke records of three fast moons systems, plus a fake char-LM-like task whose records carry
+    """Smoke records of the three mock systems, plus a fake char-LM-like task whose records carry
     a generated sample and loss curves."""
     results = tmp_path_factory.mktemp("site") / "results"
-    outcomes = run(RunRequest(task="moons-acc", systems=["logreg", "rbf-svm", "sklearn-mlp"], seeds=[0, 1],
+    outcomes = run(RunRequest(task="mock-acc", systems=["mock-majority", "mock-noisy", "mock-threshold"], seeds=[0, 1],
                               profile="smoke", results_dir=results, progress=False, update_leaderboard=False))
     assert all(o.status == "ok" for o in outcomes)
     for system, loss in (("tiny-gpt", 1.6), ("tiny-mlp", 2.1)):
@@ -44,12 +44,12 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
     index = site.write(site_results)
     assert index == site_results / "site" / "index.html"
     text = index.read_text()
-    assert 'href="moons-acc.html"' in text and 'href="fake-charlm.html"' in text
-    page = (index.parent / "moons-acc.html").read_text()
+    assert 'href="mock-acc.html"' in text and 'href="fake-charlm.html"' in text
+    page = (index.parent / "mock-acc.html").read_text()
     assert page.count("<tr class=") == 3 and 'class="sortable"' in page
-    assert 'src="moons-acc.png"' in page and (index.parent / "moons-acc.png").exists()
+    assert 'src="mock-acc.png"' in page and (index.parent / "mock-acc.png").exists()
     assert page.count('<details id="t0-') == 3 and page.count("<h4>seed") == 6
-    fingerprint = (json.loads(next(records.records_dir(site_results, "moons-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
+    fingerprint = (json.loads(next(records.records_dir(site_results, "mock-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
     assert fingerprint in page and "git sha" in page and "scikit-learn" in page
     charlm = (index.parent / "fake-charlm.html").read_text()
     assert "ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more" in charlm  # escaped, never raw HTML
@@ -66,9 +66,9 @@ def test_markdown_shows_samples_and_curves(site_results: Path) -> None:
 
 def test_site_command(site_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert cli.main(["site", "--results-dir", str(site_results), "--out", str(out), "--task", "moons-acc"]) == 0
+    assert cli.main(["site", "--results-dir", str(site_results), "--out", str(out), "--task", "mock-acc"]) == 0
     assert str(out / "index.html") in capsys.readouterr().out
-    assert (out / "moons-acc.html").exists() and not (out / "fake-charlm.html").exists()
+    assert (out / "mock-acc.html").exists() and not (out / "fake-charlm.html").exists()
 
 
 def _browser_paths() -> tuple[str, str]:
@@ -101,7 +101,7 @@ def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
         driver.set_page_load_timeout(60)
         driver.get(index.as_uri())
         assert driver.title == "MLSD Bench results"
-        driver.find_element(By.LINK_TEXT, "moons-acc").click()
+        driver.find_element(By.LINK_TEXT, "mock-acc").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "table-0"))
         table = driver.find_element(By.ID, "table-0")
 
@@ -115,22 +115,22 @@ def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
         header = table.find_elements(By.CSS_SELECTOR, "thead th")[2]
         header.click()
         ascending = [float(v) for v in column(2)]
-        assert ascending == sorted(means) and column(1)[0] == "logreg" != first_system
+        assert ascending == sorted(means) and column(1)[0] == "mock-majority" != first_system
         assert header.get_attribute("aria-sort") == "ascending"
         header.click()
         assert [float(v) for v in column(2)] == sorted(means, reverse=True)
         table.find_elements(By.CSS_SELECTOR, "thead th")[1].click()  # system names, A→Z
         assert column(1) == sorted(column(1), key=str.lower)
 
-        detail = driver.find_element(By.ID, "t0-logreg")
+        detail = driver.find_element(By.ID, "t0-mock-majority")
         assert detail.get_attribute("open") is None
-        table.find_element(By.LINK_TEXT, "logreg").click()
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "t0-logreg").get_attribute("open") is not None)
+        table.find_element(By.LINK_TEXT, "mock-majority").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "t0-mock-majority").get_attribute("open") is not None)
         assert "data fingerprint" in detail.text and "git sha" in detail.text
-        other = driver.find_element(By.ID, "t0-rbf-svm")
+        other = driver.find_element(By.ID, "t0-mock-noisy")
         other.find_element(By.TAG_NAME, "summary").click()
         assert other.get_attribute("open") is not None
-        image = driver.find_element(By.CSS_SELECTOR, "img[src='moons-acc.png']")
+        image = driver.find_element(By.CSS_SELECTOR, "img[src='mock-acc.png']")
         assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 100
     finally:
         driver.quit()

@@ -3,8 +3,9 @@
     python -m benchmarks check --profile smoke          # what CI runs
     python -m benchmarks check --task moons-acc --json
 
-Exits 1 when any condition FAILs. Runs go to a temporary results folder unless
-``--results-dir`` keeps them.
+Exits 1 when any condition FAILs. A condition that cannot run here (its data or an extra is
+missing) is graded SKIP with the reason, and fails the check only under ``--strict``. Runs go to a
+temporary results folder unless ``--results-dir`` keeps them.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.api import System
 from benchmarks.errors import UserError
 from benchmarks.expected import Expected, grade
+
+if TYPE_CHECKING:
+    from benchmarks.api import System
 
 NAME = "check"
 HELP = "rerun the systems' declared expected scores and grade them OK / OKish / FAIL"
@@ -58,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", action="append", default=None, help="only this system (repeatable)")
     parser.add_argument("--results-dir", type=Path, default=None, help="keep the rerun records here (default: a temp folder)")
     parser.add_argument("--json", action="store_true", help="print the grades as JSON")
+    parser.add_argument("--strict", action="store_true", help="a SKIP (missing data or extra) fails the check too")
 
 
 def declared(
@@ -95,7 +99,8 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
     Returns:
         One result per condition, in the order given.
     """
-    from benchmarks.runner import RunRequest, default_data_dir, run
+    from benchmarks.config import RunRequest
+    from benchmarks.runner import run
 
     batches: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for index, (_, expected) in enumerate(conditions):
@@ -117,7 +122,7 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
                 system_cls, expected = conditions[index]
                 missing = system_cls.missing_requirements()
                 if missing:
-                    results[index] = CheckResult(system_cls.id, expected, "FAIL", None,
+                    results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
                                                  f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
                 else:
                     runnable.append(index)
@@ -126,14 +131,14 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
             overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}
             request = RunRequest(
                 task=task, systems=[conditions[i][0].id for i in runnable], seeds=[seed], profile=profile,
-                device="cpu", data_dir=default_data_dir(), results_dir=results_dir, overrides=overrides,
+                device="cpu", results_dir=results_dir, overrides=overrides,
                 progress=progress, update_leaderboard=False,
             )
             try:
                 outcomes = {o.system: o for o in run(request)}
-            except UserError as error:
+            except UserError as error:  # the condition cannot run here (its data, most often): say why
                 for index in runnable:
-                    results[index] = CheckResult(conditions[index][0].id, conditions[index][1], "FAIL", None, str(error))
+                    results[index] = CheckResult(conditions[index][0].id, conditions[index][1], "SKIP", None, str(error))
                 continue
             for index in runnable:
                 system_cls, expected = conditions[index]
@@ -146,12 +151,15 @@ def _grade_outcome(system_id: str, expected: Expected, outcome: Any) -> CheckRes
         return CheckResult(system_id, expected, "FAIL", None, "no result")
     if outcome.status != "ok":
         return CheckResult(system_id, expected, "FAIL", None, f"run failed: {outcome.error}")
-    record = json.loads(Path(outcome.record_path).read_text(encoding="utf-8"))
-    fingerprint = (record.get("dataset") or {}).get("fingerprint")
+    from benchmarks.metrics import canonical
+    from benchmarks.records import Record
+
+    record = Record.from_dict(json.loads(Path(outcome.record_path).read_text(encoding="utf-8")))
+    fingerprint = record.fingerprint
     if expected.dataset_fingerprint and fingerprint != expected.dataset_fingerprint:
         return CheckResult(system_id, expected, "FAIL", None,
-                           f"other data: fingerprint {str(fingerprint)[:12]}, expected {expected.dataset_fingerprint[:12]}")
-    observed = (record.get("metrics") or {}).get(expected.metric)
+                           f"other data: fingerprint {fingerprint[:12]}, expected {expected.dataset_fingerprint[:12]}")
+    observed = record.metrics.get(canonical(expected.metric))
     if observed is None:
         return CheckResult(system_id, expected, "FAIL", None, f"the run has no metric {expected.metric!r}")
     return CheckResult(system_id, expected, grade(expected, float(observed)), float(observed))
@@ -172,6 +180,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(result.line())
-        counts = {g: sum(1 for r in results if r.grade == g) for g in ("OK", "OKish", "FAIL")}
-        print(f"{counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL")
-    return 1 if any(r.grade == "FAIL" for r in results) else 0
+        counts = {g: sum(1 for r in results if r.grade == g) for g in ("OK", "OKish", "FAIL", "SKIP")}
+        print(f"{counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL" +
+              (f", {counts['SKIP']} SKIP" if counts["SKIP"] else ""))
+    failing = ("FAIL", "SKIP") if args.strict else ("FAIL",)
+    return 1 if any(r.grade in failing for r in results) else 0

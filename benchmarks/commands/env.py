@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from benchmarks import environment
-
 NAME = "env"
 HELP = "print the hardware, library versions and git commit that results record"
 
@@ -16,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks import environment
+
     described = environment.describe()
     if args.json:
         print(json.dumps(described, indent=1))

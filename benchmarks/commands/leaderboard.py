@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks import leaderboard
-
 NAME = "leaderboard"
 HELP = "regenerate <results-dir>/<task>.md and the index from the JSON records"
 
@@ -17,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks import leaderboard
+
     for path in leaderboard.write(args.results_dir, args.task):
         print(path)
     return 0

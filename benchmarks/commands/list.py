@@ -1,28 +1,32 @@
-"""``list``: the registered tasks and systems, and which systems are unavailable and why."""
+"""``list``: the registered tasks and systems by kind, and which systems are unavailable and why."""
 
 from __future__ import annotations
 
 import argparse
 import json
-
-from benchmarks.registry import BROKEN, SYSTEMS, TASKS, discover
+from typing import Any
 
 NAME = "list"
-HELP = "list tasks and systems (with availability and install hints)"
+HELP = "list tasks and systems by kind (with availability and install hints)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
-def collect() -> dict:
+def collect() -> dict[str, Any]:
+    """Tasks, systems and broken modules as plain data (what ``--json`` prints)."""
+    from benchmarks import metrics
+    from benchmarks.registry import BROKEN, SYSTEMS, TASKS, discover, tasks_for
+
     discover()
     tasks = [
         {
             "id": task_id,
-            "main_metric": cls.main_metric,
-            "higher_is_better": cls.higher_is_better,
             "kind": cls.kind,
+            "main_metric": cls.main_metric,
+            "higher_is_better": metrics.higher_is_better(cls.main_metric),
+            "profiles": list(cls.profiles),
             "data_source": cls.data_source,
         }
         for task_id, cls in TASKS.items()
@@ -32,7 +36,9 @@ def collect() -> dict:
         missing = cls.missing_requirements()
         systems.append({
             "id": system_id,
-            "tasks": list(cls.tasks),
+            "kind": cls.kind,
+            "tasks": [task.id for task in tasks_for(cls)],
+            "narrowed_to": list(cls.tasks),
             "available": not missing,
             "missing": missing,
             "install": cls.install_hint() if missing else None,
@@ -47,16 +53,21 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, indent=1))
         return 0
-    print("Tasks:")
-    for task in found["tasks"]:
-        arrow = "higher is better" if task["higher_is_better"] else "lower is better"
-        print(f"  {task['id']:<28} {task['main_metric']} ({arrow})  data: {task['data_source'] or '-'}")
-    print("\nSystems:")
-    for system in found["systems"]:
-        status = "available" if system["available"] else f"UNAVAILABLE: missing {', '.join(system['missing'])}; {system['install']}"
-        print(f"  {system['id']:<22} tasks: {', '.join(system['tasks'])}  [{status}]")
+    kinds = sorted({t["kind"] for t in found["tasks"]} | {s["kind"] for s in found["systems"]})
+    for kind in kinds:
+        print(f"Kind {kind}")
+        print("  tasks:")
+        for task in (t for t in found["tasks"] if t["kind"] == kind):
+            arrow = "↑" if task["higher_is_better"] else "↓"
+            print(f"    {task['id']:<30} {task['main_metric']} {arrow}  data: {task['data_source'] or '-'}")
+        print("  systems:")
+        for system in (s for s in found["systems"] if s["kind"] == kind):
+            status = "available" if system["available"] else f"UNAVAILABLE: missing {', '.join(system['missing'])}; {system['install']}"
+            narrowed = f"  only: {', '.join(system['narrowed_to'])}" if system["narrowed_to"] else ""
+            print(f"    {system['id']:<24} [{status}]{narrowed}")
+        print()
     if found["broken_modules"]:
-        print("\nModules that failed to import (their systems are not listed):")
+        print("Modules that failed to import (their systems are not listed):")
         for broken in found["broken_modules"]:
             print(f"  {broken['module']}: {broken['error']}")
     return 0

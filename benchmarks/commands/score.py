@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from benchmarks.errors import UserError
-from benchmarks.registry import get_task
 
 NAME = "score"
 HELP = "score a predictions file (Kaggle submission, TREC run) against a truth file"
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks.registry import get_task
+
     task_cls = get_task(args.task)
     for path in (args.predictions, args.truth):
         if not path.is_file():

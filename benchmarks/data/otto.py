@@ -33,7 +33,7 @@ KAGGLE_COMPETITION = "otto-recommender-system"
 DOWNLOAD_HELP = (
     "OTTO's sessions (11 GB of jsonl) are Kaggle data. With Kaggle credentials "
     f"({kaggle.TOKEN_STEPS}) and the rules accepted at https://www.kaggle.com/competitions/{KAGGLE_COMPETITION}/rules, "
-    "`--set task.dataset=real` downloads the competition's train.jsonl into the cache. Or get it yourself with "
+    "`--set task.source=real` downloads the competition's train.jsonl into the cache. Or get it yourself with "
     "`kaggle datasets download -d otto/recsys-dataset` (https://www.kaggle.com/datasets/otto/recsys-dataset; otto-de's "
     "release, ts in milliseconds, also accepted) and put it at <data-dir>/otto/train.jsonl "
     "(--data-dir or $MLSD_DATA_DIR), or pass --dataset PATH/TO/train.jsonl"
@@ -187,10 +187,10 @@ def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np
     return columns, parquet, digest
 
 
-def find_real(data_dir: Path | None, cache_dir: Path | None, fetch: bool = True) -> Path:
+def find_real(data_dir: Path | None, cache_dir: Path | None, fetch: bool = True, required: bool = True) -> Path | None:
     """``<data-dir>/otto/train.jsonl`` (or ``.parquet``, or an earlier download in the cache), else — with
     ``fetch`` and Kaggle credentials — the competition's train.jsonl downloaded into ``<cache>/otto/kaggle/``;
-    otherwise a UserError saying how to get it."""
+    otherwise a UserError saying how to get it (or None when not ``required``)."""
     for name in ("otto/train.parquet", "otto/train.jsonl", "otto/kaggle/train.jsonl"):
         found = locate(name, data_dir, cache_dir)
         if found is not None:
@@ -199,6 +199,8 @@ def find_real(data_dir: Path | None, cache_dir: Path | None, fetch: bool = True)
         folder = kaggle.fetch_competition_files(KAGGLE_COMPETITION, ("train.jsonl",), Path(cache_dir) / "otto" / "kaggle",
                                                 DOWNLOAD_HELP)
         return folder / "train.jsonl"
+    if not required:
+        return None
     raise UserError(f"OTTO data not found under {data_dir or '(no --data-dir)'} or {cache_dir}. {DOWNLOAD_HELP}")
 
 

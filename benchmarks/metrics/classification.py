@@ -6,6 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.metrics import Metric, declare
+
+declare(Metric("accuracy", higher_is_better=True, description="share of test points classified right",
+               aliases=("test_accuracy",)))
+declare(Metric("train_accuracy", higher_is_better=True, description="share of training points classified right"))
+
 
 def accuracy_per_example(y_true: Sequence[int], y_pred: Sequence[int]) -> np.ndarray:
     """1.0 where the prediction is right, 0.0 where it is wrong.

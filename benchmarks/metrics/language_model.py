@@ -19,6 +19,21 @@ import math
 
 import numpy as np
 
+from benchmarks.api import Evaluation
+from benchmarks.metrics import Metric, declare
+
+BLOCK_CHARS = 1000
+"""Characters per per-example value of a char-LM evaluation (for significance tests)."""
+
+declare(Metric("val_ppl", higher_is_better=False, description="validation perplexity per character: exp(val_loss)"))
+declare(Metric("val_loss", higher_is_better=False, description="mean validation negative log-likelihood, nats per character"))
+declare(Metric("val_bpc", higher_is_better=False, description="validation bits per character"))
+declare(Metric("val_top1_acc", higher_is_better=True, description="share of validation characters predicted first"))
+declare(Metric("params", higher_is_better=False, digits=0, description="trainable parameters or stored counts"))
+declare(Metric("train_chars", higher_is_better=False, digits=0, description="training characters consumed as targets"))
+declare(Metric("train_seconds", higher_is_better=False, digits=2, description="training wall seconds (the fit phase)"))
+declare(Metric("eval_seconds", higher_is_better=False, digits=2, description="wall seconds to score the validation stream"))
+
 
 def check_log_probs(log_probs: np.ndarray, n_rows: int, vocab_size: int, atol: float = 1e-3) -> None:
     """Raise ValueError unless ``log_probs`` is an (n_rows, vocab_size) array of normalised log-probabilities.
@@ -90,3 +105,25 @@ def block_means(values: np.ndarray, block: int) -> np.ndarray:
     sums = np.add.reduceat(values, starts) if len(values) else np.zeros(0)
     sizes = np.minimum(block, len(values) - starts)
     return sums / sizes
+
+
+def char_lm_evaluation(log_probs: np.ndarray, targets: np.ndarray, block: int = BLOCK_CHARS) -> Evaluation:
+    """The char-LM metrics from (N, V) next-character log-probabilities and (N,) true ids.
+
+    Per-example values are the mean loss and top-1 accuracy of each block of ``block`` characters
+    (compact units for significance tests), with ids ``"start-end"``.
+    """
+    losses = token_losses(log_probs, targets)
+    correct = top1_correct(log_probs, targets)
+    mean_loss = float(losses.mean())
+    blocks = [f"{start}-{min(start + block, len(targets))}" for start in range(0, len(targets), block)]
+    return Evaluation(
+        metrics={
+            "val_ppl": perplexity(mean_loss),
+            "val_loss": mean_loss,
+            "val_bpc": bits_per_token(mean_loss),
+            "val_top1_acc": float(correct.mean()),
+        },
+        per_example={"val_loss": block_means(losses, block).tolist(), "val_top1_acc": block_means(correct, block).tolist()},
+        example_ids=blocks,
+    )

@@ -17,6 +17,13 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from benchmarks.metrics import Metric, declare
+
+declare(Metric("map@12", higher_is_better=True, description="MAP@12 as the H&M competition scores it", aliases=("map12",)))
+declare(Metric("recall@12", higher_is_better=True, description="share of a customer's bought articles in the top 12",
+               aliases=("recall12",)))
+declare(Metric("coverage", higher_is_better=True, description="share of the catalogue shown to anyone"))
+
 
 def average_precision_at_k(predicted: Sequence[Hashable], actual: Iterable[Hashable], k: int = 12) -> float:
     """AP@k of one ranked list against the set of relevant items (Kaggle's ``apk``).
@@ -151,3 +158,30 @@ def ap_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets
     score = (hit * cumulative / ranks).sum(axis=1)
     denominator = np.minimum(counts, k)
     return np.where(denominator > 0, score / np.maximum(denominator, 1), 0.0)
+
+
+def recall_at_k_matrix(predicted: np.ndarray, items: np.ndarray, offsets: np.ndarray, k: int) -> np.ndarray:
+    """Vectorised Recall@k for integer codes: the same value as :func:`recall_at_k`.
+
+    Args:
+        predicted: (n, ≥k) int array of item codes per customer; -1 pads (never relevant).
+        items: concatenated distinct relevant item codes of the n customers.
+        offsets: (n + 1,) offsets of each customer's items in ``items``.
+        k: cut-off.
+
+    Returns:
+        (n,) float64 share of each customer's items found in the top ``k``.
+
+    >>> recall_at_k_matrix(np.array([[1, 2, 3], [5, 5, -1]]), np.array([2, 4, 5]), np.array([0, 2, 3]), k=3).tolist()
+    [0.5, 1.0]
+    """
+    n = predicted.shape[0]
+    counts = np.diff(offsets)
+    width = int(max(predicted.max(initial=-1), items.max(initial=-1))) + 2
+    truth_keys = np.repeat(np.arange(n, dtype=np.int64), counts) * width + items
+    top = predicted[:, :k].astype(np.int64)
+    keys = np.arange(n, dtype=np.int64)[:, None] * width + top
+    keys = np.where(top >= 0, keys, -1)
+    hits = np.isin(truth_keys, keys.ravel())
+    found = np.bincount(np.repeat(np.arange(n), counts)[hits], minlength=n)
+    return np.where(counts > 0, found / np.maximum(counts, 1), 0.0)

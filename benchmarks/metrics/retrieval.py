@@ -36,6 +36,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from benchmarks.metrics import Metric, declare
+
+# trec_eval's measures at any cut-off; ``-lN`` suffixes count grade >= N as relevant (TREC DL).
+for _family, _meaning in (("ndcg", "nDCG"), ("recall", "recall"), ("mrr", "reciprocal rank of the first relevant"),
+                          ("map", "average precision"), ("precision", "precision")):
+    declare(Metric(f"{_family}@*", higher_is_better=True, description=f"{_meaning} at the cut-off, trec_eval's ranking"))
+
 BEIR_METRICS: tuple[str, ...] = ("ndcg@10", "recall@100", "mrr@10", "map@100")
 """The metrics every BEIR task reports; the first is the main one."""
 

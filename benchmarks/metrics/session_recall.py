@@ -22,6 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.metrics import Metric, declare
+
+declare(Metric("recall@20_weighted", higher_is_better=True, aliases=("score",),
+               description="OTTO's score: 0.1·Recall@20(clicks) + 0.3·(carts) + 0.6·(orders)"))
+for _event_type in ("clicks", "carts", "orders"):
+    declare(Metric(f"recall@20_{_event_type}", higher_is_better=True, aliases=(f"recall_{_event_type}",),
+                   description=f"OTTO Recall@20 of the {_event_type} labels"))
+declare(Metric("session_coverage", higher_is_better=True, description="share of test sessions with a prediction"))
+
 EVENT_TYPES: tuple[str, ...] = ("clicks", "carts", "orders")
 WEIGHTS: dict[str, float] = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
 
@@ -45,7 +54,7 @@ class RecallResult:
     """Metrics and per-session hits of one scored submission.
 
     Attributes:
-        metrics: ``recall_clicks``, ``recall_carts``, ``recall_orders`` and ``score``.
+        metrics: ``recall@20_clicks``, ``recall@20_carts``, ``recall@20_orders`` and ``recall@20_weighted`` (k = 20).
         sessions: the labelled session ids, in the order of the per-session arrays.
         hits: ``{type: (n,) float}`` hits per session (0 where the session has no label of that type).
         denominators: ``{type: Σ min(20, |truth|)}``.
@@ -68,9 +77,9 @@ class RecallResult:
         for event_type in EVENT_TYPES:
             denominator = self.denominators[event_type]
             contribution = self.hits[event_type] * (n / denominator) if denominator else np.zeros(n)
-            values[f"recall_{event_type}"] = contribution
+            values[f"recall@20_{event_type}"] = contribution
             score = score + WEIGHTS[event_type] * contribution
-        values["score"] = score
+        values["recall@20_weighted"] = score
         return values
 
 
@@ -100,7 +109,7 @@ def otto_recall(
         weights: weight of each type's recall in ``score``.
 
     Returns:
-        A RecallResult; ``metrics["score"]`` is the competition score.
+        A RecallResult; ``metrics["recall@20_weighted"]`` is the competition score.
 
     Worked example (two sessions; session 2 has no prediction at all)::
 
@@ -113,7 +122,7 @@ def otto_recall(
     ...     {1: SessionLabels(3, frozenset({4, 5}), frozenset({5})), 2: SessionLabels(8, frozenset(), frozenset({6}))},
     ...     {1: {"clicks": [3], "carts": [4, 4, 9], "orders": [9]}})
     >>> {name: round(value, 6) for name, value in result.metrics.items()}
-    {'recall_clicks': 0.5, 'recall_carts': 0.5, 'recall_orders': 0.0, 'score': 0.2}
+    {'recall@20_clicks': 0.5, 'recall@20_carts': 0.5, 'recall@20_orders': 0.0, 'recall@20_weighted': 0.2}
     """
     sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     hits = {t: np.zeros(len(sessions)) for t in EVENT_TYPES}
@@ -130,8 +139,8 @@ def otto_recall(
     metrics: dict[str, float] = {}
     for event_type in EVENT_TYPES:
         total = denominators[event_type]
-        metrics[f"recall_{event_type}"] = float(hits[event_type].sum() / total) if total else 0.0
-    metrics["score"] = float(sum(weights[t] * metrics[f"recall_{t}"] for t in EVENT_TYPES))
+        metrics[f"recall@20_{event_type}"] = float(hits[event_type].sum() / total) if total else 0.0
+    metrics["recall@20_weighted"] = float(sum(weights[t] * metrics[f"recall@20_{t}"] for t in EVENT_TYPES))
     return RecallResult(metrics=metrics, sessions=sessions, hits=hits, denominators=denominators)
 
 

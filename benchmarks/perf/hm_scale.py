@@ -70,7 +70,7 @@ def run_one(scale: float, workdir: Path) -> dict:
         stage(f"{system_id} recommend", start)
         start = time.perf_counter()
         evaluation = task.evaluate(predictions, task_data, context)
-        stage(f"{system_id} score", start, map12=round(evaluation.metrics["map12"], 4))
+        stage(f"{system_id} score", start, map12=round(evaluation.metrics["map@12"], 4))
         del system, predictions
     return {"stages": stages, "sizes": sizes}
 

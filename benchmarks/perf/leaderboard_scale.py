@@ -31,8 +31,8 @@ def write_fake(results: Path, n: int, systems: int = 5, seeds: int = 3) -> None:
             values = np.where(rng.random(n) < 0.05, ~base, base).astype(float)  # (n,)
             record = {
                 "task": "scale", "system": f"system-{s}", "seed": seed, "profile": "default", "status": "ok",
-                "config": {}, "metrics": {"score": float(values.mean())}, "main_metric": "score",
-                "higher_is_better": True, "per_example": {"ids": ids, "values": {"score": values.tolist()}},
+                "config": {}, "metrics": {"accuracy": float(values.mean())}, "main_metric": "accuracy",
+                "higher_is_better": True, "per_example": {"ids": ids, "values": {"accuracy": values.tolist()}},
                 "dataset": {"name": "fake", "fingerprint": "0" * 64}, "finished_at": f"2026-01-01T00:00:0{seed}",
             }
             path = records.records_dir(results, "scale") / record["system"] / f"r__seed{seed}.json"

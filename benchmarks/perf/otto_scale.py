@@ -80,8 +80,8 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     from benchmarks.tasks.otto import predictions_to_dict
 
     metrics = otto_recall(split.labels, predictions_to_dict(predictions), k=K).metrics
-    stage("score", start, score=round(metrics["score"], 4))
-    assert OttoRecall20.main_metric == "score"
+    stage("score", start, score=round(metrics["recall@20_weighted"], 4))
+    assert OttoRecall20.main_metric == "recall@20_weighted"
     return {"stages": stages, "sizes": sizes, "metrics": metrics}
 
 

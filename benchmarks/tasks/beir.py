@@ -1,5 +1,5 @@
 """Tasks ``beir-<name>-ndcg10`` (the public BEIR datasets) and ``beir-ndcg10`` (any local BEIR-layout folder,
-``--dataset PATH``); also the retrieval kind's Protocol and the shared task logic that the MS MARCO tasks reuse.
+``--dataset PATH``); also the shared retrieval task logic that the MS MARCO tasks reuse.
 
 A retrieval system indexes a corpus, then returns the top-k documents for each judged query;
 the run is scored with nDCG@10 (main), Recall@100, MRR@10 and MAP@100, ranked as trec_eval
@@ -11,26 +11,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, make_dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
-from benchmarks.data.beir import Collection, Corpus, find_beir_dataset, load_beir_folder
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
+from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_run
 from benchmarks.errors import UserError
+from benchmarks.kinds import Retriever
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, evaluate_run
 from benchmarks.registry import register_task
-
-
-class Retriever(Protocol):
-    """What a retrieval task asks of a system."""
-
-    def index(self, corpus: Corpus) -> None:
-        """Index the documents (``corpus.ids``, ``corpus.titles``, ``corpus.texts``; ``corpus.contents()``
-        joins title and text; ``corpus.fingerprint`` identifies it for caches)."""
-
-    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
-        """Return ``{qid: {docid: score}}`` with at most ``k`` documents per query, higher = better."""
-
 
 SMOKE_QUERIES = 20
 SMOKE_EXTRA_DOCS = 300
@@ -49,12 +38,11 @@ def smoke_subset(collection: Collection) -> Collection:
     )
 
 
-class RetrievalTask(Task):
+class RetrievalTask(Task[Retriever]):
     """Shared logic of the retrieval tasks. Subclasses implement ``load_collection``."""
 
     kind = "retriever"
     main_metric = "ndcg@10"
-    higher_is_better = True
     default_seeds = (0,)
     metrics: ClassVar[tuple[str, ...]] = BEIR_METRICS
     depth: ClassVar[int] = 100
@@ -85,11 +73,11 @@ class RetrievalTask(Task):
         context.log(f"{len(collection.corpus):,} documents, {len(queries):,} judged queries")
         return TaskData(dataset=info, train=collection.corpus, test=queries, extra=extra)
 
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
-        system.index(data.train)  # type: ignore[attr-defined]
+    def fit(self, system: Retriever, data: TaskData, context: RunContext) -> None:
+        system.index(data.train)
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
-        run = system.search(dict(data.test), self.depth)  # type: ignore[attr-defined]
+    def predict(self, system: Retriever, data: TaskData, context: RunContext) -> Any:
+        run = system.search(dict(data.test), self.depth)
         if not isinstance(run, dict):
             raise TypeError(f"search() must return {{qid: {{docid: score}}}}, got {type(run).__name__}")
         return {str(q): {str(d): float(s) for d, s in docs.items()} for q, docs in run.items()}
@@ -110,7 +98,7 @@ class RetrievalTask(Task):
         return self._evaluation(scores, extras)
 
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
-        path = context.artifact_path(".run.trec")
+        path = context.artifact_path("run.trec")
         if path is None:
             return []
         return [write_trec_run(predictions, path, tag=f"{context.task_id}")]

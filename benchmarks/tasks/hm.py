@@ -9,60 +9,24 @@ generator with the same schema (``benchmarks/data/hm_synthetic.py``), labelled s
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data import hm as hm_data
 from benchmarks.data.download import locate
 from benchmarks.errors import DataError, UserError
-from benchmarks.metrics.recommendation import ap_at_k_matrix, per_customer_scores
+from benchmarks.kinds import HMTrainData, Recommender
+from benchmarks.metrics.recommendation import ap_at_k_matrix, per_customer_scores, recall_at_k_matrix
 from benchmarks.registry import register_task
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 K = 12
 SYNTHETIC_SCALE = {"smoke": 0.002, "default": 0.03, "full": 1.0}
-
-
-@dataclass
-class HMTrainData:
-    """What a system may learn from: the transactions before the test week, and the tables.
-
-    Attributes:
-        transactions: ``day`` (int16, days since ``start_date``), ``customer`` and ``article``
-            (int32 codes), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown).
-        customers: per customer code: ``age``, ``fn``, ``active``, ``club``, ``news``, ``postal``.
-        articles: per article code: integer category codes (product_code, product_type_no, ...).
-        n_customers, n_articles: sizes of the code spaces.
-        last_day: the last day of the training data; the test week starts the day after.
-        start_date: the date of day 0.
-    """
-
-    transactions: pd.DataFrame
-    customers: pd.DataFrame
-    articles: pd.DataFrame
-    n_customers: int
-    n_articles: int
-    last_day: int
-    start_date: dt.date
-
-
-class Recommender(Protocol):
-    """What ``hm-map12`` asks of a system."""
-
-    def fit(self, train: HMTrainData) -> None:
-        """Learn from the training transactions (everything before the test week)."""
-
-    def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
-        """Return (len(customers), k) int article codes, best first; -1 pads a short list."""
 
 
 @dataclass
@@ -70,25 +34,24 @@ class Options:
     """Options of ``hm-map12`` (``--set key=value``; ``--dataset FOLDER`` sets ``dataset``)."""
 
     source: Literal["auto", "synthetic", "real"] = "auto"
-    """auto: real files if found locally, else synthetic; real: require them (Kaggle API fetch)."""
-    holdout: Literal["local", "kaggle"] = "local"
-    """local: hold out the last week; kaggle: train on everything, write a test-week submission."""
+    """auto: real files if found locally, else synthetic; real: require them (Kaggle API fetch); synthetic: the twin."""
+    dataset: str | None = None
+    """A folder with articles, customers and transactions files (CSV or parquet); ``--dataset PATH``."""
     scale: float | None = None
     """Synthetic size relative to the competition (None: 0.002 smoke, 0.03 default, 1.0 full)."""
     synthetic_seed: int = 0
-    dataset: str | None = None
-    """A folder with articles, customers and transactions files (CSV or parquet)."""
-    write_submission: bool = False
+    save_submission: bool = False
     """Local holdout: also write each system's submission and the truth as Kaggle-format CSVs."""
+    holdout: Literal["local", "kaggle"] = "local"
+    """local: hold out the last week; kaggle: train on everything, write a test-week submission."""
 
 
 @register_task
-class HMMap12(Task):
+class HMMap12(Task[Recommender]):
     id = "hm-map12"
     version = "1"
     kind = "recommender"
-    main_metric = "map12"
-    higher_is_better = True
+    main_metric = "map@12"
     description = (
         "Recommend 12 articles to each H&M customer for the next week (Kaggle 'H&M Personalized Fashion "
         "Recommendations', 2022). Published reference points on the real validation week 2020-09-16..22: "
@@ -207,12 +170,12 @@ class HMMap12(Task):
         return TaskData(dataset=info, train=train, test=test, extra={"data": data})
 
     # ---------------------------------------------------------------- running
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
-        system.fit(data.train)  # type: ignore[attr-defined]
+    def fit(self, system: Recommender, data: TaskData, context: RunContext) -> None:
+        system.fit(data.train)
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: Recommender, data: TaskData, context: RunContext) -> Any:
         customers = data.test["customers"]
-        recommended = np.asarray(system.recommend(customers.copy(), K))  # type: ignore[attr-defined]
+        recommended = np.asarray(system.recommend(customers.copy(), K))
         if recommended.shape != (len(customers), K):
             raise RuntimeError(f"system {system.id!r} returned shape {recommended.shape}, expected ({len(customers)}, {K})")
         if recommended.max(initial=-1) >= data.train.n_articles or recommended.min(initial=0) < -1:
@@ -226,19 +189,19 @@ class HMMap12(Task):
                   "data_notes": data.extra["data"].notes}
         truth = data.test["truth"]
         if truth is None:
-            return Evaluation(metrics={"map12": float("nan"), "coverage": coverage}, extras=extras)
+            return Evaluation(metrics={"map@12": float("nan"), "coverage": coverage}, extras=extras)
         ap = ap_at_k_matrix(predictions, truth["items"], truth["offsets"], K)
-        recall = _recall_matrix(predictions, truth["items"], truth["offsets"], K)
+        recall = recall_at_k_matrix(predictions, truth["items"], truth["offsets"], K)
         extras["customers_scored"] = int(len(ap))
         return Evaluation(
-            metrics={"map12": float(ap.mean()), "recall12": float(recall.mean()), "coverage": coverage},
-            per_example={"map12": ap.round(6).tolist(), "recall12": recall.round(6).tolist()},
+            metrics={"map@12": float(ap.mean()), "recall@12": float(recall.mean()), "coverage": coverage},
+            per_example={"map@12": ap.round(6).tolist(), "recall@12": recall.round(6).tolist()},
             example_ids=[str(c) for c in data.test["customers"]],
             extras=extras,
         )
 
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
-        if self.options.holdout != "kaggle" and not self.options.write_submission:
+        if self.options.holdout != "kaggle" and not self.options.save_submission:
             return []
         path = context.artifact_path("submission.csv")
         if path is None:
@@ -265,9 +228,9 @@ class HMMap12(Task):
         ids, ap, recall = per_customer_scores(predicted, truth, K)
         missing = sum(1 for c in ids if c not in predicted)
         return Evaluation(
-            metrics={"map12": float(ap.mean()) if len(ap) else 0.0, "recall12": float(recall.mean()) if len(recall) else 0.0,
+            metrics={"map@12": float(ap.mean()) if len(ap) else 0.0, "recall@12": float(recall.mean()) if len(recall) else 0.0,
                      "customers_scored": float(len(ids)), "customers_missing": float(missing)},
-            per_example={"map12": ap.tolist(), "recall12": recall.tolist()},
+            per_example={"map@12": ap.tolist(), "recall@12": recall.tolist()},
             example_ids=[str(c) for c in ids],
         )
 
@@ -279,20 +242,6 @@ def _require_data_stack() -> None:
     missing = [name for name in ("pandas", "polars", "pyarrow") if importlib.util.find_spec(name) is None]
     if missing:
         raise UserError(f"hm-map12 needs {', '.join(missing)}; install with: pip install -e \".[hm]\"")
-
-
-def _recall_matrix(predicted: np.ndarray, items: np.ndarray, offsets: np.ndarray, k: int) -> np.ndarray:
-    """Recall@k per customer for integer codes (distinct hits / distinct truth)."""
-    n = predicted.shape[0]
-    counts = np.diff(offsets)
-    width = int(max(predicted.max(initial=-1), items.max(initial=-1))) + 2
-    truth_keys = np.repeat(np.arange(n, dtype=np.int64), counts) * width + items
-    top = predicted[:, :k].astype(np.int64)
-    keys = np.arange(n, dtype=np.int64)[:, None] * width + top
-    keys = np.where(top >= 0, keys, -1)
-    hits = np.isin(truth_keys, keys.ravel())
-    found = np.bincount(np.repeat(np.arange(n), counts)[hits], minlength=n)
-    return np.where(counts > 0, found / np.maximum(counts, 1), 0.0)
 
 
 def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows: Any) -> None:

@@ -9,23 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
+from benchmarks.kinds import Classifier
 from benchmarks.metrics.classification import accuracy, accuracy_per_example
 from benchmarks.registry import register_task
-
-
-class Classifier(Protocol):
-    """What ``moons-acc`` asks of a system."""
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        """X: (n, 2) float64 points; y: (n,) labels in {0, 1}."""
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Return (n,) labels in {0, 1}."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +37,11 @@ PROTOCOLS = {
 
 
 @register_task
-class MoonsAccuracy(Task):
+class MoonsAccuracy(Task[Classifier]):
     id = "moons-acc"
     version = "1"
     kind = "classifier"
-    main_metric = "test_accuracy"
-    higher_is_better = True
+    main_metric = "accuracy"
     description = (
         "Binary classification of scikit-learn's `make_moons`: two interleaving half-circles. "
         "A linear model cannot bend around them (≈0.85–0.88); a small MLP reaches ≈1.0."
@@ -78,16 +68,16 @@ class MoonsAccuracy(Task):
         info = DatasetInfo(name=name, fingerprint=digest.hexdigest(), synthetic=False, source=json.dumps(spec.__dict__))
         return TaskData(dataset=info, train=(X_train, y_train), test=(X_test, y_test))
 
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: Classifier, data: TaskData, context: RunContext) -> None:
         X, y = data.train
-        system.fit(X.copy(), y.copy())  # type: ignore[attr-defined]
+        system.fit(X.copy(), y.copy())
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: Classifier, data: TaskData, context: RunContext) -> Any:
         X_train, _ = data.train
         X_test, _ = data.test
         return {
-            "train": np.asarray(system.predict(X_train.copy())).astype(int).ravel(),  # type: ignore[attr-defined]
-            "test": np.asarray(system.predict(X_test.copy())).astype(int).ravel(),  # type: ignore[attr-defined]
+            "train": np.asarray(system.predict(X_train.copy())).astype(int).ravel(),
+            "test": np.asarray(system.predict(X_test.copy())).astype(int).ravel(),
         }
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
@@ -96,9 +86,9 @@ class MoonsAccuracy(Task):
         per_point = accuracy_per_example(y_test, predictions["test"])
         return Evaluation(
             metrics={
-                "test_accuracy": accuracy(y_test, predictions["test"]),
+                "accuracy": accuracy(y_test, predictions["test"]),
                 "train_accuracy": accuracy(y_train, predictions["train"]),
             },
-            per_example={"test_accuracy": per_point.tolist()},
+            per_example={"accuracy": per_point.tolist()},
             example_ids=[str(i) for i in range(len(y_test))],
         )

@@ -1,9 +1,10 @@
 """Task ``otto-recall20``: OTTO session recommendations (next clicks, carts, orders), otto-de's protocol and metric.
 
-The data are OTTO's ``train.jsonl`` sessions (``--dataset PATH`` or ``--set dataset=real`` for
-``<data-dir>/otto/train.jsonl``) or, by default, the deterministic synthetic sessions of
-``benchmarks.data.otto_synthetic``. The test set is made as otto-de's ``src/testset.py`` does,
-and scored with the formula of their ``KAGGLE.md`` / ``src/evaluate.py``.
+The data are, by default, the deterministic synthetic sessions of ``benchmarks.data.otto_synthetic``;
+or OTTO's ``train.jsonl`` (``--dataset PATH``, or ``--set task.source=real`` for ``<data-dir>/otto/train.jsonl``,
+downloaded through the Kaggle API when absent). The test set is made as otto-de's ``src/testset.py`` does
+(``benchmarks.data.otto_testset``), and scored with the formula of their ``KAGGLE.md`` / ``src/evaluate.py``.
+The task keeps its events as numpy columns; systems receive them as polars DataFrames.
 """
 
 from __future__ import annotations
@@ -12,43 +13,31 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.otto_testset import Events, make_testset, to_frame
 from benchmarks.errors import UserError
+from benchmarks.kinds import SessionRecommender
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, otto_recall
 from benchmarks.registry import register_task
 
 K = 20
 
 
-class SessionRecommender(Protocol):
-    """What ``otto-recall20`` asks of a system.
-
-    Events are polars DataFrames with columns ``session`` (i32), ``aid`` (i32), ``ts`` (i32,
-    seconds) and ``type`` (i8: 0 clicks, 1 carts, 2 orders), sorted by session then ts.
-    """
-
-    def fit(self, train: Any, test: Any) -> None:
-        """Learn from the training sessions; ``test`` holds the truncated test sessions (no labels),
-        which Kaggle allowed participants to use."""
-
-    def recommend(self, test: Any, k: int) -> dict[str, np.ndarray]:
-        """Return ``{"session": (n,) ids, "clicks"|"carts"|"orders": (n, k) aids}``, one row per
-        test session, ``-1`` for an empty slot."""
-
-
 @dataclass
 class Options:
     """Options of ``otto-recall20`` (``--set task.NAME=VALUE``)."""
 
-    dataset: str = ""
-    """"" = synthetic; "real" = <data-dir>/otto/train.jsonl; or a path to an OTTO jsonl/parquet file."""
-    scale: float = 0.0
-    """Synthetic size as a fraction of the full 12.9M sessions; 0 = the profile's (smoke 0.001, default 0.004, full 0.05)."""
+    source: Literal["auto", "synthetic", "real"] = "synthetic"
+    """synthetic: the twin (the default: the 20-session fixture most data dirs hold is too small for the protocol);
+    real: <data-dir>/otto/train.jsonl (or the Kaggle download); auto: real if found locally, else synthetic."""
+    dataset: str | None = None
+    """A path to an OTTO jsonl/parquet file (``--dataset PATH``); overrides ``source``."""
+    scale: float | None = None
+    """Synthetic size as a fraction of the full 12.9M sessions; None = the profile's (smoke 0.001, default 0.004, full 0.05)."""
     synthetic_seed: int = 0
     test_days: int = 7
     """Sessions starting in the last N days form the test set (otto-de's --days)."""
@@ -71,12 +60,11 @@ def predictions_to_dict(predictions: dict[str, np.ndarray]) -> dict[int, dict[st
 
 
 @register_task
-class OttoRecall20(Task):
+class OttoRecall20(Task[SessionRecommender]):
     id = "otto-recall20"
     version = "1"
     kind = "session-recommender"
-    main_metric = "score"
-    higher_is_better = True
+    main_metric = "recall@20_weighted"
     description = (
         "OTTO (Kaggle 2022–23): predict a shopping session's next click, and the items it will later cart "
         "and order. Score = 0.10·R@20(clicks) + 0.30·R@20(carts) + 0.60·R@20(orders). Published reference "
@@ -97,7 +85,7 @@ class OttoRecall20(Task):
     )
     data_source = (
         "synthetic sessions (benchmarks/data/otto_synthetic.py) by default; real: otto-de/recsys-dataset train.jsonl "
-        "(CC BY 4.0) via --dataset or --set dataset=real"
+        "(CC BY 4.0) via --dataset PATH or --set task.source=real"
     )
     profiles = {
         "smoke": "synthetic scale 0.001 (≈12.9k sessions)",
@@ -112,8 +100,11 @@ class OttoRecall20(Task):
         from benchmarks.data import otto, otto_synthetic
 
         options = self.options
-        if options.dataset:
-            path = otto.find_real(context.data_dir, context.cache_dir) if options.dataset == "real" else Path(options.dataset)
+        path: Path | None = Path(options.dataset).expanduser() if options.dataset else None
+        if path is None and options.source != "synthetic":
+            path = otto.find_real(context.data_dir, context.cache_dir, fetch=options.source == "real",
+                                  required=options.source == "real")
+        if path is not None:
             events, parquet, digest = otto.load_events(path, context.cache_dir)
             info = DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
             return events, info
@@ -139,11 +130,11 @@ class OttoRecall20(Task):
         return TaskData(dataset=info, train=split.train, test=split.test,
                         extra={"labels": split.labels, "stats": split.stats})
 
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
-        system.fit(to_frame(data.train), to_frame(data.test))  # type: ignore[attr-defined]
+    def fit(self, system: SessionRecommender, data: TaskData, context: RunContext) -> None:
+        system.fit(to_frame(data.train), to_frame(data.test))
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
-        predictions = system.recommend(to_frame(data.test), K)  # type: ignore[attr-defined]
+    def predict(self, system: SessionRecommender, data: TaskData, context: RunContext) -> Any:
+        predictions = system.recommend(to_frame(data.test), K)
         sessions = np.asarray(predictions["session"])
         for event_type in EVENT_TYPES:
             array = np.asarray(predictions[event_type])
@@ -168,8 +159,8 @@ class OttoRecall20(Task):
             return []
         from benchmarks.data.otto import write_labels, write_submission
 
-        submission = context.artifact_path(".submission.csv")
-        labels = context.artifact_path(".test_labels.jsonl")
+        submission = context.artifact_path("submission.csv")
+        labels = context.artifact_path("test_labels.jsonl")
         if submission is None or labels is None:
             return []
         write_submission(submission, np.asarray(predictions["session"]), predictions)

@@ -9,73 +9,31 @@ asked for the log-probabilities of every next character of the validation stream
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.download import sha256_file
 from benchmarks.data.shakespeare import SHA256, CharSplit, find_input, read_text, split_text
 from benchmarks.errors import DataError, UserError
-from benchmarks.metrics.language_model import (
-    bits_per_token,
-    block_means,
-    check_log_probs,
-    perplexity,
-    token_losses,
-    top1_correct,
-)
+from benchmarks.kinds import CharLanguageModel
+from benchmarks.metrics.language_model import BLOCK_CHARS, char_lm_evaluation, check_log_probs
 from benchmarks.registry import register_task
 
 PREFIX_CHARS = 1024
 """Training characters placed before the validation stream as context (never scored)."""
-BLOCK_CHARS = 1000
-"""Validation characters per per-example value (for significance tests)."""
 SMOKE_EVAL_CHARS = 20_000
-
-
-class CharLanguageModel(Protocol):
-    """What ``shakespeare-char-ppl`` asks of a system.
-
-    Attributes:
-        train_chars_seen: training characters consumed as prediction targets during ``fit``
-            (iterations × batch × context for neural models; the corpus size for count models).
-    """
-
-    train_chars_seen: int
-
-    def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
-        """Train on ``train_ids`` ((n,) int64 in [0, vocab_size)).
-
-        ``valid_ids`` may only be used to *report* a validation-loss curve, never to train or
-        select anything (the n-gram order, for example, is chosen on a slice of the training data).
-        """
-
-    def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
-        """Next-character log-probabilities after each prefix of ``stream``.
-
-        Args:
-            stream: (n,) int64 character ids.
-            start: the first prefix length to predict after (``0 <= start <= n``).
-
-        Returns:
-            (n - start + 1, V) float array; row ``j`` is log p(· | stream[:start + j]), a
-            normalised distribution. A model may truncate each prefix to its own context size.
-        """
-
-    def num_parameters(self) -> int:
-        """Trainable parameters (``numel``), or the number of stored counts for count models."""
 
 
 @dataclass
 class Options:
     """Task options (``--set task.KEY=VALUE``)."""
 
-    dataset: str = ""
-    """A local UTF-8 text file to use instead of tiny-shakespeare (same 90/10 protocol)."""
+    dataset: str | None = None
+    """A local UTF-8 text file to use instead of tiny-shakespeare (same 90/10 protocol; ``--dataset PATH``)."""
     eval_chars: int = -1
     """Score only the first N validation characters; -1 = the whole split (20,000 in ``smoke``)."""
     sample_chars: int = 300
@@ -85,12 +43,11 @@ class Options:
 
 
 @register_task
-class ShakespeareCharPerplexity(Task):
+class ShakespeareCharPerplexity(Task[CharLanguageModel]):
     id = "shakespeare-char-ppl"
     version = "1"
     kind = "char-language-model"
     main_metric = "val_ppl"
-    higher_is_better = False
     description = (
         "Character-level language modelling of tiny-shakespeare (Karpathy's char-rnn / nanoGPT `shakespeare_char`). "
         "Validation perplexity per character: a uniform model scores 65, bigram counts ≈ 12 (loss ≈ 2.48), "
@@ -115,15 +72,6 @@ class ShakespeareCharPerplexity(Task):
     }
     default_seeds = (0,)
     Options = Options
-    metric_directions = {
-        "val_loss": False,
-        "val_bpc": False,
-        "val_top1_acc": True,
-        "params": False,
-        "train_chars": False,
-        "train_seconds": False,
-        "eval_seconds": False,
-    }
 
     def prepare(self, context: RunContext) -> TaskData:
         if self.options.dataset:
@@ -146,20 +94,17 @@ class ShakespeareCharPerplexity(Task):
             wanted = SMOKE_EVAL_CHARS if profile == "smoke" else n_valid
         return max(1, min(wanted, n_valid))
 
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> None:
         split: CharSplit = data.extra["split"]
-        start = time.perf_counter()
-        system.fit(split.train.copy(), split.vocab_size, split.valid.copy())  # type: ignore[attr-defined]
-        self._train_seconds = time.perf_counter() - start
+        system.fit(split.train.copy(), split.vocab_size, split.valid.copy())
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> Any:
         split: CharSplit = data.extra["split"]
         n_eval = self._eval_chars(context.profile, len(split.valid))
         prefix = split.train[-PREFIX_CHARS:]
         stream = np.concatenate([prefix, split.valid[:n_eval]])
-        start = time.perf_counter()
-        rows = np.asarray(system.log_probs(stream, len(prefix)))  # type: ignore[attr-defined]
-        eval_seconds = time.perf_counter() - start
+        with context.phase("log_probs"):
+            rows = np.asarray(system.log_probs(stream, len(prefix)))
         try:
             check_log_probs(rows, n_eval + 1, split.vocab_size)
         except ValueError as error:
@@ -168,20 +113,18 @@ class ShakespeareCharPerplexity(Task):
         return {
             "log_probs": rows[:-1],
             "targets": split.valid[:n_eval],
-            "eval_seconds": eval_seconds,
-            "train_seconds": getattr(self, "_train_seconds", float("nan")),
-            "params": int(system.num_parameters()),  # type: ignore[attr-defined]
+            "params": int(system.num_parameters()),
             "train_chars": int(getattr(system, "train_chars_seen", 0)),
             "sample": sample,
         }
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
-        evaluation = evaluate_log_probs(predictions["log_probs"], predictions["targets"])
+        evaluation = char_lm_evaluation(predictions["log_probs"], predictions["targets"])
         evaluation.metrics.update(
             params=float(predictions["params"]),
             train_chars=float(predictions["train_chars"]),
-            train_seconds=float(predictions["train_seconds"]),
-            eval_seconds=float(predictions["eval_seconds"]),
+            train_seconds=context.timings.get("fit_s", float("nan")),
+            eval_seconds=context.timings.get("log_probs_s", float("nan")),
         )
         evaluation.extras["sample"] = predictions["sample"]
         evaluation.extras["eval_chars"] = int(len(predictions["targets"]))
@@ -190,7 +133,7 @@ class ShakespeareCharPerplexity(Task):
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
         if not self.options.save_log_probs:
             return []
-        path = context.artifact_path(".logprobs.npz")
+        path = context.artifact_path("logprobs.npz")
         if path is None:
             return []
         split: CharSplit = data.extra["split"]
@@ -216,25 +159,7 @@ class ShakespeareCharPerplexity(Task):
             check_log_probs(log_probs, len(targets), len(vocab))
         except ValueError as error:
             raise DataError(predictions_file, f"field 'log_probs': {error}") from None
-        return evaluate_log_probs(log_probs, targets)
-
-
-def evaluate_log_probs(log_probs: np.ndarray, targets: np.ndarray) -> Evaluation:
-    """The task's metrics from (N, V) next-character log-probabilities and (N,) true ids."""
-    losses = token_losses(log_probs, targets)
-    correct = top1_correct(log_probs, targets)
-    mean_loss = float(losses.mean())
-    blocks = [f"{start}-{min(start + BLOCK_CHARS, len(targets))}" for start in range(0, len(targets), BLOCK_CHARS)]
-    return Evaluation(
-        metrics={
-            "val_ppl": perplexity(mean_loss),
-            "val_loss": mean_loss,
-            "val_bpc": bits_per_token(mean_loss),
-            "val_top1_acc": float(correct.mean()),
-        },
-        per_example={"val_loss": block_means(losses, BLOCK_CHARS).tolist(), "val_top1_acc": block_means(correct, BLOCK_CHARS).tolist()},
-        example_ids=blocks,
-    )
+        return char_lm_evaluation(log_probs, targets)
 
 
 def generate(system: Any, split: CharSplit, n_chars: int, seed: int) -> str:

@@ -19,7 +19,7 @@ class Config:
 @register_system
 class BigramCount(System):
     id = "bigram-count"
-    tasks = ("shakespeare-char-ppl",)
+    kind = "char-language-model"
     Config = Config
     description = "p(c | previous c) ∝ count(previous, c) + k"
 

@@ -25,7 +25,7 @@ class Config:
 @register_system
 class NgramKneserNey(System):
     id = "ngram-kn"
-    tasks = ("shakespeare-char-ppl",)
+    kind = "char-language-model"
     Config = Config
     profile_overrides = {"smoke": {"orders": (2, 3, 4), "selection_chars": 20_000}}
     description = "interpolated Kneser-Ney n-grams, order chosen on a training slice"

@@ -11,7 +11,7 @@ from benchmarks.registry import register_system
 @register_system
 class Uniform(System):
     id = "uniform"
-    tasks = ("shakespeare-char-ppl",)
+    kind = "char-language-model"
     description = "p(c) = 1/V for every character"
 
     def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:

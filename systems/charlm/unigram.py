@@ -18,7 +18,7 @@ class Config:
 @register_system
 class Unigram(System):
     id = "unigram"
-    tasks = ("shakespeare-char-ppl",)
+    kind = "char-language-model"
     Config = Config
     description = "p(c) ∝ count(c) + k"
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers, fill, interaction_matrix
+from systems.hm.lib.common import bestsellers, fill, interaction_matrix
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Config:
 @register_system
 class HMALS(System):
     id = "hm-als"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     profile_overrides = {"smoke": {"factors": 16, "iterations": 3}, "full": {"factors": 128, "iterations": 15}}
     requires = ("implicit",)

@@ -5,13 +5,16 @@ the neighbours of their recent purchases, then last week's bestsellers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers, cooccurrence, decay_weights, fill, interaction_matrix, top_k_rows
+from systems.hm.lib.common import bestsellers, cooccurrence, decay_weights, fill, interaction_matrix, top_k_rows
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 @dataclass
@@ -29,7 +32,7 @@ class Config:
 @register_system
 class HMItemCF(System):
     id = "hm-itemcf"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     description = "bought-together item-to-item co-occurrence (cosine) from the customer's recent purchases"
 

@@ -6,14 +6,16 @@ last training week(s) with the features computed from the weeks before."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers, fill
-from systems.hm.lib.ranker_features import FEATURES, CandidateConfig, FeatureBuilder
+from systems.hm.lib.common import bestsellers, fill
+
+if TYPE_CHECKING:
+    from systems.hm.lib.ranker_features import CandidateConfig
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Config:
 @register_system
 class HMLGBMRanker(System):
     id = "hm-lgbm-ranker"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     profile_overrides = {
         "smoke": {"train_weeks": 1, "n_estimators": 20, "max_train_customers": 2_000},
@@ -49,11 +51,16 @@ class HMLGBMRanker(System):
     description = "two-stage: candidates (repurchase, co-occurrence, bestsellers) → LightGBM LambdaRank"
 
     def _candidate_config(self) -> CandidateConfig:
+        from systems.hm.lib.ranker_features import CandidateConfig
+
         c = self.config
         return CandidateConfig(repurchase_days=c.repurchase_days, cf_per_customer=c.cf_per_customer, popular=c.popular, age_popular=c.age_popular)
 
     def fit(self, train) -> None:
         import lightgbm
+        import pandas as pd  # here, not at import: discovery must stay cheap
+
+        from systems.hm.lib.ranker_features import FEATURES, FeatureBuilder
 
         rng = np.random.default_rng(self.seed)
         tx = train.transactions
@@ -97,6 +104,8 @@ class HMLGBMRanker(System):
         self.model.fit(data[FEATURES].to_numpy(np.float32), data["label"].to_numpy(), group=groups)
 
     def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
+        from systems.hm.lib.ranker_features import FEATURES
+
         lists: dict[int, np.ndarray] = {}
         for start in range(0, len(customers), self.config.predict_batch):
             frame = self.builder.candidates(customers[start:start + self.config.predict_batch])
@@ -114,6 +123,8 @@ class HMLGBMRanker(System):
     def report(self) -> dict:
         if self.model is None:
             return {"train_rows": self.train_rows, "label_weeks": self.train_stats, "model": "none (no usable label week)"}
+        from systems.hm.lib.ranker_features import FEATURES
+
         importance = dict(zip(FEATURES, self.model.booster_.feature_importance("gain").round(1).tolist()))
         top = dict(sorted(importance.items(), key=lambda kv: -kv[1])[:10])
         return {"train_rows": self.train_rows, "label_weeks": self.train_stats, "top_feature_gain": top}

@@ -8,7 +8,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers
+from systems.hm.lib.common import bestsellers
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Config:
 @register_system
 class HMPopular(System):
     id = "hm-popular"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     description = "the 12 articles bought most in the last week of training data"
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers, decay_weights, fill, ranked_lists
+from systems.hm.lib.common import bestsellers, decay_weights, fill, ranked_lists
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Config:
 @register_system
 class HMRepurchase(System):
     id = "hm-repurchase"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     description = "the customer's own recent purchases (recency-weighted), padded with last week's bestsellers"
 

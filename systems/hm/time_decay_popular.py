@@ -8,7 +8,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers
+from systems.hm.lib.common import bestsellers
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Config:
 @register_system
 class HMTimeDecayPopular(System):
     id = "hm-time-decay-popular"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     description = "global bestsellers with exponentially time-decayed purchase counts"
 

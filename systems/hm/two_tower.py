@@ -12,13 +12,16 @@ training weeks; recommendations are the nearest articles among those sold recent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.api import System
 from benchmarks.registry import register_system
-from systems.hm.lib.common import TASKS, bestsellers, fill
+from systems.hm.lib.common import bestsellers, fill
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AGE_BUCKETS = 16
 ARTICLE_FEATURES = ("product_type_no", "product_group_name", "index_group_no", "garment_group_no", "colour_group_code")
@@ -50,6 +53,8 @@ def history_csr(transactions: pd.DataFrame, n_customers: int, cutoff: int, days:
     Returns:
         ``(indptr (n_customers + 1,), article codes)``.
     """
+    import pandas as pd
+
     tx = transactions[(transactions["day"] <= cutoff) & (transactions["day"] > cutoff - days)]
     frame = pd.DataFrame({"c": tx["customer"].to_numpy(), "a": tx["article"].to_numpy(), "d": tx["day"].to_numpy()})
     frame = frame.sort_values(["c", "d"], ascending=[True, False], kind="stable").drop_duplicates(["c", "a"])
@@ -95,7 +100,7 @@ def _build_model(config: Config, sizes: dict[str, int], device):
 @register_system
 class HMTwoTower(System):
     id = "hm-two-tower"
-    tasks = TASKS
+    kind = "recommender"
     Config = Config
     profile_overrides = {"smoke": {"epochs": 1, "train_weeks": 2, "embedding_dim": 8, "output_dim": 16, "hidden": 32}}
     requires = ("torch", "torchrec", "fbgemm_gpu")

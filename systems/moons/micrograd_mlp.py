@@ -29,10 +29,10 @@ class Config:
 @register_system
 class MicrogradMLP(System):
     id = "micrograd-mlp"
-    tasks = ("moons-acc",)
+    kind = "classifier"
     Config = Config
     # `python -m benchmarks check --profile smoke` reruns this (the smoke data, seed 0).
-    expected = (Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.916, tolerance=0.004,
+    expected = (Expected(task="moons-acc", profile="smoke", metric="accuracy", value=0.916, tolerance=0.004,
                          seed=0, dataset_fingerprint="4ba193759a562c60d59b981c048d50006355f55f65b6bd559cef9767d68a064a"),)
     profile_overrides = {"smoke": {"steps": 30}}
     description = "the project's own scalar autograd (micrograd) MLP, hinge loss + L2, SGD"

@@ -20,10 +20,10 @@ class Config:
 @register_system
 class RbfSVM(System):
     id = "rbf-svm"
-    tasks = ("moons-acc",)
+    kind = "classifier"
     Config = Config
     # `python -m benchmarks check --profile smoke` reruns this (the smoke data, seed 0).
-    expected = (Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.994, tolerance=0.002,
+    expected = (Expected(task="moons-acc", profile="smoke", metric="accuracy", value=0.994, tolerance=0.002,
                          seed=0, dataset_fingerprint="4ba193759a562c60d59b981c048d50006355f55f65b6bd559cef9767d68a064a"),)
     description = "scikit-learn SVC with an RBF kernel"
 

@@ -21,10 +21,10 @@ class Config:
 @register_system
 class SklearnMLP(System):
     id = "sklearn-mlp"
-    tasks = ("moons-acc",)
+    kind = "classifier"
     Config = Config
     # `python -m benchmarks check --profile smoke` reruns this (the smoke data, seed 0).
-    expected = (Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.996, tolerance=0.004,
+    expected = (Expected(task="moons-acc", profile="smoke", metric="accuracy", value=0.996, tolerance=0.004,
                          seed=0, dataset_fingerprint="4ba193759a562c60d59b981c048d50006355f55f65b6bd559cef9767d68a064a"),)
     description = "scikit-learn MLPClassifier (Adam)"
 

@@ -39,7 +39,7 @@ class Config:
 @register_system
 class OttoCovisit(System):
     id = "otto-covisit"
-    tasks = ("otto-recall20",)
+    kind = "session-recommender"
     Config = Config
     requires = ("polars",)
     extra = "otto"

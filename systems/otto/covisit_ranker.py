@@ -51,7 +51,7 @@ def _numpy_columns(frame: Any) -> dict[str, np.ndarray]:
 @register_system
 class OttoCovisitRanker(System):
     id = "otto-covisit-ranker"
-    tasks = ("otto-recall20",)
+    kind = "session-recommender"
     Config = Config
     profile_overrides = {"smoke": {"n_estimators": 20, "candidates": 30}}
     requires = ("polars", "lightgbm")

@@ -21,7 +21,7 @@ class Config:
 @register_system
 class OttoPopular(System):
     id = "otto-popular"
-    tasks = ("otto-recall20",)
+    kind = "session-recommender"
     Config = Config
     requires = ("polars",)
     extra = "otto"

@@ -88,7 +88,7 @@ def _sequences(events: Any, max_length: int, index_of: dict[int, int]) -> tuple[
 @register_system
 class OttoSASRec(System):
     id = "otto-sasrec"
-    tasks = ("otto-recall20",)
+    kind = "session-recommender"
     Config = Config
     profile_overrides = {"smoke": {"epochs": 1, "dim": 32, "layers": 1, "max_length": 20}, "full": {"epochs": 6}}
     requires = ("torch", "polars")

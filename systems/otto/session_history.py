@@ -21,7 +21,7 @@ class Config:
 @register_system
 class OttoSessionHistory(System):
     id = "otto-session-history"
-    tasks = ("otto-recall20",)
+    kind = "session-recommender"
     Config = Config
     requires = ("polars",)
     extra = "otto"

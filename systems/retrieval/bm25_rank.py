@@ -6,7 +6,6 @@ It is slow (O(docs × query terms) per query), so it refuses corpora above ``max
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +32,7 @@ class Config:
 @register_system
 class RankBm25System(System):
     id = "bm25-rank"
-    tasks = ("beir-*", "msmarco-*")
+    kind = "retriever"
     Config = Config
     # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
     expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.6827990070452443,
@@ -50,27 +49,21 @@ class RankBm25System(System):
                 f"bm25-rank scores every document for every query and would be very slow on {len(corpus):,} documents "
                 f"(limit max_docs={self.config.max_docs:,}); use bm25s, or --set bm25-rank.force=True"
             )
-        start = time.perf_counter()
         tokens = analyze_all(corpus.contents(), self.config.stemmer)
         # rank-bm25 divides by zero on an empty corpus and mishandles empty documents' length; keep a token.
         tokens = [t if t else ["\x00"] for t in tokens]
         self.doc_ids = np.asarray(corpus.ids, dtype=object)
         self.model = BM25Okapi(tokens, k1=self.config.k1, b=self.config.b, epsilon=self.config.epsilon)
-        self.index_s = time.perf_counter() - start
 
     def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
         qids = list(queries)
         tokens = analyze_all([queries[q] for q in qids], self.config.stemmer)
         k = min(k, len(self.doc_ids))
-        start = time.perf_counter()
         run: dict[str, dict[str, float]] = {}
-        for qid, query in zip(qids, tokens):
-            scores = self.model.get_scores(query)  # (n_docs,)
-            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-            top = top[scores[top] != 0]
-            run[qid] = dict(zip(self.doc_ids[top].tolist(), scores[top].astype(float).tolist()))
-        self.search_s = time.perf_counter() - start
+        with self.context.phase("search"):  # scoring alone, without the query analysis
+            for qid, query in zip(qids, tokens):
+                scores = self.model.get_scores(query)  # (n_docs,)
+                top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+                top = top[scores[top] != 0]
+                run[qid] = dict(zip(self.doc_ids[top].tolist(), scores[top].astype(float).tolist()))
         return run
-
-    def report(self) -> dict[str, float]:
-        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3)}

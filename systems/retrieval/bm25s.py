@@ -3,7 +3,6 @@ over a Lucene-like English analyzer — the fast pure-Python stand-in for Pyseri
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,7 @@ class Config:
 @register_system
 class Bm25sSystem(System):
     id = "bm25s"
-    tasks = ("beir-*", "msmarco-*")
+    kind = "retriever"
     Config = Config
     # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
     expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.676887373411501,
@@ -41,26 +40,20 @@ class Bm25sSystem(System):
     def index(self, corpus: Corpus) -> None:
         import bm25s
 
-        start = time.perf_counter()
         tokens = analyze_all(corpus.contents(), self.config.stemmer)  # n_docs lists of tokens
         self.doc_ids = np.asarray(corpus.ids, dtype=object)
         self.model = bm25s.BM25(k1=self.config.k1, b=self.config.b, method=self.config.method)
         self.model.index(tokens, show_progress=False)
-        self.index_s = time.perf_counter() - start
 
     def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
         qids = list(queries)
         tokens = analyze_all([queries[q] for q in qids], self.config.stemmer)
         k = min(k, len(self.doc_ids))
-        start = time.perf_counter()
-        results, scores = self.model.retrieve(tokens, k=k, n_threads=self.config.threads, show_progress=False)
-        self.search_s = time.perf_counter() - start
+        with self.context.phase("search"):  # retrieval alone, without the query analysis
+            results, scores = self.model.retrieve(tokens, k=k, n_threads=self.config.threads, show_progress=False)
         # results: (n_queries, k) doc positions; scores: (n_queries, k)
         run: dict[str, dict[str, float]] = {}
         for row, qid in enumerate(qids):
             keep = scores[row] > 0  # documents sharing no term with the query are not retrieved
             run[qid] = dict(zip(self.doc_ids[results[row][keep]].tolist(), scores[row][keep].astype(float).tolist()))
         return run
-
-    def report(self) -> dict[str, float]:
-        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3)}

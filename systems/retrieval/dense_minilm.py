@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +64,7 @@ def top_k_inner_product(doc_vectors: np.ndarray, query_vectors: np.ndarray, k: i
 @register_system
 class DenseMiniLmSystem(System):
     id = "dense-minilm"
-    tasks = ("beir-*", "msmarco-*")
+    kind = "retriever"
     Config = Config
     # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
     # MTEB: about 0.645; float maths varies by CPU/BLAS
@@ -90,7 +89,6 @@ class DenseMiniLmSystem(System):
         return np.asarray(vectors, dtype=np.float32)  # (n, 384)
 
     def index(self, corpus: Corpus) -> None:
-        start = time.perf_counter()
         self.doc_ids = np.asarray(corpus.ids, dtype=object)
         cache = None
         if self.config.cache_embeddings and corpus.fingerprint:
@@ -108,17 +106,14 @@ class DenseMiniLmSystem(System):
                 os.replace(temp, cache)
         if self.doc_vectors.shape[0] != len(corpus):
             raise RuntimeError(f"embedding cache {cache} holds {self.doc_vectors.shape[0]} vectors for {len(corpus)} docs; delete it")
-        self.index_s = time.perf_counter() - start
 
     def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
         qids = list(queries)
-        start = time.perf_counter()
-        query_vectors = self._encode([queries[q] for q in qids])  # (n_q, 384)
-        scores, positions = top_k_inner_product(self.doc_vectors, query_vectors, k, self.config.threads)
-        self.search_s = time.perf_counter() - start
+        with self.context.phase("search"):  # query encoding and the inner-product top k
+            query_vectors = self._encode([queries[q] for q in qids])  # (n_q, 384)
+            scores, positions = top_k_inner_product(self.doc_vectors, query_vectors, k, self.config.threads)
         return {qid: dict(zip(self.doc_ids[positions[row]].tolist(), scores[row].astype(float).tolist()))
                 for row, qid in enumerate(qids)}
 
     def report(self) -> dict[str, object]:
-        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3),
-                "embeddings_cached": getattr(self, "embeddings_cached", False)}
+        return {"embeddings_cached": getattr(self, "embeddings_cached", False)}

@@ -6,7 +6,6 @@ order, so the fusion does not depend on how ties happen to be broken."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from benchmarks.api import System
@@ -32,7 +31,7 @@ class Config:
 @register_system
 class HybridRrfSystem(System):
     id = "hybrid-rrf"
-    tasks = ("beir-*", "msmarco-*")
+    kind = "retriever"
     Config = Config
     # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
     expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.7172006500155583,
@@ -42,29 +41,25 @@ class HybridRrfSystem(System):
     description = "RRF (k=60, ranx) of bm25s and dense-minilm"
 
     def index(self, corpus: Corpus) -> None:
-        start = time.perf_counter()
         self.lexical = Bm25sSystem(Bm25sConfig(threads=self.config.threads), self.context)
         self.dense = DenseMiniLmSystem(DenseConfig(threads=self.config.threads, batch_size=self.config.batch_size),
                                        self.context)
         self.lexical.index(corpus)
         self.dense.index(corpus)
-        self.index_s = time.perf_counter() - start
 
     def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
         from ranx import Run, fuse
 
         depth = max(k, self.config.depth)
-        start = time.perf_counter()
         runs = [self.lexical.search(queries, depth), self.dense.search(queries, depth)]
-        ranx_runs = []
-        for name, run in zip(("bm25s", "dense"), runs):
-            ranked = rank_scores({q: docs for q, docs in run.items() if docs})
-            ranx_runs.append(Run(ranked, name=name))
-        fused = fuse(ranx_runs, method="rrf", params={"k": self.config.rrf_k}).to_dict()
-        self.search_s = time.perf_counter() - start
+        with self.context.phase("fuse"):
+            ranx_runs = []
+            for name, run in zip(("bm25s", "dense"), runs):
+                ranked = rank_scores({q: docs for q, docs in run.items() if docs})
+                ranx_runs.append(Run(ranked, name=name))
+            fused = fuse(ranx_runs, method="rrf", params={"k": self.config.rrf_k}).to_dict()
         result = truncate({q: dict(docs) for q, docs in fused.items()}, k)
         return {q: result.get(q, {}) for q in queries}
 
     def report(self) -> dict[str, object]:
-        return {"index_s": round(getattr(self, "index_s", 0.0), 3), "search_s": round(getattr(self, "search_s", 0.0), 3),
-                "embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}
+        return {"embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}

@@ -14,7 +14,6 @@ usable window) so every position is scored exactly once with at least
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +81,7 @@ def setup_torch(seed: int, device: str, threads: int) -> Any:
 class NeuralCharLM(System):
     """Base class of the torch window models: subclasses define ``build_model`` and ``warmup``."""
 
-    tasks = ("shakespeare-char-ppl",)
+    kind = "char-language-model"
     requires = ("torch",)
     extra = "charlm"
 
@@ -139,11 +138,11 @@ class NeuralCharLM(System):
         )
         batches = torch.Generator().manual_seed(self.seed)
         self.curves: dict[str, list[float]] = {"step": [], "train_loss": [], "val_loss": []}
-        started = time.perf_counter()
         for iteration in range(cfg.iterations + 1):
             if iteration % cfg.eval_interval == 0 or iteration == cfg.iterations:
-                self._record_curve(model, iteration, train, valid)
-                self.context.log(f"fit {iteration}/{cfg.iterations} val {self.curves['val_loss'][-1]:.3f} {time.perf_counter() - started:.0f}s")
+                with self.context.untimed():  # the curve is evaluation, not training
+                    self._record_curve(model, iteration, train, valid)
+                self.context.log(f"fit {iteration}/{cfg.iterations} val {self.curves['val_loss'][-1]:.3f} {self.context.clock():.0f}s")
             if iteration == cfg.iterations:
                 break
             for group in optimizer.param_groups:

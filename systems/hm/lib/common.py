@@ -3,11 +3,13 @@ fallback, and sparse customer × article matrices. Not a system itself."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import scipy.sparse as sp
+from typing import TYPE_CHECKING
 
-TASKS = ("hm-map12",)
+import numpy as np
+
+if TYPE_CHECKING:  # imported where used: discovery must stay cheap
+    import pandas as pd
+    import scipy.sparse as sp
 
 
 def decay_weights(days: np.ndarray, last_day: int, half_life_days: float) -> np.ndarray:
@@ -39,6 +41,8 @@ def bestsellers(transactions: pd.DataFrame, last_day: int, days: int, n: int, ha
 
 def ranked_lists(customer: np.ndarray, article: np.ndarray, score: np.ndarray, k: int) -> dict[int, np.ndarray]:
     """Top-``k`` articles per customer by summed score: ``{customer: article codes, best first}``."""
+    import pandas as pd
+
     if not len(customer):
         return {}
     frame = pd.DataFrame({"c": customer, "a": article, "s": score}).groupby(["c", "a"], sort=False)["s"].sum().reset_index()
@@ -81,6 +85,8 @@ def fill(customers: np.ndarray, lists: dict[int, np.ndarray] | list[np.ndarray],
 
 def interaction_matrix(transactions: pd.DataFrame, n_customers: int, n_articles: int, weights: np.ndarray | None = None) -> sp.csr_matrix:
     """Sparse customer × article matrix of summed weights (counts when ``weights`` is None)."""
+    import scipy.sparse as sp
+
     data = np.ones(len(transactions), dtype=np.float32) if weights is None else weights.astype(np.float32)
     matrix = sp.csr_matrix(
         (data, (transactions["customer"].to_numpy(), transactions["article"].to_numpy())), shape=(n_customers, n_articles)
@@ -140,6 +146,8 @@ def cooccurrence(transactions, n_articles: int, last_day: int, history_days: int
     Returns:
         (n_articles, n_articles) csr matrix, C[i, j] = baskets with both / sqrt(baskets_i * baskets_j).
     """
+    import scipy.sparse as sp
+
     window = transactions[transactions["day"] > last_day - history_days]
     basket_key = window["customer"].to_numpy().astype(np.int64) * 4096 + window["day"].to_numpy()
     _, basket = np.unique(basket_key, return_inverse=True)

@@ -1,0 +1,269 @@
+"""The local executor: each job in its own worker process, up to ``--jobs N`` at a time.
+
+Isolation is a process per job, in its own process group: a crash, an out-of-memory kill or a
+timeout fails that one job (its whole process tree is killed), and the run goes on. The parent
+watches every job from outside: its phase, its deadline, and the peak private memory (USS) of its
+whole process tree, sampled with psutil — a worker's own ``ru_maxrss`` would include its parent's peak.
+
+Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has
+already loaded a library whose thread pool does not survive ``fork`` (polars, LightGBM's OpenMP,
+a JVM, ...): then they are spawned, and the task data is pickled to them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from benchmarks.api import TaskData
+from benchmarks.config import JobSpec
+from benchmarks.errors import UserError
+from benchmarks.jobs import JobResult, run_job
+
+MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
+                "from outside the job (psutil)"
+SAMPLE_INTERVAL = 0.1
+
+# Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
+# them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
+FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec", "ray")
+
+
+def choose_start_method(requested: str = "auto") -> str:
+    """``fork`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
+    if requested not in ("auto", "fork", "spawn"):
+        raise UserError(f"start method {requested!r}: expected auto, fork or spawn")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if requested != "auto":
+        return requested
+    return "spawn" if any(name in sys.modules for name in FORK_UNSAFE_MODULES) else "fork"
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the parent dies (an orphaned worker must not run on unseen)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(70)
+
+
+def _worker(connection: Connection, spec: JobSpec, data: TaskData, parent: int) -> None:
+    try:
+        os.setsid()  # its own process group: a timeout kills the job's children too
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    result = run_job(spec, data, log=lambda message: connection.send(("phase", message)))
+    connection.send(("done", result))
+    connection.close()
+
+
+def memory_of_tree(pid: int) -> float | None:
+    """Summed USS of a process and its descendants, in MB (None when it is gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_full_info().uss
+        except psutil.Error:
+            continue
+    return total / 2**20
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a worker's process group (the worker is its leader), and anything of the tree left outside it."""
+    import psutil
+
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+    for process in descendants:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+
+
+def death_report(exit_code: int | None) -> str:
+    """Why a worker ended without a result, in words."""
+    if exit_code is not None and exit_code < 0:
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        hint = ": out of memory, or killed from outside" if exit_code == -signal.SIGKILL else ""
+        return f"worker process was killed by {name}{hint}"
+    return f"worker process died with exit code {exit_code} before sending a result"
+
+
+@dataclass
+class _Running:
+    index: int
+    spec: JobSpec
+    process: Any
+    receiver: Connection
+    started: float
+    deadline: float | None
+    peak_mb: float = 0.0
+    sampled: float = 0.0
+    closed: bool = False
+    """The worker's end of the pipe is closed (it exited, or crashed)."""
+
+
+Events = Callable[[str, int, Any], None]
+"""``on_event(kind, job index, payload)``: ``"started"`` (None), ``"phase"`` (text), ``"finished"`` (JobResult)."""
+
+
+class LocalExecutor:
+    """Runs jobs in worker processes on this machine, ``workers`` at a time.
+
+    Args:
+        workers: jobs at once (``--jobs``).
+        timeout: seconds per job (None: no limit).
+        start_method: ``auto``, ``fork`` or ``spawn``.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto") -> None:
+        if workers < 1:
+            raise UserError(f"--jobs {workers}: expected 1 or more")
+        choose_start_method(start_method)  # reject a bad name before anything runs
+        self.workers = workers
+        self.timeout = timeout
+        self.start_method = start_method
+
+    def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
+        """Run every job; report through ``on_event``. On KeyboardInterrupt every running job's process
+        tree is killed first, then the interrupt goes on up."""
+        pending = list(range(len(jobs)))
+        running: dict[int, _Running] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    index = pending.pop(0)
+                    running[index] = self._start(index, jobs[index], data_for(jobs[index]))
+                    on_event("started", index, None)
+                open_ends = [slot.receiver for slot in running.values() if not slot.closed]
+                ready = wait(open_ends, timeout=SAMPLE_INTERVAL) if open_ends else []
+                now = time.monotonic()
+                for slot in list(running.values()):
+                    result = self._poll(slot, slot.receiver in ready, now, on_event)
+                    if result is not None:
+                        del running[slot.index]
+                        on_event("finished", slot.index, result)
+        finally:
+            for slot in running.values():
+                kill_tree(slot.process.pid)
+                slot.process.join(timeout=5)
+                slot.receiver.close()
+
+    def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
+        ctx = multiprocessing.get_context(choose_start_method(self.start_method))
+        receiver, sender = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_worker, args=(sender, spec, data, os.getpid()), daemon=False,
+                              name=f"mlsd-job-{spec.system}-{spec.seed}")
+        process.start()
+        sender.close()
+        started = time.monotonic()
+        return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None)
+
+    def _poll(self, slot: _Running, readable: bool, now: float, on_event: Events) -> JobResult | None:
+        """Advance one running job: read its messages, sample its memory, enforce its deadline."""
+        if now - slot.sampled >= SAMPLE_INTERVAL:
+            slot.sampled = now
+            memory = memory_of_tree(slot.process.pid)
+            if memory is not None:
+                slot.peak_mb = max(slot.peak_mb, memory)
+        result: JobResult | None = None
+        while readable and not slot.closed and slot.receiver.poll():
+            try:
+                kind, payload = slot.receiver.recv()
+            except (EOFError, OSError):
+                slot.closed = True
+                break
+            if kind == "phase":
+                on_event("phase", slot.index, payload)
+            else:
+                result = payload
+                break
+        if result is None and slot.deadline is not None and now > slot.deadline:
+            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout); "
+                                       "the job's process tree was killed")
+        if result is None and (slot.closed or not slot.process.is_alive()):
+            slot.process.join(timeout=5)
+            if slot.process.is_alive():  # closed its pipe but lingers: it has nothing more to say
+                kill_tree(slot.process.pid)
+                slot.process.join()
+            result = JobResult.failure(death_report(slot.process.exitcode))
+        if result is None:
+            return None
+        kill_tree(slot.process.pid)  # a finished job leaves nothing behind, children included
+        slot.process.join(timeout=5)
+        slot.receiver.close()
+        result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
+        result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
+        return result
+
+
+class InProcessExecutor:
+    """Runs jobs one after another in this process (``--no-isolation``, for debugging): a crash ends the
+    run, and memory is not measured. ``timeout`` uses SIGALRM where there is one."""
+
+    name = "in-process"
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout
+
+    def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
+        for index, spec in enumerate(jobs):
+            on_event("started", index, None)
+            result = self._run_one(spec, data_for(spec), lambda message, i=index: on_event("phase", i, message))
+            on_event("finished", index, result)
+
+    def _run_one(self, spec: JobSpec, data: TaskData, log: Callable[[str], None]) -> JobResult:
+        use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
+
+        class _Timeout(Exception):
+            pass
+
+        def _alarm(signum: int, frame: Any) -> None:
+            raise _Timeout
+
+        previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        try:
+            result = run_job(spec, data, log)
+        except _Timeout:
+            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+        if result.error and "_Timeout" in result.error:
+            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        result.memory_method = "not measured (in-process run)"
+        return result

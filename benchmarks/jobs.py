@@ -1,0 +1,150 @@
+"""One job, run in the current process: build the task and system from a :class:`JobSpec`, fit, predict,
+evaluate, and return a :class:`JobResult` that is plain data (it crosses process and machine boundaries).
+
+Every executor (in-process, local worker processes, Ray) runs jobs through :func:`run_job`; the
+driver turns each result into a record. Artifacts a task writes (TREC run files, submissions) go
+to a job-local folder and travel back inside the result as bytes, so the workers need no access to
+the results folder.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.api import RunContext, TaskData, print_nothing
+from benchmarks.config import JobSpec
+from benchmarks.records import json_safe
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "POLARS_MAX_THREADS")
+
+
+@dataclass
+class JobResult:
+    """What a job sends back: metrics and everything the record needs, or the error.
+
+    ``artifacts`` maps file names (``"run.trec"``) to their bytes; ``peak_memory_mb`` and
+    ``memory_method`` are filled by the executor that watched the job from outside.
+    """
+
+    status: str
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    per_example_ids: list[str] | None = None
+    per_example: dict[str, list[float | None]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+    traceback: str | None = None
+    conditions: dict[str, Any] = field(default_factory=dict)
+    peak_memory_mb: float | None = None
+    memory_method: str | None = None
+    node: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def failure(cls, error: str, text: str | None = None, **facts: Any) -> JobResult:
+        return cls(status="failed", error=error, traceback=text, **facts)
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the platform has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def thread_settings() -> dict[str, Any]:
+    """The thread counts a job ran with: torch's (when loaded) and the OpenMP/BLAS environment variables."""
+    found: dict[str, Any] = {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        found["torch_threads"] = torch.get_num_threads()
+        found["torch_interop_threads"] = torch.get_num_interop_threads()
+    return found
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    try:
+        import numpy
+
+        numpy.random.seed(seed % 2**32)
+    except ImportError:
+        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_nothing) -> JobResult:
+    """Run one job here and now; never raises for the job's own failures (they come back as ``failed``).
+
+    Args:
+        spec: the job.
+        data: the task's prepared data (``task.prepare``), shared by the jobs of one task.
+        log: receives the job's phase and progress lines.
+    """
+    from benchmarks import metrics as metric_facts
+    from benchmarks.registry import SYSTEMS
+
+    conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
+    with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        context = RunContext(
+            task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+            data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
+            artifacts_dir=Path(folder), artifact_prefix="job", log=log,
+        )
+        try:
+            _seed_everything(spec.seed)
+            task = spec.build_task()
+            context.task_options = task.options
+            system_cls = SYSTEMS.get(spec.system)  # build_task registered both
+            system = system_cls(spec.build_config(system_cls), context)
+            with context.phase("fit"):
+                task.fit(system, data, context)
+            with context.phase("predict"):
+                predictions = task.predict(system, data, context)
+            with context.phase("eval"):
+                evaluation = task.evaluate(predictions, data, context)
+            metrics = {metric_facts.canonical(k): _number(v) for k, v in evaluation.metrics.items()}
+            if task.main_metric not in metrics:
+                raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric (got: {', '.join(metrics)})")
+            files = task.save_predictions(predictions, data, context)
+            extras = json_safe({**evaluation.extras, **system.report()}, where="report()")
+            artifacts = {}
+            for path in files:
+                suffix = Path(path).name.removeprefix("job.")
+                artifacts[suffix] = Path(path).read_bytes()
+            conditions.update(load_end=load_average(), threads=thread_settings())
+            return JobResult(
+                status="ok", metrics=metrics,
+                per_example_ids=[str(i) for i in evaluation.example_ids] if evaluation.example_ids is not None else None,
+                per_example={metric_facts.canonical(k): [_number(x) for x in v] for k, v in evaluation.per_example.items()},
+                timings=dict(context.timings), extras=extras, artifacts=artifacts, conditions=conditions,
+                warnings=[f"{w.category.__name__}: {w.message}" for w in caught][:20],
+            )
+        except KeyboardInterrupt:
+            raise  # the user stops the run (workers ignore SIGINT: this is the in-process mode)
+        except BaseException as error:  # the job's failure, whatever it is (SystemExit too), becomes its record
+            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            conditions.update(load_end=load_average(), threads=thread_settings())
+            return JobResult.failure(f"{type(error).__name__}: {error}", text[-8000:], timings=dict(context.timings),
+                                     conditions=conditions)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None

@@ -1,0 +1,127 @@
+"""The contract: every registered (system, task) pair runs on the smoke profile and yields a valid record.
+
+The pairs come from the registry, so a new system or task is tested the moment it exists, with no
+list to edit. Each task's systems run together (one data preparation, two jobs at a time). A pair is
+skipped, with the reason, when its system's extra is missing (the install hint) or when its task's
+data is not here (under ``MLSD_REQUIRE_DATA=1`` a task that needs the shared data fails instead).
+A declared smoke-profile expectation (``python -m benchmarks check``) is graded from the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.config import RunRequest
+from benchmarks.expected import grade
+from benchmarks.metrics import canonical
+from benchmarks.records import Record
+from benchmarks.registry import SYSTEMS, TASKS, discover, get_system, systems_for
+from benchmarks.runner import run
+
+discover()
+
+SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
+            "diamond saxophone cactus submarine telescope avalanche marathon honeybee").split()
+
+SLOW_TASKS = {"msmarco-dev-mrr10", "msmarco-dl20-ndcg10"}
+"""Same code path as msmarco-dl19-ndcg10 on the same collection (only topics and metrics differ): slow tier."""
+
+
+def toy_collection(folder: Path) -> Path:
+    """A BEIR-layout collection: 20 documents on 20 distinct subjects, 10 distractors, one query per subject."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    docs = [{"_id": f"doc{i}", "title": s.title(), "text": f"The {s} is the topic of this article, about the {s}."}
+            for i, s in enumerate(SUBJECTS)]
+    docs += [{"_id": f"other{j}", "title": "Miscellany", "text": f"An unrelated note number {j}."} for j in range(10)]
+    queries = [{"_id": f"q{i}", "text": f"facts about the {s}"} for i, s in enumerate(SUBJECTS)]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(f"q{i}\tdoc{i}\t1\n" for i in range(20)))
+    return folder
+
+
+def task_inputs(task_id: str, request: pytest.FixtureRequest, tmp: Path) -> tuple[dict, Path | None]:
+    """The overrides and data dir that let a task's smoke profile run here, or a skip (or a failure under
+    MLSD_REQUIRE_DATA) saying what is missing."""
+    task_cls = TASKS.get(task_id)
+    if task_id == "beir-ndcg10" or task_id.startswith("msmarco-"):
+        return {"task.dataset": str(toy_collection(tmp / "toy"))}, None
+    if task_id == "hm-map12":
+        return {"task.source": "synthetic"}, None
+    if task_cls.kind == "char-language-model" or task_id == "beir-scifact-ndcg10":
+        return {}, request.getfixturevalue("data_dir")
+    if task_id.startswith("beir-"):
+        pytest.skip(f"no {task_id.removeprefix('beir-').removesuffix('-ndcg10')} collection in the shared data")
+    return {}, None
+
+
+def _pairs() -> list:
+    pairs = []
+    for task_id, task_cls in TASKS.items():
+        if task_cls.__module__ == "benchmarks.testing":
+            continue  # the mock task is a fixture, not part of the product
+        for system_cls in systems_for(task_cls):
+            marks = [pytest.mark.slow] if task_id in SLOW_TASKS else []
+            pairs.append(pytest.param(task_id, system_cls.id, id=f"{system_cls.id}@{task_id}", marks=marks))
+    return pairs
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Record]]:
+    """``smoke_run(task_id, overrides, data_dir)``: every available system of the task on the smoke profile,
+    seed 0, run once per session; returns each system's record."""
+    found: dict[str, dict[str, Record]] = {}
+    root = tmp_path_factory.mktemp("contract")
+
+    def get(task_id: str, overrides: dict, data_dir: Path | None) -> dict[str, Record]:
+        if task_id not in found:
+            systems = [s.id for s in systems_for(TASKS.get(task_id)) if not s.missing_requirements()]
+            outcomes = run(RunRequest(tasks=[task_id], systems=systems, seeds=[0], profile="smoke", device="cpu",
+                                      data_dir=data_dir, results_dir=root / "results", overrides=overrides, jobs=2,
+                                      progress=False, update_leaderboard=False))
+            found[task_id] = {o.system: Record.from_dict(json.loads(o.record_path.read_text())) for o in outcomes}
+        return found[task_id]
+
+    return get
+
+
+@pytest.mark.parametrize("task_id,system_id", _pairs())
+def test_every_pair_runs_on_the_smoke_profile(task_id: str, system_id: str, smoke_run, request, tmp_path_factory) -> None:
+    system_cls = get_system(system_id)
+    missing = system_cls.missing_requirements()
+    if missing:
+        pytest.skip(f"{system_id} needs {', '.join(missing)}: {system_cls.install_hint()}")
+    overrides, data_dir = task_inputs(task_id, request, tmp_path_factory.mktemp(task_id))
+    record = smoke_run(task_id, overrides, data_dir)[system_id]
+    assert record.ok, record.traceback or record.error
+    task_cls = TASKS.get(task_id)
+    assert record.main_metric == task_cls.main_metric and record.main_value is not None
+    assert math.isfinite(record.main_value)
+    values = record.per_example.values.get(record.main_metric)
+    if values:  # a mean over examples: its per-example values average to it
+        assert np.mean(values) == pytest.approx(record.main_value, abs=1e-6)
+        if record.per_example.ids is not None:
+            assert len(record.per_example.ids) == len(values)
+    assert record.peak_memory_mb and record.peak_memory_mb > 0 and record.timings["fit_s"] >= 0
+    for expected in system_cls.expected:
+        if expected.task == task_id and expected.profile == "smoke" and expected.seed == 0 and not expected.overrides:
+            observed = record.metrics.get(canonical(expected.metric))
+            if expected.dataset_fingerprint and expected.dataset_fingerprint != record.fingerprint:
+                continue
+            assert grade(expected, observed) in ("OK", "OKish"), (
+                f"{system_id} declares {expected.metric} = {expected.value} ± {expected.tolerance} on {task_id} smoke; got {observed}")
+
+
+def test_the_pairs_come_from_the_registry() -> None:
+    """Every product task has at least one system, and every system runs at least one product task."""
+    ids = {p.values[1] for p in _pairs()}
+    tasks = {p.values[0] for p in _pairs()}
+    product_systems = {s for s, cls in SYSTEMS.items() if cls.__module__ not in ("benchmarks.testing", "test_runner")}
+    assert product_systems <= ids
+    assert {t for t, cls in TASKS.items() if cls.__module__ != "benchmarks.testing"} == tasks
