@@ -159,6 +159,25 @@ class NoOptions:
     """A task or system without options."""
 
 
+@dataclass(frozen=True)
+class Resources:
+    """What one job of a system needs; the Ray executor places jobs by it, and every executor kills a job
+    whose memory outgrows ``memory_gb`` (an out-of-memory kill under a declared limit).
+
+    Args:
+        cpus: CPU cores (Ray's ``num_cpus``).
+        gpus: GPUs (Ray's ``num_gpus``); a machine without one runs the job on the CPU unless ``--device cuda``.
+        memory_gb: the most memory the job may use (None: no limit, nothing reserved).
+    """
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    memory_gb: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 SystemT = TypeVar("SystemT")
 """The Protocol of a task's kind (``benchmarks.kinds``)."""
 
@@ -257,12 +276,20 @@ class System:
     description: ClassVar[str] = ""
     expected: ClassVar[tuple[Any, ...]] = ()
     """Declared scores (``benchmarks.expected.Expected``) that ``python -m benchmarks check`` reruns."""
+    resources: ClassVar[Resources] = Resources()
+    """What one job needs (CPUs, GPUs, memory); ``profile_resources`` overrides it per profile."""
+    profile_resources: ClassVar[dict[str, Resources]] = {}
 
     def __init__(self, config: Any, context: RunContext) -> None:
         self.config = config
         self.context = context
         self.seed = context.seed
         self.device = context.device
+
+    @classmethod
+    def resources_for(cls, profile: str) -> Resources:
+        """The resources of one job under ``profile``."""
+        return cls.profile_resources.get(profile, cls.resources)
 
     def report(self) -> dict[str, Any]:
         """Extra facts worth recording after a run (parameter count, loss curve, ...)."""

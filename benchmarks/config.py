@@ -225,6 +225,8 @@ class JobSpec:
     config_overrides: dict[str, Any]
     data_dir: str | None
     cache_dir: str
+    resources: dict[str, Any] = field(default_factory=dict)
+    """The system's declared resources for this profile (``Resources.to_dict``)."""
     modules: tuple[str, ...] = ()
     """The modules defining the task and system classes: a worker that did not inherit this process's registry
     (spawned, or on another node) imports them when discovery does not find the ids (runtime-registered plug-ins)."""
@@ -357,7 +359,12 @@ def plan(request: RunRequest) -> Plan:
     data_dir = request.data_dir if request.data_dir is not None else default_data_dir()
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir}: no such folder" + (" (from $MLSD_DATA_DIR)" if request.data_dir is None else ""))
-    device = environment.resolve_device(request.device)
+    if request.executor == "ray" and request.isolate:  # decided where each job runs (its node's GPUs), not here
+        device = request.device.lower()
+        if device not in ("auto", "cpu", "cuda"):
+            raise UserError(f"--device {request.device!r} with --executor ray: expected auto, cpu or cuda")
+    else:
+        device = environment.resolve_device(request.device)
     cache_dir = default_cache_dir()
     systems_in_run = set(request.systems)
     jobs: list[JobSpec] = []
@@ -380,6 +387,7 @@ def plan(request: RunRequest) -> Plan:
                     task=task_cls.id, system=system_cls.id, seed=int(seed), profile=request.profile, device=device,
                     task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),
                     data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None, cache_dir=str(cache_dir),
+                    resources=system_cls.resources_for(request.profile).to_dict(),
                     modules=tuple(dict.fromkeys((task_cls.__module__, system_cls.__module__))),
                 ))
     return Plan(jobs, unavailable)

@@ -79,6 +79,13 @@ def hardware() -> dict[str, Any]:
     }
 
 
+def might_have_accelerator() -> bool:
+    """A cheap look (no torch import): an NVIDIA driver is loaded, or this is an Apple-silicon Mac."""
+    if Path("/proc/driver/nvidia/version").exists() or os.environ.get("CUDA_VISIBLE_DEVICES"):
+        return True
+    return sys.platform == "darwin" and platform.machine() == "arm64"
+
+
 def resolve_device(requested: str) -> str:
     """Turn ``auto|cpu|cuda|mps`` into a device that exists here.
 
@@ -90,6 +97,8 @@ def resolve_device(requested: str) -> str:
         raise UserError(f"--device {requested!r}: expected auto, cpu, cuda or mps")
     if requested == "cpu":
         return "cpu"
+    if requested == "auto" and not might_have_accelerator():
+        return "cpu"  # no GPU driver, not a Mac: no need to import torch to know
     found = accelerator()
     if requested == "auto":
         return found["type"] if found else "cpu"

@@ -9,7 +9,9 @@ Importing it registers them (discovery does not: they never appear in ``list`` u
 * ``mock-threshold``: a learned threshold on the first feature (accuracy ≈ 0.9).
 * ``mock-majority``: predicts the majority class (accuracy ≈ 0.5): clearly worse.
 * ``mock-noisy``: the threshold with a seed-dependent share of flipped answers (seeds differ).
-* ``mock-fault``: misbehaves on purpose, as its ``mode`` says (see :class:`FaultConfig`).
+* ``mock-fault``: misbehaves on purpose, as its ``mode`` says (see :class:`FaultConfig`); it declares
+  0.25 GB of memory, so ``mode=memory`` past that is an out-of-memory kill.
+* ``mock-gpu``: the majority answer, from a system that declares one GPU (where Ray places it).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, Resources, RunContext, System, Task, TaskData
 from benchmarks.expected import Expected
 from benchmarks.kinds import Classifier
 from benchmarks.registry import SYSTEMS, TASKS, register_system, register_task
@@ -133,8 +135,8 @@ class MockMajority(System):
 class FaultConfig:
     mode: str = "ok"
     """ok | raise | exit (os._exit) | sigkill (kills itself) | sleep | grandchild (a child that outlives it, then
-    sleep) | memory (allocates ``megabytes``) | bad-report (report() returns numpy, paths, sets and an object) |
-    exit-on-seed (``os._exit`` on seed 1 only)"""
+    sleep) | memory (allocates ``megabytes`` and holds them ``seconds``) | bad-report (report() returns numpy, paths,
+    sets and an object) | exit-on-seed (``os._exit`` on seed 1 only)"""
     seconds: float = 60.0
     megabytes: int = 50
     pid_file: str = ""
@@ -146,6 +148,7 @@ class MockFault(System):
     kind = "classifier"
     tasks = ("mock-*",)
     Config = FaultConfig
+    resources = Resources(memory_gb=0.25)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:
         mode = self.config.mode
@@ -164,6 +167,7 @@ class MockFault(System):
             time.sleep(self.config.seconds)
         if mode == "memory":
             self.ballast = np.ones(self.config.megabytes * 2**20 // 8)  # touched: resident
+            time.sleep(min(self.config.seconds, 2.0))
         self.answer = int(round(float(np.mean(y))))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -176,11 +180,16 @@ class MockFault(System):
                 "thing": object()}
 
 
+class MockGPU(MockMajority):
+    id = "mock-gpu"
+    resources = Resources(cpus=1, gpus=1)
+
+
 def install() -> None:
     """Register the mock task and systems (idempotent)."""
     if MockAccuracy.id not in TASKS:
         register_task(MockAccuracy)
-    for cls in (MockThreshold, MockNoisy, MockMajority, MockFault):
+    for cls in (MockThreshold, MockNoisy, MockMajority, MockFault, MockGPU):
         if cls.id not in SYSTEMS:
             register_system(cls)
 

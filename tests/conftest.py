@@ -1,8 +1,8 @@
 """Shared fixtures: where real data lives, fresh results folders, and the mock task and systems.
 
-Worker processes are always spawned in tests (``MLSD_START_METHOD``): otherwise the first test that
-imports polars or LightGBM would switch every later test from fork to spawn, and the suite's timing
-(and what it exercises) would depend on the order the tests run in.
+Worker processes always come from a fork server in tests (``MLSD_START_METHOD``): otherwise the first test that
+imports polars or LightGBM would switch every later test from fork to another start method, and the suite's
+timing (and what it exercises) would depend on the order the tests run in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-os.environ["MLSD_START_METHOD"] = "spawn"
+os.environ["MLSD_START_METHOD"] = "forkserver"
 
 import benchmarks.testing  # noqa: E402,F401  (registers mock-acc and the mock systems)
 

@@ -253,8 +253,9 @@ def test_real_ctrl_c_keeps_finished_records(tmp_path):
 def test_forked_and_spawned_workers_give_the_same_result(results_dir):
     forked = run(_request(results_dir, systems=["mock-noisy"], start_method="fork"))[0]
     spawned = run(_request(results_dir, systems=["mock-noisy"], start_method="spawn"))[0]
-    assert forked.status == spawned.status == "ok"
-    assert forked.metrics == spawned.metrics
+    served = run(_request(results_dir, systems=["mock-noisy"], start_method="forkserver"))[0]
+    assert forked.status == spawned.status == served.status == "ok"
+    assert forked.metrics == spawned.metrics == served.metrics
 
 
 def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
@@ -267,9 +268,9 @@ def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
         monkeypatch.delitem(sys.modules, name, raising=False)
     assert choose_start_method("auto") == "fork"
     monkeypatch.setitem(sys.modules, "polars", types.ModuleType("polars"))
-    assert choose_start_method("auto") == "spawn"
+    assert choose_start_method("auto") == "forkserver"
     assert choose_start_method("fork") == "fork"
-    with pytest.raises(UserError, match="expected auto, fork or spawn"):
+    with pytest.raises(UserError, match="expected auto, fork, forkserver, spawn"):
         choose_start_method("thread")
 
 

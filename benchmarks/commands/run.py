@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     grid.add_argument("--resume", action="store_true", help="skip jobs that already have an ok record with the same key")
     grid.add_argument("--rerun-failed", action="store_true", help="run only the jobs whose latest record failed")
     parser.add_argument("--no-isolation", action="store_true", help="run jobs in this process, one at a time (debugging)")
-    parser.add_argument("--start-method", default=None, choices=["auto", "fork", "spawn"],
-                        help="how worker processes start (auto: fork unless fork-unsafe libraries are loaded)")
+    parser.add_argument("--start-method", default=None, choices=["auto", "fork", "forkserver", "spawn"],
+                        help="how worker processes start (auto: fork unless fork-unsafe libraries are loaded, then forkserver)")
     parser.add_argument("--quiet", action="store_true", help="no live progress; one line per finished job")
 
 

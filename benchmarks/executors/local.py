@@ -7,7 +7,10 @@ whole process tree, sampled with psutil — a worker's own ``ru_maxrss`` would i
 
 Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has
 already loaded a library whose thread pool does not survive ``fork`` (polars, LightGBM's OpenMP,
-a JVM, ...): then they are spawned, and the task data is pickled to them.
+a JVM, Ray, ...): then they come from a fork server, a clean single-threaded process started once,
+and the task data is pickled to them (``spawn`` also works, at an interpreter start per job).
+A job whose memory outgrows its system's declared ``Resources.memory_gb`` is killed and recorded as
+out of memory.
 """
 
 from __future__ import annotations
@@ -37,33 +40,48 @@ SAMPLE_INTERVAL = 0.1
 FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec", "ray")
 
 
+START_METHODS = ("auto", "fork", "forkserver", "spawn")
+
+
 def choose_start_method(requested: str = "auto") -> str:
-    """``fork`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
-    if requested not in ("auto", "fork", "spawn"):
-        raise UserError(f"start method {requested!r}: expected auto, fork or spawn")
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return "spawn"
+    """``fork``, ``forkserver`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
+    if requested not in START_METHODS:
+        raise UserError(f"start method {requested!r}: expected {', '.join(START_METHODS)}")
+    available = multiprocessing.get_all_start_methods()
     if requested != "auto":
-        return requested
-    return "spawn" if any(name in sys.modules for name in FORK_UNSAFE_MODULES) else "fork"
+        return requested if requested in available else "spawn"
+    if "fork" in available and not any(name in sys.modules for name in FORK_UNSAFE_MODULES):
+        return "fork"
+    return "forkserver" if "forkserver" in available else "spawn"
+
+
+def _context(method: str) -> Any:
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["benchmarks.executors.local"])  # the server imports the harness once
+    return ctx
 
 
 def _watch_parent(parent: int) -> None:
-    """Exit when the parent dies (an orphaned worker must not run on unseen)."""
+    """Exit when the parent (this process, or its fork server) dies: an orphaned worker must not run on unseen."""
     while True:
         time.sleep(1.0)
         if os.getppid() != parent:
-            os._exit(70)
+            try:
+                os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
+            finally:
+                os._exit(70)
 
 
-def _worker(connection: Connection, spec: JobSpec, data: TaskData, parent: int) -> None:
+def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str]) -> None:
+    os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older)
     try:
         os.setsid()  # its own process group: a timeout kills the job's children too
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     result = run_job(spec, data, log=lambda message: connection.send(("phase", message)))
     connection.send(("done", result))
     connection.close()
@@ -142,18 +160,21 @@ class LocalExecutor:
     Args:
         workers: jobs at once (``--jobs``).
         timeout: seconds per job (None: no limit).
-        start_method: ``auto``, ``fork`` or ``spawn``.
+        start_method: ``auto``, ``fork``, ``forkserver`` or ``spawn``.
+        env: environment variables set in each worker before the job runs.
     """
 
     name = "local"
 
-    def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto") -> None:
+    def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto",
+                 env: dict[str, str] | None = None) -> None:
         if workers < 1:
             raise UserError(f"--jobs {workers}: expected 1 or more")
         choose_start_method(start_method)  # reject a bad name before anything runs
         self.workers = workers
         self.timeout = timeout
         self.start_method = start_method
+        self.env = dict(env or {})
 
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         """Run every job; report through ``on_event``. On KeyboardInterrupt every running job's process
@@ -181,9 +202,9 @@ class LocalExecutor:
                 slot.receiver.close()
 
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
-        ctx = multiprocessing.get_context(choose_start_method(self.start_method))
+        ctx = _context(choose_start_method(self.start_method))
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_worker, args=(sender, spec, data, os.getpid()), daemon=False,
+        process = ctx.Process(target=_worker, args=(sender, spec, data, self.env), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
         process.start()
         sender.close()
@@ -209,6 +230,10 @@ class LocalExecutor:
             else:
                 result = payload
                 break
+        limit = slot.spec.resources.get("memory_gb")
+        if result is None and limit and slot.peak_mb > limit * 1024:
+            result = JobResult.failure(f"out of memory: the job's processes used {slot.peak_mb:,.0f} MB, over the "
+                                       f"{limit:g} GB its system declares (Resources.memory_gb); the job was killed")
         if result is None and slot.deadline is not None and now > slot.deadline:
             result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout); "
                                        "the job's process tree was killed")

@@ -1,0 +1,277 @@
+"""The Ray executor: every job is a Ray task, placed by its system's declared resources.
+
+    python -m benchmarks run --task ... --executor ray                  # a local Ray instance sized to this machine
+    python -m benchmarks run --task ... --executor ray --address auto   # join a cluster (ray start --head / --address)
+
+Ray does the scheduling, the placement (``num_cpus``, ``num_gpus``, ``memory`` from ``Resources``), the
+retries of a job whose worker or node dies (``--retries``, Ray's ``max_retries``) and the cancellation on
+Ctrl-C; the harness writes no scheduler of its own. Inside its Ray task a job runs as it runs locally —
+in a worker process of its own (so memory is measured from outside, ``--timeout`` kills its process
+tree, a crash fails one job) — and its result, artifacts included, travels back to the driver, which
+writes the records: a cluster needs no shared filesystem for results.
+
+Data: a task's prepared data is put in Ray's object store when it is small (``OBJECT_STORE_LIMIT``);
+otherwise each node prepares it once from its own ``--data-dir`` or cache (``prepared_on_node``), and
+checks that its fingerprint is the driver's. Every node needs the same ``mlsd-bench`` installed, and
+the data dir (or a network to download into its cache).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import pickle
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.api import RunContext, TaskData
+from benchmarks.config import JobSpec
+from benchmarks.errors import UserError
+from benchmarks.jobs import JobResult
+
+OBJECT_STORE_LIMIT = 64 * 2**20
+"""Prepared data up to this many bytes (pickled) travels through the object store; larger data is prepared per node."""
+PHASE_EVERY = 1.0
+"""Seconds between two phase reports of one job to the driver."""
+INSTALL_HINT = 'pip install -e ".[ray]"'
+
+_NODE_DATA: dict[str, TaskData] = {}
+"""Prepared data kept by a Ray worker process between the jobs it runs."""
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UserError(f"--executor ray needs Ray, which is not installed; install it with: {INSTALL_HINT}") from None
+    return ray
+
+
+def data_key(spec: JobSpec) -> str:
+    """What identifies a task's prepared data: the task, its options, the profile and where data is read from."""
+    identity = [spec.task, spec.task_options, spec.profile, spec.data_dir]
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
+    """The task's data, prepared once on this node (a file lock serialises the node's workers; the result is
+    kept in ``<cache>/prepared/`` and in this process), checked against the driver's fingerprint."""
+    key = data_key(spec)
+    if key in _NODE_DATA:
+        return _NODE_DATA[key]
+    folder = Path(spec.cache_dir) / "prepared"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.pkl"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = None
+        if path.is_file():
+            with open(path, "rb") as handle:
+                data = pickle.load(handle)
+            if data.dataset.fingerprint != fingerprint:
+                data = None  # stale: prepared from other data
+        if data is None:
+            task = spec.build_task()
+            context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
+                                 data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
+                                 task_options=task.options)
+            data = task.prepare(context)
+            temp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(temp, "wb") as handle:
+                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, path)
+    if data.dataset.fingerprint != fingerprint:
+        raise RuntimeError(f"node {platform.node()} prepared other data for {spec.task} than the driver: fingerprint "
+                           f"{data.dataset.fingerprint[:12]}, expected {fingerprint[:12]} (check its --data-dir)")
+    _NODE_DATA[key] = data
+    return data
+
+
+def _device_here(requested: str) -> tuple[str, list[Any]]:
+    """The device a job runs on inside its Ray task, and the GPUs Ray gave it."""
+    import ray
+
+    gpus = list(ray.get_gpu_ids())
+    if requested != "auto":
+        return requested, gpus
+    if not gpus:
+        return "cpu", gpus
+    from benchmarks import environment
+
+    found = environment.accelerator()
+    return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
+
+
+def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: str, timeout: float | None,
+                start_method: str, board: Any, index: int) -> JobResult:
+    """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
+    import ray
+
+    from benchmarks.executors.local import LocalExecutor
+
+    spec = JobSpec.from_dict(spec_data)
+    node = f"{platform.node()}:{ray.get_runtime_context().get_node_id()[:8]}"
+    board.report.remote(index, "start", node)
+    device, gpus = _device_here(spec.device)
+    env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
+    try:
+        if data is None:
+            board.report.remote(index, "preparing data", node)
+            data = prepared_on_node(spec, fingerprint)
+        spec = JobSpec.from_dict({**spec.to_dict(), "device": device})
+        found: list[JobResult] = []
+        last = [0.0]
+
+        def on_event(kind: str, _: int, payload: Any) -> None:
+            if kind == "finished":
+                found.append(payload)
+            elif kind == "phase" and time.monotonic() - last[0] >= PHASE_EVERY:
+                last[0] = time.monotonic()
+                board.report.remote(index, str(payload), node)
+
+        LocalExecutor(1, timeout, start_method, env=env).run([spec], lambda _: data, on_event)
+        result = found[0]
+    except Exception as error:  # the node could not even start the job (its data, most often)
+        result = JobResult.failure(f"{type(error).__name__}: {error}")
+    result.node = node
+    result.conditions.update(ray_gpu_ids=[str(g) for g in gpus], device=device)
+    return result
+
+
+class _Board:
+    """A Ray actor the jobs report their phase and node to; the driver reads it for the live view."""
+
+    def __init__(self) -> None:
+        self.phases: dict[int, tuple[str, str]] = {}
+
+    def report(self, index: int, phase: str, node: str) -> None:
+        self.phases[index] = (phase, node)
+
+    def snapshot(self) -> dict[int, tuple[str, str]]:
+        return dict(self.phases)
+
+
+class RayExecutor:
+    """Runs jobs as Ray tasks, on a local Ray instance or on a cluster.
+
+    Args:
+        address: a running cluster (``auto``, ``HOST:PORT`` or ``ray://...``); None starts a local instance.
+        timeout: seconds per job (enforced on the node, as locally).
+        retries: how often a job whose Ray worker or node died is retried before it is recorded as failed.
+        start_method: how the job's own worker process starts on the node (``auto``: a fork server there).
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, timeout: float | None = None, retries: int = 1,
+                 start_method: str = "auto") -> None:
+        _ray()
+        if retries < 0:
+            raise UserError(f"--retries {retries}: expected 0 or more")
+        self.address = address
+        self.timeout = timeout
+        self.retries = retries
+        self.start_method = "forkserver" if start_method == "auto" else start_method
+
+    def _connect(self) -> bool:
+        """Join or start Ray; True when this call started it (and so must stop it)."""
+        import logging
+
+        ray = _ray()
+        if ray.is_initialized():
+            return False
+        options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+        if self.address:
+            try:
+                ray.init(address=self.address, **options)
+            except (ConnectionError, ValueError, RuntimeError) as error:
+                raise UserError(f"--address {self.address}: cannot join a Ray cluster there ({error}). Start one with "
+                                "`ray start --head`, and workers with `ray start --address=HEAD:6379`") from None
+        else:
+            ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", **options)
+        return True
+
+    def check(self, jobs: list[JobSpec]) -> None:
+        """Refuse up front what the cluster cannot run (a CUDA job without any GPU), instead of leaving it queued."""
+        ray = _ray()
+        resources = ray.cluster_resources()
+        gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
+        for spec in jobs:
+            if spec.device == "cuda" and gpus == 0:
+                raise UserError(f"--device cuda: the Ray cluster has no GPU ({cpus:g} CPUs); {spec.label} cannot run. "
+                                "Use --device auto to run GPU-declaring systems on CPUs")
+            if spec.resources.get("cpus", 1.0) > max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n["Alive"]),
+                                                     default=0.0):
+                raise UserError(f"{spec.label} declares {spec.resources['cpus']:g} CPUs, more than any node of the Ray "
+                                "cluster has")
+
+    def _options(self, spec: JobSpec, cluster_gpus: float) -> dict[str, Any]:
+        resources = spec.resources
+        options: dict[str, Any] = {"num_cpus": resources.get("cpus", 1.0), "max_retries": self.retries,
+                                   "retry_exceptions": False}
+        if resources.get("gpus") and (cluster_gpus or spec.device == "cuda"):
+            options["num_gpus"] = resources["gpus"]
+        if resources.get("memory_gb"):
+            options["memory"] = int(resources["memory_gb"] * 2**30)
+        return options
+
+    def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Callable[[str, int, Any], None]) -> None:
+        ray = _ray()
+        started_here = self._connect()
+        try:
+            self.check(jobs)
+            self._run(ray, jobs, data_for, on_event)
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    def _run(self, ray: Any, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Any) -> None:
+        remote = ray.remote(run_on_node)
+        board = ray.remote(_Board).options(num_cpus=0).remote()
+        cluster_gpus = ray.cluster_resources().get("GPU", 0.0)
+        shared: dict[str, Any] = {}
+        pending: dict[Any, int] = {}
+        for index, spec in enumerate(jobs):
+            data = data_for(spec)
+            key = data_key(spec)
+            if key not in shared:
+                payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+                shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
+            ref = remote.options(**self._options(spec, cluster_gpus)).remote(
+                spec.to_dict(), shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index)
+            pending[ref] = index
+        seen: dict[int, tuple[str, str]] = {}
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.5, fetch_local=True)
+                self._report_phases(ray, board, seen, pending, on_event)
+                for ref in ready:
+                    index = pending.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except Exception as error:  # retries spent: the worker or node died, or Ray failed
+                        result = JobResult.failure(f"{type(error).__name__} after {self.retries} retr"
+                                                   f"{'y' if self.retries == 1 else 'ies'}: {str(error).splitlines()[0]}")
+                    if index not in seen:
+                        on_event("started", index, None)
+                        seen[index] = ("", "")
+                    on_event("finished", index, result)
+        finally:
+            for ref in pending:  # Ctrl-C, SIGTERM or an error here: nothing of this grid keeps running
+                ray.cancel(ref, force=True)
+
+    @staticmethod
+    def _report_phases(ray: Any, board: Any, seen: dict[int, tuple[str, str]], pending: dict[Any, int], on_event: Any) -> None:
+        running = set(pending.values())
+        for index, (phase, node) in ray.get(board.snapshot.remote()).items():
+            if index not in running or seen.get(index) == (phase, node):
+                continue
+            if index not in seen:
+                on_event("started", index, None)
+            seen[index] = (phase, node)
+            on_event("phase", index, {"text": phase, "node": node})
