@@ -85,19 +85,25 @@ def _seed_everything(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
-def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_nothing) -> JobResult:
+def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_nothing, workdir: Path | None = None) -> JobResult:
     """Run one job here and now; never raises for the job's own failures (they come back as ``failed``).
 
     Args:
         spec: the job.
         data: the task's prepared data (``task.prepare``), shared by the jobs of one task.
         log: receives the job's phase and progress lines.
+        workdir: an empty folder for the job's artifacts, which the caller removes (so a killed job leaves
+            nothing behind); None: a temporary folder removed here.
     """
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder:
+            return run_job(spec, data, log, Path(folder))
     from benchmarks import metrics as metric_facts
     from benchmarks.registry import SYSTEMS
 
     conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
-    with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder, warnings.catch_warnings(record=True) as caught:
+    folder = str(workdir)
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         context = RunContext(
             task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,

@@ -86,20 +86,29 @@ def check_results_dir(results_dir: Path) -> None:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while a run is under way (only the main thread can install handlers)."""
-    def _raise(signum: int, frame: Any) -> None:
+def _interrupts_stop_once() -> Iterator[None]:
+    """Ctrl-C or SIGTERM stop the run once: the first raises KeyboardInterrupt, any later one is ignored, so the
+    clean-up (workers killed, leaderboards written) cannot itself be cut short. Only the main thread can do this."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def _stopping(signum: int, frame: Any) -> None:
+        print("\nalready stopping: finishing the clean-up", file=sys.stderr, flush=True)
+
+    def _stop(signum: int, frame: Any) -> None:
+        for sig in signals:
+            signal.signal(sig, _stopping)
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, _raise)
+        previous = {sig: signal.signal(sig, _stop) for sig in signals}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
@@ -227,7 +236,7 @@ def run(request: RunRequest) -> list[JobOutcome]:
     run_id = new_run_id()
     touched = sorted({spec.task for spec in grid.jobs})
     interrupted = False
-    with _sigterm_as_interrupt():
+    with _interrupts_stop_once():
         try:
             jobs = _select_jobs(grid.jobs, prepared, request, results_dir, log)
             from benchmarks.progress import GridProgress

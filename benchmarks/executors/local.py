@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from benchmarks.api import TaskData
@@ -73,7 +76,7 @@ def _watch_parent(parent: int) -> None:
                 os._exit(70)
 
 
-def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str]) -> None:
+def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str) -> None:
     os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older)
     try:
         os.setsid()  # its own process group: a timeout kills the job's children too
@@ -82,7 +85,7 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    result = run_job(spec, data, log=lambda message: connection.send(("phase", message)))
+    result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
     connection.send(("done", result))
     connection.close()
 
@@ -136,6 +139,13 @@ def death_report(exit_code: int | None) -> str:
     return f"worker process died with exit code {exit_code} before sending a result"
 
 
+def _end(slot: _Running) -> None:
+    kill_tree(slot.process.pid)
+    slot.process.join(timeout=5)
+    slot.receiver.close()
+    shutil.rmtree(slot.workdir, ignore_errors=True)
+
+
 @dataclass
 class _Running:
     index: int
@@ -148,6 +158,8 @@ class _Running:
     sampled: float = 0.0
     closed: bool = False
     """The worker's end of the pipe is closed (it exited, or crashed)."""
+    workdir: str = ""
+    """The job's artifact folder, made and removed here (a killed job leaves nothing behind)."""
 
 
 Events = Callable[[str, int, Any], None]
@@ -197,19 +209,19 @@ class LocalExecutor:
                         on_event("finished", slot.index, result)
         finally:
             for slot in running.values():
-                kill_tree(slot.process.pid)
-                slot.process.join(timeout=5)
-                slot.receiver.close()
+                _end(slot)
 
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
         ctx = _context(choose_start_method(self.start_method))
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_worker, args=(sender, spec, data, self.env), daemon=False,
+        workdir = tempfile.mkdtemp(prefix="mlsd-job-")
+        process = ctx.Process(target=_worker, args=(sender, spec, data, self.env, workdir), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
         process.start()
         sender.close()
         started = time.monotonic()
-        return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None)
+        return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None,
+                        workdir=workdir)
 
     def _poll(self, slot: _Running, readable: bool, now: float, on_event: Events) -> JobResult | None:
         """Advance one running job: read its messages, sample its memory, enforce its deadline."""
@@ -245,9 +257,7 @@ class LocalExecutor:
             result = JobResult.failure(death_report(slot.process.exitcode))
         if result is None:
             return None
-        kill_tree(slot.process.pid)  # a finished job leaves nothing behind, children included
-        slot.process.join(timeout=5)
-        slot.receiver.close()
+        _end(slot)  # a finished job leaves nothing behind: children, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
         return result
