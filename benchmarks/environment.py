@@ -48,7 +48,10 @@ def _cores() -> int:
 
 
 def accelerator() -> dict[str, Any] | None:
-    """The CUDA or MPS device torch can use, or None (also when torch is not installed)."""
+    """The CUDA or MPS device torch can use, or None (also when torch is not installed). Without a GPU driver
+    (and not on an Apple-silicon Mac) the answer is None without importing torch."""
+    if not might_have_accelerator():
+        return None
     try:
         import torch
     except ImportError:

@@ -81,7 +81,7 @@ def _launch(results: Path, tmp: Path, mark: str, fault: Fault) -> subprocess.Pop
 
 
 def _assert_clean(results: Path, tmp: Path, mark: str) -> None:
-    for _ in range(50):  # workers and grandchildren go within seconds
+    for _ in range(100):  # workers and grandchildren go within seconds
         if not _marked_processes(mark):
             break
         time.sleep(0.2)
