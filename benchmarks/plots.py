@@ -20,13 +20,12 @@ if TYPE_CHECKING:
 _METADATA = {"Software": None}
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(rows: int, height: float, **subplots: Any) -> tuple[Any, Any]:
+    """A figure and its (rows, 1) axes, without pyplot: no global state to close, and no pyplot import (a second)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(7.5, height))
+    return fig, fig.subplots(rows, 1, squeeze=False, **subplots)
 
 
 def _title(table: Table) -> str:
@@ -58,28 +57,24 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
     tables = [t for t in tables if t.rows]
     if not tables:
         return None
-    plt = _pyplot()
     heights = [max(1.6, 0.45 * len(t.rows) + 1.0) for t in tables]
-    fig, axes = plt.subplots(len(tables), 1, figsize=(7.5, sum(heights)), squeeze=False, gridspec_kw={"height_ratios": heights})
-    try:
-        for ax, table in zip(axes[:, 0], tables, strict=True):
-            rows = list(reversed(table.rows))  # best on top
-            y = list(range(len(rows)))
-            means = [row.mean for row in rows]
-            lows = [row.mean - row.ci[0] if row.ci else 0.0 for row in rows]
-            highs = [row.ci[1] - row.mean if row.ci else 0.0 for row in rows]
-            colors = ["tab:blue" if row.verdict in ("leader", "tied") else "tab:gray" for row in rows]
-            for yi, mean, low, high, color in zip(y, means, lows, highs, colors, strict=True):
-                ax.errorbar([mean], [yi], xerr=[[max(low, 0.0)], [max(high, 0.0)]], fmt="o", color=color, capsize=4)
-            ax.set_yticks(y, [row.label for row in rows])
-            arrow = "higher" if table.higher_is_better else "lower"
-            ax.set_xlabel(f"{table.main_metric} ({arrow} is better); bars: 95% CI; blue: leader and tied")
-            ax.set_title(_title(table), fontsize=9)
-            ax.grid(axis="x", alpha=0.3)
-        fig.tight_layout()
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    fig, axes = _figure(len(tables), sum(heights), gridspec_kw={"height_ratios": heights})
+    for ax, table in zip(axes[:, 0], tables, strict=True):
+        rows = list(reversed(table.rows))  # best on top
+        y = list(range(len(rows)))
+        means = [row.mean for row in rows]
+        lows = [row.mean - row.ci[0] if row.ci else 0.0 for row in rows]
+        highs = [row.ci[1] - row.mean if row.ci else 0.0 for row in rows]
+        colors = ["tab:blue" if row.verdict in ("leader", "tied") else "tab:gray" for row in rows]
+        for yi, mean, low, high, color in zip(y, means, lows, highs, colors, strict=True):
+            ax.errorbar([mean], [yi], xerr=[[max(low, 0.0)], [max(high, 0.0)]], fmt="o", color=color, capsize=4)
+        ax.set_yticks(y, [row.label for row in rows])
+        arrow = "higher" if table.higher_is_better else "lower"
+        ax.set_xlabel(f"{table.main_metric} ({arrow} is better); bars: 95% CI; blue: leader and tied")
+        ax.set_title(_title(table), fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def plot_cost(tables: list[Table], path: Path) -> Path | None:
@@ -95,27 +90,23 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     tables = [t for t in tables if any(row.fit_s is not None and row.fit_s > 0 for row in t.rows)]
     if not tables:
         return None
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(tables), 1, figsize=(7.5, 4.2 * len(tables)), squeeze=False)
-    try:
-        for ax, table in zip(axes[:, 0], tables, strict=True):
-            rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
-            peaks = [row.peak_memory_mb or 0.0 for row in rows]
-            largest = max(peaks) or 1.0
-            for row, peak in zip(rows, peaks, strict=True):
-                size = 30 + 600 * peak / largest
-                ax.scatter([row.fit_s], [row.mean], s=size, alpha=0.55)
-                memory = f", {peak:,.0f} MB" if peak else ""
-                ax.annotate(f"{row.label}{memory}", (row.fit_s, row.mean), fontsize=7, xytext=(6, 4), textcoords="offset points")
-            ax.set_xscale("log")
-            ax.set_xlabel("fit time per seed, s (log scale); marker area ∝ peak memory")
-            ax.set_ylabel(table.main_metric + (" ↑" if table.higher_is_better else " ↓"))
-            ax.set_title(_title(table), fontsize=9)
-            ax.grid(alpha=0.3)
-        fig.tight_layout()
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    fig, axes = _figure(len(tables), 4.2 * len(tables))
+    for ax, table in zip(axes[:, 0], tables, strict=True):
+        rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
+        peaks = [row.peak_memory_mb or 0.0 for row in rows]
+        largest = max(peaks) or 1.0
+        for row, peak in zip(rows, peaks, strict=True):
+            size = 30 + 600 * peak / largest
+            ax.scatter([row.fit_s], [row.mean], s=size, alpha=0.55)
+            memory = f", {peak:,.0f} MB" if peak else ""
+            ax.annotate(f"{row.label}{memory}", (row.fit_s, row.mean), fontsize=7, xytext=(6, 4), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("fit time per seed, s (log scale); marker area ∝ peak memory")
+        ax.set_ylabel(table.main_metric + (" ↑" if table.higher_is_better else " ↓"))
+        ax.set_title(_title(table), fontsize=9)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def _curves(record: Record) -> dict[str, list[float]] | None:
@@ -140,30 +131,26 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
     panels = [(t, found) for t, found in panels if found]
     if not panels:
         return None
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 4.2 * len(panels)), squeeze=False)
-    try:
-        for ax, (table, found) in zip(axes[:, 0], panels, strict=True):
-            for index, (row, curves) in enumerate(found):
-                color = f"C{index % 10}"
-                steps = curves["step"]
-                for key, style in (("val_loss", "-"), ("train_loss", "--")):
-                    values = curves.get(key)
-                    if isinstance(values, list) and len(values) == len(steps):
-                        points = [(s, v) for s, v in zip(steps, values, strict=True) if v is not None and math.isfinite(v)]
-                        if points:
-                            xs, ys = zip(*points, strict=True)
-                            label = row.label if key == "val_loss" else None
-                            ax.plot(xs, ys, style, color=color, label=label, linewidth=1.2)
-            ax.set_xlabel("step")
-            ax.set_ylabel("loss (solid: validation, dashed: training)")
-            ax.set_title(_title(table), fontsize=9)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    fig, axes = _figure(len(panels), 4.2 * len(panels))
+    for ax, (table, found) in zip(axes[:, 0], panels, strict=True):
+        for index, (row, curves) in enumerate(found):
+            color = f"C{index % 10}"
+            steps = curves["step"]
+            for key, style in (("val_loss", "-"), ("train_loss", "--")):
+                values = curves.get(key)
+                if isinstance(values, list) and len(values) == len(steps):
+                    points = [(s, v) for s, v in zip(steps, values, strict=True) if v is not None and math.isfinite(v)]
+                    if points:
+                        xs, ys = zip(*points, strict=True)
+                        label = row.label if key == "val_loss" else None
+                        ax.plot(xs, ys, style, color=color, label=label, linewidth=1.2)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss (solid: validation, dashed: training)")
+        ax.set_title(_title(table), fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:
