@@ -49,6 +49,8 @@ class Row:
     peak_memory_mb: float | None
     hardware: str
     date: str
+    overloaded: bool = False
+    """A record of the row was measured while the load average exceeded the machine's cores: its times are suspect."""
     extras: dict[str, Any] = field(default_factory=dict)
     ci: tuple[float, float] | None = None
     """Bootstrap (or t) 95% confidence interval of the mean."""
@@ -156,6 +158,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
                 metrics=metrics,
                 metric_std=metric_std,
                 fit_s=statistics.fmean(fits) if fits else None,
+                overloaded=any(overloaded(r) for r in ok),
                 peak_memory_mb=max(peaks) if peaks else None,
                 hardware=_hardware_text(ok[-1]),
                 date=ok[-1].finished_at[:10],
@@ -269,10 +272,30 @@ def render_table(table: Table, secondary_limit: int = 6) -> str:
             str(rank), _escape(row.label), main_cell(table, row) + tied, ci_text(row),
             verdict_text(row), str(len(row.main_values)),
             *(format_value(name, row.metrics.get(name)) for name in secondary),
-            format_number(row.fit_s, 2), format_number(row.peak_memory_mb, 0), _escape(row.hardware), row.date,
+            time_cell(row), format_number(row.peak_memory_mb, 0), _escape(row.hardware), row.date,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def overloaded(record: Record) -> bool:
+    """True when the load average (1 minute) at the start or end of the job exceeded the machine's cores."""
+    cores = record.hardware.get("cores")
+    loads = [record.conditions.get(key) for key in ("load_start", "load_end")]
+    return bool(cores) and any(isinstance(load, list) and load and load[0] > cores for load in loads)
+
+
+def time_cell(row: Row) -> str:
+    """The fit seconds, flagged ⚠ when measured on an overloaded machine."""
+    return format_number(row.fit_s, 2) + (" ⚠" if row.overloaded and row.fit_s is not None else "")
+
+
+def load_note(table: Table) -> str:
+    """The footnote for ⚠ time cells ('' when no row has one)."""
+    if not any(row.overloaded for row in table.rows):
+        return ""
+    return ("⚠ fit seconds measured while the machine's load average exceeded its cores (other work was running): "
+            "compare those times with care.")
 
 
 def uncertainty_note(table: Table) -> str:
@@ -337,6 +360,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
         ]
         if table.rows:
             parts += [uncertainty_note(table), ""]
+            if load_note(table):
+                parts += [load_note(table), ""]
             parts += render_samples(table)
         if table.failed:
             parts.append("Failed runs (latest per system and seed):")

@@ -155,11 +155,13 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
             f"<td>{escape(leaderboard.ci_text(row))}</td>",
             f"<td>{escape(leaderboard.verdict_text(row))}</td>", _num_cell(float(len(row.main_values)), 0),
             *(_num_cell(row.metrics.get(name), metric=name) for name in secondary),
-            _num_cell(row.fit_s, 2), _num_cell(row.peak_memory_mb, 0), f"<td>{escape(row.hardware)}</td>", f"<td>{escape(row.date)}</td>",
+            _num_cell(row.fit_s, 2).replace("</td>", " ⚠</td>") if row.overloaded else _num_cell(row.fit_s, 2),
+            _num_cell(row.peak_memory_mb, 0), f"<td>{escape(row.hardware)}</td>", f"<td>{escape(row.date)}</td>",
         ]
         out.append(f'<tr class="{"tied" if tied else ""}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} Click a column header to sort; '
+    out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} {escape(leaderboard.load_note(table))} '
+               'Click a column header to sort; '
                "click a system for its configs, hardware, versions and data.</p>")
     out.append("<h3>Per-result details</h3>")
     for row in table.rows:

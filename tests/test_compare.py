@@ -219,3 +219,16 @@ def test_char_lm_perplexity_is_tested_on_per_block_losses(results_dir: Path) -> 
     (table,) = leaderboard.build_tables(records.load_records(results_dir), "fake-charlm")
     assert [row.system for row in table.rows] == ["gpt", "bigram"] and table.tested_metric == "val_loss"
     assert table.rows[1].verdict == "worse" and table.rows[0].ci[0] > np.exp(1.4)
+
+
+def test_times_measured_on_an_overloaded_machine_are_flagged(results_dir: Path) -> None:
+    for system, load in (("calm", 0.5), ("busy", 6.5)):
+        record = _fake_record("fake-load", system, 0, 0.8, None)
+        record.update(hardware={"cores": 2}, timings={"fit_s": 3.0}, conditions={"load_start": [load, 1.0, 1.0],
+                                                                                 "load_end": [0.4, 1.0, 1.0]})
+        _write(results_dir, record)
+    leaderboard.write(results_dir, ["fake-load"])
+    rows = {line.split("|")[2].strip(): line for line in (results_dir / "fake-load.md").read_text().splitlines()
+            if line.startswith("| ") and line[2].isdigit()}
+    assert "3.00 ⚠" in rows["busy"] and "⚠" not in rows["calm"]
+    assert "load average exceeded its cores" in (results_dir / "fake-load.md").read_text()
