@@ -213,14 +213,8 @@ def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
 
 
 def format_number(value: float | None, digits: int = 4) -> str:
-    """A number as tables show it (``–`` for none); metric values go through their declared format instead."""
-    if value is None:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.{digits}f}"
+    """A number as tables show it (``–`` for none), with the metrics' rules; metric values use their declared digits."""
+    return metric_facts.Metric("number", True, digits=digits).format(value)
 
 
 def _escape(text: str) -> str:
