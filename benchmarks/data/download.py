@@ -75,9 +75,11 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
     if destination.exists():
         verify(destination, sha256)
         return destination
+    created = [folder for folder in (destination.parent, *destination.parent.parents) if not folder.exists()]
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
     temp = Path(temp_name)
+    finished = False
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             shutil.copyfileobj(response, out, CHUNK)
@@ -86,6 +88,7 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
             raise DataError(destination, f"the download from {url} has sha256 {actual}, expected {sha256}",
                             hint="the corrupt download was deleted; run again, or put a good copy at this path")
         os.replace(temp, destination)
+        finished = True
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         raise UserError(
             f"could not download {url} ({getattr(error, 'reason', error)}). "
@@ -94,6 +97,11 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
         ) from None
     finally:
         temp.unlink(missing_ok=True)
+        for folder in created if not finished else []:  # leave no empty folders behind either
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return destination
 
 
