@@ -27,6 +27,12 @@ def trec_eval_binary(tmp_path_factory) -> Path | None:
     return find_trec_eval(tmp_path_factory.mktemp("trec-eval"))
 
 
+@pytest.fixture(scope="module")
+def scifact_cache(tmp_path_factory) -> Path:
+    """One cache for the SciFact tests, so the collection is converted once."""
+    return tmp_path_factory.mktemp("scifact-cache")
+
+
 def _run(task: str, results_dir: Path, profile: str = "smoke", data_dir: Path | None = None, **overrides) -> tuple[dict, Path]:
     if get_system("bm25s").missing_requirements():
         pytest.skip("bm25s unavailable")
@@ -104,8 +110,8 @@ def test_score_of_a_local_collection_follows_the_task_option(colliding_ids, resu
 
 
 @pytest.mark.realdata
-def test_named_beir_task_on_scifact_reproduces(data_dir, results_dir, trec_eval_binary, monkeypatch, tmp_path):
-    monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
+def test_named_beir_task_on_scifact_reproduces(data_dir, results_dir, trec_eval_binary, monkeypatch, scifact_cache):
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(scifact_cache))
     record, folder = _run("beir-scifact-ndcg10", results_dir, profile="smoke", data_dir=data_dir)
     assert record["extras"]["queries_evaluated"] == 20
     _assert_reproduces(record, folder, trec_eval_binary)
@@ -124,3 +130,14 @@ def test_msmarco_with_a_local_dataset_reproduces(data_dir, results_dir, trec_eva
     _assert_reproduces(record, folder, trec_eval_binary)
     original = read_beir_qrels(subset / "qrels" / "test.tsv")
     assert read_trec_qrels(folder / record["artifacts"][1]) == {q: original[q] for q in record["per_example"]["ids"]}
+
+
+@pytest.mark.realdata
+def test_scifact_record_reproduces_with_anserinis_official_qrels(data_dir, results_dir, trec_eval_binary, monkeypatch,
+                                                                scifact_cache):
+    """The whole test split: trec_eval -c with Anserini's qrels file (not ours) on the kept run gives the record."""
+    monkeypatch.setenv("MLSD_CACHE_DIR", str(scifact_cache))
+    record, folder = _run("beir-scifact-ndcg10", results_dir, profile="default", data_dir=data_dir)
+    assert record["extras"]["queries_evaluated"] == 300
+    _assert_reproduces(record, folder, trec_eval_binary,
+                       qrels_file=data_dir / "beir" / "topics-qrels" / "qrels.beir-v1.0.0-scifact.test.txt")
