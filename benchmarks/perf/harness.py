@@ -13,7 +13,7 @@ produced from its stdout and its temporary folder.
 
 Usage::
 
-    python benchmarks/perf/harness.py --data-dir ../shared/data --repeats 3 --out results/perf/harness.md
+    PYTHONPATH=. python benchmarks/perf/harness.py --data-dir ../shared/data --repeats 5 --out results/perf/harness.md
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,8 +29,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
+
+from benchmarks.perf.footer import emit, machine_lines
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,12 +155,7 @@ def report(results: list[tuple[Row, Timing, Timing]], repeats: int, load_before:
     lines += [
         "",
         f"Command: `{command}`",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; load average "
-        f"(1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
-        f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (the cores are shared: wall times are noisy, "
-        "compare within one run).",
-        f"Date: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
-    ]
+    ] + machine_lines(load_before, load_after)
     return "\n".join(lines) + "\n"
 
 
@@ -181,10 +176,7 @@ def main() -> None:
     load_after = os.getloadavg()
     command = "python benchmarks/perf/harness.py " + " ".join(sys.argv[1:])
     text = report(results, args.repeats, load_before, load_after, command)
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    emit(text, args.out)
 
 
 if __name__ == "__main__":
