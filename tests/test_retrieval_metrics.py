@@ -248,3 +248,13 @@ def test_scoring_imports_neither_ranx_nor_numba():
             "print(sorted(m for m in ('ranx', 'numba') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module_name", ["benchmarks.metrics.retrieval", "benchmarks.data.textfile",
+                                         "systems.retrieval.lib.fusion"])
+def test_worked_examples_in_docstrings(module_name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module_name))
+    assert result.attempted > 0 and result.failed == 0
