@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
     """Parse ``["lr=0.1", "name=adam", "layers=(64, 64)"]`` into values.
 
-    A value that is not a Python literal is taken as a plain string, so ``name=adam`` works.
+    A value that is not a Python literal is taken as a plain string, so ``name=adam`` works; ``true`` and
+    ``false`` (any case) are booleans.
 
     >>> parse_assignments(["lr=1e-3", "name=adam"])
     {'lr': 0.001, 'name': 'adam'}
@@ -42,10 +43,14 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise UserError(f"--set {assignment!r}: expected key=value, for example --set lr=0.01")
+        text = raw.strip()
+        if text.lower() in ("true", "false"):  # as shells and YAML spell them
+            values[key] = text.lower() == "true"
+            continue
         try:
-            values[key] = ast.literal_eval(raw.strip())
+            values[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            values[key] = raw.strip()
+            values[key] = text
     return values
 
 

@@ -16,8 +16,8 @@ from benchmarks.errors import UserError
 # Libraries whose versions every record carries when they are installed.
 TRACKED_PACKAGES = (
     "numpy", "scipy", "scikit-learn", "torch", "pandas", "polars", "pyarrow", "lightgbm",
-    "implicit", "ranx", "bm25s", "rank-bm25", "pyserini", "faiss-cpu", "sentence-transformers",
-    "torchrec", "fbgemm-gpu-cpu", "pytrec-eval-terrier",
+    "implicit", "bm25s", "rank-bm25", "pyserini", "faiss-cpu", "sentence-transformers",
+    "torchrec", "fbgemm-gpu-cpu", "pytrec-eval-terrier", "ray", "psutil",
 )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract
 from benchmarks.data.jsonl import iter_jsonl
+from benchmarks.data.textfile import iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import DataError, UserError
 
@@ -42,7 +43,7 @@ BEIR_MD5: dict[str, str] = {
     "scifact": "5f7d1de60b170fc8027bb7898e2efca1",
 }
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 2: queries.jsonl with a repeated or blank id is refused, no longer converted
 
 SCIFACT_FINGERPRINT = "fbefe63bc709235f78115b599918d6f7571f023326a0d7c32777f838d7fa575d"
 """The record fingerprint of BEIR SciFact (corpus.jsonl, queries.jsonl, qrels/test.tsv): systems declare
@@ -101,6 +102,20 @@ class Collection:
     warnings: dict[str, int] = field(default_factory=dict)
 
 
+def _record_id(path: Path, number: int, record: object, what: str) -> str:
+    """The ``_id`` of one JSON line as a string: present, not empty, no whitespace (TREC files split on it)."""
+    if not isinstance(record, dict) or "_id" not in record:
+        raise DataError(path, f'expected an object with an "_id" field ({what})', line=number)
+    value = record["_id"]
+    if isinstance(value, (dict, list)) or value is None:
+        raise DataError(path, f'"_id" must be a string or a number, found {json.dumps(value)}', line=number)
+    text = str(value)
+    if not text or len(text.split()) != 1 or text != text.strip():
+        raise DataError(path, f'"_id" {text!r} is empty or holds whitespace', line=number,
+                        hint="ids are written to TREC run files, whose columns are separated by whitespace")
+    return text
+
+
 def read_corpus_jsonl(path: Path) -> Corpus:
     """Read a BEIR ``corpus.jsonl``.
 
@@ -111,22 +126,21 @@ def read_corpus_jsonl(path: Path) -> Corpus:
         The Corpus, without fingerprint.
 
     Raises:
-        DataError: a line that is not JSON, lacks ``_id`` or ``text``, or repeats an id.
+        DataError: a line that is not JSON or not UTF-8, lacks ``_id`` or ``text``, has an id with
+            whitespace, or repeats an id (both lines named).
     """
     ids: list[str] = []
     titles: list[str] = []
     texts: list[str] = []
-    seen: set[str] = set()
+    first_line: dict[str, int] = {}
     hint = 'each line must be one object like {"_id": "d1", "title": "...", "text": "..."}'
     for number, record in iter_jsonl(path, hint=hint):
-        if not isinstance(record, dict) or "_id" not in record:
-            raise DataError(path, 'expected an object with an "_id" field', line=number)
-        docid = str(record["_id"])
+        docid = _record_id(path, number, record, "a document")
         if "text" not in record and "title" not in record:
             raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
-        if docid in seen:
-            raise DataError(path, f"document id {docid!r} appears twice", line=number)
-        seen.add(docid)
+        if docid in first_line:
+            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+        first_line[docid] = number
         ids.append(docid)
         titles.append(str(record.get("title") or ""))
         texts.append(str(record.get("text") or ""))
@@ -137,13 +151,20 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
     """Read a BEIR ``queries.jsonl`` into ``{qid: text}``.
 
     Raises:
-        DataError: a line that is not JSON or lacks ``_id``/``text``.
+        DataError: a line that is not JSON or not UTF-8, lacks ``_id``/``text``, has an id with
+            whitespace, or repeats an id (both lines named).
     """
     queries: dict[str, str] = {}
-    for number, record in iter_jsonl(path):
-        if not isinstance(record, dict) or "_id" not in record or "text" not in record:
-            raise DataError(path, 'expected an object with "_id" and "text" fields', line=number)
-        queries[str(record["_id"])] = str(record["text"])
+    first_line: dict[str, int] = {}
+    hint = 'each line must be one object like {"_id": "q1", "text": "..."}'
+    for number, record in iter_jsonl(path, hint=hint):
+        qid = _record_id(path, number, record, "a query")
+        if "text" not in record:
+            raise DataError(path, f'query {qid!r} has no "text" field', line=number)
+        if qid in first_line:
+            raise DataError(path, f"query id {qid!r} appears twice (first on line {first_line[qid]})", line=number)
+        first_line[qid] = number
+        queries[qid] = str(record["text"])
     return queries
 
 
@@ -303,8 +324,8 @@ def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, 
         actual = _md5(archive)
         if actual != expected:
             archive.unlink(missing_ok=True)
-            raise DataError(archive, f"md5 is {actual}, expected {expected} (BEIR's published value)",
-                            hint="the download was corrupt and has been deleted; run again")
+            raise DataError(archive, f"the download from {url} has md5 {actual}, expected {expected} (BEIR's published "
+                            "value)", hint="the corrupt download was deleted; run again")
     safe_extract(archive, Path(cache_dir) / "beir")
     folder = Path(cache_dir) / "beir" / name
     if not (folder / "corpus.jsonl").is_file():
@@ -316,24 +337,24 @@ def read_corpus_tsv(path: Path) -> Corpus:
     """Read an ``id<TAB>text`` corpus (MS MARCO's ``collection.tsv``), without titles.
 
     Raises:
-        DataError: a line without a tab, or a repeated id.
+        DataError: a line without a tab or not UTF-8, an id with whitespace, or a repeated id (both lines named).
     """
     ids: list[str] = []
     texts: list[str] = []
-    seen: set[str] = set()
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            docid, tab, text = line.partition("\t")
-            if not tab or not docid:
-                raise DataError(path, "expected 'id<TAB>text'", line=number)
-            if docid in seen:
-                raise DataError(path, f"document id {docid!r} appears twice", line=number)
-            seen.add(docid)
-            ids.append(docid)
-            texts.append(text)
+    first_line: dict[str, int] = {}
+    for number, line in iter_lines(path):
+        if not line:
+            continue
+        docid, tab, text = line.partition("\t")
+        if not tab or not docid:
+            raise DataError(path, "expected 'id<TAB>text'", line=number)
+        if len(docid.split()) != 1 or docid != docid.strip():
+            raise DataError(path, f"document id {docid!r} holds whitespace", line=number)
+        if docid in first_line:
+            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+        first_line[docid] = number
+        ids.append(docid)
+        texts.append(text)
     return Corpus(ids, [""] * len(ids), texts)
 
 

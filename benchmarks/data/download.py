@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from benchmarks.errors import DataError, UserError
 
@@ -66,21 +67,28 @@ def verify(path: Path, sha256: str | None) -> None:
 def download(url: str, destination: Path, sha256: str | None = None, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``destination`` atomically and verify its checksum.
 
-    An existing file with the right checksum is reused. A failed download leaves nothing
-    behind and raises a UserError that says where to put the file by hand.
+    An existing file with the right checksum is reused. A failed or corrupt download leaves
+    nothing behind; the error names the destination (never the deleted temporary file) and says
+    where to put the file by hand.
     """
     destination = Path(destination)
     if destination.exists():
         verify(destination, sha256)
         return destination
+    created = [folder for folder in (destination.parent, *destination.parent.parents) if not folder.exists()]
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
     temp = Path(temp_name)
+    finished = False
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             shutil.copyfileobj(response, out, CHUNK)
-        verify(temp, sha256)
+        actual = sha256_file(temp) if sha256 is not None else None
+        if actual != sha256:
+            raise DataError(destination, f"the download from {url} has sha256 {actual}, expected {sha256}",
+                            hint="the corrupt download was deleted; run again, or put a good copy at this path")
         os.replace(temp, destination)
+        finished = True
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         raise UserError(
             f"could not download {url} ({getattr(error, 'reason', error)}). "
@@ -88,8 +96,12 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
             f"to a folder that has it."
         ) from None
     finally:
-        if temp.exists():
-            temp.unlink()
+        temp.unlink(missing_ok=True)
+        for folder in created if not finished else []:  # leave no empty folders behind either
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return destination
 
 
@@ -102,30 +114,76 @@ def _is_within(base: Path, target: Path) -> bool:
         return False
 
 
+def _check_zip(archive: Path, bundle: zipfile.ZipFile, root: Path) -> None:
+    """Refuse members that escape ``root``, symbolic links, and a name used both as a file and as a folder."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    for member in bundle.infolist():
+        name = member.filename
+        if not _is_within(root, root / name):
+            raise DataError(archive, f"member {name!r} would be extracted outside {root}")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise DataError(archive, f"member {name!r} is a symbolic link; archives with links are not extracted",
+                            hint="a link could point the extraction outside its folder")
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        if member.is_dir():
+            folders.add("/".join(parts))
+        else:
+            files.add("/".join(parts))
+    clash = sorted(files & folders)
+    if clash:
+        raise DataError(archive, f"member {clash[0]!r} is both a file and a folder")
+
+
+def _check_tar(archive: Path, bundle: tarfile.TarFile, root: Path) -> None:
+    """Refuse members that escape ``root``, links pointing out of it, and device files."""
+    for member in bundle.getmembers():
+        if not _is_within(root, root / member.name):
+            raise DataError(archive, f"member {member.name!r} would be extracted outside {root}")
+        if (member.issym() or member.islnk()) and not _is_within(root, (root / member.name).parent / member.linkname):
+            raise DataError(archive, f"link {member.name!r} → {member.linkname!r} points outside {root}")
+        if member.isdev():
+            raise DataError(archive, f"member {member.name!r} is a device file")
+
+
 def safe_extract(archive: Path, target: Path) -> Path:
-    """Extract a zip or tar archive into ``target``, refusing any member that would land
-    outside it (absolute paths, ``..``, links pointing out). Returns ``target``."""
+    """Extract a zip or tar archive into ``target``, all or nothing.
+
+    Members that would land outside (absolute paths, ``..``, links pointing out), symbolic links
+    in zips, and a name used both as file and folder are refused before anything is written.
+    The archive is unpacked into a temporary folder inside ``target`` first; only when that
+    succeeded are its top-level entries moved into place (replacing entries of the same name),
+    so a failure leaves ``target`` as it was. Returns ``target``.
+    """
     archive, target = Path(archive), Path(target)
     target.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as bundle:
-            for member in bundle.infolist():
-                if not _is_within(target, target / member.filename):
-                    raise DataError(archive, f"member {member.filename!r} would be extracted outside {target}")
-            bundle.extractall(target)
-        return target
-    if tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as bundle:
-            for member in bundle.getmembers():
-                if not _is_within(target, target / member.name):
-                    raise DataError(archive, f"member {member.name!r} would be extracted outside {target}")
-                if (member.issym() or member.islnk()) and not _is_within(target, (target / member.name).parent / member.linkname):
-                    raise DataError(archive, f"link {member.name!r} → {member.linkname!r} points outside {target}")
-                if member.isdev():
-                    raise DataError(archive, f"member {member.name!r} is a device file")
-            if "filter" in tarfile.TarFile.extractall.__code__.co_varnames:
-                bundle.extractall(target, filter="data")
+    temp = Path(tempfile.mkdtemp(dir=target, prefix=f".{archive.name}.", suffix=".extracting"))
+    try:
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as bundle:
+                    _check_zip(archive, bundle, temp)
+                    bundle.extractall(temp)
+            elif tarfile.is_tarfile(archive):
+                with tarfile.open(archive) as bundle:
+                    _check_tar(archive, bundle, temp)
+                    if "filter" in tarfile.TarFile.extractall.__code__.co_varnames:
+                        bundle.extractall(temp, filter="data")
+                    else:
+                        bundle.extractall(temp)
             else:
-                bundle.extractall(target)
-        return target
-    raise DataError(archive, "not a zip or tar archive")
+                raise DataError(archive, "not a zip or tar archive")
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+            raise DataError(archive, f"could not be extracted ({type(error).__name__}: {error})",
+                            hint=f"nothing was written to {target}; download the archive again") from None
+        for entry in sorted(temp.iterdir()):
+            destination = target / entry.name
+            if destination.is_symlink() or destination.is_file():
+                destination.unlink()
+            elif destination.is_dir():
+                shutil.rmtree(destination)
+            os.replace(entry, destination)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return target

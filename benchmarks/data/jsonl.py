@@ -7,20 +7,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data.textfile import iter_lines
 from benchmarks.errors import DataError
 
 
 def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:
-    """Yield ``(line number, parsed value)`` for each non-blank line of ``path``.
+    """Yield ``(line number, parsed value)`` for each non-blank line of ``path`` (UTF-8, plain or gzipped).
 
     Raises:
-        DataError: a line that is not valid JSON (naming the file, the line and ``hint``).
+        DataError: a line that is not valid JSON (naming the file, the line and ``hint``), or
+            bytes that are not UTF-8 (naming the line and the byte).
     """
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None

@@ -1,17 +1,17 @@
 """Readers and writers for TREC files: qrels (``qid 0 docid rel``), runs (``qid Q0 docid rank score tag``)
 and topics (``qid<TAB>text``, plain or gzipped), plus a reader that accepts TREC or BEIR qrels.
 
-Every reader fails on the first malformed line with a DataError naming the file and the line.
+Every reader fails on the first malformed line with a DataError naming the file and the line (bytes
+that are not UTF-8 included: the byte is named too).
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
+from benchmarks.data.textfile import iter_lines
 from benchmarks.errors import DataError
 
 Qrels = dict[str, dict[str, int]]
@@ -20,20 +20,11 @@ Run = dict[str, dict[str, float]]
 """``{query id: {doc id: score}}``."""
 
 
-def _open_text(path: Path) -> IO[str]:
-    path = Path(path)
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """``(line number, line without its end)`` for the non-blank lines of a text file."""
-    with _open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if line.strip():
-                yield number, line
+    """``(line number, line without its end)`` for the non-blank lines of a text file (plain or gzipped)."""
+    for number, line in iter_lines(Path(path)):
+        if line.strip():
+            yield number, line
 
 
 def _grade(path: Path, number: int, value: str) -> int:
@@ -93,6 +84,8 @@ def read_beir_qrels(path: Path) -> Qrels:
         qid, docid, grade = (part.strip() for part in parts)
         if not qid or not docid:
             raise DataError(path, "empty query-id or corpus-id", line=number)
+        if len(qid.split()) != 1 or len(docid.split()) != 1:
+            raise DataError(path, f"query-id {qid!r} or corpus-id {docid!r} holds whitespace", line=number)
         qrels.setdefault(qid, {})[docid] = _grade(path, number, grade)
     return qrels
 
@@ -163,8 +156,16 @@ def read_trec_run(path: Path) -> Run:
     return run
 
 
+def _check_id(kind: str, value: str) -> str:
+    if not value or len(value.split()) != 1 or value != value.strip():
+        raise ValueError(f"{kind} {value!r} is empty or holds whitespace: a TREC file cannot hold it")
+    return value
+
+
 def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
     """Write ``run`` as a TREC run file, each query's documents ranked as trec_eval ranks them.
+
+    Scores are written with ``repr`` so they read back bit for bit; queries are in sorted order.
 
     Args:
         run: ``{qid: {docid: score}}``.
@@ -173,6 +174,9 @@ def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
 
     Returns:
         ``path``.
+
+    Raises:
+        ValueError: an id that is empty or holds whitespace (the format splits on whitespace).
     """
     from benchmarks.metrics.retrieval import trec_order
 
@@ -181,8 +185,24 @@ def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as out:
         for qid in sorted(run):
+            _check_id("query id", qid)
             for rank, (docid, score) in enumerate(trec_order(run[qid]), start=1):
-                out.write(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")
+                out.write(f"{qid} Q0 {_check_id('document id', docid)} {rank} {float(score)!r} {tag}\n")
+    return path
+
+
+def write_trec_qrels(qrels: Qrels, path: Path) -> Path:
+    """Write ``qrels`` as TREC qrels (``qid 0 docid grade``), queries and documents in sorted order.
+
+    Raises:
+        ValueError: an id that is empty or holds whitespace.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        for qid in sorted(qrels):
+            for docid in sorted(qrels[qid]):
+                out.write(f"{_check_id('query id', qid)} 0 {_check_id('document id', docid)} {int(qrels[qid][docid])}\n")
     return path
 
 
@@ -194,11 +214,19 @@ def read_topics(path: Path) -> dict[str, str]:
 
     Returns:
         ``{qid: query text}``.
+
+    Raises:
+        DataError: a line without a tab, or a query id given twice (both lines named).
     """
     topics: dict[str, str] = {}
+    first_line: dict[str, int] = {}
     for number, line in _lines(path):
         qid, tab, text = line.partition("\t")
-        if not tab or not qid.strip():
+        qid = qid.strip()
+        if not tab or not qid:
             raise DataError(path, "expected 'qid<TAB>query text'", line=number)
-        topics[qid.strip()] = text.strip()
+        if qid in first_line:
+            raise DataError(path, f"query id {qid!r} appears twice (first on line {first_line[qid]})", line=number)
+        first_line[qid] = number
+        topics[qid] = text.strip()
     return topics

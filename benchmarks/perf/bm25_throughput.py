@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.beir import load_beir_folder
 from benchmarks.metrics.retrieval import evaluate_run
+from benchmarks.perf.footer import emit, machine_lines
 from benchmarks.registry import get_system
 
 SYSTEMS = ("bm25-rank", "bm25s", "bm25-lucene")
@@ -91,17 +90,8 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/perf/bm25_throughput.py --data-dir {args.data_dir} --dataset {args.dataset} "
         f"--repeats {args.repeats}`",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
-        f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} — the cores are shared, so "
-        "wall-clock numbers are noisy; compare systems within this one run.",
-        f"Date: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
-    ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    ] + machine_lines(load_before, load_after)
+    emit("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

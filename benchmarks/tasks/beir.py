@@ -2,12 +2,14 @@
 ``--dataset PATH``); also the shared retrieval task logic that the MS MARCO tasks reuse.
 
 A retrieval system indexes a corpus, then returns the top-k documents for each judged query;
-the run is scored with nDCG@10 (main), Recall@100, MRR@10 and MAP@100, ranked as trec_eval
-ranks (BEIR's numbers come from pytrec_eval), and written next to the record as a TREC run.
+the run is scored with nDCG@10 (main), Recall@100, MRR@10 and MAP@100 by trec_eval's own code
+(pytrec_eval), every judged query counted as ``trec_eval -c`` counts them, and written next to the
+record as a TREC run with the qrels it was scored against.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, make_dataclass
 from pathlib import Path
@@ -15,10 +17,10 @@ from typing import Any, ClassVar
 
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
-from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_run
+from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
 from benchmarks.errors import UserError
 from benchmarks.kinds import Retriever
-from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, evaluate_run
+from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
 
 SMOKE_QUERIES = 20
@@ -48,6 +50,7 @@ class RetrievalTask(Task[Retriever]):
     depth: ClassVar[int] = 100
     """How many documents per query a system returns (and the run file keeps)."""
     ignore_identical_ids: ClassVar[bool] = True
+    """BEIR's rule (drop a retrieved doc whose id is the query's id); a task option can override it."""
     profiles = {
         "smoke": f"first {SMOKE_QUERIES} judged queries over their judged docs + the first {SMOKE_EXTRA_DOCS} docs",
         "default": "the whole test split",
@@ -56,6 +59,12 @@ class RetrievalTask(Task[Retriever]):
 
     def load_collection(self, context: RunContext) -> Collection:
         raise NotImplementedError
+
+    @property
+    def drops_identical_ids(self) -> bool:
+        """Whether this task drops retrieved docs whose id equals the query id: the task option
+        ``ignore_identical_ids`` where the task has one, else the class's rule."""
+        return bool(getattr(self.options, "ignore_identical_ids", self.ignore_identical_ids))
 
     def prepare(self, context: RunContext) -> TaskData:
         collection = self.load_collection(context)
@@ -80,7 +89,15 @@ class RetrievalTask(Task[Retriever]):
         run = system.search(dict(data.test), self.depth)
         if not isinstance(run, dict):
             raise TypeError(f"search() must return {{qid: {{docid: score}}}}, got {type(run).__name__}")
-        return {str(q): {str(d): float(s) for d, s in docs.items()} for q, docs in run.items()}
+        clean: dict[str, dict[str, float]] = {}
+        for qid, docs in run.items():
+            scores = {str(d): float(s) for d, s in docs.items()}
+            bad = next((d for d, s in scores.items() if not math.isfinite(s)), None)
+            if bad is not None:
+                raise ValueError(f"search() returned the score {scores[bad]} for document {bad!r} of query {qid!r}: "
+                                 "scores must be finite numbers")
+            clean[str(qid)] = scores
+        return clean
 
     def _evaluation(self, scores: RetrievalScores, extras: dict[str, Any]) -> Evaluation:
         extras = {
@@ -93,30 +110,43 @@ class RetrievalTask(Task[Retriever]):
                           extras=extras)
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
-        scores = evaluate_run(data.extra["qrels"], predictions, self.metrics, self.ignore_identical_ids)
+        scores = evaluate_run(data.extra["qrels"], predictions, self.metrics, self.drops_identical_ids)
         extras = {"warnings": data.extra.get("warnings", {}), "n_docs": data.extra.get("n_docs")}
         return self._evaluation(scores, extras)
 
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
-        path = context.artifact_path("run.trec")
-        if path is None:
+        """The scored run (after dropping identical ids, when the task does) as a TREC run file, and the
+        judgements it was scored against as TREC qrels: ``trec_eval -c`` on the pair gives the record's
+        numbers (each metric's options: ``benchmarks.metrics.retrieval.parse_metric(name).trec_eval_args()``)."""
+        run_path = context.artifact_path("run.trec")
+        qrels_path = context.artifact_path("qrels.txt")
+        if run_path is None or qrels_path is None:
             return []
-        return [write_trec_run(predictions, path, tag=f"{context.task_id}")]
+        if self.drops_identical_ids:
+            predictions, _ = drop_identical_ids(predictions)
+        return [write_trec_run(predictions, run_path, tag=f"{context.task_id}"),
+                write_trec_qrels(data.extra["qrels"], qrels_path)]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
-        """Score a TREC run against TREC or BEIR qrels with this task's metrics.
+        """Score a TREC run against TREC or BEIR qrels with this task's metrics, as ``trec_eval -c`` does.
 
-        Judged queries missing from the run are skipped, as trec_eval/pytrec_eval do, and counted
-        (with a warning on stderr); a doc listed twice for a query is an error.
+        Every judged query counts: one the run has no line for scores 0, and their number is
+        reported (on stderr and in ``extras``). A doc listed twice for a query is an error.
         """
         run = read_trec_run(Path(predictions_file))
+        if not run:
+            raise UserError(f"{predictions_file}: the run file has no result lines (expected 'qid Q0 docid rank score tag')")
         qrels = read_qrels(Path(truth_file))
-        scores = evaluate_run(qrels, run, self.metrics, self.ignore_identical_ids)
-        if scores.missing_from_run:
-            print(f"warning: {len(scores.missing_from_run)} judged queries of {truth_file} are not in {predictions_file} "
-                  "(skipped, as trec_eval does without -c)", file=sys.stderr)
+        scores = evaluate_run(qrels, run, self.metrics, self.drops_identical_ids)
         if not scores.query_ids:
-            raise UserError(f"{predictions_file}: no query of the run is judged in {truth_file}")
+            raise UserError(f"{truth_file}: no query has a judgement")
+        if scores.unjudged_in_run == len(run):
+            raise UserError(f"{predictions_file}: none of its {len(run):,} queries is judged in {truth_file} "
+                            f"(run query ids look like {sorted(run)[:3]}, judged ones like {scores.query_ids[:3]})")
+        if scores.missing_from_run:
+            print(f"warning: {len(scores.missing_from_run):,} of the {len(scores.query_ids):,} judged queries of {truth_file} "
+                  f"have no line in {predictions_file}; they count as 0 (as with trec_eval -c), e.g. "
+                  f"{', '.join(scores.missing_from_run[:3])}", file=sys.stderr)
         return self._evaluation(scores, {})
 
 
@@ -126,6 +156,9 @@ class BeirPathOptions:
     """A BEIR-layout folder (``--dataset PATH``)."""
     split: str = "test"
     """The qrels split (``qrels/<split>.tsv``)."""
+    ignore_identical_ids: bool = False
+    """Drop a retrieved document whose id equals the query id (BEIR's rule; off for local collections,
+    whose small integer ids often collide by accident)."""
 
 
 # name → (pretty name, Pyserini BM25 flat nDCG@10 where known, split)
@@ -148,10 +181,14 @@ BEIR_DATASETS: dict[str, tuple[str, float | None, str]] = {
 
 _PROTOCOL = (
     "BEIR zero-shot protocol: index the whole corpus (title + text), retrieve the top 100 documents for every judged "
-    "query of the split, score with pytrec_eval-equivalent ranking (ties: doc id descending) on nDCG@10 (main), "
-    "Recall@100, MRR@10 and MAP@100; queries without judgements are dropped and a document whose id equals the "
-    "query id is ignored. Per-example values: one per judged query."
+    "query of the split, score with trec_eval's code (pytrec_eval; ties: doc id descending) on nDCG@10 (main), "
+    "Recall@100, MRR@10 and MAP@100, averaged over every judged query as trec_eval -c does (a query the system returns "
+    "nothing for scores 0); queries without judgements are dropped{identical}. Per-example values: one per judged query. "
+    "The run and qrels kept beside the record reproduce the numbers with trec_eval -c."
 )
+_BEIR_IDENTICAL = " and a document whose id equals the query id is ignored (BEIR's rule)"
+_LOCAL_IDENTICAL = (" and a document whose id equals the query id is kept, unless --set ignore_identical_ids=true "
+                    "(BEIR's rule, for collections whose queries are corpus documents)")
 
 
 def _make_beir_task(name: str, pretty: str, reference: float | None, split: str) -> type[RetrievalTask]:
@@ -167,7 +204,7 @@ def _make_beir_task(name: str, pretty: str, reference: float | None, split: str)
         "id": f"beir-{name}-ndcg10",
         "version": "1",
         "description": f"BEIR {pretty} ({split} split): rank the corpus for each query.{ref}",
-        "protocol": _PROTOCOL,
+        "protocol": _PROTOCOL.format(identical=_BEIR_IDENTICAL),
         "data_source": f"<data-dir>/beir/{name}/ or https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip",
         "Options": make_dataclass(f"Beir{name.title().replace('-', '')}Options", [("split", str, split)]),
         "load_collection": load_collection,
@@ -188,9 +225,9 @@ class BeirPathTask(RetrievalTask):
     """Any local collection in BEIR layout, given with ``--dataset PATH``."""
 
     id = "beir-ndcg10"
-    version = "1"
+    version = "2"  # 2: identical ids kept unless ignore_identical_ids; missing queries count 0
     description = "Any local collection in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): --dataset PATH."
-    protocol = _PROTOCOL
+    protocol = _PROTOCOL.format(identical=_LOCAL_IDENTICAL)
     data_source = "--dataset PATH (a BEIR-layout folder)"
     Options = BeirPathOptions
 

@@ -27,6 +27,9 @@ class MsmarcoOptions:
     """A BEIR-layout folder to use instead of the full collection (``--dataset PATH``)."""
     split: str = "test"
     """The qrels split of that folder."""
+    ignore_identical_ids: bool = False
+    """Drop a retrieved document whose id equals the query id (BEIR's rule; off: MS MARCO's query and
+    passage ids are separate number ranges that overlap by accident)."""
 
 
 class MsmarcoTask(RetrievalTask):

