@@ -176,7 +176,7 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
         job_key=spec.key(task_cls.version, data.dataset.fingerprint), device=result.conditions.get("device", spec.device),
         hardware=environment.hardware(), versions=environment.versions(), git_sha=environment.git_sha(),
         run_id=run_id, started_at=started_at, finished_at=_now(), extras=extras,
-        artifacts=[f"{records.record_stem(run_id, spec.seed)}.{name}" for name in sorted(result.artifacts)],
+        artifacts=[f"{records.record_stem(run_id, spec.seed)}.{name}" for name in result.artifacts],  # as the task listed them
     )
 
 
@@ -311,7 +311,7 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
 
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
-    for name, file_name in zip(sorted(result.artifacts), record.artifacts, strict=True):
+    for name, file_name in zip(result.artifacts, record.artifacts, strict=True):
         records.atomic_write_bytes(path.parent / file_name, result.artifacts[name])
     records.write_record(path, record)
     if record.ok:
