@@ -87,6 +87,8 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
     connection.send(("done", result))
+    # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
+    time.sleep(60)
     connection.close()
 
 
@@ -200,10 +202,13 @@ class LocalExecutor:
                     running[index] = self._start(index, jobs[index], data_for(jobs[index]))
                     on_event("started", index, None)
                 open_ends = [slot.receiver for slot in running.values() if not slot.closed]
-                ready = wait(open_ends, timeout=SAMPLE_INTERVAL) if open_ends else []
+                if open_ends:
+                    wait(open_ends, timeout=SAMPLE_INTERVAL)
+                else:
+                    time.sleep(SAMPLE_INTERVAL)
                 now = time.monotonic()
                 for slot in list(running.values()):
-                    result = self._poll(slot, slot.receiver in ready, now, on_event)
+                    result = self._poll(slot, now, on_event)
                     if result is not None:
                         del running[slot.index]
                         on_event("finished", slot.index, result)
@@ -223,7 +228,7 @@ class LocalExecutor:
         return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None,
                         workdir=workdir)
 
-    def _poll(self, slot: _Running, readable: bool, now: float, on_event: Events) -> JobResult | None:
+    def _poll(self, slot: _Running, now: float, on_event: Events) -> JobResult | None:
         """Advance one running job: read its messages, sample its memory, enforce its deadline."""
         if now - slot.sampled >= SAMPLE_INTERVAL:
             slot.sampled = now
@@ -231,7 +236,7 @@ class LocalExecutor:
             if memory is not None:
                 slot.peak_mb = max(slot.peak_mb, memory)
         result: JobResult | None = None
-        while readable and not slot.closed and slot.receiver.poll():
+        while not slot.closed and slot.receiver.poll():  # drain even when the worker has already exited
             try:
                 kind, payload = slot.receiver.recv()
             except (EOFError, OSError):
@@ -257,6 +262,9 @@ class LocalExecutor:
             result = JobResult.failure(death_report(slot.process.exitcode))
         if result is None:
             return None
+        memory = memory_of_tree(slot.process.pid)  # the finished job still holds its memory: a last sample
+        if memory is not None:
+            slot.peak_mb = max(slot.peak_mb, memory)
         _end(slot)  # a finished job leaves nothing behind: children, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
