@@ -26,6 +26,8 @@ from benchmarks.runner import run
 
 discover()
 
+pytestmark = pytest.mark.integration
+
 SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
             "diamond saxophone cactus submarine telescope avalanche marathon honeybee").split()
 

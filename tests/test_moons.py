@@ -45,6 +45,7 @@ def _run(results_dir, *args):
     return load_records(results_dir, "moons-acc")
 
 
+@pytest.mark.integration
 def test_micrograd_beats_the_linear_baseline(results_dir):
     found = _run(results_dir, "--system", "micrograd-mlp", "--system", "logreg", "--seed", "0")
     by_system = {r.system: r for r in found}
@@ -56,6 +57,7 @@ def test_micrograd_beats_the_linear_baseline(results_dir):
     assert board.index("micrograd-mlp") < board.index("logreg")  # best first
 
 
+@pytest.mark.integration
 def test_every_other_system_bends_around_the_moons(results_dir):
     found = _run(results_dir, "--profile", "smoke", "--seed", "0",
                  "--system", "torch-mlp", "--system", "sklearn-mlp", "--system", "rbf-svm")

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 PLUGIN_SYSTEM = '''
@@ -51,6 +53,7 @@ def _cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None) ->
     return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.integration
 def test_new_file_in_systems_appears_and_runs(tmp_path):
     checkout = tmp_path / "checkout"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -75,6 +78,7 @@ def test_new_file_in_systems_appears_and_runs(tmp_path):
     assert "my-majority" in (results / "moons-acc.md").read_text()
 
 
+@pytest.mark.integration
 def test_entry_point_plugin_from_an_installed_distribution(tmp_path):
     source = tmp_path / "plugin-src"
     (source / "mlsd_majority_plugin").mkdir(parents=True)
@@ -115,6 +119,7 @@ def test_entry_point_plugin_from_an_installed_distribution(tmp_path):
     assert record["status"] == "ok" and record["config"] == {"constant": 1}
 
 
+@pytest.mark.integration
 def test_a_plugin_that_fails_to_import_does_not_break_discovery(tmp_path):
     checkout = tmp_path / "checkout"
     for folder in ("benchmarks", "systems"):

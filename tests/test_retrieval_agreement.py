@@ -19,6 +19,8 @@ from benchmarks.runner import RunRequest
 SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
             "diamond saxophone cactus submarine telescope avalanche marathon honeybee").split()
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def trec_eval_binary(tmp_path_factory) -> Path | None:

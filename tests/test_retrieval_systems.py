@@ -1,5 +1,6 @@
-"""Every retrieval system through the real runner on a tiny BEIR-layout collection (smoke profile), the
-run file it leaves beside the record, and the real-data runs (--dataset on the local subsets, SciFact)."""
+"""Retrieval systems through the real runner on real data (--dataset on the local subsets, SciFact, a
+collection.tsv); every system on a tiny collection is tests/test_contract.py's, and the run files are
+tests/test_retrieval_agreement.py's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from benchmarks import runner
 from benchmarks.data.trec import read_beir_qrels
-from benchmarks.registry import discover, get_system, get_task
+from benchmarks.registry import discover, get_system
 from benchmarks.runner import RunRequest
 
 SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
@@ -56,24 +57,7 @@ def _run(task: str, system: str, results_dir: Path, profile: str = "smoke", data
     return record
 
 
-@pytest.mark.parametrize("system", ["bm25-rank", "bm25s", "bm25-lucene", "dense-minilm", "hybrid-rrf"])
-def test_system_smoke_run_through_runner(system, toy_beir, results_dir):
-    record = _run("beir-ndcg10", system, results_dir, **{"task.dataset": str(toy_beir)})
-    metrics = record["metrics"]
-    assert set(metrics) == {"ndcg@10", "recall@100", "mrr@10", "map@100"}
-    assert metrics["ndcg@10"] > 0.9 and metrics["recall@100"] == 1.0, metrics
-    assert record["per_example"]["ids"] == sorted(f"q{i}" for i in range(len(SUBJECTS)))  # the unjudged query is dropped
-    assert len(record["per_example"]["values"]["ndcg@10"]) == len(SUBJECTS)
-    assert record["artifacts"] and record["artifacts"][0].endswith(".run.trec")
-    run_file = Path(record_dir := results_dir / "records" / "beir-ndcg10" / system) / record["artifacts"][0]
-    assert run_file.is_file(), record_dir
-    # The kept run file re-scores to the recorded numbers, against the dataset's qrels and the kept ones.
-    for qrels in (toy_beir / "qrels" / "test.tsv", record_dir / record["artifacts"][1]):
-        evaluation = get_task("beir-ndcg10")().score(run_file, qrels)
-        assert evaluation.metrics == pytest.approx(metrics, abs=1e-12)
-        assert evaluation.per_example == pytest.approx(record["per_example"]["values"], abs=1e-12)
-
-
+@pytest.mark.integration
 def test_bm25_rank_refuses_large_corpora_unless_forced(toy_beir, results_dir):
     outcomes = runner.run(RunRequest(task="beir-ndcg10", systems=["bm25-rank"], profile="smoke", results_dir=results_dir,
                                      overrides={"task.dataset": str(toy_beir), "bm25-rank.max_docs": 10}, progress=False))
@@ -84,6 +68,7 @@ def test_bm25_rank_refuses_large_corpora_unless_forced(toy_beir, results_dir):
 
 
 @pytest.mark.realdata
+@pytest.mark.integration
 def test_dl19_subset_through_dataset_option(data_dir, results_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
     record = _run("msmarco-dl19-ndcg10", "bm25s", results_dir, profile="smoke",
@@ -96,6 +81,7 @@ def test_dl19_subset_through_dataset_option(data_dir, results_dir, monkeypatch, 
 
 
 @pytest.mark.realdata
+@pytest.mark.integration
 def test_dbpedia_subset_through_dataset_option(data_dir, results_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path / "cache"))
     record = _run("beir-ndcg10", "bm25s", results_dir, profile="smoke",
@@ -105,6 +91,7 @@ def test_dbpedia_subset_through_dataset_option(data_dir, results_dir, monkeypatc
 
 
 @pytest.mark.realdata
+@pytest.mark.integration
 def test_scifact_bm25s_reaches_lucene_quality(data_dir, results_dir):
     record = _run("beir-scifact-ndcg10", "bm25s", results_dir, profile="default", data_dir=data_dir)
     assert record["extras"]["queries_evaluated"] == 300
@@ -128,6 +115,7 @@ def test_scifact_hybrid_beats_both_inputs(data_dir, results_dir):
 
 
 @pytest.mark.realdata
+@pytest.mark.integration
 def test_msmarco_task_reads_collection_tsv_and_trec_topics(data_dir, results_dir, monkeypatch, tmp_path):
     """The non---dataset path: <data-dir>/msmarco/collection.tsv + Anserini topics/qrels (here: the DL19
     subset's passages written as collection.tsv, with the official DL19 topics and graded qrels)."""

@@ -223,6 +223,7 @@ def test_rerun_failed_runs_only_the_jobs_whose_latest_record_failed(results_dir)
     assert [(o.seed, o.status) for o in again] == [(1, "failed")]
 
 
+@pytest.mark.integration
 def test_real_ctrl_c_keeps_finished_records(tmp_path):
     import signal
     import subprocess
