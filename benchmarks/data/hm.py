@@ -25,6 +25,7 @@ import numpy as np
 
 from benchmarks.data import kaggle
 from benchmarks.data.download import fingerprint
+from benchmarks.data.jsonl import find_utf8_error, text_lines
 from benchmarks.errors import DataError, UserError
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
     except Exception as error:
         if isinstance(error, UserError):
             raise
+        bad_byte = find_utf8_error(path) if path.suffix == ".csv" else None
+        if bad_byte is not None:
+            raise bad_byte from None
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
     spare = [c for c in frame.columns if c == "" or c.startswith("Unnamed") or c == "__index_level_0__"]
     return frame.drop(spare), spare
@@ -349,3 +353,174 @@ def load(files: dict[str, Path], cache_dir: Path | None, log=print) -> tuple[HMD
         shutil.rmtree(target, ignore_errors=True)
         os.replace(temp, target)
     return data, digest
+
+
+# ---------------------------------------------------------------- Kaggle submission files
+SUBMISSION_HEADER = ("customer_id", "prediction")
+
+
+def _article(item: str) -> str:
+    """An article id as written in submissions: ASCII digits are padded to 10 (a lost leading zero is repaired)."""
+    return item.zfill(10) if item.isascii() and item.isdigit() else item
+
+
+def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows) -> None:
+    """Write ``customer_id,prediction`` with space-separated 10-digit article ids (-1 codes skipped)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        handle.write("customer_id,prediction\n")
+        for customer, row in zip(customer_ids, rows):
+            codes = [int(c) for c in row if c >= 0]
+            handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
+
+
+def read_submission(path: Path) -> dict[str, list[str]]:
+    """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
+
+    The plain reader (Python's ``csv``), and the one whose errors name the line. Article ids made
+    only of ASCII digits are padded to 10 digits (a lost leading zero is repaired); other ids
+    are kept as written; ids are separated by whitespace. A byte-order mark is allowed.
+
+    Raises:
+        DataError: a byte that is not UTF-8, a wrong header, a malformed line, an empty
+            customer_id, or a customer listed twice, with its line.
+    """
+    import csv
+
+    path = Path(path)
+    rows: dict[str, list[str]] = {}
+    reader = csv.reader(line for _, line in text_lines(path))
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != list(SUBMISSION_HEADER) or len(header) != 2:
+            raise DataError(path, f"header is {header!r}", line=1, hint="expected 'customer_id,prediction'")
+        for record in reader:
+            line = reader.line_num
+            if not record:
+                continue
+            if len(record) != 2:
+                raise DataError(path, f"expected 2 fields (customer_id,prediction), found {len(record)}", line=line)
+            customer = record[0].strip()
+            if not customer:
+                raise DataError(path, "empty customer_id", line=line)
+            if customer in rows:
+                raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
+            rows[customer] = [_article(item) for item in record[1].split()]
+    except csv.Error as error:
+        raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
+    return rows
+
+
+def read_submission_frame(path: Path):
+    """Read a Kaggle-format file into a polars DataFrame ``customer`` (stripped), ``prediction`` (text).
+
+    The fast reader: vectorised checks on the bytes accept only plain files (printable ASCII,
+    no quotes, one comma per line, non-empty distinct customers), which polars then reads.
+    Anything else goes through :func:`read_submission`, which either reads it the same way or
+    raises the error naming the line, so both readers give the same rows.
+    """
+    import polars as pl
+
+    path = Path(path)
+    frame = _plain_submission_frame(path)
+    if frame is not None:
+        return frame
+    rows = read_submission(path)
+    return pl.DataFrame({"customer": list(rows), "prediction": [" ".join(items) for items in rows.values()]},
+                        schema={"customer": pl.Utf8, "prediction": pl.Utf8})
+
+
+_NOT_PLAIN = bytes(range(32, 127)).replace(b'"', b"") + b"\n\r"
+"""Bytes a plain submission file may hold: deleting them leaves nothing (``bytes.translate``)."""
+
+
+def _plain_submission_frame(path: Path):
+    """The submission as a DataFrame if it is plain (see :func:`read_submission_frame`), else None."""
+    import polars as pl
+
+    data = path.read_bytes()
+    if data.translate(None, _NOT_PLAIN) or data.count(b"\r") != data.count(b"\r\n"):
+        return None  # non-ASCII, control characters, quotes, or a lone carriage return
+    end = data.find(b"\n")
+    header = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("ascii").split(",")
+    if [name.strip().lower() for name in header] != list(SUBMISSION_HEADER):
+        return None
+    try:
+        frame = pl.read_csv(data, has_header=False, skip_rows=1, schema={"customer": pl.Utf8, "prediction": pl.Utf8},
+                            quote_char=None, empty_string_is_null=False, raise_if_empty=False)
+    except Exception:  # a line with two commas: the plain reader names it
+        return None
+    # no line has two commas (polars would have failed), so as many commas as lines means one on each
+    if data.count(b",") != len(frame) + 1:
+        return None
+    del data
+    frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
+    if (frame["customer"] == "").any() or frame["customer"].n_unique() != len(frame):
+        return None
+    return frame
+
+
+def submission_tokens(frame, limit: int | None = None):
+    """``frame``'s predictions as a polars list column of article ids (split on spaces, digits padded to 10).
+
+    Args:
+        frame: from :func:`read_submission_frame`.
+        limit: keep only the first ``limit`` ids of each row (None: all).
+    """
+    import polars as pl
+
+    element = pl.element()
+    tokens = frame["prediction"].str.split(" ").list.eval(element.filter(element != ""))
+    if limit is not None:
+        tokens = tokens.list.head(limit)
+    return tokens.list.eval(pl.when(element.str.contains("^[0-9]+$")).then(element.str.zfill(10)).otherwise(element))
+
+
+@dataclass
+class SubmissionAgainstTruth:
+    """A submission and a truth file as integer codes, one row per scored customer (non-empty truth).
+
+    Attributes:
+        customers: the scored customer ids, in the truth file's order.
+        predicted: (n, k) article codes of each customer's first k predictions; -1 pads.
+        truth_items: the truth articles' codes, concatenated (repeats kept, as written).
+        truth_offsets: (n + 1,) offsets of each customer's truth in ``truth_items``.
+        missing: scored customers that the submission does not list.
+    """
+
+    customers: list[str]
+    predicted: np.ndarray
+    truth_items: np.ndarray
+    truth_offsets: np.ndarray
+    missing: int
+
+
+def align_submission(predictions_file: Path, truth_file: Path, k: int) -> SubmissionAgainstTruth:
+    """Read a submission and a truth file (both ``customer_id,prediction``) and encode what scoring needs.
+
+    Customers with an empty truth row are not scored; customers only in the submission are
+    ignored; article ids are compared after :func:`submission_tokens` (digits padded to 10).
+    """
+    import polars as pl
+
+    truth = read_submission_frame(Path(truth_file))
+    submitted = read_submission_frame(Path(predictions_file))
+    scored = pl.DataFrame({"customer": truth["customer"], "truth": submission_tokens(truth)}).filter(pl.col("truth").list.len() > 0)
+    joined = scored.join(submitted, on="customer", how="left", maintain_order="left")
+    missing = int(joined["prediction"].is_null().sum())
+    predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k)
+    truth_tokens = joined["truth"]
+    n = len(joined)
+    truth_lengths = truth_tokens.list.len().to_numpy().astype(np.int64)
+    predicted_lengths = predicted.list.len().to_numpy().astype(np.int64)
+    tokens = pl.concat([truth_tokens.explode().drop_nulls(), predicted.explode().drop_nulls()])
+    if tokens.str.contains("^[0-9]{1,10}$").all():
+        codes = tokens.cast(pl.Int64).to_numpy()  # padded to 10 digits, equal ids are equal numbers
+    else:
+        codes = tokens.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    truth_items, predicted_codes = codes[: truth_lengths.sum()], codes[truth_lengths.sum():]
+    matrix = np.full((n, k), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(n), predicted_lengths)
+    starts = np.concatenate([[0], np.cumsum(predicted_lengths)])
+    matrix[rows, np.arange(len(rows)) - starts[rows]] = predicted_codes
+    return SubmissionAgainstTruth(customers=joined["customer"].to_list(), predicted=matrix, truth_items=truth_items,
+                                  truth_offsets=np.concatenate([[0], np.cumsum(truth_lengths)]), missing=missing)

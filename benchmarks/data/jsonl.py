@@ -1,26 +1,110 @@
-"""Reading JSON-lines files with errors that name the file and line."""
+"""Reading text files line by line with errors that name the file, the line and, for bad bytes, the byte.
+
+Shared by the JSON-lines readers (BEIR, OTTO) and the CSV readers (H&M, OTTO submissions): each
+decodes lines itself, so a byte that is not UTF-8 becomes a :class:`DataError` such as
+``train.jsonl, line 7: byte 0xff at column 12 is not UTF-8`` instead of a raw ``UnicodeDecodeError``.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import DataError
+
+UTF8_HINT = "save the file as UTF-8"
+
+
+def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeError) -> DataError:
+    """The DataError for a line whose bytes are not UTF-8: names the first bad byte and its column (1-based).
+
+    >>> str(utf8_error("a.csv", 3, b"ab\\xffc", UnicodeDecodeError("utf-8", b"ab\\xffc", 2, 3, "invalid start byte")))
+    'a.csv, line 3: byte 0xff at column 3 is not UTF-8 (save the file as UTF-8)'
+    """
+    byte = raw[error.start] if error.start < len(raw) else 0
+    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not UTF-8", line=line, hint=UTF8_HINT)
+
+
+def decode_line(raw: bytes, path: Path | str, line: int) -> str:
+    """``raw`` decoded as UTF-8 (a byte-order mark on line 1 is dropped), or a DataError naming the bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise utf8_error(path, line, raw, error) from None
+    return text[1:] if line == 1 and text.startswith("\ufeff") else text
+
+
+def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | None = None) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, decoded line with its line ending)`` for each line of ``path``.
+
+    Args:
+        path: the file (named in errors; read unless ``raw_lines`` is given).
+        first_line: the number of the first line (a part of a file read from its middle).
+        raw_lines: the lines as bytes, when the caller already holds them.
+
+    Raises:
+        DataError: a line that is not UTF-8 (naming the line, the byte and its column).
+    """
+    if raw_lines is not None:
+        for number, raw in enumerate(raw_lines, start=first_line):
+            yield number, decode_line(raw, path, number)
+        return
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=first_line):
+            yield number, decode_line(raw, path, number)
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """Yield ``(line number, parsed value)`` for each non-blank line of ``lines`` (from :func:`text_lines`).
+
+    Raises:
+        DataError: a line that is not valid JSON (naming the file, the line and ``hint``).
+    """
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
 
 
 def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:
     """Yield ``(line number, parsed value)`` for each non-blank line of ``path``.
 
     Raises:
-        DataError: a line that is not valid JSON (naming the file, the line and ``hint``).
+        DataError: a line that is not UTF-8 or not valid JSON (naming the file, the line and ``hint``).
     """
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    yield from parse_jsonl(text_lines(Path(path)), path, hint)
+
+
+def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
+    """Scan ``path`` for its first byte that is not UTF-8; the DataError naming it, or None if the file is clean.
+
+    For readers (polars, pyarrow) whose own error does not say where the bad byte is. Reads blocks
+    cut at line ends, so memory stays near ``block_bytes``.
+    """
+    line = 1
+    with open(path, "rb") as handle:
+        rest = b""
+        while True:
+            block = handle.read(block_bytes)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if block and cut == 0:  # one long line: keep reading
+                rest = data
                 continue
+            part, rest = data[:cut], data[cut:]
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
+                part.decode("utf-8")
+            except UnicodeDecodeError as error:
+                start = part.rfind(b"\n", 0, error.start) + 1
+                end = part.find(b"\n", error.start)
+                raw = part[start:end if end >= 0 else len(part)]
+                shifted = UnicodeDecodeError("utf-8", raw, error.start - start, error.end - start, error.reason)
+                return utf8_error(path, line + part.count(b"\n", 0, error.start), raw, shifted)
+            line += part.count(b"\n")
+            if not block:
+                return None
