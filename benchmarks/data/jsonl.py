@@ -66,9 +66,12 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = 
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            value = json.loads(line)
         except json.JSONDecodeError as error:
             raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
+        except (ValueError, RecursionError) as error:  # an integer of over 4300 digits; nesting too deep
+            raise DataError(path, f"not valid JSON ({type(error).__name__}: {str(error)[:100]})", line=number, hint=hint) from None
+        yield number, value
 
 
 def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:

@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, System, Task, TaskData
 from benchmarks.data.otto_testset import Events, make_testset, to_frame
 from benchmarks.errors import UserError
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, otto_recall
+from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, TruthIndex, otto_recall, recall_from_counts
 from benchmarks.registry import register_task
 
 K = 20
@@ -114,7 +114,7 @@ class OttoRecall20(Task):
         options = self.options
         if options.dataset:
             path = otto.find_real(context.data_dir, context.cache_dir) if options.dataset == "real" else Path(options.dataset)
-            events, parquet, digest = otto.load_events(path, context.cache_dir)
+            events, parquet, digest = otto.load_events(path, context.cache_dir, log=context.log)
             info = DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
             return events, info
         scale = options.scale or PROFILE_SCALES[context.profile]
@@ -177,11 +177,23 @@ class OttoRecall20(Task):
         return [submission, labels]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
-        """Score a Kaggle submission (``session_type,labels``) against otto-de's ``test_labels.jsonl``."""
-        from benchmarks.data.otto import read_labels, read_submission
+        """Score a Kaggle submission (``session_type,labels``) against otto-de's ``test_labels.jsonl``.
 
-        labels = read_labels(truth_file)
-        result = otto_recall(labels, read_submission(predictions_file), k=K)
+        Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
+        rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
+        from benchmarks.data.otto import iter_submission, read_label_arrays
+
+        labels = read_label_arrays(Path(truth_file))
+        n = len(labels.sessions)
+        truth = {t: TruthIndex.from_keys(labels.truth[t], n) for t in EVENT_TYPES}
+        hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
+        for block in iter_submission(Path(predictions_file), keep=K):
+            rows = np.repeat(labels.rows_of(block.sessions), block.lengths)
+            types = np.repeat(block.types, block.lengths)
+            for code, event_type in enumerate(EVENT_TYPES):
+                chosen = (types == code) & (rows >= 0)
+                hits[event_type] += truth[event_type].hits(rows[chosen], block.aids[chosen])
+        result = recall_from_counts(labels.sessions, {t: labels.sizes(t) for t in EVENT_TYPES}, hits, k=K)
         return Evaluation(
             metrics=result.metrics,
             per_example={name: values.tolist() for name, values in result.per_session().items()},
