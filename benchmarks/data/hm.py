@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -389,6 +390,7 @@ def read_submission(path: Path) -> dict[str, list[str]]:
     path = Path(path)
     rows: dict[str, list[str]] = {}
     reader = csv.reader(line for _, line in text_lines(path))
+    limit = csv.field_size_limit(sys.maxsize)  # no cap on a field: polars' fast path has none either
     try:
         header = next(reader, None)
         if header is None or [h.strip().lower() for h in header[:2]] != list(SUBMISSION_HEADER) or len(header) != 2:
@@ -407,6 +409,8 @@ def read_submission(path: Path) -> dict[str, list[str]]:
             rows[customer] = [_article(item) for item in record[1].split()]
     except csv.Error as error:
         raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
+    finally:
+        csv.field_size_limit(limit)
     return rows
 
 

@@ -100,6 +100,17 @@ def _line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
+def _is_utf8(block: bytes) -> bool:
+    """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
+    if block.isascii():
+        return True
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- events: jsonl → parquet
 class _Unit:
     """The file's timestamp unit, fixed by its first event (None until then)."""
@@ -164,7 +175,7 @@ def _fast_events_block(block: bytes, unit: _Unit) -> tuple[dict[str, np.ndarray]
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if block.find(b"\\") >= 0:
+    if block.find(b"\\") >= 0 or not _is_utf8(block):
         return None
     try:
         table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
@@ -460,7 +471,7 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if data.find(b"\\") >= 0:
+    if data.find(b"\\") >= 0 or not _is_utf8(data):
         return None
     schema = pa.schema([("session", pa.int64()), ("labels", pa.struct([
         ("clicks", pa.int64()), ("carts", pa.list_(pa.int64())), ("orders", pa.list_(pa.int64()))]))])
@@ -645,6 +656,8 @@ def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int,
 def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | None:
     import polars as pl
 
+    if not _is_utf8(block):
+        return None
     try:
         frame = pl.read_csv(block, has_header=False, schema={"key": pl.Utf8, "labels": pl.Utf8}, quote_char=None,
                             empty_string_is_null=False, raise_if_empty=False)
