@@ -258,3 +258,17 @@ def test_unicode_digits_are_not_session_ids(tmp_path):
     path.write_text("session_type,labels\n²_clicks,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="line 2"):
         read_submission(path)
+
+
+def test_an_error_after_blank_lines_and_many_blocks_names_its_line(tmp_path):
+    from benchmarks.data.otto import iter_submission
+
+    rows = [f"{s}_clicks,{s} {s + 1}" for s in range(200)]
+    rows[30:30] = ["", "   ", ""]  # blank lines in an early block
+    rows.append("7_carts,1 x")  # line 1 (header) + 203 rows + this one
+    path = tmp_path / "submission.csv"
+    path.write_text("session_type,labels\n" + "\r\n".join(rows) + "\n")
+    with pytest.raises(DataError) as error:
+        for _ in iter_submission(path, keep=20, block_bytes=300):
+            pass
+    assert error.value.line == 205

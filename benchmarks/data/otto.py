@@ -610,7 +610,10 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = BLOC
     seen_sessions, seen_types = [], []
 
     def fast(block: bytes) -> tuple[SubmissionBlock | None, int]:
-        return _fast_submission_block(block, keep), block.count(b"\n")
+        parsed = _fast_submission_block(block, keep)
+        if parsed is None:
+            return None, block.count(b"\n")
+        return parsed, len(parsed.sessions) - (0 if block.endswith(b"\n") else 1)  # a plain block: one row per line
 
     # two blocks parse at once (polars and numpy release the GIL); at most three are held
     with ThreadPoolExecutor(max_workers=2) as pool:
