@@ -112,11 +112,11 @@ def _is_utf8(block: bytes) -> bool:
 
 
 # ---------------------------------------------------------------- events: jsonl → parquet
+@dataclass
 class _Unit:
-    """The file's timestamp unit, fixed by its first event (None until then)."""
+    """The file's timestamp unit, fixed by its first event: True for milliseconds (None until then)."""
 
-    def __init__(self) -> None:
-        self.ms: bool | None = None
+    ms: bool | None = None
 
 
 def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tuple[int, list[int], list[int], list[int]]:

@@ -79,18 +79,22 @@ def reference_otto(submission: str, labels: str) -> dict:
             key, values = line.strip().split(",")
             session, kind = key.split("_")
             predictions.setdefault(int(session), {})[kind] = [int(a) for a in values.split(" ")] if values else []
-    hits = {"clicks": 0, "carts": 0, "orders": 0}
-    totals = {"clicks": 0, "carts": 0, "orders": 0}
-    for session, wanted in truth.items():
-        predicted = predictions.get(session, {})
+    kinds = ("clicks", "carts", "orders")
+
+    def evaluate_session(wanted: dict, predicted: dict) -> dict:  # hits of one session, None where no label
         if wanted["clicks"] is not None:
-            totals["clicks"] += 1
-            hits["clicks"] += wanted["clicks"] in predicted.get("clicks", [])[:20]
-        for kind in ("carts", "orders"):
-            if wanted[kind]:
-                totals[kind] += min(20, len(wanted[kind]))
-                hits[kind] += len(set(predicted.get(kind, [])[:20]) & wanted[kind])
-    recalls = {f"recall_{k}": hits[k] / totals[k] if totals[k] else 0.0 for k in hits}
+            clicks = float(wanted["clicks"] in predicted.get("clicks", [])[:20])
+        else:
+            clicks = None
+        carts = len(set(predicted.get("carts", [])[:20]).intersection(wanted["carts"])) if wanted["carts"] else None
+        orders = len(set(predicted.get("orders", [])[:20]).intersection(wanted["orders"])) if wanted["orders"] else None
+        return {"clicks": clicks, "carts": carts, "orders": orders}
+
+    evaluated = [evaluate_session(wanted, predictions.get(session, {})) for session, wanted in truth.items()]
+    number = {"clicks": sum(1 for t in truth.values() if t["clicks"] is not None),
+              "carts": sum(min(len(t["carts"]), 20) for t in truth.values()),
+              "orders": sum(min(len(t["orders"]), 20) for t in truth.values())}
+    recalls = {f"recall_{k}": sum(e[k] for e in evaluated if e[k]) / number[k] if number[k] else 0.0 for k in kinds}
     recalls["score"] = 0.1 * recalls["recall_clicks"] + 0.3 * recalls["recall_carts"] + 0.6 * recalls["recall_orders"]
     return recalls
 
