@@ -109,6 +109,8 @@ CASES = [
          "not valid JSON"),
     Case("otto-labels-huge-integer", otto_score_labels, "test_labels.jsonl",
          b'{"session": 1, "labels": {"clicks": ' + b"9" * 5000 + b"}}\n", 1, "not valid JSON"),
+    Case("otto-labels-bare-null", otto_score_labels, "test_labels.jsonl", b"null\n" + OTTO_LABELS, 1,
+         "expected an object with 'session' and 'labels'"),  # pyarrow 26's JSON reader segfaults on it: never shown it
     Case("otto-labels-bool", otto_score_labels, "test_labels.jsonl", b'{"session": 1, "labels": {"clicks": true}}\n', 1,
          "labels.clicks is True"),
     # OTTO submissions (score --task otto-recall20 --predictions submission.csv)
@@ -133,6 +135,7 @@ CASES = [
          "in ms, but earlier"),
     Case("otto-jsonl-deep-nesting", otto_convert, "train.jsonl", EVENTS + b"[" * 100_000 + b"]" * 100_000 + b"\n", 2,
          "not valid JSON"),
+    Case("otto-jsonl-bare-null", otto_convert, "train.jsonl", b"null\n" + EVENTS, 1, "expected an object with 'session' and 'events'"),
     Case("otto-jsonl-float-aid", otto_convert, "train.jsonl", EVENTS.replace(b'"aid": 1', b'"aid": 1.0'), 1, "expected an integer"),
 ]
 

@@ -100,6 +100,12 @@ def _line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
+def _objects_only(block: bytes) -> bool:
+    """Whether every line of ``block`` starts with ``{``. pyarrow's JSON reader (26.0) crashes the process
+    (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that pass this check."""
+    return block.startswith(b"{") and block.count(b"\n{") == _line_count(block) - 1
+
+
 def _is_utf8(block: bytes) -> bool:
     """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
     if block.isascii():
@@ -175,7 +181,7 @@ def _fast_events_block(block: bytes, unit: _Unit) -> tuple[dict[str, np.ndarray]
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if block.find(b"\\") >= 0 or not _is_utf8(block):
+    if block.find(b"\\") >= 0 or not _objects_only(block) or not _is_utf8(block):
         return None
     try:
         table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
@@ -471,7 +477,7 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if data.find(b"\\") >= 0 or not _is_utf8(data):
+    if data.find(b"\\") >= 0 or not _objects_only(data) or not _is_utf8(data):
         return None
     schema = pa.schema([("session", pa.int64()), ("labels", pa.struct([
         ("clicks", pa.int64()), ("carts", pa.list_(pa.int64())), ("orders", pa.list_(pa.int64()))]))])
