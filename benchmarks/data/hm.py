@@ -444,19 +444,21 @@ def _plain_submission_frame(path: Path):
     data = path.read_bytes()
     if data.translate(None, _NOT_PLAIN) or data.count(b"\r") != data.count(b"\r\n"):
         return None  # non-ASCII, control characters, quotes, or a lone carriage return
-    end = data.find(b"\n")
-    header = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("ascii").split(",")
-    if [name.strip().lower() for name in header] != list(SUBMISSION_HEADER):
-        return None
     try:
-        frame = pl.read_csv(data, has_header=False, skip_rows=1, schema={"customer": pl.Utf8, "prediction": pl.Utf8},
-                            quote_char=None, empty_string_is_null=False, raise_if_empty=False)
-    except Exception:  # a line with two commas: the plain reader names it
+        lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
+                            raise_if_empty=False)["line"]
+    except Exception:
         return None
-    # no line has two commas (polars would have failed), so as many commas as lines means one on each
-    if data.count(b",") != len(frame) + 1:
-        return None
+    expected_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     del data
+    if len(lines) != expected_lines or len(lines) == 0 or lines.null_count():
+        return None  # a blank line (the plain reader skips it) or an empty file
+    if [name.strip().lower() for name in lines[0].split(",")] != list(SUBMISSION_HEADER):
+        return None
+    body = lines.slice(1)
+    if (body.str.count_matches(",", literal=True) != 1).any():
+        return None
+    frame = body.str.split_exact(",", 1).struct.unnest().rename({"field_0": "customer", "field_1": "prediction"})
     frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
     if (frame["customer"] == "").any() or frame["customer"].n_unique() != len(frame):
         return None

@@ -601,9 +601,9 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = BLOC
     """Read a Kaggle submission block by block (memory bounded by ``block_bytes``), keeping the first
     ``keep`` aids of each row (None: all).
 
-    Blocks that pass vectorised checks (one comma per line, a key ``<digits>_<type>``, aids of 1 to
-    9 digits separated by single spaces) are read by polars; any other block by the plain reader,
-    which reads it the same way or raises the error naming the line.
+    Blocks that pass vectorised checks (ASCII, one comma per line, a key ``<digits>_<type>``, aids
+    that are plain digits separated by spaces) are read by polars; any other block by the plain
+    reader, which reads it the same way or raises the error naming the line.
 
     Raises:
         DataError: as :func:`read_submission` (a repeated (session, type) is found after the last block).
@@ -665,16 +665,17 @@ def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int,
 def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | None:
     import polars as pl
 
-    if not _is_utf8(block):
-        return None
+    if not block.isascii() or block.count(b"\r") != block.count(b"\r\n"):
+        return None  # non-ASCII (a byte-order mark, Unicode digits or spaces) or a carriage return inside a line
     try:
-        frame = pl.read_csv(block, has_header=False, schema={"key": pl.Utf8, "labels": pl.Utf8}, quote_char=None,
-                            empty_string_is_null=False, raise_if_empty=False)
-    except Exception:  # a line with two commas: the plain reader names it
+        lines = pl.read_csv(block, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
+                            raise_if_empty=False)["line"]
+    except Exception:  # a NUL byte: the plain reader decides
         return None
-    if block.count(b",") != len(frame):  # no line has two (polars would have failed): one comma on each line
-        return None
-    key = frame["key"].str.split_exact("_", 1).struct.unnest()
+    if len(lines) != _line_count(block) or lines.null_count() or (lines.str.count_matches(",", literal=True) != 1).any():
+        return None  # a blank line, or a line without exactly one comma
+    frame = lines.str.split_exact(",", 1).struct.unnest().rename({"field_0": "key", "field_1": "labels"})
+    key = frame["key"].str.splitn("_", 2).struct.unnest()
     if not key["field_0"].str.contains("^[0-9]{1,18}$").all():
         return None
     types = key["field_1"].replace_strict(TYPE_CODES, default=None, return_dtype=pl.Int8)
