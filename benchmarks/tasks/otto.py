@@ -181,18 +181,26 @@ class OttoRecall20(Task):
 
         Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
         rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
-        from benchmarks.data.otto import iter_submission, read_label_arrays
+        from benchmarks.data.otto import SubmissionBlock, iter_submission, read_label_arrays
 
         labels = read_label_arrays(Path(truth_file))
         n = len(labels.sessions)
         truth = {t: TruthIndex.from_keys(labels.truth[t], n) for t in EVENT_TYPES}
-        hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
-        for block in iter_submission(Path(predictions_file), keep=K):
+
+        def block_hits(block: SubmissionBlock) -> list[tuple[np.ndarray, np.ndarray]]:  # runs in the reader's threads
             rows = np.repeat(labels.rows_of(block.sessions), block.lengths)
             types = np.repeat(block.types, block.lengths)
+            found = []
             for code, event_type in enumerate(EVENT_TYPES):
                 chosen = (types == code) & (rows >= 0)
-                hits[event_type] += truth[event_type].hits(rows[chosen], block.aids[chosen])
+                counts = truth[event_type].hits(rows[chosen], block.aids[chosen])
+                found.append((np.flatnonzero(counts), counts[counts > 0]))  # (rows with hits, their hits)
+            return found
+
+        hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
+        for found in iter_submission(Path(predictions_file), keep=K, then=block_hits):
+            for event_type, (rows, counts) in zip(EVENT_TYPES, found):
+                hits[event_type][rows] += counts
         result = recall_from_counts(labels.sessions, {t: labels.sizes(t) for t in EVENT_TYPES}, hits, k=K)
         return Evaluation(
             metrics=result.metrics,
