@@ -186,11 +186,11 @@ def test_block_converter_equals_the_plain_reader(tmp_path):
         np.testing.assert_array_equal(table.column(name).to_numpy(), expected[name])
     assert stats["events"] == len(expected["aid"]) and stats["sessions"] == len(lines) - 1 and stats["ts_unit"] == "ms"
     assert len(logged) > 3 and all("events/s" in line for line in logged) and "done in" in logged[-1]
-    from benchmarks.data.otto import _fast_events_block, _Unit
+    from benchmarks.data.otto import _fast_events_block
 
-    assert _fast_events_block(("\n".join(lines[:10]) + "\n").encode(), _Unit()) is not None  # plain: the fast path
+    assert _fast_events_block(("\n".join(lines[:10]) + "\n").encode()) is not None  # plain: the fast path
     for awkward in (lines[90], lines[199] + "\n\n" + lines[201]):  # an escape; a blank line
-        assert _fast_events_block((awkward + "\n").encode(), _Unit()) is None  # left to the plain reader
+        assert _fast_events_block((awkward + "\n").encode()) is None  # left to the plain reader
 
 
 def test_an_error_in_a_later_block_names_its_line(tmp_path):
@@ -201,3 +201,12 @@ def test_an_error_in_a_later_block_names_its_line(tmp_path):
         convert_jsonl(source, tmp_path / "out.parquet", block_bytes=1000)
     assert error.value.line == 301 and "views" in str(error.value)
     assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.parquet.part").exists()
+
+
+def test_a_change_of_timestamp_unit_in_a_later_block_names_its_line(tmp_path):
+    seconds = [session_line(s, [(1, 1659304800 + s, "clicks")]) for s in range(100)]
+    millis = [session_line(s, [(1, (1659304900 + s) * 1000, "clicks")]) for s in range(100, 110)]
+    source = write_lines(tmp_path / "train.jsonl", seconds + millis)
+    with pytest.raises(DataError) as error:
+        convert_jsonl(source, tmp_path / "out.parquet", block_bytes=500)
+    assert error.value.line == 101 and "in ms, but earlier timestamps were in s" in str(error.value)

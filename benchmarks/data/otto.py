@@ -99,6 +99,20 @@ def line_blocks(path: Path, block_bytes: int = BLOCK_BYTES, start: int = 0) -> I
             rest = data[cut:]
 
 
+def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
+    """Yield ``(block, work(block))`` in order, with ``work`` running on up to ``ahead`` blocks at once in
+    threads (pyarrow, polars and numpy release the GIL); at most ``ahead + 1`` blocks are held."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: deque[tuple[bytes, Future]] = deque()
+        while True:
+            for block in itertools.islice(blocks, ahead - len(pending)):
+                pending.append((block, pool.submit(work, block)))
+            if not pending:
+                return
+            block, future = pending.popleft()
+            yield block, future.result()
+
+
 def _line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
@@ -175,11 +189,11 @@ def _plain_events_block(lines: Iterable[bytes], source: Path, first_line: int, u
     return {name: np.asarray(values, dtype=dtypes[name]) for name, values in columns.items()}, sessions
 
 
-def _fast_events_block(block: bytes, unit: _Unit) -> tuple[dict[str, np.ndarray], int] | None:
-    """pyarrow's JSON reader over a block, exploded in columnar form; None if any check fails (the plain
-    reader then decides). Checks: one JSON object per line, no escapes (so no key written twice in
-    disguise), every field present and an integer in range (or a known type name), non-empty events,
-    one timestamp unit."""
+def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] | None:
+    """pyarrow's JSON reader over a block, exploded in columnar form: (columns, sessions, True if the
+    timestamps are in ms); None if any check fails (the plain reader then decides). Checks: one JSON
+    object per line, no escapes (so no key written twice in disguise), every field present and an
+    integer in range (or a known type name), non-empty events, one timestamp unit in the block."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.json as pj
@@ -209,16 +223,15 @@ def _fast_events_block(block: bytes, unit: _Unit) -> tuple[dict[str, np.ndarray]
     if session.min() < 0 or session.max() > MAX_ID or aid.min() < 0 or aid.max() > MAX_ID or ts.min() < 0:
         return None
     is_ms = ts > MS_THRESHOLD
-    ms = bool(is_ms[0]) if unit.ms is None else unit.ms
+    ms = bool(is_ms[0])
     if (is_ms != ms).any():
         return None
     seconds = ts // 1000 if ms else ts
     if seconds.max() > MAX_ID:
         return None
-    unit.ms = ms
     columns = {"session": np.repeat(session.astype(np.int32), lengths), "aid": aid.astype(np.int32),
                "ts": seconds.astype(np.int32), "type": codes.to_numpy().astype(np.int8)}
-    return columns, table.num_rows
+    return columns, table.num_rows, ms
 
 
 def _events_json_schema() -> Any:
@@ -272,11 +285,11 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
                 + (f", done in {elapsed:.0f} s" if final else ""))
 
     try:
-        for block in line_blocks(source, block_bytes):
-            result = _fast_events_block(block, unit)
-            if result is None:
-                result = _plain_events_block(_lines(block), source, line, unit)
-            columns, block_sessions = result
+        for block, fast in in_threads(line_blocks(source, block_bytes), _fast_events_block):
+            if fast is not None and unit.ms in (None, fast[2]):
+                columns, block_sessions, unit.ms = fast
+            else:  # the plain reader takes the block, or names the line that is wrong (also a change of unit)
+                columns, block_sessions = _plain_events_block(_lines(block), source, line, unit)
             line += block.count(b"\n")
             done += len(block)
             sessions += block_sessions
@@ -608,7 +621,7 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
     Blocks that pass vectorised checks (ASCII, one comma per line, a key ``<digits>_<type>``, aids
     that are plain digits separated by spaces) are read by polars; any other block by the plain
     reader, which reads it the same way or raises the error naming the line. Two blocks are read
-    at once, in threads (polars and numpy release the GIL).
+    at once (:func:`in_threads`).
 
     Args:
         path: the submission.
@@ -636,23 +649,14 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
             return None, None, block.count(b"\n")
         return parsed, finish(parsed), len(parsed.sessions) - (0 if block.endswith(b"\n") else 1)  # one row per line
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque[tuple[bytes, Future]] = deque()
-        blocks = line_blocks(path, block_bytes, start=len(first))
-        while True:
-            for block in itertools.islice(blocks, 2 - len(pending)):
-                pending.append((block, pool.submit(fast, block)))
-            if not pending:
-                break
-            block, future = pending.popleft()
-            parsed, result, newlines = future.result()
-            if parsed is None:
-                parsed = _plain_submission_block(_lines(block), path, line, keep)
-                result = finish(parsed)
-            line += newlines
-            seen_sessions.append(parsed.sessions)
-            seen_types.append(parsed.types)
-            yield result
+    for block, (parsed, result, newlines) in in_threads(line_blocks(path, block_bytes, start=len(first)), fast):
+        if parsed is None:
+            parsed = _plain_submission_block(_lines(block), path, line, keep)
+            result = finish(parsed)
+        line += newlines
+        seen_sessions.append(parsed.sessions)
+        seen_types.append(parsed.types)
+        yield result
     sessions = np.concatenate(seen_sessions) if seen_sessions else np.zeros(0, dtype=np.int64)
     types = np.concatenate(seen_types) if seen_types else np.zeros(0, dtype=np.int8)
     order = np.lexsort((types, sessions))
