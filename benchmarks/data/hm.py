@@ -1,5 +1,6 @@
 """H&M data: find the competition files (or fetch them with the Kaggle API), check and repair
-them, and convert them once into compact parquet (integer codes, day numbers, float32 prices).
+them, and convert them once into compact parquet (integer codes, day numbers, float32 prices);
+read and write Kaggle submission files (``customer_id,prediction``), fast or plain.
 
 Accepted layouts of a folder: the competition's ``articles.csv``, ``customers.csv`` and
 ``transactions_train.csv``, or parquet files with the same columns (``articles*.parquet``,
