@@ -229,3 +229,20 @@ def test_unicode_digits_are_not_padded(tmp_path: Path):
     (tmp_path / "t.csv").write_text("customer_id,prediction\nc1,² 0000000002\n", encoding="utf-8")
     evaluation = HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv")
     assert evaluation.metrics["map12"] == 0.5
+
+
+def test_hash_collisions_fall_back_to_exact_ids(tmp_path: Path, monkeypatch):
+    """Repeated customers and the join are found through 64-bit hashes; with every hash equal (as if all
+    collided) the exact checks must give the same score and still find a real repeat."""
+    import polars as pl
+
+    submission_path, truth_path, _, _ = _awkward_case(tmp_path, 3, plain=True)
+    expected = HMMap12().score(submission_path, truth_path)
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series(self.name, [0] * len(self), dtype=pl.UInt64))
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, *a, **k: pl.lit(0, dtype=pl.UInt64))
+    collided = HMMap12().score(submission_path, truth_path)
+    assert collided.metrics == expected.metrics and collided.per_example == expected.per_example
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("customer_id,prediction\nc1,a\nc2,b\nc1,c\n")
+    with pytest.raises(DataError, match="listed twice"):
+        HMMap12().score(repeated, truth_path)

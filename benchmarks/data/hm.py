@@ -461,9 +461,18 @@ def _plain_submission_frame(path: Path):
         return None
     frame = body.str.split_exact(",", 1).struct.unnest().rename({"field_0": "customer", "field_1": "prediction"})
     frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
-    if (frame["customer"] == "").any() or frame["customer"].n_unique() != len(frame):
+    if (frame["customer"] == "").any() or _has_repeats(frame["customer"]):
         return None
     return frame
+
+
+def _has_repeats(values) -> bool:
+    """Whether a polars text column holds a value twice: sorted 64-bit hashes first (fast), the exact
+    test only when two hashes are equal."""
+    hashes = np.sort(values.hash().to_numpy())
+    if not (hashes[1:] == hashes[:-1]).any():
+        return False
+    return values.n_unique() != len(values)
 
 
 def submission_tokens(frame, limit: int | None = None):
@@ -512,7 +521,13 @@ def align_submission(predictions_file: Path, truth_file: Path, k: int) -> Submis
     truth = read_submission_frame(Path(truth_file))
     submitted = read_submission_frame(Path(predictions_file))
     scored = pl.DataFrame({"customer": truth["customer"], "truth": submission_tokens(truth)}).filter(pl.col("truth").list.len() > 0)
-    joined = scored.join(submitted, on="customer", how="left", maintain_order="left")
+    # join on 64-bit hashes of the ids (much faster than on the text), then check the ids themselves
+    hashed = submitted.with_columns(key=pl.col("customer").hash())
+    joined = scored.with_columns(key=pl.col("customer").hash()).join(hashed, on="key", how="left", maintain_order="left",
+                                                                     suffix="_submitted")
+    matched = joined["customer_submitted"]
+    if len(joined) != len(scored) or (matched.is_not_null() & (matched != joined["customer"])).any():
+        joined = scored.join(submitted, on="customer", how="left", maintain_order="left")  # two ids share a hash
     missing = int(joined["prediction"].is_null().sum())
     predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k)
     truth_tokens = joined["truth"]

@@ -136,19 +136,22 @@ ENTRY_POINTS = {"reference_hm": reference_hm, "reference_otto": reference_otto, 
 
 
 # ---------------------------------------------------------------- measuring
-def timed(command: list[str]) -> dict:
-    """Run ``command`` (cwd: the repository, this checkout first on PYTHONPATH); wall seconds, peak RSS, its last
-    stdout line parsed as JSON."""
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed with exit code {child.returncode}")
-    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "value": json.loads(output.strip().splitlines()[-1])}
+def timed(command: list[str], cwd: Path = REPO) -> dict:
+    """Run ``command`` (in ``cwd``, which goes first on PYTHONPATH); wall seconds, peak RSS, its last stdout line
+    parsed as JSON. The peak comes from GNU time around the command: a child forked from this (large) process
+    would report this process's peak as its own (``ru_maxrss`` survives fork and exec)."""
+    import tempfile
+
+    env = {**os.environ, "PYTHONPATH": str(cwd) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        child = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *command], cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, text=True)
+        seconds = time.perf_counter() - start
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed with exit code {child.returncode}")
+        peak_kb = int(peak.read().split()[-1])
+    return {"seconds": seconds, "peak_mb": peak_kb / 1024, "value": json.loads(child.stdout.strip().splitlines()[-1])}
 
 
 def side_by_side(project: list[str], reference: list[str], repeats: int) -> dict:
@@ -224,7 +227,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mlsd-harness-recsys"))
     parser.add_argument("--out", type=Path, default=REPO / "results" / "perf", help="folder of harness_recsys.md and otto_ingest.md")
-    parser.add_argument("--only", choices=["score", "ingest"], default=None)
+    parser.add_argument("--only", choices=["score", "hm", "otto", "ingest"], default=None,
+                        help="score = the hm and otto rows")
+    parser.add_argument("--old-tree", type=Path, default=None,
+                        help="an export of an earlier commit: its `score` is timed once per row, for comparison")
     parser.add_argument("--jsonl", type=Path, default=None, help="a full-size synthetic train.jsonl (otto_synthetic.write_jsonl)")
     parser.add_argument("--prefix-mb", type=int, default=512, help="size of the jsonl prefix converted side by side")
     parser.add_argument("--full", action="store_true", help="also convert the whole --jsonl file once")
@@ -234,7 +240,7 @@ def main() -> int:
         print(json.dumps(ENTRY_POINTS[args.call[0]](*args.call[1:])))
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.only in (None, "score"):
+    if args.only in (None, "score", "hm", "otto"):
         write_report(args.out / "harness_recsys.md", "Harness speed: H&M and OTTO scoring", *score_rows(args), args.repeats)
     if args.only in (None, "ingest") and args.jsonl is not None:
         write_report(args.out / "otto_ingest.md", "OTTO ingestion speed (jsonl → parquet)", *ingest_rows(args), args.repeats)
@@ -243,28 +249,31 @@ def main() -> int:
 
 def score_rows(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     paths = files(args.workdir)
-    rows = []
-    print("hm-map12 …", file=sys.stderr, flush=True)
-    hm = side_by_side(score_command("hm-map12", paths["hm_sub"], paths["hm_truth"]),
-                      here("reference_hm", paths["hm_sub"], paths["hm_truth"]), args.repeats)
-    difference = abs(hm["project"]["value"]["metrics"]["map12"] - hm["reference"]["value"]["map12"])
-    rows.append(fmt_row("`score --task hm-map12`, 1,371,980 customers, 68,984 buyers", hm, "≥ 5×, < 1.5 GB",
-                        f"MAP@12 {hm['project']['value']['metrics']['map12']:.6f}; |Δ| = {difference:.1e}"))
-    print("hm-map12, repeated truth articles …", file=sys.stderr, flush=True)
-    rep = side_by_side(score_command("hm-map12", paths["hm_rep_sub"], paths["hm_rep_truth"]),
-                       here("reference_hm", paths["hm_rep_sub"], paths["hm_rep_truth"]), args.repeats)
-    difference = abs(rep["project"]["value"]["metrics"]["map12"] - rep["reference"]["value"]["map12"])
-    rows.append(fmt_row("same size, every third truth row repeats an article", rep, "values equal",
-                        f"MAP@12 {rep['project']['value']['metrics']['map12']:.6f}, reference "
-                        f"{rep['reference']['value']['map12']:.6f}; |Δ| = {difference:.1e}"))
-    print("otto-recall20 …", file=sys.stderr, flush=True)
-    otto = side_by_side(score_command("otto-recall20", paths["otto_sub"], paths["otto_labels"]),
-                        here("reference_otto", paths["otto_sub"], paths["otto_labels"]), args.repeats)
-    worst = max(abs(otto["project"]["value"]["metrics"][k] - otto["reference"]["value"][k]) for k in otto["reference"]["value"])
-    rows.append(fmt_row("`score --task otto-recall20`, 1,671,803 sessions × 3 types", otto, "≥ 15×, < 30 s, < 2 GB",
-                        f"score {otto['project']['value']['metrics']['score']:.6f}; max |Δ| over the 4 metrics = {worst:.1e}"))
-    notes = ["The files are generated by `benchmarks/perf/recsys_files.py` (random, Kaggle-size, real formats). The H&M "
-             "reference is `csv` plus Ben Hamner's `apk`; the OTTO reference follows otto-de's `src/evaluate.py`."]
+    rows, notes = [], []
+    cases = []
+    if args.only in (None, "score", "hm"):
+        cases += [("hm-map12", "`score --task hm-map12`, 1,371,980 customers, 68,984 buyers", "hm_sub", "hm_truth", "≥ 5×, < 1.5 GB"),
+                  ("hm-map12", "same size, every third truth row repeats an article", "hm_rep_sub", "hm_rep_truth", "values equal")]
+    if args.only in (None, "score", "otto"):
+        cases += [("otto-recall20", "`score --task otto-recall20`, 1,671,803 sessions × 3 types", "otto_sub", "otto_labels",
+                   "≥ 15×, < 30 s, < 2 GB")]
+    for task, what, submission, truth, goal in cases:
+        print(f"{what} …", file=sys.stderr, flush=True)
+        reference = "reference_hm" if task == "hm-map12" else "reference_otto"
+        result = side_by_side(score_command(task, paths[submission], paths[truth]), here(reference, paths[submission], paths[truth]),
+                              args.repeats)
+        ours, theirs = result["project"]["value"]["metrics"], result["reference"]["value"]
+        worst = max(abs(ours[name] - value) for name, value in theirs.items())
+        main = "map12" if task == "hm-map12" else "score"
+        values = (f"{main} {ours[main]:.6f}, reference {theirs[main]:.6f}; max |Δ| over {', '.join(theirs)} = {worst:.1e}")
+        rows.append(fmt_row(what, result, goal, values))
+        if args.old_tree is not None:
+            old = timed(score_command(task, paths[submission], paths[truth]), cwd=args.old_tree)
+            notes.append(f"{what}: the project's `score` before this change ({args.old_tree.name}) took {old['seconds']:.1f} s and "
+                         f"{old['peak_mb']:,.0f} MB in one run (load {os.getloadavg()[0]:.1f} after it); "
+                         f"{main} {old['value']['metrics'][main]:.6f}.")
+    notes.append("The files are generated by `benchmarks/perf/recsys_files.py` (random, Kaggle-size, real formats). The H&M "
+                 "reference is `csv` plus Ben Hamner's `apk`; the OTTO reference follows otto-de's `src/evaluate.py`.")
     return rows, notes
 
 
