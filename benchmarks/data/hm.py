@@ -443,7 +443,7 @@ def _plain_submission_frame(path: Path):
     import polars as pl
 
     data = path.read_bytes()
-    if data.translate(None, _NOT_PLAIN) or data.count(b"\r") != data.count(b"\r\n"):
+    if data.translate(None, _NOT_PLAIN) or (data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n")):
         return None  # non-ASCII, control characters, quotes, or a lone carriage return
     try:
         lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
@@ -459,8 +459,9 @@ def _plain_submission_frame(path: Path):
     body = lines.slice(1)
     if (body.str.count_matches(",", literal=True) != 1).any():
         return None
-    frame = body.str.split_exact(",", 1).struct.unnest().rename({"field_0": "customer", "field_1": "prediction"})
-    frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
+    comma = pl.col("line").str.find(",", literal=True)
+    frame = body.to_frame("line").select(customer=pl.col("line").str.slice(0, comma).str.strip_chars(" "),
+                                         prediction=pl.col("line").str.slice(comma + 1))
     if (frame["customer"] == "").any() or _has_repeats(frame["customer"]):
         return None
     return frame

@@ -684,7 +684,7 @@ def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int,
 def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | None:
     import polars as pl
 
-    if not block.isascii() or block.count(b"\r") != block.count(b"\r\n"):
+    if not block.isascii() or (block.find(b"\r") >= 0 and block.count(b"\r") != block.count(b"\r\n")):
         return None  # non-ASCII (a byte-order mark, Unicode digits or spaces) or a carriage return inside a line
     try:
         lines = pl.read_csv(block, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
@@ -693,7 +693,8 @@ def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | 
         return None
     if len(lines) != _line_count(block) or lines.null_count() or (lines.str.count_matches(",", literal=True) != 1).any():
         return None  # a blank line, or a line without exactly one comma
-    frame = lines.str.split_exact(",", 1).struct.unnest().rename({"field_0": "key", "field_1": "labels"})
+    comma = pl.col("line").str.find(",", literal=True)
+    frame = lines.to_frame("line").select(key=pl.col("line").str.slice(0, comma), labels=pl.col("line").str.slice(comma + 1))
     key = frame["key"].str.splitn("_", 2).struct.unnest()
     if not key["field_0"].str.contains("^[0-9]{1,18}$").all():
         return None
