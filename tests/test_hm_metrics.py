@@ -1,5 +1,6 @@
 """MAP@12 as the H&M competition: hand-computed values, the vectorised form, and the file scorer
-against an independent plain implementation of Kaggle's ``apk`` (ml_metrics)."""
+against Ben Hamner's ``apk``/``mapk`` (Metrics, ml_metrics) transcribed here as the oracle, on the
+files as given: repeats in truth and predictions, empty rows, missing customers."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def kaggle_apk(actual: list, predicted: list, k: int = 12) -> float:
-    """Ben Hamner's ml_metrics ``apk``, as the competition's evaluation uses it (written out here)."""
+    """Ben Hamner's ``apk`` (benhamner/Metrics, Python/ml_metrics/average_precision.py), written out here:
+    the first k predictions; a hit is a prediction in ``actual`` not seen at an earlier rank; the sum of
+    precisions at hits is divided by min(len(actual), k), where a repeated actual item counts again."""
     if len(predicted) > k:
         predicted = predicted[:k]
     score = 0.0
@@ -38,6 +41,11 @@ def kaggle_apk(actual: list, predicted: list, k: int = 12) -> float:
     if not actual:
         return 0.0
     return score / min(len(actual), k)
+
+
+def kaggle_mapk(actual: list[list], predicted: list[list], k: int = 12) -> float:
+    """Ben Hamner's ``mapk``: the mean of ``apk`` over the pairs."""
+    return float(np.mean([kaggle_apk(a, p, k) for a, p in zip(actual, predicted)]))
 
 
 def test_hand_computed_values():
@@ -134,3 +142,107 @@ def test_bad_submission_files_name_the_line(tmp_path: Path, text: str, line: int
     with pytest.raises(DataError) as error:
         HMMap12().score(bad, tmp_path / "t.csv")
     assert error.value.line == line and words in str(error.value) and "bad.csv" in str(error.value)
+
+
+def _awkward_case(tmp_path: Path, seed: int, plain: bool) -> tuple[Path, Path, dict, dict]:
+    """Random files with repeats in truth and predictions, empty rows, missing and unknown customers, and
+    article ids that lost their leading zero. ``plain=False`` also adds what only the slow reader takes:
+    tabs and runs of spaces, quoted fields, CRLF line ends, blank lines, a byte-order mark."""
+    rng = np.random.default_rng(seed)
+    pool = [f"{rng.integers(108775000, 959461999):010d}" for _ in range(40)]
+    customers = [f"{rng.integers(0, 2**63):016x}{rng.integers(0, 2**63):016x}" for _ in range(300)]
+    truth = {c: rng.choice(pool, size=int(rng.integers(0, 16))).tolist() for c in customers[:200]}  # with repeats
+    submission = {c: rng.choice(pool[:25], size=int(rng.integers(0, 20))).tolist() for c in customers[50:]}
+
+    def write(path: Path, rows: dict) -> Path:
+        lines = []
+        for customer, items in rows.items():
+            written = [a.lstrip("0") if rng.random() < 0.2 else a for a in items]  # lost leading zeros
+            if plain:
+                lines.append(f"{customer},{' '.join(written)}")
+            else:
+                gaps = [rng.choice([" ", "  ", "\t"]) for _ in written]
+                text = "".join(g + a for g, a in zip(gaps, written)) + rng.choice(["", " "])
+                lines.append(f'{customer},"{text}"' if rng.random() < 0.3 else f" {customer} ,{text}")
+                if rng.random() < 0.05:
+                    lines.append("")
+        end = "\n" if plain else "\r\n"
+        path.write_text(("" if plain else "\ufeff") + "customer_id,prediction" + end + end.join(lines) + end, encoding="utf-8")
+        return path
+
+    return write(tmp_path / f"sub{seed}.csv", submission), write(tmp_path / f"truth{seed}.csv", truth), submission, truth
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "awkward"])
+@pytest.mark.parametrize("seed", range(4))
+def test_score_is_benhamner_mapk_on_the_files_as_given(tmp_path: Path, seed: int, plain: bool):
+    submission_path, truth_path, submission, truth = _awkward_case(tmp_path, seed, plain)
+    scored = [c for c, items in truth.items() if items]  # the project's rule: empty truth rows are not scored
+    actual = [truth[c] for c in scored]
+    predicted = [submission.get(c, []) for c in scored]
+    assert any(len(set(a)) < len(a) for a in actual) and any(len(set(p[:12])) < len(p[:12]) for p in predicted)
+    evaluation = HMMap12().score(submission_path, truth_path)
+    assert abs(evaluation.metrics["map@12"] - kaggle_mapk(actual, predicted)) < 1e-12
+    for value, a, p in zip(evaluation.per_example["map@12"], actual, predicted):
+        assert abs(value - kaggle_apk(a, p)) < 1e-12
+    for value, a, p in zip(evaluation.per_example["recall@12"], actual, predicted):
+        assert abs(value - len(set(a) & set(p[:12])) / len(set(a))) < 1e-12
+    assert evaluation.example_ids == scored
+    assert evaluation.metrics["customers_scored"] == len(scored)
+    assert evaluation.metrics["customers_missing"] == sum(1 for c in scored if c not in submission)
+
+
+def read_rows(path: Path) -> dict[str, list[str]]:
+    """A minimal reader for the generated (plain) files, independent of the project's."""
+    lines = path.read_text().splitlines()[1:]
+    return {line.split(",")[0]: line.split(",")[1].split() for line in lines}
+
+
+def test_repeated_truth_articles_count_as_in_the_reference(tmp_path: Path):
+    """The issue's case, small: every third truth row repeats one article; score follows apk, not a set."""
+    from benchmarks.perf.recsys_files import write_hm_files
+
+    submission_path, truth_path = write_hm_files(tmp_path, seed=3, customers=3000, buyers=600, repeat_every=3)
+    truth, submission = read_rows(truth_path), read_rows(submission_path)
+    predicted = [submission.get(c, []) for c in truth]
+    expected = kaggle_mapk(list(truth.values()), predicted)
+    deduplicated = kaggle_mapk([list(dict.fromkeys(v)) for v in truth.values()], predicted)
+    score = HMMap12().score(submission_path, truth_path).metrics["map@12"]
+    assert abs(score - expected) < 1e-12 and abs(deduplicated - expected) > 1e-4
+
+
+def test_fast_and_plain_readers_agree(tmp_path: Path):
+    from benchmarks.data.hm import _plain_submission_frame, read_submission, read_submission_frame, submission_tokens
+
+    for plain in (True, False):
+        path, _, _, _ = _awkward_case(tmp_path, 11, plain)
+        assert (_plain_submission_frame(path) is not None) == plain  # the fast path takes plain files only
+        frame = read_submission_frame(path)
+        rows = read_submission(path)
+        assert frame["customer"].to_list() == list(rows)
+        assert submission_tokens(frame).to_list() == list(rows.values())
+
+
+def test_unicode_digits_are_not_padded(tmp_path: Path):
+    """'²'.isdigit() is True in Python; only ASCII digits are article numbers to pad."""
+    (tmp_path / "s.csv").write_text("customer_id,prediction\nc1,²\n", encoding="utf-8")
+    (tmp_path / "t.csv").write_text("customer_id,prediction\nc1,² 0000000002\n", encoding="utf-8")
+    evaluation = HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv")
+    assert evaluation.metrics["map@12"] == 0.5
+
+
+def test_hash_collisions_fall_back_to_exact_ids(tmp_path: Path, monkeypatch):
+    """Repeated customers and the join are found through 64-bit hashes; with every hash equal (as if all
+    collided) the exact checks must give the same score and still find a real repeat."""
+    import polars as pl
+
+    submission_path, truth_path, _, _ = _awkward_case(tmp_path, 3, plain=True)
+    expected = HMMap12().score(submission_path, truth_path)
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series(self.name, [0] * len(self), dtype=pl.UInt64))
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, *a, **k: pl.lit(0, dtype=pl.UInt64))
+    collided = HMMap12().score(submission_path, truth_path)
+    assert collided.metrics == expected.metrics and collided.per_example == expected.per_example
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("customer_id,prediction\nc1,a\nc2,b\nc1,c\n")
+    with pytest.raises(DataError, match="listed twice"):
+        HMMap12().score(repeated, truth_path)

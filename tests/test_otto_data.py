@@ -155,3 +155,58 @@ def test_real_sample_reproduces_otto_de_testset_output(data_dir, tmp_path):
     train_items = set(split.train["aid"].tolist())
     assert set(split.test["aid"].tolist()) <= train_items
     assert split.train["ts"].max() < split.stats["split_ts"]
+
+
+def _plain_columns(path: Path) -> dict[str, np.ndarray]:
+    """The plain (per-line Python) reader over a whole file: the oracle for the block converter."""
+    from benchmarks.data.otto import _lines, _plain_events_block, _Unit
+
+    columns, _ = _plain_events_block(_lines(path.read_bytes()), path, 1, _Unit())
+    return columns
+
+
+def test_block_converter_equals_the_plain_reader(tmp_path):
+    """Small blocks (many boundaries), plain blocks and blocks only the plain reader takes (a blank line,
+    an escaped type name, extra fields, spaces, CRLF), in one file: the parquet holds what the plain reader reads."""
+    import pyarrow.parquet as pq
+
+    source = write_jsonl(SyntheticSpec(scale=0.0002, seed=5), tmp_path / "train.jsonl")
+    lines = source.read_text().splitlines()
+    lines[40] = lines[40] + "\r"
+    lines[90] = lines[90].replace('"type":"clicks"', '"type":"cl\\u0069cks"', 1)
+    lines[150] = '{"extra": {"x": [1, 2]}, ' + lines[150][1:]
+    lines[151] = "  " + lines[151].replace(",", ", ") + "  "
+    lines.insert(200, "")
+    source.write_text("\n".join(lines) + "\n")
+    logged: list[str] = []
+    stats = convert_jsonl(source, tmp_path / "out.parquet", block_bytes=4000, row_group_events=500, log=logged.append, log_every=0)
+    table = pq.read_table(tmp_path / "out.parquet")
+    expected = _plain_columns(source)
+    for name in ("session", "aid", "ts", "type"):
+        np.testing.assert_array_equal(table.column(name).to_numpy(), expected[name])
+    assert stats["events"] == len(expected["aid"]) and stats["sessions"] == len(lines) - 1 and stats["ts_unit"] == "ms"
+    assert len(logged) > 3 and all("events/s" in line for line in logged) and "done in" in logged[-1]
+    from benchmarks.data.otto import _fast_events_block
+
+    assert _fast_events_block(("\n".join(lines[:10]) + "\n").encode()) is not None  # plain: the fast path
+    for awkward in (lines[90], lines[199] + "\n\n" + lines[201]):  # an escape; a blank line
+        assert _fast_events_block((awkward + "\n").encode()) is None  # left to the plain reader
+
+
+def test_an_error_in_a_later_block_names_its_line(tmp_path):
+    good = [session_line(s, [(1, 1659304800, "clicks"), (2, 1659304801, "carts")]) for s in range(300)]
+    bad = session_line(300, [(1, 1659304800, "views")])
+    source = write_lines(tmp_path / "train.jsonl", good + [bad] + good[:5])
+    with pytest.raises(DataError) as error:
+        convert_jsonl(source, tmp_path / "out.parquet", block_bytes=1000)
+    assert error.value.line == 301 and "views" in str(error.value)
+    assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.parquet.part").exists()
+
+
+def test_a_change_of_timestamp_unit_in_a_later_block_names_its_line(tmp_path):
+    seconds = [session_line(s, [(1, 1659304800 + s, "clicks")]) for s in range(100)]
+    millis = [session_line(s, [(1, (1659304900 + s) * 1000, "clicks")]) for s in range(100, 110)]
+    source = write_lines(tmp_path / "train.jsonl", seconds + millis)
+    with pytest.raises(DataError) as error:
+        convert_jsonl(source, tmp_path / "out.parquet", block_bytes=500)
+    assert error.value.line == 101 and "in ms, but earlier timestamps were in s" in str(error.value)

@@ -168,3 +168,107 @@ def test_bad_labels_name_the_line(tmp_path):
     path.write_text('{"session": 1, "labels": {"clicks": 2}}\n{"session": 2, "labels": {"carts": "7"}}\n')
     with pytest.raises(DataError, match="line 2"):
         read_labels(path)
+
+
+def write_awkward_files(tmp_path: Path, labels: dict, predictions: dict, seed: int) -> tuple[Path, Path]:
+    """The same content as :func:`write_files`, written the way only the plain readers take it on some lines:
+    CRLF line ends, blank lines, runs of spaces and tabs, null types and extra fields in the labels, and
+    submission rows for sessions without labels."""
+    rng = random.Random(seed)
+    truth = tmp_path / "awkward_labels.jsonl"
+    with open(truth, "w", newline="") as handle:
+        for session, t in labels.items():
+            raw = {"carts": None} if rng.random() < 0.1 else {}
+            if t["clicks"] is not None:
+                raw["clicks"] = t["clicks"]
+            if t["carts"]:
+                raw["carts"] = sorted(t["carts"]) + sorted(t["carts"])[:1]  # a repeated aid counts once
+            if t["orders"]:
+                raw["orders"] = sorted(t["orders"])
+            if rng.random() < 0.1:
+                raw["views"] = [1, 2]
+            handle.write(json.dumps({"session": session, "labels": raw}) + rng.choice(["\n", "\r\n", "\n\n"]))
+    submission = tmp_path / "awkward_submission.csv"
+    with open(submission, "w", newline="") as handle:
+        handle.write("session_type,labels\r\n")
+        for session, row in predictions.items():
+            for kind, aids in row.items():
+                gaps = [rng.choice([" ", " ", "  ", "\t"]) for _ in aids]
+                text = "".join(g + str(a) for g, a in zip(gaps, aids)).lstrip(" \t") if rng.random() < 0.8 else \
+                    " ".join(map(str, aids))
+                handle.write(f"{session}_{kind},{text}" + rng.choice(["\n", "\r\n", " \n"]))
+        handle.write("999999_clicks,1 2 3\n")  # a session without labels: ignored
+    return submission, truth
+
+
+@pytest.mark.parametrize("awkward", [False, True], ids=["plain", "awkward"])
+@pytest.mark.parametrize("seed", range(4))
+def test_vectorised_score_equals_the_published_formula(tmp_path, seed, awkward):
+    labels, predictions = random_case(100 + seed)
+    predictions[0] = {"clicks": [labels[0]["clicks"] or 0] * 3 + list(range(40))}  # repeats, then more than 20
+    labels[1]["clicks"] = 0  # a next click on aid 0 counts (the module docstring's one difference)
+    writer = write_awkward_files if awkward else lambda p, lab, pred, s: write_files(p, lab, pred)
+    submission, truth = writer(tmp_path, labels, predictions, seed)
+    evaluation = OttoRecall20().score(submission, truth)
+    expected = reference_scores(labels, predictions)
+    for kind in ("clicks", "carts", "orders"):
+        assert abs(evaluation.metrics[f"recall@20_{kind}"] - expected[kind]) < 1e-12
+    assert abs(evaluation.metrics["recall@20_weighted"] - expected["total"]) < 1e-12
+    plain = otto_recall(to_session_labels(labels), predictions).per_session()
+    for name, values in evaluation.per_example.items():
+        np.testing.assert_allclose(values, plain[name], rtol=0, atol=1e-12)
+    assert evaluation.example_ids == [str(s) for s in labels]
+
+
+@pytest.mark.parametrize("awkward", [False, True], ids=["plain", "awkward"])
+def test_block_reader_equals_the_plain_reader(tmp_path, awkward):
+    """Tiny blocks: many block boundaries, plain and awkward blocks mixed; the rows are those of read_submission."""
+    from benchmarks.data.otto import EVENT_TYPES, _fast_submission_block, iter_submission
+
+    labels, predictions = random_case(21)
+    submission, truth = (write_awkward_files(tmp_path, labels, predictions, 21) if awkward
+                         else write_files(tmp_path, labels, predictions))
+    rebuilt: dict = {}
+    for block in iter_submission(submission, keep=None, block_bytes=700):
+        at = 0
+        for session, code, length in zip(block.sessions.tolist(), block.types.tolist(), block.lengths.tolist()):
+            rebuilt.setdefault(session, {})[EVENT_TYPES[code]] = block.aids[at:at + length].tolist()
+            at += length
+    assert rebuilt == read_submission(submission)
+    body = submission.read_bytes().split(b"\n", 1)[1]
+    assert (_fast_submission_block(body, None) is None) == awkward  # the fast path takes the plain file
+
+
+def test_label_arrays_fast_and_plain_agree(tmp_path):
+    from benchmarks.data.otto import _fast_labels, label_arrays, read_label_arrays
+
+    labels, predictions = random_case(5)
+    for awkward in (False, True):
+        _, truth = (write_awkward_files(tmp_path, labels, predictions, 5) if awkward else write_files(tmp_path, labels, predictions))
+        assert (_fast_labels(truth.read_bytes()) is None) == awkward
+        fast, plain = read_label_arrays(truth), label_arrays(read_labels(truth))
+        np.testing.assert_array_equal(fast.sessions, plain.sessions)
+        for kind in ("clicks", "carts", "orders"):
+            np.testing.assert_array_equal(fast.truth[kind], plain.truth[kind])
+
+
+def test_unicode_digits_are_not_session_ids(tmp_path):
+    """'²'.isdigit() is True, and int('²') used to crash the reader."""
+    path = tmp_path / "s.csv"
+    path.write_text("session_type,labels\n²_clicks,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 2"):
+        read_submission(path)
+
+
+def test_an_error_after_blank_lines_and_many_blocks_names_its_line(tmp_path):
+    from benchmarks.data.otto import iter_submission
+
+    rows = [f"{s}_clicks,{s} {s + 1}" for s in range(200)]
+    rows[30:30] = ["", "   ", ""]  # blank lines in an early block
+    rows.append("7_carts,1 x")  # line 1 (header) + 203 rows + this one
+    path = tmp_path / "submission.csv"
+    path.write_text("session_type,labels\n" + "\r\n".join(rows) + "\n")
+    with pytest.raises(DataError) as error:
+        for _ in iter_submission(path, keep=20, block_bytes=300):
+            pass
+    assert error.value.line == 205

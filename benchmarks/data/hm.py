@@ -1,5 +1,6 @@
 """H&M data: find the competition files (or fetch them with the Kaggle API), check and repair
-them, and convert them once into compact parquet (integer codes, day numbers, float32 prices).
+them, and convert them once into compact parquet (integer codes, day numbers, float32 prices);
+read and write Kaggle submission files (``customer_id,prediction``), fast or plain.
 
 Accepted layouts of a folder: the competition's ``articles.csv``, ``customers.csv`` and
 ``transactions_train.csv``, or parquet files with the same columns (``articles*.parquet``,
@@ -17,6 +18,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ import numpy as np
 
 from benchmarks.data import kaggle
 from benchmarks.data.download import fingerprint
+from benchmarks.data.jsonl import find_utf8_error, text_lines
 from benchmarks.errors import DataError, UserError
 
 if TYPE_CHECKING:
@@ -140,6 +143,9 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
     except Exception as error:
         if isinstance(error, UserError):
             raise
+        bad_byte = find_utf8_error(path) if path.suffix == ".csv" else None
+        if bad_byte is not None:
+            raise bad_byte from None
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
     spare = [c for c in frame.columns if c == "" or c.startswith("Unnamed") or c == "__index_level_0__"]
     return frame.drop(spare), spare
@@ -349,3 +355,195 @@ def load(files: dict[str, Path], cache_dir: Path | None, log=print) -> tuple[HMD
         shutil.rmtree(target, ignore_errors=True)
         os.replace(temp, target)
     return data, digest
+
+
+# ---------------------------------------------------------------- Kaggle submission files
+SUBMISSION_HEADER = ("customer_id", "prediction")
+
+
+def _article(item: str) -> str:
+    """An article id as written in submissions: ASCII digits are padded to 10 (a lost leading zero is repaired)."""
+    return item.zfill(10) if item.isascii() and item.isdigit() else item
+
+
+def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows) -> None:
+    """Write ``customer_id,prediction`` with space-separated 10-digit article ids (-1 codes skipped)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        handle.write("customer_id,prediction\n")
+        for customer, row in zip(customer_ids, rows):
+            codes = [int(c) for c in row if c >= 0]
+            handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
+
+
+def read_submission(path: Path) -> dict[str, list[str]]:
+    """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
+
+    The plain reader (Python's ``csv``), and the one whose errors name the line. Article ids made
+    only of ASCII digits are padded to 10 digits (a lost leading zero is repaired); other ids
+    are kept as written; ids are separated by whitespace. A byte-order mark is allowed.
+
+    Raises:
+        DataError: a byte that is not UTF-8, a wrong header, a malformed line, an empty
+            customer_id, or a customer listed twice, with its line.
+    """
+    import csv
+
+    path = Path(path)
+    rows: dict[str, list[str]] = {}
+    reader = csv.reader(line for _, line in text_lines(path))
+    limit = csv.field_size_limit(sys.maxsize)  # no cap on a field: polars' fast path has none either
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != list(SUBMISSION_HEADER) or len(header) != 2:
+            raise DataError(path, f"header is {header!r}", line=1, hint="expected 'customer_id,prediction'")
+        for record in reader:
+            line = reader.line_num
+            if not record:
+                continue
+            if len(record) != 2:
+                raise DataError(path, f"expected 2 fields (customer_id,prediction), found {len(record)}", line=line)
+            customer = record[0].strip()
+            if not customer:
+                raise DataError(path, "empty customer_id", line=line)
+            if customer in rows:
+                raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
+            rows[customer] = [_article(item) for item in record[1].split()]
+    except csv.Error as error:
+        raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def read_submission_frame(path: Path):
+    """Read a Kaggle-format file into a polars DataFrame ``customer`` (stripped), ``prediction`` (text).
+
+    The fast reader: vectorised checks on the bytes accept only plain files (printable ASCII,
+    no quotes, one comma per line, non-empty distinct customers), which polars then reads.
+    Anything else goes through :func:`read_submission`, which either reads it the same way or
+    raises the error naming the line, so both readers give the same rows.
+    """
+    import polars as pl
+
+    path = Path(path)
+    frame = _plain_submission_frame(path)
+    if frame is not None:
+        return frame
+    rows = read_submission(path)
+    return pl.DataFrame({"customer": list(rows), "prediction": [" ".join(items) for items in rows.values()]},
+                        schema={"customer": pl.Utf8, "prediction": pl.Utf8})
+
+
+_NOT_PLAIN = bytes(range(32, 127)).replace(b'"', b"") + b"\n\r"
+"""Bytes a plain submission file may hold: deleting them leaves nothing (``bytes.translate``)."""
+
+
+def _plain_submission_frame(path: Path):
+    """The submission as a DataFrame if it is plain (see :func:`read_submission_frame`), else None."""
+    import polars as pl
+
+    data = path.read_bytes()
+    if data.translate(None, _NOT_PLAIN) or (data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n")):
+        return None  # non-ASCII, control characters, quotes, or a lone carriage return
+    try:
+        lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
+                            raise_if_empty=False)["line"]
+    except Exception:
+        return None
+    expected_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    del data
+    if len(lines) != expected_lines or len(lines) == 0 or lines.null_count():
+        return None  # a blank line (the plain reader skips it) or an empty file
+    if [name.strip().lower() for name in lines[0].split(",")] != list(SUBMISSION_HEADER):
+        return None
+    body = lines.slice(1)
+    if (body.str.count_matches(",", literal=True) != 1).any():
+        return None
+    comma = pl.col("line").str.find(",", literal=True)
+    frame = body.to_frame("line").select(customer=pl.col("line").str.slice(0, comma).str.strip_chars(" "),
+                                         prediction=pl.col("line").str.slice(comma + 1))
+    if (frame["customer"] == "").any() or _has_repeats(frame["customer"]):
+        return None
+    return frame
+
+
+def _has_repeats(values) -> bool:
+    """Whether a polars text column holds a value twice: sorted 64-bit hashes first (fast), the exact
+    test only when two hashes are equal."""
+    hashes = np.sort(values.hash().to_numpy())
+    if not (hashes[1:] == hashes[:-1]).any():
+        return False
+    return values.n_unique() != len(values)
+
+
+def submission_tokens(frame, limit: int | None = None):
+    """``frame``'s predictions as a polars list column of article ids (split on spaces, digits padded to 10).
+
+    Args:
+        frame: from :func:`read_submission_frame`.
+        limit: keep only the first ``limit`` ids of each row (None: all).
+    """
+    import polars as pl
+
+    element = pl.element()
+    tokens = frame["prediction"].str.split(" ").list.eval(element.filter(element != ""))
+    if limit is not None:
+        tokens = tokens.list.head(limit)
+    return tokens.list.eval(pl.when(element.str.contains("^[0-9]+$")).then(element.str.zfill(10)).otherwise(element))
+
+
+@dataclass
+class SubmissionAgainstTruth:
+    """A submission and a truth file as integer codes, one row per scored customer (non-empty truth).
+
+    Attributes:
+        customers: the scored customer ids, in the truth file's order.
+        predicted: (n, k) article codes of each customer's first k predictions; -1 pads.
+        truth_items: the truth articles' codes, concatenated (repeats kept, as written).
+        truth_offsets: (n + 1,) offsets of each customer's truth in ``truth_items``.
+        missing: scored customers that the submission does not list.
+    """
+
+    customers: list[str]
+    predicted: np.ndarray
+    truth_items: np.ndarray
+    truth_offsets: np.ndarray
+    missing: int
+
+
+def align_submission(predictions_file: Path, truth_file: Path, k: int) -> SubmissionAgainstTruth:
+    """Read a submission and a truth file (both ``customer_id,prediction``) and encode what scoring needs.
+
+    Customers with an empty truth row are not scored; customers only in the submission are
+    ignored; article ids are compared after :func:`submission_tokens` (digits padded to 10).
+    """
+    import polars as pl
+
+    truth = read_submission_frame(Path(truth_file))
+    submitted = read_submission_frame(Path(predictions_file))
+    scored = pl.DataFrame({"customer": truth["customer"], "truth": submission_tokens(truth)}).filter(pl.col("truth").list.len() > 0)
+    # join on 64-bit hashes of the ids (much faster than on the text), then check the ids themselves
+    hashed = submitted.with_columns(key=pl.col("customer").hash())
+    joined = scored.with_columns(key=pl.col("customer").hash()).join(hashed, on="key", how="left", maintain_order="left",
+                                                                     suffix="_submitted")
+    matched = joined["customer_submitted"]
+    if len(joined) != len(scored) or (matched.is_not_null() & (matched != joined["customer"])).any():
+        joined = scored.join(submitted, on="customer", how="left", maintain_order="left")  # two ids share a hash
+    missing = int(joined["prediction"].is_null().sum())
+    predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k)
+    truth_tokens = joined["truth"]
+    n = len(joined)
+    truth_lengths = truth_tokens.list.len().to_numpy().astype(np.int64)
+    predicted_lengths = predicted.list.len().to_numpy().astype(np.int64)
+    tokens = pl.concat([truth_tokens.explode().drop_nulls(), predicted.explode().drop_nulls()])
+    if tokens.str.contains("^[0-9]{1,10}$").all():
+        codes = tokens.cast(pl.Int64).to_numpy()  # padded to 10 digits, equal ids are equal numbers
+    else:
+        codes = tokens.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    truth_items, predicted_codes = codes[: truth_lengths.sum()], codes[truth_lengths.sum():]
+    matrix = np.full((n, k), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(n), predicted_lengths)
+    starts = np.concatenate([[0], np.cumsum(predicted_lengths)])
+    matrix[rows, np.arange(len(rows)) - starts[rows]] = predicted_codes
+    return SubmissionAgainstTruth(customers=joined["customer"].to_list(), predicted=matrix, truth_items=truth_items,
+                                  truth_offsets=np.concatenate([[0], np.cumsum(truth_lengths)]), missing=missing)

@@ -1,18 +1,27 @@
-"""OTTO data readers: streaming jsonl → parquet conversion, and the label/submission file formats.
+"""OTTO data readers: jsonl → parquet conversion at native speed, and the label/submission file formats.
 
 The event files (otto-de's release and Kaggle's) are jsonl, one session per line::
 
     {"session": 0, "events": [{"aid": 1517085, "ts": 1659304800025, "type": "clicks"}, ...]}
 
 ``ts`` is in milliseconds in otto-de's release and in seconds in Kaggle's; both become seconds.
-The converter reads one line at a time and writes parquet row groups, so the 216.7M events
-of the full training set never sit in Python objects all at once. The parquet schema is
-``session int32, aid int32, ts int32 (seconds), type int8 (0 clicks, 1 carts, 2 orders)``.
+The converter reads the file in blocks of whole lines, parses each with pyarrow's JSON reader
+and explodes the events in columnar form, so memory stays bounded by the block size; the
+parquet schema is ``session int32, aid int32, ts int32 (seconds), type int8 (0 clicks, 1 carts,
+2 orders)``. Every fast reader here checks its block with vectorised tests and hands any block it
+does not fully trust to the plain Python reader, which reads it the same way or raises the
+:class:`DataError` naming the line, so the errors are those of the plain reader.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +29,22 @@ import numpy as np
 
 from benchmarks.data import kaggle
 from benchmarks.data.download import locate, sha256_file
-from benchmarks.data.jsonl import iter_jsonl
+from benchmarks.data.jsonl import decode_line, parse_jsonl, text_lines
 from benchmarks.errors import DataError, UserError
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels
+from benchmarks.metrics.recommendation import unique_sorted
+from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, pair_keys
 
 TYPE_CODES: dict[str, int] = {name: code for code, name in enumerate(EVENT_TYPES)}
 MS_THRESHOLD = 100_000_000_000
 """A ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds."""
+MAX_ID = 2**31 - 1
+"""Sessions, aids and timestamps (seconds) are int32 in the parquet; aids in labels and submissions too."""
+MAX_SESSION = 2**63 - 1
+"""Sessions in labels and submissions are compared as int64."""
+BLOCK_BYTES = 32 << 20
+"""Bytes of jsonl parsed at a time by the converter."""
+SUBMISSION_BLOCK_BYTES = 16 << 20
+"""Bytes of a submission read at a time (two at once): measured faster and leaner than 32 MB."""
 
 KAGGLE_COMPETITION = "otto-recommender-system"
 
@@ -38,6 +56,8 @@ DOWNLOAD_HELP = (
     "release, ts in milliseconds, also accepted) and put it at <data-dir>/otto/train.jsonl "
     "(--data-dir or $MLSD_DATA_DIR), or pass --dataset PATH/TO/train.jsonl"
 )
+EVENTS_HINT = 'expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}'
+LABELS_HINT = 'expected {"session": int, "labels": {"clicks": aid, "carts": [...], "orders": [...]}}'
 
 
 def _schema() -> Any:
@@ -46,28 +66,201 @@ def _schema() -> Any:
     return pa.schema([("session", pa.int32()), ("aid", pa.int32()), ("ts", pa.int32()), ("type", pa.int8())])
 
 
-def _check_int(value: Any, path: Path, line: int, field: str, limit: int = 2**31 - 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_int(value: Any, path: Path, line: int, field: str, limit: int = MAX_ID) -> int:
+    if not _is_int(value):
         raise DataError(path, f"field {field!r} is {value!r}, expected an integer", line=line)
     if not 0 <= value <= limit:
         raise DataError(path, f"field {field!r} is {value}, expected 0..{limit}", line=line)
     return value
 
 
-def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000) -> dict[str, Any]:
-    """Convert an OTTO jsonl file into parquet, streaming.
+def line_blocks(path: Path, block_bytes: int = BLOCK_BYTES, start: int = 0) -> Iterator[bytes]:
+    """Yield blocks of about ``block_bytes`` of ``path`` from byte ``start`` on, each cut after a newline
+    (the last block may lack one)."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        rest = b""
+        while True:
+            chunk = handle.read(block_bytes)
+            if not chunk:
+                if rest:
+                    yield rest
+                return
+            data = rest + chunk if rest else chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            yield data[:cut] if cut < len(data) else data
+            rest = data[cut:]
+
+
+def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
+    """Yield ``(block, work(block))`` in order, with ``work`` running on up to ``ahead`` blocks at once in
+    threads (pyarrow, polars and numpy release the GIL); at most ``ahead + 1`` blocks are held."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: deque[tuple[bytes, Future]] = deque()
+        while True:
+            for block in itertools.islice(blocks, ahead - len(pending)):
+                pending.append((block, pool.submit(work, block)))
+            if not pending:
+                return
+            block, future = pending.popleft()
+            yield block, future.result()
+
+
+def _line_count(block: bytes) -> int:
+    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+
+def _objects_only(block: bytes) -> bool:
+    """Whether every line of ``block`` starts with ``{``. pyarrow's JSON reader (26.0) crashes the process
+    (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that pass this check."""
+    return block.startswith(b"{") and block.count(b"\n{") == _line_count(block) - 1
+
+
+def _is_utf8(block: bytes) -> bool:
+    """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
+    if block.isascii():
+        return True
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- events: jsonl → parquet
+@dataclass
+class _Unit:
+    """The file's timestamp unit, fixed by its first event: True for milliseconds (None until then)."""
+
+    ms: bool | None = None
+
+
+def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tuple[int, list[int], list[int], list[int]]:
+    """Check one parsed line; return (session, aids, ts in seconds, type codes). The plain reader's rules."""
+    if not isinstance(record, dict) or "session" not in record or "events" not in record:
+        raise DataError(source, "expected an object with 'session' and 'events'", line=number)
+    session = _check_int(record["session"], source, number, "session")
+    if not isinstance(record["events"], list) or not record["events"]:
+        raise DataError(source, "'events' must be a non-empty list", line=number)
+    aids, seconds, codes = [], [], []
+    for position, event in enumerate(record["events"]):
+        where = f"events[{position}]"
+        if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
+            raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
+        aids.append(_check_int(event["aid"], source, number, f"{where}.aid"))
+        ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
+        code = TYPE_CODES.get(event["type"]) if isinstance(event["type"], str) else None
+        if code is None:
+            raise DataError(source, f"{where}.type is {event['type']!r}, expected one of {', '.join(EVENT_TYPES)}", line=number)
+        is_ms = ts > MS_THRESHOLD
+        if unit.ms is None:
+            unit.ms = is_ms
+        elif is_ms != unit.ms:
+            raise DataError(source, f"{where}.ts = {ts} is in {'ms' if is_ms else 's'}, but earlier "
+                            f"timestamps were in {'ms' if unit.ms else 's'}", line=number)
+        second = ts // 1000 if is_ms else ts
+        if second > MAX_ID:
+            raise DataError(source, f"{where}.ts = {ts} is after 2038-01-19 (2**31 s), which the int32 seconds cannot hold",
+                            line=number, hint="expected Unix time in seconds or milliseconds")
+        seconds.append(second)
+        codes.append(code)
+    return session, aids, seconds, codes
+
+
+def _plain_events_block(lines: Iterable[bytes], source: Path, first_line: int, unit: _Unit) -> tuple[dict[str, np.ndarray], int]:
+    """The plain reader over a block of lines: (columns, sessions), or the DataError naming the line."""
+    columns: dict[str, list[int]] = {"session": [], "aid": [], "ts": [], "type": []}
+    sessions = 0
+    for number, record in parse_jsonl(text_lines(source, first_line, lines), source, EVENTS_HINT):
+        session, aids, seconds, codes = _session_events(record, source, number, unit)
+        columns["session"].extend([session] * len(aids))
+        columns["aid"].extend(aids)
+        columns["ts"].extend(seconds)
+        columns["type"].extend(codes)
+        sessions += 1
+    dtypes = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
+    return {name: np.asarray(values, dtype=dtypes[name]) for name, values in columns.items()}, sessions
+
+
+def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] | None:
+    """pyarrow's JSON reader over a block, exploded in columnar form: (columns, sessions, True if the
+    timestamps are in ms); None if any check fails (the plain reader then decides). Checks: one JSON
+    object per line, no escapes (so no key written twice in disguise), every field present and an
+    integer in range (or a known type name), non-empty events, one timestamp unit in the block."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    if block.find(b"\\") >= 0 or not _objects_only(block) or not _is_utf8(block):
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
+                             parse_options=pj.ParseOptions(explicit_schema=_events_json_schema(),
+                                                           unexpected_field_behavior="ignore"))
+    except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
+        return None
+    if table.num_rows != _line_count(block):
+        return None  # blank lines, or an object across lines
+    session, events = table.column("session"), table.column("events").combine_chunks()
+    if session.null_count or events.null_count or table.num_rows == 0:
+        return None
+    lengths = pc.list_value_length(events).to_numpy()
+    flat = pc.list_flatten(events)
+    if (lengths == 0).any() or flat.null_count:
+        return None
+    fields = [pc.struct_field(flat, name) for name in ("aid", "ts")]
+    codes = pc.index_in(pc.struct_field(flat, "type"), value_set=pa.array(EVENT_TYPES))
+    if any(f.null_count for f in fields) or codes.null_count:
+        return None
+    session, aid, ts = session.to_numpy(), fields[0].to_numpy(), fields[1].to_numpy()
+    if session.min() < 0 or session.max() > MAX_ID or aid.min() < 0 or aid.max() > MAX_ID or ts.min() < 0:
+        return None
+    is_ms = ts > MS_THRESHOLD
+    ms = bool(is_ms[0])
+    if (is_ms != ms).any():
+        return None
+    seconds = ts // 1000 if ms else ts
+    if seconds.max() > MAX_ID:
+        return None
+    columns = {"session": np.repeat(session.astype(np.int32), lengths), "aid": aid.astype(np.int32),
+               "ts": seconds.astype(np.int32), "type": codes.to_numpy().astype(np.int8)}
+    return columns, table.num_rows, ms
+
+
+def _events_json_schema() -> Any:
+    import pyarrow as pa
+
+    event = pa.struct([("aid", pa.int64()), ("ts", pa.int64()), ("type", pa.string())])
+    return pa.schema([("session", pa.int64()), ("events", pa.list_(event))])
+
+
+def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000, block_bytes: int = BLOCK_BYTES,
+                  log: Callable[[str], None] | None = None, log_every: float = 5.0) -> dict[str, Any]:
+    """Convert an OTTO jsonl file into parquet, streaming in blocks of whole lines.
 
     Args:
         source: the jsonl file (one session per line).
         destination: the parquet file to write (atomically: a ``.part`` file is renamed at the end).
-        row_group_events: events buffered before a row group is written.
+        row_group_events: events gathered before a row group is written.
+        block_bytes: bytes of jsonl parsed at a time (memory grows with it, not with the file).
+        log: called with a progress line (events, sessions, share of the file, events per second)
+            at most every ``log_every`` seconds, and once at the end.
+        log_every: seconds between progress lines.
 
     Returns:
-        ``{"sessions", "events", "ts_unit"}`` of the file.
+        ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
 
     Raises:
-        DataError: a line that is not JSON, lacks a field, has a bad type name, a non-integer
-            or negative id, or mixes millisecond and second timestamps; the message names the line.
+        DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a
+            non-integer or out-of-range id or timestamp, or mixes millisecond and second
+            timestamps; the message names the line.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -75,57 +268,42 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
     source, destination = Path(source), Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".part")
-    columns: dict[str, list[int]] = {"session": [], "aid": [], "ts": [], "type": []}
-    unit_ms: bool | None = None
-    sessions = events = 0
+    size = max(source.stat().st_size, 1)
+    unit = _Unit()
+    sessions = events = done = 0
+    line = 1
+    started = last_log = time.monotonic()
+    pending: list[Any] = []
+    pending_events = 0
     writer = pq.ParquetWriter(partial, _schema())
 
-    def flush() -> None:
-        if not columns["session"]:
-            return
-        table = pa.table({
-            "session": np.asarray(columns["session"], dtype=np.int32),
-            "aid": np.asarray(columns["aid"], dtype=np.int32),
-            "ts": np.asarray(columns["ts"], dtype=np.int32),
-            "type": np.asarray(columns["type"], dtype=np.int8),
-        }, schema=_schema())
-        writer.write_table(table)
-        for values in columns.values():
-            values.clear()
+    def progress(done: int, final: bool = False) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        if log is not None:
+            log(f"OTTO {source.name} → parquet: {events:,} events, {sessions:,} sessions, {done / 2**30:.2f} of "
+                f"{size / 2**30:.2f} GiB ({100 * done / size:.0f}%), {events / elapsed:,.0f} events/s"
+                + (f", done in {elapsed:.0f} s" if final else ""))
 
     try:
-        hint = 'expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}'
-        for number, record in iter_jsonl(source, hint=hint):
-            if not isinstance(record, dict) or "session" not in record or "events" not in record:
-                raise DataError(source, "expected an object with 'session' and 'events'", line=number)
-            session = _check_int(record["session"], source, number, "session")
-            if not isinstance(record["events"], list) or not record["events"]:
-                raise DataError(source, "'events' must be a non-empty list", line=number)
-            for position, event in enumerate(record["events"]):
-                where = f"events[{position}]"
-                if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
-                    raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
-                aid = _check_int(event["aid"], source, number, f"{where}.aid")
-                ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
-                code = TYPE_CODES.get(event["type"])
-                if code is None:
-                    raise DataError(source, f"{where}.type is {event['type']!r}, expected one of {', '.join(EVENT_TYPES)}",
-                                    line=number)
-                is_ms = ts > MS_THRESHOLD
-                if unit_ms is None:
-                    unit_ms = is_ms
-                elif is_ms != unit_ms:
-                    raise DataError(source, f"{where}.ts = {ts} is in {'ms' if is_ms else 's'}, but earlier "
-                                    f"timestamps were in {'ms' if unit_ms else 's'}", line=number)
-                columns["session"].append(session)
-                columns["aid"].append(aid)
-                columns["ts"].append(ts // 1000 if is_ms else ts)
-                columns["type"].append(code)
-            sessions += 1
-            events += len(record["events"])
-            if len(columns["session"]) >= row_group_events:
-                flush()
-        flush()
+        for block, fast in in_threads(line_blocks(source, block_bytes), _fast_events_block):
+            if fast is not None and unit.ms in (None, fast[2]):
+                columns, block_sessions, unit.ms = fast
+            else:  # the plain reader takes the block, or names the line that is wrong (also a change of unit)
+                columns, block_sessions = _plain_events_block(_lines(block), source, line, unit)
+            line += block.count(b"\n")
+            done += len(block)
+            sessions += block_sessions
+            events += len(columns["aid"])
+            pending.append(pa.table(columns, schema=_schema()))
+            pending_events += len(columns["aid"])
+            if pending_events >= row_group_events:
+                writer.write_table(pa.concat_tables(pending))
+                pending, pending_events = [], 0
+            if time.monotonic() - last_log >= log_every:
+                last_log = time.monotonic()
+                progress(done)
+        if pending:
+            writer.write_table(pa.concat_tables(pending))
         writer.close()
     except BaseException:
         writer.close()
@@ -135,7 +313,9 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
         partial.unlink(missing_ok=True)
         raise DataError(source, "no sessions in the file")
     partial.replace(destination)
-    return {"sessions": sessions, "events": events, "ts_unit": "ms" if unit_ms else "s"}
+    progress(size, final=True)
+    return {"sessions": sessions, "events": events, "ts_unit": "ms" if unit.ms else "s",
+            "seconds": round(time.monotonic() - started, 2)}
 
 
 def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 1 << 24) -> bool:
@@ -148,12 +328,18 @@ def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 
     return True
 
 
-def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np.ndarray], Path, str]:
+def load_events(path: Path, cache_dir: Path | None = None,
+                log: Callable[[str], None] | None = None) -> tuple[dict[str, np.ndarray], Path, str]:
     """Events of an OTTO jsonl or parquet file as numpy columns (session, aid, ts, type).
 
     A jsonl file is converted once into ``<cache_dir>/otto/<name>-<sha256[:12]>.parquet``.
     Read with pyarrow into numpy (no polars here: the runner forks after loading, and a
     started polars thread pool hangs in a forked child).
+
+    Args:
+        path: the jsonl or parquet file.
+        cache_dir: where a converted jsonl goes (default: beside it).
+        log: progress lines of the conversion (see :func:`convert_jsonl`).
 
     Returns:
         (columns sorted by session and ts, the parquet path read, the source file's sha256).
@@ -170,7 +356,7 @@ def load_events(path: Path, cache_dir: Path | None = None) -> tuple[dict[str, np
         base = Path(cache_dir) if cache_dir is not None else path.parent
         parquet = base / "otto" / f"{path.stem}-{digest[:12]}.parquet"
         if not parquet.exists():
-            convert_jsonl(path, parquet)
+            convert_jsonl(path, parquet, log=log)
     names = pq.read_schema(parquet).names
     dtypes = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
     columns: dict[str, np.ndarray] = {}
@@ -204,72 +390,144 @@ def find_real(data_dir: Path | None, cache_dir: Path | None, fetch: bool = True,
     raise UserError(f"OTTO data not found under {data_dir or '(no --data-dir)'} or {cache_dir}. {DOWNLOAD_HELP}")
 
 
+def _lines(block: bytes) -> list[bytes]:
+    """The lines of a block of whole lines, split at newlines only (as the fast readers count them)."""
+    lines = block.split(b"\n")
+    return lines[:-1] if block.endswith(b"\n") else lines
+
+
+# ---------------------------------------------------------------- labels: otto-de's test_labels.jsonl
+def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionLabels]:
+    """Check one parsed labels line; the plain reader's rules. A type given as null counts as absent."""
+    if not isinstance(record, dict) or "session" not in record or "labels" not in record:
+        raise DataError(path, "expected an object with 'session' and 'labels'", line=number, hint=LABELS_HINT)
+    session, raw = record["session"], record["labels"]
+    if not _is_int(session) or not isinstance(raw, dict):
+        raise DataError(path, "'session' must be an integer and 'labels' an object", line=number, hint=LABELS_HINT)
+    if not 0 <= session <= MAX_SESSION:
+        raise DataError(path, f"session {session} is out of range, expected 0..{MAX_SESSION}", line=number)
+    click = raw.get("clicks")
+    if click is not None and (not _is_int(click) or not 0 <= click <= MAX_ID):
+        raise DataError(path, f"labels.clicks is {click!r}, expected one aid (an integer 0..{MAX_ID})", line=number)
+    sets = {}
+    for name in ("carts", "orders"):
+        values = raw.get(name)
+        values = [] if values is None else values
+        if not isinstance(values, list) or not all(_is_int(v) and 0 <= v <= MAX_ID for v in values):
+            raise DataError(path, f"labels.{name} is {values!r}, expected a list of aids (integers 0..{MAX_ID})", line=number)
+        sets[name] = frozenset(values)
+    return session, SessionLabels(click, sets["carts"], sets["orders"])
+
+
 def read_labels(path: Path) -> dict[int, SessionLabels]:
-    """Read otto-de's ``test_labels.jsonl``: ``{"session": 1, "labels": {"clicks": 5, "carts": [..], "orders": [..]}}``."""
+    """Read otto-de's ``test_labels.jsonl`` (``{"session": 1, "labels": {"clicks": 5, "carts": [..], "orders": [..]}}``)
+    with the plain reader: ``{session: SessionLabels}`` in file order.
+
+    Raises:
+        DataError: a line that is not UTF-8 or JSON, a missing or wrong field, an aid outside
+            0..2**31-1, or a session listed twice; the message names the line.
+    """
+    path = Path(path)
     labels: dict[int, SessionLabels] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-                session = record["session"]
-                raw = record["labels"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise DataError(path, "expected {\"session\": int, \"labels\": {\"clicks\": aid, \"carts\": [...], \"orders\": [...]}}",
-                                line=number) from None
-            if not isinstance(session, int) or not isinstance(raw, dict):
-                raise DataError(path, "'session' must be an integer and 'labels' an object", line=number)
-            click = raw.get("clicks")
-            if click is not None and (isinstance(click, bool) or not isinstance(click, int)):
-                raise DataError(path, f"labels.clicks is {click!r}, expected one aid (an integer)", line=number)
-            sets = {}
-            for name in ("carts", "orders"):
-                values = raw.get(name, [])
-                if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-                    raise DataError(path, f"labels.{name} is {values!r}, expected a list of aids", line=number)
-                sets[name] = frozenset(values)
-            if session in labels:
-                raise DataError(path, f"session {session} appears twice", line=number)
-            labels[session] = SessionLabels(click, sets["carts"], sets["orders"])
+    for number, record in parse_jsonl(text_lines(path), path, LABELS_HINT):
+        session, truth = _session_labels(record, path, number)
+        if session in labels:
+            raise DataError(path, f"session {session} appears twice", line=number)
+        labels[session] = truth
     return labels
 
 
-def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
-    """Read a Kaggle submission (``session_type,labels`` header; ``12899779_clicks,59625 1253524``)."""
-    predictions: dict[int, dict[str, list[int]]] = {}
-    with open(path, encoding="utf-8") as handle:
-        header = handle.readline().strip()
-        if header.replace(" ", "") != "session_type,labels":
-            raise DataError(path, f"header is {header!r}, expected 'session_type,labels'", line=1)
-        for number, text in enumerate(handle, start=2):
-            text = text.strip()
-            if not text:
-                continue
-            key, comma, values = text.partition(",")
-            session, underscore, event_type = key.partition("_")
-            if not comma or not underscore or event_type not in TYPE_CODES or not session.isdigit():
-                raise DataError(path, f"row starts with {key!r}, expected '<session>_<clicks|carts|orders>,'", line=number)
-            try:
-                aids = [int(aid) for aid in values.split()]
-            except ValueError:
-                raise DataError(path, f"labels {values!r} must be space-separated integer aids", line=number) from None
-            row = predictions.setdefault(int(session), {})
-            if event_type in row:
-                raise DataError(path, f"{key} appears twice", line=number)
-            row[event_type] = aids
-    return predictions
+@dataclass
+class LabelArrays:
+    """Test labels as arrays, for vectorised scoring.
+
+    Attributes:
+        sessions: (n,) int64 session ids, in the labels file's order (row i is session ``sessions[i]``).
+        truth: ``{type: sorted distinct pair_keys(row, aid)}`` of each type's true aids.
+    """
+
+    sessions: np.ndarray
+    truth: dict[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        self._order = np.argsort(self.sessions, kind="stable")
+
+    def sizes(self, event_type: str) -> np.ndarray:
+        """(n,) number of distinct true aids of ``event_type`` per session."""
+        from benchmarks.metrics.session_recall import AID_BITS
+
+        return np.bincount(self.truth[event_type] >> AID_BITS, minlength=len(self.sessions))
+
+    def rows_of(self, sessions: np.ndarray) -> np.ndarray:
+        """The label row of each of ``sessions``; -1 for a session without labels."""
+        sessions = np.asarray(sessions, dtype=np.int64)
+        if len(self.sessions) == 0:
+            return np.full(len(sessions), -1, dtype=np.int64)
+        ordered = self.sessions[self._order]
+        at = np.minimum(np.searchsorted(ordered, sessions), len(ordered) - 1)
+        return np.where(ordered[at] == sessions, self._order[at], -1)
 
 
-def write_submission(path: Path, sessions: np.ndarray, lists: dict[str, np.ndarray]) -> Path:
-    """Write predictions (``{type: (n, k) int array, -1 = empty slot}``) as a Kaggle submission."""
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("session_type,labels\n")
-        for event_type in EVENT_TYPES:
-            rows = lists[event_type]
-            for session, row in zip(sessions.tolist(), rows.tolist(), strict=True):
-                handle.write(f"{session}_{event_type}," + " ".join(str(a) for a in row if a >= 0) + "\n")
-    return path
+def label_arrays(labels: Mapping[int, SessionLabels]) -> LabelArrays:
+    """:class:`LabelArrays` of ``{session: SessionLabels}`` (the plain reader's output)."""
+    sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+    truth = {}
+    for event_type in EVENT_TYPES:
+        rows, aids = [], []
+        for row, label in enumerate(labels.values()):
+            wanted = label.of(event_type)
+            rows.extend([row] * len(wanted))
+            aids.extend(wanted)
+        truth[event_type] = unique_sorted(pair_keys(np.asarray(rows, dtype=np.int64), np.asarray(aids, dtype=np.int64)))
+    return LabelArrays(sessions, truth)
+
+
+def read_label_arrays(path: Path) -> LabelArrays:
+    """Read ``test_labels.jsonl`` into :class:`LabelArrays`: pyarrow's JSON reader when every check
+    passes, else the plain :func:`read_labels` (same result, or the error naming the line)."""
+    path = Path(path)
+    fast = _fast_labels(path.read_bytes())
+    return fast if fast is not None else label_arrays(read_labels(path))
+
+
+def _fast_labels(data: bytes) -> LabelArrays | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    if data.find(b"\\") >= 0 or not _objects_only(data) or not _is_utf8(data):
+        return None
+    schema = pa.schema([("session", pa.int64()), ("labels", pa.struct([
+        ("clicks", pa.int64()), ("carts", pa.list_(pa.int64())), ("orders", pa.list_(pa.int64()))]))])
+    try:
+        table = pj.read_json(pa.BufferReader(data), parse_options=pj.ParseOptions(explicit_schema=schema,
+                                                                                 unexpected_field_behavior="ignore"))
+    except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
+        return None
+    if table.num_rows != _line_count(data):
+        return None
+    sessions, labels = table.column("session"), table.column("labels").combine_chunks()
+    if sessions.null_count or labels.null_count:
+        return None
+    sessions = sessions.to_numpy()
+    if len(sessions) and (sessions.min() < 0 or len(unique_sorted(sessions)) != len(sessions)):
+        return None
+    clicks = pc.struct_field(labels, "clicks")
+    valid = clicks.is_valid().to_numpy(zero_copy_only=False)
+    parts = {"clicks": (np.flatnonzero(valid), clicks.to_numpy(zero_copy_only=False)[valid])}
+    for name in ("carts", "orders"):
+        lists = pc.struct_field(labels, name)
+        flat = pc.list_flatten(lists)
+        if flat.null_count:
+            return None
+        parts[name] = (pc.list_parent_indices(lists).to_numpy(), flat.to_numpy())
+    truth = {}
+    for name, (rows, aids) in parts.items():
+        aids = np.asarray(aids, dtype=np.int64)
+        if len(aids) and (aids.min() < 0 or aids.max() > MAX_ID):
+            return None
+        truth[name] = unique_sorted(pair_keys(rows, aids))
+    return LabelArrays(sessions.astype(np.int64), truth)
 
 
 def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
@@ -284,4 +542,194 @@ def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
             if truth.orders:
                 raw["orders"] = sorted(truth.orders)
             handle.write(json.dumps({"session": int(session), "labels": raw}) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- Kaggle submissions: session_type,labels
+SUBMISSION_HEADER = "session_type,labels"
+
+
+@dataclass
+class SubmissionBlock:
+    """Rows of a Kaggle submission as arrays.
+
+    Attributes:
+        sessions: (m,) int64 session ids.
+        types: (m,) int8 type codes (0 clicks, 1 carts, 2 orders).
+        lengths: (m,) int64 number of aids kept per row (at most the reader's ``keep``).
+        aids: (lengths.sum(),) int64 the rows' first aids, concatenated in order.
+    """
+
+    sessions: np.ndarray
+    types: np.ndarray
+    lengths: np.ndarray
+    aids: np.ndarray
+
+
+def _is_number(text: str, limit: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text.lstrip("0")) <= len(str(limit)) and int(text) <= limit
+
+
+def _submission_row(text: str, path: Path, number: int) -> tuple[int, int, list[int]] | None:
+    """One line of a submission (the plain reader's rules): (session, type code, aids), or None if blank."""
+    text = text.strip()
+    if not text:
+        return None
+    key, comma, values = text.partition(",")
+    session, underscore, event_type = key.partition("_")
+    if not comma or not underscore or event_type not in TYPE_CODES or not _is_number(session, MAX_SESSION):
+        raise DataError(path, f"row starts with {key!r}, expected '<session>_<clicks|carts|orders>,'", line=number)
+    tokens = values.split()
+    if not all(_is_number(token, MAX_ID) for token in tokens):
+        raise DataError(path, f"labels {values!r} must be space-separated integer aids (0..{MAX_ID})", line=number)
+    return int(session), TYPE_CODES[event_type], [int(token) for token in tokens]
+
+
+def _check_header(text: str, path: Path) -> None:
+    header = text.strip()
+    if header.replace(" ", "") != SUBMISSION_HEADER:
+        raise DataError(path, f"header is {header!r}, expected {SUBMISSION_HEADER!r}", line=1)
+
+
+def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
+    """Read a Kaggle submission (``session_type,labels`` header; ``12899779_clicks,59625 1253524``) with the
+    plain reader: ``{session: {type: [aid, ...]}}``.
+
+    Raises:
+        DataError: a byte that is not UTF-8, a wrong header, a malformed row, an aid that is not
+            an integer 0..2**31-1, or a (session, type) listed twice; the message names the line.
+    """
+    path = Path(path)
+    lines = text_lines(path)
+    _check_header(next(lines, (1, ""))[1], path)
+    predictions: dict[int, dict[str, list[int]]] = {}
+    for number, text in lines:
+        row = _submission_row(text, path, number)
+        if row is None:
+            continue
+        session, code, aids = row
+        entry = predictions.setdefault(session, {})
+        if EVENT_TYPES[code] in entry:
+            raise DataError(path, f"{session}_{EVENT_TYPES[code]} appears twice", line=number)
+        entry[EVENT_TYPES[code]] = aids
+    return predictions
+
+
+def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBMISSION_BLOCK_BYTES,
+                    then: Callable[[SubmissionBlock], Any] | None = None) -> Iterator[Any]:
+    """Read a Kaggle submission block by block (memory bounded by ``block_bytes``), keeping the first
+    ``keep`` aids of each row (None: all).
+
+    Blocks that pass vectorised checks (ASCII, one comma per line, a key ``<digits>_<type>``, aids
+    that are plain digits separated by spaces) are read by polars; any other block by the plain
+    reader, which reads it the same way or raises the error naming the line. Two blocks are read
+    at once (:func:`in_threads`).
+
+    Args:
+        path: the submission.
+        keep: how many aids of each row to keep (None: all).
+        block_bytes: bytes read at a time; at most three blocks are held.
+        then: applied to each block in the reading thread; its results are yielded instead of the blocks.
+
+    Yields:
+        Each :class:`SubmissionBlock` in file order, or ``then`` of it.
+
+    Raises:
+        DataError: as :func:`read_submission` (a repeated (session, type) is found after the last block).
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    _check_header(decode_line(first, path, 1), path)
+    line = 2
+    seen_sessions, seen_types = [], []
+    finish = then if then is not None else (lambda block: block)
+
+    def fast(block: bytes) -> tuple[SubmissionBlock | None, Any, int]:
+        parsed = _fast_submission_block(block, keep)
+        if parsed is None:
+            return None, None, block.count(b"\n")
+        return parsed, finish(parsed), len(parsed.sessions) - (0 if block.endswith(b"\n") else 1)  # one row per line
+
+    for block, (parsed, result, newlines) in in_threads(line_blocks(path, block_bytes, start=len(first)), fast):
+        if parsed is None:
+            parsed = _plain_submission_block(_lines(block), path, line, keep)
+            result = finish(parsed)
+        line += newlines
+        seen_sessions.append(parsed.sessions)
+        seen_types.append(parsed.types)
+        yield result
+    sessions = np.concatenate(seen_sessions) if seen_sessions else np.zeros(0, dtype=np.int64)
+    types = np.concatenate(seen_types) if seen_types else np.zeros(0, dtype=np.int8)
+    order = np.lexsort((types, sessions))
+    sessions, types = sessions[order], types[order]
+    if ((sessions[1:] == sessions[:-1]) & (types[1:] == types[:-1])).any():
+        read_submission(path)  # raises, naming the line of the repeat
+        raise DataError(path, "a (session, type) row appears twice")
+
+
+def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int, keep: int | None) -> SubmissionBlock:
+    sessions, types, lengths, aids = [], [], [], []
+    for number, text in text_lines(path, first_line, lines):
+        row = _submission_row(text, path, number)
+        if row is None:
+            continue
+        kept = row[2][:keep] if keep is not None else row[2]
+        sessions.append(row[0])
+        types.append(row[1])
+        lengths.append(len(kept))
+        aids.extend(kept)
+    return SubmissionBlock(np.asarray(sessions, dtype=np.int64), np.asarray(types, dtype=np.int8),
+                           np.asarray(lengths, dtype=np.int64), np.asarray(aids, dtype=np.int64))
+
+
+def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | None:
+    import polars as pl
+
+    if not block.isascii() or (block.find(b"\r") >= 0 and block.count(b"\r") != block.count(b"\r\n")):
+        return None  # non-ASCII (a byte-order mark, Unicode digits or spaces) or a carriage return inside a line
+    try:
+        lines = pl.read_csv(block, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
+                            raise_if_empty=False)["line"]
+    except Exception:  # a NUL byte: the plain reader decides
+        return None
+    if len(lines) != _line_count(block) or lines.null_count() or (lines.str.count_matches(",", literal=True) != 1).any():
+        return None  # a blank line, or a line without exactly one comma
+    comma = pl.col("line").str.find(",", literal=True)
+    frame = lines.to_frame("line").select(key=pl.col("line").str.slice(0, comma), labels=pl.col("line").str.slice(comma + 1))
+    key = frame["key"].str.splitn("_", 2).struct.unnest()
+    if not key["field_0"].str.contains("^[0-9]{1,18}$").all():
+        return None
+    types = key["field_1"].replace_strict(TYPE_CODES, default=None, return_dtype=pl.Int8)
+    labels = frame["labels"]
+    if types.null_count() or labels.str.contains("[+-]").any():
+        return None
+    # split on single spaces and drop the empty pieces: Python's str.split() for text without tabs or other
+    # whitespace, which then fails the integer cast below, like every token that is not plain digits
+    tokens = labels.str.split(" ")
+    pieces = tokens.list.len().to_numpy().astype(np.int64)
+    flat = tokens.explode()
+    filled = (flat != "").to_numpy()
+    numbers = flat.cast(pl.Int64, strict=False)  # null for "" and for anything but digits
+    if numbers.null_count() != len(filled) - filled.sum():
+        return None
+    aids = numbers.drop_nulls().to_numpy()
+    if len(aids) and aids.max() > MAX_ID:
+        return None
+    lengths = pieces if filled.all() else np.bincount(np.repeat(np.arange(len(pieces)), pieces)[filled], minlength=len(pieces))
+    if keep is not None and len(lengths) and lengths.max() > keep:
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        aids = aids[np.arange(len(aids)) - starts < keep]
+        lengths = np.minimum(lengths, keep)
+    return SubmissionBlock(key["field_0"].cast(pl.Int64).to_numpy(), types.to_numpy(), lengths, aids.astype(np.int64))
+
+
+def write_submission(path: Path, sessions: np.ndarray, lists: dict[str, np.ndarray]) -> Path:
+    """Write predictions (``{type: (n, k) int array, -1 = empty slot}``) as a Kaggle submission."""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(SUBMISSION_HEADER + "\n")
+        for event_type in EVENT_TYPES:
+            rows = lists[event_type]
+            for session, row in zip(sessions.tolist(), rows.tolist(), strict=True):
+                handle.write(f"{session}_{event_type}," + " ".join(str(a) for a in row if a >= 0) + "\n")
     return path

@@ -1,5 +1,7 @@
 """Reading a text data file (plain or gzipped) line by line as UTF-8, with errors that name the file, the line
-and the offending byte instead of a raw ``UnicodeDecodeError``.
+and the offending byte instead of a raw ``UnicodeDecodeError``. Every reader (BEIR, TREC, H&M, OTTO) decodes
+its lines through :func:`decode_line`, so ``train.jsonl, line 7: byte 0xff at column 12 is not valid UTF-8``
+reads the same everywhere.
 
 Lines are split at ``\\n`` only (a ``\\r`` before it is removed), so the line numbers are those of
 ``wc -l`` and of every editor; a UTF-8 byte-order mark at the start of the file is skipped.
@@ -9,13 +11,52 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from benchmarks.errors import DataError
 
-BOM = b"\xef\xbb\xbf"
+UTF8_HINT = "save the file as UTF-8"
+
+
+def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeError) -> DataError:
+    """The DataError for a line whose bytes are not UTF-8: names the first bad byte and its column (1-based).
+
+    >>> str(utf8_error("a.csv", 3, b"ab\\xffc", UnicodeDecodeError("utf-8", b"ab\\xffc", 2, 3, "invalid start byte")))
+    'a.csv, line 3: byte 0xff at column 3 is not valid UTF-8 (save the file as UTF-8)'
+    """
+    byte = raw[error.start] if error.start < len(raw) else 0
+    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8", line=line, hint=UTF8_HINT)
+
+
+def decode_line(raw: bytes, path: Path | str, line: int) -> str:
+    """``raw`` decoded as UTF-8 (a byte-order mark on line 1 is dropped), or a DataError naming the bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise utf8_error(path, line, raw, error) from None
+    return text[1:] if line == 1 and text.startswith("\ufeff") else text
+
+
+def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | None = None) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, decoded line with its line ending)`` for each line of ``path``.
+
+    Args:
+        path: the file (named in errors; read unless ``raw_lines`` is given).
+        first_line: the number of the first line (a part of a file read from its middle).
+        raw_lines: the lines as bytes, when the caller already holds them.
+
+    Raises:
+        DataError: a line that is not UTF-8 (naming the line, the byte and its column).
+    """
+    if raw_lines is not None:
+        for number, raw in enumerate(raw_lines, start=first_line):
+            yield number, decode_line(raw, path, number)
+        return
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=first_line):
+            yield number, decode_line(raw, path, number)
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -27,22 +68,6 @@ def _open_binary(path: Path) -> IO[bytes]:
         raise DataError(path, "is a folder, expected a file") from None
     except FileNotFoundError:
         raise DataError(path, "no such file") from None
-
-
-def decode_line(path: Path, number: int, raw: bytes) -> str:
-    """One line's bytes as text, or a DataError naming the line, the column and the byte.
-
-    >>> decode_line(Path("q.tsv"), 3, b"1\\tcaf\\xe9")
-    Traceback (most recent call last):
-    ...
-    benchmarks.errors.DataError: q.tsv, line 3: byte 0xe9 at column 6 is not valid UTF-8 (save the file as UTF-8)
-    """
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        byte = raw[error.start]
-        raise DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8",
-                        line=number, hint="save the file as UTF-8") from None
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -57,11 +82,39 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
     with _open_binary(path) as handle:
         try:
             for number, raw in enumerate(handle, start=1):
-                if number == 1 and raw.startswith(BOM):
-                    raw = raw[len(BOM):]
                 if raw.endswith(b"\n"):
                     raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-                yield number, decode_line(path, number, raw)
+                yield number, decode_line(raw, path, number)
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             raise DataError(path, f"damaged gzip data after line {number} ({error})",
                             hint="download or compress the file again") from None
+
+
+def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
+    """Scan ``path`` for its first byte that is not UTF-8; the DataError naming it, or None if the file is clean.
+
+    For readers (polars, pyarrow) whose own error does not say where the bad byte is. Reads blocks
+    cut at line ends, so memory stays near ``block_bytes``.
+    """
+    line = 1
+    with open(path, "rb") as handle:
+        rest = b""
+        while True:
+            block = handle.read(block_bytes)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if block and cut == 0:  # one long line: keep reading
+                rest = data
+                continue
+            part, rest = data[:cut], data[cut:]
+            try:
+                part.decode("utf-8")
+            except UnicodeDecodeError as error:
+                start = part.rfind(b"\n", 0, error.start) + 1
+                end = part.find(b"\n", error.start)
+                raw = part[start:end if end >= 0 else len(part)]
+                shifted = UnicodeDecodeError("utf-8", raw, error.start - start, error.end - start, error.reason)
+                return utf8_error(path, line + part.count(b"\n", 0, error.start), raw, shifted)
+            line += part.count(b"\n")
+            if not block:
+                return None

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.metrics import Metric, declare
+from benchmarks.metrics.recommendation import isin_sorted, unique_sorted
 
 declare(Metric("recall@20_weighted", higher_is_better=True, aliases=("score",),
                description="OTTO's score: 0.1·Recall@20(clicks) + 0.3·(carts) + 0.6·(orders)"))
@@ -33,6 +34,8 @@ declare(Metric("session_coverage", higher_is_better=True, description="share of 
 
 EVENT_TYPES: tuple[str, ...] = ("clicks", "carts", "orders")
 WEIGHTS: dict[str, float] = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
+AID_BITS = 31
+"""Vectorised scoring packs a (session row, aid) pair into one int64 key ``row << 31 | aid``; aids are below 2**31."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def otto_recall(
     """
     sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     hits = {t: np.zeros(len(sessions)) for t in EVENT_TYPES}
-    denominators = dict.fromkeys(EVENT_TYPES, 0.0)
+    sizes = {t: np.zeros(len(sessions), dtype=np.int64) for t in EVENT_TYPES}
     empty: Mapping[str, Sequence[int]] = {}
     for index, (session, truth) in enumerate(labels.items()):
         predicted = predictions.get(session, empty)
@@ -134,14 +137,100 @@ def otto_recall(
             wanted = truth.of(event_type)
             if not wanted:
                 continue
-            denominators[event_type] += min(k, len(wanted))
+            sizes[event_type][index] = len(wanted)
             hits[event_type][index] = session_hits(wanted, predicted.get(event_type), k)
+    return recall_from_counts(sessions, sizes, hits, k, weights)
+
+
+def recall_from_counts(
+    sessions: np.ndarray,
+    sizes: Mapping[str, np.ndarray],
+    hits: Mapping[str, np.ndarray],
+    k: int = 20,
+    weights: Mapping[str, float] = WEIGHTS,
+) -> RecallResult:
+    """OTTO's weighted Recall@k from per-session counts: R_type = Σ hits / Σ min(k, |truth|).
+
+    Args:
+        sessions: (n,) the labelled session ids.
+        sizes: ``{type: (n,) |truth|}`` (0 where a session has no label of that type).
+        hits: ``{type: (n,) distinct correct aids among the first k predicted}``.
+        k: the cut-off.
+        weights: weight of each type's recall in ``score``.
+
+    >>> result = recall_from_counts(np.array([1, 2]), {"clicks": np.array([1, 1]), "carts": np.array([2, 0]),
+    ...     "orders": np.array([1, 2])}, {"clicks": np.array([1, 0]), "carts": np.array([1, 0]), "orders": np.array([0, 0])})
+    >>> {name: round(value, 6) for name, value in result.metrics.items()}
+    {'recall@20_clicks': 0.5, 'recall@20_carts': 0.5, 'recall@20_orders': 0.0, 'recall@20_weighted': 0.2}
+    """
+    denominators = {t: float(np.minimum(np.asarray(sizes[t]), k).sum()) for t in EVENT_TYPES}
+    counted = {t: np.asarray(hits[t], dtype=np.float64) for t in EVENT_TYPES}
     metrics: dict[str, float] = {}
     for event_type in EVENT_TYPES:
         total = denominators[event_type]
-        metrics[f"recall@20_{event_type}"] = float(hits[event_type].sum() / total) if total else 0.0
+        metrics[f"recall@20_{event_type}"] = float(counted[event_type].sum() / total) if total else 0.0
     metrics["recall@20_weighted"] = float(sum(weights[t] * metrics[f"recall@20_{t}"] for t in EVENT_TYPES))
-    return RecallResult(metrics=metrics, sessions=sessions, hits=hits, denominators=denominators)
+    return RecallResult(metrics=metrics, sessions=np.asarray(sessions), hits=counted, denominators=denominators)
+
+
+def pair_keys(rows: np.ndarray, aids: np.ndarray) -> np.ndarray:
+    """One int64 key per (session row, aid): ``row << 31 | aid``.
+
+    >>> pair_keys(np.array([0, 2]), np.array([7, 5])).tolist()
+    [7, 4294967301]
+    """
+    return (np.asarray(rows, dtype=np.int64) << AID_BITS) | np.asarray(aids, dtype=np.int64)
+
+
+@dataclass
+class TruthIndex:
+    """One event type's truth, indexed for counting hits with numpy (:meth:`hits` is a vectorised
+    :func:`session_hits`). Rows with one true aid are looked up directly, the others by binary search.
+
+    Attributes:
+        single: (n,) the true aid of each row that has exactly one, else -1.
+        keys: sorted :func:`pair_keys` of the rows with two or more true aids.
+        many: (n,) True for those rows.
+    """
+
+    single: np.ndarray
+    keys: np.ndarray
+    many: np.ndarray
+
+    @classmethod
+    def from_keys(cls, truth_keys: np.ndarray, n: int) -> TruthIndex:
+        """Index sorted distinct :func:`pair_keys` of the truth of ``n`` session rows."""
+        rows = truth_keys >> AID_BITS
+        sizes = np.bincount(rows, minlength=n)
+        one = sizes[rows] == 1
+        single = np.full(n, -1, dtype=np.int64)
+        single[rows[one]] = truth_keys[one] & ((1 << AID_BITS) - 1)
+        return cls(single=single, keys=truth_keys[~one], many=sizes > 1)
+
+    def hits(self, rows: np.ndarray, aids: np.ndarray) -> np.ndarray:
+        """Per row, the distinct predicted aids found in its truth.
+
+        Args:
+            rows, aids: the predictions (already cut to the first k of each session), one entry per aid.
+
+        Returns:
+            (n,) int64 hit counts.
+
+        >>> index = TruthIndex.from_keys(pair_keys(np.array([0, 0, 1]), np.array([5, 7, 8])), n=2)
+        >>> index.hits(np.array([0, 0, 0, 1, 1]), np.array([7, 7, 1, 8, 8])).tolist()  # a repeat counts once
+        [1, 1]
+        """
+        n = len(self.single)
+        rows, aids = np.asarray(rows, dtype=np.int64), np.asarray(aids, dtype=np.int64)
+        wanted = self.single[rows]
+        found = np.bincount(rows[(wanted == aids) & (wanted >= 0)], minlength=n) > 0
+        counts = found.astype(np.int64)
+        several = self.many[rows]
+        if several.any():
+            keys = pair_keys(rows[several], aids[several])
+            matched = unique_sorted(keys[isin_sorted(keys, self.keys)])
+            counts += np.bincount(matched >> AID_BITS, minlength=n)
+        return counts
 
 
 def labels_from_events(aids: Iterable[int], types: Iterable[str]) -> SessionLabels:

@@ -8,7 +8,6 @@ generator with the same schema (``benchmarks/data/hm_synthetic.py``), labelled s
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import dataclass
@@ -20,9 +19,10 @@ import numpy as np
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data import hm as hm_data
 from benchmarks.data.download import locate
+from benchmarks.data.hm import read_submission, write_submission  # noqa: F401 — read_submission: public here too
 from benchmarks.errors import DataError, UserError
 from benchmarks.kinds import HMTrainData, Recommender
-from benchmarks.metrics.recommendation import ap_at_k_matrix, per_customer_scores, recall_at_k_matrix
+from benchmarks.metrics.recommendation import ap_at_k_matrix, recall_at_k_matrix
 from benchmarks.registry import register_task
 
 K = 12
@@ -65,7 +65,8 @@ class HMMap12(Task[Recommender]):
     protocol = (
         "Local validation (holdout=local): train on every transaction before the last week (real data: before "
         "2020-09-16); the truth is each customer's distinct articles bought in the last 7 days (2020-09-16..22); "
-        "customers who bought nothing that week are not scored, as on Kaggle. Metric: MAP@12 as the competition "
+        "customers who bought nothing that week are not scored, as on Kaggle; the truth rows (also truth.csv) list "
+        "distinct articles, so |truth| is the number of distinct articles bought. Metric: MAP@12 as the competition "
         "(AP@12 with denominator min(|truth|, 12); a repeated prediction earns nothing; a missing customer scores 0), "
         "plus Recall@12 and catalogue coverage (share of articles shown to anyone). Per-customer AP@12 and "
         "Recall@12 are kept, with the customer's integer code as id. holdout=kaggle trains on everything and "
@@ -221,17 +222,17 @@ class HMMap12(Task[Recommender]):
     # ---------------------------------------------------------------- files
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
         """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in
-        the same format. Customers with an empty truth are not scored; customers missing from
-        the submission score 0; customers only in the submission are ignored."""
-        predicted = read_submission(Path(predictions_file))
-        truth = read_submission(Path(truth_file))
-        ids, ap, recall = per_customer_scores(predicted, truth, K)
-        missing = sum(1 for c in ids if c not in predicted)
+        the same format, as Ben Hamner's ``apk`` on the files as given (a repeated truth article
+        counts again in min(|truth|, 12)). Customers with an empty truth are not scored; customers
+        missing from the submission score 0; customers only in the submission are ignored."""
+        aligned = hm_data.align_submission(Path(predictions_file), Path(truth_file), K)
+        ap = ap_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
+        recall = recall_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
         return Evaluation(
             metrics={"map@12": float(ap.mean()) if len(ap) else 0.0, "recall@12": float(recall.mean()) if len(recall) else 0.0,
-                     "customers_scored": float(len(ids)), "customers_missing": float(missing)},
+                     "customers_scored": float(len(ap)), "customers_missing": float(aligned.missing)},
             per_example={"map@12": ap.tolist(), "recall@12": recall.tolist()},
-            example_ids=[str(c) for c in ids],
+            example_ids=aligned.customers,
         )
 
 
@@ -242,40 +243,3 @@ def _require_data_stack() -> None:
     missing = [name for name in ("pandas", "polars", "pyarrow") if importlib.util.find_spec(name) is None]
     if missing:
         raise UserError(f"hm-map12 needs {', '.join(missing)}; install with: pip install -e \".[hm]\"")
-
-
-def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows: Any) -> None:
-    """Write ``customer_id,prediction`` with space-separated 10-digit article ids (-1 codes skipped)."""
-    with open(path, "w", newline="") as handle:
-        handle.write("customer_id,prediction\n")
-        for customer, row in zip(customer_ids, rows):
-            codes = [int(c) for c in row if c >= 0]
-            handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
-
-
-def read_submission(path: Path) -> dict[str, list[str]]:
-    """Read a Kaggle-format file into ``{customer_id: [article ids, in order]}``.
-
-    Article ids made only of digits are padded to 10 digits (a lost leading zero is repaired).
-
-    Raises:
-        DataError: wrong header, a malformed line, or a customer listed twice (with its line).
-    """
-    rows: dict[str, list[str]] = {}
-    with open(path, newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header[:2]] != ["customer_id", "prediction"] or len(header) != 2:
-            raise DataError(path, f"header is {header!r}", line=1, hint="expected 'customer_id,prediction'")
-        for line, record in enumerate(reader, start=2):
-            if not record:
-                continue
-            if len(record) != 2:
-                raise DataError(path, f"expected 2 fields (customer_id,prediction), found {len(record)}", line=line)
-            customer = record[0].strip()
-            if not customer:
-                raise DataError(path, "empty customer_id", line=line)
-            if customer in rows:
-                raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
-            rows[customer] = [item.zfill(10) if item.isdigit() else item for item in record[1].split()]
-    return rows

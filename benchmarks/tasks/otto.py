@@ -21,7 +21,7 @@ from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.otto_testset import Events, make_testset, to_frame
 from benchmarks.errors import UserError
 from benchmarks.kinds import SessionRecommender
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, otto_recall
+from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, TruthIndex, otto_recall, recall_from_counts
 from benchmarks.registry import register_task
 
 K = 20
@@ -105,7 +105,7 @@ class OttoRecall20(Task[SessionRecommender]):
             path = otto.find_real(context.data_dir, context.cache_dir, fetch=options.source == "real",
                                   required=options.source == "real")
         if path is not None:
-            events, parquet, digest = otto.load_events(path, context.cache_dir)
+            events, parquet, digest = otto.load_events(path, context.cache_dir, log=context.log)
             info = DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
             return events, info
         scale = options.scale or PROFILE_SCALES[context.profile]
@@ -168,11 +168,31 @@ class OttoRecall20(Task[SessionRecommender]):
         return [submission, labels]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
-        """Score a Kaggle submission (``session_type,labels``) against otto-de's ``test_labels.jsonl``."""
-        from benchmarks.data.otto import read_labels, read_submission
+        """Score a Kaggle submission (``session_type,labels``) against otto-de's ``test_labels.jsonl``.
 
-        labels = read_labels(truth_file)
-        result = otto_recall(labels, read_submission(predictions_file), k=K)
+        Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
+        rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
+        from benchmarks.data.otto import SubmissionBlock, iter_submission, read_label_arrays
+
+        labels = read_label_arrays(Path(truth_file))
+        n = len(labels.sessions)
+        truth = {t: TruthIndex.from_keys(labels.truth[t], n) for t in EVENT_TYPES}
+
+        def block_hits(block: SubmissionBlock) -> list[tuple[np.ndarray, np.ndarray]]:  # runs in the reader's threads
+            rows = np.repeat(labels.rows_of(block.sessions), block.lengths)
+            types = np.repeat(block.types, block.lengths)
+            found = []
+            for code, event_type in enumerate(EVENT_TYPES):
+                chosen = (types == code) & (rows >= 0)
+                counts = truth[event_type].hits(rows[chosen], block.aids[chosen])
+                found.append((np.flatnonzero(counts), counts[counts > 0]))  # (rows with hits, their hits)
+            return found
+
+        hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
+        for found in iter_submission(Path(predictions_file), keep=K, then=block_hits):
+            for event_type, (rows, counts) in zip(EVENT_TYPES, found):
+                hits[event_type][rows] += counts
+        result = recall_from_counts(labels.sessions, {t: labels.sizes(t) for t in EVENT_TYPES}, hits, k=K)
         return Evaluation(
             metrics=result.metrics,
             per_example={name: values.tolist() for name, values in result.per_session().items()},
