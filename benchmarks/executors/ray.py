@@ -134,7 +134,7 @@ def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: s
                 last[0] = time.monotonic()
                 board.report.remote(index, str(payload), node)
 
-        LocalExecutor(1, timeout, start_method, env=env).run([spec], lambda _: data, on_event)
+        LocalExecutor(1, timeout, start_method, env=env, bare_main=True).run([spec], lambda _: data, on_event)
         result = found[0]
     except Exception as error:  # the node could not even start the job (its data, most often)
         result = JobResult.failure(f"{type(error).__name__}: {error}")
