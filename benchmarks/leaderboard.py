@@ -6,9 +6,9 @@ with one resolved config; its value is the mean ± std over seeds of the latest 
 seed, with a bootstrap 95% confidence interval (over seeds × examples where per-example values
 exist, a t-interval over seeds otherwise), and a verdict against the leader: *tied* when it is
 not significantly worse (paired t-test per example where the example ids match, else over
-seeds; Holm-corrected across the table). Beside each ``<task>.md`` go ``<task>.png`` (main
-metric with CI), ``<task>-cost.png`` (metric vs fit time, marker size = peak memory) and, where
-records carry loss curves, ``<task>-curves.png``. Nobody edits these files by hand; a broken or
+seeds; Holm-corrected across the table). Beside each ``<task>.md`` go ``<task>.svg`` (main
+metric with CI), ``<task>-cost.svg`` (metric vs fit time, marker size = peak memory) and, where
+records carry loss curves, ``<task>-curves.svg``. Nobody edits these files by hand; a broken or
 partial record never stops them.
 """
 
@@ -380,9 +380,10 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
         if task_id not in TASKS and task_id not in known:
             TASKS.get(task_id)  # raises: unknown task, with "did you mean"
     written = []
+    built: dict[str, list[Table]] = {}
     for task_id in task_ids if task_ids is not None else known:
         task_cls = TASKS.get(task_id) if task_id in TASKS else None
-        tables = build_tables(loaded, task_id)
+        tables = built[task_id] = build_tables(loaded, task_id)
         images: list[tuple[str, str]] = []
         try:
             from benchmarks import plots
@@ -395,7 +396,7 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
         path = results_dir / f"{task_id}.md"
         atomic_write_text(path, render_task(task_id, tables, task_cls, images))
         written.append(path)
-    written.append(write_index(results_dir, loaded))
+    written.append(write_index(results_dir, loaded, built))
     return written
 
 
@@ -404,10 +405,11 @@ def is_task_id(name: str) -> bool:
     return bool(TASK_ID.fullmatch(name))
 
 
-def write_index(results_dir: Path, loaded: list[Record]) -> Path:
+def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]] | None = None) -> Path:
+    """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
     lines = [GENERATED_NOTE, "# MLSD Bench results", "", "| task | tables | records | leader (first table) |", "|---|---|---|---|"]
     for task_id in sorted({r.task for r in loaded}):
-        tables = build_tables(loaded, task_id)
+        tables = (built or {}).get(task_id) or build_tables(loaded, task_id)
         count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"
         if tables and tables[0].rows:

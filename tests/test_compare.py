@@ -145,9 +145,9 @@ def test_leaderboard_rows_carry_ci_and_ties(mock_results: Path) -> None:
     leaderboard.write(mock_results, ["mock-acc"])
     text = (mock_results / "mock-acc.md").read_text()
     assert "95% CI" in text and "| leader |" in text and "worse (p < 0.001)" in text
-    assert "![mock-acc: main metric per system with 95% CI](mock-acc.png)" in text
-    assert (mock_results / "mock-acc.png").stat().st_size > 1000
-    assert (mock_results / "mock-acc-cost.png").stat().st_size > 1000
+    assert "![mock-acc: main metric per system with 95% CI](mock-acc.svg)" in text
+    assert (mock_results / "mock-acc.svg").stat().st_size > 1000
+    assert (mock_results / "mock-acc-cost.svg").stat().st_size > 1000
 
 
 def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -91,9 +90,14 @@ def _assert_clean(results: Path, tmp: Path, mark: str) -> None:
     assert not leftovers, leftovers
 
 
-def _valid_png(path: Path) -> bool:
-    data = path.read_bytes()
-    return data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", data[8:12])[0] == 13
+def _valid_svg(path: Path) -> bool:
+    """A whole SVG document (a torn write would lose its end): it parses as XML with an <svg> root."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        return ElementTree.parse(path).getroot().tag.endswith("svg")
+    except ElementTree.ParseError:
+        return False
 
 
 @pytest.mark.parametrize("fault", CASES, ids=[c.name for c in CASES])
@@ -114,7 +118,7 @@ def test_a_fault_is_survived(fault: Fault, tmp_path: Path) -> None:
     saved = {r.system: r for r in load_records(results, "mock-acc")}
     assert saved["mock-threshold"].ok, err  # the finished record survives every fault
     board = (results / "mock-acc.md").read_text()
-    assert "| 1 | mock-threshold |" in board and _valid_png(results / "mock-acc.png")
+    assert "| 1 | mock-threshold |" in board and _valid_svg(results / "mock-acc.svg")
     if fault.signals:
         assert process.returncode == 130, err
         assert "finished records are saved and the leaderboards are up to date" in err
@@ -156,8 +160,10 @@ def test_two_concurrent_runs_on_one_results_dir(repeat: int, tmp_path: Path) -> 
     leaderboard.write(results, ["mock-acc"])
     board = (results / "mock-acc.md").read_text()
     assert "mock-threshold" in board and "mock-majority" in board
-    for image in results.glob("*.png"):
-        assert _valid_png(image), image
+    images = list(results.glob("*.svg"))
+    assert images
+    for image in images:
+        assert _valid_svg(image), image
     assert oct((results / "mock-acc.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
     _assert_clean(results, tmp, mark)
 

@@ -47,20 +47,20 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
     assert 'href="mock-acc.html"' in text and 'href="fake-charlm.html"' in text
     page = (index.parent / "mock-acc.html").read_text()
     assert page.count("<tr class=") == 3 and 'class="sortable"' in page
-    assert 'src="mock-acc.png"' in page and (index.parent / "mock-acc.png").exists()
+    assert 'src="mock-acc.svg"' in page and (index.parent / "mock-acc.svg").exists()
     assert page.count('<details id="t0-') == 3 and page.count("<h4>seed") == 6
     fingerprint = (json.loads(next(records.records_dir(site_results, "mock-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
     assert fingerprint in page and "git sha" in page and "scikit-learn" in page
     charlm = (index.parent / "fake-charlm.html").read_text()
     assert "ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more" in charlm  # escaped, never raw HTML
-    assert (index.parent / "fake-charlm-curves.png").stat().st_size > 1000
+    assert (index.parent / "fake-charlm-curves.svg").stat().st_size > 1000
 
 
 def test_markdown_shows_samples_and_curves(site_results: Path) -> None:
     leaderboard.write(site_results, ["fake-charlm"])
     text = (site_results / "fake-charlm.md").read_text()
     assert "ROMEO: <b>tiny-gpt</b> & more" in text and "<details><summary>Samples" in text
-    assert "(fake-charlm-curves.png)" in text and (site_results / "fake-charlm-curves.png").exists()
+    assert "(fake-charlm-curves.svg)" in text and (site_results / "fake-charlm-curves.svg").exists()
     assert "| 1 | tiny-gpt |" in text  # lower is better
 
 
@@ -130,7 +130,7 @@ def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
         other = driver.find_element(By.ID, "t0-mock-noisy")
         other.find_element(By.TAG_NAME, "summary").click()
         assert other.get_attribute("open") is not None
-        image = driver.find_element(By.CSS_SELECTOR, "img[src='mock-acc.png']")
+        image = driver.find_element(By.CSS_SELECTOR, "img[src='mock-acc.svg']")
         assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 100
     finally:
         driver.quit()

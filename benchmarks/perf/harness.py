@@ -55,6 +55,8 @@ class Row:
     goal: str
     max_ratio: float | None = None
     """The goal as a ratio of median wall times (project / reference); None: no ratio goal."""
+    max_seconds: float | None = None
+    """The goal as the project's median wall seconds; None: no absolute goal."""
     notes: str = ""
 
 
@@ -86,6 +88,37 @@ ROWS: list[Row] = [
         max_ratio=1.5,
         notes="reference: raw bm25s (same analyzer and settings) + pytrec_eval on the same corpus and queries, "
               "reading the jsonl files itself; the job reads its converted (Parquet) copy from the cache.",
+    ),
+    Row(
+        name="`python -m benchmarks list`",
+        project=Command(["{python}", "-m", "benchmarks", "list"]),
+        reference=Command(["{python}", "-c", "import benchmarks"]),
+        goal="≤ 1 s",
+        max_seconds=1.0,
+        notes="reference: importing the package alone. `list` imports every task and system module (discovery); "
+              "tests/test_startup.py checks that none of them imports torch, pandas, polars, LightGBM or the JVM.",
+    ),
+    Row(
+        name="`python -m benchmarks --help`",
+        project=Command(["{python}", "-m", "benchmarks", "--help"]),
+        reference=Command(["{python}", "-c", "pass"]),
+        goal="≤ 0.3 s",
+        max_seconds=0.3,
+        notes="reference: the interpreter starting and stopping.",
+    ),
+    Row(
+        name="`run --task moons-acc --system logreg` (3 seeds), whole run",
+        project=Command(["{python}", "-m", "benchmarks", "run", "--task", "moons-acc", "--system", "logreg",
+                         "--results-dir", "{tmp}/results", "--quiet"], _record_metrics),
+        reference=Command(["{python}", "-c", "from sklearn.datasets import make_moons; from sklearn.linear_model import "
+                           "LogisticRegression as L; X, y = make_moons(100, noise=0.1, random_state=1337); T, t = "
+                           "make_moons(2000, noise=0.1, random_state=2024); [print((L(random_state=s).fit(X, y).predict(T) "
+                           "== t).mean()) for s in (0, 1, 2)]"]),
+        goal="≤ 6 s",
+        max_seconds=6.0,
+        notes="the issue's row runs the README's `knn` example; `logreg` is a built-in system doing the same kind of work "
+              "(a scikit-learn classifier on 100 points, three seeds). The run includes planning, one worker process per "
+              "job, three records and the leaderboard with its plots. Reference: the same three fits in one script.",
     ),
 ]
 
@@ -145,7 +178,9 @@ def report(results: list[tuple[Row, Timing, Timing]], repeats: int, load_before:
     for row, project, reference in results:
         ratio = statistics.median(project.wall) / statistics.median(reference.wall)
         ratio_min = min(project.wall) / min(reference.wall)
-        met = "–" if row.max_ratio is None else ("yes" if ratio <= row.max_ratio else "**no**")
+        goals = [ratio <= row.max_ratio] if row.max_ratio is not None else []
+        goals += [statistics.median(project.wall) <= row.max_seconds] if row.max_seconds is not None else []
+        met = "–" if not goals else ("yes" if all(goals) else "**no**")
         lines.append(
             f"| {row.name} | {min(project.wall):.2f} / {statistics.median(project.wall):.2f} | "
             f"{min(reference.wall):.2f} / {statistics.median(reference.wall):.2f} | {ratio:.2f}× ({ratio_min:.2f}×) | "
