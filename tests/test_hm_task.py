@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.api import DatasetInfo, RunContext
 from benchmarks.data.hm import HMData
+from benchmarks.data.hm_synthetic import VERSION
 from benchmarks.registry import discover, systems_for
 from benchmarks.runner import RunRequest, run
 from benchmarks.tasks.hm import HMMap12, Options, read_submission
@@ -106,7 +107,7 @@ def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: P
     assert record["metrics"]["map12"] is None  # no truth for the test week
     (name,) = record["artifacts"]
     rows = read_submission(outcome.record_path.parent / name)
-    customers = pd.read_csv(cache_dir / "hm" / "synthetic" / "scale=0.002-seed=0" / "customers.csv")
+    customers = pd.read_csv(cache_dir / "hm" / "synthetic" / f"v{VERSION}-scale=0.002-seed=0" / "customers.csv")
     assert list(rows) == customers["customer_id"].tolist()
     assert all(len(items) == 12 and all(re.fullmatch(r"\d{10}", a) for a in items) for items in rows.values())
 

@@ -140,9 +140,9 @@ class HMMap12(Task):
         return None
 
     def _synthetic_files(self, context: RunContext, scale: float) -> dict[str, Path]:
-        from benchmarks.data.hm_synthetic import write_csvs
+        from benchmarks.data.hm_synthetic import VERSION, write_csvs
 
-        folder = Path(context.cache_dir) / "hm" / "synthetic" / f"scale={scale:g}-seed={self.options.synthetic_seed}"
+        folder = Path(context.cache_dir) / "hm" / "synthetic" / f"v{VERSION}-scale={scale:g}-seed={self.options.synthetic_seed}"
         found = hm_data.find_files(folder)
         if found is None:
             context.log(f"generating synthetic H&M data at scale {scale:g} into {folder}")

@@ -122,7 +122,7 @@ class OttoRecall20(Task):
             raise UserError(f"--set task.scale={scale}: expected a fraction in (0, 1]")
         spec = otto_synthetic.SyntheticSpec(scale=scale, seed=options.synthetic_seed)
         source = json.dumps(asdict(spec), sort_keys=True)
-        fingerprint = hashlib.sha256(("otto-synthetic-v1" + source).encode()).hexdigest()
+        fingerprint = hashlib.sha256(("otto-synthetic-v" + otto_synthetic.VERSION + source).encode()).hexdigest()
         info = DatasetInfo(name=f"otto-synthetic(scale={scale:g}, seed={spec.seed})", fingerprint=fingerprint,
                            synthetic=True, source=source)
         return otto_synthetic.generate(spec), info
