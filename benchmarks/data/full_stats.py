@@ -3,14 +3,17 @@
 One definition of each figure serves the synthetic twins' tests, the ``data-stats`` command
 and ``benchmarks/perf/twin_realism.py``, so a twin is judged by exactly what users are shown.
 
-Published values (FULL-STATS.md reads them in public write-ups of the complete datasets):
+Published values are those of ``../shared/data/FULL-STATS.md``, which read them in public write-ups
+of the complete datasets (several independent sources agree on the counts):
 
-* OTTO: otto-de/recsys-dataset ``README.md``, "Dataset Statistics" (train.jsonl = four weeks,
-  test = the following week after their ``src/testset.py``), and the shares of sessions with
-  carts / orders / revisits in the public EDA notebooks of the Kaggle competition
-  ``otto-recommender-system`` that FULL-STATS.md quotes.
-* H&M: the Kaggle competition ``h-and-m-personalized-fashion-recommendations`` data page
-  (``transactions_train.csv``, ``customers.csv``, ``articles.csv``) and its EDA notebooks.
+* OTTO counts (sessions, events, items, clicks / carts / orders of train and test): otto-de/recsys-dataset
+  ``README.md``, "Dataset Statistics" (train.jsonl = four weeks; test = the following week, made by
+  their ``src/testset.py``). The per-session shares (clicks only, with carts, with orders, revisiting),
+  distinct items per session and the top-1% share: FULL-STATS.md, from public analyses of train.jsonl.
+* H&M: the Kaggle competition ``h-and-m-personalized-fashion-recommendations`` files
+  (``transactions_train.csv``, ``customers.csv``, ``articles.csv``) as FULL-STATS.md counts them. Its
+  "customers with more than one purchase" (89.71%) and "fewer than 3" (19.58%) are read here as shares
+  of the customers who bought something.
 
 A figure is *gated* when it does not depend on absolute size (a share, a ratio, a mean per
 session or per customer, a time span): a twin at any scale must be within ``TOLERANCE`` of it.

@@ -16,9 +16,10 @@ measures the figures (``python -m benchmarks data-stats --task otto-recall20``).
   (not necessarily the last one seen; the neighbour may join the focus), or starts a new
   intent from the week's popular items, or glances at a popular item. The next item thus
   depends on the whole session, not on the last item alone;
-* carts follow views (more often of items seen before in the session); an ordering session
-  checks out some of its carted items at one moment, anywhere after its first cart, and may
-  keep browsing afterwards;
+* carts follow views, more often of items seen before in the session and of items it first
+  saw early; most ordering sessions open by buying what the user had carted before (their
+  first views carted and ordered at once), and checkouts come a few views after some carts, or
+  open the next visit, ordering items carted since the previous one; browsing goes on after;
 * sessions are a user's activity over the period: visits of seconds-to-minutes gaps,
   separated by pauses of hours or days; they start more often early in the four weeks than
   late (a user already active when the window opens starts a session on its first day).
@@ -62,10 +63,10 @@ class SyntheticSpec:
     family_extra: float = 2.0
     """Items per family: 1 + Poisson(family_extra)."""
     neighbours: int = 16
-    tail_alpha: float = 2.0
+    tail_alpha: float = 2.2
     """Pareto exponent of item popularity above its 95th percentile."""
-    trend_sigma: float = 0.6
-    """Standard deviation of an item's log popularity from week to week."""
+    trend_sigma: float = 0.42
+    """Standard deviation of the weekly step of an item's log popularity (a random walk)."""
     p_launch: float = 0.15
     """Share of items launched during the four weeks (the rest are on sale from the start)."""
     p_retire: float = 0.10
@@ -74,14 +75,14 @@ class SyntheticSpec:
     views_median: float = 5.0
     views_sigma: float = 1.45
     max_views: int = 460
-    start_decay_days: float = 17.0
+    start_decay_days: float = 18.5
     """Session starts thin out over the weeks with this time constant."""
     gap_mean_s: float = 55.0
     p_pause: float = 0.035
     """Chance that a gap between two views is a pause of hours or days (a new visit)."""
     # the walk
     focus_slots: int = 3
-    p_return: float = 0.20
+    p_return: float = 0.19
     return_lag_p: float = 0.55
     """Returns go back 1 + Geometric(p) views (p high: mostly to the item just seen)."""
     p_explore: float = 0.47
@@ -92,13 +93,13 @@ class SyntheticSpec:
     # the funnel
     cart_session_midpoint: float = 9.0
     """Sessions with this many views cart with probability p_cart_session_max / 2."""
-    p_cart_session_max: float = 0.70
-    p_cart_view: float = 0.06
-    p_cart_return: float = 0.30
+    p_cart_session_max: float = 0.67
+    p_cart_view: float = 0.065
+    p_cart_return: float = 0.32
     cart_age_views: float = 10.0
     """An item first seen this many views ago (or more) is carted at p_cart_return, one just seen at half of it."""
-    p_order_given_cart: float = 0.43
-    p_order_per_cart: float = 0.60
+    p_order_given_cart: float = 0.41
+    p_order_per_cart: float = 0.65
     cart_first_interest: float = 0.9
     """Items the session saw first at its start are carted (1 + this) times as often as average, at its end (1 − this)."""
     p_direct_buy: float = 0.7
@@ -127,17 +128,17 @@ class _Catalogue:
     def __init__(self, spec: SyntheticSpec) -> None:
         rng = np.random.default_rng([spec.seed, 10**6])
         n = spec.n_items
-        # base popularity of each aid (drawn independently, so ids are not ordered by popularity):
-        # the published quantiles, a Pareto tail above the 95th percentile
-        q = rng.random(n)
+        # base popularity of each aid: the published quantiles, a Pareto tail above the 95th percentile,
+        # at evenly spaced quantiles given to the aids in a random order (even spacing keeps the
+        # heavy tail's share the same at every scale)
+        q = (rng.permutation(n) + 0.5) / n
         knots_q, knots_v = zip(*ITEM_QUANTILES, strict=True)
         base = np.exp(np.interp(q, knots_q, np.log(knots_v)))
         tail = q > knots_q[-1]
         base[tail] = knots_v[-1] * ((1 - knots_q[-1]) / (1 - q[tail])) ** (1 / spec.tail_alpha)
         # week-to-week drift (a random walk in log popularity), launches and retirements
-        steps = rng.normal(0.0, spec.trend_sigma / np.sqrt(2), (n, N_WEEKS))
-        steps[:, 0] = rng.normal(0.0, spec.trend_sigma / np.sqrt(2), n)
-        weekly = base[:, None] * np.exp(np.cumsum(steps, axis=1) - np.cumsum(steps, axis=1).mean(axis=1, keepdims=True))
+        drift = np.cumsum(rng.normal(0.0, spec.trend_sigma, (n, N_WEEKS)), axis=1)  # (n, weeks)
+        weekly = base[:, None] * np.exp(drift - drift.mean(axis=1, keepdims=True))
         week = np.arange(N_WEEKS)[None, :]
         launch = np.where(rng.random(n) < spec.p_launch, rng.integers(1, N_WEEKS, n), 0)
         retire = np.where(rng.random(n) < spec.p_retire, rng.integers(1, N_WEEKS, n), N_WEEKS)
@@ -148,15 +149,14 @@ class _Catalogue:
         cdf = np.cumsum(self.weekly, axis=0)
         self.cdf = (np.arange(N_WEEKS)[None, :] + cdf / cdf[-1]).T.ravel()  # (weeks * n,)
         # categories and families; members sorted by popularity, so low offsets are popular members
-        popularity = base
         n_categories = max(1, n // spec.items_per_category)
         category = rng.integers(0, n_categories, size=n)
-        order = np.lexsort((-popularity, category))  # (n,) aids by category, then popularity
+        order = np.lexsort((-base, category))  # (n,) slot → aid: by category, then popularity
         sizes = np.bincount(category, minlength=n_categories)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         item_start, item_size = starts[category], sizes[category]  # (n,)
         # each item's own sample of its category, drawn in proportion to popularity
-        cumulative = np.concatenate(([0.0], np.cumsum(popularity[order])))  # (n + 1,) over the sorted slots
+        cumulative = np.concatenate(([0.0], np.cumsum(base[order])))  # (n + 1,) over the sorted slots
         low, high = cumulative[item_start], cumulative[item_start + item_size]  # (n,)
         target = low[:, None] + rng.random((n, spec.neighbours)) * (high - low)[:, None]
         slots = np.searchsorted(cumulative, target, side="right") - 1
@@ -164,26 +164,34 @@ class _Catalogue:
         neighbours = order[slots]  # (n, neighbours): popular members of the item's category
         # families: runs of 1 + Poisson members of a category of similar popularity (variants of a
         # product sell alike); they come first among the neighbours
-        shuffled = order  # (n,) slot → aid
         bounds = np.cumsum(1 + rng.poisson(spec.family_extra, n))  # family ends, in slots
         family = np.searchsorted(bounds, np.arange(n), side="right")  # (n,) slot → family
         family_start = np.concatenate(([0], bounds))[family]
         family_end = np.minimum(bounds[family], n)
         slot = np.empty(n, dtype=np.int64)
-        slot[shuffled] = np.arange(n)  # aid → slot
+        slot[order] = np.arange(n)  # aid → slot
         for j in range(min(4, spec.neighbours)):  # up to 4 family members (the item itself skipped)
             member_slot = family_start[slot] + j
             member_slot = np.where(member_slot >= slot, member_slot + 1, member_slot)
-            member = shuffled[np.minimum(member_slot, n - 1)]
+            member = order[np.minimum(member_slot, n - 1)]
             same = (member_slot < family_end[slot]) & (category[member] == category)
             neighbours[:, j] = np.where(same, member, neighbours[:, j])
         self.neighbours = neighbours.astype(np.int32)
 
     def popular(self, rng: np.random.Generator, week: np.ndarray) -> np.ndarray:
-        """One draw per entry of ``week`` from that week's popularity."""
+        """One draw per entry of ``week`` from that week's popularity.
+
+        Each week's draws search the CDF with sorted uniforms (far fewer cache misses than
+        random ones at 1.86M items) and are then shuffled, so they stay independent draws.
+        """
         n = len(self.live)
-        index = np.searchsorted(self.cdf, week + rng.random(len(week)), side="right")
-        return np.minimum(index - week * n, n - 1).astype(np.int32)
+        out = np.empty(len(week), dtype=np.int32)
+        for w in range(N_WEEKS):
+            where = np.flatnonzero(week == w)
+            if len(where):
+                found = np.searchsorted(self.cdf, w + np.sort(rng.random(len(where))), side="right") - w * n
+                out[where] = rng.permutation(np.minimum(found, n - 1))
+        return out
 
 
 def _session_times(spec: SyntheticSpec, rng: np.random.Generator, index: int, n_chunks: int, count: int,
@@ -227,40 +235,43 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     offsets_sorted = offsets[by_length]
     total = int(lengths.sum())
     views = np.empty(total, dtype=np.int32)  # (total,) the viewed aids, session-major
-    returned = np.zeros(total, dtype=bool)  # (total,) the view went back to an item seen before
-    slots = spec.focus_slots
-    first = catalogue.popular(rng, week_of_view[offsets_sorted])
-    focus = np.repeat(first[:, None], slots, axis=1)  # (count, slots) in by_length order
-    views[offsets_sorted] = first
+    # every view's draws at once: the kind of step, and what each kind needs
     p1 = spec.p_return
     p2 = p1 + spec.p_explore
     p3 = p2 + spec.p_new_intent
+    kind = np.searchsorted(np.array([p1, p2, p3]), rng.random(total), side="right").astype(np.int8)
+    lag = rng.geometric(spec.return_lag_p, total)  # a return goes back 1 + Geometric views
+    slots = spec.focus_slots
+    slot = rng.integers(0, slots, total, dtype=np.int8)  # exploring: from which focus item
+    pick = np.minimum(rng.geometric(spec.neighbour_skew, total) - 1, spec.neighbours - 1).astype(np.int32)
+    adopt = np.where(rng.random(total) < spec.p_adopt, rng.integers(0, slots, total), -1).astype(np.int8)
+    fresh = np.zeros(total, dtype=np.int32)  # a popular item of the view's week, where one may be needed
+    needs = kind >= 2
+    needs[offsets] = True
+    fresh[needs] = catalogue.popular(rng, week_of_view[needs])
+    first = fresh[offsets_sorted]  # a session opens on a popular item: its first intent
+    views[offsets_sorted] = first
+    focus = np.repeat(first[:, None], slots, axis=1)  # (count, slots), in by_length order
+    focus_flat = focus.reshape(-1)
+    neighbours_flat, live_flat = catalogue.neighbours.reshape(-1), catalogue.live.reshape(-1)
     for t in range(1, int(sorted_lengths[0])):
         active = int(np.searchsorted(-sorted_lengths, -t, side="left"))  # sessions with length > t
         rows = offsets_sorted[:active] + t
-        week = week_of_view[rows]
-        u = rng.random(active)
-        # a return: 1 + Geometric views back
-        lag = np.minimum(rng.geometric(spec.return_lag_p, active), t)
-        item = views[rows - lag]
-        # exploring: a neighbour of a random focus item, if it is on sale this week
-        slot = rng.integers(0, slots, active)
-        source = focus[np.arange(active), slot]
-        pick = np.minimum(rng.geometric(spec.neighbour_skew, active) - 1, spec.neighbours - 1)
-        neighbour = catalogue.neighbours[source, pick]
-        on_sale = catalogue.live[neighbour, week]
-        explore = (u >= p1) & (u < p2)
-        item = np.where(explore, np.where(on_sale, neighbour, source), item)
-        fresh = u >= p2
-        if fresh.any():
-            item[fresh] = catalogue.popular(rng, week[fresh])
-        # the focus: explored items may join it; a new intent replaces it
-        adopt = explore & on_sale & (rng.random(active) < spec.p_adopt)
-        focus[np.flatnonzero(adopt), rng.integers(0, slots, active)[adopt]] = neighbour[adopt]
-        restart = (u >= p2) & (u < p3)
-        focus[np.flatnonzero(restart)] = item[restart, None]
+        step = kind[rows]
+        item = fresh[rows]  # a new intent or a glance at a popular item
+        back = np.flatnonzero(step == 0)  # a return to an item seen before
+        item[back] = views[rows[back] - np.minimum(lag[rows[back]], t)]
+        explore = np.flatnonzero(step == 1)  # a neighbour of a focus item, if it is on sale this week
+        at = rows[explore]
+        source = focus_flat[explore * slots + slot[at]]
+        neighbour = neighbours_flat[source * spec.neighbours + pick[at]]
+        on_sale = live_flat[neighbour * N_WEEKS + week_of_view[at]]
+        item[explore] = np.where(on_sale, neighbour, source)
+        joins = np.flatnonzero(on_sale & (adopt[at] >= 0))  # the neighbour joins the focus
+        focus_flat[explore[joins] * slots + adopt[at[joins]]] = neighbour[joins]
+        restart = np.flatnonzero(step == 2)  # a new intent replaces the focus
+        focus[restart] = item[restart, None]
         views[rows] = item
-        returned[rows] = u < p1
     session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
     position = np.arange(total) - offsets[session_of_view]
     # carts right after a view, in carting sessions (long sessions cart more often); more often of
@@ -269,11 +280,15 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     carting = rng.random(count) < p_session
     # how long ago the session first saw the viewed item (0: first sight): items considered for a
     # while are carted more often
-    key = session_of_view.astype(np.int64) * (FULL_ITEMS * 4) + views
-    by_key = np.lexsort((position, key))
-    run_start = np.concatenate(([True], key[by_key][1:] != key[by_key][:-1]))
+    # (one sort of session << 44 | aid << 23 | row: rows are session-major, so a (session, aid) run lists its views in order)
+    if total >= 1 << 23 or count >= 1 << 19 or catalogue.live.shape[0] > 1 << 21:
+        raise ValueError(f"a chunk of {count} sessions, {total} views: too large for the packed sort key")
+    packed = np.sort((session_of_view.astype(np.int64) << 44) | (views.astype(np.int64) << 23) | np.arange(total))
+    row = packed & ((1 << 23) - 1)
+    run_start = np.concatenate(([True], (packed[1:] >> 23) != (packed[:-1] >> 23)))
     first_seen = np.empty(total, dtype=np.int64)
-    first_seen[by_key] = position[by_key][np.maximum.accumulate(np.where(run_start, np.arange(total), 0))]
+    first_seen[row] = position[row[np.maximum.accumulate(np.where(run_start, np.arange(total), 0))]]
+    del packed, row, run_start
     age = position - first_seen
     considered = np.minimum(age, spec.cart_age_views) / spec.cart_age_views
     p_view = np.where(age > 0, spec.p_cart_return * (0.5 + 0.5 * considered), spec.p_cart_view)
@@ -325,17 +340,26 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     cart_ts = ts[cart_index] + np.floor(next_gap[cart_index] * 0.5 * rng.random(len(cart_index))).astype(np.int64)
     checkout_ts = ts + np.floor(next_gap * (0.5 + 0.5 * rng.random(total))).astype(np.int64)  # (total,) per view
     order_row = offsets[order_session] + order_position
-    # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2)
-    session = np.concatenate([session_of_view, cart_session, order_session])
-    key = np.concatenate([3 * position, 3 * cart_position + 1, 3 * order_position + 2])
-    order = np.lexsort((key, session))
-    return {
-        "session": (first_session + session[order]).astype(np.int32),
-        "aid": np.concatenate([views, views[cart_index], order_aid])[order].astype(np.int32),
-        "ts": np.concatenate([ts, cart_ts, checkout_ts[order_row]])[order].astype(np.int32),
-        "type": np.concatenate([np.zeros(total, np.int8), np.ones(len(cart_index), np.int8),
-                                np.full(len(order_session), 2, np.int8)])[order],
-    }
+    # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2); the
+    # three lists are each sorted by (session, key), so merging them places every event
+    view_key = session_of_view.astype(np.int64) * 4096 + 3 * position
+    cart_key = cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1
+    order_key = order_session.astype(np.int64) * 4096 + 3 * order_position + 2
+    by_order_key = np.argsort(order_key)
+    order_key, order_aid, order_row = order_key[by_order_key], order_aid[by_order_key], order_row[by_order_key]
+    keys = (view_key, cart_key, order_key)
+    n_events = total + len(cart_key) + len(order_key)
+    out = {"session": np.empty(n_events, np.int32), "aid": np.empty(n_events, np.int32),
+           "ts": np.empty(n_events, np.int32), "type": np.empty(n_events, np.int8)}
+    parts = ((session_of_view, views, ts), (cart_session, views[cart_index], cart_ts),
+             (order_key // 4096, order_aid, checkout_ts[order_row]))
+    for kind_code, (own, (sessions, aids, times)) in enumerate(zip(keys, parts, strict=True)):
+        place = np.arange(len(own)) + sum(np.searchsorted(other, own) for other in keys if other is not own)
+        out["session"][place] = first_session + sessions
+        out["aid"][place] = aids
+        out["ts"][place] = times
+        out["type"][place] = kind_code
+    return out
 
 
 def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
