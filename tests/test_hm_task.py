@@ -127,13 +127,14 @@ def test_real_sample_runs_through_the_task(data_dir: Path, results_dir: Path, tm
 
 @pytest.mark.slow
 def test_default_profile_ladder(results_dir: Path, cache_dir: Path, monkeypatch):
-    """On the default synthetic data, repurchase beats popular and the ranker is at or near the top."""
+    """On the default synthetic data, repurchase and time-decay popularity beat popularity and the ranker is at or near the top."""
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
-    outcomes = run(RunRequest(task="hm-map12", systems=["hm-popular", "hm-repurchase", "hm-lgbm-ranker", "hm-als"], seeds=[0],
+    outcomes = run(RunRequest(task="hm-map12", systems=["hm-popular", "hm-time-decay-popular", "hm-repurchase", "hm-lgbm-ranker",
+                                                        "hm-als"], seeds=[0],
                               profile="default", results_dir=results_dir, progress=False, update_leaderboard=False,
                               overrides={"source": "synthetic"}))
     score = {o.system: o.metrics["map12"] for o in outcomes}
-    assert score["hm-repurchase"] > score["hm-popular"]
+    assert score["hm-repurchase"] > score["hm-popular"] and score["hm-time-decay-popular"] > score["hm-popular"]
     assert score["hm-lgbm-ranker"] >= max(score.values()) - 1e-9
 
 

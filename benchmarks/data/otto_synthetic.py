@@ -274,13 +274,12 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
         views[rows] = item
     session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
     position = np.arange(total) - offsets[session_of_view]
-    # carts right after a view, in carting sessions (long sessions cart more often); more often of
-    # an item seen before, and a little more often early in the session than late
+    # carts right after a view, in carting sessions (long sessions cart more often); more often of an
+    # item the session saw before (the longer ago, the likelier), and of items it first saw early
     p_session = spec.p_cart_session_max * lengths / (lengths + spec.cart_session_midpoint)
     carting = rng.random(count) < p_session
-    # how long ago the session first saw the viewed item (0: first sight): items considered for a
-    # while are carted more often
-    # (one sort of session << 44 | aid << 23 | row: rows are session-major, so a (session, aid) run lists its views in order)
+    # where the session first saw each viewed item: one sort of session << 44 | aid << 23 | row
+    # (rows are session-major, so each (session, aid) run lists its views in order)
     if total >= 1 << 23 or count >= 1 << 19 or catalogue.live.shape[0] > 1 << 21:
         raise ValueError(f"a chunk of {count} sessions, {total} views: too large for the packed sort key")
     packed = np.sort((session_of_view.astype(np.int64) << 44) | (views.astype(np.int64) << 23) | np.arange(total))
@@ -331,8 +330,8 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     ordered &= anchor | (rng.random(len(cart_index)) < spec.p_order_per_cart)
     order_session, order_position = cart_session[ordered], checkout_key[found[ordered]] % width
     order_aid = views[cart_index[ordered]]
-    first = np.unique(order_session.astype(np.int64) * (FULL_ITEMS * 4) + order_aid, return_index=True)[1]
-    order_session, order_position, order_aid = order_session[first], order_position[first], order_aid[first]  # once per item
+    once = np.unique(order_session.astype(np.int64) * (FULL_ITEMS * 4) + order_aid, return_index=True)[1]  # an item is ordered once
+    order_session, order_position, order_aid = order_session[once], order_position[once], order_aid[once]
     # timestamps: a cart in the first half of the gap after its view, a checkout in the second half
     next_gap = np.append(np.diff(ts), 0)
     next_gap[offsets + lengths - 1] = np.round(rng.exponential(60.0, count)).astype(np.int64)
