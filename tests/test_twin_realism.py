@@ -104,7 +104,7 @@ def test_hm_figures_of_hand_made_transactions():
     assert figures["days"] == 2 and figures["channels"] == 2
     assert figures["articles_bought_share"] == pytest.approx(2 / 7)
     assert figures["top3_groups_share"] == 1.0
-    assert figures["density"] == pytest.approx(3 / 21)
+    assert figures["density"] == pytest.approx(3 / 21)  # transactions / (customers × articles), as FULL-STATS.md
 
 
 def test_data_stats_command_prints_the_table_as_json():
