@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.api import DatasetInfo, RunContext
 from benchmarks.data.hm import HMData
+from benchmarks.data.hm_synthetic import VERSION
 from benchmarks.registry import discover, systems_for
 from benchmarks.runner import RunRequest, run
 from benchmarks.tasks.hm import HMMap12, Options, read_submission
@@ -106,7 +107,7 @@ def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: P
     assert record["metrics"]["map@12"] is None  # no truth for the test week
     (name,) = record["artifacts"]
     rows = read_submission(outcome.record_path.parent / name)
-    customers = pd.read_csv(cache_dir / "hm" / "synthetic" / "scale=0.002-seed=0" / "customers.csv")
+    customers = pd.read_csv(cache_dir / "hm" / "synthetic" / f"v{VERSION}-scale=0.002-seed=0" / "customers.csv")
     assert list(rows) == customers["customer_id"].tolist()
     assert all(len(items) == 12 and all(re.fullmatch(r"\d{10}", a) for a in items) for items in rows.values())
 
@@ -126,13 +127,14 @@ def test_real_sample_runs_through_the_task(data_dir: Path, results_dir: Path, tm
 
 @pytest.mark.slow
 def test_default_profile_ladder(results_dir: Path, cache_dir: Path, monkeypatch):
-    """On the default synthetic data, repurchase beats popular and the ranker is at or near the top."""
+    """On the default synthetic data, repurchase and time-decay popularity beat popularity and the ranker is at or near the top."""
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
-    outcomes = run(RunRequest(task="hm-map12", systems=["hm-popular", "hm-repurchase", "hm-lgbm-ranker", "hm-als"], seeds=[0],
+    outcomes = run(RunRequest(task="hm-map12", systems=["hm-popular", "hm-time-decay-popular", "hm-repurchase", "hm-lgbm-ranker",
+                                                        "hm-als"], seeds=[0],
                               profile="default", results_dir=results_dir, progress=False, update_leaderboard=False,
                               overrides={"source": "synthetic"}))
     score = {o.system: o.metrics["map@12"] for o in outcomes}
-    assert score["hm-repurchase"] > score["hm-popular"]
+    assert score["hm-repurchase"] > score["hm-popular"] and score["hm-time-decay-popular"] > score["hm-popular"]
     assert score["hm-lgbm-ranker"] >= max(score.values()) - 1e-9
 
 

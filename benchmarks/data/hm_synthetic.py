@@ -30,6 +30,12 @@ N_DAYS = 734
 FULL_ARTICLES = 105_542
 FULL_CUSTOMERS = 1_371_980
 FULL_TRANSACTIONS = 31_788_324
+VERSION = "2"
+"""Changes whenever the generated data change (it names the dataset and its cache folder)."""
+BASKET_P = 0.4
+"""Articles per shopping trip: Geometric(p), mean 1 / p = 2.5."""
+ACTIVITY_SIGMA = 1.42
+"""Spread (log-normal sigma) of how often customers shop."""
 
 # (product group, share of articles, popularity multiplier, product types, garment group)
 PRODUCT_GROUPS: list[tuple[str, float, float, list[str], tuple[int, str]]] = [
@@ -114,7 +120,7 @@ class SyntheticSpec:
 
     @property
     def name(self) -> str:
-        return f"hm-synthetic(scale={self.scale:g}, seed={self.seed})"
+        return f"hm-synthetic-v{VERSION}(scale={self.scale:g}, seed={self.seed})"
 
 
 def _hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -147,7 +153,7 @@ def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
         but ``transactions.customer_id`` holds the customer's row number in ``customers`` (the
         64-hex id is only joined in by :func:`write_csvs`, to save memory at full scale).
     """
-    articles, customers, compact = _generate_compact(scale, seed)
+    articles, customers, compact = generate_compact(scale, seed)
     dates = (np.datetime64(START_DATE) + compact["day"].astype("timedelta64[D]")).astype(str)
     transactions = pd.DataFrame({
         "t_dat": dates,
@@ -159,7 +165,9 @@ def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
     return articles, customers, transactions
 
 
-def _generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+def generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """The articles and customers tables, and the transactions as compact arrays: ``day`` (days since
+    2018-09-20), ``customer`` and ``article`` (row numbers in the tables), ``price``, ``sales_channel_id``."""
     spec = SyntheticSpec(scale, seed)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 5]).spawn(8)]
     articles, art = _articles(spec, streams[0])
@@ -263,7 +271,7 @@ def _customers(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFr
         "fashion_news_frequency": news, "age": age_out, "postal_code": postal,
     })
     # hidden traits: activity (log-normal; ≈0.7% never buy), channel, taste, active window
-    activity = np.exp(rng.normal(0.0, 1.35, size=n))
+    activity = np.exp(rng.normal(0.0, ACTIVITY_SIGMA, size=n))
     activity[rng.random(n) < 0.00707] = 0.0
     online = 1.0 / (1.0 + np.exp(-(1.0 - 0.045 * (age - 35.0))))
     targets = np.array([g[5] for g in INDEX_GROUPS])
@@ -288,13 +296,14 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
     n_target = spec.n_transactions
     n_articles = len(art["popularity"])
     # 1. shopping trips: who and when
-    n_trips = int(n_target / 2.5 * 1.02) + 10
+    n_trips = int(n_target * BASKET_P * 1.05) + 10
     weight = cust["activity"] * (cust["end"] - cust["start"] + 1) / N_DAYS
-    # every customer who buys at all makes at least one trip; the rest follow activity
+    # every customer who buys at all makes at least one trip; the rest follow activity. The
+    # guaranteed trips come first, so cutting the list to the transaction target below only
+    # ever drops extra trips, never a customer's only one
     buyers = np.flatnonzero(weight > 0)
     extra = rng_trip.choice(len(weight), size=max(0, n_trips - len(buyers)), p=weight / weight.sum())
     trip_customer = np.concatenate([buyers, extra])[: max(n_trips, 1)]
-    rng_trip.shuffle(trip_customer)
     volume = _daily_volume()
     accept = volume / volume.max()
     day = np.empty(n_trips, dtype=np.int64)
@@ -305,7 +314,7 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
         if attempt == 7:
             break
         pending = pending[rng_trip.random(len(pending)) > accept[day[pending]]]
-    basket = 1 + rng_trip.poisson(1.5, size=n_trips)
+    basket = rng_trip.geometric(BASKET_P, size=n_trips)
     total = np.cumsum(basket)
     n_trips = int(np.searchsorted(total, n_target) + 1)
     trip_customer, day, basket = trip_customer[:n_trips], day[:n_trips], basket[:n_trips]
@@ -394,7 +403,7 @@ def write_csvs(directory: Path, scale: float, seed: int = 0) -> dict[str, Path]:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    articles, customers, compact = _generate_compact(scale, seed)
+    articles, customers, compact = generate_compact(scale, seed)
     paths = {name: directory / f"{name}.csv" for name in ("articles", "customers")}
     paths["transactions"] = directory / "transactions_train.csv"
     pl.from_pandas(articles).write_csv(paths["articles"])

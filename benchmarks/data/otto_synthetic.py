@@ -2,21 +2,31 @@
 
 At ``scale=1`` the generator makes ≈12.9M sessions over 1.86M items in four weeks
 (2022-07-31 22:00 .. 2022-08-28 22:00 UTC), like otto-de's ``train.jsonl``
-(see ``../shared/data/FULL-STATS.md``); smaller scales shrink sessions and items together.
-The structure that recommenders can learn:
+(see ``../shared/data/FULL-STATS.md``); smaller scales shrink sessions and items together, so
+events per item and per session keep their distributions. ``benchmarks/data/full_stats.py``
+measures the figures (``python -m benchmarks data-stats --task otto-recall20``). The structure:
 
-* item popularity is Zipfian with exponent 0.70 (with the affine walk, the top 1% of items get ≈17–19% of events);
-* items belong to categories, and each item has 12 affine items in its category (skewed to
-  the popular ones); a session's next view is an affine item of the current one (50%), an
-  earlier item of the session again (15%, the repeat views), or a fresh popular item;
-* a click → cart → order funnel: ≈30% of sessions cart a viewed item right after viewing it,
-  ≈43% of those order some of their carted items at the end (≈90% / 8% / 2% of events);
-* session length is 2 + a rounded lognormal (mean ≈16 events with carts and orders);
-  gaps between events are seconds to minutes with occasional hours-long pauses.
+* item popularity follows otto-de's published events-per-item quantiles (median 20, a
+  Pareto tail above the 95th percentile); it drifts from week to week, some items launch
+  and others disappear during the four weeks;
+* items come in families (colour and size variants) inside categories; each item's
+  neighbours are its family, then popular items of its category;
+* a session pursues an *intent*: a few focus items. Each view returns to an earlier item of
+  the session (often the one just seen), or explores a neighbour of one of the focus items
+  (not necessarily the last one seen; the neighbour may join the focus), or starts a new
+  intent from the week's popular items, or glances at a popular item. The next item thus
+  depends on the whole session, not on the last item alone;
+* carts follow views, more often of items seen before in the session and of items it first
+  saw early; most ordering sessions open by buying what the user had carted before (their
+  first views carted and ordered at once), and checkouts come a few views after some carts, or
+  open the next visit, ordering items carted since the previous one; browsing goes on after;
+* sessions are a user's activity over the period: visits of seconds-to-minutes gaps,
+  separated by pauses of hours or days; they start more often early in the four weeks than
+  late (a user already active when the window opens starts a session on its first day).
 
 Sessions are numbered in order of their start, as in the real data. Everything is drawn
-from ``numpy.random.default_rng`` seeded by ``(seed, chunk)``, so the output is a pure
-function of ``(scale, seed)`` however it is consumed.
+from ``numpy.random.default_rng`` seeded by ``(seed, chunk)`` (the catalogue by
+``(seed, 10**6)``), so the output is a pure function of ``(scale, seed)`` however it is consumed.
 """
 
 from __future__ import annotations
@@ -25,16 +35,21 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+VERSION = "2"
+"""Changes whenever the generated data change, so records on different twins never share a table."""
 FULL_SESSIONS = 12_899_779
 FULL_ITEMS = 1_855_603
 START_TS = 1_659_304_800  # 2022-07-31 22:00:00 UTC, the first event of otto-de's train.jsonl
 PERIOD_S = 28 * 24 * 3600
+WEEK_S = 7 * 24 * 3600
+N_WEEKS = 4
 CHUNK_SESSIONS = 250_000
 """Sessions per generated chunk (fixed: the output must not depend on how it is consumed)."""
+ITEM_QUANTILES = ((0.0, 3.0), (0.5, 20.0), (0.75, 56.0), (0.9, 183.0), (0.95, 398.0))
+"""otto-de's README, train events per item: min 3, median 20, 75% 56, 90% 183, 95% 398."""
 
 
 @dataclass(frozen=True)
@@ -43,18 +58,60 @@ class SyntheticSpec:
 
     scale: float = 0.01
     seed: int = 0
-    zipf_exponent: float = 0.70
+    # catalogue
     items_per_category: int = 100
-    affine_items: int = 12
-    p_affine: float = 0.50
-    p_repeat: float = 0.15
-    length_mu: float = 2.02
-    length_sigma: float = 1.05
-    max_length: int = 480
-    p_cart_session: float = 0.30
-    p_cart_per_view: float = 0.30
-    p_order_given_cart: float = 0.43
-    p_order_per_cart: float = 0.75
+    family_extra: float = 2.0
+    """Items per family: 1 + Poisson(family_extra)."""
+    neighbours: int = 16
+    tail_alpha: float = 2.2
+    """Pareto exponent of item popularity above its 95th percentile."""
+    trend_sigma: float = 0.42
+    """Standard deviation of the weekly step of an item's log popularity (a random walk)."""
+    p_launch: float = 0.15
+    """Share of items launched during the four weeks (the rest are on sale from the start)."""
+    p_retire: float = 0.10
+    """Share of items taken off sale during the four weeks."""
+    # sessions
+    views_median: float = 5.0
+    views_sigma: float = 1.45
+    max_views: int = 460
+    start_decay_days: float = 18.5
+    """Session starts thin out over the weeks with this time constant."""
+    gap_mean_s: float = 55.0
+    p_pause: float = 0.035
+    """Chance that a gap between two views is a pause of hours or days (a new visit)."""
+    # the walk
+    focus_slots: int = 3
+    p_return: float = 0.19
+    return_lag_p: float = 0.55
+    """Returns go back 1 + Geometric(p) views (p high: mostly to the item just seen)."""
+    p_explore: float = 0.47
+    p_adopt: float = 0.35
+    p_new_intent: float = 0.12
+    neighbour_skew: float = 0.15
+    """A neighbour is picked at index Geometric(skew) − 1 of the item's neighbour list."""
+    # the funnel
+    cart_session_midpoint: float = 9.0
+    """Sessions with this many views cart with probability p_cart_session_max / 2."""
+    p_cart_session_max: float = 0.67
+    p_cart_view: float = 0.065
+    p_cart_return: float = 0.32
+    cart_age_views: float = 10.0
+    """An item first seen this many views ago (or more) is carted at p_cart_return, one just seen at half of it."""
+    p_order_given_cart: float = 0.41
+    p_order_per_cart: float = 0.65
+    cart_first_interest: float = 0.9
+    """Items the session saw first at its start are carted (1 + this) times as often as average, at its end (1 − this)."""
+    p_direct_buy: float = 0.7
+    """Share of ordering sessions that open with a purchase (their first views carted and ordered at once)."""
+    direct_extra_items: float = 1.5
+    """Items bought at an opening purchase: 1 + Poisson(this)."""
+    p_checkout_next_visit: float = 0.3
+    """Chance that a checkout waits for the session's next visit, when there is one, and opens it."""
+    p_checkout: float = 0.3
+    """Chance that a cart of an ordering session is followed by a checkout (one always is)."""
+    checkout_lag_views: float = 3.0
+    """A checkout comes Geometric views after its cart (this many on average, at most at the session's end)."""
 
     @property
     def n_sessions(self) -> int:
@@ -66,99 +123,242 @@ class SyntheticSpec:
 
 
 class _Catalogue:
-    """Item popularity and affinities, drawn once per (scale, seed)."""
+    """Items: weekly popularity, life span and neighbours, drawn once per (scale, seed)."""
 
     def __init__(self, spec: SyntheticSpec) -> None:
         rng = np.random.default_rng([spec.seed, 10**6])
         n = spec.n_items
-        ranks = np.arange(1, n + 1, dtype=np.float64)
-        weights = ranks ** -spec.zipf_exponent
-        self.item_of_rank = rng.permutation(n).astype(np.int32)  # aid ids are not ordered by popularity
-        self.cdf = np.cumsum(weights / weights.sum())
-        popularity = np.empty(n)
-        popularity[self.item_of_rank] = weights
-        # categories: members sorted by popularity, so low offsets are the popular members
+        # base popularity of each aid: the published quantiles, a Pareto tail above the 95th percentile,
+        # at evenly spaced quantiles given to the aids in a random order (even spacing keeps the
+        # heavy tail's share the same at every scale)
+        q = (rng.permutation(n) + 0.5) / n
+        knots_q, knots_v = zip(*ITEM_QUANTILES, strict=True)
+        base = np.exp(np.interp(q, knots_q, np.log(knots_v)))
+        tail = q > knots_q[-1]
+        base[tail] = knots_v[-1] * ((1 - knots_q[-1]) / (1 - q[tail])) ** (1 / spec.tail_alpha)
+        # week-to-week drift (a random walk in log popularity), launches and retirements
+        drift = np.cumsum(rng.normal(0.0, spec.trend_sigma, (n, N_WEEKS)), axis=1)  # (n, weeks)
+        weekly = base[:, None] * np.exp(drift - drift.mean(axis=1, keepdims=True))
+        week = np.arange(N_WEEKS)[None, :]
+        launch = np.where(rng.random(n) < spec.p_launch, rng.integers(1, N_WEEKS, n), 0)
+        retire = np.where(rng.random(n) < spec.p_retire, rng.integers(1, N_WEEKS, n), N_WEEKS)
+        retire = np.maximum(retire, launch + 1)
+        self.weekly = np.where((week >= launch[:, None]) & (week < retire[:, None]), weekly, 0.0)  # (n, weeks)
+        self.live = self.weekly > 0  # (n, weeks)
+        # one CDF over (week, aid): week w's draws land in [w, w + 1)
+        cdf = np.cumsum(self.weekly, axis=0)
+        self.cdf = (np.arange(N_WEEKS)[None, :] + cdf / cdf[-1]).T.ravel()  # (weeks * n,)
+        # categories and families; members sorted by popularity, so low offsets are popular members
         n_categories = max(1, n // spec.items_per_category)
         category = rng.integers(0, n_categories, size=n)
-        order = np.lexsort((-popularity, category))  # (n,) aids by category, then popularity
+        order = np.lexsort((-base, category))  # (n,) slot → aid: by category, then popularity
         sizes = np.bincount(category, minlength=n_categories)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        item_start = starts[category]  # (n,)
-        item_size = sizes[category]  # (n,)
-        offsets = np.floor(item_size[:, None] * rng.random((n, spec.affine_items)) ** 2.5).astype(np.int64)
-        self.affine = order[item_start[:, None] + offsets].astype(np.int32)  # (n, affine_items)
+        item_start, item_size = starts[category], sizes[category]  # (n,)
+        # each item's own sample of its category, drawn in proportion to popularity
+        cumulative = np.concatenate(([0.0], np.cumsum(base[order])))  # (n + 1,) over the sorted slots
+        low, high = cumulative[item_start], cumulative[item_start + item_size]  # (n,)
+        target = low[:, None] + rng.random((n, spec.neighbours)) * (high - low)[:, None]
+        slots = np.searchsorted(cumulative, target, side="right") - 1
+        slots = np.clip(slots, item_start[:, None], (item_start + item_size - 1)[:, None])
+        neighbours = order[slots]  # (n, neighbours): popular members of the item's category
+        # families: runs of 1 + Poisson members of a category of similar popularity (variants of a
+        # product sell alike); they come first among the neighbours
+        bounds = np.cumsum(1 + rng.poisson(spec.family_extra, n))  # family ends, in slots
+        family = np.searchsorted(bounds, np.arange(n), side="right")  # (n,) slot → family
+        family_start = np.concatenate(([0], bounds))[family]
+        family_end = np.minimum(bounds[family], n)
+        slot = np.empty(n, dtype=np.int64)
+        slot[order] = np.arange(n)  # aid → slot
+        for j in range(min(4, spec.neighbours)):  # up to 4 family members (the item itself skipped)
+            member_slot = family_start[slot] + j
+            member_slot = np.where(member_slot >= slot, member_slot + 1, member_slot)
+            member = order[np.minimum(member_slot, n - 1)]
+            same = (member_slot < family_end[slot]) & (category[member] == category)
+            neighbours[:, j] = np.where(same, member, neighbours[:, j])
+        self.neighbours = neighbours.astype(np.int32)
 
-    def popular(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        ranks = np.searchsorted(self.cdf, rng.random(size) * self.cdf[-1], side="right")
-        return self.item_of_rank[np.minimum(ranks, len(self.cdf) - 1)]
+    def popular(self, rng: np.random.Generator, week: np.ndarray) -> np.ndarray:
+        """One draw per entry of ``week`` from that week's popularity.
+
+        Each week's draws search the CDF with sorted uniforms (far fewer cache misses than
+        random ones at 1.86M items) and are then shuffled, so they stay independent draws.
+        """
+        n = len(self.live)
+        out = np.empty(len(week), dtype=np.int32)
+        for w in range(N_WEEKS):
+            where = np.flatnonzero(week == w)
+            if len(where):
+                found = np.searchsorted(self.cdf, w + np.sort(rng.random(len(where))), side="right") - w * n
+                out[where] = rng.permutation(np.minimum(found, n - 1))
+        return out
 
 
-def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int, first_session: int, count: int) -> dict[str, np.ndarray]:
+def _session_times(spec: SyntheticSpec, rng: np.random.Generator, index: int, n_chunks: int, count: int,
+                   views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(view timestamps, whether each view starts a visit), both (Σ views,), of one chunk; every event is inside the period."""
+    # this chunk's slice of the start distribution, sorted: f(t) ∝ exp(−t/τ) over the four weeks
+    tau = spec.start_decay_days * 86400.0
+    u = np.sort((index + rng.random(count)) / n_chunks)
+    starts = (-tau * np.log1p(-u * (1 - np.exp(-PERIOD_S / tau)))).astype(np.int64)
+    total = int(views.sum())
+    offsets = np.concatenate(([0], np.cumsum(views)[:-1]))
+    pause = rng.random(total) < spec.p_pause
+    hours_or_days = np.where(rng.random(total) < 0.5, rng.exponential(3 * 3600.0, total), rng.exponential(3 * 86400.0, total))
+    gaps = np.where(pause, hours_or_days, rng.exponential(spec.gap_mean_s, total))
+    gaps[offsets] = 0.0
+    elapsed = np.cumsum(gaps)
+    session_of_view = np.repeat(np.arange(count), views)
+    elapsed -= elapsed[offsets][session_of_view]
+    # a session that would run past the end is compressed into the time left
+    span = elapsed[offsets + views - 1]
+    room = np.maximum(PERIOD_S - 1 - starts, 0)
+    squeeze = np.minimum(1.0, room / np.maximum(span, 1.0))
+    ts = START_TS + starts[session_of_view] + np.floor(elapsed * squeeze[session_of_view]).astype(np.int64)
+    pause[offsets] = True  # a session's first view starts its first visit
+    return ts, pause
+
+
+def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int, first_session: int,
+           count: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([spec.seed, index])
-    # session starts: this chunk's slice of the four weeks, sorted, so ids follow start times
-    slice_s = PERIOD_S / n_chunks
-    starts = np.sort(START_TS + index * slice_s + rng.random(count) * slice_s).astype(np.int64)
-    lengths = 2 + np.minimum(np.round(rng.lognormal(spec.length_mu, spec.length_sigma, count)), spec.max_length - 2).astype(np.int64)
+    lengths = 1 + np.minimum(np.round(rng.lognormal(np.log(spec.views_median), spec.views_sigma, count)),
+                             spec.max_views - 1).astype(np.int64)
+    lengths = np.maximum(lengths, 2)
+    ts, visit_start = _session_times(spec, rng, index, n_chunks, count, lengths)
+    week_of_view = np.minimum((ts - START_TS) // WEEK_S, N_WEEKS - 1)
     # walk positions-major over the sessions sorted by length (descending), so the sessions
     # still active at step t are a prefix of that order
     by_length = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[by_length]
-    offsets_sorted = np.zeros(count, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # (count,) session-major flat offsets
     offsets_sorted = offsets[by_length]
     total = int(lengths.sum())
     views = np.empty(total, dtype=np.int32)  # (total,) the viewed aids, session-major
-    current = catalogue.popular(rng, count)  # (count,) in by_length order
-    memory = current.copy()
-    views[offsets_sorted] = current
+    # every view's draws at once: the kind of step, and what each kind needs
+    p1 = spec.p_return
+    p2 = p1 + spec.p_explore
+    p3 = p2 + spec.p_new_intent
+    kind = np.searchsorted(np.array([p1, p2, p3]), rng.random(total), side="right").astype(np.int8)
+    lag = rng.geometric(spec.return_lag_p, total)  # a return goes back 1 + Geometric views
+    slots = spec.focus_slots
+    slot = rng.integers(0, slots, total, dtype=np.int8)  # exploring: from which focus item
+    pick = np.minimum(rng.geometric(spec.neighbour_skew, total) - 1, spec.neighbours - 1).astype(np.int32)
+    adopt = np.where(rng.random(total) < spec.p_adopt, rng.integers(0, slots, total), -1).astype(np.int8)
+    fresh = np.zeros(total, dtype=np.int32)  # a popular item of the view's week, where one may be needed
+    needs = kind >= 2
+    needs[offsets] = True
+    fresh[needs] = catalogue.popular(rng, week_of_view[needs])
+    first = fresh[offsets_sorted]  # a session opens on a popular item: its first intent
+    views[offsets_sorted] = first
+    focus = np.repeat(first[:, None], slots, axis=1)  # (count, slots), in by_length order
+    focus_flat = focus.reshape(-1)
+    neighbours_flat, live_flat = catalogue.neighbours.reshape(-1), catalogue.live.reshape(-1)
     for t in range(1, int(sorted_lengths[0])):
         active = int(np.searchsorted(-sorted_lengths, -t, side="left"))  # sessions with length > t
-        u = rng.random(active)
-        nxt = catalogue.popular(rng, active)
-        affine_pick = np.minimum(rng.geometric(0.35, active) - 1, spec.affine_items - 1)
-        affine = catalogue.affine[current[:active], affine_pick]
-        nxt = np.where(u < spec.p_affine, affine, nxt)
-        nxt = np.where((u >= spec.p_affine) & (u < spec.p_affine + spec.p_repeat), memory[:active], nxt)
-        replace = rng.random(active) < 1.0 / (t + 1)  # reservoir: memory is a uniform earlier item
-        memory[:active] = np.where(replace, nxt, memory[:active])
-        current[:active] = nxt
-        views[offsets_sorted[:active] + t] = nxt
+        rows = offsets_sorted[:active] + t
+        step = kind[rows]
+        item = fresh[rows]  # a new intent or a glance at a popular item
+        back = np.flatnonzero(step == 0)  # a return to an item seen before
+        item[back] = views[rows[back] - np.minimum(lag[rows[back]], t)]
+        explore = np.flatnonzero(step == 1)  # a neighbour of a focus item, if it is on sale this week
+        at = rows[explore]
+        source = focus_flat[explore * slots + slot[at]]
+        neighbour = neighbours_flat[source * spec.neighbours + pick[at]]
+        on_sale = live_flat[neighbour * N_WEEKS + week_of_view[at]]
+        item[explore] = np.where(on_sale, neighbour, source)
+        joins = np.flatnonzero(on_sale & (adopt[at] >= 0))  # the neighbour joins the focus
+        focus_flat[explore[joins] * slots + adopt[at[joins]]] = neighbour[joins]
+        restart = np.flatnonzero(step == 2)  # a new intent replaces the focus
+        focus[restart] = item[restart, None]
+        views[rows] = item
     session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
     position = np.arange(total) - offsets[session_of_view]
-    # timestamps: seconds-to-minutes gaps, sometimes a pause of hours
-    gaps = rng.exponential(40.0, total) + np.where(rng.random(total) < 0.03, rng.exponential(4 * 3600.0, total), 0.0)
-    gaps[offsets] = 0.0
-    elapsed = np.cumsum(gaps)
-    ts = starts[session_of_view] + np.round(elapsed - elapsed[offsets][session_of_view]).astype(np.int64)
-    # funnel: carts right after a view in carting sessions; orders at the end
-    carting = rng.random(count) < spec.p_cart_session
-    cart_mask = carting[session_of_view] & (rng.random(total) < spec.p_cart_per_view) & (position > 0)
-    has_cart = np.bincount(session_of_view[cart_mask], minlength=count) > 0
-    forced = carting & ~has_cart  # every carting session carts at least once: its last view
-    cart_mask[(offsets + lengths - 1)[forced]] = True
-    cart_index = np.flatnonzero(cart_mask)
-    cart_session = session_of_view[cart_index]
+    # carts right after a view, in carting sessions (long sessions cart more often); more often of an
+    # item the session saw before (the longer ago, the likelier), and of items it first saw early
+    p_session = spec.p_cart_session_max * lengths / (lengths + spec.cart_session_midpoint)
+    carting = rng.random(count) < p_session
+    # where the session first saw each viewed item: one sort of session << 44 | aid << 23 | row
+    # (rows are session-major, so each (session, aid) run lists its views in order)
+    if total >= 1 << 23 or count >= 1 << 19 or catalogue.live.shape[0] > 1 << 21:
+        raise ValueError(f"a chunk of {count} sessions, {total} views: too large for the packed sort key")
+    packed = np.sort((session_of_view.astype(np.int64) << 44) | (views.astype(np.int64) << 23) | np.arange(total))
+    row = packed & ((1 << 23) - 1)
+    run_start = np.concatenate(([True], (packed[1:] >> 23) != (packed[:-1] >> 23)))
+    first_seen = np.empty(total, dtype=np.int64)
+    first_seen[row] = position[row[np.maximum.accumulate(np.where(run_start, np.arange(total), 0))]]
+    del packed, row, run_start
+    age = position - first_seen
+    considered = np.minimum(age, spec.cart_age_views) / spec.cart_age_views
+    p_view = np.where(age > 0, spec.p_cart_return * (0.5 + 0.5 * considered), spec.p_cart_view)
+    first_relative = first_seen / np.maximum(lengths - 1, 1)[session_of_view]
+    p_view = p_view * (1 + spec.cart_first_interest * (1 - 2 * first_relative))
+    cart_mask = carting[session_of_view] & (rng.random(total) < p_view)
     ordering = carting & (rng.random(count) < spec.p_order_given_cart)
-    keys = np.unique(cart_session.astype(np.int64) * (FULL_ITEMS * 4) + views[cart_index])
-    order_session = keys // (FULL_ITEMS * 4)
-    order_aid = (keys % (FULL_ITEMS * 4)).astype(np.int32)
-    keep = ordering[order_session] & (rng.random(len(keys)) < spec.p_order_per_cart)
-    first_of_session = np.concatenate(([True], order_session[1:] != order_session[:-1]))
-    keep |= ordering[order_session] & first_of_session  # at least one order per ordering session
-    order_session, order_aid = order_session[keep], order_aid[keep]
-    last_ts = ts[offsets + lengths - 1]
-    order_ts = last_ts[order_session] + np.round(60 + rng.exponential(300.0, count))[order_session].astype(np.int64)
-    # assemble session-major: view (key 2t), cart of that view (2t+1), orders (after everything)
-    session = np.concatenate([session_of_view, cart_session, order_session])
-    key = np.concatenate([2 * position, 2 * position[cart_index] + 1, np.full(len(order_session), 2 * spec.max_length + 2)])
-    order = np.lexsort((key, session))
-    return {
-        "session": (first_session + session[order]).astype(np.int32),
-        "aid": np.concatenate([views, views[cart_index], order_aid])[order].astype(np.int32),
-        "ts": np.concatenate([ts, ts[cart_index], order_ts])[order].astype(np.int32),
-        "type": np.concatenate([np.zeros(total, np.int8), np.ones(len(cart_index), np.int8),
-                                np.full(len(order_session), 2, np.int8)])[order],
-    }
+    # some ordering sessions open with a purchase: their first views are carted and checked out at once
+    direct = ordering & (rng.random(count) < spec.p_direct_buy)
+    opening_views = np.where(direct, np.minimum(1 + rng.poisson(spec.direct_extra_items, count), lengths), 0)  # (count,)
+    cart_mask |= position < opening_views[session_of_view]
+    has_cart = np.bincount(session_of_view[cart_mask], minlength=count) > 0
+    forced = carting & ~has_cart  # every carting session carts at least once: a random view
+    cart_mask[offsets[forced] + (rng.random(int(forced.sum())) * lengths[forced]).astype(np.int64)] = True
+    cart_index = np.flatnonzero(cart_mask)
+    cart_session, cart_position = session_of_view[cart_index], position[cart_index]
+    # ordering sessions check out a few views after some of their carts (at least one, picked at
+    # random); a checkout orders items carted since the previous one, and browsing goes on after it
+    candidate = ordering[cart_session]
+    draw = rng.random(len(cart_index))
+    by_draw = np.lexsort((draw, cart_session))
+    picked = np.zeros(len(cart_index), dtype=bool)
+    picked[by_draw[np.concatenate(([True], cart_session[by_draw][1:] != cart_session[by_draw][:-1]))]] = True
+    opening = cart_position < opening_views[cart_session]
+    anchor = candidate & (picked | opening | (rng.random(len(cart_index)) < spec.p_checkout))
+    remaining = lengths[cart_session] - cart_position  # views from the cart's own on
+    lag = np.minimum(rng.geometric(1 / (1 + spec.checkout_lag_views), len(cart_index)) - 1, remaining - 1)
+    # or the checkout opens the session's next visit (the user comes back to buy what was carted)
+    next_visit = np.minimum.accumulate(np.where(visit_start, np.arange(total), total)[::-1])[::-1]
+    next_visit = np.append(next_visit, total)[cart_index + 1] - offsets[cart_session]  # (carts,) position
+    comes_back = (next_visit < lengths[cart_session]) & (rng.random(len(cart_index)) < spec.p_checkout_next_visit)
+    lag = np.where(comes_back, next_visit - cart_position, lag)
+    lag[opening] = (opening_views[cart_session] - 1 - cart_position)[opening]
+    checkout_position = (cart_position + lag)[anchor]
+    width = np.int64(1 << 12)  # > max_views
+    checkout_key = np.unique(cart_session[anchor].astype(np.int64) * width + checkout_position)
+    found = np.searchsorted(checkout_key, cart_session.astype(np.int64) * width + cart_position)
+    found = np.minimum(found, len(checkout_key) - 1)
+    ordered = candidate & (checkout_key[found] // width == cart_session)
+    ordered &= anchor | (rng.random(len(cart_index)) < spec.p_order_per_cart)
+    order_session, order_position = cart_session[ordered], checkout_key[found[ordered]] % width
+    order_aid = views[cart_index[ordered]]
+    once = np.unique(order_session.astype(np.int64) * (FULL_ITEMS * 4) + order_aid, return_index=True)[1]  # an item is ordered once
+    order_session, order_position, order_aid = order_session[once], order_position[once], order_aid[once]
+    # timestamps: a cart in the first half of the gap after its view, a checkout in the second half
+    next_gap = np.append(np.diff(ts), 0)
+    next_gap[offsets + lengths - 1] = np.round(rng.exponential(60.0, count)).astype(np.int64)
+    next_gap = np.minimum(next_gap, np.maximum(START_TS + PERIOD_S - 1 - ts, 0))
+    cart_ts = ts[cart_index] + np.floor(next_gap[cart_index] * 0.5 * rng.random(len(cart_index))).astype(np.int64)
+    checkout_ts = ts + np.floor(next_gap * (0.5 + 0.5 * rng.random(total))).astype(np.int64)  # (total,) per view
+    order_row = offsets[order_session] + order_position
+    # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2); the
+    # three lists are each sorted by (session, key), so merging them places every event
+    view_key = session_of_view.astype(np.int64) * 4096 + 3 * position
+    cart_key = cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1
+    order_key = order_session.astype(np.int64) * 4096 + 3 * order_position + 2
+    by_order_key = np.argsort(order_key)
+    order_key, order_aid, order_row = order_key[by_order_key], order_aid[by_order_key], order_row[by_order_key]
+    keys = (view_key, cart_key, order_key)
+    n_events = total + len(cart_key) + len(order_key)
+    out = {"session": np.empty(n_events, np.int32), "aid": np.empty(n_events, np.int32),
+           "ts": np.empty(n_events, np.int32), "type": np.empty(n_events, np.int8)}
+    parts = ((session_of_view, views, ts), (cart_session, views[cart_index], cart_ts),
+             (order_key // 4096, order_aid, checkout_ts[order_row]))
+    for kind_code, (own, (sessions, aids, times)) in enumerate(zip(keys, parts, strict=True)):
+        place = np.arange(len(own)) + sum(np.searchsorted(other, own) for other in keys if other is not own)
+        out["session"][place] = first_session + sessions
+        out["aid"][place] = aids
+        out["ts"][place] = times
+        out["type"][place] = kind_code
+    return out
 
 
 def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
@@ -219,39 +419,3 @@ def write_jsonl(spec: SyntheticSpec, path: Path, milliseconds: bool = True) -> P
                           for a, t, k in zip(chunk["aid"][start:stop], chunk["ts"][start:stop], chunk["type"][start:stop], strict=True)]
                 handle.write(json.dumps({"session": int(sessions[start]), "events": events}, separators=(",", ":")) + "\n")
     return path
-
-
-def statistics(events: Any) -> dict[str, float]:
-    """The FULL-STATS.md figures of events (a DataFrame or numpy columns: session, aid, ts, type)."""
-    import polars as pl
-
-    events = pl.DataFrame(events) if isinstance(events, dict) else events
-
-    per_session = events.group_by("session").agg(
-        pl.len().alias("n"),
-        pl.col("aid").n_unique().alias("distinct"),
-        (pl.col("type") == 1).any().alias("cart"),
-        (pl.col("type") == 2).any().alias("order"),
-        (pl.col("type") == 0).all().alias("clicks_only"),
-    )
-    item_counts = events.group_by("aid").len().sort("len", descending=True)["len"].to_numpy()
-    top = max(1, len(item_counts) // 100)
-    type_share = np.bincount(events["type"].to_numpy(), minlength=3) / len(events)
-    # "revisit": the same aid viewed (clicked) twice in a session
-    clicks = events.filter(pl.col("type") == 0)
-    revisits = clicks.group_by("session").agg((pl.len() > pl.col("aid").n_unique()).alias("revisit"))
-    return {
-        "sessions": float(len(per_session)),
-        "events": float(len(events)),
-        "items": float(len(item_counts)),
-        "events_per_session": float(per_session["n"].mean()),
-        "clicks_share": float(type_share[0]),
-        "carts_share": float(type_share[1]),
-        "orders_share": float(type_share[2]),
-        "sessions_clicks_only": float(per_session["clicks_only"].mean()),
-        "sessions_with_carts": float(per_session["cart"].mean()),
-        "sessions_with_orders": float(per_session["order"].mean()),
-        "sessions_revisiting": float(revisits["revisit"].sum() / len(per_session)),
-        "distinct_items_per_session": float(per_session["distinct"].mean()),
-        "top1pct_items_share": float(item_counts[:top].sum() / item_counts.sum()),
-    }
