@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "full")
-"""Every task offers these: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
-2-core laptop, ``full`` is the reference protocol."""
+PROFILES: tuple[str, ...] = ("smoke", "default", "full", "nanogpt-cpu")
+"""Every task offers the first three: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
+2-core laptop, ``full`` is the reference protocol. ``nanogpt-cpu`` (nanoGPT's README CPU command)
+only where a task lists it in ``Task.profiles``."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,32 @@ class RunContext:
     """The task's resolved ``Options`` dataclass instance."""
     log: Callable[[str], None] = print_nothing
     """Report progress (the phase of the job) to the runner."""
+    checkpoint_callback: Callable[[int, int, float | None], bool] | None = None
+    """Installed by a task for the time of ``fit`` (periodic evaluation); see :meth:`checkpoint`."""
+    excluded_seconds: float = 0.0
+    """Seconds spent inside :meth:`checkpoint` so far: not training time (the runner subtracts them)."""
+
+    def checkpoint(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
+        """Called by a system's training loop every ``eval_interval`` steps and after the last one.
+
+        Runs the task's callback, if any (which may evaluate the model); the time it takes is added
+        to ``excluded_seconds``, so it does not count as training time.
+
+        Args:
+            step: optimisation steps done so far.
+            train_chars: training characters consumed as targets so far.
+            train_loss: the mean training-batch loss since the previous checkpoint, if known.
+
+        Returns:
+            False when the task wants training to stop now (target reached, budget spent).
+        """
+        if self.checkpoint_callback is None:
+            return True
+        start = time.perf_counter()
+        try:
+            return bool(self.checkpoint_callback(step, train_chars, train_loss))
+        finally:
+            self.excluded_seconds += time.perf_counter() - start
 
     def artifact_path(self, suffix: str) -> Path | None:
         """Path of an artifact file named ``<record stem><suffix>``, or None if not kept."""
