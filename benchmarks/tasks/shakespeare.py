@@ -118,6 +118,9 @@ class CurvePoint:
     val_loss: float
     train_loss: float | None = None
     """The system's mean training-batch loss since the previous checkpoint, if it says."""
+    train_cpu_seconds: float = float("nan")
+    """CPU seconds of this process (all its threads) in training so far, without the checkpoints':
+    less sensitive than wall seconds to other jobs on a shared machine."""
 
 
 class StrictCurve:
@@ -137,20 +140,24 @@ class StrictCurve:
                  stop: Callable[[CurvePoint], bool] | None = None) -> None:
         self.system, self.stream, self.start, self.context, self.stop = system, stream, start, context, stop
         self.points: list[CurvePoint] = []
-        self.started = time.perf_counter()
-        self.excluded_at_start = context.excluded_seconds
+        self.restart_clock()
 
     def restart_clock(self) -> None:
         """Start the training clock now (just before ``system.fit``)."""
         self.started = time.perf_counter()
         self.excluded_at_start = self.context.excluded_seconds
+        self.cpu_started = time.process_time()
+        self.cpu_excluded = 0.0
 
     def __call__(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
+        cpu_entered = time.process_time()
         train_seconds = time.perf_counter() - self.started - (self.context.excluded_seconds - self.excluded_at_start)
+        train_cpu_seconds = cpu_entered - self.cpu_started - self.cpu_excluded
         rows = np.asarray(self.system.log_probs(self.stream, self.start))
         loss = float(token_losses(rows[:-1], self.stream[self.start :]).mean())
-        point = CurvePoint(int(step), int(train_chars), float(train_seconds), loss, train_loss)
+        point = CurvePoint(int(step), int(train_chars), float(train_seconds), loss, train_loss, float(train_cpu_seconds))
         self.points.append(point)
+        self.cpu_excluded += time.process_time() - cpu_entered
         self.context.log(f"checkpoint {step}: strict val loss {loss:.4f} after {train_seconds:.1f} s of training")
         return not (self.stop is not None and self.stop(point))
 
@@ -161,6 +168,7 @@ def curve_extras(points: list[CurvePoint]) -> dict[str, list[Any]]:
         "step": [p.step for p in points],
         "train_chars": [p.train_chars for p in points],
         "train_seconds": [round(p.train_seconds, 3) for p in points],
+        "train_cpu_seconds": [round(p.train_cpu_seconds, 3) for p in points],
         "val_loss": [round(p.val_loss, 5) for p in points],
         "train_loss": [None if p.train_loss is None else round(p.train_loss, 5) for p in points],
     }

@@ -62,6 +62,19 @@ def learning_rate_at(iteration: int, cfg: TrainConfig) -> float:
     return cfg.min_learning_rate + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_learning_rate)
 
 
+def trapezoid_learning_rate(iteration: int, iterations: int, peak: float, warmup: int, cooldown_fraction: float) -> float:
+    """Warmup–stable–decay: linear warmup to ``peak`` over ``warmup`` steps, constant, then linear decay to
+    zero over the last ``cooldown_fraction`` of the ``iterations`` (the speedrun's trapezoid).
+
+    >>> [trapezoid_learning_rate(i, 100, 1.0, 10, 0.4) for i in (0, 9, 30, 60, 80, 100)]
+    [0.1, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    if iteration < warmup:
+        return peak * (iteration + 1) / warmup
+    cooldown = max(1.0, cooldown_fraction * iterations)
+    return peak * min(1.0, max(0.0, (iterations - iteration) / cooldown))
+
+
 def setup_torch(seed: int, device: str, threads: int) -> Any:
     """Seed torch, pin its thread count, ask for deterministic kernels; return the torch.device."""
     import os
