@@ -149,7 +149,7 @@ class NeuralCharLM(System):
         )]
 
     def learning_rate_at(self, iteration: int) -> float:
-        """The peak-relative schedule: ``learning_rate_at(iteration, config)``."""
+        """The learning rate of step ``iteration`` (each param group gets it times its ``lr_scale``)."""
         return learning_rate_at(iteration, self.config)
 
     def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
