@@ -44,6 +44,7 @@ class Row:
     system: str
     settings: list[str]
     target: float
+    budget_seconds: float
     seeds: list[int]
     records: list[dict[str, Any]] = field(default_factory=list)
 
@@ -51,7 +52,7 @@ class Row:
 def run_one(row: Row, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run one (row, seed) job through the runner; return its record."""
     overrides = parse_assignments([f"threads={args.threads}", f"task.target={row.target}",
-                                   f"task.budget_seconds={args.budget_seconds}", "task.sample_chars=0", *row.settings])
+                                   f"task.budget_seconds={row.budget_seconds}", "task.sample_chars=0", *row.settings])
     results = args.results_dir / row.label
     load_before = os.getloadavg()
     outcomes = run(RunRequest(task=TASK, systems=[row.system], seeds=[seed], profile="default", device="cpu",
@@ -133,16 +134,18 @@ def main() -> None:
     parser.add_argument("--long-set", nargs="*", default=None,
                         help="char-gpt-modern's settings for the lower target (omit to skip those runs)")
     parser.add_argument("--long-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--long-budget-seconds", type=float, default=600.0, help="the lower target's budget (10 minutes)")
     parser.add_argument("--results-dir", type=Path, default=Path("/tmp/charlm_speedrun"))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    gpt = Row("char-gpt (nanoGPT recipe)", "char-gpt", list(args.gpt_set), args.target, args.seeds)
-    modern = Row("char-gpt-modern", "char-gpt-modern", list(args.modern_set), args.target, args.seeds)
+    budget = args.budget_seconds
+    gpt = Row("char-gpt (nanoGPT recipe)", "char-gpt", list(args.gpt_set), args.target, budget, args.seeds)
+    modern = Row("char-gpt-modern", "char-gpt-modern", list(args.modern_set), args.target, budget, args.seeds)
     ablations = [Row(f"char-gpt-modern, {switch}=False", "char-gpt-modern", [*args.modern_set, f"{switch}=False"], args.target,
-                     args.ablation_seeds) for switch in SWITCHES] if args.ablation_seeds else []
-    long = Row(f"char-gpt-modern, target {args.long_target}", "char-gpt-modern", list(args.long_set), args.long_target,
-               args.long_seeds) if args.long_set is not None else None
+                     budget, args.ablation_seeds) for switch in SWITCHES] if args.ablation_seeds else []
+    long = Row(f"char-gpt-modern `{' '.join(args.long_set or [])}`, target {args.long_target}", "char-gpt-modern",
+               list(args.long_set or []), args.long_target, args.long_budget_seconds, args.long_seeds) if args.long_set is not None else None
     started = datetime.now(timezone.utc)
     for seed in args.seeds:  # side by side: the two systems alternate, seed by seed
         gpt.records.append(run_one(gpt, seed, args))
@@ -162,7 +165,7 @@ def main() -> None:
                         *(["--modern-set", *args.modern_set] if args.modern_set else []),
                         "--ablation-seeds", *map(str, args.ablation_seeds),
                         *(["--long-target", str(args.long_target), "--long-set", *args.long_set, "--long-seeds",
-                           *map(str, args.long_seeds)] if long is not None else []),
+                           *map(str, args.long_seeds), f"--long-budget-seconds {args.long_budget_seconds:g}"] if long is not None else []),
                         *([f"--out {args.out}"] if args.out else [])])
     config_gpt, config_modern = gpt.records[0]["config"], modern.records[0]["config"]
     lines = [
@@ -179,8 +182,8 @@ def main() -> None:
         "",
         f"Task `{TASK}`, profile `default`: strict validation loss (all 111,540 validation characters, each scored "
         f"once) checked at every `eval_interval` steps, off the clock; target {args.target}, budget "
-        f"{args.budget_seconds:g} training seconds; the clock starts at the step-0 checkpoint. Steps and characters "
-        "to target do not depend on the machine.",
+        f"{args.budget_seconds:g} training seconds (the lower-target row: {args.long_budget_seconds:g}); the clock starts "
+        "at the step-0 checkpoint. Steps and characters to target do not depend on the machine.",
         "",
         f"- char-gpt: `{' '.join(args.gpt_set)}` over its defaults → {config_gpt.get('n_layer')} layers × "
         f"{config_gpt.get('n_embd')}, context {config_gpt.get('block_size')}, batch {config_gpt.get('batch_size')}, "
