@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,7 +54,7 @@ def run_one(row: Row, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run one (row, seed) job through the runner; return its record."""
     overrides = parse_assignments([f"threads={args.threads}", f"task.target={row.target}",
                                    f"task.budget_seconds={row.budget_seconds}", "task.sample_chars=0", *row.settings])
-    results = args.results_dir / row.label
+    results = args.results_dir / re.sub(r"[^A-Za-z0-9_.=-]+", "-", row.label).strip("-")
     load_before = os.getloadavg()
     outcomes = run(RunRequest(task=TASK, systems=[row.system], seeds=[seed], profile="default", device="cpu",
                               data_dir=args.data_dir, results_dir=results, overrides=overrides, progress=False,
