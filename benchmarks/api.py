@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "full")
-"""Every task offers these: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
-2-core laptop, ``full`` is the reference protocol."""
+PROFILES: tuple[str, ...] = ("smoke", "default", "full", "nanogpt-cpu")
+"""Every task offers the first three: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
+2-core laptop, ``full`` is the reference protocol. ``nanogpt-cpu`` (nanoGPT's README CPU command)
+only where a task lists it in ``Task.profiles``."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,35 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict, init=False)
     """Seconds per phase (``fit_s``, ``predict_s``, ``eval_s`` and any a task or system adds), filled by :meth:`phase`."""
     _open_phases: list[list[float]] = field(default_factory=list, init=False, repr=False)
+    checkpoint_callback: Callable[[int, int, float | None], bool] | None = None
+    """Installed by a task for the time of ``fit`` (its periodic evaluation); see :meth:`checkpoint`."""
+    excluded_seconds: float = 0.0
+    """Seconds spent inside :meth:`checkpoint` so far (left out of the training clock)."""
+
+    def checkpoint(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
+        """Called by a system's training loop every ``eval_interval`` steps and after the last one.
+
+        Runs the task's callback, if any (which may evaluate the model) as :meth:`untimed` work: it
+        counts as ``checkpoint_s``, never as ``fit_s``.
+
+        Args:
+            step: optimisation steps done so far.
+            train_chars: training characters consumed as targets so far.
+            train_loss: the mean training-batch loss since the previous checkpoint, if known.
+
+        Returns:
+            False when the task wants training to stop now (target reached, budget spent).
+        """
+        if self.checkpoint_callback is None:
+            return True
+        start = time.perf_counter()
+        try:
+            with self.untimed():
+                return bool(self.checkpoint_callback(step, train_chars, train_loss))
+        finally:
+            spent = time.perf_counter() - start
+            self.excluded_seconds += spent
+            self.timings["checkpoint_s"] = self.timings.get("checkpoint_s", 0.0) + spent
 
     def artifact_path(self, suffix: str) -> Path | None:
         """Path of an artifact file named ``<record stem>.<suffix>`` (``suffix`` without a leading dot),
@@ -198,6 +228,9 @@ class Task(ABC, Generic[SystemT]):
     description: ClassVar[str] = ""
     protocol: ClassVar[str] = ""
     data_source: ClassVar[str] = ""
+    empty_main_metric: ClassVar[str] = ""
+    """What a successful run without a main value means, for tasks where that is a result (a race's "not
+    reached"); empty: an ok record always has one."""
     profiles: ClassVar[dict[str, str]] = {
         "smoke": "seconds, for tests",
         "default": "minutes on a 2-core laptop",
@@ -237,6 +270,13 @@ class Task(ABC, Generic[SystemT]):
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
         """Score a submission file against a truth file in the family's standard formats."""
         raise NotImplementedError(f"task {self.id!r} has no file scorer")
+
+    @classmethod
+    def leaderboard_section(cls, records: list[Any]) -> list[str]:
+        """Markdown lines shown under a leaderboard table of this task: its own standings or rules (a race's
+        ranking, say). ``records`` are the table's latest record per system, config and seed, failed ones
+        included. None by default."""
+        return []
 
 
 

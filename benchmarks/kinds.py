@@ -8,7 +8,7 @@ not halfway through a run. The data types a kind exchanges (``HMTrainData``) liv
 | kind | what the task calls |
 |---|---|
 | ``classifier`` | ``fit(X, y)``, ``predict(X)`` |
-| ``char-language-model`` | ``fit(train_ids, vocab_size, valid_ids)``, ``log_probs(stream, start)``, ``num_parameters()`` |
+| ``char-language-model`` | ``fit(train_ids, vocab_size, valid_ids)``, ``log_probs(stream, start)``, ``num_parameters()``; a training loop calls ``context.checkpoint`` (``WindowModel`` adds ``window_losses``) |
 | ``recommender`` | ``fit(train: HMTrainData)``, ``recommend(customers, k)`` |
 | ``session-recommender`` | ``fit(train, test)``, ``recommend(test, k)`` |
 | ``retriever`` | ``index(corpus)``, ``search(queries, k)`` |
@@ -71,6 +71,18 @@ class CharLanguageModel(Protocol):
 
     def num_parameters(self) -> int:
         """Trainable parameters (``numel``), or the number of stored counts for count models."""
+
+
+@runtime_checkable
+class WindowModel(Protocol):
+    """An optional capability of a char-LM trained on random windows (the neural systems): the task
+    also scores it with nanoGPT's own ``estimate_loss`` (``nanogpt_val_loss``)."""
+
+    training_window: tuple[int, int]
+    """(batch size, context) of its training batches."""
+
+    def window_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(B, T) inputs and targets → (B, T') per-position losses (``language_model.WindowScorer``)."""
 
 
 @dataclass

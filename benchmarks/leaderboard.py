@@ -85,6 +85,8 @@ class Table:
     task_version: str
     tested_metric: str = ""
     """The per-example metric behind the CIs and tests (the main metric, or a proxy such as a loss)."""
+    latest: list[Record] = field(default_factory=list)
+    """The latest record per system, config and seed, failed ones and those without a main value included."""
 
 
 def _label(system: str, overrides: dict[str, Any]) -> str:
@@ -134,8 +136,10 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
             by_row[(record.system, record.config_key)].append(record)
         rows: list[Row] = []
         failed: list[Record] = []
+        every_latest: list[Record] = []
         for (system, _), items in by_row.items():
             latest = latest_per_seed(items)
+            every_latest.extend(latest)
             ok = [r for r in latest if r.ok and r.main_value is not None]
             failed.extend(r for r in latest if not r.ok)
             if not ok:
@@ -169,7 +173,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         rows.sort(key=lambda row: row.mean, reverse=higher)
         table = Table(
             task=task_id, profile=profile, dataset=first.dataset, main_metric=first.main_metric,
-            higher_is_better=higher, rows=rows, failed=failed, task_version=first.task_version,
+            higher_is_better=higher, rows=rows, failed=failed, task_version=first.task_version, latest=every_latest,
         )
         try:
             add_uncertainty(table)
@@ -352,6 +356,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             render_table(table) if table.rows else "_No successful results._",
             "",
         ]
+        if task_cls is not None and table.latest:
+            parts += task_cls.leaderboard_section(table.latest)
         if table.rows:
             parts += [uncertainty_note(table), ""]
             if load_note(table):

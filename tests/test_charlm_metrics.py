@@ -15,6 +15,8 @@ from benchmarks.metrics.language_model import (
     block_means,
     char_lm_evaluation,
     check_log_probs,
+    nanogpt_estimate_loss,
+    nanogpt_window_starts,
     perplexity,
     token_losses,
     top1_correct,
@@ -46,6 +48,55 @@ def test_losses_match_torch_cross_entropy() -> None:
     log_probs = torch.log_softmax(torch.tensor(logits), dim=-1).numpy()
     expected = float(torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(targets)))
     assert token_losses(log_probs, targets).mean() == pytest.approx(expected, rel=1e-12)
+
+
+def _estimate_loss_as_nanogpt_writes_it(model, data, starts: np.ndarray, block_size: int) -> float:
+    """Oracle: nanoGPT's train.py ``estimate_loss()`` (the val split), transcribed; its ``get_batch`` draws
+    ``ix`` with ``torch.randint``, here the same starts are given."""
+    import torch
+    from torch.nn import functional as F
+
+    data = torch.from_numpy(data)
+    model.eval()
+    losses = torch.zeros(len(starts))
+    with torch.no_grad():
+        for k in range(len(starts)):
+            ix = torch.from_numpy(starts[k])
+            X = torch.stack([data[i : i + block_size] for i in ix])
+            Y = torch.stack([data[i + 1 : i + 1 + block_size] for i in ix])
+            logits = model(X)  # nanoGPT's model(X, Y): logits of every position, then the mean cross-entropy
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), Y.view(-1), ignore_index=-1)
+            losses[k] = loss.item()
+    return float(losses.mean())
+
+
+@pytest.mark.parametrize("system_id", ["char-gpt", "char-lstm", "char-gpt-modern"])
+def test_nanogpt_val_loss_equals_transcribed_estimate_loss(system_id: str) -> None:
+    pytest.importorskip("torch")
+    from benchmarks.data.shakespeare import split_text, synthetic_text
+    from tests.test_charlm_systems import make_system
+
+    split = split_text(synthetic_text(6_000, seed=4))
+    system = make_system(system_id, iterations=5)  # a fixed, seeded, partly trained model
+    system.fit(split.train, split.vocab_size, split.valid)
+    batch_size, block_size = system.training_window
+    starts = nanogpt_window_starts(len(split.valid), block_size, batch_size, eval_iters=25, seed=7)
+    expected = _estimate_loss_as_nanogpt_writes_it(system.model, split.valid, starts, block_size)
+    got = nanogpt_estimate_loss(split.valid, system.window_losses, block_size, batch_size, eval_iters=25, seed=7)
+    assert got == pytest.approx(expected, abs=1e-6)
+    # other seeds draw other windows (so the seed is really used), and all positions count
+    assert nanogpt_estimate_loss(split.valid, system.window_losses, block_size, batch_size, 25, seed=8) != pytest.approx(got, abs=1e-6)
+    first_only = nanogpt_estimate_loss(split.valid, lambda x, y: system.window_losses(x, y)[:, :1], block_size, batch_size, 25, seed=7)
+    assert first_only > got  # position 0 has no context: the hardest one
+
+
+def test_nanogpt_window_starts_cover_the_split_and_reject_short_data() -> None:
+    starts = nanogpt_window_starts(50, 10, 4, 500, seed=0)
+    assert starts.min() == 0 and starts.max() == 39  # torch.randint(len - block_size) draws from [0, 40)
+    with pytest.raises(ValueError, match="cannot hold a window"):
+        nanogpt_window_starts(10, 10, 1, 1, seed=0)
+    with pytest.raises(ValueError, match="scorer returned shape"):
+        nanogpt_estimate_loss(np.arange(50), lambda x, y: np.zeros(len(x)), block_size=4, batch_size=2, eval_iters=1)
 
 
 def test_uniform_identity() -> None:

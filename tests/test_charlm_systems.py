@@ -19,7 +19,8 @@ from benchmarks.runner import RunRequest, run
 from systems.charlm.lib.kneser_ney import KneserNeyCounts
 
 TASK = "shakespeare-char-ppl"
-SYSTEMS = ["uniform", "unigram", "bigram-count", "ngram-kn", "char-mlp", "char-lstm", "char-gpt"]
+SYSTEMS = ["uniform", "unigram", "bigram-count", "ngram-kn", "char-mlp", "char-lstm", "char-gpt", "char-gpt-modern"]
+NEURAL = ["char-mlp", "char-lstm", "char-gpt", "char-gpt-modern"]
 
 
 def make_system(system_id: str, profile: str = "smoke", **overrides: object):
@@ -152,12 +153,34 @@ def test_smoke_run_of_every_system(data_dir: Path, results_dir: Path) -> None:
         assert len(records[system_id]["per_example"]["values"]["val_loss"]) == 20
     assert records["bigram-count"]["metrics"]["val_loss"] < records["unigram"]["metrics"]["val_loss"] < ln65
     assert records["ngram-kn"]["metrics"]["val_loss"] < records["bigram-count"]["metrics"]["val_loss"]
-    for system_id in ("char-mlp", "char-lstm", "char-gpt"):
-        curves = records[system_id]["extras"]["curves"]
+    for system_id in NEURAL:
+        metrics, curves = records[system_id]["metrics"], records[system_id]["extras"]["curves"]
         assert curves["step"][0] == 0 and curves["step"][-1] == records[system_id]["config"]["iterations"]
         assert len(curves["train_loss"]) == len(curves["val_loss"]) == len(curves["step"])
         assert curves["val_loss"][-1] < curves["val_loss"][0]
+        assert curves["val_loss"][-1] == pytest.approx(metrics["val_loss"], abs=1e-5)  # the last checkpoint is the final model
+        assert metrics["val_loss_best_val_selected"] <= metrics["val_loss"] + 1e-5
+        # nanoGPT's estimate: same model, other windows; early positions with little context make it a bit worse
+        assert 0.5 < metrics["nanogpt_val_loss"] < ln65 and abs(metrics["nanogpt_val_loss"] - metrics["val_loss"]) < 0.3
+    for system_id in ("uniform", "ngram-kn"):  # count models have no windows and no training loop
+        assert "nanogpt_val_loss" not in records[system_id]["metrics"] and "curves" not in records[system_id]["extras"]
     assert (results_dir / f"{TASK}.md").is_file()
+
+
+def test_nanogpt_cpu_profile_is_the_readme_command() -> None:
+    from benchmarks.errors import UserError
+    from benchmarks.config import resolve_system_config
+    from benchmarks.tasks.moons import MoonsAccuracy
+
+    config = resolve_system_config(get_system("char-gpt"), "nanogpt-cpu", {})
+    # train.py config/train_shakespeare_char.py --block_size=64 --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128
+    #   --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0 (lr 1e-3, min_lr 1e-4, warmup 100, beta2 0.99 from the config)
+    expected = {"block_size": 64, "batch_size": 12, "n_layer": 4, "n_head": 4, "n_embd": 128, "iterations": 2000, "dropout": 0.0,
+                "learning_rate": 1e-3, "min_learning_rate": 1e-4, "warmup_iterations": 100, "beta2": 0.99, "weight_decay": 0.1,
+                "grad_clip": 1.0, "bias": False}
+    assert {k: config[k] for k in expected} == expected
+    with pytest.raises(UserError, match="offers smoke, default, full"):
+        run(RunRequest(task=MoonsAccuracy.id, profile="nanogpt-cpu", progress=False, update_leaderboard=False))
 
 
 @pytest.mark.realdata

@@ -103,8 +103,12 @@ def test_every_pair_runs_on_the_smoke_profile(task_id: str, system_id: str, smok
     record = smoke_run(task_id, overrides, data_dir)[system_id]
     assert record.ok, record.traceback or record.error
     task_cls = TASKS.get(task_id)
-    assert record.main_metric == task_cls.main_metric and record.main_value is not None
-    assert math.isfinite(record.main_value)
+    assert record.main_metric == task_cls.main_metric
+    if record.main_value is None:  # legitimate only where the task says what an empty main metric means
+        assert task_cls.empty_main_metric, f"{task_id} recorded no {record.main_metric}"
+        assert any(value is not None for value in record.metrics.values())
+    else:
+        assert math.isfinite(record.main_value)
     values = record.per_example.values.get(record.main_metric)
     if values:  # a mean over examples: its per-example values average to it
         assert np.mean(values) == pytest.approx(record.main_value, abs=1e-6)

@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, action="append", help="task id, e.g. moons-acc (see: list); repeat for several")
     parser.add_argument("--system", action="append", default=[], help="system id; repeat for several (default: all available)")
     parser.add_argument("--seed", action="append", type=int, default=[], help="seed; repeat for several (default: the task's list)")
-    parser.add_argument("--profile", default="default", choices=PROFILES, help="size of the run (default: default)")
+    parser.add_argument("--profile", default="default", choices=PROFILES,
+                        help="size of the run (default: default; nanogpt-cpu: nanoGPT's README CPU command, char-LM tasks only)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps (default: auto-detect)")
     parser.add_argument("--data-dir", type=Path, default=None, help="where real data lives (default: $MLSD_DATA_DIR)")
     parser.add_argument("--dataset", default=None, help="a local dataset path, for tasks that accept one (e.g. BEIR layout)")

@@ -1,4 +1,5 @@
-"""Language-model metrics: negative log-likelihood, perplexity, bits per character, top-1 accuracy.
+"""Language-model metrics: negative log-likelihood, perplexity, bits per character, top-1 accuracy,
+and nanoGPT's random-window loss estimate (``nanogpt_estimate_loss``).
 
 All losses are in nats. A worked example: a model that gives the true next character probability
 1/2 at one position and 1/8 at the next has per-character losses ln 2 and ln 8, a mean loss of
@@ -16,6 +17,8 @@ All losses are in nats. A worked example: a model that gives the true next chara
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,6 +36,10 @@ declare(Metric("params", higher_is_better=False, digits=0, description="trainabl
 declare(Metric("train_chars", higher_is_better=False, digits=0, description="training characters consumed as targets"))
 declare(Metric("train_seconds", higher_is_better=False, digits=2, description="training wall seconds (the fit phase)"))
 declare(Metric("eval_seconds", higher_is_better=False, digits=2, description="wall seconds to score the validation stream"))
+declare(Metric("nanogpt_val_loss", higher_is_better=False,
+               description="nanoGPT's estimate_loss: mean loss over every position of 200 batches of random validation windows"))
+declare(Metric("val_loss_best_val_selected", higher_is_better=False,
+               description="the best checkpoint's strict val_loss (the checkpoint is selected on the validation set)"))
 
 
 def check_log_probs(log_probs: np.ndarray, n_rows: int, vocab_size: int, atol: float = 1e-3) -> None:
@@ -127,3 +134,81 @@ def char_lm_evaluation(log_probs: np.ndarray, targets: np.ndarray, block: int = 
         per_example={"val_loss": block_means(losses, block).tolist(), "val_top1_acc": block_means(correct, block).tolist()},
         example_ids=blocks,
     )
+
+
+WindowScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``score(x, y) -> losses``: inputs ``x`` (B, T) and targets ``y`` (B, T) (``y[b, t]`` follows
+``x[b, t]``) to per-position losses in nats, (B, T'), for the last T' ≤ T targets of each window
+(a model that needs ``w`` characters before its first prediction scores T - w of them)."""
+
+
+def nanogpt_window_starts(n: int, block_size: int, batch_size: int, eval_iters: int, seed: int) -> np.ndarray:
+    """(eval_iters, batch_size) window starts, uniform on [0, n - block_size), as nanoGPT's ``get_batch``
+    draws them (``torch.randint(len(data) - block_size, (batch_size,))``), but from numpy's PCG64 seeded
+    with ``seed``, so the windows are the same on every machine and independent of torch.
+
+    >>> nanogpt_window_starts(100, 10, 3, 2, seed=0).shape
+    (2, 3)
+    """
+    if n - block_size < 1:
+        raise ValueError(f"{n} ids cannot hold a window of {block_size} inputs and their targets")
+    return np.random.default_rng(seed).integers(0, n - block_size, size=(eval_iters, batch_size))
+
+
+def nanogpt_estimate_loss(
+    data: np.ndarray, score: WindowScorer, block_size: int, batch_size: int, eval_iters: int = 200, seed: int = 1337
+) -> float:
+    """nanoGPT's ``estimate_loss()`` on one split: the mean over ``eval_iters`` batches of the mean loss
+    over *every* position of ``batch_size`` random windows of ``block_size`` characters.
+
+    This is the number nanoGPT prints as "val loss" (and the one behind its published 1.88 / 1.4697).
+    It differs from the strict protocol (every validation character scored once, each with a long
+    context): windows start at random (some characters are scored twice, others never), and position
+    ``t`` of a window sees only ``t`` characters of context, so early positions are harder.
+
+    Args:
+        data: (n,) int64 ids of the split.
+        score: see :data:`WindowScorer`; called once per batch with the model in eval mode.
+        block_size: window length T (the model's training context).
+        batch_size: windows per batch (the model's training batch size).
+        eval_iters: number of batches (nanoGPT's ``eval_iters``; 200 in its configs).
+        seed: seed of the window starts (:func:`nanogpt_window_starts`).
+
+    Returns:
+        The mean loss in nats.
+
+    A scorer whose loss is the position index scores (0 + 1 + 2 + 3) / 4 = 1.5 on windows of 4,
+    because every position of every window counts:
+
+    >>> by_position = lambda x, y: np.broadcast_to(np.arange(y.shape[1], dtype=float), y.shape)
+    >>> nanogpt_estimate_loss(np.arange(100), by_position, block_size=4, batch_size=2, eval_iters=3)
+    1.5
+    """
+    data = np.asarray(data, dtype=np.int64)
+    starts = nanogpt_window_starts(len(data), block_size, batch_size, eval_iters, seed)
+    offsets = np.arange(block_size)
+    batch_means = np.empty(eval_iters, dtype=np.float64)
+    for k, batch in enumerate(starts):
+        x = data[batch[:, None] + offsets]  # (B, T)
+        y = data[batch[:, None] + offsets + 1]  # (B, T)
+        losses = np.asarray(score(x, y), dtype=np.float64)  # (B, T')
+        if losses.ndim != 2 or losses.shape[0] != batch_size or not 0 < losses.shape[1] <= block_size:
+            raise ValueError(f"scorer returned shape {losses.shape}, expected ({batch_size}, T' <= {block_size})")
+        batch_means[k] = losses.mean()
+    return float(batch_means.mean())
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One checkpoint of training: where it was, and the strict validation loss there."""
+
+    step: int
+    train_chars: int
+    train_seconds: float
+    """Training wall seconds so far, without the time spent in checkpoints."""
+    val_loss: float
+    train_loss: float | None = None
+    """The system's mean training-batch loss since the previous checkpoint, if it says."""
+    train_cpu_seconds: float = float("nan")
+    """CPU seconds of this process (all its threads) in training so far, without the checkpoints':
+    less sensitive than wall seconds to other jobs on a shared machine."""

@@ -35,11 +35,10 @@ def measure(split, profile: str, device: str, threads: int, iterations: int, eva
         ``{"train_chars_per_s", "eval_chars_per_s", "s_per_iteration", "params"}``.
     """
     cls = get_system("char-gpt")
-    values = {**cls.profile_overrides.get(profile, {}), "iterations": iterations, "eval_interval": 10**9, "eval_batches": 1,
+    values = {**cls.profile_overrides.get(profile, {}), "iterations": iterations, "eval_interval": 10**9,
               "threads": threads, "warmup_iterations": 1}
     config = build_config(cls.Config, values, owner="char-gpt")
     system = cls(config, RunContext(task_id="shakespeare-char-ppl", profile=profile, device=device))
-    # the first and last curve points cost 2 × eval_batches forward passes; negligible against the timed steps
     system.fit(split.train[:200_000], split.vocab_size, split.valid[:10_000])  # warm-up (allocations, kernels)
     start = time.perf_counter()
     system.fit(split.train, split.vocab_size, split.valid)

@@ -3,12 +3,18 @@
 Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney
 n-grams), then an MLP over a window of characters, an LSTM and a GPT. Every system plugs in
 through the same :class:`CharLanguageModel` Protocol: it is trained on the training ids and then
-asked for the log-probabilities of every next character of the validation stream.
+asked for the log-probabilities of every next character of the validation stream. During training,
+the task scores the model on the same protocol at every checkpoint the system's loop offers
+(:class:`StrictCurve`, through ``RunContext.checkpoint``), outside the training clock. Window models
+(:class:`WindowModel`) are also scored with nanoGPT's own ``estimate_loss`` procedure, so nanoGPT's
+published numbers have a column to be compared with.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +25,15 @@ from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.download import sha256_file
 from benchmarks.data.shakespeare import SHA256, CharSplit, find_input, read_text, split_text
 from benchmarks.errors import DataError, UserError
-from benchmarks.kinds import CharLanguageModel
-from benchmarks.metrics.language_model import BLOCK_CHARS, char_lm_evaluation, check_log_probs
+from benchmarks.kinds import CharLanguageModel, WindowModel
+from benchmarks.metrics.language_model import (
+    BLOCK_CHARS,
+    CurvePoint,
+    char_lm_evaluation,
+    check_log_probs,
+    nanogpt_estimate_loss,
+    token_losses,
+)
 from benchmarks.registry import register_task
 
 PREFIX_CHARS = 1024
@@ -40,6 +53,63 @@ class Options:
     sample_seed: int = 1337
     save_log_probs: bool = False
     """Write the (N, V) validation log-probabilities as ``<record>.logprobs.npz`` (about 29 MB)."""
+    curve: bool = True
+    """Score the model on the strict protocol at every checkpoint of its training loop (outside the clock)."""
+    nanogpt_eval_iters: int = 200
+    """Batches of nanoGPT's ``estimate_loss`` behind ``nanogpt_val_loss`` (nanoGPT's ``eval_iters``)."""
+    nanogpt_eval_seed: int = 1337
+    """Seed of its random window starts."""
+
+
+class StrictCurve:
+    """The task's periodic evaluation: a ``RunContext.checkpoint_callback`` that scores the model on the
+    strict protocol (``log_probs`` over the validation stream, as ``predict`` does) and records a
+    :class:`CurvePoint` each time.
+
+    Args:
+        system: the system being trained.
+        stream: (n,) ids: unscored context, then the scored validation characters.
+        start: how many leading ids of ``stream`` are context.
+        context: the job's context (its ``excluded_seconds`` keep evaluation off the training clock).
+        stop: called with each new point; True ends training there (the callback returns False).
+    """
+
+    def __init__(self, system: Any, stream: np.ndarray, start: int, context: RunContext,
+                 stop: Callable[[CurvePoint], bool] | None = None) -> None:
+        self.system, self.stream, self.start, self.context, self.stop = system, stream, start, context, stop
+        self.points: list[CurvePoint] = []
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        """Start the training clock now (just before ``system.fit``)."""
+        self.started = time.perf_counter()
+        self.excluded_at_start = self.context.excluded_seconds
+        self.cpu_started = time.process_time()
+        self.cpu_excluded = 0.0
+
+    def __call__(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
+        cpu_entered = time.process_time()
+        train_seconds = time.perf_counter() - self.started - (self.context.excluded_seconds - self.excluded_at_start)
+        train_cpu_seconds = cpu_entered - self.cpu_started - self.cpu_excluded
+        rows = np.asarray(self.system.log_probs(self.stream, self.start))
+        loss = float(token_losses(rows[:-1], self.stream[self.start :]).mean())
+        point = CurvePoint(int(step), int(train_chars), float(train_seconds), loss, train_loss, float(train_cpu_seconds))
+        self.points.append(point)
+        self.cpu_excluded += time.process_time() - cpu_entered
+        self.context.log(f"checkpoint {step}: strict val loss {loss:.4f} after {train_seconds:.1f} s of training")
+        return not (self.stop is not None and self.stop(point))
+
+
+def curve_extras(points: list[CurvePoint]) -> dict[str, list[Any]]:
+    """The curve as ``extras["curves"]`` (the leaderboard plots ``step`` against ``val_loss``/``train_loss``)."""
+    return {
+        "step": [p.step for p in points],
+        "train_chars": [p.train_chars for p in points],
+        "train_seconds": [round(p.train_seconds, 3) for p in points],
+        "train_cpu_seconds": [round(p.train_cpu_seconds, 3) for p in points],
+        "val_loss": [round(p.val_loss, 5) for p in points],
+        "train_loss": [None if p.train_loss is None else round(p.train_loss, 5) for p in points],
+    }
 
 
 @register_task
@@ -50,8 +120,12 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
     main_metric = "val_ppl"
     description = (
         "Character-level language modelling of tiny-shakespeare (Karpathy's char-rnn / nanoGPT `shakespeare_char`). "
-        "Validation perplexity per character: a uniform model scores 65, bigram counts ≈ 12 (loss ≈ 2.48), "
-        "nanoGPT's small CPU GPT ≈ 6.5 (loss ≈ 1.88), its 6-layer GPU GPT ≈ 4.35 (loss ≈ 1.47)."
+        "Validation perplexity per character, every validation character scored once: a uniform model scores 65, "
+        "bigram counts ≈ 12 (loss ≈ 2.48). nanoGPT's published losses, 1.88 for its README CPU command (profile "
+        "`nanogpt-cpu`) and 1.4697 for its 6-layer GPU model (the best of its periodic evaluations), compare with "
+        "the `nanogpt_val_loss` column only: nanoGPT averages the loss over every position of 200 batches of random "
+        "validation windows, so early positions see almost no context and some characters count twice, where "
+        "`val_loss` scores each validation character exactly once with at least half a window of context."
     )
     protocol = (
         "nanoGPT's `shakespeare_char` split: sorted vocabulary of the 65 characters, the first 90% of the text "
@@ -62,13 +136,20 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
         "sees at least T/2 characters). Main metric: exp(mean NLL in nats). Also: loss (nats), bits per character, "
         "top-1 next-character accuracy, parameters, training characters seen, train and eval seconds. Per-example "
         f"values: mean loss per block of {BLOCK_CHARS:,} validation characters. A {Options.sample_chars}-character "
-        "sample (seed 1337, from a newline) is kept with each result."
+        "sample (seed 1337, from a newline) is kept with each result. During training the same strict loss is "
+        "computed at every checkpoint of the system's loop, off the training clock: the curve (step, training "
+        "characters, training seconds, loss) is kept, `val_loss` is the final model's and "
+        "`val_loss_best_val_selected` the best checkpoint's (selected on the validation set, so optimistic). "
+        "`nanogpt_val_loss` (window models only): nanoGPT's `estimate_loss` on the final model, i.e. the mean over "
+        "200 batches (the system's batch size) of random windows (its context; starts from numpy PCG64 seed 1337) "
+        "of the loss at every window position, model in eval mode."
     )
     data_source = "karpathy/char-rnn data/tinyshakespeare/input.txt (sha256 86c4e6aa…565ed)"
     profiles = {
         "smoke": "tiny models, first 20,000 validation characters",
         "default": "≤ ~10 minutes per system on 2 CPU cores, whole validation split",
         "full": "nanoGPT's GPU settings (6 layers × 384, context 256, 5,000 iterations)",
+        "nanogpt-cpu": "nanoGPT's README CPU command (4 × 4 × 128, context 64, batch 12, 2,000 iterations, lr 1e-3)",
     }
     default_seeds = (0,)
     Options = Options
@@ -94,28 +175,54 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
             wanted = SMOKE_EVAL_CHARS if profile == "smoke" else n_valid
         return max(1, min(wanted, n_valid))
 
+    def eval_stream(self, split: CharSplit, profile: str) -> tuple[np.ndarray, int]:
+        """The strict protocol's input: (context + scored validation ids, length of the context)."""
+        n_eval = self._eval_chars(profile, len(split.valid))
+        prefix = split.train[-PREFIX_CHARS:]
+        return np.concatenate([prefix, split.valid[:n_eval]]), len(prefix)
+
+    def make_curve(self, system: CharLanguageModel, split: CharSplit, context: RunContext) -> StrictCurve | None:
+        """The periodic evaluation to install for ``fit`` (None: none)."""
+        if not self.options.curve:
+            return None
+        return StrictCurve(system, *self.eval_stream(split, context.profile), context)
+
     def fit(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> None:
         split: CharSplit = data.extra["split"]
-        system.fit(split.train.copy(), split.vocab_size, split.valid.copy())
+        self._curve = self.make_curve(system, split, context)
+        context.checkpoint_callback = self._curve
+        if self._curve is not None:
+            self._curve.restart_clock()
+        try:
+            system.fit(split.train.copy(), split.vocab_size, split.valid.copy())
+        finally:
+            context.checkpoint_callback = None
 
     def predict(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> Any:
         split: CharSplit = data.extra["split"]
-        n_eval = self._eval_chars(context.profile, len(split.valid))
-        prefix = split.train[-PREFIX_CHARS:]
-        stream = np.concatenate([prefix, split.valid[:n_eval]])
+        stream, n_prefix = self.eval_stream(split, context.profile)
+        n_eval = len(stream) - n_prefix
         with context.phase("log_probs"):
-            rows = np.asarray(system.log_probs(stream, len(prefix)))
+            rows = np.asarray(system.log_probs(stream, n_prefix))
         try:
             check_log_probs(rows, n_eval + 1, split.vocab_size)
         except ValueError as error:
             raise RuntimeError(f"system {getattr(system, 'id', '?')!r} returned bad log-probabilities: {error}") from None
         sample = generate(system, split, self.options.sample_chars, self.options.sample_seed)
+        nanogpt_loss = None
+        if isinstance(system, WindowModel):
+            batch_size, block_size = system.training_window
+            nanogpt_loss = nanogpt_estimate_loss(split.valid, system.window_losses, block_size, batch_size,
+                                                 self.options.nanogpt_eval_iters, self.options.nanogpt_eval_seed)
+        curve = getattr(self, "_curve", None)
         return {
             "log_probs": rows[:-1],
             "targets": split.valid[:n_eval],
             "params": int(system.num_parameters()),
             "train_chars": int(getattr(system, "train_chars_seen", 0)),
             "sample": sample,
+            "nanogpt_val_loss": nanogpt_loss,
+            "curve": list(curve.points) if curve is not None else [],
         }
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
@@ -123,9 +230,17 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
         evaluation.metrics.update(
             params=float(predictions["params"]),
             train_chars=float(predictions["train_chars"]),
-            train_seconds=context.timings.get("fit_s", float("nan")),
+            train_seconds=context.timings.get("fit_s", float("nan")),  # checkpoints are untimed: not in fit_s
             eval_seconds=context.timings.get("log_probs_s", float("nan")),
         )
+        if predictions.get("nanogpt_val_loss") is not None:
+            evaluation.metrics["nanogpt_val_loss"] = float(predictions["nanogpt_val_loss"])
+        points: list[CurvePoint] = predictions.get("curve") or []
+        if points:
+            best = min(points, key=lambda p: p.val_loss)
+            evaluation.metrics["val_loss_best_val_selected"] = best.val_loss
+            evaluation.extras["curves"] = curve_extras(points)
+            evaluation.extras["best_step_val_selected"] = best.step
         evaluation.extras["sample"] = predictions["sample"]
         evaluation.extras["eval_chars"] = int(len(predictions["targets"]))
         return evaluation

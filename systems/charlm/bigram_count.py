@@ -20,6 +20,7 @@ class Config:
 class BigramCount(System):
     id = "bigram-count"
     kind = "char-language-model"
+    tasks = ("shakespeare-char-ppl",)  # no training loop, so no checkpoints to race on (the speedrun)
     Config = Config
     description = "p(c | previous c) ∝ count(previous, c) + k"
 

@@ -54,7 +54,7 @@ class CharLSTMSystem(NeuralCharLM):
     id = "char-lstm"
     Config = Config
     profile_overrides = {
-        "smoke": {"n_embd": 8, "hidden": 32, "n_layer": 1, "iterations": 30, "block_size": 16, "eval_interval": 15, "eval_batches": 2},
+        "smoke": {"n_embd": 8, "hidden": 32, "n_layer": 1, "iterations": 30, "block_size": 16, "eval_interval": 15},
         "full": {"n_embd": 128, "hidden": 512, "n_layer": 3, "iterations": 10000, "batch_size": 64, "block_size": 256, "dropout": 0.2},
     }
     description = "embedding + stacked LSTM (char-rnn), windows from a zero state"

@@ -65,7 +65,7 @@ class CharMLPSystem(NeuralCharLM):
     id = "char-mlp"
     Config = Config
     profile_overrides = {
-        "smoke": {"context": 4, "n_embd": 8, "hidden": 32, "iterations": 30, "block_size": 16, "eval_interval": 15, "eval_batches": 2},
+        "smoke": {"context": 4, "n_embd": 8, "hidden": 32, "iterations": 30, "block_size": 16, "eval_interval": 15},
         "full": {"context": 10, "n_embd": 64, "hidden": 2048, "iterations": 20000, "batch_size": 64, "dropout": 0.1},
     }
     description = "embedding + 2-layer GELU MLP over a fixed window of characters"

@@ -26,6 +26,7 @@ class Config:
 class NgramKneserNey(System):
     id = "ngram-kn"
     kind = "char-language-model"
+    tasks = ("shakespeare-char-ppl",)  # no training loop, so no checkpoints to race on (the speedrun)
     Config = Config
     profile_overrides = {"smoke": {"orders": (2, 3, 4), "selection_chars": 20_000}}
     description = "interpolated Kneser-Ney n-grams, order chosen on a training slice"

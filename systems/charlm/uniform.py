@@ -12,6 +12,7 @@ from benchmarks.registry import register_system
 class Uniform(System):
     id = "uniform"
     kind = "char-language-model"
+    tasks = ("shakespeare-char-ppl",)  # no training loop, so no checkpoints to race on (the speedrun)
     description = "p(c) = 1/V for every character"
 
     def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:

@@ -19,6 +19,7 @@ class Config:
 class Unigram(System):
     id = "unigram"
     kind = "char-language-model"
+    tasks = ("shakespeare-char-ppl",)  # no training loop, so no checkpoints to race on (the speedrun)
     Config = Config
     description = "p(c) ∝ count(c) + k"
 

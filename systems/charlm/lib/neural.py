@@ -4,11 +4,12 @@ A *window model* maps ids ``(B, T)`` to next-character logits ``(B, T - warmup, 
 predicts the character after input position ``warmup + j`` (a GPT or an LSTM has ``warmup = 0``;
 an MLP over ``C`` characters has ``warmup = C - 1``). Training is iteration-based and
 deterministic for a seed: batches are random windows drawn with a seeded ``torch.Generator``,
-AdamW with linear warmup and cosine decay, gradient clipping, and a loss curve estimated every
-``eval_interval`` iterations on fixed batches of the training and validation ids. Evaluation
-slides windows of ``block_size`` over the stream with stride ``eval_stride`` (default: half the
-usable window) so every position is scored exactly once with at least
-``block_size - warmup - stride`` characters of context.
+AdamW with linear warmup and cosine decay, gradient clipping. Every ``eval_interval`` iterations
+and after the last one the loop calls ``context.checkpoint`` (the task's periodic evaluation, timed
+apart from training), which may stop training early. Evaluation slides windows of ``block_size``
+over the stream with stride ``eval_stride`` (default: half the usable window) so every position is
+scored exactly once with at least ``block_size - warmup - stride`` characters of context;
+``window_losses`` scores whole windows instead, as nanoGPT's ``model(X, Y)`` does.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class TrainConfig:
     beta2: float = 0.99
     grad_clip: float = 1.0
     eval_interval: int = 250
-    eval_batches: int = 20
+    """Steps between two calls of ``context.checkpoint`` (the task's periodic evaluation)."""
     eval_stride: int = 0
     """Stride of the evaluation windows; 0 = half the usable window."""
     eval_batch_size: int = 64
@@ -58,6 +59,19 @@ def learning_rate_at(iteration: int, cfg: TrainConfig) -> float:
     span = max(1, cfg.iterations - cfg.warmup_iterations)
     progress = min(1.0, (iteration - cfg.warmup_iterations) / span)
     return cfg.min_learning_rate + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_learning_rate)
+
+
+def trapezoid_learning_rate(iteration: int, iterations: int, peak: float, warmup: int, cooldown_fraction: float) -> float:
+    """Warmup–stable–decay: linear warmup to ``peak`` over ``warmup`` steps, constant, then linear decay to
+    zero over the last ``cooldown_fraction`` of the ``iterations`` (the speedrun's trapezoid).
+
+    >>> [trapezoid_learning_rate(i, 100, 1.0, 10, 0.4) for i in (0, 9, 30, 60, 80, 100)]
+    [0.1, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    if iteration < warmup:
+        return peak * (iteration + 1) / warmup
+    cooldown = max(1.0, cooldown_fraction * iterations)
+    return peak * min(1.0, max(0.0, (iterations - iteration) / cooldown))
 
 
 def setup_torch(seed: int, device: str, threads: int) -> Any:
@@ -120,6 +134,23 @@ class NeuralCharLM(System):
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def make_optimizers(self, model: Any) -> list[Any]:
+        """AdamW: weight decay on matrices and embeddings (``dim >= 2``), none on gains and biases.
+        Each param group's ``lr`` is set to ``lr_scale * learning_rate_at(...)`` before every step."""
+        import torch
+
+        cfg: TrainConfig = self.config
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        return [torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.learning_rate, betas=(0.9, cfg.beta2),
+        )]
+
+    def learning_rate_at(self, iteration: int) -> float:
+        """The learning rate of step ``iteration`` (each param group gets it times its ``lr_scale``)."""
+        return learning_rate_at(iteration, self.config)
+
     def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
         import torch
 
@@ -129,51 +160,43 @@ class NeuralCharLM(System):
         self.model = self.build_model(vocab_size).to(self.torch_device)
         model = torch.compile(self.model) if cfg.compile else self.model
         train = torch.from_numpy(np.asarray(train_ids, dtype=np.int64))
-        valid = torch.from_numpy(np.asarray(valid_ids, dtype=np.int64))
-        decay = [p for p in self.model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in self.model.parameters() if p.dim() < 2]
-        optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.learning_rate, betas=(0.9, cfg.beta2),
-        )
-        batches = torch.Generator().manual_seed(self.seed)
-        self.curves: dict[str, list[float]] = {"step": [], "train_loss": [], "val_loss": []}
-        for iteration in range(cfg.iterations + 1):
-            if iteration % cfg.eval_interval == 0 or iteration == cfg.iterations:
-                with self.context.untimed():  # the curve is evaluation, not training
-                    self._record_curve(model, iteration, train, valid)
-                self.context.log(f"fit {iteration}/{cfg.iterations} val {self.curves['val_loss'][-1]:.3f} {self.context.clock():.0f}s")
-            if iteration == cfg.iterations:
-                break
+        optimizers = self.make_optimizers(self.model)
+        for optimizer in optimizers:
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate_at(iteration, cfg)
+                group.setdefault("lr_scale", group["lr"] / cfg.learning_rate)
+        batches = torch.Generator().manual_seed(self.seed)
+        chars_per_step = cfg.batch_size * (cfg.block_size - self.warmup)
+        running, count = torch.zeros((), device=self.torch_device), 0  # training loss since the last checkpoint
+        steps = 0
+        while True:
+            if steps % cfg.eval_interval == 0 or steps == cfg.iterations:
+                self.model.eval()
+                train_loss = float(running) / count if count else None
+                keep_going = self.context.checkpoint(steps, steps * chars_per_step, train_loss)
+                running, count = torch.zeros((), device=self.torch_device), 0
+                self.context.log(f"fit {steps}/{cfg.iterations} {self.context.clock():.0f}s")
+                if not keep_going or steps == cfg.iterations:
+                    break
+            lr = self.learning_rate_at(steps)
+            for optimizer in optimizers:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * group["lr_scale"]
             model.train()
             x, y = self._batch(train, batches, cfg.batch_size)
             loss = self._loss(model, x, y)
-            optimizer.zero_grad(set_to_none=True)
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
+            running += loss.detach()
+            count += 1
+            steps += 1
         self.model.eval()
-        self.train_chars_seen = int(cfg.iterations * cfg.batch_size * (cfg.block_size - self.warmup))
-
-    def _record_curve(self, model: Any, iteration: int, train: Any, valid: Any) -> None:
-        import torch
-
-        model.eval()
-        losses = []
-        with torch.no_grad():
-            for data in (train, valid):
-                if len(data) <= self.config.block_size + 1:
-                    losses.append(float("nan"))
-                    continue
-                fixed = torch.Generator().manual_seed(1234)  # the same batches at every point of the curve
-                values = [float(self._loss(model, *self._batch(data, fixed, self.config.batch_size))) for _ in range(self.config.eval_batches)]
-                losses.append(sum(values) / len(values))
-        self.curves["step"].append(iteration)
-        self.curves["train_loss"].append(round(losses[0], 5))
-        self.curves["val_loss"].append(round(losses[1], 5))
+        self.steps_done = steps
+        self.train_chars_seen = int(steps * chars_per_step)
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -219,8 +242,34 @@ class NeuralCharLM(System):
                         rows[s - first : e - first] = log_probs[k, s - a - w : e - a - w]
         return rows
 
+    @property
+    def training_window(self) -> tuple[int, int]:
+        """(batch size, context) of the training batches: the windows nanoGPT's estimate_loss draws."""
+        return self.config.batch_size, self.config.block_size
+
+    def window_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Per-position losses of whole windows, with no padding, as nanoGPT's ``model(X, Y)`` computes
+        them before its mean (see ``benchmarks.metrics.language_model.WindowScorer``).
+
+        Args:
+            x: (B, T) input ids.
+            y: (B, T) targets, ``y[:, t]`` the character after ``x[:, t]``.
+
+        Returns:
+            (B, T - warmup) float32 losses in nats, for the targets ``y[:, warmup:]``.
+        """
+        import torch
+
+        self.model.eval()
+        with torch.no_grad():
+            inputs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.int64)).to(self.torch_device)
+            targets = torch.from_numpy(np.ascontiguousarray(y[:, self.warmup :], dtype=np.int64)).to(self.torch_device)
+            with self._autocast():
+                logits = self.model(inputs)  # (B, T - warmup, V)
+            losses = torch.nn.functional.cross_entropy(
+                logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none"
+            )  # (B * (T - warmup),)
+        return losses.view(targets.shape).cpu().numpy()
+
     def num_parameters(self) -> int:
         return int(sum(p.numel() for p in self.model.parameters()))
-
-    def report(self) -> dict[str, Any]:
-        return {"curves": self.curves}
