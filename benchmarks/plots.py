@@ -32,21 +32,19 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     >>> nice_ticks(0.853, 0.871)
     [0.855, 0.86, 0.865, 0.87]
+    >>> nice_ticks(0.5, 0.5 + 1e-17)  # equal up to float noise: a span around the value
+    [0.5, 0.52, 0.54]
     """
     if not math.isfinite(low) or not math.isfinite(high):
         return []
-    if high <= low:
+    if high - low <= 1e-9 * max(abs(low), abs(high), 1e-300):  # one value (or float noise around it): a span around it
         high = low + (abs(low) or 1.0) * 0.1
     raw = (high - low) / max(count, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(low / step - 1e-9) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+    n = math.floor((high - first) / step + 1e-9) + 1  # a count, never a loop on a step too small to move the value
+    return [round(first + i * step, 12) for i in range(max(n, 0))]
 
 
 def _tick_text(value: float) -> str:
