@@ -168,8 +168,8 @@ def test_smoke_run_of_every_system(data_dir: Path, results_dir: Path) -> None:
 
 
 def test_nanogpt_cpu_profile_is_the_readme_command() -> None:
-    from benchmarks.errors import UserError
     from benchmarks.config import resolve_system_config
+    from benchmarks.errors import UserError
     from benchmarks.tasks.moons import MoonsAccuracy
 
     config = resolve_system_config(get_system("char-gpt"), "nanogpt-cpu", {})

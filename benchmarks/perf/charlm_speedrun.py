@@ -55,6 +55,10 @@ def run_one(row: Row, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     overrides = parse_assignments([f"threads={args.threads}", f"task.target={row.target}",
                                    f"task.budget_seconds={row.budget_seconds}", "task.sample_chars=0", *row.settings])
     results = args.results_dir / re.sub(r"[^A-Za-z0-9_.=-]+", "-", row.label).strip("-")
+    if args.reuse:
+        kept = _kept_record(results, row, seed, overrides)
+        if kept is not None:
+            return kept
     load_before = os.getloadavg()
     outcomes = run(RunRequest(task=TASK, systems=[row.system], seeds=[seed], profile="default", device="cpu",
                               data_dir=args.data_dir, results_dir=results, overrides=overrides, progress=False,
@@ -66,6 +70,23 @@ def run_one(row: Row, seed: int, args: argparse.Namespace) -> dict[str, Any]:
           f"seconds={metrics.get('seconds_to_target')} cpu={metrics.get('cpu_seconds_to_target')} "
           f"best={metrics.get('val_loss_best_val_selected')} load {record['load_before']} → {record['load_after']}", flush=True)
     return record
+
+
+def _kept_record(results: Path, row: Row, seed: int, overrides: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest ok record of this row and seed already in ``results`` (``--reuse``), or None."""
+    system_settings = {k: v for k, v in overrides.items() if not k.startswith("task.")}
+    for path in sorted(results.glob("records/*/*/*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+        record = json.loads(path.read_text())
+        options = record.get("task_options") or {}
+        if (record.get("system") == row.system and record.get("seed") == seed and record.get("status") == "ok"
+                and record.get("config_overrides") == system_settings and options.get("target") == row.target
+                and options.get("budget_seconds") == row.budget_seconds):
+            speedrun = (record.get("extras") or {}).get("speedrun") or {}
+            record["load_before"] = speedrun.get("load_average_before") or [math.nan]
+            record["load_after"] = speedrun.get("load_average_after") or [math.nan]
+            print(f"{row.label} seed {seed}: kept record {path.name} ({record.get('finished_at', '?')[:16]})", flush=True)
+            return record
+    return None
 
 
 def _fmt(value: Any, spec: str = ".0f") -> str:
@@ -138,6 +159,8 @@ def main() -> None:
     parser.add_argument("--long-budget-seconds", type=float, default=600.0, help="the lower target's budget (10 minutes)")
     parser.add_argument("--results-dir", type=Path, default=Path("/tmp/charlm_speedrun"))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="use an ok record of the same row, seed and settings already in --results-dir instead of rerunning it")
     args = parser.parse_args()
 
     budget = args.budget_seconds
