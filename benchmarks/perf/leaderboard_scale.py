@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import environment, leaderboard, records
-from benchmarks.commands.compare import run_compare
+from benchmarks.comparison import run_compare
 
 
 def write_fake(results: Path, n: int, systems: int = 5, seeds: int = 3) -> None:
