@@ -91,8 +91,8 @@ def _hm(args: argparse.Namespace, settings: dict[str, Any], cache_dir: Path) -> 
 
 
 def main(args: argparse.Namespace) -> int:
-    from benchmarks.data.full_stats import FIGURES, failing, format_table, rows
     from benchmarks.config import default_cache_dir
+    from benchmarks.data.full_stats import FIGURES, failing, format_table, rows
 
     settings = _settings(args.set)
     if args.dataset is not None and settings:
