@@ -85,6 +85,18 @@ def _seed_everything(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
+def fit_predict_evaluate(task: Any, system: Any, data: TaskData, context: RunContext) -> tuple[Any, Any]:
+    """A job's three timed phases (``fit_s``, ``predict_s``, ``eval_s`` in ``context.timings``): the predictions
+    and the task's evaluation of them."""
+    with context.phase("fit"):
+        task.fit(system, data, context)
+    with context.phase("predict"):
+        predictions = task.predict(system, data, context)
+    with context.phase("eval"):
+        evaluation = task.evaluate(predictions, data, context)
+    return predictions, evaluation
+
+
 def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_nothing, workdir: Path | None = None) -> JobResult:
     """Run one job here and now; never raises for the job's own failures (they come back as ``failed``).
 
@@ -116,12 +128,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
             context.task_options = task.options
             system_cls = SYSTEMS.get(spec.system)  # build_task registered both
             system = system_cls(spec.build_config(system_cls), context)
-            with context.phase("fit"):
-                task.fit(system, data, context)
-            with context.phase("predict"):
-                predictions = task.predict(system, data, context)
-            with context.phase("eval"):
-                evaluation = task.evaluate(predictions, data, context)
+            predictions, evaluation = fit_predict_evaluate(task, system, data, context)
             metrics = {metric_facts.canonical(k): _number(v) for k, v in evaluation.metrics.items()}
             if task.main_metric not in metrics:
                 raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric (got: {', '.join(metrics)})")

@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.api import RunContext, System
 from benchmarks.data.shakespeare import split_text, synthetic_text
+from benchmarks.jobs import fit_predict_evaluate
 from benchmarks.tasks.shakespeare import Options, ShakespeareCharPerplexity
 from tests.test_charlm_systems import make_system
 
@@ -49,14 +50,8 @@ class SlowUniform(System):
 
 def execute_job(task: ShakespeareCharPerplexity, system_cls: type[System], data: Any, context: RunContext,
                 config: Any = None) -> dict[str, Any]:
-    """A job's three phases as ``benchmarks.jobs.run_job`` runs them, with a system that is not registered."""
-    system = system_cls(config, context)
-    with context.phase("fit"):
-        task.fit(system, data, context)
-    with context.phase("predict"):
-        predictions = task.predict(system, data, context)
-    with context.phase("eval"):
-        evaluation = task.evaluate(predictions, data, context)
+    """A job's phases as ``benchmarks.jobs.run_job`` runs them, with a system that is not registered."""
+    _, evaluation = fit_predict_evaluate(task, system_cls(config, context), data, context)
     return {"metrics": evaluation.metrics, "extras": evaluation.extras, "timings": context.timings}
 
 
