@@ -117,3 +117,25 @@ def test_speedrun_runs_record_reached_and_missed(tmp_path: Path) -> None:
     facts = impossible["extras"]["speedrun"]
     assert facts["target"] == 0.01 and facts["threads"] == 1 and len(facts["load_average_before"]) == 3
     assert sorted([impossible["metrics"], easy["metrics"]], key=run_sort_key)[0] is easy["metrics"]
+
+
+def test_leaderboard_standings_put_a_missed_row_below_every_reached_one(tmp_path: Path) -> None:
+    """Through the runner and the leaderboard: a row that missed the target ranks below a row that reached it on
+    every seed, and the standings say 'not reached'."""
+    from benchmarks import leaderboard
+
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(synthetic_text(8_000, seed=2))
+    results = tmp_path / "results"
+    # a loose target for char-gpt (reached at the step-0 check), an impossible one for char-mlp
+    for system, target in (("char-gpt", 10.0), ("char-mlp", 0.01)):
+        outcomes = run(RunRequest(task=TASK, systems=[system], seeds=[0, 1], profile="smoke", device="cpu", results_dir=results,
+                                  overrides={"task.dataset": str(corpus), "task.target": target, "task.sample_chars": 0},
+                                  progress=False, update_leaderboard=False, isolate=False))
+        assert [o.status for o in outcomes] == ["ok", "ok"]
+    leaderboard.write(results, [TASK])
+    text = (results / f"{TASK}.md").read_text()
+    standings = text[text.index("**Speedrun standings**"):].splitlines()
+    rows = [line for line in standings if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "char-gpt" in rows[0] and "2/2" in rows[0] and "not reached" not in rows[0]
+    assert "char-mlp" in rows[1] and "0/2" in rows[1] and "not reached" in rows[1]

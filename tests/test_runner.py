@@ -216,6 +216,26 @@ def test_a_grid_of_several_tasks_and_systems_runs_in_parallel_and_resumes(result
     assert sorted((o.system, o.seed) for o in changed) == [("mock-threshold", 0), ("mock-threshold", 1)]
 
 
+def test_parallel_jobs_get_one_thread_each_unless_the_user_says_otherwise(results_dir, monkeypatch):
+    """--jobs 2 caps each job's thread pools at its system's declared CPUs (1), as Ray does; --jobs 1 leaves them,
+    and a variable the user set wins."""
+    from benchmarks.jobs import THREAD_VARIABLES
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    run(_request(results_dir, systems=["mock-threshold"], seeds=[0, 1], jobs=2))
+    capped = [r.conditions["threads"] for r in records.load_records(results_dir)]
+    assert len(capped) == 2 and all(t.get(name) == "1" for t in capped for name in THREAD_VARIABLES)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    run(_request(results_dir / "user", systems=["mock-threshold"], seeds=[0, 1], jobs=2))
+    chosen = [r.conditions["threads"] for r in records.load_records(results_dir / "user")]
+    assert all(t["OMP_NUM_THREADS"] == "3" and t["MKL_NUM_THREADS"] == "1" for t in chosen)
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    run(_request(results_dir / "serial", systems=["mock-threshold"], seeds=[0], jobs=1))
+    (serial,) = [r.conditions["threads"] for r in records.load_records(results_dir / "serial")]
+    assert "OMP_NUM_THREADS" not in serial
+
+
 def test_rerun_failed_runs_only_the_jobs_whose_latest_record_failed(results_dir):
     run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"}))
     again = run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"},

@@ -33,11 +33,13 @@ from typing import Any
 from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.errors import UserError
-from benchmarks.jobs import JobResult, run_job
+from benchmarks.jobs import THREAD_VARIABLES, JobResult, run_job
 
 MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
-                "from outside the job (psutil)"
+                "while its RSS grows and every 1 s otherwise, from outside the job (psutil)"
 SAMPLE_INTERVAL = 0.1
+USS_INTERVAL = 1.0
+"""USS is read every SAMPLE_INTERVAL while the tree's RSS grows, else at least this often."""
 
 # Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
 # them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
@@ -80,8 +82,23 @@ def _watch_parent(parent: int) -> None:
                 os._exit(70)
 
 
+def _cap_threads(threads: int) -> None:
+    """Size this worker's thread pools to ``threads``: those already started (BLAS under numpy, torch) now, the
+    rest through the environment variables the caller set (read when their library loads)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
 def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str) -> None:
     os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older)
+    if "OMP_NUM_THREADS" in env:
+        _cap_threads(int(env["OMP_NUM_THREADS"]))
     try:
         os.setsid()  # its own process group: a timeout kills the job's children too
     except OSError:
@@ -96,14 +113,39 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     connection.close()
 
 
-def memory_of_tree(pid: int) -> float | None:
-    """Summed USS of a process and its descendants, in MB (None when it is gone)."""
+def _tree(pid: int) -> list[Any] | None:
     import psutil
 
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
+        return None
+
+
+def resident_of_tree(pid: int) -> float | None:
+    """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
+    import psutil
+
+    processes = _tree(pid)
+    if processes is None:
+        return None
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total / 2**20
+
+
+def memory_of_tree(pid: int) -> float | None:
+    """Summed USS of a process and its descendants, in MB (None when it is gone): exact but dear (every memory map
+    is read: about 6 ms for a process holding torch)."""
+    import psutil
+
+    processes = _tree(pid)
+    if processes is None:
         return None
     total = 0
     for process in processes:
@@ -162,6 +204,9 @@ class _Running:
     deadline: float | None
     peak_mb: float = 0.0
     sampled: float = 0.0
+    resident_mb: float = 0.0
+    """The tree's RSS at the last USS reading."""
+    uss_at: float = 0.0
     closed: bool = False
     """The worker's end of the pipe is closed (it exited, or crashed)."""
     workdir: str = ""
@@ -223,11 +268,27 @@ class LocalExecutor:
             for slot in running.values():
                 _end(slot)
 
+    def _job_env(self, spec: JobSpec) -> dict[str, str]:
+        """The worker's environment: with several jobs at once, each job's thread pools (OpenMP, BLAS, torch,
+        polars) are capped at the CPUs its system declares (``Resources.cpus``, default 1), as Ray does for its
+        tasks, so that ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable already set by the user wins;
+        a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
+        env = dict(self.env)
+        cpus = str(max(1, int(spec.resources.get("cpus") or 1)))
+        for name in THREAD_VARIABLES:
+            if name in env:
+                continue
+            if name in os.environ:  # passed on: a fork server started earlier may not have it
+                env[name] = os.environ[name]
+            elif self.workers > 1:
+                env[name] = cpus
+        return env
+
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
         ctx = _context(choose_start_method(self.start_method), spec.modules)
         receiver, sender = ctx.Pipe(duplex=False)
         workdir = tempfile.mkdtemp(prefix="mlsd-job-")
-        process = ctx.Process(target=_worker, args=(sender, spec, data, self.env, workdir), daemon=False,
+        process = ctx.Process(target=_worker, args=(sender, spec, data, self._job_env(spec), workdir), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
         main = sys.modules["__main__"]
         if self.bare_main:
@@ -245,9 +306,14 @@ class LocalExecutor:
         """Advance one running job: read its messages, sample its memory, enforce its deadline."""
         if now - slot.sampled >= SAMPLE_INTERVAL:
             slot.sampled = now
-            memory = memory_of_tree(slot.process.pid)
-            if memory is not None:
-                slot.peak_mb = max(slot.peak_mb, memory)
+            # USS only grows with RSS (new private pages are resident) or by copy-on-write, which is slow:
+            # read the dear USS when RSS has grown since the last reading, and at least every USS_INTERVAL
+            resident = resident_of_tree(slot.process.pid)
+            if resident is not None and (resident > slot.resident_mb or now - slot.uss_at >= USS_INTERVAL):
+                memory = memory_of_tree(slot.process.pid)
+                if memory is not None:
+                    slot.peak_mb = max(slot.peak_mb, memory)
+                    slot.resident_mb, slot.uss_at = resident, now
         result: JobResult | None = None
         while not slot.closed and slot.receiver.poll():  # drain even when the worker has already exited
             try:

@@ -109,7 +109,8 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
             seconds = f"{row.mean_seconds:.1f}" if math.isfinite(row.mean_seconds) else "not reached"
             threads = (latest.extras.get("speedrun") or {}).get("threads")
             lines.append(f"| {rank} | {label.replace('|', '/')} | {target:.2f} | {row.reached}/{row.seeds} | {seconds} | "
-                         f"{row.mean_best_loss:.4f} | {row.p_value:.3g} | {'record' if row.record else '–'} | "
+                         f"{row.mean_best_loss:.4f} | {f'{row.p_value:.3g}' if row.seeds > 1 else 'n/a (1 seed)'} | "
+                         f"{'record' if row.record else '–'} | "
                          f"{threads if threads is not None else '?'} | {latest.hardware.get('cpu', '?')} |")
         lines.append("")
         warnings = comparability_warnings([{"hardware": r.hardware, "extras": r.extras} for r in records if r.ok])
