@@ -13,13 +13,14 @@ from benchmarks.runner import RunRequest, run
 from systems.otto.lib.common import history_scores, top_k_lists
 from systems.otto.lib.covisitation import MATRICES, build_matrix
 
-OTTO_SYSTEMS = ["otto-popular", "otto-session-history", "otto-covisit", "otto-covisit-ranker", "otto-sasrec"]
+OTTO_SYSTEMS = [cls.id for cls in systems_for("otto-recall20") if not cls.missing_requirements()]
+"""From the registry: a new session recommender is smoke-run here without editing a list."""
 
 
-def test_all_systems_are_registered():
+def test_the_reference_systems_are_registered():
     discover()
     registered = {cls.id for cls in systems_for("otto-recall20")}
-    assert set(OTTO_SYSTEMS) <= registered
+    assert {"otto-popular", "otto-session-history", "otto-covisit", "otto-covisit-ranker", "otto-sasrec"} <= registered
 
 
 def test_smoke_run_of_every_system(results_dir):
