@@ -7,7 +7,9 @@ timing (and what it exercises) would depend on the order the tests run in.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,30 @@ def results_dir(tmp_path: Path) -> Path:
     path = tmp_path / "results"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict]:
+    """``smoke_run(task_id, overrides, data_dir)``: every available system of the task on the smoke profile,
+    seed 0, run once per session (the contract test and the families' smoke tests share it); returns each
+    system's ``Record``."""
+    from benchmarks.config import RunRequest
+    from benchmarks.records import Record
+    from benchmarks.registry import TASKS, systems_for
+    from benchmarks.runner import run
+
+    found: dict[str, dict[str, Record]] = {}
+    root = tmp_path_factory.mktemp("contract")
+
+    def get(task_id: str, overrides: dict, data_dir: Path | None) -> dict[str, Record]:
+        if task_id not in found:
+            systems = [s.id for s in systems_for(TASKS.get(task_id)) if not s.missing_requirements()]
+            outcomes = run(RunRequest(tasks=[task_id], systems=systems, seeds=[0], profile="smoke", device="cpu",
+                                      data_dir=data_dir, results_dir=root / "results", overrides=overrides, jobs=2,
+                                      progress=False, update_leaderboard=False))
+            found[task_id] = {o.system: Record.from_dict(json.loads(o.record_path.read_text())) for o in outcomes}
+        return found[task_id]
+
+    return get
+
+

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.config import RunRequest
 from benchmarks.expected import grade
 from benchmarks.metrics import canonical
-from benchmarks.records import Record
 from benchmarks.registry import SYSTEMS, TASKS, discover, get_system, systems_for
-from benchmarks.runner import run
 
 discover()
 
@@ -72,25 +68,6 @@ def _pairs() -> list:
             marks = [pytest.mark.slow] if task_id in SLOW_TASKS else []
             pairs.append(pytest.param(task_id, system_cls.id, id=f"{system_cls.id}@{task_id}", marks=marks))
     return pairs
-
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Record]]:
-    """``smoke_run(task_id, overrides, data_dir)``: every available system of the task on the smoke profile,
-    seed 0, run once per session; returns each system's record."""
-    found: dict[str, dict[str, Record]] = {}
-    root = tmp_path_factory.mktemp("contract")
-
-    def get(task_id: str, overrides: dict, data_dir: Path | None) -> dict[str, Record]:
-        if task_id not in found:
-            systems = [s.id for s in systems_for(TASKS.get(task_id)) if not s.missing_requirements()]
-            outcomes = run(RunRequest(tasks=[task_id], systems=systems, seeds=[0], profile="smoke", device="cpu",
-                                      data_dir=data_dir, results_dir=root / "results", overrides=overrides, jobs=2,
-                                      progress=False, update_leaderboard=False))
-            found[task_id] = {o.system: Record.from_dict(json.loads(o.record_path.read_text())) for o in outcomes}
-        return found[task_id]
-
-    return get
 
 
 @pytest.mark.parametrize("task_id,system_id", _pairs())

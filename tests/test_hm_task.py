@@ -72,20 +72,17 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("hm-cache")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("system", HM_SYSTEMS)
-def test_every_system_runs_the_smoke_profile(system: str, results_dir: Path, cache_dir: Path, monkeypatch):
-    # in-process (isolate=False): a spawned worker per system would cost ~10 s of imports each; the
-    # isolated path (spawned worker, pickled task data) is exercised by the tests below
-    monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
-    (outcome,) = run(RunRequest(task="hm-map12", systems=[system], seeds=[0], profile="smoke", results_dir=results_dir,
-                                progress=False, update_leaderboard=False, isolate=False, overrides={"source": "synthetic"}))
-    assert outcome.status == "ok", outcome.error
-    record = json.loads(outcome.record_path.read_text())
-    assert 0.0 < record["metrics"]["map@12"] <= 1.0
-    assert 0.0 < record["metrics"]["coverage"] <= 1.0
-    assert record["dataset"]["synthetic"] is True
-    assert len(record["per_example"]["values"]["map@12"]) == record["extras"]["customers_scored"]
-    assert record["metrics"]["map@12"] == pytest.approx(np.mean(record["per_example"]["values"]["map@12"]), abs=1e-6)
+def test_every_system_runs_the_smoke_profile(system: str, smoke_run):
+    """The smoke runs the contract test makes (one per session), checked for what recommenders promise."""
+    record = smoke_run("hm-map12", {"task.source": "synthetic"}, None)[system]
+    assert record.ok, record.error
+    assert 0.0 < record.metrics["map@12"] <= 1.0
+    assert 0.0 < record.metrics["coverage"] <= 1.0
+    assert record.dataset.synthetic is True
+    assert len(record.per_example.values["map@12"]) == record.extras["customers_scored"]
+    assert record.metrics["map@12"] == pytest.approx(np.mean(record.per_example.values["map@12"]), abs=1e-6)
 
 
 def test_written_submission_scores_the_same_as_the_record(results_dir: Path, cache_dir: Path, monkeypatch):

@@ -23,28 +23,25 @@ def test_the_reference_systems_are_registered():
     assert {"otto-popular", "otto-session-history", "otto-covisit", "otto-covisit-ranker", "otto-sasrec"} <= registered
 
 
-def test_smoke_run_of_every_system(results_dir):
-    # isolate=False: the runner forks its workers, and a polars thread pool that earlier tests started
-    # in this process would hang in a forked child (the CLI's parent process never starts one)
-    outcomes = run(RunRequest(task="otto-recall20", systems=OTTO_SYSTEMS, profile="smoke", device="cpu",
-                              results_dir=results_dir, progress=False, isolate=False))
+@pytest.mark.integration
+def test_smoke_run_of_every_system(smoke_run):
+    """The smoke runs the contract test makes (one per session), checked for what session recommenders promise."""
     scores = {}
-    for outcome in outcomes:
-        assert outcome.status == "ok", f"{outcome.system}: {outcome.error}"
-        metrics = outcome.metrics
+    for system, record in smoke_run("otto-recall20", {}, None).items():
+        assert record.ok, f"{system}: {record.error}"
+        metrics = record.metrics
         assert metrics["session_coverage"] == 1.0
         assert 0.0 < metrics["recall@20_weighted"] < 1.0
         expected = 0.1 * metrics["recall@20_clicks"] + 0.3 * metrics["recall@20_carts"] + 0.6 * metrics["recall@20_orders"]
         assert metrics["recall@20_weighted"] == pytest.approx(expected, abs=1e-12)
-        record = json.loads(outcome.record_path.read_text())
-        assert record["dataset"]["synthetic"] is True
-        assert len(record["per_example"]["values"]["recall@20_weighted"]) == len(record["per_example"]["ids"])
-        assert np.mean(record["per_example"]["values"]["recall@20_weighted"]) == pytest.approx(metrics["recall@20_weighted"], abs=1e-9)
-        scores[outcome.system] = metrics["recall@20_weighted"]
+        assert record.dataset.synthetic is True
+        values = record.per_example.values["recall@20_weighted"]
+        assert len(values) == len(record.per_example.ids)
+        assert np.mean(values) == pytest.approx(metrics["recall@20_weighted"], abs=1e-9)
+        scores[system] = metrics["recall@20_weighted"]
     assert set(scores) == set(OTTO_SYSTEMS)
     # the session's own items and co-visitation carry real signal on the synthetic sessions
     assert scores["otto-covisit"] > scores["otto-session-history"] > scores["otto-popular"]
-    assert (results_dir / "otto-recall20.md").exists()
 
 
 def test_history_scores_weight_recency_and_type():
