@@ -113,47 +113,33 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     connection.close()
 
 
-def _tree(pid: int) -> list[Any] | None:
+def _summed_over_tree(pid: int, measure: Callable[[Any], int]) -> float | None:
+    """``measure(process)`` in bytes summed over a process and its descendants, in MB (None when it is gone)."""
     import psutil
 
     try:
         root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
+        processes = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return None
-
-
-def resident_of_tree(pid: int) -> float | None:
-    """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
-    import psutil
-
-    processes = _tree(pid)
-    if processes is None:
         return None
     total = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            total += measure(process)
         except psutil.Error:
             continue
     return total / 2**20
+
+
+def resident_of_tree(pid: int) -> float | None:
+    """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
+    return _summed_over_tree(pid, lambda process: process.memory_info().rss)
 
 
 def memory_of_tree(pid: int) -> float | None:
     """Summed USS of a process and its descendants, in MB (None when it is gone): exact but dear (every memory map
     is read: about 6 ms for a process holding torch)."""
-    import psutil
-
-    processes = _tree(pid)
-    if processes is None:
-        return None
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_full_info().uss
-        except psutil.Error:
-            continue
-    return total / 2**20
+    return _summed_over_tree(pid, lambda process: process.memory_full_info().uss)
 
 
 def kill_tree(pid: int) -> None:

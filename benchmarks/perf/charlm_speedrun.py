@@ -28,6 +28,7 @@ from typing import Any
 
 from benchmarks.config import parse_assignments
 from benchmarks.metrics.speedrun import comparability_warnings, summarize_row
+from benchmarks.perf.footer import emit
 from benchmarks.runner import RunRequest, run
 
 TASK = "shakespeare-char-speedrun"
@@ -235,11 +236,7 @@ def main() -> None:
         "(its fallback is char-gpt's choice; `muon=False` trains the hidden matrices with AdamW at the head's rate).",
         *(f"\nWarning: {w}" for w in warnings),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    emit("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.shakespeare import find_input, read_text, split_text
 from benchmarks.environment import resolve_device
+from benchmarks.perf.footer import emit
 from benchmarks.registry import get_system
 
 
@@ -102,11 +103,7 @@ def main() -> None:
     ]
     for threads, result in rows:
         lines.append(f"| {threads} | {result['train_chars_per_s']:,.0f} | {result['s_per_iteration']:.3f} | {result['eval_chars_per_s']:,.0f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    emit("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":
