@@ -132,6 +132,9 @@ class _Prepared:
     def __init__(self, log: Any) -> None:
         self.log = log
         self.data: dict[tuple[str, str, str], TaskData] = {}
+        self.imported: dict[tuple[str, str, str], list[str]] = {}
+        """The modules each task's ``prepare`` imported here (packages first): a worker forked from this process has
+        them already; a remote worker (Ray) imports them before it forks its job, so both start alike."""
 
     @staticmethod
     def key(spec: JobSpec) -> tuple[str, str, str]:
@@ -148,9 +151,14 @@ class _Prepared:
             )
             self.log(f"[{spec.task}] preparing data (profile {spec.profile})")
             start = time.perf_counter()
+            before = set(sys.modules)
             self.data[key] = task.prepare(context)
+            self.imported[key] = sorted(set(sys.modules) - before - {"__main__", "__mp_main__"}, key=lambda n: (n.count("."), n))
             self.log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
         return self.data[key]
+
+    def imports_for(self, spec: JobSpec) -> list[str]:
+        return self.imported.get(self.key(spec), [])
 
 
 def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str) -> Record:

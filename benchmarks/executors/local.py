@@ -61,13 +61,14 @@ def choose_start_method(requested: str = "auto") -> str:
     return "forkserver" if "forkserver" in available else "spawn"
 
 
-def _context(method: str, modules: tuple[str, ...] = ()) -> Any:
+def _context(method: str, modules: tuple[str, ...] = (), preload: tuple[str, ...] = ()) -> Any:
     """The multiprocessing context; a fork server (started once per process, at its first job) imports the harness,
     numpy and the first job's task and system modules — light by design, heavy imports live inside methods — so each
     job it forks starts with them loaded."""
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["numpy", "benchmarks.executors.local", "benchmarks.registry", *modules])
+        safe = [name for name in preload if name.partition(".")[0] not in FORK_UNSAFE_MODULES]
+        ctx.set_forkserver_preload(["numpy", "benchmarks.executors.local", "benchmarks.registry", *safe, *modules])
     return ctx
 
 
@@ -211,6 +212,7 @@ class LocalExecutor:
         timeout: seconds per job (None: no limit).
         start_method: ``auto``, ``fork``, ``forkserver`` or ``spawn``.
         env: environment variables set in each worker before the job runs.
+        preload: more modules a fork server imports when it starts (what the driver imported to prepare the data).
         bare_main: start workers as if ``__main__`` were empty. A spawned or fork-server worker re-imports its
             parent's main module; inside a Ray task that is Ray's worker script, which imports Ray (0.4 s a job).
     """
@@ -218,7 +220,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto",
-                 env: dict[str, str] | None = None, bare_main: bool = False) -> None:
+                 env: dict[str, str] | None = None, bare_main: bool = False, preload: tuple[str, ...] = ()) -> None:
         if workers < 1:
             raise UserError(f"--jobs {workers}: expected 1 or more")
         choose_start_method(start_method)  # reject a bad name before anything runs
@@ -227,6 +229,7 @@ class LocalExecutor:
         self.start_method = start_method
         self.env = dict(env or {})
         self.bare_main = bare_main
+        self.preload = preload
 
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         """Run every job; report through ``on_event``. On KeyboardInterrupt every running job's process
@@ -271,7 +274,7 @@ class LocalExecutor:
         return env
 
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
-        ctx = _context(choose_start_method(self.start_method), spec.modules)
+        ctx = _context(choose_start_method(self.start_method), spec.modules, self.preload)
         receiver, sender = ctx.Pipe(duplex=False)
         workdir = tempfile.mkdtemp(prefix="mlsd-job-")
         process = ctx.Process(target=_worker, args=(sender, spec, data, self._job_env(spec), workdir), daemon=False,

@@ -108,7 +108,7 @@ def _device_here(requested: str) -> tuple[str, list[Any]]:
 
 
 def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: str, timeout: float | None,
-                start_method: str, board: Any, index: int) -> JobResult:
+                start_method: str, board: Any, index: int, preload: list[str] | None = None) -> JobResult:
     """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
     import ray
 
@@ -134,7 +134,10 @@ def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: s
                 last[0] = time.monotonic()
                 board.report.remote(index, str(payload), node)
 
-        LocalExecutor(1, timeout, start_method, env=env, bare_main=True).run([spec], lambda _: data, on_event)
+        # the job starts from a fork server (Ray is not fork-safe) that has imported what the driver imported to
+        # prepare the data, as a job forked from the driver would have
+        LocalExecutor(1, timeout, start_method, env=env, bare_main=True, preload=tuple(preload or ())).run(
+            [spec], lambda _: data, on_event)
         result = found[0]
     except Exception as error:  # the node could not even start the job (its data, most often)
         result = JobResult.failure(f"{type(error).__name__}: {error}")
@@ -242,8 +245,10 @@ class RayExecutor:
             if key not in shared:
                 payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
                 shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
+            preload = getattr(data_for, "imports_for", lambda _: [])(spec)
             ref = remote.options(**self._options(spec, cluster_gpus)).remote(
-                spec.to_dict(), shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index)
+                spec.to_dict(), shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index,
+                preload)
             pending[ref] = index
         seen: dict[int, tuple[str, str]] = {}
         try:
