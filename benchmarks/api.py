@@ -113,8 +113,6 @@ class RunContext:
     _open_phases: list[list[float]] = field(default_factory=list, init=False, repr=False)
     checkpoint_callback: Callable[[int, int, float | None], bool] | None = None
     """Installed by a task for the time of ``fit`` (its periodic evaluation); see :meth:`checkpoint`."""
-    excluded_seconds: float = 0.0
-    """Seconds spent inside :meth:`checkpoint` so far (left out of the training clock)."""
 
     def checkpoint(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
         """Called by a system's training loop every ``eval_interval`` steps and after the last one.
@@ -137,9 +135,7 @@ class RunContext:
             with self.untimed():
                 return bool(self.checkpoint_callback(step, train_chars, train_loss))
         finally:
-            spent = time.perf_counter() - start
-            self.excluded_seconds += spent
-            self.timings["checkpoint_s"] = self.timings.get("checkpoint_s", 0.0) + spent
+            self.timings["checkpoint_s"] = self.timings.get("checkpoint_s", 0.0) + time.perf_counter() - start
 
     def artifact_path(self, suffix: str) -> Path | None:
         """Path of an artifact file named ``<record stem>.<suffix>`` (``suffix`` without a leading dot),

@@ -89,7 +89,8 @@ class Table:
     """The latest record per system, config and seed, failed ones and those without a main value included."""
 
 
-def _label(system: str, overrides: dict[str, Any]) -> str:
+def row_label(system: str, overrides: dict[str, Any]) -> str:
+    """A row's name: the system, and the settings it was run with (``char-gpt (iterations=5000)``)."""
     if not overrides:
         return system
     settings = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
@@ -156,7 +157,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
             peaks = [p for p in (finite(r.peak_memory_mb) for r in ok) if p is not None]
             rows.append(Row(
                 system=system,
-                label=_label(system, ok[-1].config_overrides),
+                label=row_label(system, ok[-1].config_overrides),
                 records=ok,
                 main_values=[r.main_value for r in ok if r.main_value is not None],
                 metrics=metrics,

@@ -70,7 +70,7 @@ class StrictCurve:
         system: the system being trained.
         stream: (n,) ids: unscored context, then the scored validation characters.
         start: how many leading ids of ``stream`` are context.
-        context: the job's context (its ``excluded_seconds`` keep evaluation off the training clock).
+        context: the job's context (its ``checkpoint_s`` timing keeps evaluation off the training clock).
         stop: called with each new point; True ends training there (the callback returns False).
     """
 
@@ -83,13 +83,13 @@ class StrictCurve:
     def restart_clock(self) -> None:
         """Start the training clock now (just before ``system.fit``)."""
         self.started = time.perf_counter()
-        self.excluded_at_start = self.context.excluded_seconds
+        self.excluded_at_start = self.context.timings.get("checkpoint_s", 0.0)
         self.cpu_started = time.process_time()
         self.cpu_excluded = 0.0
 
     def __call__(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
         cpu_entered = time.process_time()
-        train_seconds = time.perf_counter() - self.started - (self.context.excluded_seconds - self.excluded_at_start)
+        train_seconds = time.perf_counter() - self.started - (self.context.timings.get("checkpoint_s", 0.0) - self.excluded_at_start)
         train_cpu_seconds = cpu_entered - self.cpu_started - self.cpu_excluded
         rows = np.asarray(self.system.log_probs(self.stream, self.start))
         loss = float(token_losses(rows[:-1], self.stream[self.start :]).mean())

@@ -87,6 +87,8 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     def leaderboard_section(cls, records: list[Any]) -> list[str]:
         """The race's standings: rows (system and config over seeds) that reached the target on every seed,
         by mean seconds, then the others by mean best loss; the record column applies the one-sided t-test."""
+        from benchmarks.leaderboard import row_label  # the leaderboard calls this: no import at module load
+
         groups: dict[tuple[str, str], list[Any]] = {}
         for record in records:
             if record.ok:
@@ -104,8 +106,7 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
                  "threads | hardware |", "|---|---|---|---|---|---|---|---|---|---|"]
         for rank, (row, target, runs) in enumerate(summaries, start=1):
             latest = runs[-1]
-            overrides = ", ".join(f"{k}={v}" for k, v in sorted(latest.config_overrides.items()))
-            label = latest.system + (f" ({overrides})" if overrides else "")
+            label = row_label(latest.system, latest.config_overrides)
             seconds = f"{row.mean_seconds:.1f}" if math.isfinite(row.mean_seconds) else "not reached"
             threads = (latest.extras.get("speedrun") or {}).get("threads")
             lines.append(f"| {rank} | {label.replace('|', '/')} | {target:.2f} | {row.reached}/{row.seeds} | {seconds} | "
