@@ -22,7 +22,7 @@ import dataclasses
 import importlib.util
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -75,14 +75,15 @@ class Evaluation:
     Args:
         metrics: ``{name: value}``; must contain the task's ``main_metric``.
         per_example: ``{metric: [value per example]}`` for the metrics that are means over
-            examples (queries, customers, sessions, windows); used by significance tests.
-        example_ids: the ids of those examples, in the same order (optional).
+            examples (queries, customers, sessions, windows); used by significance tests. A list or a
+            1-d numpy array (a large one need not become a list unless it is recorded).
+        example_ids: the ids of those examples, in the same order (optional; made text when recorded).
         extras: small JSON-able things worth keeping (a generated sample, a loss curve).
     """
 
     metrics: dict[str, float]
-    per_example: dict[str, list[float]] = field(default_factory=dict)
-    example_ids: list[str] | None = None
+    per_example: dict[str, Sequence[float]] = field(default_factory=dict)
+    example_ids: Sequence[Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -140,12 +140,14 @@ def serves(system: type[System], task: type[Task]) -> bool:
 
 def systems_for(task: type[Task] | str) -> list[type[System]]:
     """Every registered system that runs ``task`` (a class or an id), by id."""
+    discover()
     task_cls = get_task(task) if isinstance(task, str) else task
     return [cls for _, cls in SYSTEMS.items() if serves(cls, task_cls)]
 
 
 def tasks_for(system: type[System]) -> list[type[Task]]:
     """Every registered task that ``system`` runs, by id."""
+    discover()
     return [cls for _, cls in TASKS.items() if serves(system, cls)]
 
 
@@ -179,8 +181,15 @@ def _builtin_systems_package() -> None:
     spec.loader.exec_module(module)
 
 
+_imported_trees: set[str] = set()
+
+
 def _import_tree(package: str) -> None:
-    """Import every module below ``package`` (a folder on disk), recording failures."""
+    """Import every module below ``package`` (a folder on disk), recording failures; once per package
+    unless :func:`discover` is forced."""
+    if package in _imported_trees:
+        return
+    _imported_trees.add(package)
     if package == "systems":
         _builtin_systems_package()
     try:
@@ -235,13 +244,19 @@ def discover(force: bool = False) -> None:
     if _discovered and not force:
         return
     _discovered = True
+    if force:
+        _imported_trees.clear()
     _import_tree("benchmarks.tasks")
     _import_tree("systems")
     _load_entry_points()
 
 
 def get_task(task_id: str) -> type[Task]:
-    discover()
+    """The task ``task_id``: the built-in tasks are imported first, everything else only if it is not one."""
+    if task_id not in TASKS and not _discovered:
+        _import_tree("benchmarks.tasks")  # a built-in task needs no system imported (`score` starts faster)
+    if task_id not in TASKS:
+        discover()
     return TASKS.get(task_id)
 
 

@@ -201,15 +201,26 @@ def write_awkward_files(tmp_path: Path, labels: dict, predictions: dict, seed: i
     return submission, truth
 
 
-@pytest.mark.parametrize("awkward", [False, True], ids=["plain", "awkward"])
+@pytest.mark.parametrize("files", ["plain", "awkward", "scoring"])
 @pytest.mark.parametrize("seed", range(4))
-def test_vectorised_score_equals_the_published_formula(tmp_path, seed, awkward):
+def test_vectorised_score_equals_the_published_formula(tmp_path, seed, files, monkeypatch):
+    """plain: one row is longer than 20 (the general fast reader); awkward: the plain reader; scoring: rows of
+    at most 20 aids, read by the scoring reader (only the rows with labels of their type are parsed)."""
+    from benchmarks.data import otto
+
     labels, predictions = random_case(100 + seed)
-    predictions[0] = {"clicks": [labels[0]["clicks"] or 0] * 3 + list(range(40))}  # repeats, then more than 20
+    if files == "scoring":
+        predictions = {session: {kind: aids[:20] for kind, aids in row.items()} for session, row in predictions.items()}
+    repeats = [labels[0]["clicks"] or 0] * 3
+    predictions[0] = {"clicks": repeats + list(range(40 if files != "scoring" else 17))}  # repeats, then more
     labels[1]["clicks"] = 0  # a next click on aid 0 counts (the module docstring's one difference)
-    writer = write_awkward_files if awkward else lambda p, lab, pred, s: write_files(p, lab, pred)
+    writer = write_awkward_files if files == "awkward" else lambda p, lab, pred, s: write_files(p, lab, pred)
     submission, truth = writer(tmp_path, labels, predictions, seed)
+    selective = otto._selective_submission_block
+    taken = []
+    monkeypatch.setattr(otto, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
     evaluation = OttoRecall20().score(submission, truth)
+    assert any(block is not None for block in taken) == (files == "scoring")
     expected = reference_scores(labels, predictions)
     for kind in ("clicks", "carts", "orders"):
         assert abs(evaluation.metrics[f"recall@20_{kind}"] - expected[kind]) < 1e-12
@@ -217,7 +228,7 @@ def test_vectorised_score_equals_the_published_formula(tmp_path, seed, awkward):
     plain = otto_recall(to_session_labels(labels), predictions).per_session()
     for name, values in evaluation.per_example.items():
         np.testing.assert_allclose(values, plain[name], rtol=0, atol=1e-12)
-    assert evaluation.example_ids == [str(s) for s in labels]
+    assert [str(s) for s in evaluation.example_ids] == [str(s) for s in labels]
 
 
 @pytest.mark.parametrize("awkward", [False, True], ids=["plain", "awkward"])

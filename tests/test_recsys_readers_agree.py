@@ -113,3 +113,47 @@ def test_fast_and_plain_readers_agree_on_damaged_files(tmp_path: Path, reader: s
 def _write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+def _scored_only(path: Path) -> dict:
+    """What scoring reads of a submission: the first 20 aids of session 1's rows (the wanted ones); other
+    rows are read and checked, but their aids are not needed."""
+    rows: dict = {}
+    for block in otto.iter_submission(path, keep=20, block_bytes=40, wanted=lambda sessions, types: sessions == 1):
+        at = 0
+        for session, code, length in zip(block.sessions.tolist(), block.types.tolist(), block.lengths.tolist()):
+            rows[(session, code)] = block.aids[at:at + length].tolist() if session == 1 else []
+            at += length
+    return rows
+
+
+def _scored_plain(path: Path) -> dict:
+    return {(session, otto.TYPE_CODES[name]): aids[:20] if session == 1 else []
+            for session, entry in otto.read_submission(path).items() for name, aids in entry.items()}
+
+
+def test_the_scoring_reader_agrees_with_the_plain_one_on_damaged_files(tmp_path: Path, monkeypatch):
+    """iter_submission(wanted=...) parses only the wanted rows' aids: the same rows or the same error as
+    the plain reader, except (as documented) an out-of-range aid in a row that is not wanted."""
+    selective = otto._selective_submission_block
+    taken = []
+    monkeypatch.setattr(otto, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
+    rng = random.Random("scoring")
+    path = tmp_path / "submission.csv"
+    good = SUBMISSION + b"2_clicks," + b" ".join(str(i).encode() for i in range(25)) + b"\n"  # long, not wanted
+    assert outcome(_scored_only, _write(path, good)) == outcome(_scored_plain, path)
+    errors, unreported = 0, 0
+    for _ in range(400):
+        _write(path, damage(rng, good))
+        expected, got = outcome(_scored_plain, path), outcome(_scored_only, path)
+        if expected[0] == "error" and got[0] == "rows":
+            with pytest.raises(DataError, match="integer aids") as raised:
+                otto.read_submission(path)
+            line = path.read_bytes().split(b"\n")[raised.value.line - 1]
+            assert not line.strip().startswith(b"1_"), line  # the unreported aid is in a row nobody scores
+            unreported += 1
+            continue
+        assert got == expected, path.read_bytes()
+        errors += expected[0] == "error"
+    assert errors > 25 and unreported < 40
+    assert sum(block is not None for block in taken) > 40  # the scoring reader itself read damaged files

@@ -434,8 +434,9 @@ def read_submission_frame(path: Path):
                         schema={"customer": pl.Utf8, "prediction": pl.Utf8})
 
 
-_NOT_PLAIN = bytes(range(32, 127)).replace(b'"', b"") + b"\n\r"
-"""Bytes a plain submission file may hold: deleting them leaves nothing (``bytes.translate``)."""
+_NOT_PLAIN = bytes(range(32, 127)).replace(b'"', b"").replace(b",", b"") + b"\n\r"
+"""Bytes a plain submission file may hold besides its commas: deleting them leaves only the commas
+(``bytes.translate``)."""
 
 
 def _plain_submission_frame(path: Path):
@@ -443,35 +444,36 @@ def _plain_submission_frame(path: Path):
     import polars as pl
 
     data = path.read_bytes()
-    if data.translate(None, _NOT_PLAIN) or (data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n")):
+    commas = data.translate(None, _NOT_PLAIN)  # one pass: what is left must be the commas, and nothing else
+    if commas.count(b",") != len(commas) or (data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n")):
         return None  # non-ASCII, control characters, quotes, or a lone carriage return
-    try:
-        lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
-                            raise_if_empty=False)["line"]
+    header_end = data.find(b"\n")
+    header = (data if header_end < 0 else data[:header_end]).decode("ascii").rstrip("\r")
+    if [name.strip().lower() for name in header.split(",")] != list(SUBMISSION_HEADER):
+        return None
+    try:  # a line with more than one comma makes polars raise
+        frame = pl.read_csv(data, has_header=True, new_columns=["customer", "prediction"], infer_schema=False,
+                            quote_char=None, raise_if_empty=False)
     except Exception:
         return None
-    expected_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    # one comma per row (header included) rules out blank lines and lines without a comma, which polars
+    # reads as rows with nulls
+    if frame.width != 2 or len(commas) != len(frame) + 1:
+        return None
     del data
-    if len(lines) != expected_lines or len(lines) == 0 or lines.null_count():
-        return None  # a blank line (the plain reader skips it) or an empty file
-    if [name.strip().lower() for name in lines[0].split(",")] != list(SUBMISSION_HEADER):
-        return None
-    body = lines.slice(1)
-    if (body.str.count_matches(",", literal=True) != 1).any():
-        return None
-    comma = pl.col("line").str.find(",", literal=True)
-    frame = body.to_frame("line").select(customer=pl.col("line").str.slice(0, comma).str.strip_chars(" "),
-                                         prediction=pl.col("line").str.slice(comma + 1))
-    if (frame["customer"] == "").any() or _has_repeats(frame["customer"]):
+    frame = frame.with_columns(pl.col("prediction").fill_null(""))
+    if frame["customer"].str.contains(" ", literal=True).any():
+        frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
+    customers = frame["customer"]
+    if customers.null_count() or (customers == "").any() or _has_repeats(customers):
         return None
     return frame
 
 
 def _has_repeats(values) -> bool:
-    """Whether a polars text column holds a value twice: sorted 64-bit hashes first (fast), the exact
+    """Whether a polars text column holds a value twice: distinct 64-bit hashes first (fast), the exact
     test only when two hashes are equal."""
-    hashes = np.sort(values.hash().to_numpy())
-    if not (hashes[1:] == hashes[:-1]).any():
+    if values.hash().n_unique() == len(values):
         return False
     return values.n_unique() != len(values)
 

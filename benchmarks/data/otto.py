@@ -82,21 +82,16 @@ def line_blocks(path: Path, block_bytes: int = BLOCK_BYTES, start: int = 0) -> I
     """Yield blocks of about ``block_bytes`` of ``path`` from byte ``start`` on, each cut after a newline
     (the last block may lack one)."""
     with open(path, "rb") as handle:
-        handle.seek(start)
-        rest = b""
+        position = start
         while True:
-            chunk = handle.read(block_bytes)
-            if not chunk:
-                if rest:
-                    yield rest
+            handle.seek(position + block_bytes)  # find the end of the line the block would cut, then read
+            end = position + block_bytes + len(handle.readline())  # up to it at once (no copy of a slice)
+            handle.seek(position)
+            block = handle.read(end - position)
+            if not block:
                 return
-            data = rest + chunk if rest else chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            yield data[:cut] if cut < len(data) else data
-            rest = data[cut:]
+            yield block
+            position += len(block)
 
 
 def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
@@ -117,10 +112,12 @@ def _line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
-def _objects_only(block: bytes) -> bool:
-    """Whether every line of ``block`` starts with ``{``. pyarrow's JSON reader (26.0) crashes the process
-    (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that pass this check."""
-    return block.startswith(b"{") and block.count(b"\n{") == _line_count(block) - 1
+def _object_lines(block: bytes) -> int | None:
+    """The number of lines of ``block`` if every line starts with ``{``, else None. pyarrow's JSON reader
+    (26.0) crashes the process (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that
+    pass this check."""
+    lines = _line_count(block)
+    return lines if block.startswith(b"{") and block.count(b"\n{") == lines - 1 else None
 
 
 def _is_utf8(block: bytes) -> bool:
@@ -198,7 +195,8 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if block.find(b"\\") >= 0 or not _objects_only(block) or not _is_utf8(block):
+    lines = _object_lines(block)
+    if block.find(b"\\") >= 0 or lines is None or not _is_utf8(block):
         return None
     try:
         table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
@@ -206,7 +204,7 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
                                                            unexpected_field_behavior="ignore"))
     except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
         return None
-    if table.num_rows != _line_count(block):
+    if table.num_rows != lines:
         return None  # blank lines, or an object across lines
     session, events = table.column("session"), table.column("events").combine_chunks()
     if session.null_count or events.null_count or table.num_rows == 0:
@@ -450,7 +448,13 @@ class LabelArrays:
     truth: dict[str, np.ndarray]
 
     def __post_init__(self) -> None:
-        self._order = np.argsort(self.sessions, kind="stable")
+        self._order: np.ndarray | None = None  # argsort of the sessions, when the dense lookup does not apply
+        self._first = int(self.sessions.min()) if len(self.sessions) else 0
+        span = int(self.sessions.max()) - self._first + 1 if len(self.sessions) else 0
+        self._dense: np.ndarray | None = None  # row of session first + i, for session ids in a narrow range
+        if 0 < span <= 4 * len(self.sessions) + 1024:
+            self._dense = np.full(span, -1, dtype=np.int64)
+            self._dense[self.sessions - self._first] = np.arange(len(self.sessions))
 
     def sizes(self, event_type: str) -> np.ndarray:
         """(n,) number of distinct true aids of ``event_type`` per session."""
@@ -463,6 +467,12 @@ class LabelArrays:
         sessions = np.asarray(sessions, dtype=np.int64)
         if len(self.sessions) == 0:
             return np.full(len(sessions), -1, dtype=np.int64)
+        if self._dense is not None:
+            offsets = sessions - self._first
+            inside = (offsets >= 0) & (offsets < len(self._dense))
+            return np.where(inside, self._dense[np.where(inside, offsets, 0)], -1)
+        if self._order is None:
+            self._order = np.argsort(self.sessions, kind="stable")
         ordered = self.sessions[self._order]
         at = np.minimum(np.searchsorted(ordered, sessions), len(ordered) - 1)
         return np.where(ordered[at] == sessions, self._order[at], -1)
@@ -495,18 +505,19 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    if data.find(b"\\") >= 0 or not _objects_only(data) or not _is_utf8(data):
+    lines = _object_lines(data)
+    if data.find(b"\\") >= 0 or lines is None or not _is_utf8(data):
         return None
     schema = pa.schema([("session", pa.int64()), ("labels", pa.struct([
         ("clicks", pa.int64()), ("carts", pa.list_(pa.int64())), ("orders", pa.list_(pa.int64()))]))])
     try:
-        table = pj.read_json(pa.BufferReader(data), parse_options=pj.ParseOptions(explicit_schema=schema,
-                                                                                 unexpected_field_behavior="ignore"))
+        table = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=8 << 20),
+                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
     except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
         return None
-    if table.num_rows != _line_count(data):
+    if table.num_rows != lines:
         return None
-    sessions, labels = table.column("session"), table.column("labels").combine_chunks()
+    sessions, labels = table.column("session").combine_chunks(), table.column("labels").combine_chunks()
     if sessions.null_count or labels.null_count:
         return None
     sessions = sessions.to_numpy()
@@ -565,6 +576,18 @@ class SubmissionBlock:
     lengths: np.ndarray
     aids: np.ndarray
 
+    def padded(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(indices of the rows with aids, (m, longest) their aids padded with -1)``."""
+        given = np.flatnonzero(self.lengths > 0)
+        lengths = self.lengths[given]
+        width = int(lengths.max()) if len(lengths) else 0
+        if (lengths == width).all():
+            return given, self.aids.reshape(len(given), width)
+        matrix = np.full((len(given), width), -1, dtype=np.int64)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        matrix[np.repeat(np.arange(len(given)), lengths), np.arange(len(self.aids)) - starts] = self.aids
+        return given, matrix
+
 
 def _is_number(text: str, limit: int) -> bool:
     return text.isascii() and text.isdigit() and len(text.lstrip("0")) <= len(str(limit)) and int(text) <= limit
@@ -616,7 +639,8 @@ def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
 
 
 def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBMISSION_BLOCK_BYTES,
-                    then: Callable[[SubmissionBlock], Any] | None = None) -> Iterator[Any]:
+                    then: Callable[[SubmissionBlock], Any] | None = None,
+                    wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Iterator[Any]:
     """Read a Kaggle submission block by block (memory bounded by ``block_bytes``), keeping the first
     ``keep`` aids of each row (None: all).
 
@@ -630,6 +654,10 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
         keep: how many aids of each row to keep (None: all).
         block_bytes: bytes read at a time; at most three blocks are held.
         then: applied to each block in the reading thread; its results are yielded instead of the blocks.
+        wanted: for scoring (with ``keep``): given a block's sessions and type codes, a mask of the rows
+            whose aids are needed; the other rows come back with no aids. Every row's key and characters
+            are still checked, but only the wanted rows' aids are parsed, so an aid above 2**31 - 1 in an
+            unwanted row goes unreported (the plain reader would name it).
 
     Yields:
         Each :class:`SubmissionBlock` in file order, or ``then`` of it.
@@ -646,7 +674,11 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
     finish = then if then is not None else (lambda block: block)
 
     def fast(block: bytes) -> tuple[SubmissionBlock | None, Any, int]:
-        parsed = _fast_submission_block(block, keep)
+        parsed = None
+        if wanted is not None and keep is not None:
+            parsed = _selective_submission_block(block, keep, wanted)
+        if parsed is None:
+            parsed = _fast_submission_block(block, keep)
         if parsed is None:
             return None, None, block.count(b"\n")
         return parsed, finish(parsed), len(parsed.sessions) - (0 if block.endswith(b"\n") else 1)  # one row per line
@@ -681,6 +713,63 @@ def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int,
         aids.extend(kept)
     return SubmissionBlock(np.asarray(sessions, dtype=np.int64), np.asarray(types, dtype=np.int8),
                            np.asarray(lengths, dtype=np.int64), np.asarray(aids, dtype=np.int64))
+
+
+_DIGITS_SPACES_NEWLINES = b"0123456789 \n"
+_KEY_MARKS = b",_" + bytes(sorted(set("".join(EVENT_TYPES).encode())))
+_TYPE_LENGTHS = np.array([len(name) for name in EVENT_TYPES])
+
+
+def _selective_submission_block(block: bytes, keep: int, wanted: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                                ) -> SubmissionBlock | None:
+    """The scoring reader (see ``wanted`` in :func:`iter_submission`): polars' CSV reader splits each row at
+    its underscore (the session parsed as a number) and only the wanted rows' first ``keep`` aids are parsed
+    as integers; None (the next reader decides) unless the block is plain: digits, spaces and newlines, one
+    ``<session>_<type>,`` key per line and no other letter, at most ``keep`` aids a row, single spaces."""
+    import polars as pl
+
+    marks = block.translate(None, _DIGITS_SPACES_NEWLINES)  # what is left: the keys' commas, underscores, letters
+    if marks.translate(None, _KEY_MARKS):
+        return None  # a carriage return, a tab, a quote, a sign, a dot, non-ASCII...
+    try:
+        frame = pl.read_csv(block, has_header=False, separator="_", quote_char=None,
+                            schema={"session": pl.Int64, "rest": pl.Utf8}, raise_if_empty=False)
+    except Exception:  # two underscores on a line, a session that is not a number
+        return None
+    n = len(frame)
+    if n == 0 or marks.count(b",") != n or marks.count(b"_") != n or frame["session"].null_count():
+        return None  # a blank line, a line without a comma or an underscore
+    rest = frame["rest"]  # "<type>,<aids>"
+    is_type = np.stack([rest.str.starts_with(f"{name},").fill_null(False).to_numpy() for name in EVENT_TYPES])
+    if not is_type.any(axis=0).all():
+        return None
+    codes = is_type.argmax(axis=0).astype(np.int8)
+    if len(marks) - 2 * n != int(_TYPE_LENGTHS[codes].sum()):
+        return None  # a letter among the aids
+    sessions = frame["session"].to_numpy().astype(np.int64)
+    chosen = np.asarray(wanted(sessions, codes), dtype=bool)
+    lengths = np.zeros(n, dtype=np.int64)
+    if not chosen.any():
+        return SubmissionBlock(sessions, codes, lengths, np.zeros(0, dtype=np.int64))
+    schema = {"type": pl.Utf8, **{f"a{i}": pl.Int32 for i in range(keep)}}
+    header = pl.Series([" ".join(schema)])  # polars takes the number of fields from the first line
+    text = pl.concat([header, rest.filter(pl.Series(chosen))]).str.join("\n").cast(pl.Binary).item().replace(b",", b" ")
+    try:  # a row with more than `keep` aids, or an aid above the int32 range, makes polars raise
+        parsed = pl.read_csv(text, has_header=True, separator=" ", quote_char=None, schema=schema).drop("type")
+    except Exception:
+        return None
+    if len(parsed) != int(chosen.sum()):
+        return None
+    if not any(parsed.null_count().row(0)):  # every row has `keep` aids
+        lengths[chosen] = keep
+        return SubmissionBlock(sessions, codes, lengths, parsed.to_numpy().astype(np.int64).ravel())
+    matrix = parsed.fill_null(0).to_numpy().astype(np.int64)
+    present = ~parsed.select(pl.all().is_null()).to_numpy()
+    counts = present.sum(axis=1)
+    if (present != (np.arange(keep) < counts[:, None])).any():
+        return None  # an empty field before an aid: two spaces, or a space after the comma
+    lengths[chosen] = counts
+    return SubmissionBlock(sessions, codes, lengths, matrix[present])
 
 
 def _fast_submission_block(block: bytes, keep: int | None) -> SubmissionBlock | None:

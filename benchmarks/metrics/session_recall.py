@@ -185,7 +185,7 @@ def pair_keys(rows: np.ndarray, aids: np.ndarray) -> np.ndarray:
 @dataclass
 class TruthIndex:
     """One event type's truth, indexed for counting hits with numpy (:meth:`hits` is a vectorised
-    :func:`session_hits`). Rows with one true aid are looked up directly, the others by binary search.
+    :func:`session_hits`). Rows with one true aid are compared directly, the others by binary search.
 
     Attributes:
         single: (n,) the true aid of each row that has exactly one, else -1.
@@ -207,30 +207,35 @@ class TruthIndex:
         single[rows[one]] = truth_keys[one] & ((1 << AID_BITS) - 1)
         return cls(single=single, keys=truth_keys[~one], many=sizes > 1)
 
-    def hits(self, rows: np.ndarray, aids: np.ndarray) -> np.ndarray:
-        """Per row, the distinct predicted aids found in its truth.
+    def hit_rows(self, rows: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct predicted aids found in each row's truth (a vectorised :func:`session_hits`), in work
+        proportional to the predictions, not to n (a reader calls it once per block of a file).
 
         Args:
-            rows, aids: the predictions (already cut to the first k of each session), one entry per aid.
+            rows: (m,) the truth row of each prediction, each row at most once.
+            predicted: (m, w) each row's first predicted aids (already cut to k), padded with -1.
 
         Returns:
-            (n,) int64 hit counts.
+            ``(rows with a hit, their hit counts)``, in no particular order.
 
         >>> index = TruthIndex.from_keys(pair_keys(np.array([0, 0, 1]), np.array([5, 7, 8])), n=2)
-        >>> index.hits(np.array([0, 0, 0, 1, 1]), np.array([7, 7, 1, 8, 8])).tolist()  # a repeat counts once
-        [1, 1]
+        >>> found, counts = index.hit_rows(np.array([0, 1]), np.array([[7, 7, 1], [8, 8, -1]]))  # a repeat counts once
+        >>> sorted(zip(found.tolist(), counts.tolist()))
+        [(0, 1), (1, 1)]
         """
-        n = len(self.single)
-        rows, aids = np.asarray(rows, dtype=np.int64), np.asarray(aids, dtype=np.int64)
-        wanted = self.single[rows]
-        found = np.bincount(rows[(wanted == aids) & (wanted >= 0)], minlength=n) > 0
-        counts = found.astype(np.int64)
+        rows, predicted = np.asarray(rows, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
+        single = self.single[rows]
+        single_rows = rows[(single >= 0) & (predicted == single[:, None]).any(axis=1)]
         several = self.many[rows]
-        if several.any():
-            keys = pair_keys(rows[several], aids[several])
-            matched = unique_sorted(keys[isin_sorted(keys, self.keys)])
-            counts += np.bincount(matched >> AID_BITS, minlength=n)
-        return counts
+        if not several.any():
+            return single_rows, np.ones(len(single_rows), dtype=np.int64)
+        aids = predicted[several].ravel()
+        keys = pair_keys(np.repeat(rows[several], predicted.shape[1]), aids)[aids >= 0]
+        matched = unique_sorted(keys[isin_sorted(keys, self.keys)]) >> AID_BITS
+        starts = np.flatnonzero(np.concatenate(([True], matched[1:] != matched[:-1]))) if len(matched) else matched
+        many_counts = np.diff(np.append(starts, len(matched)))
+        return (np.concatenate([single_rows, matched[starts]]),
+                np.concatenate([np.ones(len(single_rows), dtype=np.int64), many_counts]))
 
 
 def labels_from_events(aids: Iterable[int], types: Iterable[str]) -> SessionLabels:
