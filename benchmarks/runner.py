@@ -16,8 +16,10 @@ jobs whose latest record failed.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -247,6 +249,8 @@ def run(request: RunRequest) -> list[JobOutcome]:
     with _interrupts_stop_once():
         try:
             jobs = _select_jobs(grid.jobs, prepared, request, results_dir, log)
+            if request.isolate and (request.executor == "ray" or request.jobs > 1):
+                jobs = longest_first(jobs, results_dir, log)
             from benchmarks.progress import GridProgress
 
             progress = GridProgress(len(jobs), enabled=request.progress)
@@ -310,6 +314,32 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
     else:
         log(f"plan: {what}")
     return selected
+
+
+def longest_first(jobs: list[JobSpec], results_dir: Path, log: Any = None) -> list[JobSpec]:
+    """The jobs in the order to start them when several run at once: those never run before first (in grid
+    order: nothing says they are short), then the others by the median wall time of their earlier ok records
+    (same task, system and profile in ``results_dir``), longest first. A long job started last would keep one
+    slot busy long after the others are idle (the README's main job: otto-sasrec's 130 s of 230)."""
+    durations: dict[tuple[str, str, str], list[float]] = {}
+    for task_id in sorted({spec.task for spec in jobs}):
+        for record in records.iter_records(results_dir, task_id):
+            seconds = _seconds_between(record.started_at, record.finished_at)
+            if record.ok and seconds is not None:
+                durations.setdefault((record.task, record.system, record.profile), []).append(seconds)
+    estimate = {key: statistics.median(values) for key, values in durations.items()}
+    ordered = sorted(jobs, key=lambda spec: -estimate.get((spec.task, spec.system, spec.profile), math.inf))
+    known = sum((spec.task, spec.system, spec.profile) in estimate for spec in jobs)
+    if log is not None and known and ordered != jobs:
+        log(f"order: longest first, by the earlier records of {known} of {len(jobs)} job(s)")
+    return ordered
+
+
+def _seconds_between(start: str, end: str) -> float | None:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return None
 
 
 def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str,

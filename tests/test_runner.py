@@ -302,3 +302,23 @@ def test_job_specs_are_plain_data():
     data = json.loads(json.dumps(spec.to_dict()))
     assert JobSpec.from_dict(data) == spec
     assert spec.key("1", "f" * 64) != spec.key("2", "f" * 64) != spec.key("1", "e" * 64)
+
+
+def test_with_several_slots_the_longest_known_jobs_start_first(results_dir):
+    """Jobs never run before keep the front (grid order); the others follow by their earlier wall time, longest
+    first; the key is task, system and profile (a record of another profile says nothing)."""
+    from benchmarks.config import plan
+    from benchmarks.runner import longest_first
+
+    run(_request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0]))
+    for record in records.load_records(results_dir):
+        seconds = {"mock-threshold": 10, "mock-majority": 100}[record.system]
+        record.started_at, record.finished_at = "2026-01-01T00:00:00+00:00", f"2026-01-01T00:{seconds // 60:02d}:{seconds % 60:02d}+00:00"
+        record.path.unlink()
+        records.write_record(record.path, record)
+    jobs = plan(_request(results_dir, systems=["mock-threshold", "mock-majority", "mock-fault"], seeds=[0, 1])).jobs
+    order = [(spec.system, spec.seed) for spec in longest_first(jobs, results_dir)]
+    assert order == [("mock-fault", 0), ("mock-fault", 1), ("mock-majority", 0), ("mock-majority", 1),
+                     ("mock-threshold", 0), ("mock-threshold", 1)]
+    other_profile = plan(_request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0], profile="default")).jobs
+    assert longest_first(other_profile, results_dir) == other_profile

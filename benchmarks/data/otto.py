@@ -456,6 +456,12 @@ class LabelArrays:
             self._dense = np.full(span, -1, dtype=np.int64)
             self._dense[self.sessions - self._first] = np.arange(len(self.sessions))
 
+    def distinct(self) -> bool:
+        """Whether no session is listed twice."""
+        if self._dense is not None:  # a repeated session kept only its last row
+            return bool((self._dense[self.sessions - self._first] == np.arange(len(self.sessions))).all())
+        return len(unique_sorted(self.sessions)) == len(self.sessions)
+
     def sizes(self, event_type: str) -> np.ndarray:
         """(n,) number of distinct true aids of ``event_type`` per session."""
         from benchmarks.metrics.session_recall import AID_BITS
@@ -521,7 +527,7 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
     if sessions.null_count or labels.null_count:
         return None
     sessions = sessions.to_numpy()
-    if len(sessions) and (sessions.min() < 0 or len(unique_sorted(sessions)) != len(sessions)):
+    if len(sessions) and sessions.min() < 0:
         return None
     clicks = pc.struct_field(labels, "clicks")
     valid = clicks.is_valid().to_numpy(zero_copy_only=False)
@@ -538,7 +544,8 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
         if len(aids) and (aids.min() < 0 or aids.max() > MAX_ID):
             return None
         truth[name] = unique_sorted(pair_keys(rows, aids))
-    return LabelArrays(sessions.astype(np.int64), truth)
+    arrays = LabelArrays(sessions.astype(np.int64), truth)
+    return arrays if arrays.distinct() else None  # a session listed twice: the plain reader names the line
 
 
 def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
@@ -762,8 +769,8 @@ def _selective_submission_block(block: bytes, keep: int, wanted: Callable[[np.nd
         return None
     if not any(parsed.null_count().row(0)):  # every row has `keep` aids
         lengths[chosen] = keep
-        return SubmissionBlock(sessions, codes, lengths, parsed.to_numpy().astype(np.int64).ravel())
-    matrix = parsed.fill_null(0).to_numpy().astype(np.int64)
+        return SubmissionBlock(sessions, codes, lengths, parsed.to_numpy(order="c").astype(np.int64).ravel())
+    matrix = parsed.fill_null(0).to_numpy(order="c").astype(np.int64)
     present = ~parsed.select(pl.all().is_null()).to_numpy()
     counts = present.sum(axis=1)
     if (present != (np.arange(keep) < counts[:, None])).any():

@@ -7,8 +7,8 @@ reports the minimum and the median wall time and the CPU time of the process tre
 ratio; where both sides print or record their numbers, it also reports how far those differ. The
 load average is taken before and after: the machine is shared, so compare within one run.
 
-Add a row by appending a ``Row`` to ``ROWS``: two ``Command``s, each an argv (``{data}``,
-``{tmp}`` and ``{python}`` are filled in) and, optionally, a function that reads the numbers it
+Add a row by appending a ``Row`` to ``ROWS``: two ``Command``s, each an argv (``{data}``, ``{recsys}``
+(the Kaggle-size scoring files), ``{tmp}`` and ``{python}`` are filled in) and, optionally, a function that reads the numbers it
 produced from its stdout and its temporary folder.
 
 Usage::
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,8 @@ class Row:
     """The goal as a ratio of median wall times (project / reference); None: no ratio goal."""
     max_seconds: float | None = None
     """The goal as the project's median wall seconds; None: no absolute goal."""
+    max_peak_mb: float | None = None
+    """The goal as the project's largest peak resident memory; None: no memory goal."""
     notes: str = ""
 
 
@@ -64,6 +65,7 @@ class Row:
 class Timing:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
 
 
@@ -76,6 +78,28 @@ def _record_metrics(stdout: str, tmp: Path) -> dict[str, float]:
 
 def _printed_json(stdout: str, tmp: Path) -> dict[str, float]:
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _printed_metrics(stdout: str, tmp: Path) -> dict[str, float]:
+    return _printed_json(stdout, tmp)["metrics"]
+
+
+def _score_row(task: str, what: str, submission: str, truth: str, reference: str, goal: str, speed_up: float,
+               max_peak_mb: float | None, max_seconds: float | None = None) -> Row:
+    """``score`` on the Kaggle-size files of ``benchmarks/perf/recsys_files.py`` against a plain-Python scorer."""
+    files = "{recsys}/"
+    return Row(
+        name=f"`score --task {task}`, {what}",
+        project=Command(["{python}", "-m", "benchmarks", "score", "--task", task, "--predictions", files + submission,
+                         "--truth", files + truth, "--json"], _printed_metrics),
+        reference=Command(["{python}", "benchmarks/perf/harness_recsys.py", "--call", reference, files + submission,
+                           files + truth], _printed_json),
+        goal=goal, max_ratio=1 / speed_up, max_seconds=max_seconds, max_peak_mb=max_peak_mb,
+        notes="reference: " + ("Python's `csv` and Ben Hamner's `apk`/`mapk` loop" if task == "hm-map12" else
+                               "a plain-Python evaluation after otto-de's `src/evaluate.py` (json per line, `split`, sets)")
+              + " (`benchmarks/perf/harness_recsys.py`); the files are random but Kaggle-size, in the real formats "
+                "(`benchmarks/perf/recsys_files.py`).",
+    )
 
 
 ROWS: list[Row] = [
@@ -120,36 +144,47 @@ ROWS: list[Row] = [
               "(a scikit-learn classifier on 100 points, three seeds). The run includes planning, one worker process per "
               "job, three records and the leaderboard with its plots. Reference: the same three fits in one script.",
     ),
+    _score_row("hm-map12", "1,371,980 customers, 68,984 buyers", "hm/submission.csv", "hm/truth.csv", "reference_hm",
+               "≥ 5× faster (ratio ≤ 0.20), < 1.5 GB; same MAP@12 (1e-12)", 5, 1536),
+    _score_row("hm-map12", "same size, every third truth row repeats an article", "hm-repeats/submission.csv",
+               "hm-repeats/truth.csv", "reference_hm", "≥ 5× faster, < 1.5 GB; same MAP@12 (apk on repeats)", 5, 1536),
+    _score_row("otto-recall20", "1,671,803 sessions × 3 types", "otto/submission.csv", "otto/test_labels.jsonl",
+               "reference_otto", "≥ 15× faster (ratio ≤ 0.067), < 30 s, < 2 GB; same recalls (1e-12)", 15, 2048, 30.0),
 ]
 
 
-def _run_once(command: Command, data: Path, cache: Path) -> tuple[float, float, dict[str, float]]:
+def _run_once(command: Command, places: dict[str, Path], cache: Path) -> tuple[float, float, float, dict[str, float]]:
+    """Wall and CPU seconds, peak resident MB (of the process and the children it waited for, from ``wait4``:
+    this small process forks it, so the child does not inherit a large peak) and the numbers it produced."""
     with tempfile.TemporaryDirectory(prefix="harness-") as temp:
         tmp = Path(temp)
-        argv = [part.format(python=sys.executable, data=data, tmp=tmp) for part in command.argv]
+        argv = [part.format(python=sys.executable, tmp=tmp, **places) for part in command.argv]
         env = {**os.environ, "PYTHONPATH": str(REPO), "MLSD_CACHE_DIR": str(cache)}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        values = command.values(done.stdout, tmp) if command.values else {}
-    return wall, cpu, values
+        with open(tmp / "stdout", "w+") as stdout, open(tmp / "stderr", "w+") as stderr:
+            start = time.perf_counter()
+            child = subprocess.Popen(argv, cwd=REPO, env=env, stdout=stdout, stderr=stderr, text=True)
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            stdout.seek(0), stderr.seek(0)
+            out, err = stdout.read(), stderr.read()
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed ({child.returncode}):\n{err[-3000:]}")
+        values = command.values(out, tmp) if command.values else {}
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, values
 
 
-def measure(row: Row, data: Path, cache: Path, repeats: int) -> tuple[Timing, Timing]:
+def measure(row: Row, places: dict[str, Path], cache: Path, repeats: int) -> tuple[Timing, Timing]:
     """Warm up each side once, then alternate ``repeats`` times: project, reference, project, ..."""
     project, reference = Timing(), Timing()
     for side, timing in ((row.project, project), (row.reference, reference)):
-        timing.values = _run_once(side, data, cache)[2]  # warm-up, untimed
+        timing.values = _run_once(side, places, cache)[3]  # warm-up, untimed
     for _ in range(repeats):
         for side, timing in ((row.project, project), (row.reference, reference)):
-            wall, cpu, values = _run_once(side, data, cache)
+            wall, cpu, peak, values = _run_once(side, places, cache)
             timing.wall.append(wall)
             timing.cpu.append(cpu)
+            timing.peak_mb.append(peak)
             timing.values = values or timing.values
         print(f"{row.name}: project {project.wall[-1]:.2f} s, reference {reference.wall[-1]:.2f} s", file=sys.stderr)
     return project, reference
@@ -172,19 +207,22 @@ def report(results: list[tuple[Row, Timing, Timing]], repeats: int, load_before:
         "fresh processes; wall and CPU seconds (the process tree's user + system time).",
         "",
         "| row | project wall min / median (s) | reference wall min / median (s) | ratio of medians (of minima) | "
-        "project CPU median (s) | reference CPU median (s) | goal | met | numbers |",
-        "|---|---:|---:|---:|---:|---:|---|---|---|",
+        "project CPU median (s) | reference CPU median (s) | peak MB project / reference | goal | met | numbers |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for row, project, reference in results:
         ratio = statistics.median(project.wall) / statistics.median(reference.wall)
         ratio_min = min(project.wall) / min(reference.wall)
         goals = [ratio <= row.max_ratio] if row.max_ratio is not None else []
         goals += [statistics.median(project.wall) <= row.max_seconds] if row.max_seconds is not None else []
+        goals += [max(project.peak_mb) < row.max_peak_mb] if row.max_peak_mb is not None else []
         met = "–" if not goals else ("yes" if all(goals) else "**no**")
+        speed = f" = {1 / ratio:.1f}× faster ({1 / ratio_min:.1f}×)" if ratio < 1 else ""
         lines.append(
             f"| {row.name} | {min(project.wall):.2f} / {statistics.median(project.wall):.2f} | "
-            f"{min(reference.wall):.2f} / {statistics.median(reference.wall):.2f} | {ratio:.2f}× ({ratio_min:.2f}×) | "
-            f"{statistics.median(project.cpu):.2f} | {statistics.median(reference.cpu):.2f} | {row.goal} | {met} | "
+            f"{min(reference.wall):.2f} / {statistics.median(reference.wall):.2f} | {ratio:.2f}× ({ratio_min:.2f}×){speed} | "
+            f"{statistics.median(project.cpu):.2f} | {statistics.median(reference.cpu):.2f} | "
+            f"{max(project.peak_mb):,.0f} / {max(reference.peak_mb):,.0f} | {row.goal} | {met} | "
             f"{_agreement(project.values, reference.values)} |")
     lines += [""] + [f"- {row.name}: {row.notes}" for row, _, _ in results if row.notes]
     lines += [
@@ -199,15 +237,21 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", default="", help="only the rows whose name contains this text")
+    parser.add_argument("--recsys-dir", type=Path, default=Path(tempfile.gettempdir()) / "mlsd-harness-recsys",
+                        help="where the Kaggle-size H&M and OTTO files are generated (once; about a GB)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    data = args.data_dir.resolve()
+    places = {"data": args.data_dir.resolve(), "recsys": args.recsys_dir.resolve()}
+    rows = [row for row in ROWS if args.rows in row.name]
+    if any("{recsys}" in part for row in rows for side in (row.project, row.reference) for part in side.argv):
+        print(f"Kaggle-size files in {places['recsys']} …", file=sys.stderr, flush=True)  # in a child: its peak is not ours
+        subprocess.run([sys.executable, str(REPO / "benchmarks/perf/harness_recsys.py"), "--call", "write_files",
+                        str(places["recsys"])], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     load_before = os.getloadavg()
     results = []
     with tempfile.TemporaryDirectory(prefix="harness-cache-") as cache:
-        for row in ROWS:
-            if args.rows in row.name:
-                results.append((row, *measure(row, data, Path(cache), args.repeats)))
+        for row in rows:
+            results.append((row, *measure(row, places, Path(cache), args.repeats)))
     load_after = os.getloadavg()
     command = "python benchmarks/perf/harness.py " + " ".join(sys.argv[1:])
     text = report(results, args.repeats, load_before, load_after, command)

@@ -1,21 +1,15 @@
-"""Speed benchmark (not a test): the H&M and OTTO parts of the harness against plain-Python references, side by side.
+"""The H&M and OTTO references of the harness benchmarks (plain Python, no project code), and the OTTO ingestion
+benchmark (a benchmark, not a test).
 
-Rows (each a fresh process per run, timed from outside, peak RSS from ``wait4``; the project's command and
-its reference alternate, ≥ 3 repeats each; min and median; load average before and after each row):
-
-* ``score --task hm-map12`` on a Kaggle-size submission and truth (1,371,980 customers, 68,984 buyers),
-  against a plain-Python ``csv`` reader and Ben Hamner's ``apk``/``mapk`` loop; also a truth file where every
-  third row repeats an article (the reference's rule for repeats);
-* ``score --task otto-recall20`` at Kaggle size (1,671,803 sessions × 3 types), against a plain-Python
-  evaluation written from otto-de's ``src/evaluate.py`` (json per line, ``str.split``, sets);
+* ``reference_hm`` and ``reference_otto`` score a Kaggle submission the plain way (``csv`` and Ben Hamner's
+  ``apk``; otto-de's ``src/evaluate.py``): ``benchmarks/perf/harness.py`` times ``score`` against them on the
+  Kaggle-size files ``write_files`` generates (``benchmarks/perf/recsys_files.py``) → results/perf/harness.md;
 * OTTO ingestion (``convert_jsonl``): on a prefix of a full-size synthetic ``train.jsonl`` against the plain
-  per-event Python converter, and once on the whole file (12.9M sessions, 217M events) when ``--full`` is given.
+  per-event Python converter, and once on the whole file (12.9M sessions, 217M events) when ``--full`` is given;
+  each a fresh process timed from outside (peak RSS from GNU time), alternating, ≥ 3 repeats, min and median,
+  the load average before and after, the parquet tables compared column by column.
 
-The references live in this file and use nothing from the project. Each row also checks that the values agree
-(MAP@12 and OTTO recalls to 1e-12; the ingested parquet column by column).
-
-    python benchmarks/perf/harness_recsys.py --only score          # → results/perf/harness_recsys.md
-    flock /tmp/mlsd-heavy.lock python benchmarks/perf/harness_recsys.py --only ingest --jsonl /tmp/train.jsonl --full
+    flock /tmp/mlsd-heavy.lock python benchmarks/perf/harness_recsys.py --jsonl /tmp/train.jsonl --full
                                                                        # → results/perf/otto_ingest.md
 """
 
@@ -136,8 +130,13 @@ def project_ingest(source: str, destination: str) -> dict:
     return stats
 
 
+def write_files(workdir: str) -> dict:
+    """The Kaggle-size scoring files, generated once into ``workdir``: their paths."""
+    return {name: str(path) for name, path in files(Path(workdir)).items()}
+
+
 ENTRY_POINTS = {"reference_hm": reference_hm, "reference_otto": reference_otto, "reference_ingest": reference_ingest,
-                "project_ingest": project_ingest}
+                "project_ingest": project_ingest, "write_files": write_files}
 
 
 # ---------------------------------------------------------------- measuring
@@ -176,10 +175,6 @@ def side_by_side(project: list[str], reference: list[str], repeats: int) -> dict
     summary["ratio_min"] = summary["reference"]["min"] / summary["project"]["min"]
     summary["ratio_median"] = summary["reference"]["median"] / summary["project"]["median"]
     return summary
-
-
-def score_command(task: str, predictions: Path, truth: Path) -> list[str]:
-    return [sys.executable, "-m", "benchmarks", "score", "--task", task, "--predictions", str(predictions), "--truth", str(truth), "--json"]
 
 
 def here(function: str, *args: object) -> list[str]:
@@ -231,9 +226,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mlsd-harness-recsys"))
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "perf", help="folder of harness_recsys.md and otto_ingest.md")
-    parser.add_argument("--only", choices=["score", "hm", "otto", "ingest"], default=None,
-                        help="score = the hm and otto rows")
+    parser.add_argument("--out", type=Path, default=REPO / "results" / "perf", help="folder of otto_ingest.md")
     parser.add_argument("--old-tree", type=Path, default=None,
                         help="an export of an earlier commit: its `score` is timed once per row, for comparison")
     parser.add_argument("--jsonl", type=Path, default=None, help="a full-size synthetic train.jsonl (otto_synthetic.write_jsonl)")
@@ -245,41 +238,10 @@ def main() -> int:
         print(json.dumps(ENTRY_POINTS[args.call[0]](*args.call[1:])))
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.only in (None, "score", "hm", "otto"):
-        write_report(args.out / "harness_recsys.md", "Harness speed: H&M and OTTO scoring", *score_rows(args), args.repeats)
-    if args.only in (None, "ingest") and args.jsonl is not None:
-        write_report(args.out / "otto_ingest.md", "OTTO ingestion speed (jsonl → parquet)", *ingest_rows(args), args.repeats)
+    if args.jsonl is None:
+        parser.error("--jsonl: a full-size synthetic train.jsonl (otto_synthetic.write_jsonl) is needed")
+    write_report(args.out / "otto_ingest.md", "OTTO ingestion speed (jsonl → parquet)", *ingest_rows(args), args.repeats)
     return 0
-
-
-def score_rows(args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    paths = files(args.workdir)
-    rows, notes = [], []
-    cases = []
-    if args.only in (None, "score", "hm"):
-        cases += [("hm-map12", "`score --task hm-map12`, 1,371,980 customers, 68,984 buyers", "hm_sub", "hm_truth", "≥ 5×, < 1.5 GB"),
-                  ("hm-map12", "same size, every third truth row repeats an article", "hm_rep_sub", "hm_rep_truth", "values equal")]
-    if args.only in (None, "score", "otto"):
-        cases += [("otto-recall20", "`score --task otto-recall20`, 1,671,803 sessions × 3 types", "otto_sub", "otto_labels",
-                   "≥ 15×, < 30 s, < 2 GB")]
-    for task, what, submission, truth, goal in cases:
-        print(f"{what} …", file=sys.stderr, flush=True)
-        reference = "reference_hm" if task == "hm-map12" else "reference_otto"
-        result = side_by_side(score_command(task, paths[submission], paths[truth]), here(reference, paths[submission], paths[truth]),
-                              args.repeats)
-        ours, theirs = result["project"]["value"]["metrics"], result["reference"]["value"]
-        worst = max(abs(ours[name] - value) for name, value in theirs.items())
-        main = "map@12" if task == "hm-map12" else "recall@20_weighted"
-        values = (f"{main} {ours[main]:.6f}, reference {theirs[main]:.6f}; max |Δ| over {', '.join(theirs)} = {worst:.1e}")
-        rows.append(fmt_row(what, result, goal, values))
-        if args.old_tree is not None:
-            old = timed(score_command(task, paths[submission], paths[truth]), cwd=args.old_tree)
-            notes.append(f"{what}: the project's `score` before this change ({args.old_tree.name}) took {old['seconds']:.1f} s and "
-                         f"{old['peak_mb']:,.0f} MB in one run (load {os.getloadavg()[0]:.1f} after it); "
-                         f"{main} {old['value']['metrics'][main]:.6f}.")
-    notes.append("The files are generated by `benchmarks/perf/recsys_files.py` (random, Kaggle-size, real formats). The H&M "
-                 "reference is `csv` plus Ben Hamner's `apk`; the OTTO reference follows otto-de's `src/evaluate.py`.")
-    return rows, notes
 
 
 def ingest_rows(args: argparse.Namespace) -> tuple[list[str], list[str]]:

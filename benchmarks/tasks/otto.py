@@ -178,37 +178,31 @@ class OttoRecall20(Task[SessionRecommender]):
 
         Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
         rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
-        from concurrent.futures import ThreadPoolExecutor
+        from benchmarks.data.otto import SubmissionBlock, iter_submission, read_label_arrays
 
-        from benchmarks.data.otto import LabelArrays, SubmissionBlock, iter_submission, read_label_arrays
-
-        def index_labels() -> tuple[LabelArrays, dict[str, TruthIndex], np.ndarray]:
-            labels = read_label_arrays(Path(truth_file))
-            truth = {t: TruthIndex.from_keys(labels.truth[t], len(labels.sessions)) for t in EVENT_TYPES}
-            has_truth = np.stack([truth[t].single >= 0 for t in EVENT_TYPES]) | np.stack([truth[t].many for t in EVENT_TYPES])
-            return labels, truth, has_truth
+        labels = read_label_arrays(Path(truth_file))
+        n = len(labels.sessions)
+        truth = {t: TruthIndex.from_keys(labels.truth[t], n) for t in EVENT_TYPES}
+        has_truth = np.stack([truth[t].single >= 0 for t in EVENT_TYPES]) | np.stack([truth[t].many for t in EVENT_TYPES])
 
         def wanted(sessions: np.ndarray, types: np.ndarray) -> np.ndarray:  # rows with labels of their type
-            labels, _, has_truth = indexed.result()
             rows = labels.rows_of(sessions)
             return (rows >= 0) & has_truth[types, np.maximum(rows, 0)]
 
         def block_hits(block: SubmissionBlock) -> list[tuple[np.ndarray, np.ndarray]]:  # runs in the reader's threads
-            labels, truth, _ = indexed.result()
             given, predicted = block.padded()
             rows, types = labels.rows_of(block.sessions[given]), block.types[given]
             found = []
             for code, event_type in enumerate(EVENT_TYPES):
                 chosen = (rows >= 0) & (types == code)
-                found.append(truth[event_type].hit_rows(rows[chosen], predicted[chosen]))
+                if chosen.all():  # a block of one type (a file written type by type): no copy
+                    found.append(truth[event_type].hit_rows(rows, predicted))
+                else:
+                    found.append(truth[event_type].hit_rows(rows[chosen], predicted[chosen]))
             return found  # per type: (rows with hits, their hits)
 
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the labels are read while the submission's first blocks are
-            indexed = pool.submit(index_labels)
-            found_per_block = list(iter_submission(Path(predictions_file), keep=K, then=block_hits, wanted=wanted))
-        labels = indexed.result()[0]
-        hits = {t: np.zeros(len(labels.sessions), dtype=np.int64) for t in EVENT_TYPES}
-        for found in found_per_block:
+        hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
+        for found in iter_submission(Path(predictions_file), keep=K, then=block_hits, wanted=wanted):
             for event_type, (rows, counts) in zip(EVENT_TYPES, found):
                 hits[event_type][rows] += counts
         result = recall_from_counts(labels.sessions, {t: labels.sizes(t) for t in EVENT_TYPES}, hits, k=K)
