@@ -43,3 +43,15 @@ def test_the_probe_would_see_a_heavy_import() -> None:
     done = subprocess.run([sys.executable, "-c", "import sys, systems.hm.lib.ranker_features; print('pandas' in sys.modules)"],
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_scoring_a_kaggle_submission_needs_no_pandas(tmp_path) -> None:
+    """`score` on OTTO and H&M files reads them with polars and pyarrow only (pyarrow's ``to_numpy`` and
+    ``pa.scalar`` would import pandas: 0.15 s of a 3 s score)."""
+    (tmp_path / "labels.jsonl").write_text('{"session": 1, "labels": {"clicks": 5, "carts": [7, 8]}}\n'
+                                           '{"session": 2, "labels": {"orders": [3]}}\n')
+    (tmp_path / "otto.csv").write_text("session_type,labels\n1_clicks,5 6\n1_carts,7\n2_orders,4 3\n")
+    (tmp_path / "hm.csv").write_text("customer_id,prediction\nc1,0108775015 0108775044\n")
+    otto = ("score", "--task", "otto-recall20", "--predictions", str(tmp_path / "otto.csv"), "--truth", str(tmp_path / "labels.jsonl"))
+    hm = ("score", "--task", "hm-map12", "--predictions", str(tmp_path / "hm.csv"), "--truth", str(tmp_path / "hm.csv"))
+    assert _heavy_after(*otto) == ["polars"] and _heavy_after(*hm) == ["polars"]

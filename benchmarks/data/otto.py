@@ -526,18 +526,18 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
     sessions, labels = table.column("session").combine_chunks(), table.column("labels").combine_chunks()
     if sessions.null_count or labels.null_count:
         return None
-    sessions = sessions.to_numpy()
+    sessions = _numbers(sessions)
     if len(sessions) and sessions.min() < 0:
         return None
     clicks = pc.struct_field(labels, "clicks")
-    valid = clicks.is_valid().to_numpy(zero_copy_only=False)
-    parts = {"clicks": (np.flatnonzero(valid), clicks.to_numpy(zero_copy_only=False)[valid])}
+    valid = _numbers(pc.cast(clicks.is_valid(), pa.int8())).astype(bool)
+    parts = {"clicks": (np.flatnonzero(valid), _numbers(pc.drop_null(clicks)))}
     for name in ("carts", "orders"):
         lists = pc.struct_field(labels, name)
         flat = pc.list_flatten(lists)
         if flat.null_count:
             return None
-        parts[name] = (pc.list_parent_indices(lists).to_numpy(), flat.to_numpy())
+        parts[name] = (_numbers(pc.list_parent_indices(lists)), _numbers(flat))
     truth = {}
     for name, (rows, aids) in parts.items():
         aids = np.asarray(aids, dtype=np.int64)
@@ -546,6 +546,14 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
         truth[name] = unique_sorted(pair_keys(rows, aids))
     arrays = LabelArrays(sessions.astype(np.int64), truth)
     return arrays if arrays.distinct() else None  # a session listed twice: the plain reader names the line
+
+
+def _numbers(array: Any) -> np.ndarray:
+    """A null-free pyarrow integer array as numpy, without ``Array.to_numpy`` (which imports pandas: 0.15 s of
+    a `score` of 3 s)."""
+    array = array.combine_chunks() if hasattr(array, "combine_chunks") else array
+    dtype = np.dtype(str(array.type))
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
 
 def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
