@@ -3,9 +3,10 @@
 full-profile grid on a cluster, from the measured per-job costs.
 
     python benchmarks/perf/grid.py                       # moons smoke grid (5 systems × 10 seeds) and the README main job
-    python benchmarks/perf/grid.py --grids moons-smoke   # only the small grid
+    python benchmarks/perf/grid.py --grids moons-smoke   # only the small grid (the other grids' rows are kept)
 
-Every run is the command a user types (``python -m benchmarks run ...``) in a fresh results folder. The
+Every run is the command a user types (``python -m benchmarks run ...``) in a fresh results folder, or (the rows
+"after a first run") in one holding the serial run's records, where the jobs seen before start longest first. The
 per-job overhead is what the executor adds to the jobs' own work: (wall × slots − Σ job work) / jobs, where a
 job's work is its recorded fit + predict + eval seconds; it includes process starts, data handed to the
 workers, records written and slots left idle at the end of the grid. Output: results/perf/grid.md and .json.
@@ -18,6 +19,7 @@ import heapq
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,7 +43,12 @@ EXECUTORS = {
     "local, --jobs 1": (["--executor", "local", "--jobs", "1"], 1),
     "local, --jobs 2": (["--executor", "local", "--jobs", "2"], 2),
     "ray (local instance)": (["--executor", "ray"], None),
+    "local, --jobs 2, after a first run": (["--executor", "local", "--jobs", "2"], 2),
+    "ray (local instance), after a first run": (["--executor", "ray"], None),
 }
+"""Executors whose name ends in "after a first run" run in a results folder that already holds the ``--jobs 1``
+run's records, as a user's does the second time: the jobs seen before start longest first."""
+AFTER_A_FIRST_RUN = ", after a first run"
 
 # Full-profile scale factors against the default profile (data size), for the paper estimate.
 FULL_SCALE = {"moons-acc": 1.0, "hm-map12": 1.0 / 0.03, "otto-recall20": 0.05 / 0.004}
@@ -62,6 +69,7 @@ def run_grid(name: str, executor: str, results: Path, one_job: bool = False) -> 
     flags, slots = EXECUTORS[executor]
     arguments = first_job(GRIDS[name]) if one_job else GRIDS[name]
     command = [sys.executable, "-m", "benchmarks", "run", *arguments, *flags, "--results-dir", str(results), "--quiet"]
+    earlier = set(results.rglob("*.json"))
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -70,11 +78,12 @@ def run_grid(name: str, executor: str, results: Path, one_job: bool = False) -> 
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     from benchmarks.records import load_records
 
-    found = load_records(results)
+    found = [record for record in load_records(results) if record.path not in earlier]
     work = sum(sum(r.timings.get(k, 0.0) for k in ("fit_s", "predict_s", "eval_s")) for r in found)
     slots = slots or os.cpu_count() or 1
     return {
-        "grid": name, "executor": executor, "jobs": len(found), "ok": sum(r.ok for r in found), "wall_s": round(wall, 1),
+        "grid": name, "executor": executor, "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "jobs": len(found), "ok": sum(r.ok for r in found), "wall_s": round(wall, 1),
         "work_s": round(work, 1), "slots": slots, "overhead_per_job_s": round((wall * slots - work) / max(len(found), 1), 2),
         "load_start": round(load_before, 2), "load_end": round(os.getloadavg()[0], 2),
         "per_job": [{"task": r.task, "system": r.system, "seed": r.seed, "work_s": round(sum(
@@ -136,7 +145,9 @@ def render(rows: list[dict], command: str) -> str:
     for grid in dict.fromkeys(row["grid"] for row in rows):
         mine = [row for row in rows if row["grid"] == grid]
         base = next(row["wall_s"] for row in mine if row["executor"] == "local, --jobs 1")
+        when = sorted({row.get("measured_at", "") for row in mine} - {""})
         lines += [f"## {grid}: `{' '.join(GRIDS[grid])}`", "",
+                  *([f"Measured {when[0]} – {when[-1]}.", ""] if when else []),
                   "| executor | jobs (ok) | wall s | Σ job work s | slots | overhead per job s | one-job run s (fixed cost) | "
                   "overhead per job beyond it s | speed-up vs --jobs 1 | load start → end |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -156,21 +167,32 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "perf" / "grid.md")
     args = parser.parse_args()
     rows = []
+    kept = args.out.with_suffix(".json")
+    if kept.exists():  # the other grids' rows stay as they were measured (each grid's rows come from one run)
+        rows = [row for row in json.loads(kept.read_text()) if row["grid"] not in args.grids]
     for grid in args.grids:
         for warm_up in WARM_UP.get(grid, []):
             with tempfile.TemporaryDirectory(prefix="mlsd-grid-warm-up-") as temp:
                 subprocess.run([sys.executable, "-m", "benchmarks", "run", *warm_up, "--results-dir", temp, "--quiet"],
                                cwd=ROOT, check=True, capture_output=True)
+        first_run = Path(tempfile.mkdtemp(prefix="mlsd-grid-first-run-"))
         for executor in args.executors:
             with tempfile.TemporaryDirectory(prefix="mlsd-grid-") as temp:
                 single = run_grid(grid, executor, Path(temp) / "one", one_job=True)
+                if executor.endswith(AFTER_A_FIRST_RUN):
+                    if not (first_run / "records").exists():
+                        raise SystemExit(f"{executor!r} needs the 'local, --jobs 1' row first")
+                    shutil.copytree(first_run / "records", Path(temp) / "results" / "records")
                 row = run_grid(grid, executor, Path(temp) / "results")
+                if executor == "local, --jobs 1":
+                    shutil.copytree(Path(temp) / "results" / "records", first_run / "records", dirs_exist_ok=True)
             # beyond the fixed cost (measured by a one-job run): what each further job adds to the slots' time
             row["fixed_s"] = single["wall_s"]
             row["overhead_beyond_fixed_s"] = round(((row["wall_s"] - single["wall_s"]) * row["slots"]
                                                     - (row["work_s"] - single["work_s"])) / max(row["jobs"] - 1, 1), 2)
             print(json.dumps({k: v for k, v in row.items() if k != "per_job"}), file=sys.stderr, flush=True)
             rows.append(row)
+        shutil.rmtree(first_run, ignore_errors=True)
     command = "python benchmarks/perf/grid.py " + " ".join(sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(rows, command.strip()))
