@@ -322,3 +322,38 @@ def test_with_several_slots_the_longest_known_jobs_start_first(results_dir):
                      ("mock-threshold", 0), ("mock-threshold", 1)]
     other_profile = plan(_request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0], profile="default")).jobs
     assert longest_first(other_profile, results_dir) == other_profile
+
+
+class FreezeProbe(System):
+    """Reports how many objects the garbage collector had set aside while it was fitted."""
+
+    id = "test-freeze-probe"
+    kind = "classifier"
+    tasks = ("mock-*",)
+
+    def fit(self, X, y):
+        import gc
+
+        self.frozen = gc.get_freeze_count()
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+    def report(self):
+        return {"frozen": self.frozen}
+
+
+def test_the_harness_objects_are_out_of_the_collectors_way_during_a_job(results_dir):
+    """run_job (every executor's, in-process here: a worker would not know this test's system) freezes what is
+    alive before the system is built (Ray's workers did, local ones did not: micrograd-mlp fitted in 8.6 s under
+    Ray and 14 s locally), and a process that runs several jobs gets it back."""
+    import gc
+
+    register_system(FreezeProbe)
+    try:
+        (outcome,) = run(_request(results_dir, systems=[FreezeProbe.id], isolate=False))
+        (record,) = records.load_records(results_dir)
+        assert outcome.status == "ok" and record.extras["frozen"] > 1000
+        assert gc.get_freeze_count() == 0
+    finally:
+        SYSTEMS.remove(FreezeProbe.id)
