@@ -357,3 +357,42 @@ def test_the_harness_objects_are_out_of_the_collectors_way_during_a_job(results_
         assert gc.get_freeze_count() == 0
     finally:
         SYSTEMS.remove(FreezeProbe.id)
+
+
+@pytest.mark.integration
+def test_a_worker_whose_driver_is_killed_ends_and_leaves_no_folder(tmp_path):
+    """SIGKILL of the driver (nothing of it runs any more): its worker notices within seconds, removes its
+    artifacts folder and ends its process group."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    pid_file = tmp_path / "grandchild.pid"
+    driver = subprocess.Popen(
+        [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())",
+         "run", "--task", "mock-acc", "--system", "mock-fault", "--set", "mock-fault.mode=grandchild",
+         "--set", f"mock-fault.pid_file={pid_file}", "--seed", "0", "--results-dir", str(tmp_path / "results"), "--quiet"],
+        env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(temp.glob("mlsd-job-*")) and pid_file.exists()
+    driver.kill()
+    driver.wait()
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while (list(temp.glob("mlsd-job-*")) or _alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list(temp.glob("mlsd-job-*")) and not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

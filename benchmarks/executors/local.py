@@ -72,15 +72,30 @@ def _context(method: str, modules: tuple[str, ...] = (), preload: tuple[str, ...
     return ctx
 
 
-def _watch_parent(parent: int) -> None:
-    """Exit when the parent (this process, or its fork server) dies: an orphaned worker must not run on unseen."""
-    while True:
+def _watch_driver(driver: int, workdir: str) -> None:
+    """End the job when the driver (the process that started it) is gone: an orphaned worker must not run on unseen,
+    nor leave its artifacts folder behind (the driver would have removed it). The driver, not the parent: a worker
+    from a fork server keeps that server alive (it holds the server's lifeline), so its parent never changes."""
+    import psutil
+
+    def alive(born: float | None) -> bool:
+        try:
+            process = psutil.Process(driver)
+            return process.create_time() == born and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    try:
+        born = psutil.Process(driver).create_time()
+    except psutil.Error:
+        born = None
+    while alive(born):
         time.sleep(1.0)
-        if os.getppid() != parent:
-            try:
-                os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
-            finally:
-                os._exit(70)
+    try:
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
+    finally:
+        os._exit(70)
 
 
 def _cap_threads(threads: int) -> None:
@@ -96,7 +111,7 @@ def _cap_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
-def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str) -> None:
+def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str, driver: int) -> None:
     os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older)
     if "OMP_NUM_THREADS" in env:
         _cap_threads(int(env["OMP_NUM_THREADS"]))
@@ -106,7 +121,7 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_watch_driver, args=(driver, workdir), daemon=True).start()
     result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
     connection.send(("done", result))
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
@@ -277,7 +292,7 @@ class LocalExecutor:
         ctx = _context(choose_start_method(self.start_method), spec.modules, self.preload)
         receiver, sender = ctx.Pipe(duplex=False)
         workdir = tempfile.mkdtemp(prefix="mlsd-job-")
-        process = ctx.Process(target=_worker, args=(sender, spec, data, self._job_env(spec), workdir), daemon=False,
+        process = ctx.Process(target=_worker, args=(sender, spec, data, self._job_env(spec), workdir, os.getpid()), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
         main = sys.modules["__main__"]
         if self.bare_main:
