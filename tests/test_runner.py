@@ -364,7 +364,6 @@ def test_a_worker_whose_driver_is_killed_ends_and_leaves_no_folder(tmp_path):
     """SIGKILL of the driver (nothing of it runs any more): its worker notices within seconds, removes its
     artifacts folder and ends its process group."""
     import os
-    import signal
     import subprocess
     import sys
 
