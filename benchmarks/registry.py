@@ -255,8 +255,9 @@ def discover(force: bool = False) -> None:
 def get_task(task_id: str) -> type[Task]:
     """The task ``task_id``: its likely module first (``benchmarks/tasks/<first word of the id>.py``), then the
     built-in tasks, then everything (a built-in task needs no system imported: `score` starts faster)."""
-    home = f"benchmarks.tasks.{task_id.split('-')[0]}"
-    if task_id not in TASKS and not _discovered and task_id.split("-")[0].isidentifier() and home not in sys.modules:
+    first_word = task_id.split("-")[0]
+    home = f"benchmarks.tasks.{first_word}"
+    if task_id not in TASKS and not _discovered and first_word.isidentifier() and home not in sys.modules:
         with contextlib.suppress(Exception):  # only a guess: a failure here is met again, and recorded, below
             importlib.import_module(home)
     if task_id not in TASKS and not _discovered:

@@ -551,7 +551,6 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
 def _numbers(array: Any) -> np.ndarray:
     """A null-free pyarrow integer array as numpy, without ``Array.to_numpy`` (which imports pandas: 0.15 s of
     a `score` of 3 s)."""
-    array = array.combine_chunks() if hasattr(array, "combine_chunks") else array
     dtype = np.dtype(str(array.type))
     return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
