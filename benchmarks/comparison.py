@@ -45,9 +45,10 @@ BOOTSTRAP_WORK = 50_000_000
 approximation (:func:`benchmarks.stats.normal_ci`): with tens of thousands of examples the
 bootstrap would take minutes and say the same (see benchmarks/perf/leaderboard_scale.py)."""
 
-RANDOMIZATION_WORK = 200_000_000
-"""Above this many sign flips (examples × resamples, a few seconds) the randomization test gives
-way to the paired t-test, which agrees with it at that size (central limit theorem)."""
+RANDOMIZATION_WORK = 20_000_000
+"""Above this many sign flips (examples × resamples: 2,000 examples at 10,000 resamples, a few
+seconds in ``scipy.stats.permutation_test``) the randomization test gives way to the paired
+t-test, which agrees with it at that size (central limit theorem)."""
 
 
 @dataclass

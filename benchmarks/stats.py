@@ -1,8 +1,12 @@
-"""Statistics for comparing systems honestly: paired tests, Holm's correction, confidence intervals.
+"""Statistics for comparing systems honestly: scipy's tests and intervals, Holm's correction.
 
-Pure functions over plain arrays. The unit of analysis is whatever the caller passes: per-example
-values (one per query, customer, session or text window), or one value per seed when per-example
-values are missing or the examples differ. Two-sided tests throughout.
+Thin wrappers over ``scipy.stats`` (``ttest_rel``, ``ttest_ind(equal_var=False)``,
+``permutation_test``, ``bootstrap``, ``t``) that fix what the comparisons need on top: one result
+type, defined answers for degenerate inputs (identical or constant values), and a two-level
+bootstrap over seeds and examples. Holm's correction is written here (scipy has none). The unit of
+analysis is whatever the caller passes: per-example values (one per query, customer, session or
+text window), or one value per seed when per-example values are missing or the examples differ.
+Two-sided tests throughout.
 
     >>> a = [0.9, 0.8, 0.7, 0.95, 0.85]
     >>> b = [0.6, 0.5, 0.65, 0.7, 0.55]
@@ -16,17 +20,12 @@ values are missing or the examples differ. Two-sided tests throughout.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
-
-# Relative tolerance when deciding that a resampled statistic is "as extreme" as the observed
-# one: sums of the same numbers in another order differ in the last bits.
-_TIE_TOLERANCE = 1e-9
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -60,13 +59,15 @@ def _pair(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
     return x - y
 
 
-def _t_two_sided(t: float, df: float) -> float:
-    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom."""
-    return float(2.0 * special.stdtr(df, -abs(t)))
+def _degenerate(test: str, mean: float, n: int) -> TestResult:
+    """No spread: equal means are not different (p = 1); constant non-zero differences are (p = 0)."""
+    if mean == 0.0:
+        return TestResult(test, math.nan, 1.0, n, mean)
+    return TestResult(test, math.copysign(math.inf, mean), 0.0, n, mean)
 
 
 def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Paired (dependent-samples) t-test, as ``scipy.stats.ttest_rel``.
+    """Paired (dependent-samples) t-test: ``scipy.stats.ttest_rel``.
 
     Args:
         a, b: values of the two systems on the same examples, in the same order.
@@ -76,28 +77,29 @@ def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
         vectors give p = 1; constant non-zero differences give p = 0.
     """
     d = _pair(a, b)
-    n = d.size
     mean = float(d.mean())
-    if n < 2:
-        return TestResult("paired-t", math.nan, 1.0 if mean == 0 else math.nan, n, mean)
-    sd = float(d.std(ddof=1))
-    if sd == 0.0:
-        if mean == 0.0:
-            return TestResult("paired-t", math.nan, 1.0, n, mean)
-        return TestResult("paired-t", math.copysign(math.inf, mean), 0.0, n, mean)
-    t = mean / (sd / math.sqrt(n))
-    return TestResult("paired-t", t, _t_two_sided(t, n - 1), n, mean)
+    if d.size < 2:
+        return TestResult("paired-t", math.nan, 1.0 if mean == 0 else math.nan, d.size, mean)
+    if float(d.std(ddof=1)) == 0.0:
+        return _degenerate("paired-t", mean, d.size)
+    result = stats.ttest_rel(np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel())
+    return TestResult("paired-t", float(result.statistic), float(result.pvalue), d.size, mean)
+
+
+def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(x, axis=axis)
 
 
 def paired_randomization_test(
     a: Sequence[float], b: Sequence[float], n_resamples: int = 10_000, seed: int = 0
 ) -> TestResult:
-    """Paired randomization (sign-flip permutation) test on the mean difference.
+    """Paired randomization (sign-flip permutation) test on the mean difference:
+    ``scipy.stats.permutation_test(..., permutation_type="samples")``.
 
     Under the null hypothesis each pair's two values are exchangeable, so each difference is as
     likely to have either sign. When ``2**n <= n_resamples`` every sign pattern is enumerated
-    (an exact test, as ``scipy.stats.permutation_test(..., permutation_type="samples")`` does);
-    otherwise ``n_resamples`` random patterns are drawn and p = (count + 1) / (n_resamples + 1).
+    (an exact test); otherwise ``n_resamples`` random patterns are drawn and p = (count + 1) /
+    (n_resamples + 1).
 
     Args:
         a, b: values of the two systems on the same examples, in the same order.
@@ -105,34 +107,22 @@ def paired_randomization_test(
         seed: random seed, so the p-value is reproducible.
 
     Returns:
-        The observed mean difference and the share of sign patterns whose |mean| is at least
-        as large.
+        The observed mean difference and the two-sided p-value.
     """
     d = _pair(a, b)
-    n = d.size
     observed = float(d.mean())
-    threshold = abs(observed) * (1 - _TIE_TOLERANCE) - 1e-15
-    total = float(d.sum())
-    if 2**n <= n_resamples:
-        patterns = np.array(list(itertools.product((0.0, 1.0), repeat=n)))  # (2**n, n), 1 = flipped
-        means = (total - 2.0 * patterns @ d) / n
-        count = int(np.count_nonzero(np.abs(means) >= threshold))
-        return TestResult("paired-randomization", observed, count / len(means), n, observed, exact=True)
-    rng = np.random.default_rng(seed)
-    batch = max(1, min(n_resamples, (1 << 22) // n))
-    count = 0
-    done = 0
-    while done < n_resamples:
-        size = min(batch, n_resamples - done)
-        flips = (rng.random((size, n), dtype=np.float32) < 0.5).astype(np.float64)  # (size, n)
-        means = (total - 2.0 * flips @ d) / n
-        count += int(np.count_nonzero(np.abs(means) >= threshold))
-        done += size
-    return TestResult("paired-randomization", observed, (count + 1) / (n_resamples + 1), n, observed)
+    if d.size == 1 or not d.any():  # both sign patterns (or all of them) are as extreme
+        return TestResult("paired-randomization", observed, 1.0, d.size, observed, exact=True)
+    result = stats.permutation_test(
+        (d,), _mean, permutation_type="samples", vectorized=True, n_resamples=n_resamples,
+        alternative="two-sided", batch=max(1, (1 << 20) // d.size), rng=np.random.default_rng(seed),
+    )
+    exact = 2**d.size <= n_resamples
+    return TestResult("paired-randomization", observed, float(result.pvalue), d.size, observed, exact=exact)
 
 
 def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Welch's unequal-variance t-test for two independent groups, as
+    """Welch's unequal-variance t-test for two independent groups:
     ``scipy.stats.ttest_ind(a, b, equal_var=False)``. Used over seeds when two systems' seeds
     cannot be paired.
 
@@ -140,7 +130,8 @@ def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
         a, b: independent values (e.g. one per seed) of the two systems.
 
     Returns:
-        The t statistic and its two-sided p-value (Welch-Satterthwaite degrees of freedom).
+        The t statistic and its two-sided p-value (Welch-Satterthwaite degrees of freedom);
+        NaN with fewer than two values on a side.
     """
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
@@ -148,14 +139,10 @@ def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
     n = int(min(x.size, y.size))
     if x.size < 2 or y.size < 2:
         return TestResult("welch-t", math.nan, math.nan, n, diff)
-    vx = float(x.var(ddof=1)) / x.size
-    vy = float(y.var(ddof=1)) / y.size
-    if vx + vy == 0.0:
-        p = 1.0 if diff == 0.0 else 0.0
-        return TestResult("welch-t", math.nan if diff == 0 else math.copysign(math.inf, diff), p, n, diff)
-    t = diff / math.sqrt(vx + vy)
-    df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
-    return TestResult("welch-t", t, _t_two_sided(t, df), n, diff)
+    if float(x.var(ddof=1)) + float(y.var(ddof=1)) == 0.0:
+        return _degenerate("welch-t", diff, n)
+    result = stats.ttest_ind(x, y, equal_var=False)
+    return TestResult("welch-t", float(result.statistic), float(result.pvalue), n, diff)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -187,12 +174,13 @@ def holm(p_values: Sequence[float]) -> list[float]:
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval for a mean.
+    """Percentile bootstrap confidence interval for a mean: ``scipy.stats.bootstrap(...,
+    method="percentile")``.
 
-    A 1-D input is resampled over its values (as ``scipy.stats.bootstrap(...,
-    method="percentile")``). A 2-D input ``(seeds, examples)`` is resampled at both levels: seeds
-    with replacement, then examples with replacement, so the interval covers both training
-    randomness and the finite test set.
+    A 1-D input is resampled over its values. A 2-D input ``(seeds, examples)`` is resampled at
+    both levels: examples with replacement (the same examples for every seed, scipy's
+    ``paired=True``), then seeds with replacement (multinomial weights drawn from the same
+    generator), so the interval covers both training randomness and the finite test set.
 
     Args:
         values: (n,) or (seeds, examples) array.
@@ -214,42 +202,46 @@ def bootstrap_ci(
     if matrix.size == 1:
         return (float(matrix.flat[0]), float(matrix.flat[0]))
     rng = np.random.default_rng(seed)
-    estimates = np.empty(n_resamples)
-    batch = max(1, min(n_resamples, (1 << 20) // n))
-    done = 0
-    while done < n_resamples:
-        size = min(batch, n_resamples - done)
-        picks = rng.integers(0, n, size=(size, n))  # (size, n) example indices
-        per_seed = matrix[:, picks].mean(axis=2)  # (seeds, size)
-        if seeds > 1:
-            seed_counts = rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=size)  # (size, seeds)
-            estimates[done:done + size] = (seed_counts * per_seed.T).sum(axis=1) / seeds
-        else:
-            estimates[done:done + size] = per_seed[0]
-        done += size
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.percentile(estimates, [100 * alpha, 100 * (1 - alpha)])
-    return (float(low), float(high))
+    if n == 1:  # one example: only the seeds vary
+        data: tuple[np.ndarray, ...] = (matrix[:, 0],)
+        statistic = _mean
+    else:
+        data = (matrix,)
+
+        def statistic(resampled: np.ndarray, axis: int = -1) -> np.ndarray:
+            per_seed = resampled.mean(axis=axis)  # (seeds, batch): each seed on the resampled examples
+            if seeds == 1:
+                return per_seed[0]
+            counts = rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=per_seed.shape[1])  # (batch, seeds)
+            return (counts * per_seed.T).sum(axis=1) / seeds
+
+    result = stats.bootstrap(
+        data, statistic, n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+        paired=n > 1, vectorized=True, axis=-1, batch=max(1, min(n_resamples, (1 << 20) // n)), rng=rng,
+    )
+    return (float(result.confidence_interval.low), float(result.confidence_interval.high))
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval for a mean of a few values (e.g. one per seed).
+    """Student-t confidence interval for a mean of a few values (e.g. one per seed):
+    ``scipy.stats.t.interval``.
 
     Args:
         values: the values.
         confidence: e.g. 0.95.
 
     Returns:
-        (low, high); (v, v) for one value.
+        (low, high); (v, v) for one value or for identical values.
     """
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size == 0:
         return (math.nan, math.nan)
     mean = float(x.mean())
-    if x.size == 1:
+    scale = float(stats.sem(x)) if x.size > 1 else 0.0
+    if scale == 0.0:
         return (mean, mean)
-    half = float(special.stdtrit(x.size - 1, 0.5 + confidence / 2)) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return (mean - half, mean + half)
+    low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=scale)
+    return (float(low), float(high))
 
 
 def normal_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
@@ -275,5 +267,5 @@ def normal_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) ->
     variance = float(matrix.mean(axis=0).var(ddof=1)) / n if n > 1 else 0.0
     if seeds > 1:
         variance += float(matrix.mean(axis=1).var(ddof=1)) / seeds
-    half = float(special.ndtri(0.5 + confidence / 2)) * math.sqrt(variance)
-    return (mean - half, mean + half)
+    low, high = stats.norm.interval(confidence, loc=mean, scale=math.sqrt(variance)) if variance > 0 else (mean, mean)
+    return (float(low), float(high))
