@@ -43,7 +43,7 @@ TRANSFORMS: dict[str, Callable[[float], float]] = {"identity": lambda x: x, "exp
 BOOTSTRAP_WORK = 50_000_000
 """Above this many resampled values (seeds × examples × resamples, about 1 s) the CI is the normal
 approximation (:func:`benchmarks.stats.normal_ci`): with tens of thousands of examples the
-bootstrap would take minutes and say the same (see benchmarks/perf/leaderboard_scale.py)."""
+bootstrap would take minutes and say the same (see perf/leaderboard_scale.py)."""
 
 RANDOMIZATION_WORK = 20_000_000
 """Above this many sign flips (examples × resamples: 2,000 examples at 10,000 resamples, a few

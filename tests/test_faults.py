@@ -3,7 +3,7 @@ run through the command line as a user runs it. After every case: every finished
 the failure is recorded with its cause, no worker or grandchild is left, no temp file remains, and the
 leaderboard lists every ok system.
 
-The cases are data (``CASES``), so ``benchmarks/perf/robustness.py`` can count them for results/perf/robustness.md.
+The cases are data (``CASES``), so ``perf/robustness.py`` can count them for results/perf/robustness.md.
 """
 
 from __future__ import annotations

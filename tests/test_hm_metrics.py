@@ -200,7 +200,7 @@ def read_rows(path: Path) -> dict[str, list[str]]:
 
 def test_repeated_truth_articles_count_as_in_the_reference(tmp_path: Path):
     """The issue's case, small: every third truth row repeats one article; score follows apk, not a set."""
-    from benchmarks.perf.recsys_files import write_hm_files
+    from perf.recsys_files import write_hm_files
 
     submission_path, truth_path = write_hm_files(tmp_path, seed=3, customers=3000, buyers=600, repeat_every=3)
     truth, submission = read_rows(truth_path), read_rows(submission_path)

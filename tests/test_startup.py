@@ -1,7 +1,7 @@
 """Start-up stays cheap: ``list``, ``--help``, ``score`` and ``compare`` never import the heavy libraries.
 
 Discovery imports every task and system module, so each must keep torch, pandas, polars, LightGBM and the
-JVM bridge inside the methods that need them. (The times themselves are measured by benchmarks/perf/harness.py.)
+JVM bridge inside the methods that need them. (The times themselves are measured by perf/harness.py.)
 """
 
 from __future__ import annotations

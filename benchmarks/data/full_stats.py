@@ -1,7 +1,7 @@
 """The figures of ``../shared/data/FULL-STATS.md``, measured on any OTTO events or H&M transactions, next to the published full-data values.
 
 One definition of each figure serves the synthetic twins' tests, the ``data-stats`` command
-and ``benchmarks/perf/twin_realism.py``, so a twin is judged by exactly what users are shown.
+and ``perf/twin_realism.py``, so a twin is judged by exactly what users are shown.
 
 Published values are those of ``../shared/data/FULL-STATS.md``, which read them in public write-ups
 of the complete datasets (several independent sources agree on the counts):

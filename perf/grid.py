@@ -2,8 +2,8 @@
 ``--executor local --jobs 2`` and ``--executor ray`` on the same grids, in one run; and a paper estimate of the
 full-profile grid on a cluster, from the measured per-job costs.
 
-    python benchmarks/perf/grid.py                       # moons smoke grid (5 systems × 10 seeds) and the README main job
-    python benchmarks/perf/grid.py --grids moons-smoke   # only the small grid (the other grids' rows are kept)
+    python -m perf.grid                       # moons smoke grid (5 systems × 10 seeds) and the README main job
+    python -m perf.grid --grids moons-smoke   # only the small grid (the other grids' rows are kept)
 
 Every run is the command a user types (``python -m benchmarks run ...``) in a fresh results folder, or (the rows
 "after a first run") in one holding the serial run's records, where the jobs seen before start longest first. The
@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GRIDS = {
@@ -193,7 +193,7 @@ def main() -> int:
             print(json.dumps({k: v for k, v in row.items() if k != "per_job"}), file=sys.stderr, flush=True)
             rows.append(row)
         shutil.rmtree(first_run, ignore_errors=True)
-    command = "python benchmarks/perf/grid.py " + " ".join(sys.argv[1:])
+    command = "python -m perf.grid " + " ".join(sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(rows, command.strip()))
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")

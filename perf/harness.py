@@ -13,7 +13,7 @@ produced from its stdout and its temporary folder.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/perf/harness.py --data-dir ../shared/data --repeats 5 --out results/perf/harness.md
+    python -m perf.harness --data-dir ../shared/data --repeats 5 --out results/perf/harness.md
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.perf.footer import emit, machine_lines
+from perf.footer import emit, machine_lines
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -86,19 +86,19 @@ def _printed_metrics(stdout: str, tmp: Path) -> dict[str, float]:
 
 def _score_row(task: str, what: str, submission: str, truth: str, reference: str, goal: str, speed_up: float,
                max_peak_mb: float | None, max_seconds: float | None = None) -> Row:
-    """``score`` on the Kaggle-size files of ``benchmarks/perf/recsys_files.py`` against a plain-Python scorer."""
+    """``score`` on the Kaggle-size files of ``perf/recsys_files.py`` against a plain-Python scorer."""
     files = "{recsys}/"
     return Row(
         name=f"`score --task {task}`, {what}",
         project=Command(["{python}", "-m", "benchmarks", "score", "--task", task, "--predictions", files + submission,
                          "--truth", files + truth, "--json"], _printed_metrics),
-        reference=Command(["{python}", "benchmarks/perf/harness_recsys.py", "--call", reference, files + submission,
+        reference=Command(["{python}", "perf/harness_recsys.py", "--call", reference, files + submission,
                            files + truth], _printed_json),
         goal=goal, max_ratio=1 / speed_up, max_seconds=max_seconds, max_peak_mb=max_peak_mb,
         notes="reference: " + ("Python's `csv` and Ben Hamner's `apk`/`mapk` loop" if task == "hm-map12" else
                                "a plain-Python evaluation after otto-de's `src/evaluate.py` (json per line, `split`, sets)")
-              + " (`benchmarks/perf/harness_recsys.py`); the files are random but Kaggle-size, in the real formats "
-                "(`benchmarks/perf/recsys_files.py`).",
+              + " (`perf/harness_recsys.py`); the files are random but Kaggle-size, in the real formats "
+                "(`perf/recsys_files.py`).",
     )
 
 
@@ -107,7 +107,7 @@ ROWS: list[Row] = [
         name="`run --task beir-scifact-ndcg10 --system bm25s`, whole job",
         project=Command(["{python}", "-m", "benchmarks", "run", "--task", "beir-scifact-ndcg10", "--system", "bm25s",
                          "--data-dir", "{data}", "--results-dir", "{tmp}/results", "--quiet"], _record_metrics),
-        reference=Command(["{python}", "benchmarks/perf/raw_retrieval.py", "{data}/beir/scifact"], _printed_json),
+        reference=Command(["{python}", "perf/raw_retrieval.py", "{data}/beir/scifact"], _printed_json),
         goal="≤ 1.5× the raw pipeline; same nDCG@10, Recall@100, MRR@10, MAP@100 (1e-12)",
         max_ratio=1.5,
         notes="reference: raw bm25s (same analyzer and settings) + pytrec_eval on the same corpus and queries, "
@@ -245,7 +245,7 @@ def main() -> None:
     rows = [row for row in ROWS if args.rows in row.name]
     if any("{recsys}" in part for row in rows for side in (row.project, row.reference) for part in side.argv):
         print(f"Kaggle-size files in {places['recsys']} …", file=sys.stderr, flush=True)  # in a child: its peak is not ours
-        subprocess.run([sys.executable, str(REPO / "benchmarks/perf/harness_recsys.py"), "--call", "write_files",
+        subprocess.run([sys.executable, str(REPO / "perf/harness_recsys.py"), "--call", "write_files",
                         str(places["recsys"])], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     load_before = os.getloadavg()
     results = []
@@ -253,7 +253,7 @@ def main() -> None:
         for row in rows:
             results.append((row, *measure(row, places, Path(cache), args.repeats)))
     load_after = os.getloadavg()
-    command = "python benchmarks/perf/harness.py " + " ".join(sys.argv[1:])
+    command = "python -m perf.harness " + " ".join(sys.argv[1:])
     text = report(results, args.repeats, load_before, load_after, command)
     emit(text, args.out)
 

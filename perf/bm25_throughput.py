@@ -8,7 +8,7 @@ systems get 2 threads where they can use them. nDCG@10 of each run is printed as
 
 Usage::
 
-    python benchmarks/perf/bm25_throughput.py --data-dir ../shared/data --out results/perf/bm25_throughput.md
+    python -m perf.bm25_throughput --data-dir ../shared/data --out results/perf/bm25_throughput.md
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.beir import load_beir_folder
 from benchmarks.metrics.retrieval import evaluate_run
-from benchmarks.perf.footer import emit, machine_lines
 from benchmarks.registry import get_system
+from perf.footer import emit, machine_lines
 
 SYSTEMS = ("bm25-rank", "bm25s", "bm25-lucene")
 
@@ -88,7 +88,7 @@ def main() -> None:
         "score matrix with 2 threads; bm25-lucene's index time includes the JVM start and pyserini's import, and "
         "its first pass includes JIT warm-up (batch_search, 2 threads).",
         "",
-        f"Command: `python benchmarks/perf/bm25_throughput.py --data-dir {args.data_dir} --dataset {args.dataset} "
+        f"Command: `python -m perf.bm25_throughput --data-dir {args.data_dir} --dataset {args.dataset} "
         f"--repeats {args.repeats}`",
     ] + machine_lines(load_before, load_after)
     emit("\n".join(lines) + "\n", args.out)

@@ -8,7 +8,7 @@ co-visitation matrices, polars, chunks of sessions) → recommend for every test
 Scale 1.0 is the full size: ≈12.9M sessions and ≈217M events. Peak memory is the process's
 maximum resident set size after each stage (it never goes down).
 
-    python benchmarks/perf/otto_scale.py --scales 0.01 0.1 --out results/perf/otto_scale.md
+    python -m perf.otto_scale --scales 0.01 0.1 --out results/perf/otto_scale.md
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.perf.stages import Stages, table
+from perf.stages import Stages, table
 
 NOTES_HEADING = "## Notes"
 
@@ -136,7 +136,7 @@ def main() -> int:
         return 0
     store = args.out.with_suffix(".json")
     saved = json.loads(store.read_text()) if args.merge and store.exists() else {"results": {}, "commands": []}
-    command = ("python benchmarks/perf/otto_scale.py --scales " + " ".join(f"{s:g}" for s in args.scales)
+    command = ("python -m perf.otto_scale --scales " + " ".join(f"{s:g}" for s in args.scales)
                + (f" --chunk-sessions {args.chunk_sessions}" if args.chunk_sessions != 100_000 else "")
                + (f" --parts {args.parts}" if args.parts != 0 else "") + (" --data-only" if args.data_only else "")
                + (" --merge" if args.merge else ""))
@@ -144,9 +144,9 @@ def main() -> int:
     for scale in args.scales:
         print(f"scale {scale:g} …", file=sys.stderr, flush=True)
         child = subprocess.run(
-            [sys.executable, __file__, "--one", str(scale), "--chunk-sessions", str(args.chunk_sessions), "--parts", str(args.parts)]
-            + (["--data-only"] if args.data_only else []),
-            stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "perf.otto_scale", "--one", str(scale), "--chunk-sessions", str(args.chunk_sessions),
+             "--parts", str(args.parts)] + (["--data-only"] if args.data_only else []),
+            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
         )
         key = f"{scale:g}" + ("" if args.data_only else f", parts {args.parts or 'auto'}") + (
             " (data path only: generate, read, protocol)" if args.data_only else "")

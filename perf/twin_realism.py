@@ -6,7 +6,7 @@ the data in memory, time it, then measure every FULL-STATS.md figure with
 table per (twin, scale) and the same data as JSON. At scale 1 the OTTO twin holds 217M events
 (≈ 2.8 GB, twice that while its chunks are joined) and runs otto-de's protocol over them.
 
-    flock /tmp/mlsd-heavy.lock python benchmarks/perf/twin_realism.py --scales 0.01 1 --out results/perf/twin_realism.md
+    flock /tmp/mlsd-heavy.lock python -m perf.twin_realism --scales 0.01 1 --out results/perf/twin_realism.md
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.perf.stages import peak_mb
+from perf.stages import peak_mb
 
 TWINS = ("otto-recall20", "hm-map12")
 
@@ -101,7 +101,7 @@ def main() -> int:
         result["load_average"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         print(json.dumps(result))
         return 0
-    command = (f"python benchmarks/perf/twin_realism.py --scales {' '.join(f'{s:g}' for s in args.scales)}"
+    command = (f"python -m perf.twin_realism --scales {' '.join(f'{s:g}' for s in args.scales)}"
                + (f" --twins {' '.join(args.twins)}" if args.twins != list(TWINS) else "")
                + (f" --seed {args.seed}" if args.seed else "") + f" --out {args.out}")
     store = args.out.with_suffix(".json")
@@ -112,8 +112,8 @@ def main() -> int:
     for task in args.twins:
         for scale in args.scales:
             print(f"{task} scale {scale:g} …", file=sys.stderr, flush=True)
-            child = subprocess.run([sys.executable, __file__, "--one", task, str(scale), "--seed", str(args.seed)],
-                                   stdout=subprocess.PIPE, text=True)
+            child = subprocess.run([sys.executable, "-m", "perf.twin_realism", "--one", task, str(scale), "--seed", str(args.seed)],
+                                   stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
             if child.returncode != 0:
                 results.append({"task": task, "scale": scale, "data": f"scale {scale:g}", "error": f"exit code {child.returncode}"})
             else:

@@ -9,7 +9,7 @@ give the same numbers.
 
 Usage::
 
-    python benchmarks/perf/raw_retrieval.py ../shared/data/beir/scifact
+    python -m perf.raw_retrieval ../shared/data/beir/scifact
 """
 
 from __future__ import annotations

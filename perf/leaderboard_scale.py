@@ -4,7 +4,7 @@ Writes fake records (5 systems × 3 seeds, per-example values with ids, like OTT
 scores) for several example counts, then times ``leaderboard.build_tables`` (CIs + ties, no plots)
 and ``compare`` of two systems with the randomization and t tests.
 
-    python benchmarks/perf/leaderboard_scale.py --sizes 1000 100000 1000000 > results/perf/leaderboard_scale.md
+    python -m perf.leaderboard_scale --sizes 1000 100000 1000000 > results/perf/leaderboard_scale.md
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     hardware = environment.hardware()
     print("# Leaderboard and compare at scale\n")
-    print(f"Command: `python benchmarks/perf/leaderboard_scale.py --sizes {' '.join(map(str, args.sizes))}`  ")
+    print(f"Command: `python -m perf.leaderboard_scale --sizes {' '.join(map(str, args.sizes))}`  ")
     print(f"Machine: {hardware['cpu']}, {hardware['cores']} cores, {hardware['ram_gb']} GB RAM, Python {platform.python_version()}; "
           "other jobs shared the cores.\n")
     print("5 systems × 3 seeds, one per-example value per example. Seconds, wall clock.\n")
