@@ -239,11 +239,6 @@ class Task(ABC, Generic[SystemT]):
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled by id (for spawned workers): task families may create their classes at run time.
-        options = dataclasses.asdict(self.options) if dataclasses.is_dataclass(self.options) else None
-        return (_task_from_id, (self.id, type(self).__module__, options))
-
     @abstractmethod
     def prepare(self, context: RunContext) -> TaskData:
         """Load (download, convert, cache) the data and apply the split protocol."""
@@ -275,17 +270,6 @@ class Task(ABC, Generic[SystemT]):
         included. None by default."""
         return []
 
-
-
-def _task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> Task:
-    import importlib
-
-    from benchmarks.registry import TASKS, get_task
-
-    if task_id not in TASKS:
-        importlib.import_module(module)  # registers the task without a full discovery
-    task_cls = TASKS.get(task_id) if task_id in TASKS else get_task(task_id)
-    return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
 class System:

@@ -9,15 +9,40 @@ byte-identical for identical results, so they diff like the markdown they sit be
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from benchmarks.api import DatasetInfo
 from benchmarks.records import Record, atomic_write_text
 
-if TYPE_CHECKING:
-    from benchmarks.leaderboard import Table
+
+class Row(Protocol):
+    """What a picture reads of a leaderboard row (``benchmarks.leaderboard.Row``)."""
+
+    label: str
+    records: list[Record]
+    ci: tuple[float, float] | None
+    fit_s: float | None
+    peak_memory_mb: float | None
+    verdict: str
+
+    @property
+    def mean(self) -> float: ...
+
+
+class Table(Protocol):
+    """What a picture reads of a leaderboard table (``benchmarks.leaderboard.Table``): plots need no leaderboard."""
+
+    profile: str
+    dataset: DatasetInfo
+    main_metric: str
+    higher_is_better: bool
+
+    @property
+    def rows(self) -> Sequence[Row]: ...
+
 
 WIDTH = 720
 LEFT = 190
