@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tabulate import tabulate
+
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.beir import load_beir_folder
@@ -73,15 +75,12 @@ def main() -> None:
         f"Corpus: `{args.dataset}` ({len(collection.corpus):,} documents), {len(queries):,} queries, top {args.k}; "
         f"best of {args.repeats} passes. Each index is built from scratch.",
         "",
-        "| system | index (s) | first pass (s) | best pass (s) | queries/s | nDCG@10 |",
-        "|---|---:|---:|---:|---:|---:|",
+        tabulate([[row["system"], "–", "–", "–", "–", row["error"]] if "error" in row else
+                  [row["system"], f"{row['index_s']:.2f}", f"{row['first_pass_s']:.3f}", f"{row['best_pass_s']:.3f}",
+                   f"{row['qps']:,.0f}", f"{row['ndcg@10']:.4f}"] for row in rows],
+                 ["system", "index (s)", "first pass (s)", "best pass (s)", "queries/s", "nDCG@10"],
+                 tablefmt="pipe", disable_numparse=True, colalign=("left", *["right"] * 5)),
     ]
-    for row in rows:
-        if "error" in row:
-            lines.append(f"| {row['system']} | – | – | – | – | {row['error']} |")
-            continue
-        lines.append(f"| {row['system']} | {row['index_s']:.2f} | {row['first_pass_s']:.3f} | {row['best_pass_s']:.3f} | "
-                     f"{row['qps']:,.0f} | {row['ndcg@10']:.4f} |")
     lines += [
         "",
         "Notes: bm25-rank scores every document for every query in one Python thread; bm25s uses its sparse "

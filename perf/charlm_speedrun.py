@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from benchmarks.config import parse_assignments
 from benchmarks.metrics.speedrun import comparability_warnings, summarize_row
 from benchmarks.runner import RunRequest, run
@@ -105,12 +107,7 @@ def _min_median(values: list[float], spec: str = ".0f") -> str:
 
 
 def table(rows: list[Row]) -> list[str]:
-    lines = [
-        "| run | seeds | reached | wall s to target (min / median) | CPU s to target (min / median) | steps to target "
-        "(median) | train chars to target (median) | best strict loss (mean) | loss at target check (per seed) | "
-        "record (p) | load avg before → after (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    cells = []
     for row in rows:
         metrics = [r["metrics"] for r in row.records]
         summary = summarize_row(metrics, row.target)
@@ -118,13 +115,14 @@ def table(rows: list[Row]) -> list[str]:
         at_target = ", ".join(_fmt(m.get("val_loss_at_target"), ".4f") for m in metrics)
         loads = ", ".join(f"{r['load_before'][0]:.1f}→{r['load_after'][0]:.1f}" for r in row.records)
         record = ("yes" if summary.record else "no") + f" ({summary.p_value:.3f})" if len(metrics) > 1 else "— (1 seed)"
-        lines.append(
-            f"| {row.label} | {len(metrics)} | {summary.reached}/{len(metrics)} | {_min_median(_values(row, 'seconds_to_target'))} | "
-            f"{_min_median(_values(row, 'cpu_seconds_to_target'))} | {_fmt(statistics.median(steps)) if steps else '—'} | "
-            f"{_fmt(statistics.median(chars), ',.0f') if chars else '—'} | {_fmt(summary.mean_best_loss, '.4f')} | {at_target} | "
-            f"{record} | {loads} |"
-        )
-    return lines
+        cells.append([
+            row.label, len(metrics), f"{summary.reached}/{len(metrics)}", _min_median(_values(row, "seconds_to_target")),
+            _min_median(_values(row, "cpu_seconds_to_target")), _fmt(statistics.median(steps)) if steps else "—",
+            _fmt(statistics.median(chars), ",.0f") if chars else "—", _fmt(summary.mean_best_loss, ".4f"), at_target, record, loads])
+    headers = ["run", "seeds", "reached", "wall s to target (min / median)", "CPU s to target (min / median)",
+               "steps to target (median)", "train chars to target (median)", "best strict loss (mean)",
+               "loss at target check (per seed)", "record (p)", "load avg before → after (1 min)"]
+    return tabulate(cells, headers, tablefmt="pipe", disable_numparse=True).splitlines()
 
 
 def ratio_lines(baseline: Row, contender: Row) -> list[str]:

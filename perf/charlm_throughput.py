@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from tabulate import tabulate
 
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
@@ -98,11 +99,10 @@ def main() -> None:
         "iterations after a warm-up fit. Evaluation: strided windows (stride = context/2) over "
         f"{args.eval_chars:,} validation characters.",
         "",
-        "| torch threads | train chars/s | s / iteration | eval chars/s |",
-        "|---|---|---|---|",
+        tabulate([[threads, f"{result['train_chars_per_s']:,.0f}", f"{result['s_per_iteration']:.3f}", f"{result['eval_chars_per_s']:,.0f}"]
+                  for threads, result in rows], ["torch threads", "train chars/s", "s / iteration", "eval chars/s"],
+                 tablefmt="pipe", disable_numparse=True),
     ]
-    for threads, result in rows:
-        lines.append(f"| {threads} | {result['train_chars_per_s']:,.0f} | {result['s_per_iteration']:.3f} | {result['eval_chars_per_s']:,.0f} |")
     emit("\n".join(lines) + "\n", args.out)
 
 

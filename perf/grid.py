@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tabulate import tabulate
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -118,11 +120,10 @@ def estimate_full(main_rows: list[dict], nodes: int = 4, cores: int = 8) -> list
         f"{nodes * cores} one-core slots. It ignores data preparation per node (once per node, in parallel) and "
         "assumes the nodes have the memory (the full OTTO co-visitation peaks at ≈14 GB: one such job per 16 GB node).",
         "",
-        "| | seconds |", "|---|---:|",
-        f"| serial work (one core) | {total:,.0f} |",
-        f"| longest single job | {longest:,.0f} |",
-        f"| makespan on {nodes * cores} slots | {span:,.0f} |",
-        f"| speed-up over one core | {total / span:.1f}× |" if span else "",
+        tabulate([["serial work (one core)", f"{total:,.0f}"], ["longest single job", f"{longest:,.0f}"],
+                  [f"makespan on {nodes * cores} slots", f"{span:,.0f}"],
+                  *([["speed-up over one core", f"{total / span:.1f}×"]] if span else [])],
+                 ["", "seconds"], tablefmt="pipe", disable_numparse=True, colalign=("left", "right")),
         "",
         "The longest job bounds the makespan: past a handful of slots, more nodes do not help this grid; more seeds "
         "or tasks in the same grid would fill them.",
@@ -148,14 +149,12 @@ def render(rows: list[dict], command: str) -> str:
         when = sorted({row.get("measured_at", "") for row in mine} - {""})
         lines += [f"## {grid}: `{' '.join(GRIDS[grid])}`", "",
                   *([f"Measured {when[0]} – {when[-1]}.", ""] if when else []),
-                  "| executor | jobs (ok) | wall s | Σ job work s | slots | overhead per job s | one-job run s (fixed cost) | "
-                  "overhead per job beyond it s | speed-up vs --jobs 1 | load start → end |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-        for row in mine:
-            lines.append(f"| {row['executor']} | {row['jobs']} ({row['ok']}) | {row['wall_s']} | {row['work_s']} | {row['slots']} | "
-                         f"{row['overhead_per_job_s']} | {row.get('fixed_s', '–')} | {row.get('overhead_beyond_fixed_s', '–')} | "
-                         f"{base / row['wall_s']:.2f}× | {row['load_start']} → {row['load_end']} |")
-        lines.append("")
+                  tabulate([[row["executor"], f"{row['jobs']} ({row['ok']})", row["wall_s"], row["work_s"], row["slots"],
+                             row["overhead_per_job_s"], row.get("fixed_s", "–"), row.get("overhead_beyond_fixed_s", "–"),
+                             f"{base / row['wall_s']:.2f}×", f"{row['load_start']} → {row['load_end']}"] for row in mine],
+                           ["executor", "jobs (ok)", "wall s", "Σ job work s", "slots", "overhead per job s",
+                            "one-job run s (fixed cost)", "overhead per job beyond it s", "speed-up vs --jobs 1", "load start → end"],
+                           tablefmt="pipe", disable_numparse=True, colalign=("left", *["right"] * 8, "left")), ""]
     lines += estimate_full([row for row in rows if row["grid"] == "main-job"])
     return "\n".join(lines).rstrip() + "\n"
 

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tabulate import tabulate
+
 from perf.footer import emit, machine_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,10 +208,8 @@ def report(results: list[tuple[Row, Timing, Timing]], repeats: int, load_before:
         f"Each row: one untimed warm-up of each side, then {repeats} alternating repeats (project, reference, ...); "
         "fresh processes; wall and CPU seconds (the process tree's user + system time).",
         "",
-        "| row | project wall min / median (s) | reference wall min / median (s) | ratio of medians (of minima) | "
-        "project CPU median (s) | reference CPU median (s) | peak MB project / reference | goal | met | numbers |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
+    cells = []
     for row, project, reference in results:
         ratio = statistics.median(project.wall) / statistics.median(reference.wall)
         ratio_min = min(project.wall) / min(reference.wall)
@@ -218,12 +218,16 @@ def report(results: list[tuple[Row, Timing, Timing]], repeats: int, load_before:
         goals += [max(project.peak_mb) < row.max_peak_mb] if row.max_peak_mb is not None else []
         met = "–" if not goals else ("yes" if all(goals) else "**no**")
         speed = f" = {1 / ratio:.1f}× faster ({1 / ratio_min:.1f}×)" if ratio < 1 else ""
-        lines.append(
-            f"| {row.name} | {min(project.wall):.2f} / {statistics.median(project.wall):.2f} | "
-            f"{min(reference.wall):.2f} / {statistics.median(reference.wall):.2f} | {ratio:.2f}× ({ratio_min:.2f}×){speed} | "
-            f"{statistics.median(project.cpu):.2f} | {statistics.median(reference.cpu):.2f} | "
-            f"{max(project.peak_mb):,.0f} / {max(reference.peak_mb):,.0f} | {row.goal} | {met} | "
-            f"{_agreement(project.values, reference.values)} |")
+        cells.append([
+            row.name, f"{min(project.wall):.2f} / {statistics.median(project.wall):.2f}",
+            f"{min(reference.wall):.2f} / {statistics.median(reference.wall):.2f}", f"{ratio:.2f}× ({ratio_min:.2f}×){speed}",
+            f"{statistics.median(project.cpu):.2f}", f"{statistics.median(reference.cpu):.2f}",
+            f"{max(project.peak_mb):,.0f} / {max(reference.peak_mb):,.0f}", row.goal, met,
+            _agreement(project.values, reference.values).replace("|", "\\|")])  # "max |Δ|" inside a cell
+    lines.append(tabulate(cells, ["row", "project wall min / median (s)", "reference wall min / median (s)",
+                                  "ratio of medians (of minima)", "project CPU median (s)", "reference CPU median (s)",
+                                  "peak MB project / reference", "goal", "met", "numbers"],
+                          tablefmt="pipe", disable_numparse=True, colalign=("left", *["right"] * 6, "left", "left", "left")))
     lines += [""] + [f"- {row.name}: {row.notes}" for row, _, _ in results if row.notes]
     lines += [
         "",

@@ -214,12 +214,12 @@ def parquet_equal(a: Path, b: Path) -> bool:
 
 
 # ---------------------------------------------------------------- report
-def fmt_row(what: str, result: dict, goal: str, values: str) -> str:
+def fmt_row(what: str, result: dict, goal: str, values: str) -> list[str]:
     p, r = result["project"], result["reference"]
     load = f"{result['load_before'][0]:.1f} → {result['load_after'][0]:.1f}"
-    return (f"| {what} | {p['min']:.2f} / {p['median']:.2f} | {r['min']:.2f} / {r['median']:.2f} | "
-            f"{result['ratio_min']:.1f}× / {result['ratio_median']:.1f}× | {goal} | {p['peak_mb']:,.0f} / {r['peak_mb']:,.0f} | "
-            f"{load} | {values} |")
+    return [what, f"{p['min']:.2f} / {p['median']:.2f}", f"{r['min']:.2f} / {r['median']:.2f}",
+            f"{result['ratio_min']:.1f}× / {result['ratio_median']:.1f}×", goal, f"{p['peak_mb']:,.0f} / {r['peak_mb']:,.0f}",
+            load, values]
 
 
 def main() -> int:
@@ -244,7 +244,7 @@ def main() -> int:
     return 0
 
 
-def ingest_rows(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+def ingest_rows(args: argparse.Namespace) -> tuple[list[list[str]], list[str]]:
     prefix = jsonl_prefix(args.jsonl, args.workdir / f"train-prefix-{args.prefix_mb}MB.jsonl", args.prefix_mb << 20)
     print("OTTO ingestion, prefix …", file=sys.stderr, flush=True)
     ingest = side_by_side(here("project_ingest", prefix, args.workdir / "project.parquet"),
@@ -277,7 +277,9 @@ def ingest_rows(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return rows, notes
 
 
-def write_report(path: Path, title: str, rows: list[str], notes: list[str], repeats: int) -> None:
+def write_report(path: Path, title: str, rows: list[list[str]], notes: list[str], repeats: int) -> None:
+    from tabulate import tabulate  # here, not on top: the plain-Python reference runs in this file, timed
+
     lines = [
         f"# {title}",
         "",
@@ -288,9 +290,9 @@ def write_report(path: Path, title: str, rows: list[str], notes: list[str], repe
         f"the project and its plain-Python reference alternate, {repeats} runs each. *Load* is the 1-minute load "
         "average before → after the row; above the core count the machine was busy with other jobs.",
         "",
-        "| what | project s (min / median) | plain Python s (min / median) | speed-up (min / median) | goal | peak MB project / reference | load | values |",
-        "|---|---:|---:|---:|---|---:|---|---|",
-        *rows,
+        tabulate(rows, ["what", "project s (min / median)", "plain Python s (min / median)", "speed-up (min / median)", "goal",
+                        "peak MB project / reference", "load", "values"], tablefmt="pipe", disable_numparse=True,
+                 colalign=("left", "right", "right", "right", "left", "right", "left", "left")),
         "",
         *[note + "\n" for note in notes],
     ]

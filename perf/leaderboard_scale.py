@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from tabulate import tabulate
 
 from benchmarks import environment, leaderboard, records
 from benchmarks.comparison import run_compare
@@ -50,8 +52,7 @@ def main() -> None:
     print(f"Machine: {hardware['cpu']}, {hardware['cores']} cores, {hardware['ram_gb']} GB RAM, Python {platform.python_version()}; "
           "other jobs shared the cores.\n")
     print("5 systems × 3 seeds, one per-example value per example. Seconds, wall clock.\n")
-    print("| examples | load records | build tables (CIs, ties) | compare: randomization | compare: t |")
-    print("|---|---|---|---|---|")
+    rows = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as temp:
             results = Path(temp)
@@ -68,7 +69,10 @@ def main() -> None:
                 start = time.perf_counter()
                 run_compare(results, "scale", ["system-4", "system-3"], test=test)
                 timings.append(time.perf_counter() - start)
-            print(f"| {n:,} | {load_s:.2f} | {build_s:.2f} | {timings[0]:.2f} | {timings[1]:.2f} |", flush=True)
+            rows.append([f"{n:,}", f"{load_s:.2f}", f"{build_s:.2f}", f"{timings[0]:.2f}", f"{timings[1]:.2f}"])
+            print(f"{n:,} examples measured", file=sys.stderr, flush=True)
+    print(tabulate(rows, ["examples", "load records", "build tables (CIs, ties)", "compare: randomization", "compare: t"],
+                   tablefmt="pipe", disable_numparse=True))
 
 
 if __name__ == "__main__":

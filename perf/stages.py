@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from tabulate import tabulate
+
 
 def peak_mb() -> float:
     """This process's maximum resident set size so far, in MB (it never goes down)."""
@@ -24,8 +26,7 @@ class Stages(list):
 
 def table(stages: list[dict[str, Any]]) -> list[str]:
     """Markdown lines of a stage table (stage, seconds, peak MB, the other keys as a note)."""
-    lines = ["| stage | seconds | peak MB | note |", "|---|---:|---:|---|"]
-    for entry in stages:
-        note = ", ".join(f"{k} {v}" for k, v in entry.items() if k not in ("stage", "seconds", "peak_mb"))
-        lines.append(f"| {entry['stage']} | {entry['seconds']} | {entry['peak_mb']:,} | {note} |")
-    return lines
+    rows = [[entry["stage"], entry["seconds"], f"{entry['peak_mb']:,}",
+             ", ".join(f"{k} {v}" for k, v in entry.items() if k not in ("stage", "seconds", "peak_mb"))] for entry in stages]
+    return tabulate(rows, ["stage", "seconds", "peak MB", "note"], tablefmt="pipe", disable_numparse=True,
+                    colalign=("left", "right", "right", "left")).splitlines()

@@ -45,6 +45,8 @@ def _p_cell(p: float) -> str:
 
 def render_markdown(report: CompareReport) -> str:
     """ranx-style table: each score carries the letters of the systems it beats significantly."""
+    from tabulate import tabulate
+
     from benchmarks import metrics as metric_facts
 
     data = report.to_dict()
@@ -57,35 +59,28 @@ def render_markdown(report: CompareReport) -> str:
             loser = item["b"] if item["winner"] == item["a"] else item["a"]
             beats[item["winner"]].append(letter_of[loser])
     dataset = report.selection.dataset
+    show = lambda value: metric_facts.format_value(metric, value)  # noqa: E731
+    systems = []
+    for system in data["systems"]:
+        marks = "".join(SUPERSCRIPT[x] for x in sorted(beats.get(system["label"], [])))
+        low, high = system["ci95"]
+        systems.append([system["letter"], system["label"], f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
+                        ",".join(str(s) for s in system["seeds"]),
+                        f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
+    pairs = [[c.a, c.b, f"{c.difference:+.4g}", _p_cell(c.p_value), _p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
+             for c in report.comparisons]
     lines = [
         f"# {data['task']}: {metric} {arrow}, profile `{data['profile']}`, data {dataset.name} (`{dataset.fingerprint[:12]}`)",
         "",
-        f"| | system | {metric} {arrow} | 95% CI | seeds | unit |",
-        "|---|---|---|---|---|---|",
-    ]
-    for system in data["systems"]:
-        marks = "".join(SUPERSCRIPT[x] for x in sorted(beats.get(system["label"], [])))
-        unit = f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"
-        low, high = system["ci95"]
-        show = lambda value: metric_facts.format_value(metric, value)  # noqa: E731
-        lines.append(
-            f"| {system['letter']} | {system['label']} | {show(system['mean'])}{marks} | [{show(low)}, {show(high)}] | "
-            f"{','.join(str(s) for s in system['seeds'])} | {unit} |"
-        )
-    lines += [
+        tabulate(systems, ["", "system", f"{metric} {arrow}", "95% CI", "seeds", "unit"], tablefmt="pipe", disable_numparse=True),
         "",
         f"A superscript letter marks a system significantly better than that one ({report.test} test, "
         f"Holm-corrected over {len(report.comparisons)} comparison(s), alpha = {report.alpha}).",
         "",
-        "| A | B | A − B | p | p (Holm) | unit | test |",
-        "|---|---|---|---|---|---|---|",
+        tabulate(pairs, ["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], tablefmt="pipe", disable_numparse=True),
+        "",
+        *[f"- {text}" for text in data["summary"]],
     ]
-    for c in report.comparisons:
-        lines.append(
-            f"| {c.a} | {c.b} | {c.difference:+.4g} | {_p_cell(c.p_value)} | {_p_cell(c.p_adjusted)} | "
-            f"{c.n} {c.unit} | {c.test} |"
-        )
-    lines += ["", *[f"- {text}" for text in data["summary"]]]
     return "\n".join(lines) + "\n"
 
 
