@@ -391,6 +391,33 @@ class Selection:
     samples: list[Sample]
 
 
+def _pick_table(found: list[Record], task_id: str, names: set[str], profile: str | None,
+                fingerprint: str | None) -> tuple[str, list[Record]]:
+    """The ok records of the table (profile × data) that has every system in ``names``: the `default` profile
+    if it has them, else the table with the newest such results."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in found:
+        if record.ok:
+            groups[(record.profile, record.fingerprint)].append(record)
+    candidates = []
+    for (group_profile, group_fp), items in groups.items():
+        if profile is not None and group_profile != profile:
+            continue
+        if fingerprint is not None and not group_fp.startswith(fingerprint):
+            continue
+        if names <= {r.system for r in items}:
+            candidates.append((group_profile == "default", max(r.finished_at for r in items), group_profile, group_fp))
+    if not candidates:
+        have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
+        raise UserError(
+            f"no table of task {task_id!r} has ok results for all of {', '.join(sorted(names))}"
+            + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
+        )
+    _, _, chosen_profile, chosen_fp = max(candidates)
+    table = groups[(chosen_profile, chosen_fp)]
+    return chosen_profile, table
+
+
 def select(
     results_dir: Path, task_id: str, specs: list[str], profile: str | None = None,
     fingerprint: str | None = None, metric: str | None = None,
@@ -414,27 +441,7 @@ def select(
     found = load_records(results_dir, task_id)
     if not found:
         raise UserError(f"no records for task {task_id!r} under {results_dir}/records; run: python -m benchmarks run --task {task_id}")
-    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for record in found:
-        if record.ok:
-            groups[(record.profile, record.fingerprint)].append(record)
-    names = {system for system, _ in parsed}
-    candidates = []
-    for (group_profile, group_fp), items in groups.items():
-        if profile is not None and group_profile != profile:
-            continue
-        if fingerprint is not None and not group_fp.startswith(fingerprint):
-            continue
-        if names <= {r.system for r in items}:
-            candidates.append((group_profile == "default", max(r.finished_at for r in items), group_profile, group_fp))
-    if not candidates:
-        have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
-        raise UserError(
-            f"no table of task {task_id!r} has ok results for all of {', '.join(sorted(names))}"
-            + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
-        )
-    _, _, chosen_profile, chosen_fp = max(candidates)
-    table = groups[(chosen_profile, chosen_fp)]
+    chosen_profile, table = _pick_table(found, task_id, {system for system, _ in parsed}, profile, fingerprint)
     main_metric = table[0].main_metric
     metric = metric_facts.canonical(metric) if metric else main_metric
     higher = metric_facts.higher_is_better(metric, default=table[0].higher_is_better if metric == main_metric else None)

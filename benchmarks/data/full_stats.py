@@ -153,23 +153,11 @@ def _number(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------- OTTO
-def otto_figures(events: dict[str, np.ndarray], test_days: int = 7, split_seed: int = 42,
-                 block_events: int = 8_000_000) -> dict[str, float]:
-    """The OTTO figures of events sorted by session and ts (numpy columns session, aid, ts, type).
-
-    Session figures are summed over blocks of whole sessions (``block_events`` rows at a time),
-    so memory stays small at the full size; the test figures run otto-de's protocol on all events.
-
-    Example: two sessions, ``[a click, b click, a click]`` and ``[c click, c cart]`` (one week)
-    give events_per_session 2.5, sessions_revisiting 0.5 (only the first clicks an item twice),
-    distinct_items_per_session 1.5 and sessions_with_carts 0.5.
-    """
-    from benchmarks.data.otto_testset import make_testset
-
-    session, aid, kind = events["session"], events["aid"], events["type"]
+def _otto_session_totals(session: np.ndarray, aid: np.ndarray, kind: np.ndarray, starts: np.ndarray,
+                         block_events: int) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Counts over blocks of whole sessions: sessions with carts, with orders, with clicks only, revisiting an
+    item, and their distinct items; events per type (3,); events per item (max aid + 1,)."""
     n = len(session)
-    boundaries = np.flatnonzero(session[1:] != session[:-1]) + 1
-    starts = np.concatenate(([0], boundaries))
     item_counts = np.zeros(int(aid.max()) + 1, dtype=np.int64)
     totals = dict.fromkeys(("carts", "orders", "clicks_only", "revisit", "distinct"), 0)
     type_counts = np.zeros(3, dtype=np.int64)
@@ -191,6 +179,27 @@ def otto_figures(events: dict[str, np.ndarray], test_days: int = 7, split_seed: 
         totals["revisit"] += len(np.unique(keys[counts > 1] >> 32))
         item_counts += np.bincount(a, minlength=len(item_counts))
         first = last
+    return totals, type_counts, item_counts
+
+
+def otto_figures(events: dict[str, np.ndarray], test_days: int = 7, split_seed: int = 42,
+                 block_events: int = 8_000_000) -> dict[str, float]:
+    """The OTTO figures of events sorted by session and ts (numpy columns session, aid, ts, type).
+
+    Session figures are summed over blocks of whole sessions (``block_events`` rows at a time),
+    so memory stays small at the full size; the test figures run otto-de's protocol on all events.
+
+    Example: two sessions, ``[a click, b click, a click]`` and ``[c click, c cart]`` (one week)
+    give events_per_session 2.5, sessions_revisiting 0.5 (only the first clicks an item twice),
+    distinct_items_per_session 1.5 and sessions_with_carts 0.5.
+    """
+    from benchmarks.data.otto_testset import make_testset
+
+    session, aid, kind = events["session"], events["aid"], events["type"]
+    n = len(session)
+    boundaries = np.flatnonzero(session[1:] != session[:-1]) + 1
+    starts = np.concatenate(([0], boundaries))
+    totals, type_counts, item_counts = _otto_session_totals(session, aid, kind, starts, block_events)
     n_sessions = len(starts)
     counts = np.sort(item_counts[item_counts > 0])[::-1]
     top = max(1, len(counts) // 100)

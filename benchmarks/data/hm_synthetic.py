@@ -195,13 +195,10 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
     index_group = rng.choice(len(INDEX_GROUPS), size=n_products, p=index_share / index_share.sum())[product_of]
     type_pick = rng.integers(0, 1 << 30, size=n_products)[product_of]
     type_names = np.array([PRODUCT_GROUPS[g][3][t % len(PRODUCT_GROUPS[g][3])] for g, t in zip(product_group, type_pick)], dtype=object)
-    all_types = sorted({name for g in PRODUCT_GROUPS for name in g[3]})
-    type_numbers = {name: 250 + i for i, name in enumerate(all_types)}
     colour_share = np.array([c[6] for c in COLOURS])
     colour = rng.choice(len(COLOURS), size=n, p=colour_share / colour_share.sum())
     appearance_share = np.array([a[2] for a in APPEARANCES])
     appearance = rng.choice(len(APPEARANCES), size=n_products, p=appearance_share / appearance_share.sum())[product_of]
-    department = product_group * 10 + index_group
     section = index_group * 4 + rng.integers(0, 4, size=n_products)[product_of]
 
     # life cycle: a quarter launched before the data starts, the rest every week of the two years
@@ -218,11 +215,27 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
     partner = np.empty(n, dtype=np.int64)
     partner[order] = order[np.clip(np.arange(n) + np.where(rng.random(n) < 0.5, shift, -shift), 0, n - 1)]
 
+    frame = _article_frame(article_number, product_codes[product_of], type_names, product_group, index_group, appearance,
+                           colour, section)
+    hidden = {
+        "product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
+        "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes,
+        "article_id": frame["article_id"].to_numpy(),
+    }
+    return frame, hidden
+
+
+def _article_frame(article_number: np.ndarray, product_code: np.ndarray, type_names: np.ndarray, product_group: np.ndarray,
+                   index_group: np.ndarray, appearance: np.ndarray, colour: np.ndarray, section: np.ndarray) -> pd.DataFrame:
+    """articles.csv's columns, from the drawn codes (one per article)."""
+    all_types = sorted({name for g in PRODUCT_GROUPS for name in g[3]})
+    type_numbers = {name: 250 + i for i, name in enumerate(all_types)}
+    department = product_group * 10 + index_group
     idx = [INDEX_GROUPS[i] for i in index_group]
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "article_id": np.char.zfill(article_number.astype(str), 10),
-        "product_code": product_codes[product_of],
-        "prod_name": [f"{t} {c % 997}" for t, c in zip(type_names, product_codes[product_of])],
+        "product_code": product_code,
+        "prod_name": [f"{t} {c % 997}" for t, c in zip(type_names, product_code)],
         "product_type_no": [type_numbers[t] for t in type_names],
         "product_type_name": type_names,
         "product_group_name": [PRODUCT_GROUPS[g][0] for g in product_group],
@@ -246,12 +259,6 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
         "garment_group_name": [PRODUCT_GROUPS[g][4][1] for g in product_group],
         "detail_desc": [f"{COLOURS[c][1]} {t.lower()} in a {APPEARANCES[a][1].lower()} design." for c, t, a in zip(colour, type_names, appearance)],
     })
-    hidden = {
-        "product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
-        "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes,
-        "article_id": frame["article_id"].to_numpy(),
-    }
-    return frame, hidden
 
 
 def _customers(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -289,13 +296,8 @@ def _customers(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFr
     return frame, hidden
 
 
-def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[str, np.ndarray],
-                  rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
-    """Transactions as compact arrays (day, customer row, article row, price, channel), sorted by day."""
-    rng_trip, rng_item, rng_repeat, rng_price, rng_mix = rngs[:5]
-    n_target = spec.n_transactions
-    n_articles = len(art["popularity"])
-    # 1. shopping trips: who and when
+def _trips(n_target: int, cust: dict[str, np.ndarray], rng_trip: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """1. Shopping trips, enough for ``n_target`` items: (customer row, day, basket size, online) per trip."""
     n_trips = int(n_target * BASKET_P * 1.05) + 10
     weight = cust["activity"] * (cust["end"] - cust["start"] + 1) / N_DAYS
     # every customer who buys at all makes at least one trip; the rest follow activity. The
@@ -319,14 +321,13 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
     n_trips = int(np.searchsorted(total, n_target) + 1)
     trip_customer, day, basket = trip_customer[:n_trips], day[:n_trips], basket[:n_trips]
     online = rng_trip.random(n_trips) < cust["online"][trip_customer]
+    return trip_customer, day, basket, online
 
-    # 2. one row per item
-    trip = np.repeat(np.arange(n_trips), basket)[:n_target]
-    position = np.arange(len(trip)) - np.repeat(np.cumsum(basket) - basket, basket)[:n_target]
-    row_customer, row_day = trip_customer[trip], day[trip]
-    n = len(trip)
 
-    # 3. fresh picks: the week's popularity within the customer's taste segment (or overall)
+def _fresh_picks(art: dict[str, np.ndarray], cust: dict[str, np.ndarray], row_customer: np.ndarray, row_day: np.ndarray,
+                 rng_item: np.random.Generator) -> np.ndarray:
+    """3. Fresh picks, one article row per item: the week's popularity within the customer's taste segment (or overall)."""
+    n, n_articles = len(row_customer), len(art["popularity"])
     segment = np.where(rng_item.random(n) < 0.85, cust["taste"][row_customer], len(INDEX_GROUPS))
     week = row_day // 7
     article = np.empty(n, dtype=np.int64)
@@ -347,6 +348,22 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
         if p.sum() <= 0:
             p = np.where(age_days >= 0, 1.0, 1e-9)
         article[chunk] = pool[rng_item.choice(len(pool), size=len(chunk), p=p / p.sum())]
+    return article
+
+
+def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[str, np.ndarray],
+                  rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    """Transactions as compact arrays (day, customer row, article row, price, channel), sorted by day."""
+    rng_trip, rng_item, rng_repeat, rng_price, rng_mix = rngs[:5]
+    n_target = spec.n_transactions
+    trip_customer, day, basket, online = _trips(n_target, cust, rng_trip)
+
+    # 2. one row per item
+    trip = np.repeat(np.arange(len(basket)), basket)[:n_target]
+    position = np.arange(len(trip)) - np.repeat(np.cumsum(basket) - basket, basket)[:n_target]
+    row_customer, row_day = trip_customer[trip], day[trip]
+    n = len(trip)
+    article = _fresh_picks(art, cust, row_customer, row_day, rng_item)
 
     # 4. bought together: later items of a trip are colour variants or partners of the first
     first = article[np.repeat(np.cumsum(basket) - basket, basket)[:n_target]]

@@ -221,17 +221,42 @@ def _session_times(spec: SyntheticSpec, rng: np.random.Generator, index: int, n_
 
 def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int, first_session: int,
            count: int) -> dict[str, np.ndarray]:
+    """One chunk of ``count`` sessions: views, then carts, then orders, then the events in order. (The phases
+    draw from one generator in this order: changing the order changes the data.)"""
     rng = np.random.default_rng([spec.seed, index])
     lengths = 1 + np.minimum(np.round(rng.lognormal(np.log(spec.views_median), spec.views_sigma, count)),
                              spec.max_views - 1).astype(np.int64)
     lengths = np.maximum(lengths, 2)
     ts, visit_start = _session_times(spec, rng, index, n_chunks, count, lengths)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # (count,) session-major flat offsets
+    views = _views(spec, catalogue, rng, lengths, offsets, ts)
+    total = len(views)
+    session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
+    position = np.arange(total) - offsets[session_of_view]
+    cart_index, ordering, opening_views = _carts(spec, catalogue, rng, lengths, offsets, views, session_of_view, position)
+    cart_session, cart_position = session_of_view[cart_index], position[cart_index]
+    order_session, order_position, order_aid = _orders(spec, rng, lengths, offsets, views, visit_start, cart_index,
+                                                       cart_session, cart_position, ordering, opening_views)
+    # timestamps: a cart in the first half of the gap after its view, a checkout in the second half
+    next_gap = np.append(np.diff(ts), 0)
+    next_gap[offsets + lengths - 1] = np.round(rng.exponential(60.0, count)).astype(np.int64)
+    next_gap = np.minimum(next_gap, np.maximum(START_TS + PERIOD_S - 1 - ts, 0))
+    cart_ts = ts[cart_index] + np.floor(next_gap[cart_index] * 0.5 * rng.random(len(cart_index))).astype(np.int64)
+    checkout_ts = ts + np.floor(next_gap * (0.5 + 0.5 * rng.random(total))).astype(np.int64)  # (total,) per view
+    order_row = offsets[order_session] + order_position
+    return _assemble(first_session, ts, views, session_of_view, position, cart_index, cart_session, cart_position,
+                     cart_ts, order_session, order_position, order_aid, checkout_ts[order_row])
+
+
+def _views(spec: SyntheticSpec, catalogue: _Catalogue, rng: np.random.Generator, lengths: np.ndarray,
+           offsets: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """The viewed aids, session-major: each session opens on a popular item and goes on by returns, neighbours
+    of its focus items and new intents."""
     week_of_view = np.minimum((ts - START_TS) // WEEK_S, N_WEEKS - 1)
     # walk positions-major over the sessions sorted by length (descending), so the sessions
     # still active at step t are a prefix of that order
     by_length = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[by_length]
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # (count,) session-major flat offsets
     offsets_sorted = offsets[by_length]
     total = int(lengths.sum())
     views = np.empty(total, dtype=np.int32)  # (total,) the viewed aids, session-major
@@ -272,8 +297,15 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
         restart = np.flatnonzero(step == 2)  # a new intent replaces the focus
         focus[restart] = item[restart, None]
         views[rows] = item
-    session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
-    position = np.arange(total) - offsets[session_of_view]
+    return views
+
+
+def _carts(spec: SyntheticSpec, catalogue: _Catalogue, rng: np.random.Generator, lengths: np.ndarray,
+           offsets: np.ndarray, views: np.ndarray, session_of_view: np.ndarray,
+           position: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The carted views (their rows), the sessions that order, and how many views each opens with that it buys
+    at once."""
+    count, total = len(lengths), len(views)
     # carts right after a view, in carting sessions (long sessions cart more often); more often of an
     # item the session saw before (the longer ago, the likelier), and of items it first saw early
     p_session = spec.p_cart_session_max * lengths / (lengths + spec.cart_session_midpoint)
@@ -303,7 +335,14 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     forced = carting & ~has_cart  # every carting session carts at least once: a random view
     cart_mask[offsets[forced] + (rng.random(int(forced.sum())) * lengths[forced]).astype(np.int64)] = True
     cart_index = np.flatnonzero(cart_mask)
-    cart_session, cart_position = session_of_view[cart_index], position[cart_index]
+    return cart_index, ordering, opening_views
+
+
+def _orders(spec: SyntheticSpec, rng: np.random.Generator, lengths: np.ndarray, offsets: np.ndarray, views: np.ndarray,
+            visit_start: np.ndarray, cart_index: np.ndarray, cart_session: np.ndarray, cart_position: np.ndarray,
+            ordering: np.ndarray, opening_views: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The orders as (session, position of the checkout, aid); a session orders an item once."""
+    total = len(views)
     # ordering sessions check out a few views after some of their carts (at least one, picked at
     # random); a checkout orders items carted since the previous one, and browsing goes on after it
     candidate = ordering[cart_session]
@@ -332,26 +371,27 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     order_aid = views[cart_index[ordered]]
     once = np.unique(order_session.astype(np.int64) * (FULL_ITEMS * 4) + order_aid, return_index=True)[1]  # an item is ordered once
     order_session, order_position, order_aid = order_session[once], order_position[once], order_aid[once]
-    # timestamps: a cart in the first half of the gap after its view, a checkout in the second half
-    next_gap = np.append(np.diff(ts), 0)
-    next_gap[offsets + lengths - 1] = np.round(rng.exponential(60.0, count)).astype(np.int64)
-    next_gap = np.minimum(next_gap, np.maximum(START_TS + PERIOD_S - 1 - ts, 0))
-    cart_ts = ts[cart_index] + np.floor(next_gap[cart_index] * 0.5 * rng.random(len(cart_index))).astype(np.int64)
-    checkout_ts = ts + np.floor(next_gap * (0.5 + 0.5 * rng.random(total))).astype(np.int64)  # (total,) per view
-    order_row = offsets[order_session] + order_position
+    return order_session, order_position, order_aid
+
+
+def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_view: np.ndarray, position: np.ndarray,
+              cart_index: np.ndarray, cart_session: np.ndarray, cart_position: np.ndarray, cart_ts: np.ndarray,
+              order_session: np.ndarray, order_position: np.ndarray, order_aid: np.ndarray,
+              order_ts: np.ndarray) -> dict[str, np.ndarray]:
+    """The chunk's events, session-major and in order; ``first_session`` numbers its first session."""
     # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2); the
     # three lists are each sorted by (session, key), so merging them places every event
     view_key = session_of_view.astype(np.int64) * 4096 + 3 * position
     cart_key = cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1
     order_key = order_session.astype(np.int64) * 4096 + 3 * order_position + 2
     by_order_key = np.argsort(order_key)
-    order_key, order_aid, order_row = order_key[by_order_key], order_aid[by_order_key], order_row[by_order_key]
+    order_key, order_aid, order_ts = order_key[by_order_key], order_aid[by_order_key], order_ts[by_order_key]
     keys = (view_key, cart_key, order_key)
-    n_events = total + len(cart_key) + len(order_key)
+    n_events = len(views) + len(cart_key) + len(order_key)
     out = {"session": np.empty(n_events, np.int32), "aid": np.empty(n_events, np.int32),
            "ts": np.empty(n_events, np.int32), "type": np.empty(n_events, np.int8)}
     parts = ((session_of_view, views, ts), (cart_session, views[cart_index], cart_ts),
-             (order_key // 4096, order_aid, checkout_ts[order_row]))
+             (order_key // 4096, order_aid, order_ts))
     for kind_code, (own, (sessions, aids, times)) in enumerate(zip(keys, parts, strict=True)):
         place = np.arange(len(own)) + sum(np.searchsorted(other, own) for other in keys if other is not own)
         out["session"][place] = first_session + sessions

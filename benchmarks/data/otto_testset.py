@@ -47,6 +47,27 @@ def _keep_long_sessions(events: Events, minimum: int = 2) -> Events:
     return _select(events, lengths[index] >= minimum)
 
 
+def _labels(session_ids: list[int], rest: Events, rest_index: np.ndarray) -> dict[int, SessionLabels]:
+    """Each test session's labels from the events after its cut (``rest``, whose session rows are ``rest_index``):
+    the first click, and every cart and order."""
+    clicks: list[int | None] = [None] * len(session_ids)
+    is_click = rest["type"] == 0
+    click_sessions, first = np.unique(rest_index[is_click], return_index=True)
+    for session_row, aid in zip(click_sessions.tolist(), rest["aid"][is_click][first].tolist(), strict=True):
+        clicks[session_row] = aid
+    buys: dict[int, tuple[set[int], set[int]]] = {}
+    is_buy = rest["type"] > 0
+    for session_row, aid, kind in zip(rest_index[is_buy].tolist(), rest["aid"][is_buy].tolist(),
+                                      rest["type"][is_buy].tolist(), strict=True):
+        buys.setdefault(session_row, (set(), set()))[kind - 1].add(aid)
+    empty: tuple[set[int], set[int]] = (set(), set())
+    labels = {}
+    for row, session in enumerate(session_ids):
+        carts, orders = buys.get(row, empty)
+        labels[int(session)] = SessionLabels(clicks[row], frozenset(carts), frozenset(orders))
+    return labels
+
+
 def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
     """otto-de's ``testset.py`` on events with ts in seconds.
 
@@ -86,23 +107,7 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
     keep = position < cuts[index]
     inputs = _select(test, keep)
     rest = _select(test, ~keep)
-    rest_index = index[~keep]
-    session_ids = test["session"][starts].tolist()
-    clicks: list[int | None] = [None] * len(starts)
-    is_click = rest["type"] == 0
-    click_sessions, first = np.unique(rest_index[is_click], return_index=True)
-    for session_row, aid in zip(click_sessions.tolist(), rest["aid"][is_click][first].tolist(), strict=True):
-        clicks[session_row] = aid
-    buys: dict[int, tuple[set[int], set[int]]] = {}
-    is_buy = rest["type"] > 0
-    for session_row, aid, kind in zip(rest_index[is_buy].tolist(), rest["aid"][is_buy].tolist(),
-                                      rest["type"][is_buy].tolist(), strict=True):
-        buys.setdefault(session_row, (set(), set()))[kind - 1].add(aid)
-    empty: tuple[set[int], set[int]] = (set(), set())
-    labels = {}
-    for row, session in enumerate(session_ids):
-        carts, orders = buys.get(row, empty)
-        labels[int(session)] = SessionLabels(clicks[row], frozenset(carts), frozenset(orders))
+    labels = _labels(test["session"][starts].tolist(), rest, index[~keep])
     stats = {
         "train_sessions": len(_session_index(train["session"])[1]),
         "train_events": len(train["session"]),
