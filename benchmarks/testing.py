@@ -137,7 +137,8 @@ class FaultConfig:
     """ok | raise | exit (os._exit) | sigkill (kills itself) | sleep | grandchild (a child that outlives it, then
     sleep) | memory (allocates ``megabytes`` and holds them ``seconds``) | bad-report (report() returns numpy, paths,
     sets and an object) | exit-on-seed (``os._exit`` on seed 1 only) | daemon (a double-forked ``setsid`` daemon that
-    ignores SIGTERM and keeps the job's stdout and stderr open, then the job goes on and ends ok)"""
+    ignores SIGTERM and keeps the job's stdout and stderr open, then the job goes on and ends ok) | big-report
+    (report() returns ``megabytes`` of text: a record too large for a small file-size limit)"""
     seconds: float = 60.0
     megabytes: int = 50
     pid_file: str = ""
@@ -177,6 +178,8 @@ class MockFault(System):
         return np.full(len(X), self.answer)
 
     def report(self) -> dict[str, Any]:
+        if self.config.mode == "big-report":
+            return {"padding": "x" * (self.config.megabytes * 2**20)}
         if self.config.mode != "bad-report":
             return {}
         return {"count": np.int64(3), "ratio": np.float32(0.5), "where": Path("/tmp/x"), "tags": {"b", "a"},
