@@ -85,9 +85,13 @@ def check_results_dir(results_dir: Path) -> None:
         raise UserError(f"--results-dir {path}: is a file, expected a folder")
     try:
         folder = records.records_dir(path)
+        created = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
+        if created:  # the first record makes it again: a run killed before any job ends leaves no empty folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     except OSError as error:
         raise UserError(f"--results-dir {path}: cannot write records there ({error.strerror or error})") from None
 
@@ -292,6 +296,41 @@ def run(request: RunRequest) -> list[JobOutcome]:
     return outcomes
 
 
+STALE_SECONDS = 60.0
+"""A temp file or an empty folder under ``records/`` this old was left by a run that was killed (a live writer
+holds its temp file for milliseconds): removed when a run starts."""
+
+
+def clean_leftovers(results_dir: Path, task_ids: list[str], log: Any = None) -> list[Path]:
+    """Remove what a killed run left under the tasks' records: temp files of interrupted atomic writes and empty
+    folders (``records/<task>/<system>/``, ``records/<task>/``), when older than :data:`STALE_SECONDS` (a concurrent
+    run's are younger). Returns what was removed."""
+    removed: list[Path] = []
+    now = time.time()
+    for task_id in task_ids:
+        base = records.records_dir(results_dir, task_id)
+        if not base.is_dir() or base.is_symlink():
+            continue
+        emptied: set[Path] = set()  # folders whose stale content went: their own time changed just now
+        for path in [*sorted(base.rglob("*"), key=lambda p: -len(p.parts)), base]:  # deepest first, the task last
+            try:
+                stale = now - path.lstat().st_mtime >= STALE_SECONDS
+                if stale and path.is_file() and path.name.startswith(".") and path.name.endswith(".tmp"):
+                    path.unlink()
+                elif (stale or path in emptied) and path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+                    path.rmdir()
+                else:
+                    continue
+            except OSError:
+                continue
+            removed.append(path)
+            emptied.add(path.parent)
+    if removed and log is not None:
+        log(f"removed {len(removed)} leftover(s) of an interrupted run: {', '.join(str(p) for p in removed[:5])}"
+            + (" ..." if len(removed) > 5 else ""))
+    return removed
+
+
 def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path, log: Any) -> list[JobSpec]:
     """Prepare each task's data (its fingerprint is part of a job's key), then drop what ``--resume`` or
     ``--rerun-failed`` say is done; print the plan."""
@@ -299,6 +338,7 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
 
     for spec in jobs:
         prepared(spec)
+    clean_leftovers(results_dir, sorted({spec.task for spec in jobs}), log)
     skipped_done = skipped_ok = 0
     selected = jobs
     if request.resume or request.rerun_failed:

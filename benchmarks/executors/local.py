@@ -98,9 +98,17 @@ def _watch_driver(driver: int, workdir: str) -> None:
         born = None
     while alive(born):
         time.sleep(1.0)
+    _end_orphan(workdir)
+
+
+def _end_orphan(workdir: str) -> None:
+    """End this job, whose driver is gone: remove its folder, kill its processes (its group, and the daemons outside
+    it, of which this worker is the subreaper), and exit."""
+    import psutil
+
     try:
         shutil.rmtree(workdir, ignore_errors=True)
-        for process in psutil.Process().children(recursive=True):  # daemons outside the group (this is their subreaper)
+        for process in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 process.kill()
         os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
@@ -151,9 +159,13 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.makedirs(workdir, mode=0o700, exist_ok=True)  # made by the job itself: a driver killed before it starts leaves none
     threading.Thread(target=_watch_driver, args=(driver, workdir), daemon=True).start()
     result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
-    connection.send(("done", result))
+    try:
+        connection.send(("done", result))
+    except OSError:  # the driver is gone (a broken pipe): nobody is left to read the result
+        _end_orphan(workdir)
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
     time.sleep(60)
     connection.close()
@@ -389,8 +401,8 @@ class LocalExecutor:
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
         ctx = _context(choose_start_method(self.start_method), spec.modules, self.preload)
         receiver, sender = ctx.Pipe(duplex=False)
-        workdir = tempfile.mkdtemp(prefix="mlsd-job-")
         token = secrets.token_hex(8)
+        workdir = os.path.join(tempfile.gettempdir(), f"mlsd-job-{token}")  # the worker makes it (see _worker)
         env = {**self._job_env(spec), TOKEN_VARIABLE: token}
         process = ctx.Process(target=_worker, args=(sender, spec, data, env, workdir, os.getpid()), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
