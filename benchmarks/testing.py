@@ -143,6 +143,8 @@ class FaultConfig:
     megabytes: int = 50
     pid_file: str = ""
     """Where ``grandchild`` and ``daemon`` write their stray process's pid (so a test can check it is gone)."""
+    fail: bool = False
+    """Raise at the end of ``fit``, after the fault (a failed job that misbehaved first)."""
 
 
 class MockFault(System):
@@ -172,6 +174,8 @@ class MockFault(System):
         if mode == "memory":
             self.ballast = np.ones(self.config.megabytes * 2**20 // 8)  # touched: resident
             time.sleep(min(self.config.seconds, 2.0))
+        if self.config.fail:
+            raise RuntimeError(f"failing on purpose after mode={mode}")
         self.answer = int(round(float(np.mean(y))))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
