@@ -332,7 +332,7 @@ def get_task(task_id: str) -> type[Task]:
         _import_tree("benchmarks.tasks")
     if task_id not in TASKS:
         discover()
-    return TASKS.get(task_id)
+    return _get(TASKS, task_id)
 
 
 def get_system(system_id: str) -> type[System]:
@@ -343,14 +343,20 @@ def get_system(system_id: str) -> type[System]:
             or an id defined twice (naming both files).
     """
     discover()
-    if system_id in SYSTEMS or system_id in SYSTEMS.conflicts:
-        return SYSTEMS.get(system_id)
-    defining = [b for b in BROKEN if _mentions(b, system_id)]
+    return _get(SYSTEMS, system_id)
+
+
+def _get(registry: Registry[T], name: str) -> T:
+    """``registry.get(name)``, where an unknown name also shows the plug-ins that failed to import: the one whose file
+    holds the name (its real error, file and line), else all of them."""
+    if name in registry or name in registry.conflicts:
+        return registry.get(name)
+    defining = [b for b in BROKEN if _mentions(b, name)]
     if defining:
-        raise UserError(f"system {system_id!r} could not be loaded: "
+        raise UserError(f"{registry.kind} {name!r} could not be loaded: "
                         + "; ".join(f"{b.origin} failed to import ({b.where}): {b.error}" for b in defining))
     try:
-        return SYSTEMS.get(system_id)
+        return registry.get(name)
     except UserError as error:
         if not BROKEN:
             raise

@@ -171,6 +171,26 @@ def test_an_id_defined_twice_is_refused_naming_both_files(case: Duplicate, proje
     assert "    rbf-svm " in listing.stdout  # the others still are
 
 
+@pytest.mark.integration
+def test_a_plugin_task_reusing_a_built_in_task_id_is_refused_naming_both_files(project: Path, tmp_path: Path) -> None:
+    plugin = project / "systems" / "my_moons_task.py"
+    plugin.write_text(textwrap.dedent('''
+        from benchmarks.registry import register_task
+        from benchmarks.tasks.moons import MoonsAccuracy
+
+        @register_task
+        class MyMoons(MoonsAccuracy):
+            id = "moons-acc"
+        '''))
+    results = tmp_path / "results"
+    ran = _cli(["run", "--task", "moons-acc", "--profile", "smoke", "--seed", "0", "--results-dir", str(results)], cwd=project)
+    assert ran.returncode == 2, ran.stderr
+    error = _one_line_error(ran.stderr)
+    assert "duplicate task id 'moons-acc'" in error and str(plugin) in error
+    assert str(project / "benchmarks" / "tasks" / "moons.py") in error
+    assert not results.exists()
+
+
 # --- plug-ins that fail to import -------------------------------------------------------------------------------------
 
 
