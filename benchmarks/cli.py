@@ -39,7 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings() -> None:
+    """Print the harness's own warnings (a skipped record, a value recorded as its repr) as one line, without the
+    source line; other libraries' warnings as Python prints them."""
+    import warnings
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent
+    default = warnings.formatwarning
+
+    def formatted(message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None) -> str:
+        if Path(filename).resolve().is_relative_to(package):
+            return f"warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatted
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_line_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -359,6 +360,8 @@ def plan(request: RunRequest) -> Plan:
     discover()
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
+    for message in SYSTEMS.conflicts.values():  # refused ids: an error when named (get_system), else a warning
+        print(f"warning: {message}", file=sys.stderr)
     if request.profile not in PROFILES:
         raise UserError(f"--profile {request.profile!r}: expected one of {', '.join(PROFILES)}")
     data_dir = request.data_dir if request.data_dir is not None else default_data_dir()

@@ -157,6 +157,122 @@ KINDS: dict[str, type] = {
 }
 
 
+class PredictionError(ValueError):
+    """A system's answer that breaks its kind's contract (shape, type, NaN, infinities): the job fails with it,
+    it is never scored. Each kind's check is one function below, called by the tasks of that kind."""
+
+
+def _numbers(value: Any, what: str, shape: tuple[int | None, ...]) -> np.ndarray:
+    """``value`` as a real-number array of ``shape`` (None: any size), all finite.
+
+    Raises:
+        PredictionError: not numbers (strings, None, objects, complex), another shape, NaN or an infinity.
+    """
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 - a foreign object's __array__ may raise anything
+        raise PredictionError(f"{what}: not an array ({type(error).__name__}: {error})") from None
+    if array.dtype.kind not in "biuf":
+        example = next((repr(v) for v in array.ravel()[:1000] if not isinstance(v, (int, float, np.number))), None)
+        raise PredictionError(f"{what}: expected numbers, got dtype {array.dtype}" + (f" (e.g. {example[:40]})" if example else ""))
+    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
+        expected = ", ".join("n" if want is None else str(want) for want in shape)
+        raise PredictionError(f"{what}: shape {array.shape}, expected ({expected}{',' if len(shape) == 1 else ''})")
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            share = "all" if bad.all() else f"{int(bad.sum())} of {bad.size}"
+            raise PredictionError(f"{what}: {share} values are NaN or infinite (first at {first}: {array[first]})")
+    return array
+
+
+def _integers(value: Any, what: str, shape: tuple[int | None, ...], low: int, high: int | None = None) -> np.ndarray:
+    """``value`` as an integer array of ``shape`` with values in [low, high): as it is when its dtype is an integer
+    one (no copy of a large answer), else as int64 (floats that are whole are accepted)."""
+    import numpy as np
+
+    array = _numbers(value, what, shape)
+    if array.dtype.kind == "f" and (array != np.round(array)).any():
+        first = tuple(int(i) for i in np.argwhere(array != np.round(array))[0])
+        raise PredictionError(f"{what}: expected whole numbers, got {array[first]} at {first}")
+    if array.size and (array.min() < low or (high is not None and array.max() >= high)):
+        bad = array[(array < low) | (array >= high)] if high is not None else array[array < low]
+        allowed = f"[{low}, {high})" if high is not None else f"{low} or more"
+        raise PredictionError(f"{what}: value {bad.ravel()[0]} outside {allowed}")
+    return array if array.dtype.kind in "iu" else array.astype(np.int64)
+
+
+def check_labels(labels: Any, n: int) -> np.ndarray:
+    """A classifier's ``predict`` answer as (n,) integer labels in {0, 1} ((n, 1) is accepted and flattened).
+
+    >>> check_labels([0, 1.0, True], 3).tolist()
+    [0, 1, 1]
+    """
+    import numpy as np
+
+    array = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    if array.ndim == 2 and array.shape[1:] == (1,):
+        array = array[:, 0]
+    return _integers(array, "predict()", (n,), 0, 2)
+
+
+def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: int) -> np.ndarray:
+    """A recommender's ``recommend`` answer as (n_customers, k) int32 item codes in [-1, n_items) (-1 pads)."""
+    import numpy as np
+
+    return _integers(recommended, "recommend()", (n_customers, k), -1, n_items).astype(np.int32)
+
+
+def check_session_recommendations(predictions: Any, k: int, event_types: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """A session recommender's ``recommend`` answer: ``{"session": (n,) distinct ids, type: (n, ≤k) aids ≥ -1}``,
+    as integer arrays (other keys are dropped)."""
+    import numpy as np
+
+    if not isinstance(predictions, dict):
+        raise PredictionError(f"recommend(): expected a dict of arrays, got {type(predictions).__name__}")
+    missing = [key for key in ("session", *event_types) if key not in predictions]
+    if missing:
+        raise PredictionError(f"recommend(): missing key(s) {', '.join(map(repr, missing))}")
+    sessions = _integers(predictions["session"], "recommend()['session']", (None,), 0)
+    if len(np.unique(sessions)) != len(sessions):
+        raise PredictionError("recommend()['session']: a session is listed twice")
+    checked = {"session": sessions}
+    for event_type in event_types:
+        array = _integers(predictions[event_type], f"recommend()[{event_type!r}]", (len(sessions), None), -1)
+        if array.shape[1] > k:
+            raise PredictionError(f"recommend()[{event_type!r}]: {array.shape[1]} columns, expected at most {k}")
+        checked[event_type] = array
+    return checked
+
+
+def check_run(run: Any) -> dict[str, dict[str, float]]:
+    """A retriever's ``search`` answer as ``{qid: {docid: score}}`` with string ids and finite float scores
+    (numbers only: a string, None or a bool is refused, not converted)."""
+    import math
+    import numbers
+
+    if not isinstance(run, dict):
+        raise PredictionError(f"search(): expected {{qid: {{docid: score}}}}, got {type(run).__name__}")
+    clean: dict[str, dict[str, float]] = {}
+    for qid, docs in run.items():
+        if not isinstance(docs, dict):
+            raise PredictionError(f"search()[{qid!r}]: expected {{docid: score}}, got {type(docs).__name__}")
+        scores: dict[str, float] = {}
+        for docid, score in docs.items():
+            if isinstance(score, bool) or not isinstance(score, numbers.Real):
+                raise PredictionError(f"search() returned the score {score!r} ({type(score).__name__}) for document {docid!r} "
+                                      f"of query {qid!r}: scores must be numbers")
+            if not math.isfinite(score):
+                raise PredictionError(f"search() returned the score {score} for document {docid!r} of query {qid!r}: "
+                                      "scores must be finite numbers")
+            scores[str(docid)] = float(score)
+        clean[str(qid)] = scores
+    return clean
+
+
 def methods(kind: str) -> list[str]:
     """The methods a system of ``kind`` must define (data attributes are not checked).
 

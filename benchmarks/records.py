@@ -36,6 +36,27 @@ class RecordError(ValueError):
     """A file under ``records/`` that is not a usable record (the message names the field)."""
 
 
+def schema_of(data: dict[str, Any]) -> int:
+    """The schema a record's JSON object was written in: ``schema_version``, or 1 for the first records
+    (``record_format: 1``).
+
+    Raises:
+        RecordError: no version at all, a version that is not a positive integer, or one newer than
+            :data:`SCHEMA_VERSION` (written by a newer harness: never read as if it were understood).
+    """
+    if "schema_version" not in data:
+        if data.get("record_format") == 1:
+            return 1
+        raise RecordError("no 'schema_version' field: not a record written by MLSD Bench")
+    version = data["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RecordError(f"field 'schema_version' is {version!r}, expected a positive integer")
+    if version > SCHEMA_VERSION:
+        raise RecordError(f"schema_version {version} is newer than this harness reads ({SCHEMA_VERSION}); "
+                          "upgrade MLSD Bench to use this record")
+    return version
+
+
 @dataclass
 class PerExample:
     """Per-example values of the metrics that are means over examples (queries, customers, sessions, blocks)."""
@@ -173,7 +194,7 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a record's JSON object to :data:`SCHEMA_VERSION` (metric names to their canonical names)."""
     from benchmarks.metrics import canonical
 
-    version = data.get("schema_version", 1 if "record_format" in data else SCHEMA_VERSION)
+    version = schema_of(data)
     if version == SCHEMA_VERSION:
         return data
     data = dict(data)
@@ -287,14 +308,16 @@ def write_record(path: Path, record: Record) -> Path:
 
 def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[Record]:
     """Every usable record under ``results_dir`` (for one task or all). Unreadable or foreign files
-    (a disk that filled up, a hand-made JSON) are skipped with a warning naming the file, never fatal."""
+    (a disk that filled up, a hand-made JSON, a record of a newer schema) are skipped with a one-line warning
+    naming the file, never fatal and never ranked: the leaderboard, ``compare``, ``site`` and ``--resume`` all read
+    records here, so they all treat such a file alike (``--resume`` runs its job again, beside it)."""
     base = records_dir(Path(results_dir), task_id)
     if not base.exists():
         return
     for path in sorted(base.rglob("*.json")):
         try:
             yield Record.from_dict(json.loads(path.read_text(encoding="utf-8")), path=path)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecordError) as error:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecordError, RecursionError) as error:
             warnings.warn(f"skipping unreadable record {path}: {error}", stacklevel=2)
 
 

@@ -30,23 +30,41 @@ ENTRY_POINT_GROUP = "mlsd_bench.systems"
 
 
 class Registry(Generic[T]):
-    """Name → object, where a duplicate name raises and an unknown one suggests close matches."""
+    """Name → object, where a duplicate name raises and an unknown one suggests close matches.
+
+    A name registered twice (a plug-in reusing a built-in's id, two plug-ins sharing one) is refused for good:
+    neither definition is used (which one won would depend on import order), ``get`` names both files, and the
+    second registration raises (discovery records it as a broken module)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
         self._origins: dict[str, str] = {}
+        self._files: dict[str, str] = {}
+        self.conflicts: dict[str, str] = {}
+        """Refused names → the error that says where each definition is."""
 
-    def add(self, name: str, item: T, origin: str = "") -> None:
-        if name in self._items:
-            raise UserError(
-                f"duplicate {self.kind} id {name!r}: defined in {self._origins[name]} "
-                f"and again in {origin or 'another module'}; rename one of them"
-            )
+    def add(self, name: str, item: T, origin: str = "", file: str = "") -> None:
+        if name in self._items and (self._items[name] is item or (origin, file) == (self._origins[name], self._files[name])):
+            return  # the same class, or its module run again (an entry point naming a module already imported)
+        if name in self._items or name in self.conflicts:
+            first = self._files.get(name) or self._origins.get(name) or "an earlier module"
+            if name in self.conflicts:
+                message = f"{self.conflicts[name]}; and again in {file or origin or 'another module'}"
+            else:
+                message = (f"duplicate {self.kind} id {name!r}: defined in {first} ({self._origins[name]}) and again in "
+                           f"{file or 'another module'} ({origin or '?'}); neither is used: rename one of them "
+                           f"(a plug-in may not replace a built-in {self.kind})")
+            self.conflicts[name] = message
+            self.remove(name)
+            raise UserError(message)
         self._items[name] = item
         self._origins[name] = origin
+        self._files[name] = file
 
     def get(self, name: str) -> T:
+        if name in self.conflicts:
+            raise UserError(self.conflicts[name])
         if name not in self._items:
             close = close_matches(name, list(self._items))
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -57,6 +75,7 @@ class Registry(Generic[T]):
     def remove(self, name: str) -> None:
         self._items.pop(name, None)
         self._origins.pop(name, None)
+        self._files.pop(name, None)
 
     def origin(self, name: str) -> str:
         return self._origins.get(name, "")
@@ -80,18 +99,60 @@ SYSTEMS: Registry[type[System]] = Registry("system")
 
 @dataclass(frozen=True)
 class BrokenModule:
-    """A module under ``systems/`` or an entry point that failed to import."""
+    """A module under ``systems/`` or an entry point that failed to import: its error, and where it was raised."""
 
     origin: str
     error: str
     missing_module: str | None = None
+    file: str | None = None
+    """The plug-in's file (or the file where the error was raised, when that is not known)."""
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``path/to/file.py, line 3`` (or only the file, or the module)."""
+        if not self.file:
+            return self.origin
+        return self.file + (f", line {self.line}" if self.line else "")
+
+    def describe(self) -> str:
+        """One line: the module, where its import failed, and the error."""
+        return f"{self.origin} ({self.where}): {self.error}" if self.file else f"{self.origin}: {self.error}"
 
 
 BROKEN: list[BrokenModule] = []
 
 
+def _broken(origin: str, error: BaseException, file: str | None = None) -> BrokenModule:
+    """The record of a failed import: the error as one line, and the line of ``file`` (the plug-in's own file,
+    when known) that raised it: a SyntaxError's own place, else the deepest frame in that file, else the deepest
+    frame outside Python's import machinery."""
+    if isinstance(error, UserError):
+        summary = f"{type(error).__name__}: {error}"
+    else:
+        summary = traceback.format_exception_only(type(error), error)[-1].strip()
+    line = None
+    if isinstance(error, SyntaxError) and error.filename:
+        file, line = error.filename, error.lineno
+    else:
+        frames = [f for f in traceback.extract_tb(error.__traceback__)
+                  if not f.filename.startswith("<") and "importlib" not in Path(f.filename).parts]
+        own = [f for f in frames if file and Path(f.filename).resolve() == Path(file).resolve()]
+        chosen = (own or frames or [None])[-1]
+        if chosen is not None:
+            file, line = chosen.filename, chosen.lineno
+    missing = getattr(error, "name", None) if isinstance(error, ImportError) else None
+    return BrokenModule(origin, summary, missing, file, line)
+
+
 def _origin_of(obj: type) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _file_of(obj: type) -> str:
+    """The file that defines ``obj`` (its module's file; "" for a class made at run time)."""
+    module = sys.modules.get(obj.__module__)
+    return str(getattr(module, "__file__", "") or "")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -109,7 +170,7 @@ def register_task(cls: type[Task]) -> type[Task]:
     if not getattr(cls, "main_metric", None) or metrics.find(cls.main_metric) is None:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
                         "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
-    TASKS.add(cls.id, cls, _origin_of(cls))
+    TASKS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
     copyreg.pickle(cls, _pickle_by_id)
     return cls
 
@@ -145,7 +206,7 @@ def register_system(cls: type[System]) -> type[System]:
     if missing:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
                         f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds.py)")
-    SYSTEMS.add(cls.id, cls, _origin_of(cls))
+    SYSTEMS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
     return cls
 
 
@@ -213,7 +274,7 @@ def _import_tree(package: str) -> None:
     try:
         root_module = importlib.import_module(package)
     except ImportError as error:
-        BROKEN.append(BrokenModule(package, f"{type(error).__name__}: {error}"))
+        BROKEN.append(_broken(package, error))
         return
     for root in [Path(p) for p in getattr(root_module, "__path__", [])]:
         for path in sorted(root.rglob("*.py")):
@@ -232,25 +293,32 @@ def _import_tree(package: str) -> None:
                 continue
             try:
                 importlib.import_module(name)
-            except ImportError as error:
-                missing = getattr(error, "name", None)
-                BROKEN.append(BrokenModule(name, f"{type(error).__name__}: {error}", missing))
             except Exception as error:  # a broken plug-in (a registration error too) must not break discovery
-                summary = traceback.format_exception_only(type(error), error)[-1].strip()
-                BROKEN.append(BrokenModule(name, summary))
+                BROKEN.append(_broken(name, error, str(path)))
 
 
 def _load_entry_points() -> None:
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {entry_point.name} ({entry_point.value})"
         try:
             loaded = entry_point.load()
+            # An entry point may name a module (its decorators ran on import) or a System class (registered here;
+            # the same class twice is one registration, another class under a taken id is refused).
+            if isinstance(loaded, type) and issubclass(loaded, System):
+                register_system(loaded)
         except Exception as error:
-            summary = traceback.format_exception_only(type(error), error)[-1].strip()
-            BROKEN.append(BrokenModule(f"entry point {entry_point.name} ({entry_point.value})", summary))
-            continue
-        # An entry point may name a module (its decorators ran on import) or a System class.
-        if isinstance(loaded, type) and issubclass(loaded, System) and loaded.id not in SYSTEMS:
-            register_system(loaded)
+            BROKEN.append(_broken(origin, error, _module_file(entry_point.module)))
+
+
+def _module_file(name: str) -> str | None:
+    """Where module ``name`` would be loaded from, without importing it (None if unknown)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.has_location else None
 
 
 _discovered = False
@@ -281,9 +349,42 @@ def get_task(task_id: str) -> type[Task]:
         _import_tree("benchmarks.tasks")
     if task_id not in TASKS:
         discover()
-    return TASKS.get(task_id)
+    return _get(TASKS, task_id)
 
 
 def get_system(system_id: str) -> type[System]:
+    """The system ``system_id``.
+
+    Raises:
+        UserError: an unknown id (with the plug-ins that failed to import and may define it, and their errors),
+            or an id defined twice (naming both files).
+    """
     discover()
-    return SYSTEMS.get(system_id)
+    return _get(SYSTEMS, system_id)
+
+
+def _get(registry: Registry[T], name: str) -> T:
+    """``registry.get(name)``, where an unknown name also shows the plug-ins that failed to import: the one whose file
+    holds the name (its real error, file and line), else all of them."""
+    if name in registry or name in registry.conflicts:
+        return registry.get(name)
+    defining = [b for b in BROKEN if _mentions(b, name)]
+    if defining:
+        raise UserError(f"{registry.kind} {name!r} could not be loaded: "
+                        + "; ".join(f"{b.origin} failed to import ({b.where}): {b.error}" for b in defining))
+    try:
+        return registry.get(name)
+    except UserError as error:
+        if not BROKEN:
+            raise
+        raise UserError(f"{error}; plug-in modules that failed to import: "
+                        + "; ".join(b.describe() for b in BROKEN) + " (see: python -m benchmarks list)") from None
+
+
+def _mentions(broken: BrokenModule, name: str) -> bool:
+    """True if the broken module's own file holds ``name`` as a quoted string (its likely ``id = "name"``)."""
+    try:
+        text = Path(broken.file).read_text(encoding="utf-8", errors="replace") if broken.file else ""
+    except OSError:
+        return False
+    return f'"{name}"' in text or f"'{name}'" in text

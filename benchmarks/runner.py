@@ -15,6 +15,8 @@ jobs whose latest record failed.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 import secrets
@@ -51,6 +53,9 @@ class JobOutcome:
     record_path: Path
     metrics: dict[str, float | None]
     error: str | None
+    recorded: bool = True
+    """False when its record could not be written as it was (a full disk, a file-size limit, a file where the
+    task's records folder should be): the job counts as failed, and a small failed record was written if it could."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -80,9 +85,13 @@ def check_results_dir(results_dir: Path) -> None:
         raise UserError(f"--results-dir {path}: is a file, expected a folder")
     try:
         folder = records.records_dir(path)
+        created = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
+        if created:  # the first record makes it again: a run killed before any job ends leaves no empty folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     except OSError as error:
         raise UserError(f"--results-dir {path}: cannot write records there ({error.strerror or error})") from None
 
@@ -233,6 +242,9 @@ def run(request: RunRequest) -> list[JobOutcome]:
     grid = plan(request)
     results_dir = Path(request.results_dir)
     check_results_dir(results_dir)
+    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the run
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     executor = _executor(request)
 
     def log(message: str) -> None:
@@ -284,6 +296,41 @@ def run(request: RunRequest) -> list[JobOutcome]:
     return outcomes
 
 
+STALE_SECONDS = 60.0
+"""A temp file or an empty folder under ``records/`` this old was left by a run that was killed (a live writer
+holds its temp file for milliseconds): removed when a run starts."""
+
+
+def clean_leftovers(results_dir: Path, task_ids: list[str], log: Any = None) -> list[Path]:
+    """Remove what a killed run left under the tasks' records: temp files of interrupted atomic writes and empty
+    folders (``records/<task>/<system>/``, ``records/<task>/``), when older than :data:`STALE_SECONDS` (a concurrent
+    run's are younger). Returns what was removed."""
+    removed: list[Path] = []
+    now = time.time()
+    for task_id in task_ids:
+        base = records.records_dir(results_dir, task_id)
+        if not base.is_dir() or base.is_symlink():
+            continue
+        emptied: set[Path] = set()  # folders whose stale content went: their own time changed just now
+        for path in [*sorted(base.rglob("*"), key=lambda p: -len(p.parts)), base]:  # deepest first, the task last
+            try:
+                stale = now - path.lstat().st_mtime >= STALE_SECONDS
+                if stale and path.is_file() and path.name.startswith(".") and path.name.endswith(".tmp"):
+                    path.unlink()
+                elif (stale or path in emptied) and path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+                    path.rmdir()
+                else:
+                    continue
+            except OSError:
+                continue
+            removed.append(path)
+            emptied.add(path.parent)
+    if removed and log is not None:
+        log(f"removed {len(removed)} leftover(s) of an interrupted run: {', '.join(str(p) for p in removed[:5])}"
+            + (" ..." if len(removed) > 5 else ""))
+    return removed
+
+
 def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path, log: Any) -> list[JobSpec]:
     """Prepare each task's data (its fingerprint is part of a job's key), then drop what ``--resume`` or
     ``--rerun-failed`` say is done; print the plan."""
@@ -291,6 +338,7 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
 
     for spec in jobs:
         prepared(spec)
+    clean_leftovers(results_dir, sorted({spec.task for spec in jobs}), log)
     skipped_done = skipped_ok = 0
     selected = jobs
     if request.resume or request.rerun_failed:
@@ -342,16 +390,59 @@ def _seconds_between(start: str, end: str) -> float | None:
         return None
 
 
+def _write_job(path: Path, record: Record, artifacts: dict[str, bytes]) -> None:
+    """Write a job's artifacts, then its record; on an error remove the artifacts already written (a record is
+    never half there: each file is written atomically, and nothing is left without its record)."""
+    written: list[Path] = []
+    try:
+        for name, file_name in zip(artifacts, record.artifacts, strict=True):
+            records.atomic_write_bytes(path.parent / file_name, artifacts[name])
+            written.append(path.parent / file_name)
+        records.write_record(path, record)
+    except BaseException:
+        for artifact in written:
+            artifact.unlink(missing_ok=True)
+        raise
+
+
+def write_failure(error: OSError, path: Path) -> str:
+    """Why a record could not be written, in one line: the file, the system's reason, what to do."""
+    import errno
+
+    reason = error.strerror or str(error)
+    code = errno.errorcode.get(error.errno or 0, "")
+    hint = "free some space, then run again with --resume"
+    if error.errno == errno.EFBIG:
+        hint = "the file-size limit (ulimit -f) is too small for it; raise it, then run again with --resume"
+    blocker = next((p for p in [path.parent.parent, path.parent] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        hint = f"{blocker} is a file where a folder is expected; move it away, then run again with --resume"
+    return f"could not write the record {path}: {reason}" + (f" ({code})" if code else "") + f"; {hint}"
+
+
 def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str,
             results_dir: Path) -> tuple[JobOutcome, str]:
-    """Write a finished job's record and artifacts; return its outcome and a one-line report."""
+    """Write a finished job's record and artifacts; return its outcome and a one-line report.
+
+    A record that cannot be written (ENOSPC, EFBIG, a file in the way) fails the job, not the run: its outcome
+    says why, a small failed record (no artifacts, no per-example values) replaces it when that fits, and the
+    next jobs go on; ``--resume`` runs it again."""
     from benchmarks import metrics as metric_facts
 
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
-    for name, file_name in zip(result.artifacts, record.artifacts, strict=True):
-        records.atomic_write_bytes(path.parent / file_name, result.artifacts[name])
-    records.write_record(path, record)
+    try:
+        _write_job(path, record, result.artifacts)
+    except OSError as error:
+        reason = write_failure(error, path)
+        failed = dataclasses.replace(record, status="failed", error=reason, traceback=None, artifacts=[],
+                                     per_example=records.PerExample(), extras={}, metrics={})
+        try:
+            records.write_record(path, failed)
+        except OSError:
+            pass  # nothing could be written: the outcome and the message say so
+        message = f"{spec.task} · {spec.system} seed {spec.seed}: FAILED: {reason}"
+        return JobOutcome(spec.task, spec.system, spec.seed, "failed", path, {}, reason, recorded=False), message
     if record.ok:
         main = record.main_value
         shown = metric_facts.format_value(record.main_metric, main)

@@ -30,7 +30,7 @@ import numpy as np
 
 from benchmarks.api import DatasetInfo, Evaluation, Resources, RunContext, System, Task, TaskData
 from benchmarks.expected import Expected
-from benchmarks.kinds import Classifier
+from benchmarks.kinds import Classifier, check_labels
 from benchmarks.registry import SYSTEMS, TASKS, register_system, register_task
 
 MOCK_SIZES = {"smoke": 200, "default": 400, "full": 400}
@@ -73,7 +73,7 @@ class MockAccuracy(Task[Classifier]):
         system.fit(*data.train)
 
     def predict(self, system: Classifier, data: TaskData, context: RunContext) -> Any:
-        return np.asarray(system.predict(data.test[0])).astype(int)
+        return check_labels(system.predict(data.test[0]), len(data.test[0]))
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
         correct = (predictions == data.test[1]).astype(float)
@@ -136,11 +136,15 @@ class FaultConfig:
     mode: str = "ok"
     """ok | raise | exit (os._exit) | sigkill (kills itself) | sleep | grandchild (a child that outlives it, then
     sleep) | memory (allocates ``megabytes`` and holds them ``seconds``) | bad-report (report() returns numpy, paths,
-    sets and an object) | exit-on-seed (``os._exit`` on seed 1 only)"""
+    sets and an object) | exit-on-seed (``os._exit`` on seed 1 only) | daemon (a double-forked ``setsid`` daemon that
+    ignores SIGTERM and keeps the job's stdout and stderr open, then the job goes on and ends ok) | big-report
+    (report() returns ``megabytes`` of text: a record too large for a small file-size limit)"""
     seconds: float = 60.0
     megabytes: int = 50
     pid_file: str = ""
-    """Where ``grandchild`` writes its child's pid (so a test can check it is gone)."""
+    """Where ``grandchild`` and ``daemon`` write their stray process's pid (so a test can check it is gone)."""
+    fail: bool = False
+    """Raise at the end of ``fit``, after the fault (a failed job that misbehaved first)."""
 
 
 class MockFault(System):
@@ -165,19 +169,46 @@ class MockFault(System):
             if self.config.pid_file:
                 Path(self.config.pid_file).write_text(str(child.pid))
             time.sleep(self.config.seconds)
+        if mode == "daemon":
+            _start_daemon(self.config.pid_file, self.config.seconds)
         if mode == "memory":
             self.ballast = np.ones(self.config.megabytes * 2**20 // 8)  # touched: resident
             time.sleep(min(self.config.seconds, 2.0))
+        if self.config.fail:
+            raise RuntimeError(f"failing on purpose after mode={mode}")
         self.answer = int(round(float(np.mean(y))))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.full(len(X), self.answer)
 
     def report(self) -> dict[str, Any]:
+        if self.config.mode == "big-report":
+            return {"padding": "x" * (self.config.megabytes * 2**20)}
         if self.config.mode != "bad-report":
             return {}
         return {"count": np.int64(3), "ratio": np.float32(0.5), "where": Path("/tmp/x"), "tags": {"b", "a"},
                 "thing": object()}
+
+
+def _start_daemon(pid_file: str, seconds: float) -> None:
+    """Double fork and ``setsid``, as a daemon does: the grandchild leaves the job's process group and session, is
+    orphaned, ignores SIGTERM and holds the inherited stdout and stderr; it writes its pid to ``pid_file``."""
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                if pid_file:
+                    Path(pid_file).write_text(str(os.getpid()))
+                time.sleep(seconds)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    for _ in range(100):  # the pid file says the daemon is running
+        if not pid_file or Path(pid_file).exists():
+            break
+        time.sleep(0.05)
 
 
 class MockGPU(MockMajority):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 NAME = "list"
@@ -44,15 +45,19 @@ def collect() -> dict[str, Any]:
             "install": cls.install_hint() if missing else None,
             "origin": SYSTEMS.origin(system_id),
         })
-    broken = [{"module": b.origin, "error": b.error} for b in BROKEN]
-    return {"tasks": tasks, "systems": systems, "broken_modules": broken}
+    broken = [{"module": b.origin, "error": b.error, "file": b.file, "line": b.line} for b in BROKEN]
+    duplicates = [*TASKS.conflicts.values(), *SYSTEMS.conflicts.values()]
+    return {"tasks": tasks, "systems": systems, "broken_modules": broken, "duplicate_ids": duplicates}
 
 
 def main(args: argparse.Namespace) -> int:
     found = collect()
+    for message in found["duplicate_ids"]:  # refused: an error, whatever else is listed
+        print(f"error: {message}", file=sys.stderr)
+    exit_status = 1 if found["duplicate_ids"] else 0
     if args.json:
         print(json.dumps(found, indent=1))
-        return 0
+        return exit_status
     kinds = sorted({t["kind"] for t in found["tasks"]} | {s["kind"] for s in found["systems"]})
     for kind in kinds:
         print(f"Kind {kind}")
@@ -69,5 +74,6 @@ def main(args: argparse.Namespace) -> int:
     if found["broken_modules"]:
         print("Modules that failed to import (their systems are not listed):")
         for broken in found["broken_modules"]:
-            print(f"  {broken['module']}: {broken['error']}")
-    return 0
+            where = f" ({broken['file']}" + (f", line {broken['line']}" if broken["line"] else "") + ")" if broken["file"] else ""
+            print(f"  {broken['module']}{where}: {broken['error']}")
+    return exit_status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchmarks.api import PROFILES
@@ -60,4 +61,8 @@ def main(args: argparse.Namespace) -> int:
         mine = [o for o in outcomes if o.task == task]
         bad = [o for o in mine if o.status != "ok"]
         print(f"{task}: {len(mine) - len(bad)} ok, {len(bad)} failed; leaderboard: {args.results_dir / (task + '.md')}")
-    return 1 if outcomes and len(failed) == len(outcomes) else 0
+    unrecorded = [o for o in outcomes if not o.recorded]
+    if unrecorded:
+        print(f"error: {len(unrecorded)} job(s) could not be recorded as they finished (see FAILED above); "
+              "run again with --resume to finish the grid", file=sys.stderr)
+    return 1 if (outcomes and len(failed) == len(outcomes)) or unrecorded else 0

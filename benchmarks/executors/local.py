@@ -11,12 +11,19 @@ a JVM, Ray, ...): then they come from a fork server, a clean single-threaded pro
 and the task data is pickled to them (``spawn`` also works, at an interpreter start per job).
 A job whose memory outgrows its system's declared ``Resources.memory_gb`` is killed and recorded as
 out of memory.
+
+When a job ends (ok, failed, timed out) its whole process tree is killed, daemons included: the worker is a child
+subreaper (Linux), so a double-forked, ``setsid`` daemon stays its descendant, and every process started during the
+job carries the job's token in its environment (``MLSD_JOB_TOKEN``), which finds the rest; the record lists what was
+killed (``conditions["stray_processes_killed"]``), so a plug-in cannot keep a run alive or hold its pipes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -25,7 +32,7 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -91,8 +98,19 @@ def _watch_driver(driver: int, workdir: str) -> None:
         born = None
     while alive(born):
         time.sleep(1.0)
+    _end_orphan(workdir)
+
+
+def _end_orphan(workdir: str) -> None:
+    """End this job, whose driver is gone: remove its folder, kill its processes (its group, and the daemons outside
+    it, of which this worker is the subreaper), and exit."""
+    import psutil
+
     try:
         shutil.rmtree(workdir, ignore_errors=True)
+        for process in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
         os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
     finally:
         os._exit(70)
@@ -111,8 +129,28 @@ def _cap_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+TOKEN_VARIABLE = "MLSD_JOB_TOKEN"
+"""Set in a worker's environment to its job's token: every process the job starts inherits it."""
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    """Make orphans of this process's descendants its children (Linux ``prctl``), not init's: a daemon that
+    double-forks stays in the job's tree, where ``kill_tree`` finds it. Elsewhere a no-op (the token still works)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str, driver: int) -> None:
-    os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older)
+    os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older); the job's token
+    _become_subreaper()
     if "OMP_NUM_THREADS" in env:
         _cap_threads(int(env["OMP_NUM_THREADS"]))
     try:
@@ -121,16 +159,21 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.makedirs(workdir, mode=0o700, exist_ok=True)  # made by the job itself: a driver killed before it starts leaves none
     threading.Thread(target=_watch_driver, args=(driver, workdir), daemon=True).start()
     result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
-    connection.send(("done", result))
+    try:
+        connection.send(("done", result))
+    except OSError:  # the driver is gone (a broken pipe): nobody is left to read the result
+        _end_orphan(workdir)
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
     time.sleep(60)
     connection.close()
 
 
-def _summed_over_tree(pid: int, measure: Callable[[Any], int]) -> float | None:
-    """``measure(process)`` in bytes summed over a process and its descendants, in MB (None when it is gone)."""
+def _summed_over_tree(pid: int, measure: Callable[[Any], int], seen: dict[int, Any] | None = None) -> float | None:
+    """``measure(process)`` in bytes summed over a process and its descendants, in MB (None when it is gone);
+    the descendants are added to ``seen`` (by pid)."""
     import psutil
 
     try:
@@ -138,6 +181,8 @@ def _summed_over_tree(pid: int, measure: Callable[[Any], int]) -> float | None:
         processes = [root, *root.children(recursive=True)]
     except psutil.Error:
         return None
+    if seen is not None:
+        seen.update((process.pid, process) for process in processes[1:] if process.pid not in seen)
     total = 0
     for process in processes:
         try:
@@ -147,9 +192,9 @@ def _summed_over_tree(pid: int, measure: Callable[[Any], int]) -> float | None:
     return total / 2**20
 
 
-def resident_of_tree(pid: int) -> float | None:
+def resident_of_tree(pid: int, seen: dict[int, Any] | None = None) -> float | None:
     """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
-    return _summed_over_tree(pid, lambda process: process.memory_info().rss)
+    return _summed_over_tree(pid, lambda process: process.memory_info().rss, seen)
 
 
 def memory_of_tree(pid: int) -> float | None:
@@ -158,23 +203,82 @@ def memory_of_tree(pid: int) -> float | None:
     return _summed_over_tree(pid, lambda process: process.memory_full_info().uss)
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL a worker's process group (the worker is its leader), and anything of the tree left outside it."""
+def _describe(process: Any) -> str:
+    """``pid 123 (name): command line`` of a process, within 160 characters."""
+    try:
+        command = " ".join(process.cmdline()) or process.name()
+    except Exception:  # noqa: BLE001 - gone or hidden: its pid still says which
+        command = "?"
+    return f"pid {process.pid}: {command}"[:160]
+
+
+def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[Any]:
+    """Every live process of a job (psutil processes, the worker excluded): the worker's descendants, those seen
+    while the job ran (``seen``, by pid: psutil checks a pid was not reused), the members of its process group and
+    session, and any process whose environment carries the job's ``token`` (a daemon that left the tree)."""
     import psutil
 
+    found: dict[int, Any] = {}
     try:
-        descendants = psutil.Process(pid).children(recursive=True)
+        worker = psutil.Process(pid)
+        found.update((p.pid, p) for p in worker.children(recursive=True))
+        since = worker.create_time()
     except psutil.Error:
-        descendants = []
+        since = None
+    for process in (seen or {}).values():
+        if process.pid != pid and process.is_running():
+            found.setdefault(process.pid, process)
+    for process in list(found.values()):
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:  # already ended: nothing to kill
+                del found[process.pid]
+        except psutil.Error:
+            del found[process.pid]
+    me = os.getpid()
+    for process in psutil.process_iter(["create_time", "status"]):
+        if process.pid in found or process.pid in (pid, me) or process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if since is not None and (process.info["create_time"] or 0) < since - 1:
+            continue  # older than the job: not one of its processes (keeps the environment reads few)
+        try:
+            if os.getpgid(process.pid) == pid or os.getsid(process.pid) == pid:
+                found[process.pid] = process
+            elif token and process.environ().get(TOKEN_VARIABLE) == token:
+                found[process.pid] = process
+        except (psutil.Error, OSError):
+            continue
+    return list(found.values())
+
+
+def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[str]:
+    """SIGKILL a worker's process group (the worker is its leader) and every other process of its job
+    (:func:`job_processes`: daemons that left the group or the session included).
+
+    Returns:
+        What was killed besides the worker (``pid N: command``), for the record.
+    """
+    import psutil
+
+    strays = job_processes(pid, token, seen)
+    killed = []
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
         pass
-    for process in descendants:
+    for process in strays:
+        description = _describe(process)
         try:
             process.kill()
+        except psutil.NoSuchProcess:
+            continue
         except psutil.Error:
-            pass
+            continue
+        killed.append(description)
+    try:
+        os.kill(pid, signal.SIGKILL)  # a worker that could not make its own process group
+    except OSError:
+        pass
+    return killed
 
 
 def death_report(exit_code: int | None) -> str:
@@ -189,11 +293,13 @@ def death_report(exit_code: int | None) -> str:
     return f"worker process died with exit code {exit_code} before sending a result"
 
 
-def _end(slot: _Running) -> None:
-    kill_tree(slot.process.pid)
+def _end(slot: _Running) -> list[str]:
+    """Kill the job's process tree, daemons included; remove its folder. Returns the stray processes killed."""
+    killed = kill_tree(slot.process.pid, slot.token, slot.seen)
     slot.process.join(timeout=5)
     slot.receiver.close()
     shutil.rmtree(slot.workdir, ignore_errors=True)
+    return killed
 
 
 @dataclass
@@ -213,6 +319,10 @@ class _Running:
     """The worker's end of the pipe is closed (it exited, or crashed)."""
     workdir: str = ""
     """The job's artifact folder, made and removed here (a killed job leaves nothing behind)."""
+    token: str = ""
+    """The job's ``MLSD_JOB_TOKEN``: its processes carry it in their environment."""
+    seen: dict[int, Any] = field(default_factory=dict)
+    """Every process of the job's tree seen while it ran (psutil processes by pid)."""
 
 
 Events = Callable[[str, int, Any], None]
@@ -291,8 +401,10 @@ class LocalExecutor:
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
         ctx = _context(choose_start_method(self.start_method), spec.modules, self.preload)
         receiver, sender = ctx.Pipe(duplex=False)
-        workdir = tempfile.mkdtemp(prefix="mlsd-job-")
-        process = ctx.Process(target=_worker, args=(sender, spec, data, self._job_env(spec), workdir, os.getpid()), daemon=False,
+        token = secrets.token_hex(8)
+        workdir = os.path.join(tempfile.gettempdir(), f"mlsd-job-{token}")  # the worker makes it (see _worker)
+        env = {**self._job_env(spec), TOKEN_VARIABLE: token}
+        process = ctx.Process(target=_worker, args=(sender, spec, data, env, workdir, os.getpid()), daemon=False,
                               name=f"mlsd-job-{spec.system}-{spec.seed}")
         main = sys.modules["__main__"]
         if self.bare_main:
@@ -304,7 +416,7 @@ class LocalExecutor:
         sender.close()
         started = time.monotonic()
         return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None,
-                        workdir=workdir)
+                        workdir=workdir, token=token)
 
     def _poll(self, slot: _Running, now: float, on_event: Events) -> JobResult | None:
         """Advance one running job: read its messages, sample its memory, enforce its deadline."""
@@ -312,7 +424,7 @@ class LocalExecutor:
             slot.sampled = now
             # USS only grows with RSS (new private pages are resident) or by copy-on-write, which is slow:
             # read the dear USS when RSS has grown since the last reading, and at least every USS_INTERVAL
-            resident = resident_of_tree(slot.process.pid)
+            resident = resident_of_tree(slot.process.pid, slot.seen)
             if resident is not None and (resident > slot.resident_mb or now - slot.uss_at >= USS_INTERVAL):
                 memory = memory_of_tree(slot.process.pid)
                 if memory is not None:
@@ -340,7 +452,7 @@ class LocalExecutor:
         if result is None and (slot.closed or not slot.process.is_alive()):
             slot.process.join(timeout=5)
             if slot.process.is_alive():  # closed its pipe but lingers: it has nothing more to say
-                kill_tree(slot.process.pid)
+                slot.process.kill()
                 slot.process.join()
             result = JobResult.failure(death_report(slot.process.exitcode))
         if result is None:
@@ -348,7 +460,10 @@ class LocalExecutor:
         memory = memory_of_tree(slot.process.pid)  # the finished job still holds its memory: a last sample
         if memory is not None:
             slot.peak_mb = max(slot.peak_mb, memory)
-        _end(slot)  # a finished job leaves nothing behind: children, files
+        killed = _end(slot)  # a finished job leaves nothing behind: children, daemons, files
+        if killed:
+            result.conditions["stray_processes_killed"] = killed
+            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
         return result

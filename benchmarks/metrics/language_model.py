@@ -51,14 +51,21 @@ def check_log_probs(log_probs: np.ndarray, n_rows: int, vocab_size: int, atol: f
         vocab_size: expected number of columns.
         atol: tolerance on ``logsumexp(row) == 0``.
     """
+    log_probs = np.asarray(log_probs)
+    if log_probs.dtype.kind not in "iuf":
+        raise ValueError(f"log-probabilities have dtype {log_probs.dtype}, expected floats")
     if log_probs.shape != (n_rows, vocab_size):
         raise ValueError(f"log-probabilities have shape {log_probs.shape}, expected ({n_rows}, {vocab_size})")
     if np.isnan(log_probs).any() or np.isposinf(log_probs).any():
         raise ValueError("log-probabilities contain NaN or +inf")
+    if not len(log_probs):
+        return
     top = log_probs.max(axis=1, keepdims=True)
+    if np.isneginf(top).any():
+        raise ValueError(f"row {int(np.argmax(np.isneginf(top[:, 0])))} is -inf everywhere: not a distribution")
     totals = (top[:, 0] + np.log(np.exp(log_probs - top).sum(axis=1))).astype(np.float64)
     worst = int(np.argmax(np.abs(totals)))
-    if abs(totals[worst]) > atol:
+    if not abs(totals[worst]) <= atol:
         raise ValueError(f"row {worst} is not a distribution: logsumexp = {totals[worst]:.6f}, expected 0")
 
 
@@ -121,6 +128,10 @@ def char_lm_evaluation(log_probs: np.ndarray, targets: np.ndarray, block: int = 
     (compact units for significance tests), with ids ``"start-end"``.
     """
     losses = token_losses(log_probs, targets)
+    if not np.isfinite(losses).all():
+        first = int(np.argmax(~np.isfinite(losses)))
+        raise ValueError(f"the model gave probability 0 (log-probability -inf) to the true character at position {first} "
+                         f"(id {int(targets[first])}): its loss and perplexity are infinite")
     correct = top1_correct(log_probs, targets)
     mean_loss = float(losses.mean())
     blocks = [f"{start}-{min(start + block, len(targets))}" for start in range(0, len(targets), block)]

@@ -9,7 +9,6 @@ record as a TREC run with the qrels it was scored against.
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, make_dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
 from benchmarks.errors import UserError
-from benchmarks.kinds import Retriever
+from benchmarks.kinds import Retriever, check_run
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
 
@@ -86,18 +85,7 @@ class RetrievalTask(Task[Retriever]):
         system.index(data.train)
 
     def predict(self, system: Retriever, data: TaskData, context: RunContext) -> Any:
-        run = system.search(dict(data.test), self.depth)
-        if not isinstance(run, dict):
-            raise TypeError(f"search() must return {{qid: {{docid: score}}}}, got {type(run).__name__}")
-        clean: dict[str, dict[str, float]] = {}
-        for qid, docs in run.items():
-            scores = {str(d): float(s) for d, s in docs.items()}
-            bad = next((d for d, s in scores.items() if not math.isfinite(s)), None)
-            if bad is not None:
-                raise ValueError(f"search() returned the score {scores[bad]} for document {bad!r} of query {qid!r}: "
-                                 "scores must be finite numbers")
-            clean[str(qid)] = scores
-        return clean
+        return check_run(system.search(dict(data.test), self.depth))
 
     def _evaluation(self, scores: RetrievalScores, extras: dict[str, Any]) -> Evaluation:
         extras = {

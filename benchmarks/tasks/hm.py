@@ -21,7 +21,7 @@ from benchmarks.data import hm as hm_data
 from benchmarks.data.download import locate
 from benchmarks.data.hm import read_submission, write_submission  # noqa: F401 — read_submission: public here too
 from benchmarks.errors import DataError, UserError
-from benchmarks.kinds import HMTrainData, Recommender
+from benchmarks.kinds import HMTrainData, Recommender, check_recommendations
 from benchmarks.metrics.recommendation import ap_at_k_matrix, recall_at_k_matrix
 from benchmarks.registry import register_task
 
@@ -182,12 +182,7 @@ class HMMap12(Task[Recommender]):
 
     def predict(self, system: Recommender, data: TaskData, context: RunContext) -> Any:
         customers = data.test["customers"]
-        recommended = np.asarray(system.recommend(customers.copy(), K))
-        if recommended.shape != (len(customers), K):
-            raise RuntimeError(f"system {system.id!r} returned shape {recommended.shape}, expected ({len(customers)}, {K})")
-        if recommended.max(initial=-1) >= data.train.n_articles or recommended.min(initial=0) < -1:
-            raise RuntimeError(f"system {system.id!r} returned article codes outside [-1, {data.train.n_articles})")
-        return recommended.astype(np.int32)
+        return check_recommendations(system.recommend(customers.copy(), K), len(customers), K, data.train.n_articles)
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
         shown = np.unique(predictions[predictions >= 0])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
-from benchmarks.kinds import Classifier
+from benchmarks.kinds import Classifier, check_labels
 from benchmarks.metrics.classification import accuracy, accuracy_per_example
 from benchmarks.registry import register_task
 
@@ -76,8 +76,8 @@ class MoonsAccuracy(Task[Classifier]):
         X_train, _ = data.train
         X_test, _ = data.test
         return {
-            "train": np.asarray(system.predict(X_train.copy())).astype(int).ravel(),
-            "test": np.asarray(system.predict(X_test.copy())).astype(int).ravel(),
+            "train": check_labels(system.predict(X_train.copy()), len(X_train)),
+            "test": check_labels(system.predict(X_test.copy()), len(X_test)),
         }
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:

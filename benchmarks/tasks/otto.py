@@ -20,7 +20,7 @@ import numpy as np
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.otto_testset import Events, make_testset, to_frame
 from benchmarks.errors import UserError
-from benchmarks.kinds import SessionRecommender
+from benchmarks.kinds import SessionRecommender, check_session_recommendations
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, TruthIndex, otto_recall, recall_from_counts
 from benchmarks.registry import register_task
 
@@ -140,13 +140,7 @@ class OttoRecall20(Task[SessionRecommender]):
         system.fit(to_frame(data.train), to_frame(data.test))
 
     def predict(self, system: SessionRecommender, data: TaskData, context: RunContext) -> Any:
-        predictions = system.recommend(to_frame(data.test), K)
-        sessions = np.asarray(predictions["session"])
-        for event_type in EVENT_TYPES:
-            array = np.asarray(predictions[event_type])
-            if array.ndim != 2 or array.shape[0] != len(sessions) or array.shape[1] > K:
-                raise RuntimeError(f"{event_type}: expected a ({len(sessions)}, ≤{K}) array, got shape {array.shape}")
-        return predictions
+        return check_session_recommendations(system.recommend(to_frame(data.test), K), K, tuple(EVENT_TYPES))
 
     def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
         labels: dict[int, SessionLabels] = data.extra["labels"]
