@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -25,8 +26,19 @@ def _command_modules() -> list[ModuleType]:
     return found
 
 
+class UsageError(Exception):
+    """A command line argparse refuses (an unknown option, a value of the wrong type)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one error line (no usage block, no SystemExit inside ``main``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see: {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m benchmarks",
         description="MLSD Bench: run ML-system-design benchmarks and build leaderboards.",
     )
@@ -39,22 +51,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: object) -> str:
+    """An error message as one line: its line breaks become ``; ``."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def describe(error: BaseException) -> str:
+    """An unexpected exception as one line: a file error names its file; anything else asks for a bug report."""
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        return one_line(f"{where}{error.strerror or error} ({type(error).__name__})")
+    if isinstance(error, ValueError):
+        return one_line(f"{error} ({type(error).__name__})")
+    return one_line(f"internal error: {type(error).__name__}: {error} (MLSD_TRACEBACK=1 shows the traceback; "
+                    "please report it)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error the user can meet is one ``error: ...`` line on stderr and a non-zero exit.
+
+    Exit status: 0 ok, 1 the command's own verdict (a failing check, every job failed), 2 a bad input, 130 Ctrl-C.
+    ``MLSD_TRACEBACK=1`` lets an unexpected exception's traceback through (for bug reports).
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
         return int(args.handler(args) or 0)
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`... | head`): no traceback
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:  # noqa: BLE001 - one line for the user, the traceback on request
+        if os.environ.get("MLSD_TRACEBACK") == "1":
+            raise
+        print(f"error: {describe(error)}", file=sys.stderr)
+        return 2 if isinstance(error, (OSError, ValueError)) else 3
     except KeyboardInterrupt as interrupt:
         written = getattr(interrupt, "leaderboards_written", None)
         if written is None:

@@ -32,7 +32,7 @@ import numpy as np
 from benchmarks import metrics as metric_facts
 from benchmarks import stats
 from benchmarks.api import DatasetInfo
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, unknown
 from benchmarks.records import Record, latest_per_seed, load_records
 
 TESTS = ("randomization", "t")
@@ -368,13 +368,19 @@ def parse_spec(spec: str) -> tuple[str, set[int] | None]:
     >>> parse_spec("logreg@0,1")
     ('logreg', {0, 1})
     """
+    from benchmarks.paths import check_id, check_seed, shown
+
     system, at, seeds = spec.partition("@")
+    check_id(system, "system", f" (in {shown(spec)})")
     if not at:
         return system, None
     try:
-        return system, {int(s) for s in seeds.split(",") if s.strip()}
+        parsed = {int(s) for s in seeds.split(",") if s.strip()}
     except ValueError:
-        raise UserError(f"{spec!r}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
+        raise UserError(f"{shown(spec)}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
+    if not parsed:
+        raise UserError(f"{shown(spec)}: no seed after '@'; expected SYSTEM@SEED[,SEED...], e.g. logreg@0,1")
+    return system, {check_seed(seed, "seed", f" (in {shown(spec)})") for seed in parsed}
 
 
 @dataclass
@@ -413,6 +419,10 @@ def select(
     found = load_records(results_dir, task_id)
     if not found:
         raise UserError(f"no records for task {task_id!r} under {results_dir}/records; run: python -m benchmarks run --task {task_id}")
+    recorded = {r.system for r in found if r.ok}
+    for system, _ in parsed:
+        if system not in recorded:
+            raise unknown("system", system, recorded, what=f"system with ok records of task {task_id!r}:")
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in found:
         if record.ok:
@@ -430,7 +440,7 @@ def select(
         have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
         raise UserError(
             f"no table of task {task_id!r} has ok results for all of {', '.join(sorted(names))}"
-            + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
+            + (f" under --profile {profile}" if profile else "") + ". Tables: " + "; ".join(have or ["none"])
         )
     _, _, chosen_profile, chosen_fp = max(candidates)
     table = groups[(chosen_profile, chosen_fp)]

@@ -75,9 +75,9 @@ def check_results_dir(results_dir: Path) -> None:
     Raises:
         UserError: the path is a file, or the folder cannot be created or written.
     """
-    path = Path(results_dir)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--results-dir {path}: is a file, expected a folder")
+    from benchmarks.paths import results_root
+
+    path = results_root(results_dir)  # a file is refused; a missing folder is created, saying so
     try:
         folder = records.records_dir(path)
         folder.mkdir(parents=True, exist_ok=True)
@@ -346,11 +346,12 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
             results_dir: Path) -> tuple[JobOutcome, str]:
     """Write a finished job's record and artifacts; return its outcome and a one-line report."""
     from benchmarks import metrics as metric_facts
+    from benchmarks.paths import check_file_name, inside
 
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
     for name, file_name in zip(result.artifacts, record.artifacts, strict=True):
-        records.atomic_write_bytes(path.parent / file_name, result.artifacts[name])
+        records.atomic_write_bytes(inside(path.parent, check_file_name(file_name, "artifact")), result.artifacts[name])
     records.write_record(path, record)
     if record.ok:
         main = record.main_value
