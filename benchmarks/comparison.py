@@ -419,10 +419,10 @@ def select(
     found = load_records(results_dir, task_id)
     if not found:
         raise UserError(f"no records for task {task_id!r} under {results_dir}/records; run: python -m benchmarks run --task {task_id}")
-    recorded = {r.system for r in found if r.ok}
+    recorded = {r.system for r in found}
     for system, _ in parsed:
         if system not in recorded:
-            raise unknown("system", system, recorded, what=f"system with ok records of task {task_id!r}:")
+            raise unknown("system", system, recorded, what=f"system with records of task {task_id!r}:")
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in found:
         if record.ok:

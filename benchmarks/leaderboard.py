@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
+from benchmarks.errors import UserError
 from benchmarks.paths import inside, is_id, task_file
 from benchmarks.records import Record, atomic_write_text, finite, latest_per_seed, load_records
 
@@ -426,6 +427,8 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
             for caption, image in plots.write_task_plots(results_dir, task_id, tables):
                 images.append((caption, image.name))
                 written.append(image)
+        except UserError:  # a path that leaves the folder: refused, never a warning
+            raise
         except Exception as error:  # a leaderboard without pictures beats none
             print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
         path = task_file(results_dir, task_id, ".md")

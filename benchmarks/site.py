@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import leaderboard
+from benchmarks.errors import UserError
 from benchmarks.paths import inside, results_root, task_file
 from benchmarks.records import Record, atomic_write_text, load_records
 
@@ -231,6 +232,8 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
         images: list[tuple[str, str]] = []
         try:
             images = [(caption, path.name) for caption, path in plots.write_task_plots(out_dir, task_id, tables)]
+        except UserError:  # a path that leaves the folder: refused, never a warning
+            raise
         except Exception as error:  # a page without pictures beats no page
             print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
         atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
