@@ -375,7 +375,7 @@ def parse_spec(spec: str) -> tuple[str, set[int] | None]:
     if not at:
         return system, None
     try:
-        parsed = {int(s) for s in seeds.split(",") if s.strip()}
+        parsed = {int(s) if s.strip().isascii() else int("?") for s in seeds.split(",") if s.strip()}
     except ValueError:
         raise UserError(f"{shown(spec)}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
     if not parsed:

@@ -419,7 +419,11 @@ def check_request(request: RunRequest) -> None:
     check_folder_argument(request.results_dir, "--results-dir")
 
 
-def check_count(value: object, what: str, minimum: int = 1, maximum: int = 1_000_000) -> int:
+MAX_COUNT = 1_000_000
+"""The most jobs at once, retries or resamples a command line may ask for."""
+
+
+def check_count(value: object, what: str, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
     """``value`` if it is an int from ``minimum`` to ``maximum``; a UserError naming it otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise UserError(f"{what} {shown(value)}: expected an integer from {minimum} to {maximum}")

@@ -139,7 +139,7 @@ def test_check_fails_on_an_unknown_or_escaping_selection(world: Path, capsys: py
 
 
 def test_compare_refuses_a_hostile_seed_spec(world: Path, capsys: pytest.CaptureFixture) -> None:
-    for seed in ["-1", "4294967296", "18446744073709551616", "x", "1.5", "", "0,,-2", "1e3"]:
+    for seed in ["-1", "4294967296", "18446744073709551616", "x", "1.5", "", "0,,-2", "1e3", "٣", "../0"]:
         argv = ["compare", "--task", "mock-acc", "--results-dir", "results", "--", f"mock-majority@{seed}", "mock-threshold"]
         _refuses(world, capsys, argv, r"SYSTEM@SEED|0 to 4294967295")
 

@@ -4,12 +4,13 @@ line before anything runs or is created (the same checks guard :class:`benchmark
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import UserError, unknown
-from benchmarks.paths import check_folder_argument, check_id, check_seed, shown
+from benchmarks.paths import MAX_SEED, check_folder_argument, check_id, check_seed, shown
 
 
 def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected: str) -> Callable[[str], Any]:
@@ -17,7 +18,7 @@ def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected:
         try:
             value = parse(text)
         except (ValueError, OverflowError):
-            raise argparse.ArgumentTypeError(f"{shown(text)}: expected {expected}") from None
+            raise argparse.ArgumentTypeError(f"expected {expected} (got {shown(text)})") from None
         try:
             return check(value)
         except UserError as error:
@@ -27,23 +28,37 @@ def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected:
     return convert
 
 
+def _integer(text: str) -> int:
+    """``int(text)`` for ASCII digits only (``int`` also reads ``٣`` and ``1_0``: lookalikes a user did not mean)."""
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _number(text: str) -> float:
+    """``float(text)`` for ASCII text only."""
+    if not text.isascii() or "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
 def seed(text: str) -> int:
     """``--seed``: an integer from 0 to 2**32 - 1."""
-    return _checked(int, check_seed, "an integer seed")(text)
+    return _checked(_integer, check_seed, f"an integer from 0 to {MAX_SEED}")(text)
 
 
 def count(minimum: int) -> Callable[[str], int]:
     """``--jobs`` (minimum 1), ``--retries`` (minimum 0), ``--resamples``: an integer of at least ``minimum``."""
-    from benchmarks.config import check_count
+    from benchmarks.config import MAX_COUNT, check_count
 
-    return _checked(int, lambda value: check_count(value, "value", minimum=minimum), "an integer")
+    return _checked(_integer, lambda value: check_count(value, "value", minimum=minimum), f"an integer from {minimum} to {MAX_COUNT}")
 
 
 def seconds(text: str) -> float:
     """``--timeout``: a finite number of seconds above 0."""
     from benchmarks.config import check_seconds
 
-    return _checked(float, lambda value: check_seconds(value, "value"), "a number of seconds")(text)
+    return _checked(_number, lambda value: check_seconds(value, "value"), "a finite number of seconds above 0")(text)
 
 
 def folder(text: str) -> Path:
