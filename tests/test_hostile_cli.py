@@ -162,7 +162,9 @@ DID_YOU_MEAN = [
 ]
 
 
-@pytest.mark.parametrize("argv, suggestion", DID_YOU_MEAN, ids=[" ".join(a[:3]) for a, _ in DID_YOU_MEAN])
+@pytest.mark.parametrize("argv, suggestion", [
+    pytest.param(*case, marks=pytest.mark.integration) if case[0][:3] == ["compare", "--task", "mock-acc"] else case
+    for case in DID_YOU_MEAN], ids=[" ".join(a[:3]) for a, _ in DID_YOU_MEAN])
 def test_every_command_says_did_you_mean(here: Path, capsys: pytest.CaptureFixture, argv: list[str], suggestion: str) -> None:
     if argv[0] == "compare" and argv[2] == "mock-acc":  # a system unknown among the task's records
         assert main(["run", "--task", "mock-acc", "--system", "mock-majority", "--system", "mock-threshold", "--seed", "0",
@@ -187,8 +189,8 @@ def test_a_results_dir_that_is_a_file_is_refused(here: Path, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("argv", [
-    ["run", "--task", "mock-acc", "--system", "mock-majority", "--seed", "0", "--profile", "smoke", "--no-isolation",
-     "--quiet"],
+    pytest.param(["run", "--task", "mock-acc", "--system", "mock-majority", "--seed", "0", "--profile", "smoke",
+                  "--no-isolation", "--quiet"], marks=pytest.mark.integration),
     ["leaderboard"], ["site"],
 ])
 def test_a_missing_results_dir_is_created_saying_so(here: Path, capsys: pytest.CaptureFixture, argv: list[str]) -> None:

@@ -209,6 +209,7 @@ def test_links_inside_the_results_folder_that_lead_out_are_refused(world: Path, 
         assert target.read_text() == "precious\n"
 
 
+@pytest.mark.integration  # runs a real job (in this process)
 def test_a_results_folder_that_is_itself_a_link_is_followed(world: Path, capsys: pytest.CaptureFixture) -> None:
     """The user's own choice (results on another disk): records and leaderboards go to the link's target."""
     storage = world / "storage"
@@ -342,6 +343,7 @@ def test_markdown_leaderboards_escape_every_user_controlled_string(tmp_path: Pat
         assert len(re.findall(r"(?<!\\)\|", line)) == columns, line  # no cell breaks its row
 
 
+@pytest.mark.integration  # runs a real job (in this process)
 def test_a_plugin_reporting_markup_never_reaches_the_leaderboard_as_markup(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from dataclasses import dataclass
 
