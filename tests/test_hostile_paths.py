@@ -406,3 +406,17 @@ def test_the_real_command_line_refuses_in_one_line(tmp_path: Path, argv: list[st
     assert done.returncode == 2, done.stderr
     _one_error_line(done.stderr)
     assert list(tmp_path.iterdir()) == [] and not Path("/tmp/mlsd-escape.html").exists()
+
+
+@pytest.mark.parametrize("suffix", ["../../escaped", "/abs", "a/b", "../", "x\x00y", "ü.txt", "a\\..\\b", "~/x"])
+def test_an_artifact_name_never_leaves_the_jobs_folder(tmp_path: Path, suffix: str) -> None:
+    from benchmarks.api import RunContext
+
+    folder = tmp_path / "job"
+    context = RunContext(task_id="mock-acc", profile="smoke", seed=0, device="cpu", artifacts_dir=folder,
+                         artifact_prefix="job")
+    with pytest.raises(UserError, match="artifact"):
+        context.artifact_path(suffix)
+    assert context.artifact_path("run.trec") == folder / "job.run.trec"
+    assert context.artifact_path("..") == context.artifact_path("") == folder / "job."  # dots are stripped: still inside
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["job"]
