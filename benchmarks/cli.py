@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
 from types import ModuleType
 
 from benchmarks import __version__, commands
@@ -59,6 +60,11 @@ def one_line(text: object) -> str:
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+    return f"warning: {one_line(message)}\n"
+
+
 def describe(error: BaseException) -> str:
     """An unexpected exception as one line: a file error names its file; anything else asks for a bug report."""
     if isinstance(error, OSError):
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     Exit status: 0 ok, 1 the command's own verdict (a failing check, every job failed), 2 a bad input, 130 Ctrl-C.
     ``MLSD_TRACEBACK=1`` lets an unexpected exception's traceback through (for bug reports).
     """
+    if argv is None:  # the real command line: a warning is one line too (no source line under it)
+        warnings.formatwarning = _one_line_warning
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
