@@ -87,15 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except UsageError as error:
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    try:
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
         return int(args.handler(args) or 0)
-    except UserError as error:
+    except (UsageError, UserError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`... | head`): no traceback

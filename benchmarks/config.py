@@ -475,7 +475,8 @@ def plan(request: RunRequest) -> Plan:
         options = config_to_dict(build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}"))
         for system_cls in chosen:
             config = resolve_system_config(system_cls, request.profile, system_values[system_cls.id])
-            for seed in list(request.seeds) or list(task_cls.default_seeds):
+            seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
+            for seed in seeds:
                 jobs.append(JobSpec(
                     task=task_cls.id, system=system_cls.id, seed=int(seed), profile=request.profile, device=device,
                     task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),

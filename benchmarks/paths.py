@@ -103,7 +103,13 @@ def check_folder_argument(path: Path | str, what: str = "--results-dir") -> Path
     if not text.strip():
         raise UserError(f"{what} {shown(text)}: empty")
     folder = Path(text)
-    if folder.exists() and not folder.is_dir():
+    try:
+        folder.stat()
+    except FileNotFoundError:
+        return folder
+    except OSError as error:  # a name too long, a loop of links, no permission
+        raise UserError(f"{what} {shown(text)}: {error.strerror or error}") from None
+    if not folder.is_dir():
         raise UserError(f"{what} {folder}: is a file, expected a folder")
     return folder
 

@@ -182,8 +182,10 @@ def test_every_command_says_did_you_mean(here: Path, capsys: pytest.CaptureFixtu
 ])
 def test_a_results_dir_that_is_a_file_is_refused(here: Path, capsys: pytest.CaptureFixture, argv: list[str]) -> None:
     (here / "results.txt").write_text("not a folder\n")
+    (here / "loop").symlink_to(here / "loop")
     _refused(here, capsys, [*argv, "--results-dir", "results.txt"], r"is a file, expected a folder")
-    for bad, pattern in (("", "empty"), ("a\x00b", "NUL")):
+    for bad, pattern in (("", "empty"), ("a\x00b", "NUL"), ("x" * 300, "too long"), ("loop/x", "symbolic links"),
+                         ("results.txt/sub", "Not a directory|cannot create")):
         _refused(here, capsys, [*argv, "--results-dir", bad], pattern)
     assert (here / "results.txt").read_text() == "not a folder\n"
 
