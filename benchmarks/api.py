@@ -143,8 +143,11 @@ class RunContext:
         or None if artifacts are not kept."""
         if self.artifacts_dir is None:
             return None
+        from benchmarks.paths import check_file_name, inside
+
+        name = check_file_name(f"{self.artifact_prefix}.{suffix.lstrip('.')}", "artifact")  # one plain name, never a path
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        return self.artifacts_dir / f"{self.artifact_prefix}.{suffix.lstrip('.')}"
+        return inside(self.artifacts_dir, name)
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:

@@ -32,7 +32,7 @@ import numpy as np
 from benchmarks import metrics as metric_facts
 from benchmarks import stats
 from benchmarks.api import DatasetInfo
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, unknown
 from benchmarks.records import Record, latest_per_seed, load_records
 
 TESTS = ("randomization", "t")
@@ -369,13 +369,19 @@ def parse_spec(spec: str) -> tuple[str, set[int] | None]:
     >>> parse_spec("logreg@0,1")
     ('logreg', {0, 1})
     """
+    from benchmarks.paths import check_id, check_seed, shown
+
     system, at, seeds = spec.partition("@")
+    check_id(system, "system", f" (in {shown(spec)})")
     if not at:
         return system, None
     try:
-        return system, {int(s) for s in seeds.split(",") if s.strip()}
+        parsed = {int(s) if s.strip().isascii() else int("?") for s in seeds.split(",") if s.strip()}
     except ValueError:
-        raise UserError(f"{spec!r}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
+        raise UserError(f"{shown(spec)}: expected SYSTEM or SYSTEM@SEED[,SEED...], e.g. logreg@0,1") from None
+    if not parsed:
+        raise UserError(f"{shown(spec)}: no seed after '@'; expected SYSTEM@SEED[,SEED...], e.g. logreg@0,1")
+    return system, {check_seed(seed, "seed", f" (in {shown(spec)})") for seed in parsed}
 
 
 @dataclass
@@ -441,6 +447,10 @@ def select(
     found = load_records(results_dir, task_id)
     if not found:
         raise UserError(f"no records for task {task_id!r} under {results_dir}/records; run: python -m benchmarks run --task {task_id}")
+    recorded = {r.system for r in found}
+    for system, _ in parsed:
+        if system not in recorded:
+            raise unknown("system", system, recorded, what=f"system with records of task {task_id!r}:")
     chosen_profile, table = _pick_table(found, task_id, {system for system, _ in parsed}, profile, fingerprint)
     main_metric = table[0].main_metric
     metric = metric_facts.canonical(metric) if metric else main_metric

@@ -15,6 +15,7 @@ import ast
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import sys
 import types
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.errors import UserError, close_matches
+from benchmarks.errors import UserError, close_matches, unknown
+from benchmarks.paths import check_id, check_seed, shown
 
 if TYPE_CHECKING:
     from benchmarks.api import System, Task
@@ -48,11 +50,33 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
         if text.lower() in ("true", "false"):  # as shells and YAML spell them
             values[key] = text.lower() == "true"
             continue
+        if text.lower().lstrip("+-") in NOT_FINITE:
+            raise UserError(f"--set {shown(assignment)}: {text} is not a finite number")
         try:
-            values[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            values[key] = text
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = text
+        if not _all_finite(value):
+            raise UserError(f"--set {shown(assignment)}: {shown(text, 40)} is not a finite number (it overflows a float)")
+        values[key] = value
     return values
+
+
+NOT_FINITE = ("nan", "inf", "infinity")
+"""Spellings of the numbers a config must never hold (a record would store them as null)."""
+
+
+def _all_finite(value: Any) -> bool:
+    """False if ``value`` is, or holds, a float or complex that is NaN or infinite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, complex):
+        return math.isfinite(value.real) and math.isfinite(value.imag)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_all_finite(k) and _all_finite(v) for k, v in value.items())
+    return True
 
 
 def _check_type(value: Any, annotation: Any) -> Any:
@@ -93,7 +117,10 @@ def _check_type(value: Any, annotation: Any) -> Any:
             raise TypeError
         return value
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float: refused, never stored as infinity
+            raise TypeError from None
     if annotation is bool and not isinstance(value, bool):
         raise TypeError
     if annotation in (int, float) and isinstance(value, bool):
@@ -121,13 +148,13 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
             close = close_matches(key, list(annotations))
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(annotations) or "none"
-            raise UserError(f"{owner} has no option {key!r}{hint} (options: {known})")
+            raise UserError(f"{owner} has no option {shown(key)}{hint} (options: {known})")
         try:
             checked[key] = _check_type(value, annotations[key])
         except TypeError:
             expected = getattr(annotations[key], "__name__", str(annotations[key]))
             raise UserError(
-                f"{owner} option {key!r}: expected {expected}, got {value!r} ({type(value).__name__})"
+                f"{owner} option {key!r}: expected {expected}, got {shown(value)} ({type(value).__name__})"
             ) from None
     return config_class(**checked)
 
@@ -286,9 +313,16 @@ def route_overrides(
     """Split ``--set`` values between the task's options and each system's config.
 
     ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is not in this run but registered);
-    a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system.
+    a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system whose config
+    has that field (``--set learning_rate=0.01`` over systems of which only some learn).
+
+    Raises:
+        UserError: a bare key that neither the task nor any selected system has (with "did you mean").
     """
+    from benchmarks.registry import SYSTEMS
+
     task_fields = field_types(task_cls.Options)
+    fields = {sid: field_types(SYSTEMS.get(sid).Config) if sid in SYSTEMS else {} for sid in system_ids}
     for_task: dict[str, Any] = {}
     for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in system_ids}
     for key, value in overrides.items():
@@ -299,10 +333,21 @@ def route_overrides(
             for_systems[prefix][name] = value
         elif dot and prefix in known_systems:
             continue  # a setting for a registered system that is not part of this run
+        elif dot:
+            raise unknown("system", prefix, sorted(set(system_ids) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
         elif key in task_fields:
             for_task[key] = value
         else:
-            for sid in system_ids:
+            having = [sid for sid in system_ids if key in fields[sid]]
+            if not having:
+                options = sorted(set(task_fields).union(*fields.values()))
+                close = close_matches(key, options)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                owners = ", ".join(system_ids) or "none"
+                raise UserError(f"--set {shown(key)}: neither task {task_cls.id!r} nor a selected system ({owners}) has "
+                                f"an option {shown(key)}{hint} (options: {', '.join(options) or 'none'}; "
+                                "SYSTEM.KEY or task.KEY targets one)")
+            for sid in having:
                 for_systems[sid][key] = value
     return for_task, for_systems
 
@@ -346,6 +391,53 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
     return ([s for s in candidates if not s.missing_requirements()], [s for s in candidates if s.missing_requirements()])
 
 
+def check_request(request: RunRequest) -> None:
+    """Check what a request says by itself (ids, seeds, profile, limits, the results folder) before anything is
+    resolved, created or run.
+
+    Raises:
+        UserError: the first bad value, named.
+    """
+    from benchmarks.api import PROFILES
+    from benchmarks.paths import check_folder_argument
+
+    if not request.tasks:
+        raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
+    for task_id in request.tasks:
+        check_id(task_id, "--task")
+    for system_id in request.systems:
+        check_id(system_id, "--system")
+    for seed in request.seeds:
+        check_seed(seed, "--seed")
+    if request.profile not in PROFILES:
+        raise unknown("profile", request.profile, PROFILES, what="--profile")
+    if request.executor not in ("local", "ray"):
+        raise unknown("executor", request.executor, ("local", "ray"), what="--executor")
+    check_count(request.jobs, "--jobs", minimum=1)
+    check_count(request.retries, "--retries", minimum=0)
+    if request.timeout is not None:
+        check_seconds(request.timeout, "--timeout")
+    check_folder_argument(request.results_dir, "--results-dir")
+
+
+MAX_COUNT = 1_000_000
+"""The most jobs at once, retries or resamples a command line may ask for."""
+
+
+def check_count(value: object, what: str, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """``value`` if it is an int from ``minimum`` to ``maximum``; a UserError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise UserError(f"{what} {shown(value)}: expected an integer from {minimum} to {maximum}")
+    return value
+
+
+def check_seconds(value: object, what: str) -> float:
+    """``value`` as a float if it is a finite number of seconds above 0; a UserError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise UserError(f"{what} {shown(value)}: expected a finite number of seconds above 0")
+    return float(value)
+
+
 def plan(request: RunRequest) -> Plan:
     """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on
     before any job runs: unknown names, profiles, devices, options and their types, the data dir.
@@ -354,16 +446,12 @@ def plan(request: RunRequest) -> Plan:
         UserError: anything the user can fix, with what was expected.
     """
     from benchmarks import environment
-    from benchmarks.api import PROFILES
     from benchmarks.registry import SYSTEMS, discover, get_task
 
+    check_request(request)
     discover()
-    if not request.tasks:
-        raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
     for message in SYSTEMS.conflicts.values():  # refused ids: an error when named (get_system), else a warning
         print(f"warning: {message}", file=sys.stderr)
-    if request.profile not in PROFILES:
-        raise UserError(f"--profile {request.profile!r}: expected one of {', '.join(PROFILES)}")
     data_dir = request.data_dir if request.data_dir is not None else default_data_dir()
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir}: no such folder" + (" (from $MLSD_DATA_DIR)" if request.data_dir is None else ""))
@@ -390,7 +478,8 @@ def plan(request: RunRequest) -> Plan:
         options = config_to_dict(build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}"))
         for system_cls in chosen:
             config = resolve_system_config(system_cls, request.profile, system_values[system_cls.id])
-            for seed in list(request.seeds) or list(task_cls.default_seeds):
+            seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
+            for seed in seeds:
                 jobs.append(JobSpec(
                     task=task_cls.id, system=system_cls.id, seed=int(seed), profile=request.profile, device=device,
                     task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),

@@ -30,3 +30,18 @@ def close_matches(name: str, options: list[str], n: int = 3) -> list[str]:
     lowered = {option.lower(): option for option in options}
     found = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     return [lowered[match] for match in found]
+
+
+def unknown(kind: str, name: str, options: list[str] | set[str] | tuple[str, ...], what: str = "") -> UserError:
+    """The error for an unknown name, with "did you mean" and the known names: the one message every command gives.
+
+    >>> str(unknown("task", "mons-acc", ["moons-acc", "hm-map12"]))
+    "unknown task 'mons-acc'; did you mean 'moons-acc'? (known: hm-map12, moons-acc)"
+    """
+    from benchmarks.paths import shown
+
+    known = sorted(options)
+    close = close_matches(name, known) if isinstance(name, str) else []
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listed = ", ".join(known[:40]) + (f", … ({len(known)} in all)" if len(known) > 40 else "")
+    return UserError(f"unknown {what or kind} {shown(name)}{hint} (known: {listed or 'none'})")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from benchmarks.api import DatasetInfo
+from benchmarks.paths import task_file
 from benchmarks.records import Record, atomic_write_text
 
 
@@ -297,7 +298,7 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
         (f"{task_id}: quality vs fit time (marker size: peak memory)", plot_cost, "-cost"),
         (f"{task_id}: training curves", plot_curves, "-curves"),
     ):
-        path = function(tables, results_dir / f"{task_id}{suffix}.svg")
+        path = function(tables, task_file(results_dir, task_id, f"{suffix}.svg"))
         if path is not None:
             found.append((caption, path))
     return found

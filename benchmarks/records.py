@@ -156,6 +156,7 @@ class Record:
         metrics = data.get("metrics") or {}
         if not isinstance(metrics, dict):
             raise RecordError(f"field 'metrics' is {type(metrics).__name__}, expected an object")
+        _check_names(data)
         for name in ("config", "config_overrides", "task_options", "versions", "extras", "conditions"):
             if not isinstance(data.get(name) or {}, dict):
                 raise RecordError(f"field {name!r} is {type(data[name]).__name__}, expected an object")
@@ -181,6 +182,19 @@ class Record:
                                    values=values if isinstance(values, dict) else {}),
             path=path,
         )
+
+
+def _check_names(data: dict[str, Any]) -> None:
+    """A record's task and system name files and folders, and its seed seeds generators: refuse foreign values."""
+    from benchmarks.errors import UserError
+    from benchmarks.paths import check_id, check_seed
+
+    try:
+        check_id(data["task"], "field 'task'")
+        check_id(data["system"], "field 'system'")
+        check_seed(data["seed"], "field 'seed'")
+    except UserError as error:
+        raise RecordError(str(error)) from None
 
 
 def finite(value: Any) -> float | None:
@@ -251,8 +265,11 @@ def json_safe(value: Any, where: str = "value") -> Any:
 
 
 def records_dir(results_dir: Path, task_id: str | None = None) -> Path:
-    base = Path(results_dir) / "records"
-    return base / task_id if task_id else base
+    """``<results-dir>/records[/<task>]``, the task id checked and the folder inside the results folder
+    (``benchmarks.paths``)."""
+    from benchmarks.paths import record_dir
+
+    return record_dir(results_dir, task_id or None)
 
 
 def record_stem(run_id: str, seed: int) -> str:
@@ -260,7 +277,10 @@ def record_stem(run_id: str, seed: int) -> str:
 
 
 def record_path(results_dir: Path, task_id: str, system_id: str, run_id: str, seed: int) -> Path:
-    return records_dir(results_dir, task_id) / system_id / f"{record_stem(run_id, seed)}.json"
+    """Where a record goes: ids and seed checked, inside the results folder (``benchmarks.paths``)."""
+    from benchmarks.paths import check_seed, record_file
+
+    return record_file(results_dir, task_id, system_id, record_stem(run_id, check_seed(seed)), "json")
 
 
 def _umask() -> int:
@@ -314,7 +334,11 @@ def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[Reco
     base = records_dir(Path(results_dir), task_id)
     if not base.exists():
         return
+    inside = base.resolve()
     for path in sorted(base.rglob("*.json")):
+        if inside not in path.resolve().parents:  # a link that leads out of the results folder
+            warnings.warn(f"skipping {path}: it links outside {base}", stacklevel=2)
+            continue
         try:
             yield Record.from_dict(json.loads(path.read_text(encoding="utf-8")), path=path)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecordError, RecursionError) as error:

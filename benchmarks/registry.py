@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from benchmarks.api import System, Task
-from benchmarks.errors import UserError, close_matches
+from benchmarks.errors import UserError, unknown
 
 T = TypeVar("T")
 
@@ -66,10 +66,7 @@ class Registry(Generic[T]):
         if name in self.conflicts:
             raise UserError(self.conflicts[name])
         if name not in self._items:
-            close = close_matches(name, list(self._items))
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            known = ", ".join(sorted(self._items)) or "none"
-            raise UserError(f"unknown {self.kind} {name!r}{hint} (known: {known})")
+            raise unknown(self.kind, name, list(self._items))
         return self._items[name]
 
     def remove(self, name: str) -> None:
@@ -155,6 +152,15 @@ def _file_of(obj: type) -> str:
     return str(getattr(module, "__file__", "") or "")
 
 
+def _check_registered_id(cls: type, what: str) -> None:
+    """A plug-in's id becomes a folder and a file name: refuse one that is not a plain id, naming the plug-in's file."""
+    from benchmarks.paths import check_id
+
+    module = sys.modules.get(cls.__module__)
+    where = getattr(module, "__file__", None) or cls.__module__
+    check_id(cls.id, f"{what} class {_origin_of(cls)} in {where}: id")
+
+
 def register_task(cls: type[Task]) -> type[Task]:
     """Class decorator: register a task under ``cls.id``.
 
@@ -165,6 +171,7 @@ def register_task(cls: type[Task]) -> type[Task]:
 
     if not getattr(cls, "id", None):
         raise UserError(f"task class {_origin_of(cls)} has no 'id'")
+    _check_registered_id(cls, "task")
     if cls.kind not in kinds.KINDS:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {cls.kind!r} is not one of {', '.join(kinds.KINDS)}")
     if not getattr(cls, "main_metric", None) or metrics.find(cls.main_metric) is None:
@@ -199,6 +206,7 @@ def register_system(cls: type[System]) -> type[System]:
 
     if not getattr(cls, "id", None):
         raise UserError(f"system class {_origin_of(cls)} has no 'id'")
+    _check_registered_id(cls, "system")
     if cls.kind not in kinds.KINDS:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
                         f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds.py)")

@@ -80,9 +80,9 @@ def check_results_dir(results_dir: Path) -> None:
     Raises:
         UserError: the path is a file, or the folder cannot be created or written.
     """
-    path = Path(results_dir)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--results-dir {path}: is a file, expected a folder")
+    from benchmarks.paths import results_root
+
+    path = results_root(results_dir)  # a file is refused; a missing folder is created, saying so
     try:
         folder = records.records_dir(path)
         created = not folder.exists()
@@ -393,11 +393,14 @@ def _seconds_between(start: str, end: str) -> float | None:
 def _write_job(path: Path, record: Record, artifacts: dict[str, bytes]) -> None:
     """Write a job's artifacts, then its record; on an error remove the artifacts already written (a record is
     never half there: each file is written atomically, and nothing is left without its record)."""
+    from benchmarks.paths import check_file_name, inside
+
     written: list[Path] = []
     try:
         for name, file_name in zip(artifacts, record.artifacts, strict=True):
-            records.atomic_write_bytes(path.parent / file_name, artifacts[name])
-            written.append(path.parent / file_name)
+            target = inside(path.parent, check_file_name(file_name, "artifact"))
+            records.atomic_write_bytes(target, artifacts[name])
+            written.append(target)
         records.write_record(path, record)
     except BaseException:
         for artifact in written:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import leaderboard
+from benchmarks.errors import UserError
+from benchmarks.paths import inside, results_root, task_file
 from benchmarks.records import Record, atomic_write_text, load_records
 
 STYLE = """
@@ -219,8 +221,8 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
 
     discover()
     results_dir = Path(results_dir)
-    out_dir = Path(out_dir) if out_dir is not None else results_dir / "site"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    leaderboard.check_task_ids(results_dir, task_ids)  # before anything is created
+    out_dir = results_root(out_dir, "--out") if out_dir is not None else results_root(inside(results_root(results_dir), "site"), "site folder")
     loaded = [r for r in load_records(results_dir) if leaderboard.is_task_id(r.task)]
     known = sorted({r.task for r in loaded})
     index_rows = []
@@ -230,9 +232,11 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
         images: list[tuple[str, str]] = []
         try:
             images = [(caption, path.name) for caption, path in plots.write_task_plots(out_dir, task_id, tables)]
+        except UserError:  # a path that leaves the folder: refused, never a warning
+            raise
         except Exception as error:  # a page without pictures beats no page
             print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
-        atomic_write_text(out_dir / f"{task_id}.html", render_task_page(task_id, tables, task_cls, images, results_dir))
+        atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
         count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"
         if tables and tables[0].rows:
@@ -252,6 +256,6 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
           (("task", "text"), ("main metric", "text"), ("tables", "number"), ("records", "number"), ("leader (first table)", "text"))),
         "</tr></thead><tbody>", *index_rows, "</tbody></table>",
     ]
-    index = out_dir / "index.html"
+    index = inside(out_dir, "index.html")
     atomic_write_text(index, _page("MLSD Bench results", body))
     return index

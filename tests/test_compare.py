@@ -185,7 +185,7 @@ def test_rows_left_from_an_earlier_default_config_say_how_they_differ(results_di
 
 
 def test_unknown_selection_is_a_clear_error(mock_results: Path) -> None:
-    with pytest.raises(UserError, match="no table"):
+    with pytest.raises(UserError, match="unknown system .*'mock-fault'; did you mean"):
         run_compare(mock_results, "mock-acc", ["mock-majority", "mock-fault"])
     with pytest.raises(UserError, match="at least two"):
         run_compare(mock_results, "mock-acc", ["mock-majority"])

@@ -59,7 +59,8 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
 def test_markdown_shows_samples_and_curves(site_results: Path) -> None:
     leaderboard.write(site_results, ["fake-charlm"])
     text = (site_results / "fake-charlm.md").read_text()
-    assert "ROMEO: <b>tiny-gpt</b> & more" in text and "<details><summary>Samples" in text
+    assert "<pre>ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more</pre>" in text and "<details><summary>Samples" in text
+    assert "<b>tiny-gpt</b>" not in text  # a sample is shown as written, never as HTML
     assert "(fake-charlm-curves.svg)" in text and (site_results / "fake-charlm-curves.svg").exists()
     assert "| 1 | tiny-gpt |" in text  # lower is better
 

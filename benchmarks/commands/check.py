@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.commands import _arguments as arg
 from benchmarks.errors import UserError
 from benchmarks.expected import Expected, grade
 
@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", action="append", default=None, help="only this task (repeatable)")
     parser.add_argument("--profile", action="append", default=None, help="only this profile (repeatable), e.g. smoke")
     parser.add_argument("--system", action="append", default=None, help="only this system (repeatable)")
-    parser.add_argument("--results-dir", type=Path, default=None, help="keep the rerun records here (default: a temp folder)")
+    parser.add_argument("--results-dir", type=arg.folder, default=None,
+                        help="keep the rerun records here (default: a temp folder; created if missing)")
     parser.add_argument("--json", action="store_true", help="print the grades as JSON")
     parser.add_argument("--strict", action="store_true", help="a SKIP (missing data or extra) fails the check too")
 
@@ -166,12 +167,21 @@ def _grade_outcome(system_id: str, expected: Expected, outcome: Any) -> CheckRes
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks.api import PROFILES
+    from benchmarks.paths import results_root
+
+    for task_id in args.task or []:
+        arg.known_task(task_id)
+    for system_id in args.system or []:
+        arg.known_system(system_id)
+    for profile in args.profile or []:
+        arg.choose(profile, PROFILES, "profile", what="--profile")
     conditions = declared(args.task, args.profile, args.system)
-    if not conditions:
-        print("no expected scores declared for that selection", file=sys.stderr)
-        return 0
+    if not conditions:  # a check that checks nothing must not pass silently
+        raise UserError("no expected scores are declared for that selection (--task, --profile, --system); "
+                        "see the systems' `expected` declarations")
     if args.results_dir is not None:
-        results = check(conditions, args.results_dir, progress=not args.json)
+        results = check(conditions, results_root(args.results_dir), progress=not args.json)
     else:
         with tempfile.TemporaryDirectory(prefix="mlsd-check-") as temp:
             results = check(conditions, Path(temp), progress=not args.json)

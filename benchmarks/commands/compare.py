@@ -14,6 +14,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.commands import _arguments as arg
+from benchmarks.errors import UserError
+
 if TYPE_CHECKING:
     from benchmarks.comparison import CompareReport
 
@@ -27,13 +30,13 @@ SUPERSCRIPT = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱ
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, help="task id")
     parser.add_argument("systems", nargs="+", metavar="SYSTEM[@SEEDS]", help="two or more systems (SYSTEM@1 or SYSTEM@0,1 picks seeds)")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--results-dir", type=arg.folder, default=Path("results"), help="where the records are (default: results/)")
     parser.add_argument("--profile", default=None, help="which profile's results (default: `default` if present)")
     parser.add_argument("--fingerprint", default=None, help="data fingerprint prefix, when a profile has several datasets")
     parser.add_argument("--metric", default=None, help="metric to compare (default: the task's main metric)")
     parser.add_argument("--test", choices=("randomization", "t"), default="randomization", help="paired test (default: randomization)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction (default 0.05)")
-    parser.add_argument("--resamples", type=int, default=10_000, help="randomization resamples (default 10000)")
+    parser.add_argument("--resamples", type=arg.count(1), default=10_000, help="randomization resamples (default 10000)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -48,6 +51,7 @@ def render_markdown(report: CompareReport) -> str:
     from tabulate import tabulate
 
     from benchmarks import metrics as metric_facts
+    from benchmarks.leaderboard import md_code, md_text
 
     data = report.to_dict()
     metric = data["metric"]
@@ -64,15 +68,16 @@ def render_markdown(report: CompareReport) -> str:
     for system in data["systems"]:
         marks = "".join(SUPERSCRIPT[x] for x in sorted(beats.get(system["label"], [])))
         low, high = system["ci95"]
-        systems.append([system["letter"], system["label"], f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
+        systems.append([system["letter"], md_text(system["label"]), f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
                         ",".join(str(s) for s in system["seeds"]),
                         f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
-    pairs = [[c.a, c.b, f"{c.difference:+.4g}", _p_cell(c.p_value), _p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
+    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", _p_cell(c.p_value), _p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
              for c in report.comparisons]
     lines = [
-        f"# {data['task']}: {metric} {arrow}, profile `{data['profile']}`, data {dataset.name} (`{dataset.fingerprint[:12]}`)",
+        f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
+        f"({md_code(dataset.fingerprint[:12])})",
         "",
-        tabulate(systems, ["", "system", f"{metric} {arrow}", "95% CI", "seeds", "unit"], tablefmt="pipe", disable_numparse=True),
+        tabulate(systems, ["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], tablefmt="pipe", disable_numparse=True),
         "",
         f"A superscript letter marks a system significantly better than that one ({report.test} test, "
         f"Holm-corrected over {len(report.comparisons)} comparison(s), alpha = {report.alpha}).",
@@ -86,8 +91,14 @@ def render_markdown(report: CompareReport) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from benchmarks.comparison import run_compare
+    from benchmarks.paths import is_id, record_dir
     from benchmarks.records import json_safe
 
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha {args.alpha}: expected a significance level between 0 and 1")
+    folder = record_dir(args.results_dir)
+    recorded = [path.name for path in folder.iterdir() if path.is_dir()] if folder.is_dir() else []
+    arg.known_task(args.task, extra=[name for name in recorded if is_id(name)])
     report = run_compare(
         args.results_dir, args.task, args.systems, profile=args.profile, fingerprint=args.fingerprint,
         metric=args.metric, test=args.test, alpha=args.alpha, n_resamples=args.resamples,

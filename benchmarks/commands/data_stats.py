@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.commands import _arguments as arg
 from benchmarks.errors import UserError
 
 NAME = "data-stats"
@@ -28,7 +29,7 @@ SETTINGS = {"scale": float, "seed": int}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", required=True, choices=TASKS, help="whose data")
+    parser.add_argument("--task", required=True, type=arg.task_id, metavar="|".join(TASKS), help="whose data")
     parser.add_argument("--dataset", type=Path, default=None,
                         help="real files: OTTO's train.jsonl (or .parquet), or a folder with H&M's three files")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -94,6 +95,8 @@ def main(args: argparse.Namespace) -> int:
     from benchmarks.config import default_cache_dir
     from benchmarks.data.full_stats import FIGURES, failing, format_table, rows
 
+    arg.known_task(args.task)  # an unknown task: "did you mean"
+    arg.choose(args.task, TASKS, "task", what="task for data-stats (it covers the synthetic twins' tasks):")
     settings = _settings(args.set)
     if args.dataset is not None and settings:
         raise UserError("--set configures the synthetic twin; it cannot be combined with --dataset")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.api import PROFILES
+from benchmarks.commands import _arguments as arg
 
 NAME = "run"
 HELP = "run every available system of each task's kind (or those named) over the seeds, and record the results"
@@ -15,23 +16,25 @@ HELP = "run every available system of each task's kind (or those named) over the
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, action="append", help="task id, e.g. moons-acc (see: list); repeat for several")
     parser.add_argument("--system", action="append", default=[], help="system id; repeat for several (default: all available)")
-    parser.add_argument("--seed", action="append", type=int, default=[], help="seed; repeat for several (default: the task's list)")
-    parser.add_argument("--profile", default="default", choices=PROFILES,
+    parser.add_argument("--seed", action="append", type=arg.seed, default=[],
+                        help="seed from 0 to 2**32-1; repeat for several (default: the task's list)")
+    parser.add_argument("--profile", default="default", metavar="|".join(PROFILES),
                         help="size of the run (default: default; nanogpt-cpu: nanoGPT's README CPU command, char-LM tasks only)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps (default: auto-detect)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="where real data lives (default: $MLSD_DATA_DIR)")
+    parser.add_argument("--data-dir", type=arg.folder, default=None, help="where real data lives (default: $MLSD_DATA_DIR)")
     parser.add_argument("--dataset", default=None, help="a local dataset path, for tasks that accept one (e.g. BEIR layout)")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="where records and leaderboards go (default: results/)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per job before it is recorded as failed")
+    parser.add_argument("--results-dir", type=arg.folder, default=Path("results"),
+                        help="where records and leaderboards go (default: results/; created if missing)")
+    parser.add_argument("--timeout", type=arg.seconds, default=None, help="seconds per job before it is recorded as failed")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field (system's, or the task's; SYSTEM.KEY or task.KEY to be explicit)")
     grid = parser.add_argument_group("grid")
     grid.add_argument("--executor", default="local", choices=("local", "ray"),
                       help="local: worker processes on this machine; ray: Ray tasks (a local instance, or --address)")
-    grid.add_argument("--jobs", type=int, default=1, help="local executor: jobs at once (default 1)")
+    grid.add_argument("--jobs", type=arg.count(1), default=1, help="local executor: jobs at once (default 1)")
     grid.add_argument("--address", default=None,
                       help="ray executor: join a running cluster (auto, HOST:PORT or ray://...; default: start a local one)")
-    grid.add_argument("--retries", type=int, default=1, help="ray executor: retries of a job whose worker or node died (default 1)")
+    grid.add_argument("--retries", type=arg.count(0), default=1, help="ray executor: retries of a job whose worker or node died (default 1)")
     grid.add_argument("--resume", action="store_true", help="skip jobs that already have an ok record with the same key")
     grid.add_argument("--rerun-failed", action="store_true", help="run only the jobs whose latest record failed")
     parser.add_argument("--no-isolation", action="store_true", help="run jobs in this process, one at a time (debugging)")
@@ -42,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from benchmarks.config import RunRequest, parse_assignments
+    from benchmarks.paths import task_file
     from benchmarks.runner import run
 
     overrides = parse_assignments(args.set)
@@ -60,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     for task in dict.fromkeys(args.task):
         mine = [o for o in outcomes if o.task == task]
         bad = [o for o in mine if o.status != "ok"]
-        print(f"{task}: {len(mine) - len(bad)} ok, {len(bad)} failed; leaderboard: {args.results_dir / (task + '.md')}")
+        print(f"{task}: {len(mine) - len(bad)} ok, {len(bad)} failed; leaderboard: {task_file(args.results_dir, task, '.md')}")
     unrecorded = [o for o in outcomes if not o.recorded]
     if unrecorded:
         print(f"error: {len(unrecorded)} job(s) could not be recorded as they finished (see FAILED above); "

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from benchmarks.commands import _arguments as arg
 from benchmarks.errors import UserError
 
 NAME = "score"
@@ -13,7 +14,7 @@ HELP = "score a predictions file (Kaggle submission, TREC run) against a truth f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", required=True, help="task id whose metric and file formats to use")
+    parser.add_argument("--task", required=True, type=arg.task_id, help="task id whose metric and file formats to use")
     parser.add_argument("--predictions", type=Path, required=True, help="the submission / run file")
     parser.add_argument("--truth", type=Path, required=True, help="the truth / qrels / labels file")
     parser.add_argument("--json", action="store_true", help='print {"task", "main_metric", "metrics"} as JSON')

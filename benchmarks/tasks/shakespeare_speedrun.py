@@ -87,7 +87,7 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     def leaderboard_section(cls, records: list[Any]) -> list[str]:
         """The race's standings: rows (system and config over seeds) that reached the target on every seed,
         by mean seconds, then the others by mean best loss; the record column applies the one-sided t-test."""
-        from benchmarks.leaderboard import row_label  # the leaderboard calls this: no import at module load
+        from benchmarks.leaderboard import md_text, row_label  # the leaderboard calls this: no import at module load
 
         groups: dict[tuple[str, str], list[Any]] = {}
         for record in records:
@@ -109,13 +109,13 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
             label = row_label(latest.system, latest.config_overrides)
             seconds = f"{row.mean_seconds:.1f}" if math.isfinite(row.mean_seconds) else "not reached"
             threads = (latest.extras.get("speedrun") or {}).get("threads")
-            lines.append(f"| {rank} | {label.replace('|', '/')} | {target:.2f} | {row.reached}/{row.seeds} | {seconds} | "
+            lines.append(f"| {rank} | {md_text(label)} | {target:.2f} | {row.reached}/{row.seeds} | {seconds} | "
                          f"{row.mean_best_loss:.4f} | {f'{row.p_value:.3g}' if row.seeds > 1 else 'n/a (1 seed)'} | "
                          f"{'record' if row.record else '–'} | "
-                         f"{threads if threads is not None else '?'} | {latest.hardware.get('cpu', '?')} |")
+                         f"{md_text(threads if threads is not None else '?')} | {md_text(latest.hardware.get('cpu', '?'))} |")
         lines.append("")
         warnings = comparability_warnings([{"hardware": r.hardware, "extras": r.extras} for r in records if r.ok])
-        lines += [f"⚠ {warning}" for warning in warnings] + ([""] if warnings else [])
+        lines += [f"⚠ {md_text(warning)}" for warning in warnings] + ([""] if warnings else [])
         return lines
 
     def target(self, profile: str) -> float:

@@ -1,0 +1,109 @@
+"""Argument types the commands share: each checks its value where argparse reads it, so a bad one is one error
+line before anything runs or is created (the same checks guard :class:`benchmarks.config.RunRequest`)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.errors import UserError, unknown
+from benchmarks.paths import MAX_SEED, check_folder_argument, check_id, check_seed, shown
+
+
+def _checked(parse: Callable[[str], Any], check: Callable[[Any], Any], expected: str) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {expected} (got {shown(text)})") from None
+        try:
+            return check(value)
+        except UserError as error:
+            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1] + f" (got {shown(text)})") from None
+
+    convert.__name__ = expected  # argparse names the type in its messages
+    return convert
+
+
+def _integer(text: str) -> int:
+    """``int(text)`` for ASCII digits only (``int`` also reads ``٣`` and ``1_0``: lookalikes a user did not mean)."""
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _number(text: str) -> float:
+    """``float(text)`` for ASCII text only."""
+    if not text.isascii() or "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
+def seed(text: str) -> int:
+    """``--seed``: an integer from 0 to 2**32 - 1."""
+    return _checked(_integer, check_seed, f"an integer from 0 to {MAX_SEED}")(text)
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """``--jobs`` (minimum 1), ``--retries`` (minimum 0), ``--resamples``: an integer of at least ``minimum``."""
+    from benchmarks.config import MAX_COUNT, check_count
+
+    return _checked(_integer, lambda value: check_count(value, "value", minimum=minimum), f"an integer from {minimum} to {MAX_COUNT}")
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds above 0."""
+    from benchmarks.config import check_seconds
+
+    return _checked(_number, lambda value: check_seconds(value, "value"), "a finite number of seconds above 0")(text)
+
+
+def folder(text: str) -> Path:
+    """A folder argument (``--results-dir``): no NUL byte, not empty, not a file."""
+    try:
+        return check_folder_argument(text, "folder")
+    except UserError as error:
+        raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1] + f" (got {shown(text)})") from None
+
+
+def task_id(text: str) -> str:
+    """``--task``: an id, never a path (whether it is a known task is checked by the command, with "did you mean")."""
+    return _checked(str, lambda value: check_id(value, "task"), "a task id")(text)
+
+
+def system_id(text: str) -> str:
+    """``--system``: an id, never a path."""
+    return _checked(str, lambda value: check_id(value, "system"), "a system id")(text)
+
+
+def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str:
+    """``value`` if it is one of ``options``; else the shared "unknown ...; did you mean" error."""
+    options = list(options)
+    if value not in options:
+        raise unknown(kind, value, options, what=what)
+    return value
+
+
+def known_task(value: str, what: str = "--task", extra: Iterable[str] = ()) -> str:
+    """``value`` if it is a registered task (or one of ``extra``, e.g. tasks with records); else "did you mean"."""
+    from benchmarks.registry import TASKS, discover
+
+    check_id(value, what)
+    if value in TASKS or value in set(extra):
+        return value
+    discover()
+    return choose(value, set(TASKS) | set(extra), "task")
+
+
+def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) -> str:
+    """``value`` if it is a registered system (or one of ``extra``); else "did you mean"."""
+    from benchmarks.registry import SYSTEMS, discover
+
+    check_id(value, what)
+    discover()
+    if value in SYSTEMS or value in set(extra):
+        return value
+    return choose(value, set(SYSTEMS) | set(extra), "system")
