@@ -97,7 +97,8 @@ def test_cli_json_and_markdown(mock_results: Path, capsys: pytest.CaptureFixture
 
 def _fake_record(task: str, system: str, seed: int, value: float, per_example: list[float] | None, ids: list[str] | None = None) -> dict:
     return {
-        "task": task, "system": system, "seed": seed, "profile": "default", "status": "ok", "config": {},
+        "schema_version": records.SCHEMA_VERSION, "task": task, "system": system, "seed": seed, "profile": "default",
+        "status": "ok", "config": {},
         "metrics": {"accuracy": value}, "main_metric": "accuracy", "higher_is_better": True,
         "per_example": {"ids": ids, "values": {"accuracy": per_example} if per_example is not None else {}},
         "dataset": {"name": "fake", "fingerprint": "f" * 64}, "finished_at": f"2026-01-01T00:00:0{seed}",
