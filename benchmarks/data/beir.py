@@ -21,7 +21,7 @@ from benchmarks.data.download import download, fingerprint, locate, safe_extract
 from benchmarks.data.jsonl import iter_jsonl
 from benchmarks.data.textfile import iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
-from benchmarks.errors import DataError, UserError
+from benchmarks.errors import DataError, UserError, quote
 
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
@@ -111,7 +111,7 @@ def _record_id(path: Path, number: int, record: object, what: str) -> str:
         raise DataError(path, f'"_id" must be a string or a number, found {json.dumps(value)}', line=number)
     text = str(value)
     if not text or len(text.split()) != 1 or text != text.strip():
-        raise DataError(path, f'"_id" {text!r} is empty or holds whitespace', line=number,
+        raise DataError(path, f'"_id" {quote(text)} is empty or holds whitespace', line=number,
                         hint="ids are written to TREC run files, whose columns are separated by whitespace")
     return text
 
@@ -137,9 +137,9 @@ def read_corpus_jsonl(path: Path) -> Corpus:
     for number, record in iter_jsonl(path, hint=hint):
         docid = _record_id(path, number, record, "a document")
         if "text" not in record and "title" not in record:
-            raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
+            raise DataError(path, f'document {quote(docid)} has neither "text" nor "title"', line=number)
         if docid in first_line:
-            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
         first_line[docid] = number
         ids.append(docid)
         titles.append(str(record.get("title") or ""))
@@ -160,9 +160,9 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
     for number, record in iter_jsonl(path, hint=hint):
         qid = _record_id(path, number, record, "a query")
         if "text" not in record:
-            raise DataError(path, f'query {qid!r} has no "text" field', line=number)
+            raise DataError(path, f'query {quote(qid)} has no "text" field', line=number)
         if qid in first_line:
-            raise DataError(path, f"query id {qid!r} appears twice (first on line {first_line[qid]})", line=number)
+            raise DataError(path, f"query id {quote(qid)} appears twice (first on line {first_line[qid]})", line=number)
         first_line[qid] = number
         queries[qid] = str(record["text"])
     return queries
@@ -349,9 +349,9 @@ def read_corpus_tsv(path: Path) -> Corpus:
         if not tab or not docid:
             raise DataError(path, "expected 'id<TAB>text'", line=number)
         if len(docid.split()) != 1 or docid != docid.strip():
-            raise DataError(path, f"document id {docid!r} holds whitespace", line=number)
+            raise DataError(path, f"document id {quote(docid)} holds whitespace", line=number)
         if docid in first_line:
-            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
         first_line[docid] = number
         ids.append(docid)
         texts.append(text)
