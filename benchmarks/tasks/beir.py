@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
-from benchmarks.errors import UserError
+from benchmarks.errors import DataError, UserError
 from benchmarks.kinds import Retriever
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
@@ -137,6 +137,9 @@ class RetrievalTask(Task[Retriever]):
         if not run:
             raise UserError(f"{predictions_file}: the run file has no result lines (expected 'qid Q0 docid rank score tag')")
         qrels = read_qrels(Path(truth_file))
+        if not qrels:
+            raise DataError(truth_file, "has a header and no judgements: nothing to score",
+                            hint="expected lines 'qid 0 docid grade' (TREC) or 'query-id<TAB>corpus-id<TAB>score' (BEIR)")
         scores = evaluate_run(qrels, run, self.metrics, self.drops_identical_ids)
         if not scores.query_ids:
             raise UserError(f"{truth_file}: no query has a judgement")
