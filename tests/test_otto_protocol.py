@@ -153,3 +153,19 @@ def test_a_next_click_on_aid_0_is_no_label_as_in_otto_de():
     buys["aid"][buys["session"] >= 100] = 0
     buys["type"][buys["session"] >= 100] = 1
     assert all(truth.carts == {0} and truth.clicks is None for truth in make_testset(buys, 7, 42).labels.values())
+
+
+def test_data_stats_states_the_seconds_and_the_window(capsys, tmp_path):
+    """Both differences from otto-de's script are printed by `data-stats` (text and --json), with the task's window."""
+    import json
+
+    from benchmarks import cli
+    from benchmarks.tasks.otto import Options
+
+    assert cli.main(["data-stats", "--task", "otto-recall20", "--set", "scale=0.0003", "--cache-dir", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "floored (ts // 1000)" in text and f"the last {Options().test_days} days" in text and "--days 2" in text
+    assert "python -O" in text
+    assert cli.main(["data-stats", "--task", "otto-recall20", "--set", "scale=0.0003", "--cache-dir", str(tmp_path), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["protocol_notes"]
+    assert len(notes) == 3 and any("floored" in note for note in notes) and any("--days 2" in note for note in notes)

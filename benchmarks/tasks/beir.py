@@ -184,7 +184,8 @@ BEIR_DATASETS: dict[str, tuple[str, float | None, str]] = {
 
 _PROTOCOL = (
     "BEIR zero-shot protocol: index the whole corpus (title + text), retrieve the top 100 documents for every judged "
-    "query of the split, score with trec_eval's code (pytrec_eval; ties: doc id descending) on nDCG@10 (main), "
+    "query of the split, score with trec_eval's code (pytrec_eval; scores compared in single precision as trec_eval 9.0.x "
+    "reads them, ties: doc id descending, also before MRR@10's cut) on nDCG@10 (main), "
     "Recall@100, MRR@10 and MAP@100, averaged over every judged query as trec_eval -c does (a query the system returns "
     "nothing for scores 0); queries without judgements are dropped{identical}. Per-example values: one per judged query. "
     "The run and qrels kept beside the record reproduce the numbers with trec_eval -c."

@@ -80,11 +80,13 @@ class OttoRecall20(Task[SessionRecommender]):
         "otto-session-history; on the smoke profile's 1.9k items popularity scores far above its real level."
     )
     protocol = (
-        "otto-de/recsys-dataset `src/testset.py`: split at max(ts) − 7 days (`test_days`); sessions starting "
+        "otto-de/recsys-dataset `src/testset.py`: split at max(ts) − 7 days (`test_days`; otto-de's script defaults to 2), "
+        "timestamps in whole seconds (otto-de's milliseconds floored); sessions starting "
         "after the split form the test set; training sessions are cut at the split and kept with ≥ 2 events; test "
         "events on items unseen in training are dropped and test sessions need ≥ 2 events; each test session is "
-        "truncated after randint(1, n−1) events (`random.Random(42)`, drawn in session order) and labelled from the "
-        "rest: clicks = the next click, carts/orders = all later ones. Metric: otto-de `src/evaluate.py` — Recall@20 "
+        "truncated after randint(1, n−1) events (`random.Random(42)`, drawn in session order: otto-de's script under "
+        "python -O, where its beartype checks draw nothing) and labelled from the "
+        "rest: clicks = the next click (none when it is on aid 0, as otto-de), carts/orders = all later ones. Metric: otto-de `src/evaluate.py` — Recall@20 "
         "per type with denominator Σ min(20, |truth|), predictions cut to 20 before duplicates count once, missing "
         "sessions score 0; score = 0.1·clicks + 0.3·carts + 0.6·orders. Per-session values: each session's contribution "
         "(n·hits/denominator, so their mean is the metric). Systems may read the truncated test sessions (Kaggle allowed it)."
