@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -158,6 +159,16 @@ SCORE_CASES = [
     # damaged gzip, other archives, binary garbage
     *[ScoreCase(f"{task}-{role}-damaged-gzip", task, role, _bytes(_truncated_gzip(GOOD[task][role == "truth"])), None,
                 "damaged gzip data") for task in GOOD for role in ("predictions", "truth")],
+    ScoreCase("hm-predictions-gzipped-twice", "hm-map12", "predictions",
+              _bytes(gzip.compress(gzip.compress(HM_SUBMISSION, mtime=0), mtime=0)), None, "is gzipped twice"),
+    ScoreCase("otto-labels-gzipped-twice", "otto-recall20", "truth",
+              _bytes(gzip.compress(gzip.compress(OTTO_LABELS, mtime=0), mtime=0)), None, "is gzipped twice"),
+    ScoreCase("run-gzip-of-nothing", "beir-ndcg10", "predictions", _bytes(gzip.compress(b"", mtime=0)), None, "no result lines"),
+    ScoreCase("hm-truth-gzip-of-header", "hm-map12", "truth", _bytes(gzip.compress(b"customer_id,prediction\n", mtime=0)), None,
+              "header and no rows"),
+    ScoreCase("otto-predictions-fifo", "otto-recall20", "predictions", lambda path: os.mkfifo(path), None,
+              "is not a regular file"),
+    ScoreCase("qrels-fifo", "beir-ndcg10", "truth", lambda path: os.mkfifo(path), None, "is not a regular file"),
     ScoreCase("hm-predictions-zip", "hm-map12", "predictions", _bytes(_zip("submission.csv", HM_SUBMISSION)), None,
               "is a zip archive, not a text file"),
     ScoreCase("otto-labels-bzip2", "otto-recall20", "truth", _bytes(__import__("bz2").compress(OTTO_LABELS)), None,

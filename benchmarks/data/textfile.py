@@ -113,10 +113,21 @@ def open_input(path: Path | str) -> IO[bytes]:
         raise DataError(path, "is a folder, expected a file") from None
     except FileNotFoundError:
         raise DataError(path, "no such file") from None
+    except PermissionError:
+        raise DataError(path, "cannot be read (permission denied)") from None
     head = handle.read(6)
     handle.seek(0)
     if head.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
+        unpacked = gzip.GzipFile(fileobj=handle, mode="rb")
+        try:
+            inner = unpacked.peek(6)[:6]
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            handle.close()
+            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+        if inner.startswith(GZIP_MAGIC):
+            handle.close()
+            raise DataError(path, "is gzipped twice", hint="gunzip it once, then it is read as it is")
+        return unpacked  # type: ignore[return-value]
     try:
         _refuse_other_formats(path, head)
     except DataError:
