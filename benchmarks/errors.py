@@ -23,6 +23,25 @@ class DataError(UserError):
         self.problem = problem
 
 
+QUOTE_LIMIT = 200
+"""The most characters of a user's line or value that an error message quotes."""
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, at most ``limit`` characters (a cut one ends with its length).
+
+    >>> quote("abc")
+    "'abc'"
+    >>> quote("x" * 500, limit=30)
+    "'xxxxxxxxxxx… (500 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, (str, bytes)) else ""
+    return text[: max(limit - len(size) - 1, 1)] + "…" + size
+
+
 def close_matches(name: str, options: list[str], n: int = 3) -> list[str]:
     """Options that look like ``name`` (case-insensitive), best first, for "did you mean"."""
     import difflib

@@ -257,10 +257,11 @@ def run(request: RunRequest) -> list[JobOutcome]:
     outcomes: list[JobOutcome] = []
     run_id = new_run_id()
     touched = sorted({spec.task for spec in grid.jobs})
-    interrupted = False
+    interrupted = data_ready = False
     with _interrupts_stop_once():
         try:
             jobs = _select_jobs(grid.jobs, prepared, request, results_dir, log)
+            data_ready = True  # a task whose data is refused leaves the results folder as it was: no leaderboard rewritten
             if request.isolate and (request.executor == "ray" or request.jobs > 1):
                 jobs = longest_first(jobs, results_dir, log)
             from benchmarks.progress import GridProgress
@@ -290,7 +291,8 @@ def run(request: RunRequest) -> list[JobOutcome]:
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            written = _write_leaderboards(results_dir, touched) if request.update_leaderboard else True
+            render = request.update_leaderboard and (data_ready or interrupted)
+            written = _write_leaderboards(results_dir, touched) if render else True
     if interrupted:
         raise Interrupted(leaderboards_written=written)
     return outcomes

@@ -121,10 +121,35 @@ def test_score_command_prints_json(tmp_path: Path):
     assert abs(printed["metrics"]["map@12"] - expected) < 1e-12
 
 
-def test_lost_leading_zero_is_repaired_in_submissions(tmp_path: Path):
-    (tmp_path / "s.csv").write_text("customer_id,prediction\nc1,108775015 0108775051\n")
+def test_article_ids_are_compared_as_strings_as_kaggle_does(tmp_path: Path, capsys):
+    """Kaggle's apk compares the ids as written: ``108775015`` is not ``0108775015``. The true article
+    appears again, with its zero, at rank 8: 1/8 by the string rule; with --normalize-ids the first id
+    is padded and hits at rank 1 (the later repeat earns nothing)."""
+    predicted = ["108775015", *(f"09{i:08d}" for i in range(6)), "0108775015"]
+    (tmp_path / "s.csv").write_text("customer_id,prediction\nc1," + " ".join(predicted) + "\n")
     (tmp_path / "t.csv").write_text("customer_id,prediction\nc1,0108775015\n")
-    assert HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv").metrics["map@12"] == 1.0
+    assert kaggle_apk(["0108775015"], predicted) == 0.125
+    assert HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv").metrics["map@12"] == 0.125
+    assert kaggle_apk(["0108775015"], [a.zfill(10) for a in predicted]) == 1.0
+    normalized = HMMap12().score(tmp_path / "s.csv", tmp_path / "t.csv", normalize_ids=True)
+    assert normalized.metrics["map@12"] == 1.0
+    assert "padded 1 article ids of" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_score_normalize_ids_option_says_how_many_ids_it_changed(tmp_path: Path):
+    (tmp_path / "s.csv").write_text("customer_id,prediction\nc1,108775015 8775044 0108775015\nc2,x12 42\n")
+    (tmp_path / "t.csv").write_text("customer_id,prediction\nc1,108775015\nc2,0000000042\n")
+    command = [sys.executable, "-m", "benchmarks", "score", "--task", "hm-map12", "--predictions", str(tmp_path / "s.csv"),
+               "--truth", str(tmp_path / "t.csv"), "--json"]
+    plain = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    assert json.loads(plain.stdout)["metrics"]["map@12"] == 0.5  # c1 hits at rank 1 as written; c2: "42" is not "0000000042"
+    normalized = subprocess.run([*command, "--normalize-ids"], capture_output=True, text=True, cwd=REPO, check=True)
+    assert json.loads(normalized.stdout)["metrics"]["map@12"] == 0.75  # c2: "0000000042" now at rank 2
+    assert "padded 3 article ids of" in normalized.stderr and "and 1 of" in normalized.stderr
+    refused = subprocess.run([*command[:5], "otto-recall20", *command[6:], "--normalize-ids"], capture_output=True, text=True,
+                             cwd=REPO)
+    assert refused.returncode != 0 and "--normalize-ids applies to hm-map12 only" in refused.stderr
 
 
 @pytest.mark.parametrize(
@@ -158,6 +183,7 @@ def _awkward_case(tmp_path: Path, seed: int, plain: bool) -> tuple[Path, Path, d
         lines = []
         for customer, items in rows.items():
             written = [a.lstrip("0") if rng.random() < 0.2 else a for a in items]  # lost leading zeros
+            items[:] = written  # the oracle compares the ids as written, as Kaggle does
             if plain:
                 lines.append(f"{customer},{' '.join(written)}")
             else:

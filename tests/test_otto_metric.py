@@ -27,7 +27,7 @@ def reference_scores(labels: dict, predictions: dict, k: int = 20) -> dict:
     denominators = {"clicks": 0, "carts": 0, "orders": 0}
     for session, truth in labels.items():
         predicted = predictions.get(session, {})
-        if truth["clicks"] is not None:
+        if truth["clicks"]:  # evaluate.py's `if labels['clicks']`: a click on aid 0 is skipped
             denominators["clicks"] += 1
             numerators["clicks"] += float(truth["clicks"] in predicted.get("clicks", [])[:k])
         for kind in ("carts", "orders"):

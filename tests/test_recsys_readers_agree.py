@@ -157,3 +157,21 @@ def test_the_scoring_reader_agrees_with_the_plain_one_on_damaged_files(tmp_path:
         errors += expected[0] == "error"
     assert errors > 25 and unreported < 40
     assert sum(block is not None for block in taken) > 40  # the scoring reader itself read damaged files
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_gzipped_files_read_as_the_plain_ones(tmp_path: Path, reader: str):
+    """A gzipped file (recognised by its magic bytes, whatever its name) gives both readers the rows or the error
+    (same line) that the uncompressed file gives the plain reader."""
+    import gzip
+
+    good, fast, plain = READERS[reader]
+    rng = random.Random(f"gzip {reader}")
+    plain_path, packed = tmp_path / "plain", tmp_path / "packed"  # no .gz suffix: found by the magic bytes
+    for attempt in range(60):
+        content = good if attempt == 0 else damage(rng, good)
+        expected = outcome(plain, _write(plain_path, content))
+        _write(packed, gzip.compress(content, mtime=0))
+        assert outcome(fast, packed) == expected, content
+        if reader != "otto-events":  # its plain oracle reads raw bytes
+            assert outcome(plain, packed) == expected, content

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,11 @@ def _random_case(seed: int, n_queries: int = 40) -> tuple[dict, dict]:
     return qrels, run
 
 
+def _float32(value: float) -> float:
+    """``value`` as trec_eval 9.0.x holds a score: a C ``float`` (struct's "f" rounds to nearest, as C's cast)."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
 def _definition(qrels: dict, run: dict, metric: str) -> list[float]:
     """The metric per judged query (sorted), written out from its definition; a missing query scores 0."""
     measure = parse_metric(metric)
@@ -97,7 +103,7 @@ def _definition(qrels: dict, run: dict, metric: str) -> list[float]:
     values = []
     for qid in sorted(q for q, j in qrels.items() if j):
         grades = qrels[qid]
-        ranking = [d for d, _ in sorted(run.get(qid, {}).items(), key=lambda it: (it[1], it[0]), reverse=True)]
+        ranking = [d for d, _ in sorted(run.get(qid, {}).items(), key=lambda it: (_float32(it[1]), it[0]), reverse=True)]
         relevant = {d for d, g in grades.items() if g >= level}
         hits = [d in relevant for d in ranking]
         if measure.family == "ndcg":
@@ -258,3 +264,113 @@ def test_worked_examples_in_docstrings(module_name):
 
     result = doctest.testmod(importlib.import_module(module_name))
     assert result.attempted > 0 and result.failed == 0
+
+
+# --- single precision and trec_eval's tie order around the cut-off -----------------------------------------------
+
+
+def _comp_sim_docno(left: tuple[str, float], right: tuple[str, float]) -> int:
+    """trec_eval 9.0.x's ``comp_sim_docno`` (form_res_rels.c), transcribed: ``sim`` is a C float; the higher
+    sim first; on equal sims ``strcmp(p2->docno, p1->docno)``, the larger docno first."""
+    left_sim, right_sim = _float32(left[1]), _float32(right[1])
+    if left_sim != right_sim:
+        return -1 if left_sim > right_sim else 1
+    left_id, right_id = left[0].encode(), right[0].encode()
+    return (right_id > left_id) - (right_id < left_id)
+
+
+def _near_tie_case(seed: int, n_queries: int = 60) -> tuple[dict, dict]:
+    """Runs whose scores around ranks 8..13 differ only beyond float32 precision (about 7.6e-6 at 100), some
+    by more (1e-3: distinct in float32 too), and exact ties, over random doc ids."""
+    rng = random.Random(seed)
+    qrels: dict[str, dict[str, int]] = {}
+    run: dict[str, dict[str, float]] = {}
+    for q in range(n_queries):
+        docs = [f"{rng.choice('abcxyz')}{rng.randrange(10**6)}" for _ in range(40)]
+        docs = list(dict.fromkeys(docs))
+        scores = {}
+        for rank, doc in enumerate(docs):
+            if 7 <= rank <= 12:
+                scores[doc] = 100.0 + rng.choice([0.0, 1e-9, 2e-7, 3e-6, 1e-3]) * rng.choice([1, -1])
+            else:
+                scores[doc] = 200.0 - rank if rank < 7 else 50.0 - rank
+        run[f"q{q}"] = scores
+        qrels[f"q{q}"] = {d: rng.choice([0, 1, 1, 2]) for d in rng.sample(docs[6:14], 2)}
+        if q % 5 == 0:
+            qrels[f"q{q}"][rng.choice(docs[20:])] = 1
+    return qrels, run
+
+
+def _trec_ranking(scores: dict[str, float]) -> list[str]:
+    import functools
+
+    return [d for d, _ in sorted(scores.items(), key=functools.cmp_to_key(_comp_sim_docno))]
+
+
+TIE_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map@100", "precision@10", "recall@10", "map@10", "ndcg@10-l2",
+               "mrr@10-l2", "mrr@5")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_near_ties_around_rank_10_match_pytrec_eval(seed):
+    """pytrec_eval runs trec_eval 9.0.x's own code on the whole run (no cut by us): every cut-off metric
+    must equal it; MRR@k (trec_eval -M k) equals its uncut recip_rank when that is at least 1/k, else 0."""
+    qrels, run = _near_tie_case(seed)
+    scores = evaluate_run(qrels, run, TIE_METRICS)
+    for metric in TIE_METRICS:
+        measure = parse_metric(metric)
+        name = measure.trec_name if measure.family == "mrr" else f"{measure.trec_name}.{measure.k}"
+        oracle = pytrec_eval.RelevanceEvaluator(qrels, {name}, relevance_level=measure.level).evaluate(run)
+        values = [oracle[q][measure.trec_name if measure.family == "mrr" else measure.result_key] for q in sorted(qrels)]
+        if measure.family == "mrr":
+            values = [value if value >= 1 / measure.k - 1e-12 else 0.0 for value in values]
+        assert scores.per_query[metric] == pytest.approx(values, abs=1e-12), metric
+        assert scores.means[metric] == pytest.approx(sum(values) / len(values), abs=1e-12), metric
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_near_ties_match_trec_evals_comparator_and_differ_from_double_precision(seed):
+    """The same runs against the definitions over trec_eval's comparator, transcribed above; and the case has
+    teeth: in double precision the MRR@10 of some queries would differ."""
+    qrels, run = _near_tie_case(seed)
+    scores = evaluate_run(qrels, run, TIE_METRICS)
+    for metric in ("ndcg@10", "mrr@10", "map@10", "precision@10", "recall@100"):
+        assert scores.per_query[metric] == pytest.approx(_definition(qrels, run, metric), abs=1e-12), metric
+    for qid, scores_of_query in run.items():
+        assert [d for d, _ in trec_order(scores_of_query)] == _trec_ranking(scores_of_query)
+        assert list(truncate({qid: scores_of_query}, 10)[qid]) == _trec_ranking(scores_of_query)[:10]
+    in_double = []
+    for qid in sorted(qrels):
+        ranking = [d for d, _ in sorted(run[qid].items(), key=lambda item: (item[1], item[0]), reverse=True)]
+        in_double.append(next((1 / (i + 1) for i, d in enumerate(ranking[:10]) if qrels[qid].get(d, 0) >= 1), 0.0))
+    assert in_double != pytest.approx(scores.per_query["mrr@10"], abs=1e-12)
+
+
+def test_a_relevant_document_at_rank_10_in_double_and_11_in_float(tmp_path):
+    """The issue's case: 1.0000000001 vs 1.0 is a tie in float32; trec_eval puts "z" before "a", so the
+    relevant "a" is 11th and MRR@10 = nDCG@10 = 0 — in evaluate_run (job metrics), in `score` on the files,
+    and in the order of the run file the job keeps."""
+    run = {"q1": {**{f"top{i}": 10.0 - i for i in range(9)}, "a": 1.0000000001, "z": 1.0}}
+    qrels = {"q1": {"a": 1}}
+    scores = evaluate_run(qrels, run, ("mrr@10", "ndcg@10", "recall@10", "recall@11"))
+    assert scores.means == {"mrr@10": 0.0, "ndcg@10": 0.0, "recall@10": 0.0, "recall@11": 1.0}
+    oracle = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "ndcg_cut.10"}).evaluate(run)["q1"]
+    assert oracle["recip_rank"] == pytest.approx(1 / 11) and oracle["ndcg_cut_10"] == 0.0
+    write_trec_run(run, tmp_path / "run.trec")
+    ranks = {line.split()[2]: int(line.split()[3]) for line in (tmp_path / "run.trec").read_text().splitlines()}
+    assert ranks["z"] == 10 and ranks["a"] == 11
+    assert read_trec_run(tmp_path / "run.trec")["q1"]["a"] == 1.0000000001  # the score itself is kept
+    write_trec_qrels(qrels, tmp_path / "qrels.txt")
+    evaluation = get_task("beir-ndcg10")().score(tmp_path / "run.trec", tmp_path / "qrels.txt")
+    assert evaluation.metrics["mrr@10"] == 0.0 and evaluation.metrics["ndcg@10"] == 0.0
+
+
+@pytest.mark.parametrize("seed", [6])
+def test_near_ties_match_the_trec_eval_binary(seed, tmp_path, trec_eval_binary):
+    qrels, run = _near_tie_case(seed)
+    qrels_path = write_trec_qrels(qrels, tmp_path / "qrels.txt")
+    run_path = write_trec_run(run, tmp_path / "run.txt")
+    scores = evaluate_run(qrels, run, TIE_METRICS)
+    for metric in TIE_METRICS:
+        mean, _ = trec_eval_c(trec_eval_binary, qrels_path, run_path, parse_metric(metric))
+        assert scores.means[metric] == pytest.approx(mean, abs=1e-9), metric

@@ -28,6 +28,24 @@ TASKS = ("otto-recall20", "hm-map12")
 SETTINGS = {"scale": float, "seed": int}
 
 
+def protocol_notes(task: str) -> list[str]:
+    """Where the task's data handling differs from the official code: printed under the figures (and in --json)."""
+    if task != "otto-recall20":
+        return []
+    from benchmarks.tasks.otto import Options
+
+    days = Options().test_days
+    return [
+        "timestamps: kept in whole seconds; otto-de's millisecond ts are floored (ts // 1000), Kaggle's are seconds already; "
+        "events of one session in the same second keep the file's order, and an event in the split's second may fall on "
+        "the other side of the split than in otto-de's millisecond script",
+        f"test window: the last {days} days (otto-recall20's test_days, --set task.test_days=N); otto-de's testset.py "
+        "defaults to --days 2 (their unit test uses 7)",
+        "test-session cuts: those of otto-de's testset.py run with python -O (one random.randint(1, n-1) per test session "
+        "from the global random seeded with split_seed=42); a plain python run differs, beartype drawing from the same random",
+    ]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, type=arg.task_id, metavar="|".join(TASKS), help="whose data")
     parser.add_argument("--dataset", type=Path, default=None,
@@ -107,7 +125,8 @@ def main(args: argparse.Namespace) -> int:
     out = failing(table)
     if args.json:
         print(json.dumps({"task": args.task, "data": name, "seconds": round(time.perf_counter() - start, 2),
-                          "figures": [row.as_dict() for row in table], "gated_outside": [row.figure.key for row in out]}, indent=1))
+                          "figures": [row.as_dict() for row in table], "gated_outside": [row.figure.key for row in out],
+                          "protocol_notes": protocol_notes(args.task)}, indent=1))
         return 0
     print(f"{args.task}: {name} against the full data's published figures (FULL-STATS.md)\n")
     print("\n".join(format_table(table)))
@@ -115,4 +134,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"\n{gated - len(out)} of {gated} gated figures within ±20%"
           + (f"; outside: {', '.join(row.figure.key for row in out)}" if out else "")
           + f" ({time.perf_counter() - start:.1f} s)")
+    notes = protocol_notes(args.task)
+    if notes:
+        print("\nDifferences from otto-de's code (datasets/otto.md):")
+        print("\n".join(f"- {note}" for note in notes))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 from pathlib import Path
 
@@ -18,17 +19,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--predictions", type=Path, required=True, help="the submission / run file")
     parser.add_argument("--truth", type=Path, required=True, help="the truth / qrels / labels file")
     parser.add_argument("--json", action="store_true", help='print {"task", "main_metric", "metrics"} as JSON')
+    parser.add_argument("--normalize-ids", action="store_true",
+                        help="hm-map12: pad article ids of digits to 10 before comparing (Kaggle compares them as written)")
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks.data.textfile import check_input_file
     from benchmarks.registry import get_task
 
     task_cls = get_task(args.task)
     for path in (args.predictions, args.truth):
-        if not path.is_file():
-            raise UserError(f"{path}: no such file")
+        check_input_file(path)
+    options = {}
+    if args.normalize_ids:
+        if "normalize_ids" not in inspect.signature(task_cls.score).parameters:
+            raise UserError(f"--normalize-ids applies to hm-map12 only, not to {task_cls.id}")
+        options["normalize_ids"] = True
     try:
-        evaluation = task_cls().score(args.predictions, args.truth)
+        evaluation = task_cls().score(args.predictions, args.truth, **options)
     except NotImplementedError as error:
         raise UserError(str(error)) from None
     if args.json:

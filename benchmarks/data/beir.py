@@ -6,6 +6,12 @@ Layout of a BEIR folder::
     corpus.jsonl     {"_id": ..., "title": ..., "text": ...} per line
     queries.jsonl    {"_id": ..., "text": ...} per line
     qrels/test.tsv   query-id<TAB>corpus-id<TAB>score (header line optional)
+
+Stricter than BEIR's ``GenericDataLoader`` where it would go on silently: a ``text`` or ``title`` that is
+null or not a string, a repeated id, an empty file, or a folder where a file belongs is an error naming
+the file (and the line). Tolerated as BEIR tolerates them, with a warning: judgements naming documents
+the corpus lacks (relevant but unretrievable), judged queries without a text (dropped), and queries
+without judgements (not evaluated). A UTF-8 byte-order mark is skipped; a gzipped file is read.
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ from pathlib import Path
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract
 from benchmarks.data.jsonl import iter_jsonl
-from benchmarks.data.textfile import iter_lines
+from benchmarks.data.textfile import check_input_file, iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
-from benchmarks.errors import DataError, UserError
+from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
@@ -43,7 +49,7 @@ BEIR_MD5: dict[str, str] = {
     "scifact": "5f7d1de60b170fc8027bb7898e2efca1",
 }
 
-CACHE_FORMAT = "2"  # 2: queries.jsonl with a repeated or blank id is refused, no longer converted
+CACHE_FORMAT = "3"  # 2: queries.jsonl with a repeated or blank id is refused; 3: a null or non-string text/title too
 
 SCIFACT_FINGERPRINT = "fbefe63bc709235f78115b599918d6f7571f023326a0d7c32777f838d7fa575d"
 """The record fingerprint of BEIR SciFact (corpus.jsonl, queries.jsonl, qrels/test.tsv): systems declare
@@ -102,16 +108,22 @@ class Collection:
     warnings: dict[str, int] = field(default_factory=dict)
 
 
+def _json_preview(value: object) -> str:
+    """A JSON value as written, cut to QUOTE_LIMIT characters for a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= QUOTE_LIMIT else quote(text)
+
+
 def _record_id(path: Path, number: int, record: object, what: str) -> str:
     """The ``_id`` of one JSON line as a string: present, not empty, no whitespace (TREC files split on it)."""
     if not isinstance(record, dict) or "_id" not in record:
         raise DataError(path, f'expected an object with an "_id" field ({what})', line=number)
     value = record["_id"]
     if isinstance(value, (dict, list)) or value is None:
-        raise DataError(path, f'"_id" must be a string or a number, found {json.dumps(value)}', line=number)
+        raise DataError(path, f'"_id" must be a string or a number, found {_json_preview(value)}', line=number)
     text = str(value)
     if not text or len(text.split()) != 1 or text != text.strip():
-        raise DataError(path, f'"_id" {text!r} is empty or holds whitespace', line=number,
+        raise DataError(path, f'"_id" {quote(text)} is empty or holds whitespace', line=number,
                         hint="ids are written to TREC run files, whose columns are separated by whitespace")
     return text
 
@@ -137,14 +149,26 @@ def read_corpus_jsonl(path: Path) -> Corpus:
     for number, record in iter_jsonl(path, hint=hint):
         docid = _record_id(path, number, record, "a document")
         if "text" not in record and "title" not in record:
-            raise DataError(path, f'document {docid!r} has neither "text" nor "title"', line=number)
+            raise DataError(path, f'document {quote(docid)} has neither "text" nor "title"', line=number)
+        for name in ("title", "text"):
+            _check_text(path, number, record, name, f"document {quote(docid)}")
         if docid in first_line:
-            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
         first_line[docid] = number
         ids.append(docid)
-        titles.append(str(record.get("title") or ""))
-        texts.append(str(record.get("text") or ""))
+        titles.append(record.get("title", ""))
+        texts.append(record.get("text", ""))
+    if not ids:
+        raise DataError(path, "no documents in the file", hint=hint)
     return Corpus(ids, titles, texts)
+
+
+def _check_text(path: Path, number: int, record: dict, name: str, what: str) -> None:
+    """A ``text``/``title`` field, when present, must be a string (BEIR's loader would pass a null on to the
+    retriever, which fails far from the file)."""
+    if name in record and not isinstance(record[name], str):
+        raise DataError(path, f'{what}: "{name}" is {_json_preview(record[name])}, expected a string', line=number,
+                        hint='write "" for an empty one')
 
 
 def read_queries_jsonl(path: Path) -> dict[str, str]:
@@ -160,11 +184,14 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
     for number, record in iter_jsonl(path, hint=hint):
         qid = _record_id(path, number, record, "a query")
         if "text" not in record:
-            raise DataError(path, f'query {qid!r} has no "text" field', line=number)
+            raise DataError(path, f'query {quote(qid)} has no "text" field', line=number)
+        _check_text(path, number, record, "text", f"query {quote(qid)}")
         if qid in first_line:
-            raise DataError(path, f"query id {qid!r} appears twice (first on line {first_line[qid]})", line=number)
+            raise DataError(path, f"query id {quote(qid)} appears twice (first on line {first_line[qid]})", line=number)
         first_line[qid] = number
-        queries[qid] = str(record["text"])
+        queries[qid] = record["text"]
+    if not queries:
+        raise DataError(path, "no queries in the file", hint=hint)
     return queries
 
 
@@ -180,6 +207,8 @@ def _source_key(paths: list[Path]) -> str:
 def _check_layout(folder: Path, split: str) -> tuple[Path, Path, Path]:
     corpus, queries, qrels = folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"
     for path in (corpus, queries, qrels):
+        if path.is_dir() or (path.is_file() and path.stat().st_size == 0):
+            check_input_file(path)  # a folder where the file belongs, or an empty file: say which
         if not path.is_file():
             have = sorted(p.name for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
             hint = f"qrels splits here: {', '.join(have)}" if have and path == qrels else (
@@ -205,7 +234,8 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(folder, "no such folder", hint="expected a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/)")
+        raise DataError(folder, "is a file, expected a folder" if folder.exists() else "no such folder",
+                        hint="expected a BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/)")
     corpus_path, queries_path, qrels_path = _check_layout(folder, split)
     name = name or folder.name
     paths = [corpus_path, queries_path, qrels_path]
@@ -219,11 +249,24 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus = read_corpus_jsonl(corpus_path)
     queries = read_queries_jsonl(queries_path)
     qrels = read_beir_qrels(qrels_path)
+    if not qrels:
+        raise DataError(qrels_path, "has a header and no judgements" if qrels_path.stat().st_size else "the file is empty",
+                        hint="expected lines 'query-id<TAB>corpus-id<TAB>score'")
     known = set(corpus.ids)
+    judged_docs = sum(len(j) for j in qrels.values())
     warnings = {
         "qrels_unknown_documents": sum(1 for j in qrels.values() for d in j if d not in known),
         "qrels_unknown_queries": sum(1 for q in qrels if q not in queries),
+        "queries_without_judgements": sum(1 for q in queries if q not in qrels),
     }
+    if warnings["qrels_unknown_queries"] == len(qrels):
+        raise DataError(qrels_path, f"none of its {len(qrels):,} judged query ids is in {queries_path.name} "
+                        f"(judged ids look like {', '.join(sorted(qrels)[:3])}; queries.jsonl has {', '.join(list(queries)[:3])})",
+                        hint="the qrels belong to another collection")
+    if warnings["qrels_unknown_documents"] == judged_docs:
+        raise DataError(qrels_path, f"none of its {judged_docs:,} judged documents is in {corpus_path.name} "
+                        f"(judged ids look like {', '.join(sorted({d for j in qrels.values() for d in j})[:3])}; "
+                        f"the corpus has {', '.join(corpus.ids[:3])})", hint="the qrels belong to another collection")
     if warnings["qrels_unknown_documents"]:
         log(f"warning: {qrels_path}: {warnings['qrels_unknown_documents']} judgements name documents not in "
             f"{corpus_path.name} (kept: they count as relevant but can never be retrieved, as in BEIR)")
@@ -231,6 +274,9 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
         log(f"warning: {qrels_path}: {warnings['qrels_unknown_queries']} judged queries are not in {queries_path.name} "
             "(dropped)")
         qrels = {q: j for q, j in qrels.items() if q in queries}
+    if warnings["queries_without_judgements"]:
+        log(f"note: {queries_path}: {warnings['queries_without_judgements']} queries have no judgement in {qrels_path.name} "
+            "(not evaluated, as in BEIR)")
     corpus.fingerprint = fingerprint(paths)
     collection = Collection(name, corpus, queries, qrels, corpus.fingerprint, str(folder), warnings)
     if converted is not None:
@@ -349,12 +395,14 @@ def read_corpus_tsv(path: Path) -> Corpus:
         if not tab or not docid:
             raise DataError(path, "expected 'id<TAB>text'", line=number)
         if len(docid.split()) != 1 or docid != docid.strip():
-            raise DataError(path, f"document id {docid!r} holds whitespace", line=number)
+            raise DataError(path, f"document id {quote(docid)} holds whitespace", line=number)
         if docid in first_line:
-            raise DataError(path, f"document id {docid!r} appears twice (first on line {first_line[docid]})", line=number)
+            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
         first_line[docid] = number
         ids.append(docid)
         texts.append(text)
+    if not ids:
+        raise DataError(path, "no documents in the file", hint="expected lines 'id<TAB>text'")
     return Corpus(ids, [""] * len(ids), texts)
 
 

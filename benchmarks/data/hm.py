@@ -28,7 +28,8 @@ import numpy as np
 from benchmarks.data import kaggle
 from benchmarks.data.download import fingerprint
 from benchmarks.data.jsonl import find_utf8_error, text_lines
-from benchmarks.errors import DataError, UserError
+from benchmarks.data.textfile import read_input_bytes
+from benchmarks.errors import DataError, UserError, quote
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,7 +163,7 @@ def _normalise_article_ids(column, path: Path, notes: list[str]):
     if bad.any():
         row = int(bad.arg_max())
         line = row + 2 if path.suffix == ".csv" else None
-        raise DataError(path, f"article_id {column[row]!r} (row {row}) is not a number of at most 10 digits", line=line,
+        raise DataError(path, f"article_id {quote(column[row])} (row {row}) is not a number of at most 10 digits", line=line,
                         hint="expected a 10-digit id such as 0108775015")
     short = column.str.len_chars() < 10
     if short.any():
@@ -228,7 +229,7 @@ def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
         parsed = dates.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         if parsed.is_null().any():
             row = int(parsed.is_null().arg_max())
-            raise DataError(path_t, f"t_dat {dates[row]!r} is not a date", line=row + 2 if path_t.suffix == ".csv" else None,
+            raise DataError(path_t, f"t_dat {quote(dates[row])} is not a date", line=row + 2 if path_t.suffix == ".csv" else None,
                             hint="expected YYYY-MM-DD")
         dates = parsed
     else:
@@ -236,14 +237,14 @@ def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
     prices = transactions["price"].cast(pl.Float32, strict=False)
     if prices.is_null().any():
         row = int(prices.is_null().arg_max())
-        raise DataError(path_t, f"price {transactions['price'][row]!r} is not a number",
+        raise DataError(path_t, f"price {quote(transactions['price'][row])} is not a number",
                         line=row + 2 if path_t.suffix == ".csv" else None)
     if "sales_channel_id" in transactions.columns:
         channel = transactions["sales_channel_id"].cast(pl.Int8, strict=False).fill_null(0)
         wrong = ~channel.is_in([0, 1, 2])
         if wrong.any():
             row = int(wrong.arg_max())
-            raise DataError(path_t, f"sales_channel_id {transactions['sales_channel_id'][row]!r} is not 1 or 2",
+            raise DataError(path_t, f"sales_channel_id {quote(transactions['sales_channel_id'][row])} is not 1 or 2",
                             line=row + 2 if path_t.suffix == ".csv" else None)
     else:
         notes.append(f"{path_t.name}: no sales_channel_id column; filled with 0 (unknown channel)")
@@ -362,7 +363,8 @@ SUBMISSION_HEADER = ("customer_id", "prediction")
 
 
 def _article(item: str) -> str:
-    """An article id as written in submissions: ASCII digits are padded to 10 (a lost leading zero is repaired)."""
+    """An article id normalised (``--normalize-ids``): ASCII digits are padded to 10 (a lost leading zero is
+    repaired); anything else is kept as written."""
     return item.zfill(10) if item.isascii() and item.isdigit() else item
 
 
@@ -375,16 +377,17 @@ def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarr
             handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
 
 
-def read_submission(path: Path) -> dict[str, list[str]]:
+def read_submission(path: Path, normalize_ids: bool = False) -> dict[str, list[str]]:
     """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
 
-    The plain reader (Python's ``csv``), and the one whose errors name the line. Article ids made
-    only of ASCII digits are padded to 10 digits (a lost leading zero is repaired); other ids
-    are kept as written; ids are separated by whitespace. A byte-order mark is allowed.
+    The plain reader (Python's ``csv``), and the one whose errors name the line. Article ids are
+    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``); with
+    ``normalize_ids``, ids made only of ASCII digits are padded to 10 digits. Ids are separated by
+    whitespace. A byte-order mark is allowed; a gzipped file is read.
 
     Raises:
-        DataError: a byte that is not UTF-8, a wrong header, a malformed line, an empty
-            customer_id, or a customer listed twice, with its line.
+        DataError: an empty file, a byte that is not UTF-8, a wrong header, a malformed line, an
+            empty customer_id, or a customer listed twice, with its line.
     """
     import csv
 
@@ -394,8 +397,10 @@ def read_submission(path: Path) -> dict[str, list[str]]:
     limit = csv.field_size_limit(sys.maxsize)  # no cap on a field: polars' fast path has none either
     try:
         header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header[:2]] != list(SUBMISSION_HEADER) or len(header) != 2:
-            raise DataError(path, f"header is {header!r}", line=1, hint="expected 'customer_id,prediction'")
+        if header is None:
+            raise DataError(path, "the file is empty", hint="expected the header 'customer_id,prediction' and one row per customer")
+        if [h.strip().lower() for h in header[:2]] != list(SUBMISSION_HEADER) or len(header) != 2:
+            raise DataError(path, f"header is {quote(','.join(header))}", line=1, hint="expected 'customer_id,prediction'")
         for record in reader:
             line = reader.line_num
             if not record:
@@ -407,7 +412,8 @@ def read_submission(path: Path) -> dict[str, list[str]]:
                 raise DataError(path, "empty customer_id", line=line)
             if customer in rows:
                 raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
-            rows[customer] = [_article(item) for item in record[1].split()]
+            items = record[1].split()
+            rows[customer] = [_article(item) for item in items] if normalize_ids else items
     except csv.Error as error:
         raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
     finally:
@@ -443,7 +449,7 @@ def _plain_submission_frame(path: Path):
     """The submission as a DataFrame if it is plain (see :func:`read_submission_frame`), else None."""
     import polars as pl
 
-    data = path.read_bytes()
+    data = read_input_bytes(path)
     commas = data.translate(None, _NOT_PLAIN)  # one pass: what is left must be the commas, and nothing else
     if commas.count(b",") != len(commas) or (data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n")):
         return None  # non-ASCII, control characters, quotes, or a lone carriage return
@@ -478,12 +484,14 @@ def _has_repeats(values) -> bool:
     return values.n_unique() != len(values)
 
 
-def submission_tokens(frame, limit: int | None = None):
-    """``frame``'s predictions as a polars list column of article ids (split on spaces, digits padded to 10).
+def submission_tokens(frame, limit: int | None = None, normalize_ids: bool = False):
+    """``frame``'s predictions as a polars list column of article ids (split on spaces; as written, or with
+    ``normalize_ids`` ASCII digits padded to 10).
 
     Args:
         frame: from :func:`read_submission_frame`.
         limit: keep only the first ``limit`` ids of each row (None: all).
+        normalize_ids: pad ids made of ASCII digits to 10 digits (a lost leading zero repaired).
     """
     import polars as pl
 
@@ -491,7 +499,15 @@ def submission_tokens(frame, limit: int | None = None):
     tokens = frame["prediction"].str.split(" ").list.eval(element.filter(element != ""))
     if limit is not None:
         tokens = tokens.list.head(limit)
+    if not normalize_ids:
+        return tokens
     return tokens.list.eval(pl.when(element.str.contains("^[0-9]+$")).then(element.str.zfill(10)).otherwise(element))
+
+
+def ids_to_normalize(tokens) -> int:
+    """How many of a list column's article ids ``normalize_ids`` changes (ASCII digits, fewer than 10)."""
+    flat = tokens.explode().drop_nulls()
+    return int((flat.str.contains("^[0-9]{1,9}$")).sum())
 
 
 @dataclass
@@ -504,6 +520,7 @@ class SubmissionAgainstTruth:
         truth_items: the truth articles' codes, concatenated (repeats kept, as written).
         truth_offsets: (n + 1,) offsets of each customer's truth in ``truth_items``.
         missing: scored customers that the submission does not list.
+        normalized: ``{"predictions": n, "truth": n}``, the article ids padded to 10 digits (``normalize_ids``).
     """
 
     customers: list[str]
@@ -511,19 +528,37 @@ class SubmissionAgainstTruth:
     truth_items: np.ndarray
     truth_offsets: np.ndarray
     missing: int
+    normalized: dict[str, int] = field(default_factory=dict)
 
 
-def align_submission(predictions_file: Path, truth_file: Path, k: int) -> SubmissionAgainstTruth:
+def align_submission(predictions_file: Path, truth_file: Path, k: int, normalize_ids: bool = False) -> SubmissionAgainstTruth:
     """Read a submission and a truth file (both ``customer_id,prediction``) and encode what scoring needs.
 
     Customers with an empty truth row are not scored; customers only in the submission are
-    ignored; article ids are compared after :func:`submission_tokens` (digits padded to 10).
+    ignored; article ids are compared as strings, as Kaggle compares them (with ``normalize_ids``:
+    after padding ASCII digits to 10, see :func:`submission_tokens`).
+
+    Raises:
+        DataError: a file that is empty or unreadable (see :func:`read_submission`), or a truth
+            file without any customer to score.
     """
     import polars as pl
 
     truth = read_submission_frame(Path(truth_file))
     submitted = read_submission_frame(Path(predictions_file))
-    scored = pl.DataFrame({"customer": truth["customer"], "truth": submission_tokens(truth)}).filter(pl.col("truth").list.len() > 0)
+    truth_tokens = submission_tokens(truth)
+    normalized = {}
+    if normalize_ids:
+        normalized = {"truth": ids_to_normalize(truth_tokens), "predictions": ids_to_normalize(submission_tokens(submitted))}
+        truth_tokens = submission_tokens(truth, normalize_ids=True)
+    scored = pl.DataFrame({"customer": truth["customer"], "truth": truth_tokens}).filter(pl.col("truth").list.len() > 0)
+    if len(scored) == 0:
+        raise DataError(truth_file, f"no customer has a truth row to score ({len(truth)} rows, all without articles)"
+                        if len(truth) else "the file has a header and no rows: nothing to score",
+                        hint="expected one row 'customer_id,article_id article_id ...' per customer who bought")
+    if len(submitted) == 0:
+        raise DataError(predictions_file, "the file has a header and no rows: nothing to score",
+                        hint="expected one row 'customer_id,article_id article_id ...' per customer")
     # join on 64-bit hashes of the ids (much faster than on the text), then check the ids themselves
     hashed = submitted.with_columns(key=pl.col("customer").hash())
     joined = scored.with_columns(key=pl.col("customer").hash()).join(hashed, on="key", how="left", maintain_order="left",
@@ -532,14 +567,14 @@ def align_submission(predictions_file: Path, truth_file: Path, k: int) -> Submis
     if len(joined) != len(scored) or (matched.is_not_null() & (matched != joined["customer"])).any():
         joined = scored.join(submitted, on="customer", how="left", maintain_order="left")  # two ids share a hash
     missing = int(joined["prediction"].is_null().sum())
-    predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k)
+    predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k, normalize_ids=normalize_ids)
     truth_tokens = joined["truth"]
     n = len(joined)
     truth_lengths = truth_tokens.list.len().to_numpy().astype(np.int64)
     predicted_lengths = predicted.list.len().to_numpy().astype(np.int64)
     tokens = pl.concat([truth_tokens.explode().drop_nulls(), predicted.explode().drop_nulls()])
-    if tokens.str.contains("^[0-9]{1,10}$").all():
-        codes = tokens.cast(pl.Int64).to_numpy()  # padded to 10 digits, equal ids are equal numbers
+    if tokens.str.contains("^[0-9]{10}$").all():
+        codes = tokens.cast(pl.Int64).to_numpy()  # all 10 digits: equal ids are equal numbers
     else:
         codes = tokens.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
     truth_items, predicted_codes = codes[: truth_lengths.sum()], codes[truth_lengths.sum():]
@@ -548,4 +583,5 @@ def align_submission(predictions_file: Path, truth_file: Path, k: int) -> Submis
     starts = np.concatenate([[0], np.cumsum(predicted_lengths)])
     matrix[rows, np.arange(len(rows)) - starts[rows]] = predicted_codes
     return SubmissionAgainstTruth(customers=joined["customer"].to_list(), predicted=matrix, truth_items=truth_items,
-                                  truth_offsets=np.concatenate([[0], np.cumsum(truth_lengths)]), missing=missing)
+                                  truth_offsets=np.concatenate([[0], np.cumsum(truth_lengths)]), missing=missing,
+                                  normalized=normalized)

@@ -15,9 +15,11 @@ does not fully trust to the plain Python reader, which reads it the same way or 
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +32,8 @@ import numpy as np
 from benchmarks.data import kaggle
 from benchmarks.data.download import locate, sha256_file
 from benchmarks.data.jsonl import decode_line, parse_jsonl, text_lines
-from benchmarks.errors import DataError, UserError
+from benchmarks.data.textfile import check_input_file, is_gzip, open_input, read_input_bytes
+from benchmarks.errors import DataError, UserError, quote
 from benchmarks.metrics.recommendation import unique_sorted
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, pair_keys
 
@@ -72,7 +75,7 @@ def _is_int(value: Any) -> bool:
 
 def _check_int(value: Any, path: Path, line: int, field: str, limit: int = MAX_ID) -> int:
     if not _is_int(value):
-        raise DataError(path, f"field {field!r} is {value!r}, expected an integer", line=line)
+        raise DataError(path, f"field {field!r} is {quote(value)}, expected an integer", line=line)
     if not 0 <= value <= limit:
         raise DataError(path, f"field {field!r} is {value}, expected 0..{limit}", line=line)
     return value
@@ -80,7 +83,10 @@ def _check_int(value: Any, path: Path, line: int, field: str, limit: int = MAX_I
 
 def line_blocks(path: Path, block_bytes: int = BLOCK_BYTES, start: int = 0) -> Iterator[bytes]:
     """Yield blocks of about ``block_bytes`` of ``path`` from byte ``start`` on, each cut after a newline
-    (the last block may lack one)."""
+    (the last block may lack one). A gzipped file is read through gzip (``start`` counts its decompressed bytes)."""
+    if is_gzip(path):
+        yield from _gzip_line_blocks(path, block_bytes, start)
+        return
     with open(path, "rb") as handle:
         position = start
         while True:
@@ -92,6 +98,20 @@ def line_blocks(path: Path, block_bytes: int = BLOCK_BYTES, start: int = 0) -> I
                 return
             yield block
             position += len(block)
+
+
+def _gzip_line_blocks(path: Path, block_bytes: int, start: int) -> Iterator[bytes]:
+    """:func:`line_blocks` of a gzipped file: read straight through (gzip cannot seek back cheaply)."""
+    with open_input(path) as handle:
+        try:
+            handle.read(start)
+            while True:
+                block = handle.read(block_bytes)
+                if not block:
+                    return
+                yield block + (handle.readline() if not block.endswith(b"\n") else b"")
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
 
 
 def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
@@ -155,7 +175,7 @@ def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tupl
         ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
         code = TYPE_CODES.get(event["type"]) if isinstance(event["type"], str) else None
         if code is None:
-            raise DataError(source, f"{where}.type is {event['type']!r}, expected one of {', '.join(EVENT_TYPES)}", line=number)
+            raise DataError(source, f"{where}.type is {quote(event['type'])}, expected one of {', '.join(EVENT_TYPES)}", line=number)
         is_ms = ts > MS_THRESHOLD
         if unit.ms is None:
             unit.ms = is_ms
@@ -347,6 +367,7 @@ def load_events(path: Path, cache_dir: Path | None = None,
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file. {DOWNLOAD_HELP}")
+    check_input_file(path)
     digest = sha256_file(path)
     if path.suffix == ".parquet":
         parquet = path
@@ -396,7 +417,8 @@ def _lines(block: bytes) -> list[bytes]:
 
 # ---------------------------------------------------------------- labels: otto-de's test_labels.jsonl
 def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionLabels]:
-    """Check one parsed labels line; the plain reader's rules. A type given as null counts as absent."""
+    """Check one parsed labels line; the plain reader's rules. A type given as null counts as absent, and so
+    does a click on aid 0, as in otto-de's ``evaluate.py`` (``if labels['clicks']``: aid 0 is their sentinel)."""
     if not isinstance(record, dict) or "session" not in record or "labels" not in record:
         raise DataError(path, "expected an object with 'session' and 'labels'", line=number, hint=LABELS_HINT)
     session, raw = record["session"], record["labels"]
@@ -406,13 +428,15 @@ def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionL
         raise DataError(path, f"session {session} is out of range, expected 0..{MAX_SESSION}", line=number)
     click = raw.get("clicks")
     if click is not None and (not _is_int(click) or not 0 <= click <= MAX_ID):
-        raise DataError(path, f"labels.clicks is {click!r}, expected one aid (an integer 0..{MAX_ID})", line=number)
+        raise DataError(path, f"labels.clicks is {quote(click)}, expected one aid (an integer 0..{MAX_ID})", line=number)
+    if click == 0:
+        click = None
     sets = {}
     for name in ("carts", "orders"):
         values = raw.get(name)
         values = [] if values is None else values
         if not isinstance(values, list) or not all(_is_int(v) and 0 <= v <= MAX_ID for v in values):
-            raise DataError(path, f"labels.{name} is {values!r}, expected a list of aids (integers 0..{MAX_ID})", line=number)
+            raise DataError(path, f"labels.{name} is {quote(values)}, expected a list of aids (integers 0..{MAX_ID})", line=number)
         sets[name] = frozenset(values)
     return session, SessionLabels(click, sets["carts"], sets["orders"])
 
@@ -501,8 +525,8 @@ def label_arrays(labels: Mapping[int, SessionLabels]) -> LabelArrays:
 def read_label_arrays(path: Path) -> LabelArrays:
     """Read ``test_labels.jsonl`` into :class:`LabelArrays`: pyarrow's JSON reader when every check
     passes, else the plain :func:`read_labels` (same result, or the error naming the line)."""
-    path = Path(path)
-    fast = _fast_labels(path.read_bytes())
+    path = check_input_file(path)
+    fast = _fast_labels(read_input_bytes(path))
     return fast if fast is not None else label_arrays(read_labels(path))
 
 
@@ -531,7 +555,9 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
         return None
     clicks = pc.struct_field(labels, "clicks")
     valid = _numbers(pc.cast(clicks.is_valid(), pa.int8())).astype(bool)
-    parts = {"clicks": (np.flatnonzero(valid), _numbers(pc.drop_null(clicks)))}
+    click_rows, click_aids = np.flatnonzero(valid), _numbers(pc.drop_null(clicks))
+    kept = click_aids != 0  # a click on aid 0 is no label (otto-de's evaluate.py; see _session_labels)
+    parts = {"clicks": (click_rows[kept], click_aids[kept])}
     for name in ("carts", "orders"):
         lists = pc.struct_field(labels, name)
         flat = pc.list_flatten(lists)
@@ -615,17 +641,17 @@ def _submission_row(text: str, path: Path, number: int) -> tuple[int, int, list[
     key, comma, values = text.partition(",")
     session, underscore, event_type = key.partition("_")
     if not comma or not underscore or event_type not in TYPE_CODES or not _is_number(session, MAX_SESSION):
-        raise DataError(path, f"row starts with {key!r}, expected '<session>_<clicks|carts|orders>,'", line=number)
+        raise DataError(path, f"row starts with {quote(key)}, expected '<session>_<clicks|carts|orders>,'", line=number)
     tokens = values.split()
     if not all(_is_number(token, MAX_ID) for token in tokens):
-        raise DataError(path, f"labels {values!r} must be space-separated integer aids (0..{MAX_ID})", line=number)
+        raise DataError(path, f"labels {quote(values)} must be space-separated integer aids (0..{MAX_ID})", line=number)
     return int(session), TYPE_CODES[event_type], [int(token) for token in tokens]
 
 
 def _check_header(text: str, path: Path) -> None:
     header = text.strip()
     if header.replace(" ", "") != SUBMISSION_HEADER:
-        raise DataError(path, f"header is {header!r}, expected {SUBMISSION_HEADER!r}", line=1)
+        raise DataError(path, f"header is {quote(header)}, expected {SUBMISSION_HEADER!r}", line=1)
 
 
 def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
@@ -636,7 +662,7 @@ def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
         DataError: a byte that is not UTF-8, a wrong header, a malformed row, an aid that is not
             an integer 0..2**31-1, or a (session, type) listed twice; the message names the line.
     """
-    path = Path(path)
+    path = check_input_file(path)
     lines = text_lines(path)
     _check_header(next(lines, (1, ""))[1], path)
     predictions: dict[int, dict[str, list[int]]] = {}
@@ -679,8 +705,8 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
     Raises:
         DataError: as :func:`read_submission` (a repeated (session, type) is found after the last block).
     """
-    path = Path(path)
-    with open(path, "rb") as handle:
+    path = check_input_file(path)
+    with open_input(path) as handle:
         first = handle.readline()
     _check_header(decode_line(first, path, 1), path)
     line = 2

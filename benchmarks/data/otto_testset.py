@@ -54,7 +54,7 @@ def _labels(session_ids: list[int], rest: Events, rest_index: np.ndarray) -> dic
     is_click = rest["type"] == 0
     click_sessions, first = np.unique(rest_index[is_click], return_index=True)
     for session_row, aid in zip(click_sessions.tolist(), rest["aid"][is_click][first].tolist(), strict=True):
-        clicks[session_row] = aid
+        clicks[session_row] = aid if aid != 0 else None  # otto-de's labels.py: `if prev_labels['clicks']` drops aid 0
     buys: dict[int, tuple[set[int], set[int]]] = {}
     is_buy = rest["type"] > 0
     for session_row, aid, kind in zip(rest_index[is_buy].tolist(), rest["aid"][is_buy].tolist(),
@@ -81,6 +81,17 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
         OttoSplit: training sessions cut at the split (kept with ≥ 2 events); test sessions that
         started after the split, without items unseen in training, with ≥ 2 events, truncated;
         labels from the rest: the next click, and every later cart and order.
+
+    Where it stands against otto-de's script (datasets/otto.md):
+
+    - The cuts are those of ``python -O src/testset.py --seed SEED``: with assertions on, otto-de's
+      ``@beartype`` checks of ``list[dict]`` arguments draw ``getrandbits`` from the same global
+      ``random`` that ``split_events`` draws its cut from, so the cuts change after a few sessions;
+      under ``-O`` beartype is off and the k-th test session is cut at the k-th
+      ``randint(1, n_k - 1)`` of ``random.seed(SEED)`` (tests/test_otto_protocol.py pins it).
+    - A next click on aid 0 is no label, as in otto-de's ``labels.py`` (``if prev_labels['clicks']``).
+    - Timestamps are whole seconds (otto-de's milliseconds floored), so an event in the split's
+      second may fall on the other side; the task's ``test_days`` defaults to 7, otto-de's script to 2.
     """
     # written for the full size (217M events): one copy of the training events, one-byte masks,
     # int32 session indices, and a lookup table instead of np.unique / np.isin over all events

@@ -5,6 +5,10 @@ reads the same everywhere.
 
 Lines are split at ``\\n`` only (a ``\\r`` before it is removed), so the line numbers are those of
 ``wc -l`` and of every editor; a UTF-8 byte-order mark at the start of the file is skipped.
+
+A gzipped file is recognised by its first bytes (not by its name) and read through ``gzip``; a file
+that is another kind of archive (zip, bzip2, xz, zstd, 7z) or a folder, or that is missing, is
+refused by :func:`open_input` with a one-line error saying what it is.
 """
 
 from __future__ import annotations
@@ -54,20 +58,96 @@ def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | Non
         for number, raw in enumerate(raw_lines, start=first_line):
             yield number, decode_line(raw, path, number)
         return
+    number = first_line - 1
+    with open_input(path) as handle:
+        try:
+            for number, raw in enumerate(handle, start=first_line):
+                yield number, decode_line(raw, path, number)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise DataError(path, f"damaged gzip data after line {number} ({error})",
+                            hint="download or compress the file again") from None
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+_OTHER_FORMATS = ((b"PK\x03\x04", "a zip archive"), (b"BZh", "bzip2-compressed"), (b"\xfd7zXZ\x00", "xz-compressed"),
+                  (b"\x28\xb5\x2f\xfd", "zstd-compressed"), (b"7z\xbc\xaf\x27\x1c", "a 7z archive"))
+
+
+def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
+    """``path`` if it is a readable file; else a DataError saying it is missing, a folder or (unless
+    ``allow_empty``) empty (0 bytes)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(path, "is a folder, expected a file")
+    if not path.exists():
+        raise DataError(path, "no such file")
+    if not path.is_file():
+        raise DataError(path, "is not a regular file")
+    if not allow_empty and path.stat().st_size == 0:
+        raise DataError(path, "the file is empty (0 bytes)")
+    return path
+
+
+def is_gzip(path: Path | str) -> bool:
+    """Whether ``path`` starts with gzip's magic bytes (whatever its name)."""
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=first_line):
-            yield number, decode_line(raw, path, number)
+        return handle.read(2) == GZIP_MAGIC
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _refuse_other_formats(path: Path, head: bytes) -> None:
+    for magic, what in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise DataError(path, f"is {what}, not a text file", hint="decompress it first; gzip (.gz) files are read as they are")
+
+
+def open_input(path: Path | str) -> IO[bytes]:
+    """``path`` opened for reading bytes: decompressed when it is gzipped (recognised by its first bytes).
+
+    Raises:
+        DataError: a missing file, a folder, or another kind of archive (zip, bzip2, xz, zstd, 7z).
+    """
+    path = Path(path)
     try:
-        if path.suffix == ".gz":
-            return gzip.open(path, "rb")
-        return open(path, "rb")
+        handle = open(path, "rb")
     except IsADirectoryError:
         raise DataError(path, "is a folder, expected a file") from None
     except FileNotFoundError:
         raise DataError(path, "no such file") from None
+    except PermissionError:
+        raise DataError(path, "cannot be read (permission denied)") from None
+    head = handle.read(6)
+    handle.seek(0)
+    if head.startswith(GZIP_MAGIC):
+        unpacked = gzip.GzipFile(fileobj=handle, mode="rb")
+        try:
+            inner = unpacked.peek(6)[:6]
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            handle.close()
+            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+        if inner.startswith(GZIP_MAGIC):
+            handle.close()
+            raise DataError(path, "is gzipped twice", hint="gunzip it once, then it is read as it is")
+        return unpacked  # type: ignore[return-value]
+    try:
+        _refuse_other_formats(path, head)
+    except DataError:
+        handle.close()
+        raise
+    return handle
+
+
+def read_input_bytes(path: Path | str) -> bytes:
+    """All of ``path``'s bytes, decompressed when it is gzipped (see :func:`open_input`).
+
+    Raises:
+        DataError: as :func:`open_input`, or damaged gzip data.
+    """
+    path = Path(path)
+    with open_input(path) as handle:
+        try:
+            return handle.read()
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -79,7 +159,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
     """
     path = Path(path)
     number = 0
-    with _open_binary(path) as handle:
+    with open_input(path) as handle:
         try:
             for number, raw in enumerate(handle, start=1):
                 if raw.endswith(b"\n"):
@@ -97,7 +177,7 @@ def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
     cut at line ends, so memory stays near ``block_bytes``.
     """
     line = 1
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:
         rest = b""
         while True:
             block = handle.read(block_bytes)

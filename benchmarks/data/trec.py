@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.data.textfile import iter_lines
-from benchmarks.errors import DataError
+from benchmarks.errors import DataError, quote
 
 Qrels = dict[str, dict[str, int]]
 """``{query id: {doc id: relevance grade}}``."""
@@ -34,9 +34,9 @@ def _grade(path: Path, number: int, value: str) -> int:
         try:
             as_float = float(value)
         except ValueError:
-            raise DataError(path, f"relevance {value!r} is not a number", line=number) from None
+            raise DataError(path, f"relevance {quote(value)} is not a number", line=number) from None
         if not as_float.is_integer():
-            raise DataError(path, f"relevance {value!r} is not an integer grade", line=number) from None
+            raise DataError(path, f"relevance {quote(value)} is not an integer grade", line=number) from None
         return int(as_float)
 
 
@@ -85,7 +85,7 @@ def read_beir_qrels(path: Path) -> Qrels:
         if not qid or not docid:
             raise DataError(path, "empty query-id or corpus-id", line=number)
         if len(qid.split()) != 1 or len(docid.split()) != 1:
-            raise DataError(path, f"query-id {qid!r} or corpus-id {docid!r} holds whitespace", line=number)
+            raise DataError(path, f"query-id {quote(qid)} or corpus-id {quote(docid)} holds whitespace", line=number)
         qrels.setdefault(qid, {})[docid] = _grade(path, number, grade)
     return qrels
 
@@ -142,13 +142,13 @@ def read_trec_run(path: Path) -> Run:
         try:
             score = float(score_text)
         except ValueError:
-            raise DataError(path, f"score {score_text!r} is not a number", line=number) from None
+            raise DataError(path, f"score {quote(score_text)} is not a number", line=number) from None
         if not math.isfinite(score):
-            raise DataError(path, f"score {score_text!r} is not finite", line=number)
+            raise DataError(path, f"score {quote(score_text)} is not finite", line=number)
         key = (qid, docid)
         if key in first_seen:
             raise DataError(
-                path, f"document {docid!r} appears twice for query {qid!r} (first on line {first_seen[key]})", line=number,
+                path, f"document {quote(docid)} appears twice for query {quote(qid)} (first on line {first_seen[key]})", line=number,
                 hint="a run may list each document once per query",
             )
         first_seen[key] = number
@@ -226,7 +226,7 @@ def read_topics(path: Path) -> dict[str, str]:
         if not tab or not qid:
             raise DataError(path, "expected 'qid<TAB>query text'", line=number)
         if qid in first_line:
-            raise DataError(path, f"query id {qid!r} appears twice (first on line {first_line[qid]})", line=number)
+            raise DataError(path, f"query id {quote(qid)} appears twice (first on line {first_line[qid]})", line=number)
         first_line[qid] = number
         topics[qid] = text.strip()
     return topics

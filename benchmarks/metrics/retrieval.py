@@ -3,7 +3,11 @@ averaged as ``trec_eval -c`` averages them.
 
 Conventions (trec_eval's, which BEIR and Pyserini's reproductions use):
 - each query's documents are ranked by score, highest first, ties broken by document id in
-  *decreasing* string order (trec_eval's own sort; pytrec_eval runs that very code);
+  *decreasing* string order (trec_eval's own sort; pytrec_eval runs that very code). The scores
+  are compared in single precision, as trec_eval 9.0.x reads them (``float sim`` in
+  ``trec_format.h``; ``comp_sim_docno`` in ``form_res_rels.c``): two scores that differ only beyond
+  float32 precision tie, and the larger document id goes first. trec_eval 10.0 reads doubles; the
+  Pyserini binary (9.0.4) and pytrec_eval do not. The cut-off of ``-M k`` (MRR@k) follows that order;
 - every judged query counts: a judged query with no document in the run scores 0, as with
   ``trec_eval -c`` (how Pyserini scores BEIR and MS MARCO). Queries of the run without
   judgements are ignored;
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from array import array
 from dataclasses import dataclass, field
 
 from benchmarks.errors import UserError
@@ -113,22 +118,26 @@ def parse_metric(name: str) -> Measure:
     return Measure(name, family, int(k), int(level) if level is not None else 1)
 
 
+def _trec_keys(scores: dict[str, float]) -> list[tuple[float, str]]:
+    """``(score as float32, docid)`` per document: trec_eval's sort key (both descending)."""
+    return list(zip(array("f", scores.values()).tolist(), scores))
+
+
 def trec_order(scores: dict[str, float]) -> list[tuple[str, float]]:
-    """One query's ``(docid, score)`` pairs in trec_eval's order: score descending, then docid descending.
+    """One query's ``(docid, score)`` pairs in trec_eval's order: score (single precision) descending, then
+    docid descending. The scores are returned as given.
 
     >>> trec_order({"a": 1.0, "b": 1.0, "c": 2.0})
     [('c', 2.0), ('b', 1.0), ('a', 1.0)]
+    >>> trec_order({"a": 1.0 + 1e-12, "b": 1.0})   # equal in float32: a tie, "b" > "a"
+    [('b', 1.0), ('a', 1.000000000001)]
     """
-    return sorted(scores.items(), key=_trec_key, reverse=True)
-
-
-def _trec_key(item: tuple[str, float]) -> tuple[float, str]:
-    return item[1], item[0]
+    return [(docid, scores[docid]) for _, docid in sorted(_trec_keys(scores), reverse=True)]
 
 
 def truncate(run: Run, k: int) -> Run:
     """Keep each query's top ``k`` documents in trec_eval's order (what ``trec_eval -M k`` keeps)."""
-    return {qid: dict(heapq.nlargest(k, scores.items(), key=_trec_key)) for qid, scores in run.items()}
+    return {qid: {docid: scores[docid] for _, docid in heapq.nlargest(k, _trec_keys(scores))} for qid, scores in run.items()}
 
 
 def drop_identical_ids(run: Run) -> tuple[Run, int]:

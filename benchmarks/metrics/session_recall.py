@@ -9,10 +9,9 @@ The formula is the one in otto-de's ``KAGGLE.md`` and ``src/evaluate.py``:
   ``prediction[:k]`` then ``set(...)`` in ``evaluate.py``): a duplicate counts once but uses a slot;
 * a session with labels but no prediction (or no row for a type) has zero hits;
 * the clicks label is one aid (the next click); carts and orders are sets of aids;
-* sessions without a label of a type add nothing to that type's numerator or denominator.
-
-One deliberate difference from ``evaluate.py``: it tests ``if labels['clicks']``, so a next click
-on aid 0 is silently skipped; here a clicks label is absent only when it is ``None``.
+* sessions without a label of a type add nothing to that type's numerator or denominator;
+* a clicks label of aid 0 is no label, as in otto-de: ``evaluate.py`` tests ``if labels['clicks']``
+  and ``labels.py`` never writes one (aid 0 is their "no click yet" sentinel).
 """
 
 from __future__ import annotations
@@ -40,7 +39,9 @@ AID_BITS = 31
 
 @dataclass(frozen=True)
 class SessionLabels:
-    """The ground truth of one test session: the next click, and all later carts and orders."""
+    """The ground truth of one test session: the next click, and all later carts and orders.
+
+    A ``clicks`` of None or 0 is no click label (otto-de's rule: aid 0 is their sentinel)."""
 
     clicks: int | None = None
     carts: frozenset[int] = frozenset()
@@ -48,7 +49,7 @@ class SessionLabels:
 
     def of(self, event_type: str) -> set[int]:
         if event_type == "clicks":
-            return set() if self.clicks is None else {self.clicks}
+            return {self.clicks} if self.clicks else set()
         return set(getattr(self, event_type))
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
-from benchmarks.errors import UserError
+from benchmarks.errors import DataError, UserError
 from benchmarks.kinds import Retriever, check_run
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
@@ -125,6 +125,9 @@ class RetrievalTask(Task[Retriever]):
         if not run:
             raise UserError(f"{predictions_file}: the run file has no result lines (expected 'qid Q0 docid rank score tag')")
         qrels = read_qrels(Path(truth_file))
+        if not qrels:
+            raise DataError(truth_file, "has a header and no judgements: nothing to score",
+                            hint="expected lines 'qid 0 docid grade' (TREC) or 'query-id<TAB>corpus-id<TAB>score' (BEIR)")
         scores = evaluate_run(qrels, run, self.metrics, self.drops_identical_ids)
         if not scores.query_ids:
             raise UserError(f"{truth_file}: no query has a judgement")
@@ -169,7 +172,8 @@ BEIR_DATASETS: dict[str, tuple[str, float | None, str]] = {
 
 _PROTOCOL = (
     "BEIR zero-shot protocol: index the whole corpus (title + text), retrieve the top 100 documents for every judged "
-    "query of the split, score with trec_eval's code (pytrec_eval; ties: doc id descending) on nDCG@10 (main), "
+    "query of the split, score with trec_eval's code (pytrec_eval; scores compared in single precision as trec_eval 9.0.x "
+    "reads them, ties: doc id descending, also before MRR@10's cut) on nDCG@10 (main), "
     "Recall@100, MRR@10 and MAP@100, averaged over every judged query as trec_eval -c does (a query the system returns "
     "nothing for scores 0); queries without judgements are dropped{identical}. Per-example values: one per judged query. "
     "The run and qrels kept beside the record reproduce the numbers with trec_eval -c."

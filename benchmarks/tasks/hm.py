@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -73,7 +74,8 @@ class HMMap12(Task[Recommender]):
         "2020-09-16); the truth is each customer's distinct articles bought in the last 7 days (2020-09-16..22); "
         "customers who bought nothing that week are not scored, as on Kaggle; the truth rows (also truth.csv) list "
         "distinct articles, so |truth| is the number of distinct articles bought. Metric: MAP@12 as the competition "
-        "(AP@12 with denominator min(|truth|, 12); a repeated prediction earns nothing; a missing customer scores 0), "
+        "(AP@12 with denominator min(|truth|, 12); a repeated prediction earns nothing; a missing customer scores 0; "
+        "`score` compares article ids as written, as Kaggle does, unless --normalize-ids), "
         "plus Recall@12 and catalogue coverage (share of articles shown to anyone). Per-customer AP@12 and "
         "Recall@12 are kept, with the customer's integer code as id. holdout=kaggle trains on everything and "
         "writes a Kaggle submission (customer_id,prediction) for every customer in customers.csv; it has no truth, "
@@ -221,12 +223,20 @@ class HMMap12(Task[Recommender]):
         return files
 
     # ---------------------------------------------------------------- files
-    def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
+    def score(self, predictions_file: Path, truth_file: Path, normalize_ids: bool = False) -> Evaluation:
         """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in
         the same format, as Ben Hamner's ``apk`` on the files as given (a repeated truth article
         counts again in min(|truth|, 12)). Customers with an empty truth are not scored; customers
-        missing from the submission score 0; customers only in the submission are ignored."""
-        aligned = hm_data.align_submission(Path(predictions_file), Path(truth_file), K)
+        missing from the submission score 0; customers only in the submission are ignored.
+
+        Article ids are compared as strings, as Kaggle does (``108775015`` does not match
+        ``0108775015``); ``normalize_ids`` (``score --normalize-ids``) first pads ids of ASCII digits
+        to 10 digits in both files and says on stderr how many it changed."""
+        aligned = hm_data.align_submission(Path(predictions_file), Path(truth_file), K, normalize_ids=normalize_ids)
+        if normalize_ids:
+            print(f"--normalize-ids: padded {aligned.normalized['predictions']:,} article ids of {predictions_file} and "
+                  f"{aligned.normalized['truth']:,} of {truth_file} to 10 digits (Kaggle compares them as written)",
+                  file=sys.stderr)
         ap = ap_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
         recall = recall_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
         return Evaluation(

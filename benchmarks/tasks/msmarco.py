@@ -84,7 +84,8 @@ class MsmarcoDevTask(MsmarcoTask):
     description = ("MS MARCO passage ranking, dev small (6,980 queries) over the 8.8M-passage collection. "
                    "Pyserini BM25 (k1=0.9, b=0.4): MRR@10 0.1840, R@1k 0.8526.")
     protocol = ("Retrieve the top 1,000 passages per dev-small query; MRR@10 (main), Recall@1000, nDCG@10 with "
-                "trec_eval ranking (ties: doc id descending). Per-example values: one per judged query.")
+                "trec_eval 9.0.x ranking (scores in single precision, ties: doc id descending, also before MRR@10's cut). "
+                "Per-example values: one per judged query.")
 
 
 @register_task

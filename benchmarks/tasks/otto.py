@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.otto_testset import Events, make_testset, to_frame
-from benchmarks.errors import UserError
+from benchmarks.errors import DataError, UserError
 from benchmarks.kinds import SessionRecommender, check_session_recommendations
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, TruthIndex, otto_recall, recall_from_counts
 from benchmarks.registry import register_task
@@ -80,11 +80,13 @@ class OttoRecall20(Task[SessionRecommender]):
         "otto-session-history; on the smoke profile's 1.9k items popularity scores far above its real level."
     )
     protocol = (
-        "otto-de/recsys-dataset `src/testset.py`: split at max(ts) − 7 days (`test_days`); sessions starting "
+        "otto-de/recsys-dataset `src/testset.py`: split at max(ts) − 7 days (`test_days`; otto-de's script defaults to 2), "
+        "timestamps in whole seconds (otto-de's milliseconds floored); sessions starting "
         "after the split form the test set; training sessions are cut at the split and kept with ≥ 2 events; test "
         "events on items unseen in training are dropped and test sessions need ≥ 2 events; each test session is "
-        "truncated after randint(1, n−1) events (`random.Random(42)`, drawn in session order) and labelled from the "
-        "rest: clicks = the next click, carts/orders = all later ones. Metric: otto-de `src/evaluate.py` — Recall@20 "
+        "truncated after randint(1, n−1) events (`random.Random(42)`, drawn in session order: otto-de's script under "
+        "python -O, where its beartype checks draw nothing) and labelled from the "
+        "rest: clicks = the next click (none when it is on aid 0, as otto-de), carts/orders = all later ones. Metric: otto-de `src/evaluate.py` — Recall@20 "
         "per type with denominator Σ min(20, |truth|), predictions cut to 20 before duplicates count once, missing "
         "sessions score 0; score = 0.1·clicks + 0.3·carts + 0.6·orders. Per-session values: each session's contribution "
         "(n·hits/denominator, so their mean is the metric). Systems may read the truncated test sessions (Kaggle allowed it)."
@@ -172,10 +174,15 @@ class OttoRecall20(Task[SessionRecommender]):
 
         Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
         rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
-        from benchmarks.data.otto import SubmissionBlock, iter_submission, read_label_arrays
+        from benchmarks.data.otto import LABELS_HINT, SubmissionBlock, iter_submission, read_label_arrays
 
         labels = read_label_arrays(Path(truth_file))
         n = len(labels.sessions)
+        if n == 0:
+            raise DataError(truth_file, "no session has a label line: nothing to score", hint=LABELS_HINT)
+        if not any(len(labels.truth[t]) for t in EVENT_TYPES):
+            raise DataError(truth_file, f"none of its {n:,} sessions has a label (clicks, carts or orders): nothing to score",
+                            hint=LABELS_HINT)
         truth = {t: TruthIndex.from_keys(labels.truth[t], n) for t in EVENT_TYPES}
         has_truth = np.stack([truth[t].single >= 0 for t in EVENT_TYPES]) | np.stack([truth[t].many for t in EVENT_TYPES])
 
@@ -183,7 +190,7 @@ class OttoRecall20(Task[SessionRecommender]):
             rows = labels.rows_of(sessions)
             return (rows >= 0) & has_truth[types, np.maximum(rows, 0)]
 
-        def block_hits(block: SubmissionBlock) -> list[tuple[np.ndarray, np.ndarray]]:  # runs in the reader's threads
+        def block_hits(block: SubmissionBlock) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:  # in the reader's threads
             given, predicted = block.padded()
             rows, types = labels.rows_of(block.sessions[given]), block.types[given]
             found = []
@@ -193,12 +200,17 @@ class OttoRecall20(Task[SessionRecommender]):
                     found.append(truth[event_type].hit_rows(rows, predicted))
                 else:
                     found.append(truth[event_type].hit_rows(rows[chosen], predicted[chosen]))
-            return found  # per type: (rows with hits, their hits)
+            return len(block.sessions), found  # rows read; per type: (rows with hits, their hits)
 
         hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
-        for found in iter_submission(Path(predictions_file), keep=K, then=block_hits, wanted=wanted):
+        rows_read = 0
+        for read, found in iter_submission(Path(predictions_file), keep=K, then=block_hits, wanted=wanted):
+            rows_read += read
             for event_type, (rows, counts) in zip(EVENT_TYPES, found):
                 hits[event_type][rows] += counts
+        if rows_read == 0:
+            raise DataError(predictions_file, "the file has a header and no rows: nothing to score",
+                            hint="expected rows '<session>_<clicks|carts|orders>,<aid> <aid> ...'")
         result = recall_from_counts(labels.sessions, {t: labels.sizes(t) for t in EVENT_TYPES}, hits, k=K)
         return Evaluation(
             metrics=result.metrics,
