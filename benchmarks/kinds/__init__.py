@@ -1,0 +1,88 @@
+"""System kinds: the contract a task asks of a system, one module (and one Protocol) per kind of problem.
+
+A task declares its ``kind``; a system declares the kind it implements and then serves every task
+of that kind (its ``tasks`` may narrow that to some of them). ``register_system`` checks that the
+class has every method of its kind, so a missing method is an error when the module is imported,
+not halfway through a run. The data types a kind exchanges (``HMTrainData``) live with it.
+
+| kind | module | what the task calls |
+|---|---|---|
+| ``classifier`` | ``classifier`` | ``fit(X, y)``, ``predict(X)`` |
+| ``char-language-model`` | ``char_language_model`` | ``fit(train_ids, vocab_size, valid_ids)``, ``log_probs(stream, start)``, ``num_parameters()``; a training loop calls ``context.checkpoint`` (``WindowModel`` adds ``window_losses``) |
+| ``recommender`` | ``recommender`` | ``fit(train: HMTrainData)``, ``recommend(customers, k)`` |
+| ``session-recommender`` | ``session_recommender`` | ``fit(train, test)``, ``recommend(test, k)`` |
+| ``retriever`` | ``retriever`` | ``index(corpus)``, ``search(queries, k)`` |
+
+Serving is optional: each kind also declares its query unit (``QUERY_UNIT``) and a ``Served…``
+Protocol with one method, ``serve(batch) -> list[answer]``, answering queries one unit at a time
+with the model that ``fit`` produced. A system without ``serve`` is listed as "not served";
+``missing_methods`` never asks for it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from benchmarks.kinds import char_language_model, classifier, recommender, retriever, session_recommender
+from benchmarks.kinds.char_language_model import CharLanguageModel, ServedCharLanguageModel, WindowModel
+from benchmarks.kinds.classifier import Classifier, ServedClassifier
+from benchmarks.kinds.query_unit import QueryUnit
+from benchmarks.kinds.recommender import HMTrainData, Recommender, ServedRecommender
+from benchmarks.kinds.retriever import Retriever, ServedRetriever
+from benchmarks.kinds.session_recommender import ServedSessionRecommender, SessionRecommender
+
+__all__ = [
+    "KINDS", "SERVING", "QUERY_UNITS", "Kind", "QueryUnit", "methods", "missing_methods", "is_served",
+    "Classifier", "CharLanguageModel", "WindowModel", "HMTrainData", "Recommender", "SessionRecommender", "Retriever",
+    "ServedClassifier", "ServedCharLanguageModel", "ServedRecommender", "ServedSessionRecommender", "ServedRetriever",
+]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind: its required Protocol, its optional serving Protocol and its query unit."""
+
+    name: str
+    protocol: type
+    served: type
+    query_unit: QueryUnit
+
+
+_ALL: dict[str, Kind] = {
+    name: Kind(name=name, protocol=module.PROTOCOL, served=module.SERVED, query_unit=module.QUERY_UNIT)
+    for name, module in (
+        ("classifier", classifier),
+        ("char-language-model", char_language_model),
+        ("recommender", recommender),
+        ("session-recommender", session_recommender),
+        ("retriever", retriever),
+    )
+}
+
+KINDS: dict[str, type] = {name: kind.protocol for name, kind in _ALL.items()}
+"""kind name → the Protocol every system of that kind implements."""
+SERVING: dict[str, type] = {name: kind.served for name, kind in _ALL.items()}
+"""kind name → the optional serving Protocol (``serve``)."""
+QUERY_UNITS: dict[str, QueryUnit] = {name: kind.query_unit for name, kind in _ALL.items()}
+"""kind name → what one served query is and what it answers."""
+
+
+def methods(kind: str) -> list[str]:
+    """The methods a system of ``kind`` must define (data attributes are not checked; ``serve`` is optional).
+
+    >>> methods("retriever")
+    ['index', 'search']
+    """
+    protocol = KINDS[kind]
+    return sorted(name for name, value in vars(protocol).items() if not name.startswith("_") and inspect.isfunction(value))
+
+
+def missing_methods(cls: type, kind: str) -> list[str]:
+    """The methods of ``kind`` that ``cls`` lacks (or that are not callable)."""
+    return [name for name in methods(kind) if not callable(getattr(cls, name, None))]
+
+
+def is_served(cls_or_system: object) -> bool:
+    """Whether a system (class or instance) implements the optional ``serve`` of its kind."""
+    return callable(getattr(cls_or_system, "serve", None))

@@ -1,0 +1,72 @@
+"""Kind ``char-language-model`` (``shakespeare-char-ppl``): next-character distributions; one served query
+is a 64-character prompt, answered by its next 64 characters (greedy)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from benchmarks.kinds.query_unit import QueryUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class CharLanguageModel(Protocol):
+    """``shakespeare-char-ppl``: next-character distributions.
+
+    Attributes:
+        train_chars_seen: training characters consumed as prediction targets during ``fit``
+            (iterations × batch × context for neural models; the corpus size for count models).
+    """
+
+    train_chars_seen: int
+
+    def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
+        """Train on ``train_ids`` ((n,) int64 in [0, vocab_size)).
+
+        ``valid_ids`` may only be used to *report* a validation-loss curve, never to train or
+        select anything (the n-gram order, for example, is chosen on a slice of the training data).
+        """
+
+    def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
+        """Next-character log-probabilities after each prefix of ``stream``.
+
+        Args:
+            stream: (n,) int64 character ids.
+            start: the first prefix length to predict after (``0 <= start <= n``).
+
+        Returns:
+            (n - start + 1, V) float array; row ``j`` is log p(· | stream[:start + j]), a
+            normalised distribution. A model may truncate each prefix to its own context size.
+        """
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (``numel``), or the number of stored counts for count models."""
+
+
+@runtime_checkable
+class WindowModel(Protocol):
+    """An optional capability of a char-LM trained on random windows (the neural systems): the task
+    also scores it with nanoGPT's own ``estimate_loss`` (``nanogpt_val_loss``)."""
+
+    training_window: tuple[int, int]
+    """(batch size, context) of its training batches."""
+
+    def window_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(B, T) inputs and targets → (B, T') per-position losses (``language_model.WindowScorer``)."""
+
+
+QUERY_UNIT = QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64)
+
+
+@runtime_checkable
+class ServedCharLanguageModel(Protocol):
+    """Optional: continue prompts one at a time, greedily (deterministic, so it equals the batch path)."""
+
+    def serve(self, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+        """``batch``: prompts, each (64,) int64 ids → per prompt its (k,) greedy continuation."""
+
+
+PROTOCOL = CharLanguageModel
+SERVED = ServedCharLanguageModel

@@ -1,0 +1,20 @@
+"""The serving query unit of a kind: what one served query is, and what its answer is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QueryUnit:
+    """One served query of a kind.
+
+    Args:
+        query: what one query is, in words (``"a retrieval query (text)"``).
+        answer: what the system returns for it (``"its top 100 documents"``).
+        k: the length of the answer list where the answer is a list (100, 20, 12, 64 characters), else None.
+    """
+
+    query: str
+    answer: str
+    k: int | None = None
