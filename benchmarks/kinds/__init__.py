@@ -49,15 +49,16 @@ class Kind:
     query_unit: QueryUnit
 
 
+_MODULES = {
+    "classifier": classifier,
+    "char-language-model": char_language_model,
+    "recommender": recommender,
+    "session-recommender": session_recommender,
+    "retriever": retriever,
+}
 _ALL: dict[str, Kind] = {
     name: Kind(name=name, protocol=module.PROTOCOL, served=module.SERVED, query_unit=module.QUERY_UNIT)
-    for name, module in (
-        ("classifier", classifier),
-        ("char-language-model", char_language_model),
-        ("recommender", recommender),
-        ("session-recommender", session_recommender),
-        ("retriever", retriever),
-    )
+    for name, module in _MODULES.items()
 }
 
 KINDS: dict[str, type] = {name: kind.protocol for name, kind in _ALL.items()}
@@ -86,3 +87,19 @@ def missing_methods(cls: type, kind: str) -> list[str]:
 def is_served(cls_or_system: object) -> bool:
     """Whether a system (class or instance) implements the optional ``serve`` of its kind."""
     return callable(getattr(cls_or_system, "serve", None))
+
+
+def serving_queries(kind: str, data: object) -> list[object]:
+    """A task's test queries as its kind's query units (a retrieval query, a customer, a session, a point)."""
+    return _MODULES[kind].serving_queries(data)
+
+
+def batch_answers(kind: str, system: object, queries: list[object]) -> list[object]:
+    """What the system's batch path (``predict``, ``search``, ``recommend``) answers for each query."""
+    return _MODULES[kind].batch_answers(system, queries, QUERY_UNITS[kind].k)
+
+
+def serve(kind: str, system: object, batch: list[object]) -> list[object]:
+    """Call the system's ``serve`` the way its kind declares it (with ``k`` where the answer is a list)."""
+    k = QUERY_UNITS[kind].k
+    return system.serve(batch) if k is None else system.serve(batch, k)  # type: ignore[attr-defined]

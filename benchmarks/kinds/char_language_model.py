@@ -3,7 +3,7 @@ is a 64-character prompt, answered by its next 64 characters (greedy)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from benchmarks.kinds.query_unit import QueryUnit
 
@@ -57,7 +57,8 @@ class WindowModel(Protocol):
         """(B, T) inputs and targets → (B, T') per-position losses (``language_model.WindowScorer``)."""
 
 
-QUERY_UNIT = QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64)
+QUERY_UNIT = QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64,
+                       latency_bound_ms=1000.0)
 
 
 @runtime_checkable
@@ -70,3 +71,36 @@ class ServedCharLanguageModel(Protocol):
 
 PROTOCOL = CharLanguageModel
 SERVED = ServedCharLanguageModel
+
+
+PROMPT = 64
+"""Characters in a served prompt."""
+
+
+def serving_queries(data: Any, limit: int | None = 256) -> list[np.ndarray]:
+    """Prompts of 64 characters cut from the test stream (``data.test``: int64 ids), one query each."""
+    import numpy as np
+
+    stream = np.asarray(data.test, dtype=np.int64)
+    count = max(0, (len(stream) - 1) // PROMPT)
+    if limit is not None:
+        count = min(count, limit)
+    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(count)]
+
+
+def greedy_continuation(system: CharLanguageModel, prompt: np.ndarray, k: int) -> np.ndarray:
+    """The next ``k`` characters after ``prompt``, each the argmax of ``log_probs`` (ties: the lowest id)."""
+    import numpy as np
+
+    stream = np.asarray(prompt, dtype=np.int64)
+    out = []
+    for _ in range(k):
+        next_id = int(np.argmax(system.log_probs(stream, len(stream))[-1]))
+        out.append(next_id)
+        stream = np.append(stream, next_id)
+    return np.asarray(out, dtype=np.int64)
+
+
+def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = 64) -> list[np.ndarray]:
+    """The batch path: each prompt continued greedily through ``log_probs``."""
+    return [greedy_continuation(system, prompt, k or 64) for prompt in queries]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from benchmarks.kinds.query_unit import QueryUnit
 
@@ -21,7 +21,7 @@ class Classifier(Protocol):
         """Return (n,) labels in {0, 1}."""
 
 
-QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)")
+QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0)
 
 
 @runtime_checkable
@@ -34,3 +34,23 @@ class ServedClassifier(Protocol):
 
 PROTOCOL = Classifier
 SERVED = ServedClassifier
+
+
+def serving_queries(data: Any) -> list[np.ndarray]:
+    """The test points of a classifier task (``data.test = (X, y)``), one query each."""
+    import numpy as np
+
+    X, _ = data.test
+    return list(np.asarray(X, dtype=np.float64))
+
+
+def batch_answers(system: Classifier, queries: list[np.ndarray], k: int | None = None) -> list[int]:
+    """What the batch path (``predict`` on all points at once) answers for each query."""
+    import numpy as np
+
+    return [int(v) for v in np.asarray(system.predict(np.stack(queries))).astype(int).ravel()]
+
+
+def serve_by_predict(system: Classifier, batch: list[np.ndarray]) -> list[int]:
+    """``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
+    return batch_answers(system, batch)

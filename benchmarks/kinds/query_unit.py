@@ -13,8 +13,11 @@ class QueryUnit:
         query: what one query is, in words (``"a retrieval query (text)"``).
         answer: what the system returns for it (``"its top 100 documents"``).
         k: the length of the answer list where the answer is a list (100, 20, 12, 64 characters), else None.
+        latency_bound_ms: the p99 latency the server scenario must meet (a task may declare its own
+            ``serving_latency_bound_ms``).
     """
 
     query: str
     answer: str
     k: int | None = None
+    latency_bound_ms: float = 100.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from benchmarks.kinds.query_unit import QueryUnit
 
@@ -61,3 +61,20 @@ class ServedRecommender(Protocol):
 
 PROTOCOL = Recommender
 SERVED = ServedRecommender
+
+
+def serving_queries(data: Any) -> list[int]:
+    """The test customers of an H&M task (``data.test["customers"]``), one query each."""
+    return [int(c) for c in data.test["customers"]]
+
+
+def batch_answers(system: Recommender, queries: list[int], k: int | None = 12) -> list[np.ndarray]:
+    """What the batch path (``recommend`` on all customers at once) answers for each query."""
+    import numpy as np
+
+    return list(np.asarray(system.recommend(np.asarray(queries, dtype=np.int64), k or 12)))
+
+
+def serve_by_recommend(system: Recommender, batch: list[int], k: int) -> list[np.ndarray]:
+    """``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
+    return batch_answers(system, batch, k)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from benchmarks.kinds.query_unit import QueryUnit
 
@@ -35,3 +35,19 @@ class ServedRetriever(Protocol):
 
 PROTOCOL = Retriever
 SERVED = ServedRetriever
+
+
+def serving_queries(data: Any) -> list[str]:
+    """The test query texts of a retrieval task (``data.test = {qid: text}``), in qid order of the task."""
+    return [str(text) for text in data.test.values()]
+
+
+def batch_answers(system: Retriever, queries: list[str], k: int | None = 100) -> list[dict[str, float]]:
+    """What the batch path (``search`` over all queries at once) answers for each query."""
+    run = system.search({f"q{i}": text for i, text in enumerate(queries)}, k or 100)
+    return [dict(run.get(f"q{i}", {})) for i in range(len(queries))]
+
+
+def serve_by_search(system: Retriever, batch: list[str], k: int) -> list[dict[str, float]]:
+    """``serve`` through ``search`` on the batch (for systems whose per-query path is ``search`` itself)."""
+    return batch_answers(system, batch, k)

@@ -43,3 +43,40 @@ class ServedSessionRecommender(Protocol):
 
 PROTOCOL = SessionRecommender
 SERVED = ServedSessionRecommender
+
+
+EVENT_TYPES = ("clicks", "carts", "orders")
+
+
+def serving_queries(data: Any, limit: int | None = None) -> list[Any]:
+    """The test sessions of an OTTO task, each its own events (a polars DataFrame), in session order.
+
+    Args:
+        data: the task's data (``data.test``: the truncated test events).
+        limit: keep the first ``limit`` sessions only (None: all).
+    """
+    from benchmarks.data.otto_testset import to_frame
+
+    frame = to_frame(data.test).sort(["session", "ts"], maintain_order=True)
+    if limit is not None:
+        sessions = frame["session"].unique(maintain_order=True).head(limit)
+        frame = frame.filter(frame["session"].is_in(sessions.implode()))
+    return frame.partition_by("session", maintain_order=True)
+
+
+def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None = 20) -> list[dict[str, np.ndarray]]:
+    """What the batch path (``recommend`` on all sessions' events at once) answers for each query."""
+    import polars as pl
+
+    predictions = system.recommend(pl.concat(queries), k or 20)
+    row = {int(s): i for i, s in enumerate(predictions["session"])}
+    answers = []
+    for events in queries:
+        i = row[int(events["session"][0])]
+        answers.append({name: predictions[name][i] for name in EVENT_TYPES})
+    return answers
+
+
+def serve_by_recommend(system: SessionRecommender, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+    """``serve`` through ``recommend`` on the batch's events (each session is answered from its own events)."""
+    return batch_answers(system, batch, k)
