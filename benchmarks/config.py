@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import types
@@ -217,6 +218,8 @@ class RunRequest:
         unknown = [name for name in self.serve if name not in SCENARIOS]
         if unknown:
             raise UserError(f"--serve {','.join(self.serve)}: unknown scenario {unknown[0]!r}; expected some of {','.join(SCENARIOS)}")
+        if self.serve and importlib.util.find_spec("mlperf_loadgen") is None:
+            raise UserError('--serve needs MLPerf LoadGen: pip install -e ".[serve]" (mlcommons-loadgen)')
 
 
 @dataclass(frozen=True)

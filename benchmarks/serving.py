@@ -7,8 +7,9 @@ record's ``serving`` section (:class:`Serving`) keeps the numbers, and LoadGen's
 travel beside the record as artifacts. A system without ``serve`` is "not served".
 
 Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded;
-every scenario is repeated (3 times by default; median, min, max); a no-op system is measured in the
-same job, and a p50 below 20 times its p50 is marked "below LoadGen's resolution".
+on ``full`` every scenario runs on the whole test set and is repeated 3 times (median, min, max); ``default`` and
+``smoke`` cap the queries by a time budget (64 to 662 queries, once) so that serving adds little to a run; a
+no-op system is measured in the same job, and a p50 below 20 times its p50 is marked "below LoadGen's resolution".
 """
 
 from __future__ import annotations
@@ -44,18 +45,20 @@ class ServeBudget:
         repeats: tests per scenario (median, min, max).
         server_step_s: seconds one server step may take at most (its query count is sized by the
             overload rule, capped by this).
+        warmup_s: seconds the warm-up pass may take at most (after its fifth query).
     """
 
     queries: int | None
     single_stream_s: float | None
     repeats: int
     server_step_s: float
+    warmup_s: float = 2.0
 
 
 BUDGETS: dict[str, ServeBudget] = {
-    "smoke": ServeBudget(queries=200, single_stream_s=0.5, repeats=1, server_step_s=2.0),
-    "default": ServeBudget(queries=2000, single_stream_s=2.0, repeats=3, server_step_s=4.0),
-    "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0),
+    "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
+    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=4.0, warmup_s=0.5),
+    "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
 }
 
 
@@ -348,7 +351,7 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
     def answer(indices: Sequence[int]) -> None:
         kinds.serve(kind, system, [queries[i] for i in indices])
 
-    latency_s = _timed_warmup(one, len(queries))
+    latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
     logs: dict[str, Path] = {}
     n_single = single_stream_queries(latency_s, budget, len(queries))
     noop = run_test("single-stream", _noop, len(queries), max(n_single, MIN_QUERIES), outdir / "noop")
@@ -441,3 +444,43 @@ def measure_task(task: Any, system: Any, data: Any, context: Any, scenarios: Seq
         unit = kinds.QUERY_UNITS[task.kind]
         return Serving(status=f"failed: {type(error).__name__}: {error}"[:300], query_unit=f"{unit.query} → {unit.answer}",
                        latency_bound_ms=bound, device=context.device), {}
+
+
+# ------------------------------------------------------------------ ranking (compare --rank-by)
+RANK_COLUMNS: dict[str, tuple[str, str, bool]] = {
+    "p50_ms": ("single-stream", "p50_ms", False),
+    "p90_ms": ("single-stream", "p90_ms", False),
+    "p99_ms": ("single-stream", "p99_ms", False),
+    "offline_qps": ("offline", "qps", True),
+    "server_qps": ("server", "qps", True),
+}
+"""A serving column → (scenario, field, higher is better). ``size_mb`` and ``cold_start_ms`` rank lower first."""
+
+
+def rank_value(serving: Serving, column: str) -> tuple[float | None, Spread, str]:
+    """A record's value of a serving column: (median, its spread over repeats, LoadGen's verdict)."""
+    if column in ("size_mb", "cold_start_ms", "uss_mb"):
+        value = getattr(serving.footprint, column)
+        return value, Spread(value, value, value), serving.footprint.save_method or ""
+    scenario, name, _ = RANK_COLUMNS[column]
+    result = serving.scenarios.get(scenario)
+    if result is None:
+        return None, Spread(), "not measured"
+    spread = getattr(result, name)
+    return spread.median, spread, result.result
+
+
+def rank(records: list[Any], column: str) -> list[tuple[Any, float | None, Spread, str]]:
+    """The latest served record per system, best first on ``column`` (unmeasured and not served last); an
+    INVALID value is ranked with the rest and keeps its verdict beside it."""
+    if column not in RANK_COLUMNS and column not in ("size_mb", "cold_start_ms", "uss_mb"):
+        from benchmarks.errors import UserError
+
+        raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, 'size_mb', 'cold_start_ms', 'uss_mb'])}")
+    higher = RANK_COLUMNS.get(column, ("", "", False))[2]
+    latest: dict[str, Any] = {}
+    for record in records:
+        if record.serving is not None and (record.system not in latest or record.newness > latest[record.system].newness):
+            latest[record.system] = record
+    rows = [(record, *rank_value(record.serving, column)) for record in latest.values()]
+    return sorted(rows, key=lambda row: (row[1] is None, -(row[1] or 0) if higher else (row[1] or 0), row[0].system))

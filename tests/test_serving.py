@@ -116,7 +116,8 @@ def test_an_old_record_without_serving_loads() -> None:
 
 
 # ------------------------------------------------------------ served == batch, per kind
-HEAVY = {"two-tower", "hm-lgbm-ranker", "otto-sasrec", "otto-covisit-ranker", "dense-minilm", "hybrid-rrf", "bm25-lucene"}
+HEAVY = {"hm-two-tower", "hm-lgbm-ranker", "otto-sasrec", "otto-covisit-ranker", "otto-covisit", "dense-minilm", "hybrid-rrf",
+         "bm25-lucene", "torch-mlp", "micrograd-mlp"}
 """Systems whose fit takes more than a few seconds on the smoke data: slow tier."""
 SERVED_QUERIES = 8
 
