@@ -445,7 +445,7 @@ def serving_cells(record: Record) -> dict[str, str]:
         "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3),
         "offline QPS": cell("offline", offline.qps.median if offline else None, 0),
         "server QPS": cell("server", server.qps.median if server else None, 0),
-        "size MB": "—" if foot.size_mb is None else f"{foot.size_mb:,.2f} ({foot.save_method})",
+        "size MB": "—" if foot.size_mb is None else f"{foot.size_mb:,.3g} ({foot.save_method})",
         "USS MB": format_number(foot.uss_mb, 0), "cold start ms": format_number(foot.cold_start_ms, 1),
         "LoadGen": ", ".join(verdicts),
     }

@@ -240,7 +240,8 @@ def server_step_queries(bound_ms: float, service_s: float, target_qps: float, bu
 
 STEP_RULE = ("each step issues max(459, min(bound ÷ (0.1 × single-stream p50), step budget × target QPS)) queries: "
              "enough for a 10% overload to build a backlog past the bound (issue 26), capped by the profile's "
-             "step budget; steps start at 0.5 / p50, grow ×1.5 until one fails, then bisect")
+             "step budget; steps start at half the single-stream QPS, grow ×1.5 until one fails, then bisect (a failing "
+             "first step: ÷4 while 459 queries fit the step budget)")
 
 
 # ------------------------------------------------------------------ measuring
@@ -260,13 +261,16 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
                   budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun]:
     """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
-    ×1.5 until a step fails, then bisect; at most :data:`SERVER_STEPS` steps. Returns the best passing step
+    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes, while a step's 459 queries
+    fit its time budget); at most :data:`SERVER_STEPS` steps. Returns the best passing step
     (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
     steps: list[LoadGenRun] = []
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
     target = 0.5 / max(service_s, 1e-6)
     for index in range(SERVER_STEPS):
+        if SERVER_MIN_QUERIES / target > budget.server_step_s and steps:
+            break  # a rate this low cannot issue its 459 queries within the step budget
         queries = server_step_queries(bound_ms, service_s, target, budget)
         run = run_test("server", answer, n_samples, queries, outdir / f"step{index}", target, bound_ms)
         steps.append(run)
@@ -276,7 +280,7 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
             target = target * 1.5 if math.isinf(high) else (low + high) / 2
         else:
             high = target
-            target = (low + high) / 2 if low else target / 2
+            target = (low + high) / 2 if low else target / 4
         if not math.isinf(high) and low and high / low < 1.1:
             break
     note = f"{len(steps)} steps; best passing target {best.target_qps:,.0f} QPS" if best else \

@@ -202,3 +202,41 @@ def test_a_served_answer_equals_the_batch_prediction(task_id: str, system_id: st
     for index, (alone, batched, truth) in enumerate(zip(one_at_a_time, all_at_once, expected, strict=True)):
         assert _same(kind, alone, truth), f"query {index}: served {alone} != batch {truth}"
         assert _same(kind, batched, truth), f"query {index}: served in a batch {batched} != batch {truth}"
+
+
+# ------------------------------------------------------------ the command line
+def test_an_unknown_scenario_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+    from benchmarks.cli import main
+
+    assert main(["run", "--task", "moons-acc", "--serve", "single-stream,burst", "--results-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'burst'" in err and "Traceback" not in err and not (tmp_path / "records").exists()
+
+
+@pytest.mark.integration
+def test_run_serve_records_serving_and_the_leaderboard_shows_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from benchmarks.records import load_records
+
+    results = tmp_path / "results"
+    cli = "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", cli, "run", "--task", "mock-acc", "--system", "logreg",
+                           "--system", "mock-majority", "--profile", "smoke", "--seed", "0", "--results-dir", str(results),
+                           "--quiet", "--serve", "single-stream,offline"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (record,) = [r for r in load_records(results) if r.system == "logreg"]
+    assert record.serving is not None and record.serving.served
+    assert set(record.serving.scenarios) == {"single-stream", "offline"}
+    assert record.serving.scenarios["single-stream"].queries >= 64 and record.serving.noop_p50_ms is not None
+    assert record.serving.load_before is not None and record.timings["serve_s"] > 0 and "fit_s" in record.timings
+    assert any(name.endswith("loadgen.single-stream.summary.txt") for name in record.artifacts)
+    summary = next(record.path.parent.glob("*loadgen.single-stream.summary.txt")).read_text()
+    assert f"Result is : {record.serving.scenarios['single-stream'].result}" in summary
+    (unserved,) = [r for r in load_records(results) if r.system == "mock-majority"]
+    assert unserved.ok and unserved.serving is not None and unserved.serving.status == "not served"
+    page = (results / "mock-acc.md").read_text()
+    assert "**Serving**" in page and (results / "mock-acc-serving.svg").is_file()
+    assert "| mock-majority |" in page.split("**Serving**")[1] and "not served" in page
