@@ -125,10 +125,10 @@ SERVED_QUERIES = 8
 def _inputs(task_id: str, tmp: Path) -> tuple[dict, Path | None]:
     from tests.conftest import shared_data_dir
 
-    if task_id == "beir-scifact-ndcg10":
+    if task_id in ("beir-scifact-ndcg10", "shakespeare-char-ppl"):
         found = shared_data_dir()
         if found is None:
-            pytest.skip("no shared data (SciFact)")
+            pytest.skip(f"no shared data for {task_id}")
         return {}, found
     if task_id == "hm-map12":
         return {"task.source": "synthetic"}, None
@@ -180,11 +180,23 @@ def _same(kind: str, served, expected) -> bool:
 
 def _served_pairs() -> list:
     pairs = []
-    for task_id in ("moons-acc", "beir-scifact-ndcg10", "hm-map12", "otto-recall20"):
+    for task_id in ("moons-acc", "beir-scifact-ndcg10", "hm-map12", "otto-recall20", "shakespeare-char-ppl"):
         for system_cls in systems_for(TASKS.get(task_id)):
+            if task_id.startswith("shakespeare") and not kinds.is_served(system_cls):
+                continue  # serving a char-LM is optional (the neural ones are not served)
             marks = [pytest.mark.slow] if system_cls.id in HEAVY else []
             pairs.append(pytest.param(task_id, system_cls.id, id=f"{system_cls.id}@{task_id}", marks=marks))
     return pairs
+
+
+def _check_greedy(system, prompts: list) -> None:
+    """The batch path of a char-LM: ``log_probs`` over prompt + continuation in one call; teacher-forced with the
+    served continuation, its argmax at each position must give that continuation back."""
+    for prompt in prompts:
+        (served,) = kinds.serve("char-language-model", system, [prompt])
+        assert served.shape == (64,)
+        rows = system.log_probs(np.concatenate([prompt, served]), len(prompt))  # (65, V)
+        assert np.array_equal(rows[:-1].argmax(axis=1), served)
 
 
 @pytest.mark.parametrize("task_id,system_id", _served_pairs())
@@ -195,6 +207,9 @@ def test_a_served_answer_equals_the_batch_prediction(task_id: str, system_id: st
     assert kinds.is_served(system_cls), f"built-in system {system_id} has no serve()"
     task, data, system, predictions = _fitted(task_id, system_id, tmp_path)
     kind = task.kind
+    if kind == "char-language-model":
+        _check_greedy(system, kinds.serving_queries(kind, data)[:3])
+        return
     queries = kinds.serving_queries(kind, data)[:SERVED_QUERIES]
     expected = _expected(kind, data, predictions, queries)
     one_at_a_time = [kinds.serve(kind, system, [query])[0] for query in queries]

@@ -104,3 +104,8 @@ def greedy_continuation(system: CharLanguageModel, prompt: np.ndarray, k: int) -
 def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = 64) -> list[np.ndarray]:
     """The batch path: each prompt continued greedily through ``log_probs``."""
     return [greedy_continuation(system, prompt, k or 64) for prompt in queries]
+
+
+def serve_by_log_probs(system: CharLanguageModel, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """``serve`` by greedy decoding through ``log_probs``, one prompt at a time (no cache: each step rescores)."""
+    return [greedy_continuation(system, prompt, k) for prompt in batch]
