@@ -441,6 +441,8 @@ def serving_cells(record: Record) -> dict[str, str]:
         p50 += " (below LoadGen's resolution)"
     foot = serving.footprint
     verdicts = [f"{name} {result.result}" for name, result in serving.scenarios.items()]
+    if serving.device != "cpu":
+        verdicts.append(f"on {serving.device}")  # a GPU latency names its device
     return {
         "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3),
         "offline QPS": cell("offline", offline.qps.median if offline else None, 0),
