@@ -10,7 +10,7 @@ pipeline that can run on every task of one *kind*. The runner drives them:
     evaluation = task.evaluate(predictions, data, context)   # timed as phase "eval"
 
 How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) is the Protocol of its
-kind, in ``benchmarks/kinds.py``; ``Task`` is generic over it. The runner owns every clock: a task or
+kind, in ``benchmarks/kinds/``; ``Task`` is generic over it. The runner owns every clock: a task or
 system times a part of its work with ``context.phase(name)`` and leaves out work that must not count
 (evaluation inside training) with ``context.untimed()``.
 """

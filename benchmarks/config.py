@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -233,11 +234,20 @@ class RunRequest:
     progress: bool = True
     update_leaderboard: bool = True
     task: str | None = None
+    serve: tuple[str, ...] = ()
+    """Serving scenarios measured after scoring (``benchmarks.serving``): single-stream, offline, server."""
 
     def __post_init__(self) -> None:
         if self.task is not None and self.task not in self.tasks:
             self.tasks = [self.task, *self.tasks]
         self.task = None
+        from benchmarks.loadgen import SCENARIOS
+
+        unknown = [name for name in self.serve if name not in SCENARIOS]
+        if unknown:
+            raise UserError(f"--serve {','.join(self.serve)}: unknown scenario {unknown[0]!r}; expected some of {','.join(SCENARIOS)}")
+        if self.serve and importlib.util.find_spec("mlperf_loadgen") is None:
+            raise UserError('--serve needs MLPerf LoadGen: pip install -e ".[serve]" (mlcommons-loadgen)')
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,8 @@ class JobSpec:
     modules: tuple[str, ...] = ()
     """The modules defining the task and system classes: a worker that did not inherit this process's registry
     (spawned, or on another node) imports them when discovery does not find the ids (runtime-registered plug-ins)."""
+    serve: tuple[str, ...] = ()
+    """Serving scenarios to measure after scoring (empty: none)."""
 
     @property
     def label(self) -> str:
@@ -273,7 +285,7 @@ class JobSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobSpec:
-        return cls(**{**data, "modules": tuple(data.get("modules", ()))})
+        return cls(**{**data, "modules": tuple(data.get("modules", ())), "serve": tuple(data.get("serve", ()))})
 
     def _register(self) -> None:
         """Make sure this process knows the spec's task and system (discovery, then the defining modules)."""
@@ -485,6 +497,6 @@ def plan(request: RunRequest) -> Plan:
                     task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),
                     data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None, cache_dir=str(cache_dir),
                     resources=system_cls.resources_for(request.profile).to_dict(),
-                    modules=tuple(dict.fromkeys((task_cls.__module__, system_cls.__module__))),
+                    modules=tuple(dict.fromkeys((task_cls.__module__, system_cls.__module__))), serve=tuple(request.serve),
                 ))
     return Plan(jobs, unavailable)

@@ -51,6 +51,8 @@ class JobResult:
     memory_method: str | None = None
     node: str | None = None
     warnings: list[str] = field(default_factory=list)
+    serving: dict[str, Any] | None = None
+    """The record's ``serving`` section (``benchmarks.serving.Serving.to_dict``) when ``--serve`` asked for it."""
 
     @classmethod
     def failure(cls, error: str, text: str | None = None, **facts: Any) -> JobResult:
@@ -147,6 +149,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
             system = system_cls(spec.build_config(system_cls), context)
             with _harness_objects_frozen():
                 predictions, evaluation = fit_predict_evaluate(task, system, data, context)
+                serving, serving_logs = serve_after_scoring(spec, task, system, data, context)
             metrics = {metric_facts.canonical(k): _number(v) for k, v in evaluation.metrics.items()}
             if task.main_metric not in metrics:
                 raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric (got: {', '.join(metrics)})")
@@ -156,13 +159,14 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
             for path in files:
                 suffix = Path(path).name.removeprefix("job.")
                 artifacts[suffix] = Path(path).read_bytes()
+            artifacts.update({suffix: path.read_bytes() for suffix, path in serving_logs.items()})
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult(
                 status="ok", metrics=metrics,
                 per_example_ids=[str(i) for i in evaluation.example_ids] if evaluation.example_ids is not None else None,
                 per_example={metric_facts.canonical(k): [_number(x) for x in v] for k, v in evaluation.per_example.items()},
                 timings=dict(context.timings), extras=extras, artifacts=artifacts, conditions=conditions,
-                warnings=[f"{w.category.__name__}: {w.message}" for w in caught][:20],
+                warnings=[f"{w.category.__name__}: {w.message}" for w in caught][:20], serving=serving,
             )
         except KeyboardInterrupt:
             raise  # the user stops the run (workers ignore SIGINT: this is the in-process mode)
@@ -171,6 +175,24 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult.failure(f"{type(error).__name__}: {error}", text[-8000:], timings=dict(context.timings),
                                      conditions=conditions)
+
+
+def serve_after_scoring(spec: JobSpec, task: Any, system: Any, data: TaskData,
+                        context: RunContext) -> tuple[dict[str, Any] | None, dict[str, Path]]:
+    """The job's serving section and LoadGen logs when ``spec.serve`` names scenarios (timed as ``serve_s``)."""
+    if not spec.serve:
+        return None, {}
+    import time
+
+    from benchmarks import serving
+
+    context.log("serving under LoadGen")
+    scored = dict(context.timings)  # a system's own phases (its "search_s") must keep the scoring's times
+    start = time.perf_counter()
+    section, logs = serving.measure_task(task, system, data, context, spec.serve)
+    context.timings.clear()
+    context.timings.update(scored, serve_s=time.perf_counter() - start)
+    return section.to_dict(), logs
 
 
 def _number(value: Any) -> float | None:

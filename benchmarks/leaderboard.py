@@ -387,6 +387,7 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             "",
             render_table(table) if table.rows else "_No successful results._",
             "",
+            *render_serving(table),
         ]
         if task_cls is not None and table.latest:
             parts += task_cls.leaderboard_section(table.latest)
@@ -424,7 +425,8 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
         try:
             from benchmarks import plots
 
-            for caption, image in plots.write_task_plots(results_dir, task_id, tables):
+            for caption, image in [*plots.write_task_plots(results_dir, task_id, tables),
+                                   *plots.write_serving_plot(results_dir, task_id, tables)]:
                 images.append((caption, image.name))
                 written.append(image)
         except UserError:  # a path that leaves the folder: refused, never a warning
@@ -436,6 +438,72 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
         written.append(path)
     written.append(write_index(results_dir, loaded, built))
     return written
+
+
+# ------------------------------------------------------------------ serving (run --serve)
+SERVING_COLUMNS = ("p50 ms", "p99 ms", "offline QPS", "server QPS", "size MB", "USS MB", "cold start ms", "LoadGen")
+
+
+def serving_of(row: Row) -> Record | None:
+    """The row's latest record with a ``serving`` section (None when serving was never measured)."""
+    measured = [r for r in row.records if r.serving is not None]
+    return max(measured, key=lambda r: r.newness) if measured else None
+
+
+def serving_cells(record: Record) -> dict[str, str]:
+    """A record's serving columns as text: an INVALID scenario says so next to its number; a p50 below LoadGen's
+    resolution (20 × the no-op p50) is marked instead of ranked."""
+    serving = record.serving
+    if serving is None:
+        return dict.fromkeys(SERVING_COLUMNS, "")
+    if not serving.served:
+        return {**dict.fromkeys(SERVING_COLUMNS, "—"), "LoadGen": _escape(serving.status)}
+
+    def cell(scenario: str, value: float | None, digits: int) -> str:
+        result = serving.scenarios.get(scenario)
+        if result is None or value is None:
+            return "—"
+        text = f"{value:,.{digits}f}"
+        return text + (" INVALID" if result.result == "INVALID" else "")
+
+    single, offline, server = (serving.scenarios.get(n) for n in ("single-stream", "offline", "server"))
+    p50 = cell("single-stream", single.p50_ms.median if single else None, 3)
+    if serving.below_resolution:
+        p50 += " (below LoadGen's resolution)"
+    foot = serving.footprint
+    verdicts = [f"{name} {result.result}" for name, result in serving.scenarios.items()]
+    if serving.device != "cpu":
+        verdicts.append(f"on {serving.device}")  # a GPU latency names its device
+    return {
+        "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3),
+        "offline QPS": cell("offline", offline.qps.median if offline else None, 0),
+        "server QPS": cell("server", server.qps.median if server else None, 0),
+        "size MB": "—" if foot.size_mb is None else f"{foot.size_mb:,.3g} ({foot.save_method})",
+        "USS MB": format_number(foot.uss_mb, 0), "cold start ms": format_number(foot.cold_start_ms, 1),
+        "LoadGen": ", ".join(verdicts),
+    }
+
+
+def render_serving(table: Table) -> list[str]:
+    """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
+    when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
+    rows = [(row, serving_of(row)) for row in table.rows]
+    rows = [(row, record) for row, record in rows if record is not None]
+    if not rows:
+        return []
+    header = ["system", table.main_metric, *SERVING_COLUMNS]
+    lines = ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
+             "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row, record in rows:
+        cells = serving_cells(record)
+        lines.append("| " + " | ".join([_escape(row.label), format_value(table.main_metric, row.mean),
+                                        *(cells[c] for c in SERVING_COLUMNS)]) + " |")
+    first = rows[0][1].serving
+    noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first and first.noop_p50_ms else "?"
+    bound = f"{first.latency_bound_ms:g} ms" if first and first.latency_bound_ms else "?"
+    lines += ["", f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
+              f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
+    return lines
 
 
 def is_task_id(name: str) -> bool:

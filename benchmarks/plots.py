@@ -302,3 +302,80 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
         if path is not None:
             found.append((caption, path))
     return found
+
+
+# ------------------------------------------------------------------ serving (run --serve)
+def pareto_frontier(points: list[tuple[float, float]], higher_is_better: bool = True) -> list[tuple[float, float]]:
+    """The points no other point beats on both latency (x, lower is better) and quality (y): ann-benchmarks'
+    ``create_pointset``, one sort by x and one sweep keeping each point better than every one before it.
+
+    >>> pareto_frontier([(1.0, 0.5), (2.0, 0.4), (3.0, 0.9), (0.5, 0.1)])
+    [(0.5, 0.1), (1.0, 0.5), (3.0, 0.9)]
+    """
+    sign = 1.0 if higher_is_better else -1.0
+    frontier: list[tuple[float, float]] = []
+    for x, y in sorted(points, key=lambda p: (p[0], -sign * p[1])):
+        if not frontier or sign * y > sign * frontier[-1][1]:
+            frontier.append((x, y))
+    return frontier
+
+
+def _served_p99(row: object) -> tuple[float, bool] | None:
+    """A row's single-stream p99 (ms) from its latest record that measured serving, and whether LoadGen judged it VALID."""
+    measured = [r for r in getattr(row, "records", []) if r.serving is not None and r.serving.p99_ms]
+    if not measured:
+        return None
+    serving = max(measured, key=lambda r: r.newness).serving
+    return serving.p99_ms, serving.scenarios["single-stream"].valid
+
+
+def plot_serving(tables: list[Table], path: Path) -> Path | None:
+    """Quality against single-stream p99 latency (log x-axis), with the Pareto frontier; an INVALID run is a hollow marker.
+
+    Returns:
+        ``path``, or None when no row measured serving.
+    """
+    tables = [t for t in tables if any(_served_p99(row) for row in t.rows)]
+    if not tables:
+        return None
+    canvas = _Canvas()
+    for table in tables:
+        rows = [(row, *_served_p99(row)) for row in table.rows if _served_p99(row)]
+        top = canvas.height + 22
+        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+        bottom, left = top + 260, 70
+        place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,
+                          "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
+                          log=True)
+        means = [row.mean for row, _, _ in rows]
+        ticks = nice_ticks(min(means), max(means))
+        lo, hi = min([*means, *ticks]), max([*means, *ticks])
+        hi = hi if hi > lo else lo + 1.0
+        lo, hi = lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo)
+
+        def place_y(value: float, lo: float = lo, hi: float = hi, top: float = top, bottom: float = bottom) -> float:
+            return bottom - 10 - (value - lo) / (hi - lo) * (bottom - top - 20)
+
+        for tick in ticks:
+            canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
+            canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")
+        arrow = "↑" if table.higher_is_better else "↓"
+        canvas.text(16, (top + bottom) / 2, f"{table.main_metric} {arrow}", anchor="middle", size=10, color="#444", vertical=True)
+        frontier = pareto_frontier([(p99, row.mean) for row, p99, valid in rows if valid], table.higher_is_better)
+        if len(frontier) > 1:
+            points = " ".join(f"{place_x(x):.1f},{place_y(y):.1f}" for x, y in frontier)
+            canvas.add(f'<polyline points="{points}" fill="none" stroke="#555" stroke-width="1.2" stroke-dasharray="4 3"/>')
+        for index, (row, p99, valid) in enumerate(rows):
+            x, y = place_x(p99), place_y(row.mean)
+            color = PALETTE[index % len(PALETTE)]
+            fill = f'fill="{color}" fill-opacity="0.7"' if valid else f'fill="none" stroke="{color}" stroke-width="1.5"'
+            canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {fill}/>')
+            canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)
+        canvas.height = bottom + 40
+    return _save(canvas, path)
+
+
+def write_serving_plot(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:
+    """Draw ``<task>-serving.svg`` (quality vs p99 latency, Pareto frontier) when some row measured serving."""
+    path = plot_serving(tables, Path(results_dir) / f"{task_id}-serving.svg")
+    return [(f"{task_id}: quality vs single-stream p99 latency (Pareto frontier)", path)] if path is not None else []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.api import DatasetInfo
+from benchmarks.serving import Serving
 
 SCHEMA_VERSION = 2
 """1: the first records (``record_format: 1``; metric names such as ``map12``, ``score``, ``test_accuracy``;
@@ -106,6 +107,9 @@ class Record:
     finished_at: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)
+    serving: Serving | None = None
+    """Latency, throughput and footprint under MLPerf LoadGen (``run --serve``); None when not measured.
+    Absent from older records, which load unchanged (no schema bump: the field is optional)."""
     schema_version: int = SCHEMA_VERSION
     path: Path | None = field(default=None, compare=False, repr=False)
 
@@ -137,6 +141,7 @@ class Record:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"}
         data["dataset"] = self.dataset.to_dict()
         data["per_example"] = {"ids": self.per_example.ids, "values": self.per_example.values}
+        data["serving"] = self.serving.to_dict() if self.serving is not None else None
         return json_safe(data)
 
     @classmethod
@@ -166,7 +171,7 @@ class Record:
         ids = per_example.get("ids") if isinstance(per_example, dict) else None
         fields = {f.name: f for f in dataclasses.fields(cls)}
         given = {name: value for name, value in data.items()
-                 if name in fields and name not in ("path", "dataset", "per_example", "metrics") and value is not None}
+                 if name in fields and name not in ("path", "dataset", "per_example", "metrics", "serving") and value is not None}
         for name, kind in (("hardware", dict), ("timings", dict), ("artifacts", list)):
             if not isinstance(given.get(name, kind()), kind):
                 given.pop(name)  # a foreign value where the harness writes an object: keep the record, drop the field
@@ -180,6 +185,7 @@ class Record:
             metrics={str(k): finite(v) for k, v in metrics.items()},
             per_example=PerExample(ids=[str(i) for i in ids] if isinstance(ids, list) else None,
                                    values=values if isinstance(values, dict) else {}),
+            serving=Serving.from_dict(data["serving"]) if isinstance(data.get("serving"), dict) else None,
             path=path,
         )
 

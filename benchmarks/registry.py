@@ -209,11 +209,11 @@ def register_system(cls: type[System]) -> type[System]:
     _check_registered_id(cls, "system")
     if cls.kind not in kinds.KINDS:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
-                        f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds.py)")
+                        f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds/)")
     missing = kinds.missing_methods(cls, cls.kind)
     if missing:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
-                        f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds.py)")
+                        f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds/)")
     SYSTEMS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
     return cls
 

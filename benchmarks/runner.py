@@ -196,6 +196,7 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
         hardware=environment.hardware(), versions=environment.versions(), git_sha=environment.git_sha(),
         run_id=run_id, started_at=started_at, finished_at=_now(), extras=extras,
         artifacts=[f"{records.record_stem(run_id, spec.seed)}.{name}" for name in result.artifacts],  # as the task listed them
+        serving=records.Serving.from_dict(result.serving) if result.serving else None,
     )
 
 

@@ -29,7 +29,7 @@ SUPERSCRIPT = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱ
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, help="task id")
-    parser.add_argument("systems", nargs="+", metavar="SYSTEM[@SEEDS]", help="two or more systems (SYSTEM@1 or SYSTEM@0,1 picks seeds)")
+    parser.add_argument("systems", nargs="*", metavar="SYSTEM[@SEEDS]", help="two or more systems (SYSTEM@1 or SYSTEM@0,1 picks seeds)")
     parser.add_argument("--results-dir", type=arg.folder, default=Path("results"), help="where the records are (default: results/)")
     parser.add_argument("--profile", default=None, help="which profile's results (default: `default` if present)")
     parser.add_argument("--fingerprint", default=None, help="data fingerprint prefix, when a profile has several datasets")
@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction (default 0.05)")
     parser.add_argument("--resamples", type=arg.count(1), default=10_000, help="randomization resamples (default 10000)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--rank-by", default=None, metavar="COLUMN",
+                        help="rank on a serving column instead (run --serve): p50_ms, p99_ms, offline_qps, server_qps, "
+                             "size_mb, cold_start_ms, uss_mb; the named systems only, or all served ones")
 
 
 def _p_cell(p: float) -> str:
@@ -89,6 +92,35 @@ def render_markdown(report: CompareReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_serving_rank(args: argparse.Namespace) -> str:
+    """``compare --rank-by COLUMN``: the task's latest served record per system, best first on that column."""
+    from benchmarks import serving
+    from benchmarks.errors import UserError
+    from benchmarks.records import load_records
+
+    wanted = {name.split("@")[0] for name in args.systems}
+    records = [r for r in load_records(args.results_dir) if r.task == args.task and r.ok
+               and (args.profile is None or r.profile == args.profile) and (not wanted or r.system in wanted)]
+    ranked = serving.rank(records, args.rank_by)
+    if not ranked:
+        raise UserError(f"{args.results_dir}: no record of {args.task} measured serving; run it with --serve")
+    from tabulate import tabulate
+
+    from benchmarks.leaderboard import md_text
+
+    rows = []
+    for index, (record, value, spread, verdict) in enumerate(ranked, start=1):
+        show = "—" if value is None else f"{value:,.4g}"
+        span = "—" if spread.min is None else f"{spread.min:,.4g}–{spread.max:,.4g}"
+        status = verdict if record.serving.served else record.serving.status
+        rows.append([index, md_text(record.system), show, span, md_text(status), md_text(record.profile),
+                     record.main_value if record.main_value is not None else "—"])
+    header = ["#", "system", f"{args.rank_by} (median)", "min–max over repeats", "LoadGen", "profile", "main metric"]
+    lines = [f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}", "",
+             tabulate(rows, header, tablefmt="pipe", disable_numparse=True)]
+    return "\n".join(lines) + "\n"
+
+
 def main(args: argparse.Namespace) -> int:
     from benchmarks.comparison import run_compare
     from benchmarks.paths import is_id, record_dir
@@ -99,6 +131,9 @@ def main(args: argparse.Namespace) -> int:
     folder = record_dir(args.results_dir)
     recorded = [path.name for path in folder.iterdir() if path.is_dir()] if folder.is_dir() else []
     arg.known_task(args.task, extra=[name for name in recorded if is_id(name)])
+    if args.rank_by:
+        print(render_serving_rank(args), end="")
+        return 0
     report = run_compare(
         args.results_dir, args.task, args.systems, profile=args.profile, fingerprint=args.fingerprint,
         metric=args.metric, test=args.test, alpha=args.alpha, n_resamples=args.resamples,

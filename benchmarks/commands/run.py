@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-isolation", action="store_true", help="run jobs in this process, one at a time (debugging)")
     parser.add_argument("--start-method", default=None, choices=["auto", "fork", "forkserver", "spawn"],
                         help="how worker processes start (auto: fork unless fork-unsafe libraries are loaded, then forkserver)")
+    parser.add_argument("--serve", default="", metavar="SCENARIOS",
+                        help="after scoring, serve the test queries under MLPerf LoadGen: single-stream,offline,server")
     parser.add_argument("--quiet", action="store_true", help="no live progress; one line per finished job")
 
 
@@ -56,6 +58,7 @@ def main(args: argparse.Namespace) -> int:
         data_dir=args.data_dir, results_dir=args.results_dir, timeout=args.timeout, overrides=overrides,
         isolate=not args.no_isolation, executor=args.executor, jobs=args.jobs, address=args.address,
         retries=args.retries, resume=args.resume, rerun_failed=args.rerun_failed, progress=not args.quiet,
+        serve=tuple(name.strip() for name in args.serve.split(",") if name.strip()),
     )
     if args.start_method is not None:
         request.start_method = args.start_method

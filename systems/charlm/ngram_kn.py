@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.char_language_model import serve_by_log_probs
 from benchmarks.registry import register_system
 from systems.charlm.lib.kneser_ney import KneserNeyCounts
 
@@ -65,3 +66,7 @@ class NgramKneserNey(System):
 
     def report(self) -> dict:
         return {"order": self.order, "selection_losses": self.selection_losses}
+
+    def serve(self, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+        """Per 64-character prompt its next ``k`` characters, greedy through ``log_probs``."""
+        return serve_by_log_probs(self, batch, k)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.char_language_model import serve_by_log_probs
 from benchmarks.registry import register_system
 
 
@@ -24,3 +25,7 @@ class Uniform(System):
 
     def num_parameters(self) -> int:
         return 0
+
+    def serve(self, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+        """Per 64-character prompt its next ``k`` characters, greedy through ``log_probs``."""
+        return serve_by_log_probs(self, batch, k)

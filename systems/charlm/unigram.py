@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.char_language_model import serve_by_log_probs
 from benchmarks.registry import register_system
 
 
@@ -33,3 +34,7 @@ class Unigram(System):
 
     def num_parameters(self) -> int:
         return int(self.table.size)
+
+    def serve(self, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+        """Per 64-character prompt its next ``k`` characters, greedy through ``log_probs``."""
+        return serve_by_log_probs(self, batch, k)

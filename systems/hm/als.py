@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers, fill, interaction_matrix
 
@@ -68,3 +69,7 @@ class HMALS(System):
 
     def report(self) -> dict:
         return {"customers_with_history": int(self.active.sum())}
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

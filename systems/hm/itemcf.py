@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers, cooccurrence, decay_weights, fill, interaction_matrix, top_k_rows
 
@@ -58,3 +59,7 @@ class HMItemCF(System):
         for start in range(0, len(customers), 20_000):
             lists += top_k_rows(self.scores(customers[start:start + 20_000]), k)
         return fill(customers, lists, self.top, k)
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers, fill
 
@@ -128,3 +129,7 @@ class HMLGBMRanker(System):
         importance = dict(zip(FEATURES, self.model.booster_.feature_importance("gain").round(1).tolist()))
         top = dict(sorted(importance.items(), key=lambda kv: -kv[1])[:10])
         return {"train_rows": self.train_rows, "label_weeks": self.train_stats, "top_feature_gain": top}
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

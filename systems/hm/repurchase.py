@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers, decay_weights, fill, ranked_lists
 
@@ -37,3 +38,7 @@ class HMRepurchase(System):
     def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
         wanted = {int(c): self.lists[int(c)] for c in customers if int(c) in self.lists}
         return fill(customers, wanted, self.top, k)
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

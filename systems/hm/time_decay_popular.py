@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers
 
@@ -32,3 +33,7 @@ class HMTimeDecayPopular(System):
         row = np.full(k, -1, dtype=np.int64)
         row[: min(k, len(self.top))] = self.top[:k]
         return np.tile(row, (len(customers), 1))
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

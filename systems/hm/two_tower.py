@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.hm.lib.common import bestsellers, fill
 
@@ -204,3 +205,7 @@ class HMTwoTower(System):
         parameters = sum(p.numel() for p in self.customer_tower.parameters()) + sum(p.numel() for p in self.article_tower.parameters())
         tail = self.losses[-20:]
         return {"parameters": int(parameters), "steps": len(self.losses), "final_loss": float(np.mean(tail)) if tail else None}
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""
+        return serve_by_recommend(self, batch, k)

@@ -9,6 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.expected import Expected
+from benchmarks.kinds.classifier import serve_by_predict
 from benchmarks.registry import register_system
 
 
@@ -34,3 +35,7 @@ class LogisticRegressionSystem(System):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model.predict(X)
+
+    def serve(self, batch: list[np.ndarray]) -> list[int]:
+        """One class per point, through ``predict`` on the batch (its per-point path)."""
+        return serve_by_predict(self, batch)

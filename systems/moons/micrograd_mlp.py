@@ -9,6 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.expected import Expected
+from benchmarks.kinds.classifier import serve_by_predict
 from benchmarks.registry import register_system
 from systems.moons.lib.micrograd.engine import Value
 from systems.moons.lib.micrograd.nn import MLP
@@ -73,3 +74,7 @@ class MicrogradMLP(System):
 
     def report(self) -> dict:
         return {"parameters": len(self.model.parameters()), "final_loss": self.losses[-1] if self.losses else None}
+
+    def serve(self, batch: list[np.ndarray]) -> list[int]:
+        """One class per point, through ``predict`` on the batch (its per-point path)."""
+        return serve_by_predict(self, batch)

@@ -8,6 +8,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.expected import Expected
+from benchmarks.kinds.classifier import serve_by_predict
 from benchmarks.registry import register_system
 
 
@@ -38,3 +39,7 @@ class SklearnMLP(System):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model.predict(X)
+
+    def serve(self, batch: list[np.ndarray]) -> list[int]:
+        """One class per point, through ``predict`` on the batch (its per-point path)."""
+        return serve_by_predict(self, batch)

@@ -9,6 +9,7 @@ import numpy as np
 
 from benchmarks.api import System
 from benchmarks.expected import Expected
+from benchmarks.kinds.classifier import serve_by_predict
 from benchmarks.registry import register_system
 
 
@@ -61,3 +62,7 @@ class TorchMLP(System):
 
     def report(self) -> dict:
         return {"parameters": sum(p.numel() for p in self.model.parameters()), "final_loss": self.final_loss}
+
+    def serve(self, batch: list[np.ndarray]) -> list[int]:
+        """One class per point, through ``predict`` on the batch (its per-point path)."""
+        return serve_by_predict(self, batch)

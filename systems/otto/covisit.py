@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.session_recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.otto.lib.common import popular_items, test_sessions, top_k_lists
 
@@ -78,3 +79,8 @@ class OttoCovisit(System):
     def report(self) -> dict[str, Any]:
         """Rows kept per matrix, and each matrix's build stats (passes, distinct pairs, largest pass, pass seconds)."""
         return {"matrix_rows": {name: len(frame) for name, frame in self.matrices.items()}, "build": self.build_stats}
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is
+        answered from its own events)."""
+        return serve_by_recommend(self, batch, k)

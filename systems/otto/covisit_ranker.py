@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.session_recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.otto.lib.common import EVENT_TYPES, popular_items, test_sessions, top_k_lists
 
@@ -159,3 +160,8 @@ class OttoCovisitRanker(System):
         importance = {name: dict(zip(FEATURES, ranker.feature_importances_.tolist(), strict=True))
                       for name, ranker in self.rankers.items()}
         return {"training_rows": self.training_rows, "feature_importance": importance}
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is
+        answered from its own events)."""
+        return serve_by_recommend(self, batch, k)

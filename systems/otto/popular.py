@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.session_recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.otto.lib.common import EVENT_TYPES, popular_items, test_sessions
 
@@ -38,3 +39,8 @@ class OttoPopular(System):
             row[: min(k, len(self.popular[name]))] = self.popular[name][:k]
             result[name] = np.tile(row, (len(sessions), 1))
         return result
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is
+        answered from its own events)."""
+        return serve_by_recommend(self, batch, k)

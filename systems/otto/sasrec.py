@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.session_recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.otto.lib.common import EVENT_TYPES, history_scores, popular_items, test_sessions, top_k_lists
 
@@ -175,3 +176,8 @@ class OttoSASRec(System):
 
     def report(self) -> dict[str, Any]:
         return {"parameters": sum(p.numel() for p in self.model.parameters()), "epoch_losses": self.losses}
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is
+        answered from its own events)."""
+        return serve_by_recommend(self, batch, k)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api import System
+from benchmarks.kinds.session_recommender import serve_by_recommend
 from benchmarks.registry import register_system
 from systems.otto.lib.common import EVENT_TYPES, history_scores, popular_items, test_sessions, top_k_lists
 
@@ -39,3 +40,8 @@ class OttoSessionHistory(System):
         for name in EVENT_TYPES:
             result[name] = top_k_lists(scores, sessions, k, self.popular[name])
         return result
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is
+        answered from its own events)."""
+        return serve_by_recommend(self, batch, k)

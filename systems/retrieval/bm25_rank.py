@@ -14,6 +14,7 @@ from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.errors import UserError
 from benchmarks.expected import Expected
+from benchmarks.kinds.retriever import serve_by_search
 from benchmarks.registry import register_system
 from systems.retrieval.lib.analyzer import analyze_all
 
@@ -67,3 +68,7 @@ class RankBm25System(System):
                 top = top[scores[top] != 0]
                 run[qid] = dict(zip(self.doc_ids[top].tolist(), scores[top].astype(float).tolist()))
         return run
+
+    def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
+        """Per query ``{docid: score}``, through ``search`` on the batch (its per-query path)."""
+        return serve_by_search(self, batch, k)

@@ -3,11 +3,14 @@ over a Lucene-like English analyzer — the fast pure-Python stand-in for Pyseri
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.api import System
+from benchmarks.api import RunContext, System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
 from benchmarks.registry import register_system
@@ -51,9 +54,34 @@ class Bm25sSystem(System):
         k = min(k, len(self.doc_ids))
         with self.context.phase("search"):  # retrieval alone, without the query analysis
             results, scores = self.model.retrieve(tokens, k=k, n_threads=self.config.threads, show_progress=False)
-        # results: (n_queries, k) doc positions; scores: (n_queries, k)
-        run: dict[str, dict[str, float]] = {}
-        for row, qid in enumerate(qids):
+        return dict(zip(qids, self._ranked(results, scores)))
+
+    def _ranked(self, results: np.ndarray, scores: np.ndarray) -> list[dict[str, float]]:
+        """(n_queries, k) doc positions and scores → per query ``{docid: score}``."""
+        answers = []
+        for row in range(len(results)):
             keep = scores[row] > 0  # documents sharing no term with the query are not retrieved
-            run[qid] = dict(zip(self.doc_ids[results[row][keep]].tolist(), scores[row][keep].astype(float).tolist()))
-        return run
+            answers.append(dict(zip(self.doc_ids[results[row][keep]].tolist(), scores[row][keep].astype(float).tolist())))
+        return answers
+
+    def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
+        """The per-query path: analyze, retrieve (one thread for one query, the configured threads for more)."""
+        tokens = analyze_all(batch, self.config.stemmer)
+        threads = self.config.threads if len(batch) > 1 else 1
+        results, scores = self.model.retrieve(tokens, k=min(k, len(self.doc_ids)), n_threads=threads, show_progress=False)
+        return self._ranked(results, scores)
+
+    def save(self, path: Path) -> None:
+        """bm25s's own index format (``BM25.save``), the doc ids and the config."""
+        self.model.save(str(path))
+        np.save(path / "doc_ids.npy", self.doc_ids.astype(str))
+        (path / "config.json").write_text(json.dumps(dataclasses.asdict(self.config)))
+
+    @classmethod
+    def load(cls, path: Path, context: RunContext) -> Bm25sSystem:
+        import bm25s
+
+        system = cls(Config(**json.loads((path / "config.json").read_text())), context)
+        system.model = bm25s.BM25.load(str(path))
+        system.doc_ids = np.load(path / "doc_ids.npy").astype(object)
+        return system

@@ -13,6 +13,7 @@ import numpy as np
 from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
+from benchmarks.kinds.retriever import serve_by_search
 from benchmarks.registry import register_system
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -117,3 +118,7 @@ class DenseMiniLmSystem(System):
 
     def report(self) -> dict[str, object]:
         return {"embeddings_cached": getattr(self, "embeddings_cached", False)}
+
+    def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
+        """Per query ``{docid: score}``, through ``search`` on the batch (its per-query path)."""
+        return serve_by_search(self, batch, k)

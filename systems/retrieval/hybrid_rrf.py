@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
+from benchmarks.kinds.retriever import serve_by_search
 from benchmarks.metrics.retrieval import truncate
 from benchmarks.registry import register_system
 from systems.retrieval.bm25s import Bm25sSystem
@@ -57,3 +58,7 @@ class HybridRrfSystem(System):
 
     def report(self) -> dict[str, object]:
         return {"embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}
+
+    def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
+        """Per query ``{docid: score}``, through ``search`` on the batch (its per-query path)."""
+        return serve_by_search(self, batch, k)

@@ -1,0 +1,111 @@
+"""Kind ``char-language-model`` (``shakespeare-char-ppl``): next-character distributions; one served query
+is a 64-character prompt, answered by its next 64 characters (greedy)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from benchmarks.kinds.query_unit import QueryUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class CharLanguageModel(Protocol):
+    """``shakespeare-char-ppl``: next-character distributions.
+
+    Attributes:
+        train_chars_seen: training characters consumed as prediction targets during ``fit``
+            (iterations × batch × context for neural models; the corpus size for count models).
+    """
+
+    train_chars_seen: int
+
+    def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
+        """Train on ``train_ids`` ((n,) int64 in [0, vocab_size)).
+
+        ``valid_ids`` may only be used to *report* a validation-loss curve, never to train or
+        select anything (the n-gram order, for example, is chosen on a slice of the training data).
+        """
+
+    def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
+        """Next-character log-probabilities after each prefix of ``stream``.
+
+        Args:
+            stream: (n,) int64 character ids.
+            start: the first prefix length to predict after (``0 <= start <= n``).
+
+        Returns:
+            (n - start + 1, V) float array; row ``j`` is log p(· | stream[:start + j]), a
+            normalised distribution. A model may truncate each prefix to its own context size.
+        """
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (``numel``), or the number of stored counts for count models."""
+
+
+@runtime_checkable
+class WindowModel(Protocol):
+    """An optional capability of a char-LM trained on random windows (the neural systems): the task
+    also scores it with nanoGPT's own ``estimate_loss`` (``nanogpt_val_loss``)."""
+
+    training_window: tuple[int, int]
+    """(batch size, context) of its training batches."""
+
+    def window_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(B, T) inputs and targets → (B, T') per-position losses (``language_model.WindowScorer``)."""
+
+
+QUERY_UNIT = QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64,
+                       latency_bound_ms=1000.0)
+
+
+@runtime_checkable
+class ServedCharLanguageModel(Protocol):
+    """Optional: continue prompts one at a time, greedily (deterministic, so it equals the batch path)."""
+
+    def serve(self, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+        """``batch``: prompts, each (64,) int64 ids → per prompt its (k,) greedy continuation."""
+
+
+PROTOCOL = CharLanguageModel
+SERVED = ServedCharLanguageModel
+
+
+PROMPT = 64
+"""Characters in a served prompt."""
+
+
+def serving_queries(data: Any, limit: int | None = 256) -> list[np.ndarray]:
+    """Prompts of 64 characters cut from the test stream (``data.test``: int64 ids), one query each."""
+    import numpy as np
+
+    stream = np.asarray(data.test, dtype=np.int64)
+    count = max(0, (len(stream) - 1) // PROMPT)
+    if limit is not None:
+        count = min(count, limit)
+    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(count)]
+
+
+def greedy_continuation(system: CharLanguageModel, prompt: np.ndarray, k: int) -> np.ndarray:
+    """The next ``k`` characters after ``prompt``, each the argmax of ``log_probs`` (ties: the lowest id)."""
+    import numpy as np
+
+    stream = np.asarray(prompt, dtype=np.int64)
+    out = []
+    for _ in range(k):
+        next_id = int(np.argmax(system.log_probs(stream, len(stream))[-1]))
+        out.append(next_id)
+        stream = np.append(stream, next_id)
+    return np.asarray(out, dtype=np.int64)
+
+
+def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = 64) -> list[np.ndarray]:
+    """The batch path: each prompt continued greedily through ``log_probs``."""
+    return [greedy_continuation(system, prompt, k or 64) for prompt in queries]
+
+
+def serve_by_log_probs(system: CharLanguageModel, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """``serve`` by greedy decoding through ``log_probs``, one prompt at a time (no cache: each step rescores)."""
+    return [greedy_continuation(system, prompt, k) for prompt in batch]

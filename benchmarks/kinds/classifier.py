@@ -1,0 +1,71 @@
+"""Kind ``classifier`` (``moons-acc``): binary classification of points; one served query is one point."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from benchmarks.kinds.answers import integers
+from benchmarks.kinds.query_unit import QueryUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """``moons-acc``: binary classification of points."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        """X: (n, 2) float64 points; y: (n,) labels in {0, 1}."""
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Return (n,) labels in {0, 1}."""
+
+
+QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0)
+
+
+@runtime_checkable
+class ServedClassifier(Protocol):
+    """Optional: answer points one query at a time."""
+
+    def serve(self, batch: list[np.ndarray]) -> list[int]:
+        """``batch``: points, each a (2,) float64 array → their classes, in order (equal to ``predict``)."""
+
+
+PROTOCOL = Classifier
+SERVED = ServedClassifier
+
+
+def serving_queries(data: Any) -> list[np.ndarray]:
+    """The test points of a classifier task (``data.test = (X, y)``), one query each."""
+    import numpy as np
+
+    X, _ = data.test
+    return list(np.asarray(X, dtype=np.float64))
+
+
+def batch_answers(system: Classifier, queries: list[np.ndarray], k: int | None = None) -> list[int]:
+    """What the batch path (``predict`` on all points at once) answers for each query."""
+    import numpy as np
+
+    return [int(v) for v in np.asarray(system.predict(np.stack(queries))).astype(int).ravel()]
+
+
+def serve_by_predict(system: Classifier, batch: list[np.ndarray]) -> list[int]:
+    """``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
+    return batch_answers(system, batch)
+
+
+def check_labels(labels: Any, n: int) -> np.ndarray:
+    """A classifier's ``predict`` answer as (n,) integer labels in {0, 1} ((n, 1) is accepted and flattened).
+
+    >>> check_labels([0, 1.0, True], 3).tolist()
+    [0, 1, 1]
+    """
+    import numpy as np
+
+    array = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    if array.ndim == 2 and array.shape[1:] == (1,):
+        array = array[:, 0]
+    return integers(array, "predict()", (n,), 0, 2)

@@ -1,0 +1,88 @@
+"""Kind ``recommender`` (``hm-map12``): a ranked list of articles per customer, and the data it learns from;
+one served query is one customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from benchmarks.kinds.answers import integers
+from benchmarks.kinds.query_unit import QueryUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+@dataclass
+class HMTrainData:
+    """What an H&M recommender may learn from: the transactions before the test week, and the tables.
+
+    Attributes:
+        transactions: ``day`` (int16, days since ``start_date``), ``customer`` and ``article``
+            (int32 codes), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown).
+        customers: per customer code: ``age``, ``fn``, ``active``, ``club``, ``news``, ``postal``.
+        articles: per article code: integer category codes (product_code, product_type_no, ...).
+        n_customers, n_articles: sizes of the code spaces.
+        last_day: the last day of the training data; the test week starts the day after.
+        start_date: the date of day 0.
+    """
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame
+    articles: pd.DataFrame
+    n_customers: int
+    n_articles: int
+    last_day: int
+    start_date: dt.date
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """``hm-map12``: a ranked list of articles per customer."""
+
+    def fit(self, train: HMTrainData) -> None:
+        """Learn from the training transactions (everything before the test week)."""
+
+    def recommend(self, customers: np.ndarray, k: int) -> np.ndarray:
+        """Return (len(customers), k) int article codes, best first; -1 pads a short list."""
+
+
+QUERY_UNIT = QueryUnit(query="a customer (its code)", answer="12 articles, best first", k=12)
+
+
+@runtime_checkable
+class ServedRecommender(Protocol):
+    """Optional: answer customers one at a time."""
+
+    def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
+        """``batch``: customer codes → per customer (k,) article codes, equal to ``recommend``'s row."""
+
+
+PROTOCOL = Recommender
+SERVED = ServedRecommender
+
+
+def serving_queries(data: Any) -> list[int]:
+    """The test customers of an H&M task (``data.test["customers"]``), one query each."""
+    return [int(c) for c in data.test["customers"]]
+
+
+def batch_answers(system: Recommender, queries: list[int], k: int | None = 12) -> list[np.ndarray]:
+    """What the batch path (``recommend`` on all customers at once) answers for each query."""
+    import numpy as np
+
+    return list(np.asarray(system.recommend(np.asarray(queries, dtype=np.int64), k or 12)))
+
+
+def serve_by_recommend(system: Recommender, batch: list[int], k: int) -> list[np.ndarray]:
+    """``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
+    return batch_answers(system, batch, k)
+
+
+def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: int) -> np.ndarray:
+    """A recommender's ``recommend`` answer as (n_customers, k) int32 item codes in [-1, n_items) (-1 pads)."""
+    import numpy as np
+
+    return integers(recommended, "recommend()", (n_customers, k), -1, n_items).astype(np.int32)

@@ -1,0 +1,105 @@
+"""Kind ``session-recommender`` (``otto-recall20``): next clicks, carts and orders of a truncated session;
+one served query is one session's events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from benchmarks.kinds.answers import PredictionError, integers
+from benchmarks.kinds.query_unit import QueryUnit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class SessionRecommender(Protocol):
+    """``otto-recall20``: next click, carts and orders of a truncated session.
+
+    Events are polars DataFrames with columns ``session`` (i32), ``aid`` (i32), ``ts`` (i32,
+    seconds) and ``type`` (i8: 0 clicks, 1 carts, 2 orders), sorted by session then ts.
+    """
+
+    def fit(self, train: Any, test: Any) -> None:
+        """Learn from the training sessions; ``test`` holds the truncated test sessions (no labels),
+        which Kaggle allowed participants to use."""
+
+    def recommend(self, test: Any, k: int) -> dict[str, np.ndarray]:
+        """Return ``{"session": (n,) ids, "clicks"|"carts"|"orders": (n, k) aids}``, one row per
+        test session, ``-1`` for an empty slot."""
+
+
+QUERY_UNIT = QueryUnit(query="one truncated session (its events, a polars DataFrame)",
+                       answer="20 aids per event type (clicks, carts, orders)", k=20)
+
+
+@runtime_checkable
+class ServedSessionRecommender(Protocol):
+    """Optional: answer sessions one at a time."""
+
+    def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+        """``batch``: per session its events (the test frame's rows of that session) → per session
+        ``{"clicks"|"carts"|"orders": (k,) aids}``, equal to ``recommend``'s row for it."""
+
+
+PROTOCOL = SessionRecommender
+SERVED = ServedSessionRecommender
+
+
+EVENT_TYPES = ("clicks", "carts", "orders")
+
+
+def serving_queries(data: Any, limit: int | None = None) -> list[Any]:
+    """The test sessions of an OTTO task, each its own events (a polars DataFrame), in session order.
+
+    Args:
+        data: the task's data (``data.test``: the truncated test events).
+        limit: keep the first ``limit`` sessions only (None: all).
+    """
+    from benchmarks.data.otto_testset import to_frame
+
+    frame = to_frame(data.test).sort(["session", "ts"], maintain_order=True)
+    if limit is not None:
+        sessions = frame["session"].unique(maintain_order=True).head(limit)
+        frame = frame.filter(frame["session"].is_in(sessions.implode()))
+    return frame.partition_by("session", maintain_order=True)
+
+
+def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None = 20) -> list[dict[str, np.ndarray]]:
+    """What the batch path (``recommend`` on all sessions' events at once) answers for each query."""
+    import polars as pl
+
+    predictions = system.recommend(pl.concat(queries), k or 20)
+    row = {int(s): i for i, s in enumerate(predictions["session"])}
+    answers = []
+    for events in queries:
+        i = row[int(events["session"][0])]
+        answers.append({name: predictions[name][i] for name in EVENT_TYPES})
+    return answers
+
+
+def serve_by_recommend(system: SessionRecommender, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
+    """``serve`` through ``recommend`` on the batch's events (each session is answered from its own events)."""
+    return batch_answers(system, batch, k)
+
+
+def check_session_recommendations(predictions: Any, k: int, event_types: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """A session recommender's ``recommend`` answer: ``{"session": (n,) distinct ids, type: (n, ≤k) aids ≥ -1}``,
+    as integer arrays (other keys are dropped)."""
+    import numpy as np
+
+    if not isinstance(predictions, dict):
+        raise PredictionError(f"recommend(): expected a dict of arrays, got {type(predictions).__name__}")
+    missing = [key for key in ("session", *event_types) if key not in predictions]
+    if missing:
+        raise PredictionError(f"recommend(): missing key(s) {', '.join(map(repr, missing))}")
+    sessions = integers(predictions["session"], "recommend()['session']", (None,), 0)
+    if len(np.unique(sessions)) != len(sessions):
+        raise PredictionError("recommend()['session']: a session is listed twice")
+    checked = {"session": sessions}
+    for event_type in event_types:
+        array = integers(predictions[event_type], f"recommend()[{event_type!r}]", (len(sessions), None), -1)
+        if array.shape[1] > k:
+            raise PredictionError(f"recommend()[{event_type!r}]: {array.shape[1]} columns, expected at most {k}")
+        checked[event_type] = array
+    return checked

@@ -1,0 +1,164 @@
+"""MLPerf LoadGen, driven for one system: scenario settings that stay VALID, and the results read from its logs.
+
+LoadGen owns arrivals, timing, percentiles and the VALID/INVALID verdict; this module only answers the
+queries it issues (inline, in its issue callback: about 1.4 µs a query here, against 8–39 µs from a
+worker thread) and reads ``mlperf_log_summary.txt`` back. The settings follow what was measured on
+these machines (issue 26): SingleStream is VALID with ``min_query_count >= 64`` and ``min_duration_ms
+= 0``, a p99 needs 662 queries; ``min_query_count = 0`` with ``min_duration_ms = 0`` segfaults (refused
+here); Server needs 459 queries with none over the bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCENARIOS: tuple[str, ...] = ("single-stream", "offline", "server")
+MIN_QUERIES = 64
+"""The fewest queries of a VALID SingleStream run (min_duration_ms = 0)."""
+P99_QUERIES = 662
+"""The fewest SingleStream queries for which LoadGen's early stopping can state a p99."""
+SERVER_MIN_QUERIES = 459
+"""The fewest Server queries that can pass (none of them over the bound)."""
+
+
+@dataclass(frozen=True)
+class LoadGenRun:
+    """One LoadGen test, as its summary log states it.
+
+    Args:
+        scenario: ``single-stream``, ``offline`` or ``server``.
+        result: ``"VALID"`` or ``"INVALID"`` (LoadGen's "Result is: …").
+        queries: samples LoadGen issued.
+        p50_ms, p90_ms, p99_ms: latency percentiles (ms).
+        qps: samples per second (offline: "Samples per second"; server: "Completed samples per second";
+            single-stream: "QPS w/o loadgen overhead").
+        target_qps: the Poisson rate asked for (server), else None.
+        summary: the summary log's path.
+        detail: the detail log's path.
+    """
+
+    scenario: str
+    result: str
+    queries: int
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    qps: float | None
+    target_qps: float | None
+    summary: Path
+    detail: Path
+
+    @property
+    def valid(self) -> bool:
+        return self.result == "VALID"
+
+
+def _settings(scenario: str, queries: int, target_qps: float | None, bound_ms: float | None) -> Any:
+    import mlperf_loadgen as lg
+
+    if queries < 1:
+        # min_query_count = 0 with min_duration_ms = 0 crashes LoadGen (a segfault, not an error)
+        raise ValueError(f"a LoadGen test needs at least 1 query, got {queries}")
+    settings = lg.TestSettings()
+    settings.mode = lg.TestMode.PerformanceOnly
+    settings.min_duration_ms = 0
+    settings.min_query_count = queries
+    settings.max_query_count = queries
+    if scenario == "single-stream":
+        settings.scenario = lg.TestScenario.SingleStream
+    elif scenario == "offline":
+        settings.scenario = lg.TestScenario.Offline
+        settings.offline_expected_qps = float(queries)  # all samples in one query (min_duration_ms = 0)
+    elif scenario == "server":
+        if not target_qps or not bound_ms:
+            raise ValueError("the server scenario needs a target QPS and a latency bound")
+        settings.scenario = lg.TestScenario.Server
+        settings.server_target_qps = float(target_qps)
+        settings.server_target_latency_ns = int(bound_ms * 1e6)
+    else:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    return settings
+
+
+def run_test(scenario: str, answer: Callable[[Sequence[int]], None], n_samples: int, queries: int, outdir: Path,
+             target_qps: float | None = None, bound_ms: float | None = None) -> LoadGenRun:
+    """Run one LoadGen test in this thread, answering inline.
+
+    Args:
+        scenario: one of :data:`SCENARIOS`.
+        answer: called with the sample indices of the queries LoadGen issues (one index in single-stream and
+            server, all of them in offline); it computes the answers and returns when they are ready.
+        n_samples: how many distinct queries the sample library holds (indices ``0 .. n_samples - 1``).
+        queries: samples to issue (LoadGen draws their indices from the library).
+        outdir: where LoadGen writes its logs (created).
+        target_qps, bound_ms: the server scenario's Poisson rate and latency bound.
+
+    Returns:
+        The run as the summary log states it.
+    """
+    import mlperf_loadgen as lg
+
+    settings = _settings(scenario, queries, target_qps, bound_ms)
+    issued = [0]
+
+    def issue(samples: list[Any]) -> None:
+        issued[0] += len(samples)
+        answer([sample.index for sample in samples])
+        lg.QuerySamplesComplete([lg.QuerySampleResponse(sample.id, 0, 0) for sample in samples])
+
+    def flush() -> None:
+        pass
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    output = lg.LogOutputSettings()
+    output.outdir = str(outdir)
+    output.copy_summary_to_stdout = False
+    logs = lg.LogSettings()
+    logs.log_output = output
+    logs.enable_trace = False
+    sut = lg.ConstructSUT(issue, flush)
+    qsl = lg.ConstructQSL(n_samples, n_samples, lambda indices: None, lambda indices: None)
+    try:
+        lg.StartTestWithLogSettings(sut, qsl, settings, logs)
+    finally:
+        lg.DestroyQSL(qsl)
+        lg.DestroySUT(sut)
+    for name in ("mlperf_log_accuracy.json", "mlperf_log_trace.json"):
+        (outdir / name).unlink(missing_ok=True)  # empty in performance mode
+    return dataclasses.replace(read_summary(outdir / "mlperf_log_summary.txt", scenario, target_qps), queries=issued[0])
+
+
+def _field(text: str, label: str) -> float | None:
+    match = re.search(rf"^\s*{re.escape(label)}\s*:\s*([0-9.eE+-]+)\s*$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def read_summary(path: Path, scenario: str, target_qps: float | None = None) -> LoadGenRun:
+    """Read a LoadGen summary log: its verdict, percentiles (ns → ms) and throughput.
+
+    Raises:
+        ValueError: the file has no "Result is" line (not a LoadGen summary).
+    """
+    text = path.read_text(encoding="utf-8", errors="replace")
+    verdict = re.search(r"^Result is\s*:\s*(\w+)", text, re.MULTILINE)
+    if verdict is None:
+        raise ValueError(f"{path}: no 'Result is' line; not a LoadGen summary")
+
+    def ms(label: str) -> float | None:
+        value = _field(text, label)
+        return None if value is None else value / 1e6
+
+    qps_label = {"offline": "Samples per second", "server": "Completed samples per second"}.get(
+        scenario, "QPS w/o loadgen overhead")
+    queries = _field(text, "max_query_count")
+    return LoadGenRun(
+        scenario=scenario, result=verdict.group(1), queries=int(queries or 0),
+        p50_ms=ms("50.00 percentile latency (ns)"), p90_ms=ms("90.00 percentile latency (ns)"),
+        p99_ms=ms("99.00 percentile latency (ns)"), qps=_field(text, qps_label), target_qps=target_qps,
+        summary=path, detail=path.with_name("mlperf_log_detail.txt"),
+    )

@@ -1,0 +1,490 @@
+"""The serving track: latency, throughput and footprint of a fitted system, measured with MLPerf LoadGen.
+
+After a job has scored its system, ``run --serve single-stream,offline,server`` serves the task's test
+queries (its kind's query unit: a retrieval query, a customer, a session, a point) through the system's
+``serve``, in the same worker. LoadGen issues the queries and judges each test VALID or INVALID; the
+record's ``serving`` section (:class:`Serving`) keeps the numbers, and LoadGen's summary and detail logs
+travel beside the record as artifacts. A system without ``serve`` is "not served".
+
+Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded;
+on ``full`` every scenario runs on the whole test set and is repeated 3 times (median, min, max); ``default`` and
+``smoke`` cap the queries by a time budget (64 to 662 queries, once) so that serving adds little to a run; a
+no-op system is measured in the same job, and a p50 below 20 times its p50 is marked "below LoadGen's resolution".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import pickle
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.loadgen import MIN_QUERIES, P99_QUERIES, SCENARIOS, SERVER_MIN_QUERIES, LoadGenRun, run_test
+
+RESOLUTION_FACTOR = 20.0
+"""A p50 below this many times the no-op SUT's p50 is below LoadGen's resolution."""
+SERVER_STEPS = 6
+"""At most this many server tests in the search for the highest passing QPS."""
+
+
+@dataclass(frozen=True)
+class ServeBudget:
+    """How much serving a profile measures.
+
+    Args:
+        queries: distinct test queries served at most (None: all the test queries).
+        single_stream_s: seconds one single-stream test aims at; its query count is this budget over the
+            warm-up latency, between 64 and 662 (None: every query, and at least 662 for a p99).
+        repeats: tests per scenario (median, min, max).
+        server_step_s: seconds one server step may take at most (its query count is sized by the
+            overload rule, capped by this).
+        warmup_s: seconds the warm-up pass may take at most (after its fifth query).
+    """
+
+    queries: int | None
+    single_stream_s: float | None
+    repeats: int
+    server_step_s: float
+    warmup_s: float = 2.0
+
+
+BUDGETS: dict[str, ServeBudget] = {
+    "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
+    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=4.0, warmup_s=0.5),
+    "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
+}
+
+
+@dataclass
+class Spread:
+    """The median of repeated measurements, with their min and max."""
+
+    median: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, values: Sequence[float | None]) -> Spread:
+        numbers = [v for v in values if v is not None]
+        if not numbers:
+            return cls()
+        return cls(median=statistics.median(numbers), min=min(numbers), max=max(numbers))
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario, over its repeats.
+
+    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID.
+    ``runs`` lists each LoadGen test as ``{queries, result, p50_ms, p90_ms, p99_ms, qps, target_qps}``.
+    """
+
+    scenario: str
+    result: str
+    p50_ms: Spread = field(default_factory=Spread)
+    p90_ms: Spread = field(default_factory=Spread)
+    p99_ms: Spread = field(default_factory=Spread)
+    qps: Spread = field(default_factory=Spread)
+    queries: int = 0
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.result == "VALID"
+
+
+@dataclass
+class Footprint:
+    """The served model on disk and in memory.
+
+    Args:
+        size_mb: the saved model's size on disk.
+        save_method: ``"save()"`` (the system's own format) or ``"pickle"`` (the fallback).
+        uss_mb: private resident memory (USS) of the job's process while serving.
+        cold_start_ms: from loading the saved model to its first answer (in the warm worker: imports excluded).
+        error: why the model could not be saved or loaded, if so.
+    """
+
+    size_mb: float | None = None
+    save_method: str | None = None
+    uss_mb: float | None = None
+    cold_start_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class Serving:
+    """A record's ``serving`` section.
+
+    Args:
+        status: ``"served"``, ``"not served"`` (no ``serve``) or ``"failed: <error>"``.
+        query_unit: what one query is and what it answers.
+        queries: distinct test queries in LoadGen's sample library.
+        latency_bound_ms: the p99 bound of the server scenario.
+        scenarios: per scenario its result.
+        noop_p50_ms: a no-op SUT's single-stream p50 in the same job (LoadGen's floor).
+        below_resolution: the single-stream p50 is below 20 × that floor (not ranked on latency).
+        threads: the thread settings while serving (system config and environment).
+        load_before, load_after: load averages around the measurement.
+        footprint: size on disk, USS, cold start.
+        server_step_rule: how the server steps were sized.
+        device: where it ran.
+    """
+
+    status: str
+    query_unit: str = ""
+    queries: int = 0
+    latency_bound_ms: float | None = None
+    scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
+    noop_p50_ms: float | None = None
+    below_resolution: bool = False
+    threads: dict[str, Any] = field(default_factory=dict)
+    load_before: list[float] | None = None
+    load_after: list[float] | None = None
+    footprint: Footprint = field(default_factory=Footprint)
+    server_step_rule: str = ""
+    device: str = "cpu"
+
+    @property
+    def served(self) -> bool:
+        return self.status == "served"
+
+    @property
+    def p99_ms(self) -> float | None:
+        single = self.scenarios.get("single-stream")
+        return single.p99_ms.median if single else None
+
+    @property
+    def p50_ms(self) -> float | None:
+        single = self.scenarios.get("single-stream")
+        return single.p50_ms.median if single else None
+
+    @property
+    def offline_qps(self) -> float | None:
+        offline = self.scenarios.get("offline")
+        return offline.qps.median if offline else None
+
+    @property
+    def server_qps(self) -> float | None:
+        server = self.scenarios.get("server")
+        return server.qps.median if server else None
+
+    @property
+    def invalid(self) -> list[str]:
+        """The scenarios LoadGen judged INVALID."""
+        return [name for name, result in self.scenarios.items() if result.result == "INVALID"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Serving:
+        """Read the section back (unknown keys are ignored; a missing one takes its default)."""
+        def spread(value: Any) -> Spread:
+            return Spread(**{k: value.get(k) for k in ("median", "min", "max")}) if isinstance(value, dict) else Spread()
+
+        scenarios = {}
+        for name, value in (data.get("scenarios") or {}).items():
+            if isinstance(value, dict):
+                scenarios[name] = ScenarioResult(
+                    scenario=str(value.get("scenario", name)), result=str(value.get("result", "?")),
+                    p50_ms=spread(value.get("p50_ms")), p90_ms=spread(value.get("p90_ms")),
+                    p99_ms=spread(value.get("p99_ms")), qps=spread(value.get("qps")),
+                    queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
+                    note=str(value.get("note", "")))
+        foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
+        names = {f.name for f in dataclasses.fields(Footprint)}
+        simple = {f.name for f in dataclasses.fields(cls)} - {"scenarios", "footprint"}
+        return cls(**{k: v for k, v in data.items() if k in simple},
+                   scenarios=scenarios, footprint=Footprint(**{k: v for k, v in foot.items() if k in names}))
+
+
+# ------------------------------------------------------------------ sizing
+def single_stream_queries(latency_s: float, budget: ServeBudget, available: int) -> int:
+    """Queries of one single-stream test: the whole set (at least 662, for a p99) on ``full``; else the
+    time budget over the warm-up latency, between 64 and 662.
+
+    >>> single_stream_queries(0.001, ServeBudget(200, 2.0, 3, 4.0), 200)
+    662
+    >>> single_stream_queries(0.5, ServeBudget(200, 2.0, 3, 4.0), 200)
+    64
+    """
+    if budget.single_stream_s is None:
+        return max(available, P99_QUERIES)
+    fit = int(budget.single_stream_s / max(latency_s, 1e-9))
+    return max(MIN_QUERIES, min(P99_QUERIES, fit))
+
+
+def server_step_queries(bound_ms: float, service_s: float, target_qps: float, budget: ServeBudget) -> int:
+    """Queries of one server step: enough to see a 10% overload build a backlog past the bound,
+    bound ÷ (0.1 × service time), and at least 459 (LoadGen's fewest for a p99); capped by the step's time
+    budget at the target rate (never below 459).
+
+    >>> server_step_queries(100.0, 0.0003, 1000.0, ServeBudget(None, None, 3, 20.0))
+    3334
+    >>> server_step_queries(100.0, 0.01, 50.0, ServeBudget(None, None, 3, 20.0))
+    459
+    """
+    overload = math.ceil(bound_ms / 1000 / (0.1 * max(service_s, 1e-9)))
+    capped = int(budget.server_step_s * target_qps)
+    return max(SERVER_MIN_QUERIES, min(overload, capped))
+
+
+STEP_RULE = ("each step issues max(459, min(bound ÷ (0.1 × single-stream p50), step budget × target QPS)) queries: "
+             "enough for a 10% overload to build a backlog past the bound (issue 26), capped by the profile's "
+             "step budget; steps start at half the single-stream QPS, grow ×1.5 until one fails, then bisect (a failing "
+             "first step: ÷4 while 459 queries fit the step budget)")
+
+
+# ------------------------------------------------------------------ measuring
+def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> ScenarioResult:
+    return ScenarioResult(
+        scenario=scenario,
+        result="VALID" if runs and all(r.valid for r in runs) else "INVALID",
+        p50_ms=Spread.of([r.p50_ms for r in runs]), p90_ms=Spread.of([r.p90_ms for r in runs]),
+        p99_ms=Spread.of([r.p99_ms for r in runs]), qps=Spread.of([r.qps for r in runs]),
+        queries=max((r.queries for r in runs), default=0),
+        runs=[{"queries": r.queries, "result": r.result, "p50_ms": r.p50_ms, "p90_ms": r.p90_ms, "p99_ms": r.p99_ms,
+               "qps": r.qps, "target_qps": r.target_qps} for r in runs],
+        note=note,
+    )
+
+
+def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
+                  budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun]:
+    """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
+    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes, while a step's 459 queries
+    fit its time budget); at most :data:`SERVER_STEPS` steps. Returns the best passing step
+    (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
+    steps: list[LoadGenRun] = []
+    best: LoadGenRun | None = None
+    low, high = 0.0, math.inf
+    target = 0.5 / max(service_s, 1e-6)
+    for index in range(SERVER_STEPS):
+        if SERVER_MIN_QUERIES / target > budget.server_step_s and steps:
+            break  # a rate this low cannot issue its 459 queries within the step budget
+        queries = server_step_queries(bound_ms, service_s, target, budget)
+        run = run_test("server", answer, n_samples, queries, outdir / f"step{index}", target, bound_ms)
+        steps.append(run)
+        if run.valid:
+            best = run if best is None or target > (best.target_qps or 0) else best
+            low = target
+            target = target * 1.5 if math.isinf(high) else (low + high) / 2
+        else:
+            high = target
+            target = (low + high) / 2 if low else target / 4
+        if not math.isinf(high) and low and high / low < 1.1:
+            break
+    note = f"{len(steps)} steps; best passing target {best.target_qps:,.0f} QPS" if best else \
+        f"no step passed ({len(steps)} steps down to {steps[-1].target_qps:,.1f} QPS)"
+    chosen = [best] if best else [steps[-1]]
+    result = _aggregate("server", chosen, note)
+    result.runs = [{"queries": r.queries, "result": r.result, "p99_ms": r.p99_ms, "qps": r.qps,
+                    "target_qps": r.target_qps} for r in steps]
+    return result, chosen[0]
+
+
+def _timed_warmup(call: Callable[[int], None], n: int, budget_s: float = 2.0) -> float:
+    """Answer queries one at a time (the first 50, then the first 200 again: caches, JIT, Lucene's slower first
+    pass), for at most ``budget_s`` seconds after the fifth; return the median seconds of the second pass
+    (or of all, when the budget ended the first)."""
+    times: list[float] = []
+    order = list(range(min(n, 50))) + list(range(min(n, 200)))
+    started = time.perf_counter()
+    for count, index in enumerate(order):
+        start = time.perf_counter()
+        call(index)
+        times.append(time.perf_counter() - start)
+        if count >= 5 and start - started > budget_s:
+            break
+    second = times[min(n, 50):]
+    return statistics.median(second or times)
+
+
+def _noop(indices: Sequence[int]) -> None:
+    pass
+
+
+def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str], budget: ServeBudget,
+            bound_ms: float, outdir: Path, device: str = "cpu") -> tuple[Serving, dict[str, Path]]:
+    """Serve ``queries`` through ``system`` under LoadGen, scenario by scenario.
+
+    Args:
+        system: a fitted system (``serve`` of its kind).
+        kind: its kind (``benchmarks.kinds``).
+        queries: the task's test queries (query units), at most ``budget.queries`` of them are used.
+        scenarios: a subset of :data:`SCENARIOS`.
+        budget: the profile's :class:`ServeBudget`.
+        bound_ms: the server scenario's p99 bound.
+        outdir: a folder for LoadGen's logs.
+        device: where the system runs (a GPU latency names its device).
+
+    Returns:
+        The record's section, and the log files to keep (artifact suffix → path).
+    """
+    from benchmarks import kinds
+    from benchmarks.jobs import load_average, thread_settings
+
+    unit = kinds.QUERY_UNITS[kind]
+    section = Serving(status="not served", query_unit=f"{unit.query} → {unit.answer}", latency_bound_ms=bound_ms,
+                      device=device)
+    if not kinds.is_served(system):
+        return section, {}
+    queries = queries[: budget.queries] if budget.queries is not None else queries
+    if not queries:
+        section.status = "failed: the task has no test queries to serve"
+        return section, {}
+    section.status, section.queries = "served", len(queries)
+    section.load_before = load_average()
+    config_threads = {k: v for k, v in dataclasses.asdict(system.config).items() if "thread" in k} \
+        if dataclasses.is_dataclass(getattr(system, "config", None)) else {}
+    section.threads = {**config_threads, **thread_settings(), "cpus": len(os.sched_getaffinity(0))
+                       if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+
+    def one(index: int) -> None:
+        kinds.serve(kind, system, [queries[index]])
+
+    def answer(indices: Sequence[int]) -> None:
+        kinds.serve(kind, system, [queries[i] for i in indices])
+
+    latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
+    logs: dict[str, Path] = {}
+    n_single = single_stream_queries(latency_s, budget, len(queries))
+    noop = run_test("single-stream", _noop, len(queries), 256, outdir / "noop")  # its p50: the floor
+    section.noop_p50_ms = noop.p50_ms
+    for scenario in SCENARIOS:
+        if scenario not in scenarios:
+            continue
+        if scenario == "server":  # service time: single-stream's mean (its QPS) where measured, else the warm-up's median
+            single = section.scenarios.get("single-stream")
+            service_s = 1 / single.qps.median if single and single.qps.median else latency_s
+            result, last = search_server(answer, len(queries), bound_ms, service_s, budget, outdir / "server")
+        else:
+            count = n_single if scenario == "single-stream" else len(queries)
+            runs = [run_test(scenario, answer, len(queries), count, outdir / f"{scenario}{r}")
+                    for r in range(budget.repeats)]
+            result, last = _aggregate(scenario, runs), runs[-1]
+        section.scenarios[scenario] = result
+        logs[f"loadgen.{scenario}.summary.txt"] = last.summary
+        logs[f"loadgen.{scenario}.detail.txt"] = last.detail
+    p50 = section.p50_ms
+    section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
+    section.footprint = footprint(system, kind, queries[0])
+    section.server_step_rule = STEP_RULE if "server" in scenarios else ""
+    section.load_after = load_average()
+    return section, logs
+
+
+def _folder_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 1e6
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def _without_log(system: Any) -> Any:
+    """A shallow copy of ``system`` whose run context logs nowhere (the worker's log callback does not pickle)."""
+    import copy
+
+    from benchmarks.api import RunContext, print_nothing
+
+    clone = copy.copy(system)
+    if isinstance(getattr(system, "context", None), RunContext):
+        clone.context = dataclasses.replace(system.context, log=print_nothing)
+    return clone
+
+
+def footprint(system: Any, kind: str, query: Any) -> Footprint:
+    """Save the served model (``save(path)`` in the system's own format, else pickle), measure its size, load
+    it back (``load(path)`` classmethod, else unpickle) and time loading to its first answer; read the
+    process's USS (as the local executor samples it) while the model is loaded."""
+    from benchmarks import kinds
+    from benchmarks.executors.local import memory_of_tree
+
+    result = Footprint(uss_mb=memory_of_tree(os.getpid()))
+    own = callable(getattr(system, "save", None)) and callable(getattr(type(system), "load", None))
+    with tempfile.TemporaryDirectory(prefix="mlsd-serve-") as folder:
+        target = Path(folder) / "model"
+        try:
+            if own:
+                system.save(target)
+            else:
+                with open(target, "wb") as handle:
+                    pickle.dump(_without_log(system), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            result.size_mb = round(_folder_mb(target), 3)
+            result.save_method = "save()" if own else "pickle"
+            start = time.perf_counter()
+            if own:
+                loaded = type(system).load(target, system.context)
+            else:
+                with open(target, "rb") as handle:
+                    loaded = pickle.load(handle)
+            kinds.serve(kind, loaded, [query])
+            result.cold_start_ms = round((time.perf_counter() - start) * 1000, 3)
+        except Exception as error:  # a model that cannot be saved is a fact of the record, not a failed job
+            result.error = f"{type(error).__name__}: {error}"[:300]
+    return result
+
+
+def measure_task(task: Any, system: Any, data: Any, context: Any, scenarios: Sequence[str]) -> tuple[Serving, dict[str, Path]]:
+    """Serve a scored job's test queries (``measure`` with the task's queries, budget and bound); a failure to
+    serve is the section's status, never the job's."""
+    from benchmarks import kinds
+
+    budget = BUDGETS.get(context.profile, BUDGETS["default"])
+    bound = float(getattr(task, "serving_latency_bound_ms", None) or kinds.QUERY_UNITS[task.kind].latency_bound_ms)
+    outdir = Path(context.artifacts_dir or tempfile.mkdtemp(prefix="mlsd-serve-")) / "loadgen"
+    try:
+        queries = kinds.serving_queries(task.kind, data) if kinds.is_served(system) else []
+        return measure(system, task.kind, queries, scenarios, budget, bound, outdir, context.device)
+    except Exception as error:
+        unit = kinds.QUERY_UNITS[task.kind]
+        return Serving(status=f"failed: {type(error).__name__}: {error}"[:300], query_unit=f"{unit.query} → {unit.answer}",
+                       latency_bound_ms=bound, device=context.device), {}
+
+
+# ------------------------------------------------------------------ ranking (compare --rank-by)
+RANK_COLUMNS: dict[str, tuple[str, str, bool]] = {
+    "p50_ms": ("single-stream", "p50_ms", False),
+    "p90_ms": ("single-stream", "p90_ms", False),
+    "p99_ms": ("single-stream", "p99_ms", False),
+    "offline_qps": ("offline", "qps", True),
+    "server_qps": ("server", "qps", True),
+}
+"""A serving column → (scenario, field, higher is better). ``size_mb`` and ``cold_start_ms`` rank lower first."""
+
+
+def rank_value(serving: Serving, column: str) -> tuple[float | None, Spread, str]:
+    """A record's value of a serving column: (median, its spread over repeats, LoadGen's verdict)."""
+    if column in ("size_mb", "cold_start_ms", "uss_mb"):
+        value = getattr(serving.footprint, column)
+        return value, Spread(value, value, value), serving.footprint.save_method or ""
+    scenario, name, _ = RANK_COLUMNS[column]
+    result = serving.scenarios.get(scenario)
+    if result is None:
+        return None, Spread(), "not measured"
+    spread = getattr(result, name)
+    return spread.median, spread, result.result
+
+
+def rank(records: list[Any], column: str) -> list[tuple[Any, float | None, Spread, str]]:
+    """The latest served record per system, best first on ``column`` (unmeasured and not served last); an
+    INVALID value is ranked with the rest and keeps its verdict beside it."""
+    if column not in RANK_COLUMNS and column not in ("size_mb", "cold_start_ms", "uss_mb"):
+        from benchmarks.errors import UserError
+
+        raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, 'size_mb', 'cold_start_ms', 'uss_mb'])}")
+    higher = RANK_COLUMNS.get(column, ("", "", False))[2]
+    latest: dict[str, Any] = {}
+    for record in records:
+        if record.serving is not None and (record.system not in latest or record.newness > latest[record.system].newness):
+            latest[record.system] = record
+    rows = [(record, *rank_value(record.serving, column)) for record in latest.values()]
+    return sorted(rows, key=lambda row: (row[1] is None, -(row[1] or 0) if higher else (row[1] or 0), row[0].system))
