@@ -235,6 +235,9 @@ class Task(ABC, Generic[SystemT]):
     }
     default_seeds: ClassVar[tuple[int, ...]] = (0, 1, 2)
     Options: ClassVar[type] = NoOptions
+    leaderboard_columns: ClassVar[tuple[str, ...]] = ()
+    """The secondary metrics the leaderboard shows as columns, most important first; the others go to the
+    per-result details. Empty: the first six other metrics by name."""
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -220,7 +220,8 @@ def bootstrap_ci(
     while done < n_resamples:
         size = min(batch, n_resamples - done)
         picks = rng.integers(0, n, size=(size, n))  # (size, n) example indices
-        per_seed = matrix[:, picks].mean(axis=2)  # (seeds, size)
+        # one seed at a time: the same means as matrix[:, picks].mean(axis=2), without a (seeds, size, n) array
+        per_seed = np.stack([np.take(row, picks).mean(axis=1) for row in matrix])  # (seeds, size)
         if seeds > 1:
             seed_counts = rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=size)  # (size, seeds)
             estimates[done:done + size] = (seed_counts * per_seed.T).sum(axis=1) / seeds

@@ -54,6 +54,7 @@ class MoonsAccuracy(Task[Classifier]):
     data_source = "generated (sklearn.datasets.make_moons)"
     profiles = {"smoke": "500 test points", "default": "2,000 test points", "full": "same as default"}
     default_seeds = (0, 1, 2)
+    leaderboard_columns = ("train_accuracy",)
 
     def prepare(self, context: RunContext) -> TaskData:
         from sklearn.datasets import make_moons

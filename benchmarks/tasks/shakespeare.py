@@ -173,6 +173,7 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
     }
     default_seeds = (0,)
     Options = Options
+    leaderboard_columns = ("val_top1_acc", "val_loss", "val_bpc", "nanogpt_val_loss", "params", "train_chars")
 
     def prepare(self, context: RunContext) -> TaskData:
         if self.options.dataset:
