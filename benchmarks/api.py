@@ -336,6 +336,13 @@ class System:
         return {}
 
     @classmethod
+    def draw_pictures(cls, out_dir: Path, task_id: str) -> list[tuple[str, Path | None]]:
+        """Pictures of the system itself for its task's leaderboard page (micrograd's computation graph):
+        ``(caption, path)`` per picture drawn into ``out_dir``, or ``(how to get it, None)`` where a tool is
+        missing. None by default."""
+        return []
+
+    @classmethod
     def missing_requirements(cls) -> list[str]:
         """The modules in ``requires`` that cannot be imported here."""
         return [name for name in cls.requires if importlib.util.find_spec(name) is None]

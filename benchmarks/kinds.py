@@ -40,6 +40,15 @@ class Classifier(Protocol):
 
 
 @runtime_checkable
+class ProbabilisticClassifier(Protocol):
+    """An optional capability of a classifier (not part of the contract): class-1 probabilities, which the
+    decision-boundary pictures show as shades."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """X: (n, 2) points; return (n,) probabilities of label 1."""
+
+
+@runtime_checkable
 class CharLanguageModel(Protocol):
     """``shakespeare-char-ppl``: next-character distributions.
 

@@ -422,7 +422,8 @@ def data_kind(dataset: DatasetInfo) -> str:
 
 
 def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, images: list[tuple[str, str]] | None = None) -> str:
-    """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first."""
+    """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first, each with its caption
+    under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
         if task_cls.description:
@@ -434,7 +435,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
     for caption, name in images or []:
-        parts += [f"![{caption}]({name})", ""]
+        shown = "*" + caption.replace("*", "\\*") + "*"
+        parts += [f"![{caption}]({name})", "", shown, ""] if name else [shown, ""]
     for table in tables:
         dataset = table.dataset
         kind = data_kind(dataset)
@@ -490,8 +492,9 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
             from benchmarks import plots
 
             for caption, image in plots.write_task_plots(results_dir, task_id, tables):
-                images.append((caption, image.name))
-                written.append(image)
+                images.append((caption, image.name if image is not None else ""))
+                if image is not None:
+                    written.append(image)
         except Exception as error:  # a leaderboard without pictures beats none
             print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
         path = results_dir / f"{task_id}.md"

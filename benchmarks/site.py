@@ -231,6 +231,9 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
             if text:
                 body.append(f"<p><b>{escape(label)}</b>{_prose(text.strip())}</p>")
     for caption, name in images:
+        if not name:  # not drawn here: the caption says how to get it
+            body.append(f'<p class="note">{_prose(caption)}</p>')
+            continue
         body.append(f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}</figcaption></figure>')
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
@@ -273,7 +276,8 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
         tables = leaderboard.build_tables(loaded, task_id)
         images: list[tuple[str, str]] = []
         try:
-            images = [(caption, path.name) for caption, path in plots.write_task_plots(out_dir, task_id, tables)]
+            images = [(caption, path.name if path is not None else "")
+                      for caption, path in plots.write_task_plots(out_dir, task_id, tables)]
         except Exception as error:  # a page without pictures beats no page
             print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
         atomic_write_text(out_dir / f"{task_id}.html", render_task_page(task_id, tables, task_cls, images, results_dir))

@@ -34,3 +34,7 @@ class LogisticRegressionSystem(System):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model.predict(X)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n,) probabilities of label 1 (``kinds.ProbabilisticClassifier``: shades in the boundary picture)."""
+        return self.model.predict_proba(X)[:, 1]
