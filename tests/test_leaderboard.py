@@ -16,9 +16,10 @@ from benchmarks.api import DatasetInfo
 
 
 def write_record(results: Path, task: str, system: str, seed: int, metrics: dict[str, float], main: str,
-                 higher: bool, dataset: dict[str, Any] | None = None, extras: dict[str, Any] | None = None) -> None:
+                 higher: bool, dataset: dict[str, Any] | None = None, extras: dict[str, Any] | None = None,
+                 profile: str = "default") -> None:
     record = {
-        "task": task, "system": system, "seed": seed, "profile": "default", "status": "ok", "config": {},
+        "task": task, "system": system, "seed": seed, "profile": profile, "status": "ok", "config": {},
         "metrics": metrics, "main_metric": main, "higher_is_better": higher,
         "dataset": dataset or {"name": "tinyshakespeare", "fingerprint": "b" * 64},
         "timings": {"fit_s": 1.0 + seed}, "hardware": {"cores": 2}, "finished_at": f"2026-01-01T00:00:0{seed}",
@@ -126,6 +127,20 @@ def test_prompted_samples_show_prompt_and_continuation_apart(tmp_path: Path) -> 
     assert "```text\nGREMIO:\nGood morrow, neighbour Baptista.\n```\n\ncontinuation:\n\n```text\nBAPTISTA:\nGood morrow.\n```" in block
     assert "sampling seed 1337, temperature 1.0" in block
     assert "No prompted sample in the records of: char-lstm" in block
+
+
+def test_nanogpt_cpu_table_says_how_it_agrees_with_nanogpts_readme(tmp_path: Path) -> None:
+    for seed, loss in enumerate((1.87, 1.90, 1.92)):
+        write_record(tmp_path, "shakespeare-char-ppl", "char-gpt", seed, {**CHARLM, "nanogpt_val_loss": loss}, "val_ppl",
+                     False, profile="nanogpt-cpu")
+    leaderboard.write(tmp_path, ["shakespeare-char-ppl"])
+    text = (tmp_path / "shakespeare-char-ppl.md").read_text()
+    assert "standard error of about 0.014" in text  # the task text, and again under the table
+    assert "- char-gpt: mean `nanogpt_val_loss` 1.8967 over 3 seed(s) (20 batches each): within ±0.03 of nanoGPT's 1.88." in text
+    write_record(tmp_path, "shakespeare-char-ppl", "char-gpt", 3, {**CHARLM, "nanogpt_val_loss": 2.2}, "val_ppl", False,
+                 profile="nanogpt-cpu")
+    leaderboard.write(tmp_path, ["shakespeare-char-ppl"])
+    assert "over 4 seed(s) (20 batches each): outside ±0.03" in (tmp_path / "shakespeare-char-ppl.md").read_text()
 
 
 @pytest.mark.slow
