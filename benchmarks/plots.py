@@ -201,7 +201,10 @@ def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
         canvas.line(x, top, x, y, color="#e3e3e3")
         canvas.text(x, y + 14, _tick_text(tick), anchor="middle", size=10, color="#444")
     canvas.line(left, y, right, y, color="#666")
-    canvas.text((left + right) / 2, y + 30, label + (" (log scale)" if log else ""), anchor="middle", size=10, color="#444")
+    first, _, second = label.partition("\n")  # a second line (a legend) goes under the axis title
+    canvas.text((left + right) / 2, y + 30, first + (" (log scale)" if log else ""), anchor="middle", size=10, color="#444")
+    if second:
+        canvas.text((left + right) / 2, y + 43, second, anchor="middle", size=9, color="#555")
     return place
 
 
@@ -245,8 +248,8 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
         bottom = top + 22 * len(table.rows) + 8
         log = wants_log(values)
         place = _x_axis(canvas, min(values), max(values), LEFT, WIDTH - 30, bottom, top,
-                        f"{metric_label(table.main_metric, table.higher_is_better)}; bars: 95% CI; blue: leader and tied",
-                        log=log)
+                        f"{metric_label(table.main_metric, table.higher_is_better)}\n"
+                        "dot: mean over seeds; bars: 95% CI; blue: the leader and the rows tied with it", log=log)
         for index, row in enumerate(table.rows):
             y = top + 14 + 22 * index
             color = PALETTE[0] if row.verdict in ("leader", "tied") else "#888"
@@ -258,7 +261,7 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
                 canvas.line(x1, y - 4, x1, y + 4, color=color, width=1.5)
                 canvas.line(x2, y - 4, x2, y + 4, color=color, width=1.5)
             canvas.add(f'<circle cx="{place(row.mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
-        canvas.height = bottom + 40
+        canvas.height = bottom + 54
     return _save(canvas, path)
 
 
