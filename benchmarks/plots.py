@@ -405,7 +405,7 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
     nx, ny = int(grid["x"][2]), int(grid["y"][2])
     labels, proba = str(grid["labels"]), grid.get("proba")
     levels = str(proba) if isinstance(proba, str) and len(proba) == len(labels) else labels
-    canvas.text(x0 + width / 2, y0 - 6, title, anchor="middle", size=10)
+    canvas.text(x0 + width / 2, y0 - 6, title, anchor="middle", size=9)
     runs: dict[str, list[str]] = {}
     for row in range(ny):
         svg_row = ny - 1 - row  # the grid's first row is the bottom
@@ -476,7 +476,8 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
             y0 = top + 20 + (index // PANEL_COLUMNS) * (height + 44)
             accuracy = row.records[0].metrics.get(table.main_metric)
             shown = metric_facts.format_value(table.main_metric, accuracy)
-            _boundary_panel(canvas, x0, y0, width, height, f"{row.label[:26]}: {table.main_metric} {shown}", grid)
+            title = f"{row.label[:22]}: {table.main_metric} {shown} (seed {row.records[0].seed})"
+            _boundary_panel(canvas, x0, y0, width, height, title, grid)
         panel_rows = (len(found) + PANEL_COLUMNS - 1) // PANEL_COLUMNS
         bottom = top + 20 + panel_rows * (height + 44)
         canvas.text(WIDTH / 2, bottom, "regions: predicted class (blue 0, orange 1; deeper shade: surer, where the system "

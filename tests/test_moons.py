@@ -134,7 +134,7 @@ def test_decision_boundaries_and_curves_from_the_records(results_dir):
     epochs = found["sklearn-mlp"].extras["curves"]["step"]  # its epochs, reported after the fit
     assert epochs[0] == 1 and epochs[-1] > 10 and epochs == sorted(set(epochs))
     svg = results_dir / "moons-acc-boundaries.svg"
-    assert svg.stat().st_size < 200_000 and svg.read_text().count("accuracy 0.") == 3
+    assert svg.stat().st_size < 200_000 and svg.read_text().count("accuracy 0.") == 3 and "(seed 0)" in svg.read_text()
     board = (results_dir / "moons-acc.md").read_text()
     assert "(moons-acc-boundaries.svg)" in board and "(moons-acc-curves.svg)" in board
     assert "computation graph of one neuron" in board  # drawn, or how to get it
