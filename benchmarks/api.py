@@ -238,6 +238,9 @@ class Task(ABC, Generic[SystemT]):
     }
     default_seeds: ClassVar[tuple[int, ...]] = (0, 1, 2)
     Options: ClassVar[type] = NoOptions
+    leaderboard_columns: ClassVar[tuple[str, ...]] = ()
+    """The secondary metrics the leaderboard shows as columns, most important first; the others go to the
+    per-result details. Empty: the first six other metrics by name."""
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -318,6 +321,13 @@ class System:
     def report(self) -> dict[str, Any]:
         """Extra facts worth recording after a run (parameter count, loss curve, ...)."""
         return {}
+
+    @classmethod
+    def draw_pictures(cls, out_dir: Path, task_id: str) -> list[tuple[str, Path | None]]:
+        """Pictures of the system itself for its task's leaderboard page (micrograd's computation graph):
+        ``(caption, path)`` per picture drawn into ``out_dir``, or ``(how to get it, None)`` where a tool is
+        missing. None by default."""
+        return []
 
     @classmethod
     def missing_requirements(cls) -> list[str]:

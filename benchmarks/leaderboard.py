@@ -87,6 +87,8 @@ class Table:
     """The per-example metric behind the CIs and tests (the main metric, or a proxy such as a loss)."""
     latest: list[Record] = field(default_factory=list)
     """The latest record per system, config and seed, failed ones and those without a main value included."""
+    columns: tuple[str, ...] = ()
+    """The secondary metrics the task declares (``Task.leaderboard_columns``), most important first."""
 
 
 def row_label(system: str, overrides: dict[str, Any]) -> str:
@@ -175,6 +177,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         table = Table(
             task=task_id, profile=profile, dataset=first.dataset, main_metric=first.main_metric,
             higher_is_better=higher, rows=rows, failed=failed, task_version=first.task_version, latest=every_latest,
+            columns=declared_columns(task_id),
         )
         try:
             add_uncertainty(table)
@@ -256,9 +259,46 @@ def _escape(text: str) -> str:
     return md_text(text)
 
 
+# --- columns -------------------------------------------------------------------------------
+
+def declared_columns(task_id: str) -> tuple[str, ...]:
+    """The secondary metrics a registered task declares for its table, most important first (``()``: none)."""
+    from benchmarks.registry import TASKS
+
+    if task_id not in TASKS:
+        return ()
+    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ())
+
+
 def secondary_metrics(table: Table, limit: int = 6) -> list[str]:
-    names = sorted({name for row in table.rows for name in row.metrics} - {table.main_metric})
-    return [name for name in names if not name.startswith("_")][:limit]
+    """The table's secondary columns: the task's declared ones in their order (those the rows have), or, for a
+    task that declares none, the first ``limit`` other metrics by name."""
+    present = {name for row in table.rows for name in row.metrics} - {table.main_metric}
+    if table.columns:
+        return [name for name in table.columns if name in present]
+    return sorted(name for name in present if not name.startswith("_"))[:limit]
+
+
+def other_metrics(table: Table, limit: int = 6) -> list[str]:
+    """The metrics the rows have beyond the main one and the shown columns: they go to the per-result details."""
+    shown = {table.main_metric, *secondary_metrics(table, limit)}
+    return sorted({name for row in table.rows for name in row.metrics if not name.startswith("_")} - shown)
+
+
+def data_scope(dataset: DatasetInfo) -> str:
+    """What a row was measured on: ``full`` (the task's own data), ``subset`` (a slice of the collection its
+    reference numbers belong to) or ``synthetic twin`` (generated stand-in data)."""
+    if dataset.synthetic:
+        return "synthetic twin"
+    name = dataset.name.lower()
+    if "subset" in name or "slice" in name:
+        return "subset"
+    return "full"
+
+
+def seeds_text(row: Row) -> str:
+    """``3`` or ``1 seed``: a one-seed row has no measured spread, and says so."""
+    return "1 seed" if len(row.main_values) == 1 else str(len(row.main_values))
 
 
 def format_value(metric: str, value: float | None) -> str:
@@ -267,7 +307,7 @@ def format_value(metric: str, value: float | None) -> str:
 
 
 def main_cell(table: Table, row: Row) -> str:
-    """``mean ± std`` over seeds (or the one value) in the main metric's format."""
+    """``mean ± std`` over seeds, or the one value without ± (``seeds`` says "1 seed"), in the main metric's format."""
     if len(row.main_values) > 1:
         return f"{format_value(table.main_metric, row.mean)} ± {format_value(table.main_metric, row.std)}"
     return format_value(table.main_metric, row.mean)
@@ -293,18 +333,40 @@ def render_table(table: Table, secondary_limit: int = 6) -> str:
     arrow = "↑" if table.higher_is_better else "↓"
     secondary = secondary_metrics(table, secondary_limit)
     header = ["#", "system", f"{md_text(table.main_metric)} {arrow} (mean ± std over seeds)", "95% CI", "vs leader", "seeds",
-              *(md_text(name) for name in secondary), "fit s", "peak MB", "hardware", "date"]
+              *(md_text(name) for name in secondary), "data", "fit s", "peak MB", "hardware", "date"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    scope = data_scope(table.dataset)
     for rank, row in enumerate(table.rows, start=1):
         tied = " ≈" if row.verdict in ("leader", "tied") and len(table.rows) > 1 else ""
         cells = [
             str(rank), _escape(row.label), main_cell(table, row) + tied, ci_text(row),
-            verdict_text(row), str(len(row.main_values)),
-            *(format_value(name, row.metrics.get(name)) for name in secondary),
+            verdict_text(row), seeds_text(row),
+            *(format_value(name, row.metrics.get(name)) for name in secondary), scope,
             time_cell(row), format_number(row.peak_memory_mb, 0), _escape(row.hardware), md_text(row.date),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
+    """The metrics that are not columns, per row, in a collapsed block (markdown's per-result details)."""
+    names = other_metrics(table, secondary_limit)
+    if not names or not table.rows:
+        return []
+    lines = ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
+             "| system | " + " | ".join(names) + " |", "|---|" + "|".join("---" for _ in names) + "|"]
+    for row in table.rows:
+        lines.append(f"| {_escape(row.label)} | " + " | ".join(format_value(name, row.metrics.get(name)) for name in names) + " |")
+    return [*lines, "", "</details>", ""]
+
+
+def scope_note(table: Table) -> str:
+    """Under a table measured on a subset or a twin: the task text's reference numbers are not for this data."""
+    scope = data_scope(table.dataset)
+    if scope == "full":
+        return ""
+    return (f"⚠ Data: {scope} (`{_escape(table.dataset.name)}`). Reference numbers in the task text above belong to the "
+            "full collection they name and do not compare with these rows.")
 
 
 def overloaded(record: Record) -> bool:
@@ -356,6 +418,34 @@ def render_samples(table: Table, limit: int = 600) -> list[str]:
     return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""]
 
 
+def prompted_sample(record: Record) -> dict[str, Any] | None:
+    """A record's continuation of the task's fixed prompt (``extras["prompted_sample"]``), or None."""
+    found = record.extras.get("prompted_sample")
+    if isinstance(found, dict) and isinstance(found.get("prompt"), str) and isinstance(found.get("continuation"), str):
+        return found
+    return None
+
+
+def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
+    """Each row's (first seed's) continuation of the fixed prompt: the prompt and the continuation apart."""
+    parts: list[str] = []
+    for row in table.rows:
+        found = next((p for p in map(prompted_sample, row.records[:1]) if p is not None), None)
+        if found is None:
+            continue
+        fence = lambda text: ["```text", text[:limit].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
+        parts += [f"**{_escape(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
+                  f"temperature {found.get('temperature')}): prompt", "", *fence(found["prompt"]), "", "continuation:", "",
+                  *fence(found["continuation"]), ""]
+    if not parts:
+        return []
+    missing = [row.label for row in table.rows if prompted_sample(row.records[0]) is None]
+    note = [f"_No prompted sample in the records of: {', '.join(_escape(m) for m in missing)} (recorded before samples "
+            "had a prompt)._", ""] if missing else []
+    return ["<details open><summary>Prompted samples: each system continues the same prompt</summary>", "", *parts, *note,
+            "</details>", ""]
+
+
 def data_kind(dataset: DatasetInfo) -> str:
     """How a table's heading labels its data: a synthetic stand-in, or the data the task is defined on
     (which, for moons, is itself drawn by a generator: that is the task's definition, not a stand-in)."""
@@ -363,7 +453,8 @@ def data_kind(dataset: DatasetInfo) -> str:
 
 
 def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, images: list[tuple[str, str]] | None = None) -> str:
-    """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first."""
+    """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first, each with its caption
+    under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
         if task_cls.description:
@@ -375,7 +466,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
     for caption, name in images or []:
-        parts += [f"![{caption}]({name})", ""]
+        shown = "*" + caption.replace("*", "\\*") + "*"
+        parts += [f"![{caption}]({name})", "", shown, ""] if name else [shown, ""]
     for table in tables:
         dataset = table.dataset
         kind = data_kind(dataset)
@@ -389,12 +481,16 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             "",
             *render_serving(table),
         ]
+        if table.rows and scope_note(table):
+            parts += [scope_note(table), ""]
         if task_cls is not None and table.latest:
             parts += task_cls.leaderboard_section(table.latest)
         if table.rows:
             parts += [uncertainty_note(table), ""]
             if load_note(table):
                 parts += [load_note(table), ""]
+            parts += render_other_metrics(table)
+            parts += render_prompted_samples(table)
             parts += render_samples(table)
         if table.failed:
             parts.append("Failed runs (latest per system and seed):")
@@ -427,8 +523,9 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
 
             for caption, image in [*plots.write_task_plots(results_dir, task_id, tables),
                                    *plots.write_serving_plot(results_dir, task_id, tables)]:
-                images.append((caption, image.name))
-                written.append(image)
+                images.append((caption, image.name if image is not None else ""))
+                if image is not None:
+                    written.append(image)
         except UserError:  # a path that leaves the folder: refused, never a warning
             raise
         except Exception as error:  # a leaderboard without pictures beats none

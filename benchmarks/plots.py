@@ -1,19 +1,23 @@
-"""Leaderboard pictures as SVG: score with CI, quality vs cost, loss curves.
+"""Leaderboard pictures as SVG: score with CI, quality vs cost, loss curves, decision boundaries.
 
 Each function draws one SVG for a task, one panel per leaderboard table (profile × data), and returns
-its path, or None when there is nothing to draw. The SVG is written by hand (no plotting library):
+its path, or None when there is nothing to draw. Every axis says what it measures and in which unit;
+an axis whose values span more than 10× is logarithmic; point labels never overlap (each takes the
+first free place around its point, or a line in the legend). The SVG is written by hand (no plotting library):
 drawing after every run costs milliseconds instead of a second of matplotlib, and the files are text,
 byte-identical for identical results, so they diff like the markdown they sit beside.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import Protocol
 
+from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
 from benchmarks.paths import task_file
 from benchmarks.records import Record, atomic_write_text
@@ -77,6 +81,105 @@ def _tick_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
 
 
+LOG_SPAN = 10.0
+"""An axis whose positive values span more than this factor is drawn on a log scale."""
+
+
+def wants_log(values: list[float]) -> bool:
+    """True when every value is positive and the largest is more than ``LOG_SPAN`` times the smallest.
+
+    >>> wants_log([4.7, 65.0]), wants_log([0.85, 1.0]), wants_log([0.0, 50.0])
+    (True, False, False)
+    """
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) > LOG_SPAN * min(finite)
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Round ticks for a log axis over [low, high]: the decades, with 2 and 5 between them when there are few.
+
+    >>> log_ticks(4.7, 65.0)
+    [2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+    >>> log_ticks(0.01, 1000.0)
+    [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+    """
+    low_e, high_e = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    high_e = max(high_e, low_e + 1)
+    steps = (1, 2, 5) if high_e - low_e <= 2 else (1,)
+    ticks = [round(m * 10.0**e, 12) for e in range(low_e, high_e + 1) for m in steps]
+    inside = [t for t in ticks if low <= t <= high]
+    first = max([t for t in ticks if t <= low], default=ticks[0])
+    last = min([t for t in ticks if t >= high], default=ticks[-1])
+    return [first, *[t for t in inside if first < t < last], last]
+
+
+def _axis_scale(low: float, high: float, log: bool) -> tuple[list[float], Callable[[float], float]]:
+    """Ticks and a value → [0, 1] mapping for an axis over [low, high]."""
+    if log:
+        ticks = log_ticks(low, high)
+        lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
+        return ticks, lambda value: (math.log10(value) - lo) / (hi - lo)
+    ticks = nice_ticks(low, high)
+    lo, hi = min([low, *ticks]), max([high, *ticks])
+    hi = hi if hi > lo else lo + 1.0
+    return ticks, lambda value: (value - lo) / (hi - lo)
+
+
+def metric_label(metric: str, higher_is_better: bool | None = None) -> str:
+    """An axis title for a metric: its name, what it measures (its declared description) and its direction."""
+    facts = metric_facts.find(metric)
+    description = f": {facts.description}" if facts is not None and facts.description else ""
+    direction = "" if higher_is_better is None else (" (higher is better)" if higher_is_better else " (lower is better)")
+    return f"{metric}{description}{direction}"
+
+
+TEXT_WIDTH = 0.62
+"""Width of an average character in font-size units (sans-serif, generous): label boxes are estimated with it."""
+
+
+def text_box(x: float, y: float, text: str, size: float, anchor: str = "start") -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) that a one-line label covers, drawn at baseline ``(x, y)`` with ``text-anchor``."""
+    width = TEXT_WIDTH * size * len(text)
+    x0 = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+    return (x0, y - 0.8 * size, x0 + width, y + 0.25 * size)
+
+
+def boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(points: list[tuple[float, float, float, str]], size: float,
+                 area: tuple[float, float, float, float]) -> list[tuple[float, float, str] | None]:
+    """Where each point's label goes: ``(x, y, anchor)`` beside its point, the first of several places around it
+    that stays inside ``area`` and overlaps no label placed before it; None when there is no such place (the
+    caller lists that label in a legend instead).
+
+    Args:
+        points: ``(x, y, radius, text)`` per point.
+        size: font size.
+        area: (x0, y0, x1, y1) the labels must stay in.
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    found: list[tuple[float, float, str] | None] = []
+    for x, y, radius, text in points:
+        gap = radius + 3
+        candidates = [(x + gap, y + size / 3, "start"), (x - gap, y + size / 3, "end"),
+                      (x, y - gap - 2, "middle"), (x, y + gap + size, "middle")]
+        for shift in (1, -1, 2, -2, 3, -3):
+            candidates += [(x + gap, y + size / 3 + shift * (size + 2), "start"),
+                           (x - gap, y + size / 3 + shift * (size + 2), "end")]
+        choice = None
+        for cx, cy, anchor in candidates:
+            box = text_box(cx, cy, text, size, anchor)
+            inside = area[0] <= box[0] and box[2] <= area[2] and area[1] <= box[1] and box[3] <= area[3]
+            if inside and not any(boxes_overlap(box, other) for other in placed):
+                choice = (cx, cy, anchor)
+                placed.append(box)
+                break
+        found.append(choice)
+    return found
+
+
 class _Canvas:
     """An SVG document assembled from elements, top to bottom (panels are stacked)."""
 
@@ -114,27 +217,38 @@ def _title(table: Table) -> str:
 def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, y: float, top: float, label: str,
             log: bool = False) -> Callable[[float], float]:
     """Draw an x axis with grid lines from ``top`` to ``y``; return the value → x mapping."""
-    if log:
-        low_e, high_e = math.floor(math.log10(low)), math.ceil(math.log10(high))
-        high_e = max(high_e, low_e + 1)
-        ticks = [10.0 ** e for e in range(low_e, high_e + 1)]
-        span = (math.log10(ticks[0]), math.log10(ticks[-1]))
+    ticks, unit = _axis_scale(low, high, log)
 
-        def place(value: float) -> float:
-            return left + (math.log10(value) - span[0]) / (span[1] - span[0]) * (right - left)
-    else:
-        ticks = nice_ticks(low, high)
-        lo, hi = min([low, *ticks]), max([high, *ticks])
-        hi = hi if hi > lo else lo + 1.0
+    def place(value: float) -> float:
+        return left + unit(value) * (right - left)
 
-        def place(value: float) -> float:
-            return left + (value - lo) / (hi - lo) * (right - left)
     for tick in ticks:
         x = place(tick)
         canvas.line(x, top, x, y, color="#e3e3e3")
         canvas.text(x, y + 14, _tick_text(tick), anchor="middle", size=10, color="#444")
     canvas.line(left, y, right, y, color="#666")
-    canvas.text((left + right) / 2, y + 30, label, anchor="middle", size=10, color="#444")
+    first, _, second = label.partition("\n")  # a second line (a legend) goes under the axis title
+    canvas.text((left + right) / 2, y + 30, first + (" (log scale)" if log else ""), anchor="middle", size=10, color="#444")
+    if second:
+        canvas.text((left + right) / 2, y + 43, second, anchor="middle", size=9, color="#555")
+    return place
+
+
+def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, top: float, bottom: float, label: str,
+            log: bool = False, pad: float = 0.0) -> Callable[[float], float]:
+    """Draw a y axis (ticks at ``left``, grid lines to ``right``) and its title above the plot area, left-aligned;
+    return the value → y mapping. ``pad``: pixels kept free at both ends (room for markers)."""
+    ticks, unit = _axis_scale(low, high, log)
+
+    def place(value: float) -> float:
+        return bottom - pad - unit(value) * (bottom - top - 2 * pad)
+
+    for tick in ticks:
+        y = place(tick)
+        canvas.line(left, y, right, y, color="#eeeeee")
+        canvas.text(left - 6, y + 3, _tick_text(tick), anchor="end", size=10, color="#444")
+    canvas.line(left, top, left, bottom, color="#666")
+    canvas.text(8, top - 6, "↑ " + label + (" (log scale)" if log else ""), size=10, color="#444")
     return place
 
 
@@ -158,9 +272,10 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
         canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
         values = [v for row in table.rows for v in (row.mean, *(row.ci or ()))]
         bottom = top + 22 * len(table.rows) + 8
-        arrow = "higher" if table.higher_is_better else "lower"
+        log = wants_log(values)
         place = _x_axis(canvas, min(values), max(values), LEFT, WIDTH - 30, bottom, top,
-                        f"{table.main_metric} ({arrow} is better); bars: 95% CI; blue: leader and tied")
+                        f"{metric_label(table.main_metric, table.higher_is_better)}\n"
+                        "dot: mean over seeds; bars: 95% CI; blue: the leader and the rows tied with it", log=log)
         for index, row in enumerate(table.rows):
             y = top + 14 + 22 * index
             color = PALETTE[0] if row.verdict in ("leader", "tied") else "#888"
@@ -172,12 +287,17 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
                 canvas.line(x1, y - 4, x1, y + 4, color=color, width=1.5)
                 canvas.line(x2, y - 4, x2, y + 4, color=color, width=1.5)
             canvas.add(f'<circle cx="{place(row.mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
-        canvas.height = bottom + 40
+        canvas.height = bottom + 54
     return _save(canvas, path)
 
 
+LABEL_SIZE = 9
+"""Font size of point labels."""
+
+
 def plot_cost(tables: list[Table], path: Path) -> Path | None:
-    """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory.
+    """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory. Each point's label
+    goes beside it where it overlaps no other label, else into the legend on the right with the point's number.
 
     Returns:
         ``path``, or None when no row has a fit time.
@@ -188,27 +308,17 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     canvas = _Canvas()
     for table in tables:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
-        top = canvas.height + 22
-        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+        top = canvas.height + 40
+        canvas.text(WIDTH / 2, top - 26, _title(table), anchor="middle")
         bottom = top + 260
-        left = 70
-        place_x = _x_axis(canvas, min(r.fit_s for r in rows), max(r.fit_s for r in rows), left, WIDTH - 150, bottom, top,
-                          "fit time per seed, s (log scale); marker area ∝ peak memory", log=True)
+        left, right = 70, WIDTH - 170
+        place_x = _x_axis(canvas, min(r.fit_s for r in rows), max(r.fit_s for r in rows), left, right, bottom, top,
+                          "fit time per seed, seconds; marker area ∝ peak memory (MB)", log=True)
         means = [row.mean for row in rows]
-        ticks = nice_ticks(min(means), max(means))
-        lo, hi = min([*means, *ticks]), max([*means, *ticks])
-        hi = hi if hi > lo else lo + 1.0
-        lo, hi = lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo)  # room for the markers
-
-        def place_y(value: float, lo: float = lo, hi: float = hi, top: float = top, bottom: float = bottom) -> float:
-            return bottom - 10 - (value - lo) / (hi - lo) * (bottom - top - 20)
-
-        for tick in ticks:
-            canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
-            canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")
-        arrow = "↑" if table.higher_is_better else "↓"
-        canvas.text(16, (top + bottom) / 2, f"{table.main_metric} {arrow}", anchor="middle", size=10, color="#444", vertical=True)
+        place_y = _y_axis(canvas, min(means), max(means), left, right, top, bottom,
+                          metric_label(table.main_metric, table.higher_is_better), log=wants_log(means), pad=16)
         largest = max((row.peak_memory_mb or 0.0) for row in rows) or 1.0
+        points = []
         for index, row in enumerate(rows):
             peak = row.peak_memory_mb or 0.0
             radius = 3 + 12 * math.sqrt(peak / largest)
@@ -216,9 +326,23 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
             color = PALETTE[index % len(PALETTE)]
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" fill-opacity="0.55"/>')
             memory = f", {peak:,.0f} MB" if peak else ""
-            canvas.text(x + radius + 3, y - 3, f"{row.label}{memory}", size=9)
+            points.append((x, y, radius, f"{row.label}{memory}"))
+        spots = place_labels(points, LABEL_SIZE, (left, top, right, bottom))
+        legend_y = top + 10
+        for number, ((x, y, _radius, text), spot) in enumerate(zip(points, spots), start=1):
+            if spot is not None:
+                canvas.add(_label(spot[0], spot[1], text, spot[2]))
+                continue
+            canvas.text(x, y + 3, str(number), anchor="middle", size=8, color="#000")
+            canvas.add(_label(right + 12, legend_y, f"{number}: {text}"[:28], "start"))
+            legend_y += LABEL_SIZE + 5
         canvas.height = bottom + 40
     return _save(canvas, path)
+
+
+def _label(x: float, y: float, text: str, anchor: str) -> str:
+    return (f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" '
+            f'font-size="{LABEL_SIZE}" fill="#222">{escape(text)}</text>')
 
 
 def _curves(record: Record) -> dict[str, list[float]] | None:
@@ -229,8 +353,9 @@ def _curves(record: Record) -> dict[str, list[float]] | None:
 
 
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
-    """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"}``: validation loss solid,
-    training loss dashed, one colour per system (its first seed).
+    """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"}`` (and optionally ``y_label``):
+    validation loss solid and training loss dashed, or training loss solid where no curve has a validation loss;
+    one colour per system (its first seed).
 
     Returns:
         ``path``, or None when no record carries curves.
@@ -241,10 +366,11 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
         return None
     canvas = _Canvas()
     for table, found in panels:
+        validation = any(isinstance(c.get("val_loss"), list) for _, c in found)
         lines = []
         for index, (_, curves) in enumerate(found):
             steps = curves["step"]
-            for key, dash in (("val_loss", ""), ("train_loss", "5,3")):
+            for key, dash in (("val_loss", ""), ("train_loss", "5,3" if validation else "")):
                 values = curves.get(key)
                 if isinstance(values, list) and len(values) == len(steps):
                     points = [(s, v) for s, v in zip(steps, values, strict=True)
@@ -253,24 +379,17 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
                         lines.append((index, dash, points))
         if not lines:
             continue
-        top = canvas.height + 22
-        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+        top = canvas.height + 40
+        canvas.text(WIDTH / 2, top - 26, _title(table), anchor="middle")
         bottom = top + 260
         left, right = 60, WIDTH - 170
         xs = [p[0] for _, _, points in lines for p in points]
         ys = [p[1] for _, _, points in lines for p in points]
-        place_x = _x_axis(canvas, min(xs), max(xs), left, right, bottom, top, "step")
-        ticks = nice_ticks(min(ys), max(ys))
-        lo, hi = min([*ys, *ticks]), max([*ys, *ticks])
-        hi = hi if hi > lo else lo + 1.0
-
-        def place_y(value: float, lo: float = lo, hi: float = hi, top: float = top, bottom: float = bottom) -> float:
-            return bottom - (value - lo) / (hi - lo) * (bottom - top - 10)
-
-        for tick in ticks:
-            canvas.line(left, place_y(tick), right, place_y(tick), color="#eeeeee")
-            canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")
-        canvas.text(16, (top + bottom) / 2, "loss", anchor="middle", size=10, color="#444", vertical=True)
+        log_y = wants_log(ys)
+        place_x = _x_axis(canvas, min(xs), max(xs), left, right, bottom, top, "optimisation step")
+        labels = {c.get("y_label") for _, c in found if isinstance(c.get("y_label"), str)}
+        y_label = labels.pop() if len(labels) == 1 else "loss, nats per character"
+        place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=log_y)
         for index, dash, points in lines:
             color = PALETTE[index % len(PALETTE)]
             path_data = " ".join(f"{'M' if i == 0 else 'L'}{place_x(s):.1f},{place_y(v):.1f}" for i, (s, v) in enumerate(points))
@@ -280,27 +399,149 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
             y = top + 10 + 16 * index
             canvas.line(right + 12, y, right + 30, y, color=PALETTE[index % len(PALETTE)], width=2)
             canvas.text(right + 34, y + 4, row.label[:24], size=10)
-        canvas.text(right + 12, top + 10 + 16 * len(found) + 6, "solid: validation, dashed: training", size=9, color="#555")
+        legend = "solid: validation, dashed: training" if validation else "training loss of each system"
+        canvas.text(right + 12, top + 10 + 16 * len(found) + 6, legend, size=9, color="#555")
         canvas.height = bottom + 40
     return _save(canvas, path) if canvas.parts else None
 
 
-def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:
-    """Draw ``<task>.svg``, ``<task>-cost.svg`` and ``<task>-curves.svg`` where there is data.
+BOUNDARY_COLORS = ("#3b75af", "#ef8636")
+"""Class 0 and class 1 of a decision-boundary picture (micrograd's demo: blue and orange-red)."""
+PANEL_COLUMNS = 3
+
+
+def boundary_of(record: Record) -> dict | None:
+    """The decision-boundary grid a classifier job kept beside its record (``<record>.boundary.jsonl``), or None."""
+    if record.path is None:
+        return None
+    for name in record.artifacts:
+        if name.endswith(".boundary.jsonl"):
+            try:
+                found = json.loads((record.path.parent / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            cells = int(found["x"][2]) * int(found["y"][2]) if isinstance(found, dict) else -1
+            if isinstance(found, dict) and len(str(found.get("labels", ""))) == cells > 0:
+                return found
+    return None
+
+
+def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height: float, title: str, grid: dict) -> None:
+    """One panel: shaded regions (runs of equal cells, one path per shade), the boundary, the training points."""
+    nx, ny = int(grid["x"][2]), int(grid["y"][2])
+    labels, proba = str(grid["labels"]), grid.get("proba")
+    levels = str(proba) if isinstance(proba, str) and len(proba) == len(labels) else labels
+    canvas.text(x0 + width / 2, y0 - 6, title, anchor="middle", size=9)
+    runs: dict[str, list[str]] = {}
+    for row in range(ny):
+        svg_row = ny - 1 - row  # the grid's first row is the bottom
+        start = 0
+        for col in range(1, nx + 1):
+            if col == nx or levels[row * nx + col] != levels[row * nx + start]:
+                runs.setdefault(levels[row * nx + start], []).append(f"M{start} {svg_row}h{col - start}v1h{start - col}z")
+                start = col
+    sx, sy = width / nx, height / ny
+    group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({sx:.4f},{sy:.4f})">']
+    for level in sorted(runs):
+        value = int(level)
+        if levels is labels:  # hard labels: one shade per class
+            color, opacity = BOUNDARY_COLORS[value], 0.45
+        else:  # tenths of P(class 1): deeper the surer
+            color = BOUNDARY_COLORS[1 if value >= 5 else 0]
+            opacity = 0.12 + 0.5 * abs(value + 0.5 - 5) / 5
+        group.append(f'<path d="{"".join(runs[level])}" fill="{color}" fill-opacity="{opacity:.2f}"/>')
+    edges = []
+    for row in range(ny):
+        svg_row = ny - 1 - row
+        for col in range(nx):
+            here = labels[row * nx + col]
+            if col + 1 < nx and labels[row * nx + col + 1] != here:
+                edges.append(f"M{col + 1} {svg_row}v1")
+            if row + 1 < ny and labels[(row + 1) * nx + col] != here:
+                edges.append(f"M{col} {svg_row}h1")
+    if edges:
+        group.append(f'<path d="{"".join(edges)}" fill="none" stroke="#222" stroke-width="1.2" '
+                     'vector-effect="non-scaling-stroke"/>')
+    group.append("</g>")
+    canvas.add("".join(group))
+    (gx0, gx1, _), (gy0, gy1, _) = grid["x"], grid["y"]
+    dots = []
+    for x, y, label in grid.get("train", []):
+        px = x0 + (x - gx0) / (gx1 - gx0) * width
+        py = y0 + height - (y - gy0) / (gy1 - gy0) * height
+        dots.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.6" fill="{BOUNDARY_COLORS[int(label) == 1]}" '
+                    'stroke="#111" stroke-width="0.6"/>')
+    canvas.add("".join(dots))
+    canvas.add(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{width:.1f}" height="{height:.1f}" fill="none" stroke="#666"/>')
+    canvas.text(x0 + width / 2, y0 + height + 12, f"x1 ({gx0:g} to {gx1:g}, feature units)", anchor="middle", size=8, color="#555")
+    canvas.text(x0 - 4, y0 + height / 2, f"x2 ({gy0:g} to {gy1:g})", anchor="middle", size=8, color="#555", vertical=True)
+
+
+def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
+    """Each classifier's decision boundary (first seed of each row), one panel per system, best first: the
+    predicted regions (shaded by probability where the system gives one), the boundary, the training points,
+    the test accuracy in the title.
 
     Returns:
-        ``(caption, path)`` of each picture written.
+        ``path``, or None when no record kept a boundary grid.
     """
+    canvas = _Canvas()
+    for table in tables:
+        found = [(row, grid) for row in table.rows for grid in [boundary_of(row.records[0])] if grid is not None]
+        if not found:
+            continue
+        top = canvas.height + 22
+        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+        grid = found[0][1]
+        aspect = (grid["y"][1] - grid["y"][0]) / (grid["x"][1] - grid["x"][0])
+        column = WIDTH / PANEL_COLUMNS
+        width = column - 34
+        height = width * aspect
+        for index, (row, grid) in enumerate(found):
+            x0 = 24 + (index % PANEL_COLUMNS) * column
+            y0 = top + 20 + (index // PANEL_COLUMNS) * (height + 44)
+            accuracy = row.records[0].metrics.get(table.main_metric)
+            shown = metric_facts.format_value(table.main_metric, accuracy)
+            title = f"{row.label[:22]}: {table.main_metric} {shown} (seed {row.records[0].seed})"
+            _boundary_panel(canvas, x0, y0, width, height, title, grid)
+        panel_rows = (len(found) + PANEL_COLUMNS - 1) // PANEL_COLUMNS
+        bottom = top + 20 + panel_rows * (height + 44)
+        canvas.text(WIDTH / 2, bottom, "regions: predicted class (blue 0, orange 1; deeper shade: surer, where the system "
+                    "gives probabilities); line: the decision boundary; dots: the training points", anchor="middle", size=9,
+                    color="#555")
+        canvas.height = bottom + 16
+    return _save(canvas, path) if canvas.parts else None
+
+
+def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
+    """Draw ``<task>.svg``, ``<task>-cost.svg``, ``<task>-curves.svg`` and ``<task>-boundaries.svg`` where there is
+    data, and the pictures the table's systems draw of themselves (``System.draw_pictures``).
+
+    Returns:
+        ``(caption, path)`` of each picture written; ``(text, None)`` for a picture that could not be drawn here,
+        the text saying how to get it.
+    """
+    from benchmarks.registry import SYSTEMS
+
     results_dir = Path(results_dir)
-    found = []
+    found: list[tuple[str, Path | None]] = []
     for caption, function, suffix in (
-        (f"{task_id}: main metric per system with 95% CI", plot_scores, ""),
-        (f"{task_id}: quality vs fit time (marker size: peak memory)", plot_cost, "-cost"),
-        (f"{task_id}: training curves", plot_curves, "-curves"),
+        (f"{task_id}: each system's main metric (dot: mean over seeds) with its 95% confidence interval; blue: the "
+         "leader and the rows tied with it", plot_scores, ""),
+        (f"{task_id}: quality against cost: main metric vs fit time per seed (log scale); marker area ∝ peak memory",
+         plot_cost, "-cost"),
+        (f"{task_id}: training curves: loss per optimisation step, first seed of each system", plot_curves, "-curves"),
+        (f"{task_id}: decision boundary of each system (first seed): predicted regions, the boundary, the training "
+         "points, test accuracy in each title", plot_boundaries, "-boundaries"),
     ):
         path = function(tables, task_file(results_dir, task_id, f"{suffix}.svg"))
         if path is not None:
             found.append((caption, path))
+    systems = sorted({row.system for table in tables for row in table.rows})
+    for system_id in systems:
+        draw = getattr(SYSTEMS.get(system_id), "draw_pictures", None) if system_id in SYSTEMS else None
+        if draw is not None:
+            found += draw(results_dir, task_id)
     return found
 
 
@@ -377,5 +618,5 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
 
 def write_serving_plot(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:
     """Draw ``<task>-serving.svg`` (quality vs p99 latency, Pareto frontier) when some row measured serving."""
-    path = plot_serving(tables, Path(results_dir) / f"{task_id}-serving.svg")
+    path = plot_serving(tables, task_file(results_dir, task_id, "-serving.svg"))
     return [(f"{task_id}: quality vs single-stream p99 latency (Pareto frontier)", path)] if path is not None else []

@@ -23,6 +23,9 @@ from benchmarks.records import Record, atomic_write_text, load_records
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+.scroll { max-width: 100%; overflow-x: auto; } .scroll table { margin: 0.5em 0; }
+figure { margin: 1em 0; } figure img { display: block; height: auto; }
+code { overflow-wrap: anywhere; } h1, h2, h3, p { overflow-wrap: anywhere; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
 th.sortable { cursor: pointer; background: #f3f3f3; user-select: none; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
@@ -30,7 +33,8 @@ tr.tied td:first-child { border-left: 4px solid #2a7ae2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 details { margin: 0.4em 0; border: 1px solid #ddd; padding: 0.3em 0.6em; border-radius: 4px; }
 details[open] { background: #fafafa; }
-pre { white-space: pre-wrap; font-size: 0.85em; background: #f6f6f6; padding: 0.5em; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.85em; background: #f6f6f6; padding: 0.5em; }
+mark.prompt { background: #ffe58a; color: #222; font-weight: 600; }
 img { max-width: 100%; } .note { color: #555; font-size: 0.9em; }
 """
 
@@ -95,6 +99,38 @@ def _num_cell(value: float | None, digits: int = 4, metric: str | None = None) -
     return f'<td class="num" data-value="{value!r}">{escape(shown)}</td>'
 
 
+def _spread_cell(table: leaderboard.Table, row: leaderboard.Row) -> str:
+    """The std over seeds, or a dash for a one-seed row (no spread was measured)."""
+    if len(row.main_values) < 2:
+        return '<td class="num" data-value="" title="1 seed: no spread measured">–</td>'
+    return _num_cell(row.std, metric=table.main_metric)
+
+
+def prompted_html(found: dict[str, Any]) -> str:
+    """The prompt highlighted, then the model's continuation, in one block."""
+    return (f'<pre class="prompted"><mark class="prompt">{escape(found["prompt"])}</mark>'
+            f'<span class="continuation">{escape(found["continuation"])}</span></pre>')
+
+
+def render_prompted_samples(table: leaderboard.Table) -> list[str]:
+    """Each row's continuation of the task's fixed prompt (first seed), prompt highlighted."""
+    out = []
+    for row in table.rows:
+        found = leaderboard.prompted_sample(row.records[0])
+        if found is None:
+            continue
+        out.append(f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
+                   f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
+                   f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>')
+    if not out:
+        return []
+    missing = [row.label for row in table.rows if leaderboard.prompted_sample(row.records[0]) is None]
+    if missing:
+        out.append(f'<p class="note">No prompted sample in the records of: {escape(", ".join(missing))} (recorded '
+                   "before samples had a prompt).</p>")
+    return ["<h3>Prompted samples</h3>", '<p class="note">Every system continues the same prompt.</p>', *out]
+
+
 def _anchor(table_index: int, row: leaderboard.Row) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in row.label)
     return f"t{table_index}-{safe}"
@@ -130,7 +166,10 @@ def _record_details(record: Record, results_dir: Path) -> str:
     sample = extras.get("sample")
     if isinstance(sample, str) and sample:
         parts += ["<p><b>sample</b></p>", f"<pre class=\"sample\">{escape(sample[:4000])}</pre>"]
-    small = {k: v for k, v in extras.items() if k not in ("sample", "curves")}
+    prompted = leaderboard.prompted_sample(record)
+    if prompted is not None:
+        parts += ["<p><b>prompted sample</b> (highlighted: the prompt)</p>", prompted_html(prompted)]
+    small = {k: v for k, v in extras.items() if k not in ("sample", "curves", "prompted_sample", "train_log", "boundary")}
     if small:
         parts += ["<p><b>extras</b></p>", _json_block(small)]
     return "\n".join(parts)
@@ -142,9 +181,10 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     secondary = leaderboard.secondary_metrics(table)
     columns = [("#", "number"), ("system", "text"), (f"{table.main_metric} {arrow}", "number"), ("± std", "number"),
                ("95% CI", "text"), ("vs leader", "text"), ("seeds", "number"),
-               *((name, "number") for name in secondary), ("fit s", "number"), ("peak MB", "number"),
+               *((name, "number") for name in secondary), ("data", "text"), ("fit s", "number"), ("peak MB", "number"),
                ("hardware", "text"), ("date", "text")]
-    out = [f'<table class="leaderboard" id="table-{table_index}"><thead><tr>']
+    scope = leaderboard.data_scope(table.dataset)
+    out = ['<div class="scroll">', f'<table class="leaderboard" id="table-{table_index}"><thead><tr>']
     out += [f'<th class="sortable" data-type="{kind}">{escape(name)}</th>' for name, kind in columns]
     out.append("</tr></thead><tbody>")
     for rank, row in enumerate(table.rows, start=1):
@@ -153,18 +193,22 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
         cells = [
             f'<td class="num" data-value="{rank}">{rank}</td>',
             f'<td><a href="#{escape(anchor)}">{escape(row.label)}</a></td>',
-            _num_cell(row.mean, metric=table.main_metric), _num_cell(row.std, metric=table.main_metric),
+            _num_cell(row.mean, metric=table.main_metric), _spread_cell(table, row),
             f"<td>{escape(leaderboard.ci_text(row))}</td>",
-            f"<td>{escape(leaderboard.verdict_text(row))}</td>", _num_cell(float(len(row.main_values)), 0),
-            *(_num_cell(row.metrics.get(name), metric=name) for name in secondary),
+            f"<td>{escape(leaderboard.verdict_text(row))}</td>",
+            f'<td class="num" data-value="{len(row.main_values)}">{escape(leaderboard.seeds_text(row))}</td>',
+            *(_num_cell(row.metrics.get(name), metric=name) for name in secondary), f"<td>{escape(scope)}</td>",
             _num_cell(row.fit_s, 2).replace("</td>", " ⚠</td>") if row.overloaded else _num_cell(row.fit_s, 2),
             _num_cell(row.peak_memory_mb, 0), f"<td>{escape(row.hardware)}</td>", f"<td>{escape(row.date)}</td>",
         ]
         out.append(f'<tr class="{"tied" if tied else ""}">' + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
+    if leaderboard.scope_note(table):
+        out.append(f'<p class="note">{_prose(leaderboard.scope_note(table))}</p>')
     out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} {escape(leaderboard.load_note(table))} '
                'Click a column header to sort; '
                "click a system for its configs, hardware, versions and data.</p>")
+    out += render_prompted_samples(table)
     out.append("<h3>Per-result details</h3>")
     for row in table.rows:
         out.append(f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
@@ -189,6 +233,9 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
             if text:
                 body.append(f"<p><b>{escape(label)}</b>{_prose(text.strip())}</p>")
     for caption, name in images:
+        if not name:  # not drawn here: the caption says how to get it
+            body.append(f'<p class="note">{_prose(caption)}</p>')
+            continue
         body.append(f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}</figcaption></figure>')
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
@@ -231,7 +278,9 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
         tables = leaderboard.build_tables(loaded, task_id)
         images: list[tuple[str, str]] = []
         try:
-            images = [(caption, path.name) for caption, path in plots.write_task_plots(out_dir, task_id, tables)]
+            images = [(caption, path.name if path is not None else "")
+                      for caption, path in [*plots.write_task_plots(out_dir, task_id, tables),
+                                            *plots.write_serving_plot(out_dir, task_id, tables)]]
         except UserError:  # a path that leaves the folder: refused, never a warning
             raise
         except Exception as error:  # a page without pictures beats no page

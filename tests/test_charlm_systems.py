@@ -14,7 +14,7 @@ import pytest
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.shakespeare import split_text, synthetic_text
-from benchmarks.registry import get_system, systems_for
+from benchmarks.registry import get_system, get_task, systems_for
 from benchmarks.runner import RunRequest, run
 from systems.charlm.lib.kneser_ney import KneserNeyCounts
 
@@ -153,6 +153,9 @@ def test_smoke_run_of_every_system(data_dir: Path, smoke_run) -> None:
         assert metrics["params"] > 0 and metrics["train_chars"] > 0
         extras = records[system_id]["extras"]
         assert isinstance(extras["sample"], str) and len(extras["sample"]) == 300
+        prompted = extras["prompted_sample"]  # the same prompt for every system, seed and temperature recorded
+        assert prompted["prompt"] == "GREMIO:\nGood morrow, neighbour Baptista.\n" and len(prompted["continuation"]) == 200
+        assert prompted["seed"] == 1337 and prompted["temperature"] == 1.0
         assert extras["eval_chars"] == 20_000
         assert len(records[system_id]["per_example"]["values"]["val_loss"]) == 20
     assert records["bigram-count"]["metrics"]["val_loss"] < records["unigram"]["metrics"]["val_loss"] < ln65
@@ -178,12 +181,76 @@ def test_nanogpt_cpu_profile_is_the_readme_command() -> None:
     config = resolve_system_config(get_system("char-gpt"), "nanogpt-cpu", {})
     # train.py config/train_shakespeare_char.py --block_size=64 --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128
     #   --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0 (lr 1e-3, min_lr 1e-4, warmup 100, beta2 0.99 from the config)
+    #   --eval_iters=20 --log_interval=1 (eval_interval 250 from the config)
     expected = {"block_size": 64, "batch_size": 12, "n_layer": 4, "n_head": 4, "n_embd": 128, "iterations": 2000, "dropout": 0.0,
                 "learning_rate": 1e-3, "min_learning_rate": 1e-4, "warmup_iterations": 100, "beta2": 0.99, "weight_decay": 0.1,
-                "grad_clip": 1.0, "bias": False}
+                "grad_clip": 1.0, "bias": False, "eval_interval": 250, "log_interval": 1, "seed": None}
     assert {k: config[k] for k in expected} == expected
+    task = get_task(TASK)()
+    assert task.nanogpt_eval_iters("nanogpt-cpu") == 20 and task.nanogpt_eval_iters("full") == 200
+    assert get_task(TASK)(get_task(TASK).Options(nanogpt_eval_iters=7)).nanogpt_eval_iters("nanogpt-cpu") == 7
+    assert "standard error of about 0.014" in get_task(TASK).description and "±0.03 of 1.88" in get_task(TASK).description
     with pytest.raises(UserError, match="offers smoke, default, full"):
         run(RunRequest(task=MoonsAccuracy.id, profile="nanogpt-cpu", progress=False, update_leaderboard=False))
+
+
+def nanogpt_get_lr(it: int, learning_rate: float, min_lr: float, warmup_iters: int, lr_decay_iters: int) -> float:
+    """nanoGPT's ``train.py`` schedule, written out from its definition: warmup ``(it + 1) / (warmup_iters + 1)``,
+    min_lr after ``lr_decay_iters``, cosine in between."""
+    if it < warmup_iters:
+        return learning_rate * (it + 1) / (warmup_iters + 1)
+    if it > lr_decay_iters:
+        return min_lr
+    ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (learning_rate - min_lr)
+
+
+def test_learning_rate_schedule_is_nanogpts() -> None:
+    system = make_system("char-gpt", "nanogpt-cpu")
+    got = [system.learning_rate_at(it) for it in range(2001)]
+    want = [nanogpt_get_lr(it, 1e-3, 1e-4, 100, 2000) for it in range(2001)]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert got[0] == pytest.approx(1e-3 / 101) and got[99] == pytest.approx(1e-3 * 100 / 101) and got[100] == pytest.approx(1e-3)
+
+
+def test_prompted_sample_continues_the_prompt() -> None:
+    """A model that always predicts 'a' continues any prompt with 'a's; the seed fixes the draws; temperature sharpens."""
+    from benchmarks.tasks.shakespeare import generate
+
+    split = split_text("ab\n\nX:\nab ba\n" * 50)
+
+    class Always:
+        def __init__(self, favourite: int, weight: float) -> None:
+            self.favourite, self.weight = favourite, weight
+
+        def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
+            row = np.full(split.vocab_size, -self.weight)
+            row[self.favourite] = 0.0
+            rows = np.repeat((row - np.logaddexp.reduce(row))[None], len(stream) - start + 1, axis=0)
+            return rows
+
+    a = split.vocab.index("a")
+    assert generate(Always(a, 50.0), split, 20, seed=1, prompt="X:\n") == "a" * 20
+    soft = Always(a, 1.0)
+    assert generate(soft, split, 50, seed=3, prompt="X:\n") == generate(soft, split, 50, seed=3, prompt="X:\n")
+    assert generate(soft, split, 200, seed=3, prompt="X:\n", temperature=0.05) == "a" * 200
+    assert generate(soft, split, 200, seed=3, prompt="X:\n").count("a") < 200
+
+
+def test_seed_option_and_per_step_log(tmp_path: Path) -> None:
+    """``seed`` fixes torch's seed whatever the job's seed (nanoGPT: 1337); ``log_interval=1`` logs every step's loss."""
+    split = split_text(synthetic_text(20_000, seed=1))
+    runs = []
+    for job_seed in (0, 5):
+        system = make_system("char-gpt", iterations=6, eval_interval=3, log_interval=1, seed=1337)
+        system.context.seed, system.seed = job_seed, job_seed
+        system.fit(split.train, split.vocab_size, split.valid)
+        runs.append(system.report()["train_log"])
+    assert runs[0] == runs[1] and runs[0]["step"] == [0, 1, 2, 3, 4, 5] and len(runs[0]["loss"]) == 6
+    other = make_system("char-gpt", iterations=6, eval_interval=3, log_interval=1)
+    other.fit(split.train, split.vocab_size, split.valid)
+    assert other.report()["train_log"]["loss"] != runs[0]["loss"]
+    assert "train_log" not in make_system("char-gpt", iterations=2).report()
 
 
 @pytest.mark.realdata

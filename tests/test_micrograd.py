@@ -133,3 +133,34 @@ def test_deep_graph_does_not_hit_recursion_limit():
         y = y * 1.0 + 0.0
     y.backward()
     assert x.grad == 1.0
+
+
+def test_graph_of_one_neuron_holds_data_and_gradients():
+    """micrograd's draw_dot, from this engine: the graph of o = tanh(x1*w1 + x2*w2 + b) after backward, checked
+    against torch's gradients."""
+    from systems.moons.lib.micrograd import graph
+
+    o, names = graph.example_neuron()
+    nodes, edges = graph.trace(o)
+    by_name = {names[id(n)]: n for n in nodes if id(n) in names}
+    x1, x2, w1, w2, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                         for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))
+    out = torch.tanh(x1 * w1 + x2 * w2 + b)
+    out.backward()
+    for name, tensor in (("x1", x1), ("x2", x2), ("w1", w1), ("w2", w2), ("b", b)):
+        assert by_name[name].grad == pytest.approx(tensor.grad.item(), abs=1e-12), name
+    assert by_name["o"].data == pytest.approx(out.item()) and len(nodes) == 10 and len(edges) == 9
+    if not graph.can_draw():
+        pytest.skip(f"Graphviz is not installed ({graph.INSTALL_HINT})")
+    svg = graph.neuron_svg().decode()
+    assert svg.lstrip().startswith("<?xml") and "data 0.7071" in svg and "grad 0.5000" in svg and "grad &#45;1.5000" in svg
+
+
+def test_without_graphviz_the_page_says_how_to_get_the_graph(tmp_path, monkeypatch):
+    from benchmarks.registry import get_system
+    from systems.moons.lib.micrograd import graph
+
+    monkeypatch.setattr(graph, "can_draw", lambda: False)
+    [(text, path)] = get_system("micrograd-mlp").draw_pictures(tmp_path, "moons-acc")
+    assert path is None and 'pip install -e ".[graph]"' in text and "apt-get install graphviz" in text
+    assert not list(tmp_path.iterdir())

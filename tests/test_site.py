@@ -25,13 +25,18 @@ def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for seed in (0, 1):
             record = {
                 "task": "fake-charlm", "system": system, "seed": seed, "profile": "smoke", "status": "ok",
-                "config": {"layers": 2}, "metrics": {"val_loss": loss + seed / 100}, "main_metric": "val_loss",
+                "config": {"layers": 2}, "main_metric": "val_loss",
+                "metrics": {"val_loss": loss + seed / 100, **{f"a_rather_long_metric_name_{i}": 1234.5 + i for i in range(6)}},
                 "higher_is_better": False,
                 "per_example": {"ids": ["w0", "w1", "w2"], "values": {"val_loss": [loss, loss + 0.1, loss - 0.1]}},
                 "dataset": {"name": "tiny text", "fingerprint": "a" * 64}, "timings": {"fit_s": 3.0 * (1 + seed)},
                 "peak_rss_mb": 300.0, "hardware": {"cores": 2}, "versions": {"python": "3.11"}, "git_sha": "abc123",
                 "finished_at": f"2026-01-01T00:00:0{seed}",
-                "extras": {"sample": f"ROMEO: <b>{system}</b> & more", "curves": {
+                "extras": {"sample": f"ROMEO: <b>{system}</b> & more",
+                           "prompted_sample": {"prompt": "GREMIO:\nGood morrow, <neighbour> Baptista.\n",
+                                               "continuation": f"BAPTISTA:\n{system} says & more", "seed": 1337,
+                                               "temperature": 1.0},
+                           "curves": {
                     "step": [0, 10, 20], "train_loss": [4.0, 2.5, loss - 0.1], "val_loss": [4.1, 2.7, loss]}},
             }
             path = records.records_dir(results, "fake-charlm") / system / f"r__seed{seed}.json"
@@ -53,6 +58,8 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
     assert fingerprint in page and "git sha" in page and "scikit-learn" in page
     charlm = (index.parent / "fake-charlm.html").read_text()
     assert "ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more" in charlm  # escaped, never raw HTML
+    assert ('<mark class="prompt">GREMIO:\nGood morrow, &lt;neighbour&gt; Baptista.\n</mark>'
+            '<span class="continuation">BAPTISTA:\ntiny-gpt says &amp; more</span>') in charlm
     assert (index.parent / "fake-charlm-curves.svg").stat().st_size > 1000
 
 
@@ -133,5 +140,27 @@ def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
         assert other.get_attribute("open") is not None
         image = driver.find_element(By.CSS_SELECTOR, "img[src='mock-acc.svg']")
         assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 100
+
+        # a char-LM page at 1,400 pixels: no sideways scrolling of the page (a wide table scrolls in its own box),
+        # and each prompted sample shows its prompt highlighted, the continuation after it
+        driver.set_window_size(1400, 900)
+        driver.get((index.parent / "fake-charlm.html").as_uri())
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "div.prompted-sample"))
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= driver.execute_script(
+            "return document.documentElement.clientWidth")
+        box = "document.querySelector('div.scroll')"
+        assert driver.execute_script(f"return {box}.scrollWidth > {box}.clientWidth")  # the table is wider: its box scrolls
+        samples = driver.find_elements(By.CSS_SELECTOR, "div.prompted-sample")
+        assert len(samples) == 2
+        for sample in samples:
+            mark = sample.find_element(By.CSS_SELECTOR, "pre.prompted mark.prompt")
+            assert mark.text == "GREMIO:\nGood morrow, <neighbour> Baptista."
+            assert driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", mark) not in (
+                "rgba(0, 0, 0, 0)", "transparent")  # highlighted
+            continuation = sample.find_element(By.CSS_SELECTOR, "pre.prompted span.continuation")
+            assert continuation.text.startswith("BAPTISTA:") and " says & more" in continuation.text
+            assert driver.execute_script(  # the continuation comes after the prompt
+                "return arguments[0].compareDocumentPosition(arguments[1]) & Node.DOCUMENT_POSITION_FOLLOWING",
+                mark, continuation)
     finally:
         driver.quit()

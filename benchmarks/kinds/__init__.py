@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from benchmarks.kinds import char_language_model, classifier, recommender, retriever, session_recommender
 from benchmarks.kinds.answers import PredictionError
 from benchmarks.kinds.char_language_model import CharLanguageModel, ServedCharLanguageModel, WindowModel
-from benchmarks.kinds.classifier import Classifier, ServedClassifier, check_labels
+from benchmarks.kinds.classifier import Classifier, ProbabilisticClassifier, ServedClassifier, check_labels
 from benchmarks.kinds.query_unit import QueryUnit
 from benchmarks.kinds.recommender import HMTrainData, Recommender, ServedRecommender, check_recommendations
 from benchmarks.kinds.retriever import Retriever, ServedRetriever, check_run
@@ -35,7 +35,7 @@ from benchmarks.kinds.session_recommender import ServedSessionRecommender, Sessi
 
 __all__ = [
     "KINDS", "SERVING", "QUERY_UNITS", "Kind", "QueryUnit", "methods", "missing_methods", "is_served",
-    "Classifier", "CharLanguageModel", "WindowModel", "HMTrainData", "Recommender", "SessionRecommender", "Retriever",
+    "Classifier", "ProbabilisticClassifier", "CharLanguageModel", "WindowModel", "HMTrainData", "Recommender", "SessionRecommender", "Retriever",
     "ServedClassifier", "ServedCharLanguageModel", "ServedRecommender", "ServedSessionRecommender", "ServedRetriever",
     "PredictionError", "check_labels", "check_recommendations", "check_session_recommendations", "check_run",
 ]

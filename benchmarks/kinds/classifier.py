@@ -22,6 +22,15 @@ class Classifier(Protocol):
         """Return (n,) labels in {0, 1}."""
 
 
+@runtime_checkable
+class ProbabilisticClassifier(Protocol):
+    """An optional capability of a classifier (not part of the contract): class-1 probabilities, which the
+    decision-boundary pictures show as shades."""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """X: (n, 2) points; return (n,) probabilities of label 1."""
+
+
 QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0)
 
 

@@ -37,7 +37,7 @@ declare(Metric("train_chars", higher_is_better=False, digits=0, description="tra
 declare(Metric("train_seconds", higher_is_better=False, digits=2, description="training wall seconds (the fit phase)"))
 declare(Metric("eval_seconds", higher_is_better=False, digits=2, description="wall seconds to score the validation stream"))
 declare(Metric("nanogpt_val_loss", higher_is_better=False,
-               description="nanoGPT's estimate_loss: mean loss over every position of 200 batches of random validation windows"))
+               description="nanoGPT's estimate_loss: mean loss over every position of eval_iters batches of random validation windows (20 under nanogpt-cpu, else 200)"))
 declare(Metric("val_loss_best_val_selected", higher_is_better=False,
                description="the best checkpoint's strict val_loss (the checkpoint is selected on the validation set)"))
 

@@ -189,7 +189,8 @@ def _make_beir_task(name: str, pretty: str, reference: float | None, split: str)
         return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir, name=f"beir/{name}",
                                 log=context.log)
 
-    ref = f" Pyserini BM25 flat reference: nDCG@10 = {reference}." if reference is not None else ""
+    ref = (f" Pyserini BM25 flat reference on the full BEIR {pretty} corpus ({split} split): nDCG@10 = {reference}."
+           if reference is not None else "")
     return type(f"Beir{''.join(part.title() for part in name.split('-'))}Task", (RetrievalTask,), {
         "__module__": __name__,
         "__doc__": f"BEIR {pretty}: nDCG@10 of a zero-shot retriever.",

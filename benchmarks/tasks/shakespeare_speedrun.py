@@ -82,6 +82,8 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     }
     default_seeds = (0, 1, 2)
     Options = Options
+    leaderboard_columns = ("cpu_seconds_to_target", "reached", "steps_to_target", "val_loss_at_target", "val_top1_acc",
+                           "params")
 
     @classmethod
     def leaderboard_section(cls, records: list[Any]) -> list[str]:

@@ -39,3 +39,7 @@ class LogisticRegressionSystem(System):
     def serve(self, batch: list[np.ndarray]) -> list[int]:
         """One class per point, through ``predict`` on the batch (its per-point path)."""
         return serve_by_predict(self, batch)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n,) probabilities of label 1 (``kinds.ProbabilisticClassifier``: shades in the boundary picture)."""
+        return self.model.predict_proba(X)[:, 1]

@@ -4,6 +4,7 @@ the max-margin (hinge) loss plus L2 and full-batch SGD with a decaying learning 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -60,6 +61,7 @@ class MicrogradMLP(System):
             for p in parameters:
                 p.data -= rate * p.grad
             self.losses.append(loss.data)
+            self.context.checkpoint(step + 1, (step + 1) * len(batch), loss.data)  # the task's loss curve
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         # The trained weights, evaluated with numpy: the same function, without building graphs.
@@ -71,6 +73,22 @@ class MicrogradMLP(System):
             if index < len(self.model.layers) - 1:
                 out = np.maximum(out, 0.0)
         return (out[:, 0] > 0).astype(int)
+
+    @classmethod
+    def draw_pictures(cls, out_dir: Path, task_id: str) -> list[tuple[str, Path | None]]:
+        """micrograd's graph of one tanh neuron, drawn from this engine with data and gradient at each node (Graphviz)."""
+        from benchmarks.records import atomic_write_text
+        from systems.moons.lib.micrograd import graph
+
+        caption = ("micrograd-mlp's engine: the computation graph of one neuron, o = tanh(x1*w1 + x2*w2 + b), after "
+                   "backward(): each box holds a value's data and its gradient d o / d value; the small nodes are the "
+                   "operations")
+        if not graph.can_draw():
+            return [(f"{caption}. Graphviz is not installed here, so the picture is not drawn: {graph.INSTALL_HINT}, "
+                     "then `python -m benchmarks leaderboard`.", None)]
+        path = Path(out_dir) / f"{task_id}-micrograd-graph.svg"
+        atomic_write_text(path, graph.neuron_svg().decode("utf-8"))
+        return [(caption, path)]
 
     def report(self) -> dict:
         return {"parameters": len(self.model.parameters()), "final_loss": self.losses[-1] if self.losses else None}

@@ -1,4 +1,5 @@
-"""System ``sklearn-mlp``: scikit-learn's MLPClassifier."""
+"""System ``sklearn-mlp``: scikit-learn's MLPClassifier; its training loss (log loss + L2) per epoch goes to the
+task's checkpoint after the fit."""
 
 from __future__ import annotations
 
@@ -37,9 +38,17 @@ class SklearnMLP(System):
             learning_rate_init=self.config.learning_rate, random_state=self.seed,
         ).fit(X, y)
 
+        # scikit-learn offers no callback: its per-epoch losses go through the same checkpoint afterwards
+        for epoch, loss in enumerate(self.model.loss_curve_, start=1):
+            self.context.checkpoint(epoch, epoch * len(X), float(loss))
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model.predict(X)
 
     def serve(self, batch: list[np.ndarray]) -> list[int]:
         """One class per point, through ``predict`` on the batch (its per-point path)."""
         return serve_by_predict(self, batch)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n,) probabilities of label 1 (``kinds.ProbabilisticClassifier``: shades in the boundary picture)."""
+        return self.model.predict_proba(X)[:, 1]

@@ -46,11 +46,12 @@ class TorchMLP(System):
         inputs = torch.tensor(X, dtype=torch.float32, device=self.device)  # (n, 2)
         targets = torch.tensor(y, dtype=torch.float32, device=self.device)  # (n,)
         optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
-        for _ in range(self.config.steps):
+        for step in range(self.config.steps):
             loss = torch.nn.functional.binary_cross_entropy_with_logits(self.model(inputs).squeeze(-1), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            self.context.checkpoint(step + 1, (step + 1) * len(X), float(loss.detach()))  # the task's loss curve
         self.final_loss = float(loss.detach())
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -59,6 +60,14 @@ class TorchMLP(System):
         with torch.no_grad():
             logits = self.model(torch.tensor(X, dtype=torch.float32, device=self.device)).squeeze(-1)
         return (logits > 0).long().cpu().numpy()
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n,) probabilities of label 1 (``kinds.ProbabilisticClassifier``: shades in the boundary picture)."""
+        import torch
+
+        with torch.no_grad():
+            logits = self.model(torch.tensor(X, dtype=torch.float32, device=self.device)).squeeze(-1)
+        return torch.sigmoid(logits).cpu().numpy()
 
     def report(self) -> dict:
         return {"parameters": sum(p.numel() for p in self.model.parameters()), "final_loss": self.final_loss}

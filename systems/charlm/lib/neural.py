@@ -4,7 +4,7 @@ A *window model* maps ids ``(B, T)`` to next-character logits ``(B, T - warmup, 
 predicts the character after input position ``warmup + j`` (a GPT or an LSTM has ``warmup = 0``;
 an MLP over ``C`` characters has ``warmup = C - 1``). Training is iteration-based and
 deterministic for a seed: batches are random windows drawn with a seeded ``torch.Generator``,
-AdamW with linear warmup and cosine decay, gradient clipping. Every ``eval_interval`` iterations
+AdamW with nanoGPT's schedule (linear warmup, cosine decay), gradient clipping. Every ``eval_interval`` iterations
 and after the last one the loop calls ``context.checkpoint`` (the task's periodic evaluation, timed
 apart from training), which may stop training early. Evaluation slides windows of ``block_size``
 over the stream with stride ``eval_stride`` (default: half the usable window) so every position is
@@ -38,6 +38,11 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_interval: int = 250
     """Steps between two calls of ``context.checkpoint`` (the task's periodic evaluation)."""
+    log_interval: int = 0
+    """Keep the training-batch loss of every ``log_interval``-th step in ``report()["train_log"]`` (nanoGPT's
+    ``log_interval``; 0: none)."""
+    seed: int | None = None
+    """The torch seed of initialisation and batches; None: the job's seed (nanoGPT's is 1337: ``--set seed=1337``)."""
     eval_stride: int = 0
     """Stride of the evaluation windows; 0 = half the usable window."""
     eval_batch_size: int = 64
@@ -48,14 +53,15 @@ class TrainConfig:
 
 
 def learning_rate_at(iteration: int, cfg: TrainConfig) -> float:
-    """Linear warmup to ``learning_rate``, then cosine decay to ``min_learning_rate`` at the last iteration.
+    """nanoGPT's ``get_lr``: linear warmup ``lr * (it + 1) / (warmup + 1)``, then cosine decay to
+    ``min_learning_rate`` at the last iteration (nanoGPT's ``lr_decay_iters = max_iters``).
 
-    >>> cfg = TrainConfig(iterations=100, warmup_iterations=10, learning_rate=1.0, min_learning_rate=0.0)
-    >>> learning_rate_at(0, cfg), learning_rate_at(10, cfg), round(learning_rate_at(55, cfg), 3), learning_rate_at(100, cfg)
-    (0.1, 1.0, 0.5, 0.0)
+    >>> cfg = TrainConfig(iterations=100, warmup_iterations=9, learning_rate=1.0, min_learning_rate=0.0)
+    >>> learning_rate_at(0, cfg), learning_rate_at(8, cfg), learning_rate_at(9, cfg), learning_rate_at(100, cfg)
+    (0.1, 0.9, 1.0, 0.0)
     """
     if iteration < cfg.warmup_iterations:
-        return cfg.learning_rate * (iteration + 1) / cfg.warmup_iterations
+        return cfg.learning_rate * (iteration + 1) / (cfg.warmup_iterations + 1)
     span = max(1, cfg.iterations - cfg.warmup_iterations)
     progress = min(1.0, (iteration - cfg.warmup_iterations) / span)
     return cfg.min_learning_rate + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_learning_rate)
@@ -155,7 +161,8 @@ class NeuralCharLM(System):
         import torch
 
         cfg: TrainConfig = self.config
-        self.torch_device = setup_torch(self.seed, self.device, cfg.threads)
+        seed = self.seed if cfg.seed is None else cfg.seed
+        self.torch_device = setup_torch(seed, self.device, cfg.threads)
         self.vocab_size = vocab_size
         self.model = self.build_model(vocab_size).to(self.torch_device)
         model = torch.compile(self.model) if cfg.compile else self.model
@@ -164,7 +171,8 @@ class NeuralCharLM(System):
         for optimizer in optimizers:
             for group in optimizer.param_groups:
                 group.setdefault("lr_scale", group["lr"] / cfg.learning_rate)
-        batches = torch.Generator().manual_seed(self.seed)
+        batches = torch.Generator().manual_seed(seed)
+        self.train_log: dict[str, list[float]] = {"step": [], "loss": []}
         chars_per_step = cfg.batch_size * (cfg.block_size - self.warmup)
         running, count = torch.zeros((), device=self.torch_device), 0  # training loss since the last checkpoint
         steps = 0
@@ -193,6 +201,9 @@ class NeuralCharLM(System):
                 optimizer.step()
             running += loss.detach()
             count += 1
+            if cfg.log_interval > 0 and steps % cfg.log_interval == 0:  # nanoGPT prints it; a sync on a GPU
+                self.train_log["step"].append(steps)
+                self.train_log["loss"].append(round(float(loss.detach()), 4))
             steps += 1
         self.model.eval()
         self.steps_done = steps
@@ -273,3 +284,8 @@ class NeuralCharLM(System):
 
     def num_parameters(self) -> int:
         return int(sum(p.numel() for p in self.model.parameters()))
+
+    def report(self) -> dict[str, Any]:
+        """The per-step training log where ``log_interval`` asked for one."""
+        log = getattr(self, "train_log", None)
+        return {"train_log": log} if log and log["step"] else {}
