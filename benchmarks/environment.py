@@ -162,3 +162,25 @@ def node_name() -> str:
 def describe() -> dict[str, Any]:
     """The whole environment record, as ``python -m benchmarks env`` prints it."""
     return {"hardware": hardware(), "versions": versions(), "git_sha": git_sha(), "executable": sys.executable}
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "POLARS_MAX_THREADS")
+"""The variables that cap a job's thread pools (OpenMP, BLAS, numexpr, polars)."""
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the platform has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def thread_settings() -> dict[str, Any]:
+    """The thread counts a job ran with: torch's (when loaded) and the OpenMP/BLAS environment variables."""
+    found: dict[str, Any] = {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        found["torch_threads"] = torch.get_num_threads()
+        found["torch_interop_threads"] = torch.get_num_interop_threads()
+    return found

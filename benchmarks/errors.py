@@ -42,6 +42,12 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return text[: max(limit - len(size) - 1, 1)] + "…" + size
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
+
+
 def close_matches(name: str, options: list[str], n: int = 3) -> list[str]:
     """Options that look like ``name`` (case-insensitive), best first, for "did you mean"."""
     import difflib
@@ -57,8 +63,6 @@ def unknown(kind: str, name: str, options: list[str] | set[str] | tuple[str, ...
     >>> str(unknown("task", "mons-acc", ["moons-acc", "hm-map12"]))
     "unknown task 'mons-acc'; did you mean 'moons-acc'? (known: hm-map12, moons-acc)"
     """
-    from benchmarks.paths import shown
-
     known = sorted(options)
     close = close_matches(name, known) if isinstance(name, str) else []
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -24,9 +24,8 @@ from typing import Any
 
 from benchmarks.api import RunContext, TaskData, print_nothing
 from benchmarks.config import JobSpec
+from benchmarks.environment import load_average, thread_settings
 from benchmarks.records import json_safe
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "POLARS_MAX_THREADS")
 
 
 @dataclass
@@ -57,24 +56,6 @@ class JobResult:
     @classmethod
     def failure(cls, error: str, text: str | None = None, **facts: Any) -> JobResult:
         return cls(status="failed", error=error, traceback=text, **facts)
-
-
-def load_average() -> list[float] | None:
-    """The 1, 5 and 15-minute load averages (None where the platform has none)."""
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
-def thread_settings() -> dict[str, Any]:
-    """The thread counts a job ran with: torch's (when loaded) and the OpenMP/BLAS environment variables."""
-    found: dict[str, Any] = {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
-    if "torch" in sys.modules:
-        torch = sys.modules["torch"]
-        found["torch_threads"] = torch.get_num_threads()
-        found["torch_interop_threads"] = torch.get_num_interop_threads()
-    return found
 
 
 def _seed_everything(seed: int) -> None:

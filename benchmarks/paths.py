@@ -17,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, shown
 
 MAX_ID_LENGTH = 100
 ID_PATTERN = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{MAX_ID_LENGTH - 1}}}")
@@ -29,12 +29,6 @@ FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._=-]{0,199}")
 
 MAX_SEED = 2**32 - 1
 """Seeds go to numpy, torch and Python's random: 0 .. 2**32 - 1."""
-
-
-def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)``, cut to ``limit`` characters: an error message stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
 def is_id(value: object) -> bool:

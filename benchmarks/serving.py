@@ -331,7 +331,7 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
         The record's section, and the log files to keep (artifact suffix → path).
     """
     from benchmarks import kinds
-    from benchmarks.jobs import load_average, thread_settings
+    from benchmarks.environment import load_average, thread_settings
 
     unit = kinds.QUERY_UNITS[kind]
     section = Serving(status="not served", query_unit=f"{unit.query} → {unit.answer}", latency_bound_ms=bound_ms,
@@ -406,7 +406,7 @@ def footprint(system: Any, kind: str, query: Any) -> Footprint:
     it back (``load(path)`` classmethod, else unpickle) and time loading to its first answer; read the
     process's USS (as the local executor samples it) while the model is loaded."""
     from benchmarks import kinds
-    from benchmarks.executors.local import memory_of_tree
+    from benchmarks.process_memory import memory_of_tree
 
     result = Footprint(uss_mb=memory_of_tree(os.getpid()))
     own = callable(getattr(system, "save", None)) and callable(getattr(type(system), "load", None))

@@ -72,10 +72,12 @@ EXAMPLES = {
     "python -m benchmarks list": "run",
     "python -m benchmarks run --task T… [--system S]… [--seed N]… [--profile smoke|default|full|nanogpt-cpu] "
     "[--device auto|cpu|cuda|mps] [--data-dir D] [--dataset PATH] [--results-dir R] [--timeout SECONDS] "
-    "[--set key=value]… [--executor local|ray] [--jobs N] [--address A] [--retries N] [--resume] [--rerun-failed]": "synopsis",
+    "[--set key=value]… [--executor local|ray] [--jobs N] [--address A] [--retries N] [--resume] [--rerun-failed] "
+    "[--serve single-stream,offline,server]": "synopsis",
     "python -m benchmarks leaderboard [--task T]": "synopsis",
     "python -m benchmarks score --task T --predictions F --truth G [--json]": "synopsis",
     "python -m benchmarks compare --task T A B [C…] [--json]": "synopsis",
+    "python -m benchmarks compare --task T --rank-by p99_ms": "synopsis",
     "python -m benchmarks check [--task T] [--profile P]": "synopsis",
     "python -m benchmarks data-stats --task T [--dataset PATH | --set scale=S] [--json]": "synopsis",
     "python -m benchmarks site": "run",

@@ -208,7 +208,7 @@ def test_a_missing_results_dir_is_created_saying_so(here: Path, capsys: pytest.C
 
 @pytest.mark.parametrize("argv, pattern", [
     (["nosuch"], r"invalid choice: 'nosuch'"), (["run"], r"required: --task"), (["run", "--task", "x", "--bogus"], r"unrecognized"),
-    (["run", "--task", "moons-acc", "--executor", "rey"], r"invalid choice"), (["compare", "--task", "moons-acc"], r"required"),
+    (["run", "--task", "moons-acc", "--executor", "rey"], r"invalid choice"), (["compare", "--task", "moons-acc"], r"at least two systems"),
     (["score", "--task", "moons-acc"], r"required"), (["run", "--task", "moons-acc", "--data-dir", "a\x00b"], r"NUL"),
 ])
 def test_argument_errors_are_one_line(here: Path, capsys: pytest.CaptureFixture, argv: list[str], pattern: str) -> None:

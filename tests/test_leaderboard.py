@@ -19,7 +19,8 @@ def write_record(results: Path, task: str, system: str, seed: int, metrics: dict
                  higher: bool, dataset: dict[str, Any] | None = None, extras: dict[str, Any] | None = None,
                  profile: str = "default") -> None:
     record = {
-        "task": task, "system": system, "seed": seed, "profile": profile, "status": "ok", "config": {},
+        "schema_version": records.SCHEMA_VERSION, "task": task, "system": system, "seed": seed, "profile": profile,
+        "status": "ok", "config": {},
         "metrics": metrics, "main_metric": main, "higher_is_better": higher,
         "dataset": dataset or {"name": "tinyshakespeare", "fingerprint": "b" * 64},
         "timings": {"fit_s": 1.0 + seed}, "hardware": {"cores": 2}, "finished_at": f"2026-01-01T00:00:0{seed}",

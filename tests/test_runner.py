@@ -219,7 +219,7 @@ def test_a_grid_of_several_tasks_and_systems_runs_in_parallel_and_resumes(result
 def test_parallel_jobs_get_one_thread_each_unless_the_user_says_otherwise(results_dir, monkeypatch):
     """--jobs 2 caps each job's thread pools at its system's declared CPUs (1), as Ray does; --jobs 1 leaves them,
     and a variable the user set wins."""
-    from benchmarks.jobs import THREAD_VARIABLES
+    from benchmarks.environment import THREAD_VARIABLES
 
     for name in THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)

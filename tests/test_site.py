@@ -24,7 +24,7 @@ def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for system, loss in (("tiny-gpt", 1.6), ("tiny-mlp", 2.1)):
         for seed in (0, 1):
             record = {
-                "task": "fake-charlm", "system": system, "seed": seed, "profile": "smoke", "status": "ok",
+                "schema_version": records.SCHEMA_VERSION, "task": "fake-charlm", "system": system, "seed": seed, "profile": "smoke", "status": "ok",
                 "config": {"layers": 2}, "main_metric": "val_loss",
                 "metrics": {"val_loss": loss + seed / 100, **{f"a_rather_long_metric_name_{i}": 1234.5 + i for i in range(6)}},
                 "higher_is_better": False,

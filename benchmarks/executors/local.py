@@ -39,8 +39,10 @@ from typing import Any
 
 from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
+from benchmarks.environment import THREAD_VARIABLES
 from benchmarks.errors import UserError
-from benchmarks.jobs import THREAD_VARIABLES, JobResult, run_job
+from benchmarks.jobs import JobResult, run_job
+from benchmarks.process_memory import memory_of_tree, resident_of_tree
 
 MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
                 "while its RSS grows and every 1 s otherwise, from outside the job (psutil)"
@@ -169,38 +171,6 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
     time.sleep(60)
     connection.close()
-
-
-def _summed_over_tree(pid: int, measure: Callable[[Any], int], seen: dict[int, Any] | None = None) -> float | None:
-    """``measure(process)`` in bytes summed over a process and its descendants, in MB (None when it is gone);
-    the descendants are added to ``seen`` (by pid)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return None
-    if seen is not None:
-        seen.update((process.pid, process) for process in processes[1:] if process.pid not in seen)
-    total = 0
-    for process in processes:
-        try:
-            total += measure(process)
-        except psutil.Error:
-            continue
-    return total / 2**20
-
-
-def resident_of_tree(pid: int, seen: dict[int, Any] | None = None) -> float | None:
-    """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
-    return _summed_over_tree(pid, lambda process: process.memory_info().rss, seen)
-
-
-def memory_of_tree(pid: int) -> float | None:
-    """Summed USS of a process and its descendants, in MB (None when it is gone): exact but dear (every memory map
-    is read: about 6 ms for a process holding torch)."""
-    return _summed_over_tree(pid, lambda process: process.memory_full_info().uss)
 
 
 def _describe(process: Any) -> str:
