@@ -632,6 +632,7 @@ def test_a_daemon_does_not_outlive_its_job(case: Daemon, tmp_path: Path) -> None
     assert not _marked_processes(mark)
 
 
+@pytest.mark.integration
 def test_kill_tree_finds_a_process_by_its_token_outside_the_tree(tmp_path: Path) -> None:
     """The token net alone (no subreaper, not a descendant, another session): the process is found and killed."""
     from benchmarks.executors.local import TOKEN_VARIABLE, job_processes, kill_tree
