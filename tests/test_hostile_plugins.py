@@ -633,6 +633,30 @@ def test_a_daemon_does_not_outlive_its_job(case: Daemon, tmp_path: Path) -> None
 
 
 @pytest.mark.integration
+def test_a_daemon_of_an_in_process_job_is_killed_too(tmp_path: Path) -> None:
+    """``--no-isolation``: the job runs in the driver, and what it leaves running is found by its token."""
+    from benchmarks.config import RunRequest
+    from benchmarks.runner import run
+
+    pid_file = tmp_path / "daemon.pid"
+    overrides = {"mock-fault.mode": "daemon", "mock-fault.seconds": 600, "mock-fault.pid_file": str(pid_file)}
+    try:
+        (outcome,) = run(RunRequest(tasks=["mock-acc"], systems=["mock-fault"], seeds=[0], profile="smoke", device="cpu",
+                                    results_dir=tmp_path / "results", overrides=overrides, isolate=False, progress=False,
+                                    update_leaderboard=False))
+    finally:
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), 9)
+    daemon = int(pid_file.read_text())
+    assert outcome.status == "ok" and not _alive(daemon)
+    record = json.loads(outcome.record_path.read_text())
+    assert [entry.split(":")[0] for entry in record["conditions"]["stray_processes_killed"]] == [f"pid {daemon}"]
+    from benchmarks.executors.local import TOKEN_VARIABLE
+
+    assert TOKEN_VARIABLE not in os.environ  # the driver's environment is as it was
+
+
+@pytest.mark.integration
 def test_kill_tree_finds_a_process_by_its_token_outside_the_tree(tmp_path: Path) -> None:
     """The token net alone (no subreaper, not a descendant, another session): the process is found and killed."""
     from benchmarks.executors.local import TOKEN_VARIABLE, job_processes, kill_tree
