@@ -13,9 +13,11 @@ A job whose memory outgrows its system's declared ``Resources.memory_gb`` is kil
 out of memory.
 
 When a job ends (ok, failed, timed out) its whole process tree is killed, daemons included: the worker is a child
-subreaper (Linux), so a double-forked, ``setsid`` daemon stays its descendant, and every process started during the
-job carries the job's token in its environment (``MLSD_JOB_TOKEN``), which finds the rest; the record lists what was
-killed (``conditions["stray_processes_killed"]``), so a plug-in cannot keep a run alive or hold its pipes.
+subreaper (Linux), so a double-forked, ``setsid`` daemon stays its descendant; the processes seen in the tree while
+the job ran, its process group and session are killed too, and so is any program the job started whose environment
+carries the job's token (``MLSD_JOB_TOKEN``; a forked process shows the environment its program started with, an
+exec'd one the token). The record lists what was killed (``conditions["stray_processes_killed"]``), so a plug-in
+cannot keep a run alive or hold its pipes. ``--no-isolation`` does the same around each job it runs in the driver.
 """
 
 from __future__ import annotations
@@ -218,6 +220,36 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
         except (psutil.Error, OSError):
             continue
     return list(found.values())
+
+
+def kill_strays(token: str, before: set[int]) -> list[str]:
+    """SIGKILL what an in-process job started and left running: this process's descendants not in ``before`` (it is
+    their subreaper, so forked daemons stay among them) and any process whose environment carries ``token`` (an
+    exec'd one that left). Returns them as ``pid N: command``."""
+    import psutil
+
+    me = psutil.Process()
+    found = {p.pid: p for p in me.children(recursive=True) if p.pid not in before}
+    for process in psutil.process_iter():
+        if process.pid in found or process.pid == me.pid:
+            continue
+        with contextlib.suppress(psutil.Error):
+            if process.environ().get(TOKEN_VARIABLE) == token:
+                found[process.pid] = process
+    killed = []
+    for process in found.values():
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            description = _describe(process)
+            process.kill()
+        except psutil.Error:
+            continue
+        killed.append(description)
+    for process in found.values():  # reap those that are (now) this process's children
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(process.pid, os.WNOHANG)
+    return killed
 
 
 def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[str]:
@@ -466,6 +498,12 @@ class InProcessExecutor:
         previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        import psutil
+
+        _become_subreaper()  # a daemon the job double-forks stays this process's descendant
+        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        token, outer = secrets.token_hex(8), os.environ.get(TOKEN_VARIABLE)
+        os.environ[TOKEN_VARIABLE] = token  # what the job starts carries it: found and killed at its end
         try:
             result = run_job(spec, data, log)
         except _Timeout:
@@ -474,7 +512,15 @@ class InProcessExecutor:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
+            if outer is None:
+                os.environ.pop(TOKEN_VARIABLE, None)
+            else:
+                os.environ[TOKEN_VARIABLE] = outer
         if result.error and "_Timeout" in result.error:
             result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        killed = kill_strays(token, before)
+        if killed:
+            result.conditions["stray_processes_killed"] = killed
+            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
         result.memory_method = "not measured (in-process run)"
         return result
