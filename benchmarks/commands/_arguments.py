@@ -74,11 +74,6 @@ def task_id(text: str) -> str:
     return _checked(str, lambda value: check_id(value, "task"), "a task id")(text)
 
 
-def system_id(text: str) -> str:
-    """``--system``: an id, never a path."""
-    return _checked(str, lambda value: check_id(value, "system"), "a system id")(text)
-
-
 def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str:
     """``value`` if it is one of ``options``; else the shared "unknown ...; did you mean" error."""
     options = list(options)
@@ -92,10 +87,11 @@ def known_task(value: str, what: str = "--task", extra: Iterable[str] = ()) -> s
     from benchmarks.registry import TASKS, discover
 
     check_id(value, what)
-    if value in TASKS or value in set(extra):
+    extra = set(extra)
+    if value in TASKS or value in extra:
         return value
     discover()
-    return choose(value, set(TASKS) | set(extra), "task")
+    return choose(value, set(TASKS) | extra, "task")
 
 
 def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) -> str:
@@ -104,6 +100,7 @@ def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) 
 
     check_id(value, what)
     discover()
-    if value in SYSTEMS or value in set(extra):
+    extra = set(extra)
+    if value in SYSTEMS or value in extra:
         return value
-    return choose(value, set(SYSTEMS) | set(extra), "system")
+    return choose(value, set(SYSTEMS) | extra, "system")
