@@ -365,8 +365,9 @@ def scope_note(table: Table) -> str:
     scope = data_scope(table.dataset)
     if scope == "full":
         return ""
-    return (f"⚠ Data: {scope} (`{_escape(table.dataset.name)}`). Reference numbers in the task text above belong to the "
-            "full collection they name and do not compare with these rows.")
+    belong = "the real data" if scope == "synthetic twin" else "the full collection they name"
+    return (f"⚠ Data: {scope} (`{_escape(table.dataset.name)}`). Reference numbers in the task text above belong to "
+            f"{belong} and do not compare with these rows.")
 
 
 def overloaded(record: Record) -> bool:

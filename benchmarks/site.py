@@ -23,7 +23,7 @@ from benchmarks.records import Record, atomic_write_text, load_records
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-.scroll { max-width: 100%; overflow-x: auto; } .scroll table { margin: 0.5em 0; }
+.scroll { max-width: 100%; overflow-x: auto; } .scroll table { margin: 0.5em 0; } .scroll td, .scroll th { white-space: nowrap; }
 figure { margin: 1em 0; } figure img { display: block; height: auto; }
 code { overflow-wrap: anywhere; } h1, h2, h3, p { overflow-wrap: anywhere; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }

@@ -279,3 +279,12 @@ def test_same_seed_same_metrics_on_a_custom_text(tmp_path: Path) -> None:
     records = _records(tmp_path / "r0")
     assert records["char-gpt"]["dataset"]["name"] == "text:play.txt"
     assert records["char-gpt"]["extras"]["sample"] == _records(tmp_path / "r1")["char-gpt"]["extras"]["sample"]
+
+
+def test_doctests_of_the_task_and_the_training_library() -> None:
+    import doctest
+
+    from benchmarks.tasks import shakespeare
+    from systems.charlm.lib import neural
+
+    assert doctest.testmod(shakespeare).failed == 0 and doctest.testmod(neural).failed == 0

@@ -146,7 +146,8 @@ def test_leaderboard_rows_carry_ci_and_ties(mock_results: Path) -> None:
     leaderboard.write(mock_results, ["mock-acc"])
     text = (mock_results / "mock-acc.md").read_text()
     assert "95% CI" in text and "| leader |" in text and "worse (p < 0.001)" in text
-    assert "![mock-acc: each system's main metric" in text and "](mock-acc.svg)" in text
+    caption = "mock-acc: each system's main metric (dot: mean over seeds) with its 95% confidence interval"
+    assert f"![{caption}" in text and "](mock-acc.svg)" in text and f"*{caption}" in text  # the image, and its caption shown
     assert (mock_results / "mock-acc.svg").stat().st_size > 1000
     assert (mock_results / "mock-acc-cost.svg").stat().st_size > 1000
 

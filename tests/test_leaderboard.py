@@ -137,7 +137,8 @@ def test_nanogpt_cpu_table_says_how_it_agrees_with_nanogpts_readme(tmp_path: Pat
     leaderboard.write(tmp_path, ["shakespeare-char-ppl"])
     text = (tmp_path / "shakespeare-char-ppl.md").read_text()
     assert "standard error of about 0.014" in text  # the task text, and again under the table
-    assert "- char-gpt: mean `nanogpt_val_loss` 1.8967 over 3 seed(s) (20 batches each): within ±0.03 of nanoGPT's 1.88." in text
+    assert ("- char-gpt (run 2026-01-01, git ?): mean `nanogpt_val_loss` 1.8967 over 3 seed(s) (20 batches each): within "
+            "±0.03 of nanoGPT's 1.88.") in text
     write_record(tmp_path, "shakespeare-char-ppl", "char-gpt", 3, {**CHARLM, "nanogpt_val_loss": 2.2}, "val_ppl", False,
                  profile="nanogpt-cpu")
     leaderboard.write(tmp_path, ["shakespeare-char-ppl"])

@@ -138,3 +138,12 @@ def test_decision_boundaries_and_curves_from_the_records(results_dir):
     board = (results_dir / "moons-acc.md").read_text()
     assert "(moons-acc-boundaries.svg)" in board and "(moons-acc-curves.svg)" in board
     assert "computation graph of one neuron" in board  # drawn, or how to get it
+
+
+def test_doctests():
+    import doctest
+
+    from benchmarks.tasks import moons
+    from systems.moons.lib.micrograd import graph
+
+    assert doctest.testmod(moons).failed == 0 and doctest.testmod(graph).failed == 0

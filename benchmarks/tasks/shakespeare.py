@@ -193,7 +193,8 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
             batches = ", ".join(str(i if i > 0 else NANOGPT_EVAL_ITERS["nanogpt-cpu"]) for i in sorted(iters))
             within = abs(mean - NANOGPT_CPU_LOSS) <= 0.03
             label = row_label(runs[-1].system, runs[-1].config_overrides)
-            lines.append(f"- {label.replace('|', '/')}: mean `nanogpt_val_loss` {mean:.4f} over {len(runs)} seed(s) "
+            when = f"run {runs[-1].finished_at[:10]}, git {(runs[-1].git_sha or '?')[:7]}"  # tells reruns of one config apart
+            lines.append(f"- {label.replace('|', '/')} ({when}): mean `nanogpt_val_loss` {mean:.4f} over {len(runs)} seed(s) "
                          f"({batches} batches each): {'within' if within else 'outside'} ±0.03 of nanoGPT's {NANOGPT_CPU_LOSS}.")
         if not lines:
             return []
