@@ -174,6 +174,8 @@ SCORE_CASES = [
     ScoreCase("otto-labels-bzip2", "otto-recall20", "truth", _bytes(__import__("bz2").compress(OTTO_LABELS)), None,
               "is bzip2-compressed"),
     ScoreCase("run-xz", "beir-ndcg10", "predictions", _bytes(__import__("lzma").compress(RUN)), None, "is xz-compressed"),
+    ScoreCase("hm-predictions-utf16", "hm-map12", "predictions", _bytes(HM_SUBMISSION.decode().encode("utf-16")), 1,
+              "UTF-16 byte-order mark"),
     ScoreCase("hm-truth-garbage", "hm-map12", "truth", _bytes(b"customer_id,prediction\n" + GARBAGE), 2, "not valid UTF-8"),
     ScoreCase("otto-predictions-garbage", "otto-recall20", "predictions", _bytes(GARBAGE), 1, "not valid UTF-8"),
     ScoreCase("otto-labels-garbage", "otto-recall20", "truth", _bytes(OTTO_LABELS + GARBAGE), 3, "not valid UTF-8"),

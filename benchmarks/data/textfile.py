@@ -32,7 +32,9 @@ def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeErro
     'a.csv, line 3: byte 0xff at column 3 is not valid UTF-8 (save the file as UTF-8)'
     """
     byte = raw[error.start] if error.start < len(raw) else 0
-    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8", line=line, hint=UTF8_HINT)
+    utf16 = line == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8"
+                     + (" (the file starts with a UTF-16 byte-order mark)" if utf16 else ""), line=line, hint=UTF8_HINT)
 
 
 def decode_line(raw: bytes, path: Path | str, line: int) -> str:
