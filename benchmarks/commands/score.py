@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     for path in (args.predictions, args.truth):
         check_input_file(path)
     options = {}
-    if args.normalize_ids:
+    if getattr(args, "normalize_ids", False):
         if "normalize_ids" not in inspect.signature(task_cls.score).parameters:
             raise UserError(f"--normalize-ids applies to hm-map12 only, not to {task_cls.id}")
         options["normalize_ids"] = True
