@@ -174,6 +174,8 @@ SCORE_CASES = [
     ScoreCase("otto-labels-bzip2", "otto-recall20", "truth", _bytes(__import__("bz2").compress(OTTO_LABELS)), None,
               "is bzip2-compressed"),
     ScoreCase("run-xz", "beir-ndcg10", "predictions", _bytes(__import__("lzma").compress(RUN)), None, "is xz-compressed"),
+    ScoreCase("hm-predictions-utf16", "hm-map12", "predictions", _bytes(HM_SUBMISSION.decode().encode("utf-16")), 1,
+              "UTF-16 byte-order mark"),
     ScoreCase("hm-truth-garbage", "hm-map12", "truth", _bytes(b"customer_id,prediction\n" + GARBAGE), 2, "not valid UTF-8"),
     ScoreCase("otto-predictions-garbage", "otto-recall20", "predictions", _bytes(GARBAGE), 1, "not valid UTF-8"),
     ScoreCase("otto-labels-garbage", "otto-recall20", "truth", _bytes(OTTO_LABELS + GARBAGE), 3, "not valid UTF-8"),
@@ -392,3 +394,13 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path: Path):
                                str(prediction_file), "--truth", str(tmp_path / truth)], capture_output=True, text=True, cwd=REPO)
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and words in done.stderr, done.stderr
+
+
+def test_a_text_line_that_starts_like_an_archive_is_text(world: Path, capsys):
+    """Archives are told by their full magic bytes: a query id "BZh1" (bzip2's first three bytes and a digit) is text."""
+    (world / "inputs" / "run.trec").write_bytes(b"BZh1 Q0 d1 1 3.0 t\nBZh1 Q0 d2 2 2.0 t\n")
+    (world / "inputs" / "qrels.txt").write_bytes(b"BZh1 0 d2 1\n")
+    code, out, err = invoke(["score", "--task", "beir-ndcg10", "--predictions", str(world / "inputs" / "run.trec"),
+                             "--truth", str(world / "inputs" / "qrels.txt"), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["metrics"]["mrr@10"] == 0.5

@@ -261,12 +261,12 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     }
     if warnings["qrels_unknown_queries"] == len(qrels):
         raise DataError(qrels_path, f"none of its {len(qrels):,} judged query ids is in {queries_path.name} "
-                        f"(judged ids look like {', '.join(sorted(qrels)[:3])}; queries.jsonl has {', '.join(list(queries)[:3])})",
+                        f"(judged ids look like {quote(sorted(qrels)[:3], 100)}; queries.jsonl has {quote(list(queries)[:3], 100)})",
                         hint="the qrels belong to another collection")
     if warnings["qrels_unknown_documents"] == judged_docs:
         raise DataError(qrels_path, f"none of its {judged_docs:,} judged documents is in {corpus_path.name} "
-                        f"(judged ids look like {', '.join(sorted({d for j in qrels.values() for d in j})[:3])}; "
-                        f"the corpus has {', '.join(corpus.ids[:3])})", hint="the qrels belong to another collection")
+                        f"(judged ids look like {quote(sorted({d for j in qrels.values() for d in j})[:3], 100)}; "
+                        f"the corpus has {quote(corpus.ids[:3], 100)})", hint="the qrels belong to another collection")
     if warnings["qrels_unknown_documents"]:
         log(f"warning: {qrels_path}: {warnings['qrels_unknown_documents']} judgements name documents not in "
             f"{corpus_path.name} (kept: they count as relevant but can never be retrieved, as in BEIR)")

@@ -14,6 +14,7 @@ refused by :func:`open_input` with a one-line error saying what it is.
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,7 +32,9 @@ def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeErro
     'a.csv, line 3: byte 0xff at column 3 is not valid UTF-8 (save the file as UTF-8)'
     """
     byte = raw[error.start] if error.start < len(raw) else 0
-    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8", line=line, hint=UTF8_HINT)
+    utf16 = line == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    return DataError(path, f"byte 0x{byte:02x} at column {error.start + 1} is not valid UTF-8"
+                     + (" (the file starts with a UTF-16 byte-order mark)" if utf16 else ""), line=line, hint=UTF8_HINT)
 
 
 def decode_line(raw: bytes, path: Path | str, line: int) -> str:
@@ -69,8 +72,10 @@ def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | Non
 
 
 GZIP_MAGIC = b"\x1f\x8b"
-_OTHER_FORMATS = ((b"PK\x03\x04", "a zip archive"), (b"BZh", "bzip2-compressed"), (b"\xfd7zXZ\x00", "xz-compressed"),
-                  (b"\x28\xb5\x2f\xfd", "zstd-compressed"), (b"7z\xbc\xaf\x27\x1c", "a 7z archive"))
+_OTHER_FORMATS = ((re.compile(rb"PK\x03\x04"), "a zip archive"), (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2-compressed"),
+                  (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed"), (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd-compressed"),
+                  (re.compile(rb"7z\xbc\xaf\x27\x1c"), "a 7z archive"))
+"""Magic bytes of the archives refused by name (bzip2's with its block header: a text line may start with "BZh")."""
 
 
 def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
@@ -96,7 +101,7 @@ def is_gzip(path: Path | str) -> bool:
 
 def _refuse_other_formats(path: Path, head: bytes) -> None:
     for magic, what in _OTHER_FORMATS:
-        if head.startswith(magic):
+        if magic.match(head):
             raise DataError(path, f"is {what}, not a text file", hint="decompress it first; gzip (.gz) files are read as they are")
 
 
@@ -115,7 +120,7 @@ def open_input(path: Path | str) -> IO[bytes]:
         raise DataError(path, "no such file") from None
     except PermissionError:
         raise DataError(path, "cannot be read (permission denied)") from None
-    head = handle.read(6)
+    head = handle.read(10)
     handle.seek(0)
     if head.startswith(GZIP_MAGIC):
         unpacked = gzip.GzipFile(fileobj=handle, mode="rb")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
-from benchmarks.errors import DataError, UserError
+from benchmarks.errors import DataError, UserError, quote
 from benchmarks.kinds import Retriever, check_run
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
@@ -133,7 +133,7 @@ class RetrievalTask(Task[Retriever]):
             raise UserError(f"{truth_file}: no query has a judgement")
         if scores.unjudged_in_run == len(run):
             raise UserError(f"{predictions_file}: none of its {len(run):,} queries is judged in {truth_file} "
-                            f"(run query ids look like {sorted(run)[:3]}, judged ones like {scores.query_ids[:3]})")
+                            f"(run query ids look like {quote(sorted(run)[:3], 100)}, judged ones like {quote(scores.query_ids[:3], 100)})")
         if scores.missing_from_run:
             print(f"warning: {len(scores.missing_from_run):,} of the {len(scores.query_ids):,} judged queries of {truth_file} "
                   f"have no line in {predictions_file}; they count as 0 (as with trec_eval -c), e.g. "
