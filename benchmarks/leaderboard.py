@@ -430,6 +430,8 @@ def serving_cells(record: Record) -> dict[str, str]:
 
     def cell(scenario: str, value: float | None, digits: int) -> str:
         result = serving.scenarios.get(scenario)
+        if result is not None and result.result == "not measured":
+            return "not measured"
         if result is None or value is None:
             return "—"
         text = f"{value:,.{digits}f}"

@@ -32,6 +32,9 @@ RESOLUTION_FACTOR = 20.0
 """A p50 below this many times the no-op SUT's p50 is below LoadGen's resolution."""
 SERVER_STEPS = 6
 """At most this many server tests in the search for the highest passing QPS."""
+FIRST_STEP_FACTOR = 5.0
+"""A system so slow that its first server step (459 queries at half its capacity) would take more than this many
+step budgets is not searched ("not measured", with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class Spread:
 class ScenarioResult:
     """One scenario, over its repeats.
 
-    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID.
+    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID; ``"not measured"``
+    when the scenario was not run (``note`` says why).
     ``runs`` lists each LoadGen test as ``{queries, result, p50_ms, p90_ms, p99_ms, qps, target_qps}``.
     """
 
@@ -259,7 +263,7 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
 
 
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
-                  budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun]:
+                  budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun | None]:
     """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
     ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes, while a step's 459 queries
     fit its time budget); at most :data:`SERVER_STEPS` steps. Returns the best passing step
@@ -268,6 +272,11 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
     target = 0.5 / max(service_s, 1e-6)
+    first_s = SERVER_MIN_QUERIES / target
+    if first_s > FIRST_STEP_FACTOR * budget.server_step_s:
+        return ScenarioResult(scenario="server", result="not measured",
+                              note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) would take "
+                                   f"{first_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
     for index in range(SERVER_STEPS):
         if SERVER_MIN_QUERIES / target > budget.server_step_s and steps:
             break  # a rate this low cannot issue its 459 queries within the step budget
@@ -373,8 +382,9 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
                     for r in range(budget.repeats)]
             result, last = _aggregate(scenario, runs), runs[-1]
         section.scenarios[scenario] = result
-        logs[f"loadgen.{scenario}.summary.txt"] = last.summary
-        logs[f"loadgen.{scenario}.detail.txt"] = last.detail
+        if last is not None:
+            logs[f"loadgen.{scenario}.summary.txt"] = last.summary
+            logs[f"loadgen.{scenario}.detail.txt"] = last.detail
     p50 = section.p50_ms
     section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
     section.footprint = footprint(system, kind, queries[0])
