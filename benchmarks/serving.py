@@ -365,21 +365,31 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
         kinds.serve(kind, system, [queries[i] for i in indices])
 
     latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
-    logs: dict[str, Path] = {}
-    n_single = single_stream_queries(latency_s, budget, len(queries))
     noop = run_test("single-stream", _noop, len(queries), 256, outdir / "noop")  # its p50: the floor
     section.noop_p50_ms = noop.p50_ms
-    for scenario in SCENARIOS:
-        if scenario not in scenarios:
-            continue
+    logs = _run_scenarios(section, answer, len(queries), scenarios, budget, bound_ms, latency_s, outdir)
+    p50 = section.p50_ms
+    section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
+    section.footprint = footprint(system, kind, queries[0])
+    section.server_step_rule = STEP_RULE if "server" in scenarios else ""
+    section.load_after = load_average()
+    return section, logs
+
+
+def _run_scenarios(section: Serving, answer: Callable[[Sequence[int]], None], n_samples: int, scenarios: Sequence[str],
+                   budget: ServeBudget, bound_ms: float, latency_s: float, outdir: Path) -> dict[str, Path]:
+    """Run the asked scenarios in order into ``section.scenarios``; return the logs to keep (the last repeat's,
+    the best passing server step's)."""
+    logs: dict[str, Path] = {}
+    n_single = single_stream_queries(latency_s, budget, n_samples)
+    for scenario in [s for s in SCENARIOS if s in scenarios]:
         if scenario == "server":  # service time: single-stream's mean (its QPS) where measured, else the warm-up's median
             single = section.scenarios.get("single-stream")
             service_s = 1 / single.qps.median if single and single.qps.median else latency_s
-            result, last = search_server(answer, len(queries), bound_ms, service_s, budget, outdir / "server")
+            result, last = search_server(answer, n_samples, bound_ms, service_s, budget, outdir / "server")
         else:
-            count = n_single if scenario == "single-stream" else len(queries)
-            runs = [run_test(scenario, answer, len(queries), count, outdir / f"{scenario}{r}")
-                    for r in range(budget.repeats)]
+            count = n_single if scenario == "single-stream" else n_samples
+            runs = [run_test(scenario, answer, n_samples, count, outdir / f"{scenario}{r}") for r in range(budget.repeats)]
             note = f"p99 of {count} queries: below the {P99_QUERIES} LoadGen's early stopping needs to certify a p99" \
                 if scenario == "single-stream" and count < P99_QUERIES else ""
             result, last = _aggregate(scenario, runs, note), runs[-1]
@@ -387,12 +397,7 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
         if last is not None:
             logs[f"loadgen.{scenario}.summary.txt"] = last.summary
             logs[f"loadgen.{scenario}.detail.txt"] = last.detail
-    p50 = section.p50_ms
-    section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
-    section.footprint = footprint(system, kind, queries[0])
-    section.server_step_rule = STEP_RULE if "server" in scenarios else ""
-    section.load_after = load_average()
-    return section, logs
+    return logs
 
 
 def _folder_mb(path: Path) -> float:
