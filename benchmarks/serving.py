@@ -32,9 +32,9 @@ RESOLUTION_FACTOR = 20.0
 """A p50 below this many times the no-op SUT's p50 is below LoadGen's resolution."""
 SERVER_STEPS = 6
 """At most this many server tests in the search for the highest passing QPS."""
-FIRST_STEP_FACTOR = 5.0
-"""A system so slow that its first server step (459 queries at half its capacity) would take more than this many
-step budgets is not searched ("not measured", with the reason)."""
+FIRST_STEP_FACTOR = 10.0
+"""No server step may take more than this many step budgets (459 queries at the step's rate): a system so slow that
+even its first step (at half its capacity) would is not searched ("not measured", with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ServeBudget:
 
 BUDGETS: dict[str, ServeBudget] = {
     "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
-    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=4.0, warmup_s=0.5),
+    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=6.0, warmup_s=0.5),
     "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
 }
 
@@ -245,7 +245,7 @@ def server_step_queries(bound_ms: float, service_s: float, target_qps: float, bu
 STEP_RULE = ("each step issues max(459, min(bound ÷ (0.1 × single-stream p50), step budget × target QPS)) queries: "
              "enough for a 10% overload to build a backlog past the bound (issue 26), capped by the profile's "
              "step budget; steps start at half the single-stream QPS, grow ×1.5 until one fails, then bisect (a failing "
-             "first step: ÷4 while 459 queries fit the step budget)")
+             "first step: ÷4); no step over 10 step budgets, no step started after 20 in all")
 
 
 # ------------------------------------------------------------------ measuring
@@ -265,8 +265,8 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
                   budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun | None]:
     """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
-    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes, while a step's 459 queries
-    fit its time budget); at most :data:`SERVER_STEPS` steps. Returns the best passing step
+    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes); at most :data:`SERVER_STEPS`
+    steps, none longer than :data:`FIRST_STEP_FACTOR` step budgets, and none started after twice that in all. Returns the best passing step
     (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
     steps: list[LoadGenRun] = []
     best: LoadGenRun | None = None
@@ -277,10 +277,13 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
         return ScenarioResult(scenario="server", result="not measured",
                               note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) would take "
                                    f"{first_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
+    spent = 0.0
     for index in range(SERVER_STEPS):
-        if SERVER_MIN_QUERIES / target > budget.server_step_s and steps:
-            break  # a rate this low cannot issue its 459 queries within the step budget
+        if steps and (SERVER_MIN_QUERIES / target > FIRST_STEP_FACTOR * budget.server_step_s
+                      or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s):
+            break  # this rate cannot issue its 459 queries within the allowance, or the search has run long enough
         queries = server_step_queries(bound_ms, service_s, target, budget)
+        spent += queries / target
         run = run_test("server", answer, n_samples, queries, outdir / f"step{index}", target, bound_ms)
         steps.append(run)
         if run.valid:
