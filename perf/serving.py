@@ -179,14 +179,59 @@ def render(rows: dict[str, dict], noop_ms: float | None, loads: tuple, started: 
     return "\n".join(lines)
 
 
+def records_section(results_dir: Path, title: str) -> list[str]:
+    """Every served record under ``results_dir`` (from ``run --serve``) as one table: the numbers come from the
+    records, each with its LoadGen verdicts and the load average around its serving."""
+    from benchmarks.records import load_records
+
+    records = sorted((r for r in load_records(results_dir) if r.ok and r.serving is not None),
+                     key=lambda r: (r.task, r.system, r.seed))
+    lines = [f"## {title}", "", f"From the records under `{results_dir}` (`run --serve`), profile "
+             f"{', '.join(sorted({r.profile for r in records})) or '?'}.", "",
+             "| task | system | seed | main metric | p50 ms | p99 ms (queries) | offline q/s | server q/s (bound) | "
+             "size MB | USS MB | cold start ms | LoadGen | load before → after | serve s | job work s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|"]
+
+    def num(value: float | None, digits: int = 3) -> str:
+        return "—" if value is None else f"{value:,.{digits}f}"
+
+    for r in records:
+        sv = r.serving
+        single, offline, server = (sv.scenarios.get(n) for n in ("single-stream", "offline", "server"))
+        p50 = num(sv.p50_ms) + (" (below resolution)" if sv.below_resolution else "")
+        p99 = f"{num(sv.p99_ms)} ({single.queries})" if single else "—"
+        srv = "—" if server is None else ("not measured" if server.result == "not measured"
+                                          else f"{num(server.qps.median, 0)} ({sv.latency_bound_ms:g} ms)")
+        verdicts = ", ".join(f"{n} {x.result}" for n, x in sv.scenarios.items()) or sv.status
+        work = sum(r.timings.get(k, 0.0) for k in ("fit_s", "predict_s", "eval_s"))
+        lines.append(f"| {r.task} | {r.system} | {r.seed} | {num(r.main_value, 4)} | {p50} | {p99} | "
+                     f"{num(offline.qps.median, 0) if offline else '—'} | {srv} | {num(sv.footprint.size_mb)} "
+                     f"{'(' + sv.footprint.save_method + ')' if sv.footprint.save_method else ''} | "
+                     f"{num(sv.footprint.uss_mb, 0)} | {num(sv.footprint.cold_start_ms, 1)} | {verdicts} | "
+                     f"{sv.load_before[0] if sv.load_before else '?'} → {sv.load_after[0] if sv.load_after else '?'} | "
+                     f"{r.timings.get('serve_s', 0):.1f} | {work:.1f} |")
+    serve = sum(r.timings.get("serve_s", 0.0) for r in records)
+    work = sum(sum(r.timings.get(k, 0.0) for k in ("fit_s", "predict_s", "eval_s")) for r in records)
+    lines += ["", f"Serving took {serve:,.1f} s in all against {work:,.1f} s of fit + predict + eval "
+              f"({serve / work * 100 if work else 0:.1f}%).", ""]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("MLSD_DATA_DIR", "../shared/data")))
     parser.add_argument("--dataset", default="beir/scifact", help="BEIR-layout folder under --data-dir")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--records", type=Path, action="append", default=[], metavar="RESULTS_DIR",
+                        help="also tabulate the served records of a results dir (repeatable)")
+    parser.add_argument("--records-only", action="store_true", help="only the --records tables (skip the raw comparison)")
     parser.add_argument("--threads", type=int, default=1, help="threads of bm25s and Lucene, raw and harness alike (default 1)")
     args = parser.parse_args()
     discover()
+    tables = [line for folder in args.records for line in records_section(folder, f"Served records: {folder.name}")]
+    if args.records_only:
+        print("\n".join(tables))
+        return
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     loads_before = tuple(round(x, 2) for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="mlsd-serving-perf-") as folder:
@@ -201,6 +246,7 @@ def main() -> None:
         rows["logreg (one moons point)"] = logreg_rows(outdir)
     loads_after = tuple(round(x, 2) for x in os.getloadavg())
     text = render(rows, noop.p50_ms, (loads_before, loads_after), started, len(queries), args.threads)
+    text += "\n".join(["", *tables])
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
