@@ -559,6 +559,8 @@ def serving_cells(record: Record) -> dict[str, str]:
 
     def cell(scenario: str, value: float | None, digits: int) -> str:
         result = serving.scenarios.get(scenario)
+        if result is not None and result.result == "not measured":
+            return "not measured"
         if result is None or value is None:
             return "—"
         text = f"{value:,.{digits}f}"
@@ -573,7 +575,8 @@ def serving_cells(record: Record) -> dict[str, str]:
     if serving.device != "cpu":
         verdicts.append(f"on {serving.device}")  # a GPU latency names its device
     return {
-        "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3),
+        "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3)
+        + (f" (of {single.queries})" if single and single.note and serving.p99_ms is not None else ""),
         "offline QPS": cell("offline", offline.qps.median if offline else None, 0),
         "server QPS": cell("server", server.qps.median if server else None, 0),
         "size MB": "—" if foot.size_mb is None else f"{foot.size_mb:,.3g} ({foot.save_method})",

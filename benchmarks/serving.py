@@ -32,6 +32,9 @@ RESOLUTION_FACTOR = 20.0
 """A p50 below this many times the no-op SUT's p50 is below LoadGen's resolution."""
 SERVER_STEPS = 6
 """At most this many server tests in the search for the highest passing QPS."""
+FIRST_STEP_FACTOR = 10.0
+"""No server step may take more than this many step budgets (459 queries at the step's rate): a system so slow that
+even its first step (at half its capacity) would is not searched ("not measured", with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class ServeBudget:
 
 BUDGETS: dict[str, ServeBudget] = {
     "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
-    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=4.0, warmup_s=0.5),
+    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=6.0, warmup_s=0.5),
     "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
 }
 
@@ -82,7 +85,8 @@ class Spread:
 class ScenarioResult:
     """One scenario, over its repeats.
 
-    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID.
+    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID; ``"not measured"``
+    when the scenario was not run (``note`` says why).
     ``runs`` lists each LoadGen test as ``{queries, result, p50_ms, p90_ms, p99_ms, qps, target_qps}``.
     """
 
@@ -241,7 +245,7 @@ def server_step_queries(bound_ms: float, service_s: float, target_qps: float, bu
 STEP_RULE = ("each step issues max(459, min(bound ÷ (0.1 × single-stream p50), step budget × target QPS)) queries: "
              "enough for a 10% overload to build a backlog past the bound (issue 26), capped by the profile's "
              "step budget; steps start at half the single-stream QPS, grow ×1.5 until one fails, then bisect (a failing "
-             "first step: ÷4 while 459 queries fit the step budget)")
+             "first step: ÷4); no step over 10 step budgets, no step started after 20 in all")
 
 
 # ------------------------------------------------------------------ measuring
@@ -259,19 +263,27 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
 
 
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
-                  budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun]:
+                  budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun | None]:
     """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
-    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes, while a step's 459 queries
-    fit its time budget); at most :data:`SERVER_STEPS` steps. Returns the best passing step
+    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes); at most :data:`SERVER_STEPS`
+    steps, none longer than :data:`FIRST_STEP_FACTOR` step budgets, and none started after twice that in all. Returns the best passing step
     (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
     steps: list[LoadGenRun] = []
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
     target = 0.5 / max(service_s, 1e-6)
+    first_s = SERVER_MIN_QUERIES / target
+    if first_s > FIRST_STEP_FACTOR * budget.server_step_s:
+        return ScenarioResult(scenario="server", result="not measured",
+                              note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) would take "
+                                   f"{first_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
+    spent = 0.0
     for index in range(SERVER_STEPS):
-        if SERVER_MIN_QUERIES / target > budget.server_step_s and steps:
-            break  # a rate this low cannot issue its 459 queries within the step budget
+        if steps and (SERVER_MIN_QUERIES / target > FIRST_STEP_FACTOR * budget.server_step_s
+                      or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s):
+            break  # this rate cannot issue its 459 queries within the allowance, or the search has run long enough
         queries = server_step_queries(bound_ms, service_s, target, budget)
+        spent += queries / target
         run = run_test("server", answer, n_samples, queries, outdir / f"step{index}", target, bound_ms)
         steps.append(run)
         if run.valid:
@@ -356,31 +368,39 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
         kinds.serve(kind, system, [queries[i] for i in indices])
 
     latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
-    logs: dict[str, Path] = {}
-    n_single = single_stream_queries(latency_s, budget, len(queries))
     noop = run_test("single-stream", _noop, len(queries), 256, outdir / "noop")  # its p50: the floor
     section.noop_p50_ms = noop.p50_ms
-    for scenario in SCENARIOS:
-        if scenario not in scenarios:
-            continue
-        if scenario == "server":  # service time: single-stream's mean (its QPS) where measured, else the warm-up's median
-            single = section.scenarios.get("single-stream")
-            service_s = 1 / single.qps.median if single and single.qps.median else latency_s
-            result, last = search_server(answer, len(queries), bound_ms, service_s, budget, outdir / "server")
-        else:
-            count = n_single if scenario == "single-stream" else len(queries)
-            runs = [run_test(scenario, answer, len(queries), count, outdir / f"{scenario}{r}")
-                    for r in range(budget.repeats)]
-            result, last = _aggregate(scenario, runs), runs[-1]
-        section.scenarios[scenario] = result
-        logs[f"loadgen.{scenario}.summary.txt"] = last.summary
-        logs[f"loadgen.{scenario}.detail.txt"] = last.detail
+    logs = _run_scenarios(section, answer, len(queries), scenarios, budget, bound_ms, latency_s, outdir)
     p50 = section.p50_ms
     section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
     section.footprint = footprint(system, kind, queries[0])
     section.server_step_rule = STEP_RULE if "server" in scenarios else ""
     section.load_after = load_average()
     return section, logs
+
+
+def _run_scenarios(section: Serving, answer: Callable[[Sequence[int]], None], n_samples: int, scenarios: Sequence[str],
+                   budget: ServeBudget, bound_ms: float, latency_s: float, outdir: Path) -> dict[str, Path]:
+    """Run the asked scenarios in order into ``section.scenarios``; return the logs to keep (the last repeat's,
+    the best passing server step's)."""
+    logs: dict[str, Path] = {}
+    n_single = single_stream_queries(latency_s, budget, n_samples)
+    for scenario in [s for s in SCENARIOS if s in scenarios]:
+        if scenario == "server":  # service time: single-stream's mean (its QPS) where measured, else the warm-up's median
+            single = section.scenarios.get("single-stream")
+            service_s = 1 / single.qps.median if single and single.qps.median else latency_s
+            result, last = search_server(answer, n_samples, bound_ms, service_s, budget, outdir / "server")
+        else:
+            count = n_single if scenario == "single-stream" else n_samples
+            runs = [run_test(scenario, answer, n_samples, count, outdir / f"{scenario}{r}") for r in range(budget.repeats)]
+            note = f"p99 of {count} queries: below the {P99_QUERIES} LoadGen's early stopping needs to certify a p99" \
+                if scenario == "single-stream" and count < P99_QUERIES else ""
+            result, last = _aggregate(scenario, runs, note), runs[-1]
+        section.scenarios[scenario] = result
+        if last is not None:
+            logs[f"loadgen.{scenario}.summary.txt"] = last.summary
+            logs[f"loadgen.{scenario}.detail.txt"] = last.detail
+    return logs
 
 
 def _folder_mb(path: Path) -> float:

@@ -255,3 +255,22 @@ def test_run_serve_records_serving_and_the_leaderboard_shows_it(tmp_path: Path) 
     page = (results / "mock-acc.md").read_text()
     assert "**Serving**" in page and (results / "mock-acc-serving.svg").is_file()
     assert "| mock-majority |" in page.split("**Serving**")[1] and "not served" in page
+
+
+def test_a_server_search_too_slow_for_its_budget_is_not_measured(tmp_path: Path) -> None:
+    from benchmarks.serving import search_server
+
+    budget = ServeBudget(queries=10, single_stream_s=0.1, repeats=1, server_step_s=1.0)
+    result, logs = search_server(lambda indices: None, 10, 100.0, 2.0, budget, tmp_path)  # 2 s a query
+    assert result.result == "not measured" and "459 queries" in result.note and logs is None
+    assert not any(tmp_path.iterdir())  # LoadGen never ran
+
+
+def test_server_steps_are_sized_to_see_a_ten_percent_overload() -> None:
+    from benchmarks.serving import server_step_queries
+
+    full = ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0)
+    # the case: bm25s at ~0.3 ms a query under a 100 ms bound needs ~3,300 queries
+    assert server_step_queries(100.0, 0.0003, 3000.0, full) == 3334
+    assert server_step_queries(100.0, 0.0003, 100.0, full) == 2000  # capped by the step's time budget
+    assert server_step_queries(100.0, 0.05, 10.0, full) == 459  # never below LoadGen's minimum

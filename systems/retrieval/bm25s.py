@@ -57,12 +57,14 @@ class Bm25sSystem(System):
         return dict(zip(qids, self._ranked(results, scores)))
 
     def _ranked(self, results: np.ndarray, scores: np.ndarray) -> list[dict[str, float]]:
-        """(n_queries, k) doc positions and scores → per query ``{docid: score}``."""
-        answers = []
-        for row in range(len(results)):
-            keep = scores[row] > 0  # documents sharing no term with the query are not retrieved
-            answers.append(dict(zip(self.doc_ids[results[row][keep]].tolist(), scores[row][keep].astype(float).tolist())))
-        return answers
+        """(n_queries, k) doc positions and scores → per query ``{docid: score}``, best first (plain Python lists:
+        indexing the object array row by row cost more than the retrieval of one query)."""
+        if getattr(self, "_doc_list", None) is None or len(self._doc_list) != len(self.doc_ids):
+            self._doc_list = self.doc_ids.tolist()
+        ids = self._doc_list
+        # documents sharing no term with the query (score 0) are not retrieved
+        return [{ids[p]: v for p, v in zip(positions, values) if v > 0}
+                for positions, values in zip(results.tolist(), scores.tolist())]
 
     def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
         """The per-query path: analyze, retrieve (one thread for one query, the configured threads for more)."""
