@@ -3,7 +3,7 @@ contract (NaN, infinities, wrong shapes and types), and a daemon that would outl
 
 Each case asserts the exit status, the message (one line, naming the files) and what is on disk. The cases of the
 issue's classes are data (``DUPLICATES``, ``BROKEN_PLUGINS``, ``BAD_ANSWERS``, ``DAEMONS``), so
-``benchmarks/perf/robustness.py`` can count them.
+``perf/robustness.py`` can count them.
 """
 
 from __future__ import annotations
