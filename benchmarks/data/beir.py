@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,6 +218,42 @@ def _check_layout(folder: Path, split: str) -> tuple[Path, Path, Path]:
     return corpus, queries, qrels
 
 
+def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths: tuple[Path, Path, Path],
+                   log: Callable[[str], None]) -> tuple[Qrels, dict[str, int]]:
+    """The qrels checked against the corpus and queries: refused when empty or of another collection; otherwise kept
+    as BEIR keeps them (unknown documents stay, unknown queries go), each tolerance counted and logged."""
+    corpus_path, queries_path, qrels_path = paths
+    if not qrels:
+        raise DataError(qrels_path, "has a header and no judgements" if qrels_path.stat().st_size else "the file is empty",
+                        hint="expected lines 'query-id<TAB>corpus-id<TAB>score'")
+    known = set(corpus.ids)
+    judged_docs = sum(len(j) for j in qrels.values())
+    warnings = {
+        "qrels_unknown_documents": sum(1 for j in qrels.values() for d in j if d not in known),
+        "qrels_unknown_queries": sum(1 for q in qrels if q not in queries),
+        "queries_without_judgements": sum(1 for q in queries if q not in qrels),
+    }
+    if warnings["qrels_unknown_queries"] == len(qrels):
+        raise DataError(qrels_path, f"none of its {len(qrels):,} judged query ids is in {queries_path.name} "
+                        f"(judged ids look like {quote(sorted(qrels)[:3], 100)}; queries.jsonl has {quote(list(queries)[:3], 100)})",
+                        hint="the qrels belong to another collection")
+    if warnings["qrels_unknown_documents"] == judged_docs:
+        raise DataError(qrels_path, f"none of its {judged_docs:,} judged documents is in {corpus_path.name} "
+                        f"(judged ids look like {quote(sorted({d for j in qrels.values() for d in j})[:3], 100)}; "
+                        f"the corpus has {quote(corpus.ids[:3], 100)})", hint="the qrels belong to another collection")
+    if warnings["qrels_unknown_documents"]:
+        log(f"warning: {qrels_path}: {warnings['qrels_unknown_documents']} judgements name documents not in "
+            f"{corpus_path.name} (kept: they count as relevant but can never be retrieved, as in BEIR)")
+    if warnings["qrels_unknown_queries"]:
+        log(f"warning: {qrels_path}: {warnings['qrels_unknown_queries']} judged queries are not in {queries_path.name} "
+            "(dropped)")
+        qrels = {q: j for q, j in qrels.items() if q in queries}
+    if warnings["queries_without_judgements"]:
+        log(f"note: {queries_path}: {warnings['queries_without_judgements']} queries have no judgement in {qrels_path.name} "
+            "(not evaluated, as in BEIR)")
+    return qrels, warnings
+
+
 def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None = None, name: str | None = None,
                      log=lambda message: None) -> Collection:
     """Load a BEIR-layout folder, converting it once into a fast form under ``cache_dir``.
@@ -249,34 +286,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus = read_corpus_jsonl(corpus_path)
     queries = read_queries_jsonl(queries_path)
     qrels = read_beir_qrels(qrels_path)
-    if not qrels:
-        raise DataError(qrels_path, "has a header and no judgements" if qrels_path.stat().st_size else "the file is empty",
-                        hint="expected lines 'query-id<TAB>corpus-id<TAB>score'")
-    known = set(corpus.ids)
-    judged_docs = sum(len(j) for j in qrels.values())
-    warnings = {
-        "qrels_unknown_documents": sum(1 for j in qrels.values() for d in j if d not in known),
-        "qrels_unknown_queries": sum(1 for q in qrels if q not in queries),
-        "queries_without_judgements": sum(1 for q in queries if q not in qrels),
-    }
-    if warnings["qrels_unknown_queries"] == len(qrels):
-        raise DataError(qrels_path, f"none of its {len(qrels):,} judged query ids is in {queries_path.name} "
-                        f"(judged ids look like {quote(sorted(qrels)[:3], 100)}; queries.jsonl has {quote(list(queries)[:3], 100)})",
-                        hint="the qrels belong to another collection")
-    if warnings["qrels_unknown_documents"] == judged_docs:
-        raise DataError(qrels_path, f"none of its {judged_docs:,} judged documents is in {corpus_path.name} "
-                        f"(judged ids look like {quote(sorted({d for j in qrels.values() for d in j})[:3], 100)}; "
-                        f"the corpus has {quote(corpus.ids[:3], 100)})", hint="the qrels belong to another collection")
-    if warnings["qrels_unknown_documents"]:
-        log(f"warning: {qrels_path}: {warnings['qrels_unknown_documents']} judgements name documents not in "
-            f"{corpus_path.name} (kept: they count as relevant but can never be retrieved, as in BEIR)")
-    if warnings["qrels_unknown_queries"]:
-        log(f"warning: {qrels_path}: {warnings['qrels_unknown_queries']} judged queries are not in {queries_path.name} "
-            "(dropped)")
-        qrels = {q: j for q, j in qrels.items() if q in queries}
-    if warnings["queries_without_judgements"]:
-        log(f"note: {queries_path}: {warnings['queries_without_judgements']} queries have no judgement in {qrels_path.name} "
-            "(not evaluated, as in BEIR)")
+    qrels, warnings = _checked_qrels(qrels, corpus, queries, (corpus_path, queries_path, qrels_path), log)
     corpus.fingerprint = fingerprint(paths)
     collection = Collection(name, corpus, queries, qrels, corpus.fingerprint, str(folder), warnings)
     if converted is not None:
