@@ -107,12 +107,14 @@ def render_serving_rank(args: argparse.Namespace) -> str:
     lines = [f"# {args.task}: ranked on {args.rank_by}", "",
              f"| # | system | {args.rank_by} (median) | min–max over repeats | LoadGen | profile | main metric |",
              "|---|---|---|---|---|---|---|"]
+    def show(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
+
     for index, (record, value, spread, verdict) in enumerate(ranked, start=1):
-        show = "—" if value is None else f"{value:,.4g}"
-        span = "—" if spread.min is None else f"{spread.min:,.4g}–{spread.max:,.4g}"
+        span = "—" if spread.min is None else f"{show(spread.min)}–{show(spread.max)}"
         status = verdict if record.serving.served else record.serving.status
-        lines.append(f"| {index} | {record.system} | {show} | {span} | {status} | {record.profile} | "
-                     f"{record.main_value if record.main_value is not None else '—'} |")
+        main = "—" if record.main_value is None else f"{record.main_value:.4f}"
+        lines.append(f"| {index} | {record.system} | {show(value)} | {span} | {status} | {record.profile} | {main} |")
     return "\n".join(lines) + "\n"
 
 
