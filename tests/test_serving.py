@@ -274,3 +274,22 @@ def test_server_steps_are_sized_to_see_a_ten_percent_overload() -> None:
     assert server_step_queries(100.0, 0.0003, 3000.0, full) == 3334
     assert server_step_queries(100.0, 0.0003, 100.0, full) == 2000  # capped by the step's time budget
     assert server_step_queries(100.0, 0.05, 10.0, full) == 459  # never below LoadGen's minimum
+
+
+def test_rank_on_a_serving_column_puts_the_unmeasured_last() -> None:
+    from benchmarks.api import DatasetInfo
+    from benchmarks.records import Record
+    from benchmarks.serving import ScenarioResult, Spread, rank
+
+    def record(system: str, p99: float | None, qps: float | None) -> Record:
+        scenarios = {}
+        if p99 is not None:
+            scenarios["single-stream"] = ScenarioResult("single-stream", "VALID", p99_ms=Spread(p99, p99, p99))
+        if qps is not None:
+            scenarios["server"] = ScenarioResult("server", "INVALID", qps=Spread(qps, qps, qps))
+        return Record(task="t", task_version="1", system=system, seed=0, profile="smoke", status="ok", main_metric="m",
+                      higher_is_better=True, dataset=DatasetInfo("d", "f"), serving=Serving("served", scenarios=scenarios))
+
+    records = [record("slow", 9.0, 10.0), record("fast", 1.0, None), record("none", None, 50.0)]
+    assert [r.system for r, *_ in rank(records, "p99_ms")] == ["fast", "slow", "none"]
+    assert [(r.system, verdict) for r, _, _, verdict in rank(records, "server_qps")][:2] == [("none", "INVALID"), ("slow", "INVALID")]

@@ -108,13 +108,15 @@ def render_serving_rank(args: argparse.Namespace) -> str:
 
     from benchmarks.leaderboard import md_text
 
+    def show(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
+
     rows = []
     for index, (record, value, spread, verdict) in enumerate(ranked, start=1):
-        show = "—" if value is None else f"{value:,.4g}"
-        span = "—" if spread.min is None else f"{spread.min:,.4g}–{spread.max:,.4g}"
+        span = "—" if spread.min is None else f"{show(spread.min)}–{show(spread.max)}"
         status = verdict if record.serving.served else record.serving.status
-        rows.append([index, md_text(record.system), show, span, md_text(status), md_text(record.profile),
-                     record.main_value if record.main_value is not None else "—"])
+        main = "—" if record.main_value is None else f"{record.main_value:.4f}"
+        rows.append([index, md_text(record.system), show(value), span, md_text(status), md_text(record.profile), main])
     header = ["#", "system", f"{args.rank_by} (median)", "min–max over repeats", "LoadGen", "profile", "main metric"]
     lines = [f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}", "",
              tabulate(rows, header, tablefmt="pipe", disable_numparse=True)]
