@@ -263,6 +263,7 @@ def test_real_uniform_and_bigram_acceptance(data_dir: Path, results_dir: Path) -
     assert records["bigram-count"]["metrics"]["val_loss"] == pytest.approx(2.48, abs=0.01)
 
 
+@pytest.mark.slow  # two trainings of every char-LM on a custom text
 def test_same_seed_same_metrics_on_a_custom_text(tmp_path: Path) -> None:
     corpus = tmp_path / "play.txt"
     corpus.write_text(synthetic_text(30_000, seed=2))

@@ -75,7 +75,7 @@ EXAMPLES = {
     "[--set key=value]… [--executor local|ray] [--jobs N] [--address A] [--retries N] [--resume] [--rerun-failed] "
     "[--serve single-stream,offline,server]": "synopsis",
     "python -m benchmarks leaderboard [--task T]": "synopsis",
-    "python -m benchmarks score --task T --predictions F --truth G [--json]": "synopsis",
+    "python -m benchmarks score --task T --predictions F --truth G [--json] [--normalize-ids]": "synopsis",
     "python -m benchmarks compare --task T A B [C…] [--json]": "synopsis",
     "python -m benchmarks compare --task T --rank-by p99_ms": "synopsis",
     "python -m benchmarks check [--task T] [--profile P]": "synopsis",

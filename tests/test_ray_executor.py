@@ -51,6 +51,7 @@ def _node_of(cluster: Cluster, record: Record) -> str:
     return record.conditions["node"].rsplit(":", 1)[1]
 
 
+@pytest.mark.slow  # a whole moons grid on Ray (about 35 s on 2 cores); the failure and refusal tests below stay in the default tier
 def test_a_moons_grid_on_ray_equals_the_local_executor_bit_for_bit(cluster, tmp_path):
     systems, seeds = ["logreg", "rbf-svm", "sklearn-mlp"], [0, 1]
     common = dict(tasks=["moons-acc"], systems=systems, seeds=seeds, profile="smoke", progress=False)
@@ -81,6 +82,7 @@ def test_failures_are_recorded_while_the_rest_finish(cluster, tmp_path):
     assert errors[("mock-fault", 2)][0] == "failed" and "timeout" in errors[("mock-fault", 2)][1]
 
 
+@pytest.mark.slow  # a second node joins the cluster
 def test_a_gpu_declaring_system_runs_only_on_a_gpu_node(cluster, tmp_path):
     outcomes = run(_request(tmp_path, cluster, systems=["mock-gpu", "mock-majority"], seeds=[0, 1, 2]))
     assert all(o.status == "ok" for o in outcomes)
