@@ -255,10 +255,6 @@ def md_code(value: object) -> str:
     return f"`{text}`" if text and set(text) <= _SAFE_CODE else md_text(text)
 
 
-def _escape(text: str) -> str:
-    return md_text(text)
-
-
 # --- columns -------------------------------------------------------------------------------
 
 def declared_columns(task_id: str) -> tuple[str, ...]:
@@ -339,10 +335,10 @@ def render_table(table: Table, secondary_limit: int = 6) -> str:
     for rank, row in enumerate(table.rows, start=1):
         tied = " ≈" if row.verdict in ("leader", "tied") and len(table.rows) > 1 else ""
         cells = [
-            str(rank), _escape(row.label), main_cell(table, row) + tied, ci_text(row),
+            str(rank), md_text(row.label), main_cell(table, row) + tied, ci_text(row),
             verdict_text(row), seeds_text(row),
             *(format_value(name, row.metrics.get(name)) for name in secondary), scope,
-            time_cell(row), format_number(row.peak_memory_mb, 0), _escape(row.hardware), md_text(row.date),
+            time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -356,7 +352,7 @@ def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
     lines = ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
              "| system | " + " | ".join(names) + " |", "|---|" + "|".join("---" for _ in names) + "|"]
     for row in table.rows:
-        lines.append(f"| {_escape(row.label)} | " + " | ".join(format_value(name, row.metrics.get(name)) for name in names) + " |")
+        lines.append(f"| {md_text(row.label)} | " + " | ".join(format_value(name, row.metrics.get(name)) for name in names) + " |")
     return [*lines, "", "</details>", ""]
 
 
@@ -366,7 +362,7 @@ def scope_note(table: Table) -> str:
     if scope == "full":
         return ""
     belong = "the real data" if scope == "synthetic twin" else "the full collection they name"
-    return (f"⚠ Data: {scope} (`{_escape(table.dataset.name)}`). Reference numbers in the task text above belong to "
+    return (f"⚠ Data: {scope} (`{md_text(table.dataset.name)}`). Reference numbers in the task text above belong to "
             f"{belong} and do not compare with these rows.")
 
 
@@ -413,7 +409,7 @@ def render_samples(table: Table, limit: int = 600) -> list[str]:
             sample = record.extras.get("sample")
             if isinstance(sample, str) and sample.strip():
                 text = html.escape(sample[:limit], quote=False)  # inside <pre>: the browser shows it as written
-                parts += [f"**{_escape(row.label)}**, seed {record.seed}:", "", f"<pre>{text}</pre>", ""]
+                parts += [f"**{md_text(row.label)}**, seed {record.seed}:", "", f"<pre>{text}</pre>", ""]
     if not parts:
         return []
     return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""]
@@ -435,13 +431,13 @@ def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
         if found is None:
             continue
         fence = lambda text: ["```text", text[:limit].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
-        parts += [f"**{_escape(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
+        parts += [f"**{md_text(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
                   f"temperature {found.get('temperature')}): prompt", "", *fence(found["prompt"]), "", "continuation:", "",
                   *fence(found["continuation"]), ""]
     if not parts:
         return []
     missing = [row.label for row in table.rows if prompted_sample(row.records[0]) is None]
-    note = [f"_No prompted sample in the records of: {', '.join(_escape(m) for m in missing)} (recorded before samples "
+    note = [f"_No prompted sample in the records of: {', '.join(md_text(m) for m in missing)} (recorded before samples "
             "had a prompt)._", ""] if missing else []
     return ["<details open><summary>Prompted samples: each system continues the same prompt</summary>", "", *parts, *note,
             "</details>", ""]
@@ -555,7 +551,7 @@ def serving_cells(record: Record) -> dict[str, str]:
     if serving is None:
         return dict.fromkeys(SERVING_COLUMNS, "")
     if not serving.served:
-        return {**dict.fromkeys(SERVING_COLUMNS, "—"), "LoadGen": _escape(serving.status)}
+        return {**dict.fromkeys(SERVING_COLUMNS, "—"), "LoadGen": md_text(serving.status)}
 
     def cell(scenario: str, value: float | None, digits: int) -> str:
         result = serving.scenarios.get(scenario)
@@ -597,7 +593,7 @@ def render_serving(table: Table) -> list[str]:
              "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row, record in rows:
         cells = serving_cells(record)
-        lines.append("| " + " | ".join([_escape(row.label), format_value(table.main_metric, row.mean),
+        lines.append("| " + " | ".join([md_text(row.label), format_value(table.main_metric, row.mean),
                                         *(cells[c] for c in SERVING_COLUMNS)]) + " |")
     first = rows[0][1].serving
     noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first and first.noop_p50_ms else "?"
@@ -644,7 +640,7 @@ def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[T
         if tables and tables[0].rows:
             best = tables[0].rows[0]
             leader = f"{best.label}: {format_value(tables[0].main_metric, best.mean)} ({tables[0].profile}, {tables[0].dataset.name})"
-        lines.append(f"| [{task_id}]({task_id}.md) | {len(tables)} | {count} | {_escape(leader)} |")
+        lines.append(f"| [{task_id}]({task_id}.md) | {len(tables)} | {count} | {md_text(leader)} |")
     path = inside(results_dir, "README.md")
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -95,7 +95,6 @@ def render_markdown(report: CompareReport) -> str:
 def render_serving_rank(args: argparse.Namespace) -> str:
     """``compare --rank-by COLUMN``: the task's latest served record per system, best first on that column."""
     from benchmarks import serving
-    from benchmarks.errors import UserError
     from benchmarks.records import load_records
 
     wanted = {name.split("@")[0] for name in args.systems}
