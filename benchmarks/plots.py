@@ -576,12 +576,12 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
     Returns:
         ``path``, or None when no row measured serving.
     """
-    tables = [t for t in tables if any(_served_p99(row) for row in t.rows)]
-    if not tables:
+    served = [(table, [(row, *found) for row in table.rows if (found := _served_p99(row))]) for table in tables]
+    served = [(table, rows) for table, rows in served if rows]
+    if not served:
         return None
     canvas = _Canvas()
-    for table in tables:
-        rows = [(row, *_served_p99(row)) for row in table.rows if _served_p99(row)]
+    for table, rows in served:
         top = canvas.height + 22
         canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
         bottom, left = top + 260, 70
