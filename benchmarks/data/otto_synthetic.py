@@ -435,13 +435,13 @@ def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from benchmarks.data.otto import _schema
+    from benchmarks.data.otto_events import parquet_schema
 
     path.parent.mkdir(parents=True, exist_ok=True)
     events = 0
-    with pq.ParquetWriter(path, _schema()) as writer:
+    with pq.ParquetWriter(path, parquet_schema()) as writer:
         for chunk in iter_chunks(spec):
-            writer.write_table(pa.table(chunk, schema=_schema()))
+            writer.write_table(pa.table(chunk, schema=parquet_schema()))
             events += len(chunk["session"])
     return {"sessions": spec.n_sessions, "events": events}
 

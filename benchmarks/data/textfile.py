@@ -17,12 +17,14 @@ import gzip
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from benchmarks.errors import DataError
 
 UTF8_HINT = "save the file as UTF-8"
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
 def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeError) -> DataError:
@@ -66,7 +68,7 @@ def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | Non
         try:
             for number, raw in enumerate(handle, start=first_line):
                 yield number, decode_line(raw, path, number)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        except GZIP_ERRORS as error:
             raise DataError(path, f"damaged gzip data after line {number} ({error})",
                             hint="download or compress the file again") from None
 
@@ -76,6 +78,15 @@ _OTHER_FORMATS = ((re.compile(rb"PK\x03\x04"), "a zip archive"), (re.compile(rb"
                   (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed"), (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd-compressed"),
                   (re.compile(rb"7z\xbc\xaf\x27\x1c"), "a 7z archive"))
 """Magic bytes of the archives refused by name (bzip2's with its block header: a text line may start with "BZh")."""
+
+
+@contextmanager
+def gzip_errors(path: Path | str) -> Iterator[None]:
+    """Turn gzip's errors inside the block into the DataError "damaged gzip data" naming ``path``."""
+    try:
+        yield
+    except GZIP_ERRORS as error:
+        raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
 
 
 def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
@@ -125,10 +136,11 @@ def open_input(path: Path | str) -> IO[bytes]:
     if head.startswith(GZIP_MAGIC):
         unpacked = gzip.GzipFile(fileobj=handle, mode="rb")
         try:
-            inner = unpacked.peek(6)[:6]
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            with gzip_errors(path):
+                inner = unpacked.peek(6)[:6]
+        except DataError:
             handle.close()
-            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+            raise
         if inner.startswith(GZIP_MAGIC):
             handle.close()
             raise DataError(path, "is gzipped twice", hint="gunzip it once, then it is read as it is")
@@ -148,31 +160,14 @@ def read_input_bytes(path: Path | str) -> bytes:
         DataError: as :func:`open_input`, or damaged gzip data.
     """
     path = Path(path)
-    with open_input(path) as handle:
-        try:
-            return handle.read()
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+    with open_input(path) as handle, gzip_errors(path):
+        return handle.read()
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, line without its end)`` for every line of ``path``, blank ones included.
-
-    Raises:
-        DataError: a byte sequence that is not UTF-8 (file, line, column and byte named), a
-            damaged gzip stream, or a missing file.
-    """
-    path = Path(path)
-    number = 0
-    with open_input(path) as handle:
-        try:
-            for number, raw in enumerate(handle, start=1):
-                if raw.endswith(b"\n"):
-                    raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-                yield number, decode_line(raw, path, number)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise DataError(path, f"damaged gzip data after line {number} ({error})",
-                            hint="download or compress the file again") from None
+    """:func:`text_lines` of ``path`` without the line ends (``\n`` or ``\r\n``), blank lines included."""
+    for number, text in text_lines(Path(path)):
+        yield number, (text[:-2] if text.endswith("\r\n") else text[:-1]) if text.endswith("\n") else text
 
 
 def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
