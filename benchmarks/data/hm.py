@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.data import kaggle
-from benchmarks.data.download import fingerprint
+from benchmarks.data.download import fingerprint, source_key
 from benchmarks.data.jsonl import find_utf8_error, text_lines
 from benchmarks.data.textfile import read_input_bytes
 from benchmarks.errors import DataError, UserError, quote
@@ -45,6 +45,7 @@ ARTICLE_CODE_COLUMNS = (
     "section_no", "garment_group_no",
 )
 CACHE_VERSION = "1"
+CACHE_TABLES = ("transactions", "customers", "articles", "customer_ids", "article_ids")
 
 
 @dataclass
@@ -335,61 +336,52 @@ def _article_frame(articles) -> pd.DataFrame:
     return pd.DataFrame({name: _codes(_column(articles, name, pl.Utf8).cast(pl.Utf8)) for name in ARTICLE_CODE_COLUMNS})
 
 
-def _cache_key(files: dict[str, Path]) -> str:
-    """A cheap key (names, sizes, modification times) for the parquet cache of ``files``."""
-    import hashlib
-
-    digest = hashlib.sha256(CACHE_VERSION.encode())
-    for key in sorted(files):
-        stat = Path(files[key]).stat()
-        digest.update(f"{Path(files[key]).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:20]
-
-
 def load(files: dict[str, Path], cache_dir: Path | None, log=print) -> tuple[HMData, str]:
-    """Load the three tables through the parquet cache (converting on first use).
-
-    Args:
-        files: the three raw files (see :func:`find_files`).
-        cache_dir: where converted parquet goes (``<cache>/hm/parquet/<key>/``); None: no cache.
-        log: progress and repair messages.
-
-    Returns:
-        ``(HMData, sha256 fingerprint of the raw files)``.
-    """
-    import pandas as pd
-
-    target = Path(cache_dir) / "hm" / "parquet" / _cache_key(files) if cache_dir is not None else None
+    """Load the three tables (see :func:`find_files`) through the parquet cache ``<cache>/hm/parquet/<key>/``
+    (converting on first use; None: no cache): ``(HMData, sha256 fingerprint of the raw files)``."""
+    key = source_key([files[name] for name in sorted(files)], CACHE_VERSION, 20)
+    target = Path(cache_dir) / "hm" / "parquet" / key if cache_dir is not None else None
     if target is not None and (target / "meta.json").is_file():
-        meta = json.loads((target / "meta.json").read_text())
-        data = HMData(
-            transactions=pd.read_parquet(target / "transactions.parquet"),
-            customers=pd.read_parquet(target / "customers.parquet"),
-            articles=pd.read_parquet(target / "articles.parquet"),
-            customer_ids=pd.read_parquet(target / "customer_ids.parquet")["customer_id"].to_numpy().astype(object),
-            article_ids=pd.read_parquet(target / "article_ids.parquet")["article_id"].to_numpy().astype(object),
-            start_date=dt.date.fromisoformat(meta["start_date"]), listed_customers=meta["listed_customers"], notes=meta["notes"],
-        )
-        return data, meta["fingerprint"]
+        return _read_cache(target)
     log(f"converting {files['transactions'].parent} to parquet (once)")
     data, digest = convert(files, log=log)
     if target is not None:
-        temp = target.with_name(target.name + ".part")
-        shutil.rmtree(temp, ignore_errors=True)
-        temp.mkdir(parents=True)
-        data.transactions.to_parquet(temp / "transactions.parquet", index=False)
-        data.customers.to_parquet(temp / "customers.parquet", index=False)
-        data.articles.to_parquet(temp / "articles.parquet", index=False)
-        pd.DataFrame({"customer_id": data.customer_ids.astype(str)}).to_parquet(temp / "customer_ids.parquet", index=False)
-        pd.DataFrame({"article_id": data.article_ids.astype(str)}).to_parquet(temp / "article_ids.parquet", index=False)
-        (temp / "meta.json").write_text(json.dumps({
-            "fingerprint": digest, "start_date": data.start_date.isoformat(), "notes": data.notes,
-            "listed_customers": data.listed_customers,
-            "files": {k: str(v) for k, v in files.items()}, "cache_version": CACHE_VERSION,
-        }, indent=1))
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(temp, target)
+        _write_cache(target, data, digest, files)
     return data, digest
+
+
+def _read_cache(folder: Path) -> tuple[HMData, str]:
+    import pandas as pd
+
+    meta = json.loads((folder / "meta.json").read_text())
+    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CACHE_TABLES}
+    data = HMData(
+        transactions=frames["transactions"], customers=frames["customers"], articles=frames["articles"],
+        customer_ids=frames["customer_ids"]["customer_id"].to_numpy().astype(object),
+        article_ids=frames["article_ids"]["article_id"].to_numpy().astype(object),
+        start_date=dt.date.fromisoformat(meta["start_date"]), listed_customers=meta["listed_customers"], notes=meta["notes"],
+    )
+    return data, meta["fingerprint"]
+
+
+def _write_cache(target: Path, data: HMData, digest: str, files: dict[str, Path]) -> None:
+    import pandas as pd
+
+    temp = target.with_name(target.name + ".part")
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir(parents=True)
+    frames = {"transactions": data.transactions, "customers": data.customers, "articles": data.articles,
+              "customer_ids": pd.DataFrame({"customer_id": data.customer_ids.astype(str)}),
+              "article_ids": pd.DataFrame({"article_id": data.article_ids.astype(str)})}
+    for name in CACHE_TABLES:
+        frames[name].to_parquet(temp / f"{name}.parquet", index=False)
+    (temp / "meta.json").write_text(json.dumps({
+        "fingerprint": digest, "start_date": data.start_date.isoformat(), "notes": data.notes,
+        "listed_customers": data.listed_customers,
+        "files": {k: str(v) for k, v in files.items()}, "cache_version": CACHE_VERSION,
+    }, indent=1))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(temp, target)
 
 
 # ---------------------------------------------------------------- Kaggle submission files
