@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract, sha256_file, source_key
-from benchmarks.data.jsonl import iter_jsonl
-from benchmarks.data.textfile import check_input_file, iter_lines
+from benchmarks.data.textfile import check_input_file, iter_jsonl, iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 
@@ -132,13 +131,7 @@ def _record_id(path: Path, number: int, record: object, what: str) -> str:
 
 
 def read_corpus_jsonl(path: Path) -> Corpus:
-    """Read a BEIR ``corpus.jsonl``.
-
-    Args:
-        path: the file.
-
-    Returns:
-        The Corpus, without fingerprint.
+    """Read a BEIR ``corpus.jsonl`` (the Corpus has no fingerprint yet).
 
     Raises:
         DataError: a line that is not JSON or not UTF-8, lacks ``_id`` or ``text``, has an id with
@@ -249,19 +242,10 @@ def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths:
 
 def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None = None, name: str | None = None,
                      log=lambda message: None) -> Collection:
-    """Load a BEIR-layout folder, converting it once into a fast form under ``cache_dir``.
-
-    Args:
-        folder: the folder with ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
-        split: which qrels file to use.
-        cache_dir: where the converted form lives (``<cache>/retrieval/<key>/``); None: no caching.
-        name: dataset name for the record (default: the folder's name).
-        log: progress messages.
-
-    Returns:
-        The Collection. Qrels naming documents absent from the corpus are kept (they count as
-        relevant-but-unretrievable, as in BEIR) and counted in ``warnings``.
-    """
+    """Load a BEIR-layout folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``), converting it once
+    into a fast form under ``<cache_dir>/retrieval/<key>/`` (None: no caching); ``name`` defaults to the folder's.
+    Qrels naming documents absent from the corpus are kept (relevant but unretrievable, as in BEIR) and counted in
+    ``warnings``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, "is a file, expected a folder" if folder.exists() else "no such folder",
@@ -340,15 +324,6 @@ def _corpus_of_table(table: Any, fingerprint: str | None = None) -> Corpus:
 def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, log=lambda message: None) -> Path:
     """The folder of BEIR dataset ``name``: ``<data-dir>/beir/<name>``, else ``<cache>/beir/<name>``,
     else the official archive downloaded into the cache, md5-checked and safely extracted.
-
-    Args:
-        name: BEIR dataset name (``scifact``, ``nfcorpus``, ...).
-        data_dir: the user's data folder (may be None).
-        cache_dir: the cache folder.
-        log: progress messages.
-
-    Returns:
-        The folder holding ``corpus.jsonl``.
 
     Raises:
         UserError: not found and could not be downloaded (the message says where to put it).

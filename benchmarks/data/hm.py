@@ -27,8 +27,7 @@ import numpy as np
 
 from benchmarks.data import kaggle
 from benchmarks.data.download import fingerprint, source_key
-from benchmarks.data.jsonl import find_utf8_error, text_lines
-from benchmarks.data.textfile import read_input_bytes
+from benchmarks.data.textfile import find_utf8_error, read_input_bytes, text_lines
 from benchmarks.errors import DataError, UserError, quote
 
 if TYPE_CHECKING:
@@ -194,15 +193,8 @@ def _codes(values) -> np.ndarray:
 
 
 def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
-    """Read, check, repair and encode the three tables.
-
-    Args:
-        files: ``{"articles": path, "customers": path, "transactions": path}``.
-        log: where to report repairs.
-
-    Returns:
-        ``(HMData, fingerprint)`` where the fingerprint is a sha256 over the three files.
-    """
+    """Read, check, repair and encode the three tables ``{"articles", "customers", "transactions": path}``, logging
+    the repairs: ``(HMData, sha256 fingerprint over the three files)``."""
     notes: list[str] = []
     articles, customers, transactions = _read_tables(files, notes)
     columns = _transaction_columns(transactions, files["transactions"], notes)
@@ -511,14 +503,9 @@ def _has_repeats(values) -> bool:
 
 
 def submission_tokens(frame, limit: int | None = None, normalize_ids: bool = False):
-    """``frame``'s predictions as a polars list column of article ids (split on spaces; as written, or with
-    ``normalize_ids`` ASCII digits padded to 10).
-
-    Args:
-        frame: from :func:`read_submission_frame`.
-        limit: keep only the first ``limit`` ids of each row (None: all).
-        normalize_ids: pad ids made of ASCII digits to 10 digits (a lost leading zero repaired).
-    """
+    """The predictions of ``frame`` (from :func:`read_submission_frame`) as a polars list column of article ids:
+    split on spaces, the first ``limit`` of each row (None: all), as written or, with ``normalize_ids``, ASCII
+    digits padded to 10 (a lost leading zero repaired)."""
     import polars as pl
 
     element = pl.element()

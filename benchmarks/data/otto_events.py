@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data.blocks import in_threads, is_utf8, line_blocks, object_lines, split_lines
-from benchmarks.data.jsonl import parse_jsonl, text_lines
+from benchmarks.data.textfile import parse_jsonl, text_lines
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 

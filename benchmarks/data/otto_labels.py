@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data.blocks import is_utf8, object_lines
-from benchmarks.data.jsonl import parse_jsonl, text_lines
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, is_int
-from benchmarks.data.textfile import check_input_file, read_input_bytes
+from benchmarks.data.textfile import check_input_file, parse_jsonl, read_input_bytes, text_lines
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.recommendation import unique_sorted
 from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, pair_keys

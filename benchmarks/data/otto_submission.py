@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data.blocks import in_threads, line_blocks, line_count, split_lines
-from benchmarks.data.jsonl import decode_line, text_lines
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, TYPE_CODES
-from benchmarks.data.textfile import check_input_file, open_input
+from benchmarks.data.textfile import check_input_file, decode_line, open_input, text_lines
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 

@@ -1,5 +1,5 @@
-"""Reading a text data file (plain or gzipped) line by line as UTF-8, with errors that name the file, the line
-and the offending byte instead of a raw ``UnicodeDecodeError``. Every reader (BEIR, TREC, H&M, OTTO) decodes
+"""Reading a text or JSON-lines data file (plain or gzipped) line by line as UTF-8, with errors that name the
+file, the line and the offending byte instead of a raw ``UnicodeDecodeError``. Every reader (BEIR, TREC, H&M, OTTO) decodes
 its lines through :func:`decode_line`, so ``train.jsonl, line 7: byte 0xff at column 12 is not valid UTF-8``
 reads the same everywhere.
 
@@ -14,12 +14,13 @@ refused by :func:`open_input` with a one-line error saying what it is.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from benchmarks.errors import DataError
 
@@ -198,3 +199,26 @@ def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
             line += part.count(b"\n")
             if not block:
                 return None
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """Yield ``(line number, parsed value)`` for each non-blank line of ``lines`` (from :func:`text_lines`).
+
+    Raises:
+        DataError: a line that is not valid JSON (naming the file, the line and ``hint``).
+    """
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
+        except (ValueError, RecursionError) as error:  # an integer of over 4300 digits; nesting too deep
+            raise DataError(path, f"not valid JSON ({type(error).__name__}: {str(error)[:100]})", line=number, hint=hint) from None
+        yield number, value
+
+
+def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """:func:`parse_jsonl` of the lines of ``path`` (a line that is not UTF-8 is named too)."""
+    yield from parse_jsonl(iter_lines(Path(path)), path, hint)
