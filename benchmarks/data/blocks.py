@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.data.textfile import gzip_errors, is_gzip, open_input
+from benchmarks.data.textfile import decode_line, gzip_errors, is_gzip, open_input
 
 
 def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iterator[bytes]:
@@ -88,3 +88,15 @@ def split_lines(block: bytes) -> list[bytes]:
     lines = block.split(b"\n")
     return lines[:-1] if block.endswith(b"\n") else lines
 
+
+
+def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
+    """Raise the DataError naming the first byte of ``path`` that is not UTF-8 (its line and column), if any;
+    for readers (polars, pyarrow) whose own error does not say where it is. Memory stays near ``block_bytes``."""
+    open_input(path).close()  # a missing file or another kind of archive: say so
+    line = 1
+    for block in line_blocks(path, block_bytes):
+        if not is_utf8(block):
+            for number, raw in enumerate(split_lines(block), start=line):
+                decode_line(raw, path, number)
+        line += block.count(b"\n")

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.data import kaggle
+from benchmarks.data.blocks import check_utf8
 from benchmarks.data.download import fingerprint, source_key
-from benchmarks.data.textfile import find_utf8_error, read_input_bytes, text_lines
+from benchmarks.data.textfile import read_input_bytes, text_lines
 from benchmarks.errors import DataError, UserError, quote
 
 if TYPE_CHECKING:
@@ -144,9 +145,8 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
     except Exception as error:
         if isinstance(error, UserError):
             raise
-        bad_byte = find_utf8_error(path) if path.suffix == ".csv" else None
-        if bad_byte is not None:
-            raise bad_byte from None
+        if path.suffix == ".csv":
+            check_utf8(path)  # polars' own error does not say where a bad byte is
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
     spare = [c for c in frame.columns if c == "" or c.startswith("Unnamed") or c == "__index_level_0__"]
     return frame.drop(spare), spare

@@ -171,36 +171,6 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
         yield number, (text[:-2] if text.endswith("\r\n") else text[:-1]) if text.endswith("\n") else text
 
 
-def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
-    """Scan ``path`` for its first byte that is not UTF-8; the DataError naming it, or None if the file is clean.
-
-    For readers (polars, pyarrow) whose own error does not say where the bad byte is. Reads blocks
-    cut at line ends, so memory stays near ``block_bytes``.
-    """
-    line = 1
-    with open_input(path) as handle:
-        rest = b""
-        while True:
-            block = handle.read(block_bytes)
-            data = rest + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if block and cut == 0:  # one long line: keep reading
-                rest = data
-                continue
-            part, rest = data[:cut], data[cut:]
-            try:
-                part.decode("utf-8")
-            except UnicodeDecodeError as error:
-                start = part.rfind(b"\n", 0, error.start) + 1
-                end = part.find(b"\n", error.start)
-                raw = part[start:end if end >= 0 else len(part)]
-                shifted = UnicodeDecodeError("utf-8", raw, error.start - start, error.end - start, error.reason)
-                return utf8_error(path, line + part.count(b"\n", 0, error.start), raw, shifted)
-            line += part.count(b"\n")
-            if not block:
-                return None
-
-
 def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = "") -> Iterator[tuple[int, Any]]:
     """Yield ``(line number, parsed value)`` for each non-blank line of ``lines`` (from :func:`text_lines`).
 
