@@ -32,18 +32,9 @@ DOWNLOAD_HELP = (
 
 def load_events(path: Path, cache_dir: Path | None = None,
                 log: Callable[[str], None] | None = None) -> tuple[dict[str, np.ndarray], Path, str]:
-    """Events of an OTTO jsonl or parquet file as numpy columns (session, aid, ts, type).
-
-    A jsonl file is converted once into ``<cache_dir>/otto/<name>-<sha256[:12]>.parquet``.
-
-    Args:
-        path: the jsonl or parquet file.
-        cache_dir: where a converted jsonl goes (default: beside it).
-        log: progress lines of the conversion (see :func:`convert_jsonl`).
-
-    Returns:
-        (columns sorted by session and ts, the parquet path read, the source file's sha256).
-    """
+    """Events of an OTTO jsonl or parquet file: (numpy columns session, aid, ts, type sorted by session and ts,
+    the parquet path read, the source file's sha256). A jsonl file is converted once into
+    ``<cache_dir or its folder>/otto/<name>-<sha256[:12]>.parquet``, ``log`` receiving the progress lines."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file. {DOWNLOAD_HELP}")

@@ -166,19 +166,10 @@ def _events_json_schema() -> Any:
 
 def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000, block_bytes: int = BLOCK_BYTES,
                   log: Callable[[str], None] | None = None, log_every: float = 5.0) -> dict[str, Any]:
-    """Convert an OTTO jsonl file into parquet, streaming in blocks of whole lines.
-
-    Args:
-        source: the jsonl file (one session per line).
-        destination: the parquet file to write (atomically: a ``.part`` file is renamed at the end).
-        row_group_events: events gathered before a row group is written.
-        block_bytes: bytes of jsonl parsed at a time (memory grows with it, not with the file).
-        log: called with a progress line (events, sessions, share of the file, events per second)
-            at most every ``log_every`` seconds, and once at the end.
-        log_every: seconds between progress lines.
-
-    Returns:
-        ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
+    """Convert an OTTO jsonl file into parquet at ``destination`` (atomically: a ``.part`` file is renamed at the
+    end), ``block_bytes`` of whole lines at a time (memory grows with it, not with the file), in row groups of about
+    ``row_group_events``; ``log`` gets a progress line at most every ``log_every`` seconds and once at the end.
+    Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
 
     Raises:
         DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a

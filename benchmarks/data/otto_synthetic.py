@@ -402,14 +402,8 @@ def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_
 
 
 def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the events chunk by chunk as numpy columns (session, aid, ts in seconds, type 0/1/2).
-
-    Args:
-        spec: generator parameters (scale and seed).
-
-    Returns:
-        An iterator of ``{"session", "aid", "ts", "type"}`` arrays, sessions in increasing order.
-    """
+    """Yield the events chunk by chunk as numpy columns (session, aid, ts in seconds, type 0/1/2), sessions in
+    increasing order."""
     catalogue = _Catalogue(spec)
     n = spec.n_sessions
     n_chunks = max(1, -(-n // CHUNK_SESSIONS))
