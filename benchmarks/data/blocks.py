@@ -64,7 +64,25 @@ def line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
-def object_lines(block: bytes) -> int | None:
+def json_lines_table(block: bytes, schema: Any) -> Any | None:
+    """pyarrow's JSON reader over a block of one JSON object per line, with ``schema`` (other fields ignored); None
+    (the plain reader decides) for a block it must not see or does not read line for line: a line that is not an
+    object, an escape (a key written twice in disguise), bad UTF-8, a wrong type, a blank line."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    lines = _object_lines(block)
+    if block.find(b"\\") >= 0 or lines is None or not _is_utf8(block):
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
+                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
+    except Exception:  # not JSON, a wrong type, a key given twice: the plain reader names the line
+        return None
+    return table if table.num_rows == lines else None  # blank lines, or an object across lines
+
+
+def _object_lines(block: bytes) -> int | None:
     """The number of lines of ``block`` if every line starts with ``{``, else None. pyarrow's JSON reader
     (26.0) crashes the process (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that
     pass this check."""
@@ -72,7 +90,7 @@ def object_lines(block: bytes) -> int | None:
     return lines if block.startswith(b"{") and block.count(b"\n{") == lines - 1 else None
 
 
-def is_utf8(block: bytes) -> bool:
+def _is_utf8(block: bytes) -> bool:
     """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
     if block.isascii():
         return True
@@ -96,7 +114,7 @@ def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
     open_input(path).close()  # a missing file or another kind of archive: say so
     line = 1
     for block in line_blocks(path, block_bytes):
-        if not is_utf8(block):
+        if not _is_utf8(block):
             for number, raw in enumerate(split_lines(block), start=line):
                 decode_line(raw, path, number)
         line += block.count(b"\n")

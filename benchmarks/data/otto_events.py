@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data.blocks import in_threads, is_utf8, line_blocks, object_lines, split_lines
+from benchmarks.data.blocks import in_threads, json_lines_table, line_blocks, split_lines
 from benchmarks.data.textfile import parse_jsonl, text_lines
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
@@ -118,19 +118,10 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     integer in range (or a known type name), non-empty events, one timestamp unit in the block."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.json as pj
 
-    lines = object_lines(block)
-    if block.find(b"\\") >= 0 or lines is None or not is_utf8(block):
+    table = json_lines_table(block, _events_json_schema())
+    if table is None:
         return None
-    try:
-        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
-                             parse_options=pj.ParseOptions(explicit_schema=_events_json_schema(),
-                                                           unexpected_field_behavior="ignore"))
-    except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
-        return None
-    if table.num_rows != lines:
-        return None  # blank lines, or an object across lines
     session, events = table.column("session"), table.column("events").combine_chunks()
     if session.null_count or events.null_count or table.num_rows == 0:
         return None

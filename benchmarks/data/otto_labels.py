@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data.blocks import is_utf8, object_lines
+from benchmarks.data.blocks import json_lines_table
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, is_int
 from benchmarks.data.textfile import check_input_file, parse_jsonl, read_input_bytes, text_lines
 from benchmarks.errors import DataError, quote
@@ -142,19 +142,11 @@ def read_label_arrays(path: Path) -> LabelArrays:
 def _fast_labels(data: bytes) -> LabelArrays | None:
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.json as pj
 
-    lines = object_lines(data)
-    if data.find(b"\\") >= 0 or lines is None or not is_utf8(data):
-        return None
     schema = pa.schema([("session", pa.int64()), ("labels", pa.struct([
         ("clicks", pa.int64()), ("carts", pa.list_(pa.int64())), ("orders", pa.list_(pa.int64()))]))])
-    try:
-        table = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=8 << 20),
-                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
-    except Exception:  # not JSON, a wrong type, a key given twice, bad UTF-8: the plain reader names the line
-        return None
-    if table.num_rows != lines:
+    table = json_lines_table(data, schema)
+    if table is None:
         return None
     sessions, labels = table.column("session").combine_chunks(), table.column("labels").combine_chunks()
     if sessions.null_count or labels.null_count:
