@@ -120,7 +120,7 @@ def project_ingest(source: str, destination: str) -> dict:
     """The project's converter (or an earlier commit's, when that is first on PYTHONPATH: it has no ``log``)."""
     import inspect
 
-    from benchmarks.data.otto import convert_jsonl
+    from benchmarks.data.otto_events import convert_jsonl
 
     lines: list[str] = []
     progress = {"log": lines.append, "log_every": 30.0} if "log" in inspect.signature(convert_jsonl).parameters else {}

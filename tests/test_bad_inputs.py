@@ -306,7 +306,7 @@ def otto_score_submission(folder: Path, bad: Path) -> None:
 
 
 def otto_convert(folder: Path, bad: Path) -> None:
-    from benchmarks.data.otto import convert_jsonl
+    from benchmarks.data.otto_events import convert_jsonl
 
     convert_jsonl(bad, folder / "train.parquet")
 

@@ -104,6 +104,29 @@ def test_bad_article_id_names_file_and_line(small_csvs, tmp_path: Path):
     assert error.value.line == 3 and "article_id" in str(error.value) and "transactions_train.csv" in str(error.value)
 
 
+def test_bad_utf8_byte_in_a_table_names_line_and_column(small_csvs, tmp_path: Path):
+    """polars only says the CSV is not UTF-8; the loader names the line and column of the first bad byte
+    (the block scanner, also with blocks smaller than the file and through gzip)."""
+    import gzip
+
+    from benchmarks.data.blocks import check_utf8
+
+    folder = tmp_path / "utf8"
+    folder.mkdir()
+    for name in ("articles.csv", "customers.csv"):
+        (folder / name).write_bytes(small_csvs[name.split(".")[0]].read_bytes())
+    lines = small_csvs["transactions"].read_bytes().split(b"\n")[:200]
+    lines[40] = lines[40][:7] + b"\xe9" + lines[40][7:]  # a Latin-1 byte
+    (folder / "transactions_train.csv").write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError, match=r"transactions_train.csv, line 41: byte 0xe9 at column 8 is not valid UTF-8"):
+        hm_data.convert(hm_data.find_files(folder), log=lambda m: None)
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(b"\n".join(lines)))
+    for path in (folder / "transactions_train.csv", tmp_path / "t.csv.gz"):
+        with pytest.raises(DataError, match="line 41: byte 0xe9 at column 8"):
+            check_utf8(path, block_bytes=256)
+    check_utf8(small_csvs["customers"], block_bytes=4096)  # a clean file passes
+
+
 def test_missing_column_is_reported(small_csvs, tmp_path: Path):
     folder = tmp_path / "nocol"
     folder.mkdir()

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.data.otto import convert_jsonl, find_real, load_events
+from benchmarks.data.otto import find_real, load_events
+from benchmarks.data.otto_events import convert_jsonl
 from benchmarks.data.otto_synthetic import SyntheticSpec, generate, write_jsonl
 from benchmarks.data.otto_testset import make_testset
 from benchmarks.errors import DataError, UserError
@@ -153,9 +154,10 @@ def test_real_sample_reproduces_otto_de_testset_output(data_dir, tmp_path):
 
 def _plain_columns(path: Path) -> dict[str, np.ndarray]:
     """The plain (per-line Python) reader over a whole file: the oracle for the block converter."""
-    from benchmarks.data.otto import _lines, _plain_events_block, _Unit
+    from benchmarks.data.blocks import split_lines
+    from benchmarks.data.otto_events import _plain_events_block, _Unit
 
-    columns, _ = _plain_events_block(_lines(path.read_bytes()), path, 1, _Unit())
+    columns, _ = _plain_events_block(split_lines(path.read_bytes()), path, 1, _Unit())
     return columns
 
 
@@ -180,7 +182,7 @@ def test_block_converter_equals_the_plain_reader(tmp_path):
         np.testing.assert_array_equal(table.column(name).to_numpy(), expected[name])
     assert stats["events"] == len(expected["aid"]) and stats["sessions"] == len(lines) - 1 and stats["ts_unit"] == "ms"
     assert len(logged) > 3 and all("events/s" in line for line in logged) and "done in" in logged[-1]
-    from benchmarks.data.otto import _fast_events_block
+    from benchmarks.data.otto_events import _fast_events_block
 
     assert _fast_events_block(("\n".join(lines[:10]) + "\n").encode()) is not None  # plain: the fast path
     for awkward in (lines[90], lines[199] + "\n\n" + lines[201]):  # an escape; a blank line

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.data.otto import read_labels, read_submission
+from benchmarks.data.otto_labels import read_labels
+from benchmarks.data.otto_submission import read_submission
 from benchmarks.errors import DataError
 from benchmarks.metrics.session_recall import SessionLabels, otto_recall, session_hits
 from benchmarks.tasks.otto import OttoRecall20
@@ -206,7 +207,7 @@ def write_awkward_files(tmp_path: Path, labels: dict, predictions: dict, seed: i
 def test_vectorised_score_equals_the_published_formula(tmp_path, seed, files, monkeypatch):
     """plain: one row is longer than 20 (the general fast reader); awkward: the plain reader; scoring: rows of
     at most 20 aids, read by the scoring reader (only the rows with labels of their type are parsed)."""
-    from benchmarks.data import otto
+    from benchmarks.data import otto_submission
 
     labels, predictions = random_case(100 + seed)
     if files == "scoring":
@@ -216,9 +217,9 @@ def test_vectorised_score_equals_the_published_formula(tmp_path, seed, files, mo
     labels[1]["clicks"] = 0  # a next click on aid 0 counts (the module docstring's one difference)
     writer = write_awkward_files if files == "awkward" else lambda p, lab, pred, s: write_files(p, lab, pred)
     submission, truth = writer(tmp_path, labels, predictions, seed)
-    selective = otto._selective_submission_block
+    selective = otto_submission._selective_submission_block
     taken = []
-    monkeypatch.setattr(otto, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
+    monkeypatch.setattr(otto_submission, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
     evaluation = OttoRecall20().score(submission, truth)
     assert any(block is not None for block in taken) == (files == "scoring")
     expected = reference_scores(labels, predictions)
@@ -234,7 +235,7 @@ def test_vectorised_score_equals_the_published_formula(tmp_path, seed, files, mo
 @pytest.mark.parametrize("awkward", [False, True], ids=["plain", "awkward"])
 def test_block_reader_equals_the_plain_reader(tmp_path, awkward):
     """Tiny blocks: many block boundaries, plain and awkward blocks mixed; the rows are those of read_submission."""
-    from benchmarks.data.otto import EVENT_TYPES, _fast_submission_block, iter_submission
+    from benchmarks.data.otto_submission import EVENT_TYPES, _fast_submission_block, iter_submission
 
     labels, predictions = random_case(21)
     submission, truth = (write_awkward_files(tmp_path, labels, predictions, 21) if awkward
@@ -251,7 +252,7 @@ def test_block_reader_equals_the_plain_reader(tmp_path, awkward):
 
 
 def test_label_arrays_fast_and_plain_agree(tmp_path):
-    from benchmarks.data.otto import _fast_labels, label_arrays, read_label_arrays
+    from benchmarks.data.otto_labels import _fast_labels, label_arrays, read_label_arrays
 
     labels, predictions = random_case(5)
     for awkward in (False, True):
@@ -272,7 +273,7 @@ def test_unicode_digits_are_not_session_ids(tmp_path):
 
 
 def test_an_error_after_blank_lines_and_many_blocks_names_its_line(tmp_path):
-    from benchmarks.data.otto import iter_submission
+    from benchmarks.data.otto_submission import iter_submission
 
     rows = [f"{s}_clicks,{s} {s + 1}" for s in range(200)]
     rows[30:30] = ["", "   ", ""]  # blank lines in an early block

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.data import hm, otto
+from benchmarks.data import blocks, hm, otto_events, otto_labels, otto_submission
 from benchmarks.errors import DataError
 
 HM_FILE = b"customer_id,prediction\nc1,0108775015 0108775044\nc2,0108775044\nc3,\n"
@@ -54,34 +54,34 @@ def hm_plain(path: Path) -> list:
 
 def submission_fast(path: Path) -> dict:
     rows: dict = {}
-    for block in otto.iter_submission(path, block_bytes=40):  # several blocks even in a tiny file
+    for block in otto_submission.iter_submission(path, block_bytes=40):  # several blocks even in a tiny file
         at = 0
         for session, code, length in zip(block.sessions.tolist(), block.types.tolist(), block.lengths.tolist()):
-            rows.setdefault(session, {})[otto.EVENT_TYPES[code]] = block.aids[at:at + length].tolist()
+            rows.setdefault(session, {})[otto_submission.EVENT_TYPES[code]] = block.aids[at:at + length].tolist()
             at += length
     return rows
 
 
 def labels_fast(path: Path) -> tuple:
-    arrays = otto.read_label_arrays(path)
+    arrays = otto_labels.read_label_arrays(path)
     return arrays.sessions.tolist(), {k: v.tolist() for k, v in arrays.truth.items()}
 
 
 def labels_plain(path: Path) -> tuple:
-    arrays = otto.label_arrays(otto.read_labels(path))
+    arrays = otto_labels.label_arrays(otto_labels.read_labels(path))
     return arrays.sessions.tolist(), {k: v.tolist() for k, v in arrays.truth.items()}
 
 
 def events_fast(path: Path) -> dict:
     import pyarrow.parquet as pq
 
-    otto.convert_jsonl(path, path.with_suffix(".parquet"), block_bytes=50)
+    otto_events.convert_jsonl(path, path.with_suffix(".parquet"), block_bytes=50)
     table = pq.read_table(path.with_suffix(".parquet"))
     return {name: table.column(name).to_pylist() for name in ("session", "aid", "ts", "type")}
 
 
 def events_plain(path: Path) -> dict:
-    columns, sessions = otto._plain_events_block(otto._lines(path.read_bytes()), path, 1, otto._Unit())
+    columns, sessions = otto_events._plain_events_block(blocks.split_lines(path.read_bytes()), path, 1, otto_events._Unit())
     if sessions == 0:
         raise DataError(path, "no sessions in the file")
     return {name: values.tolist() for name, values in columns.items()}
@@ -89,7 +89,7 @@ def events_plain(path: Path) -> dict:
 
 READERS = {
     "hm-submission": (HM_FILE, hm_fast, hm_plain),
-    "otto-submission": (SUBMISSION, submission_fast, otto.read_submission),
+    "otto-submission": (SUBMISSION, submission_fast, otto_submission.read_submission),
     "otto-labels": (LABELS, labels_fast, labels_plain),
     "otto-events": (EVENTS, events_fast, events_plain),
 }
@@ -119,7 +119,7 @@ def _scored_only(path: Path) -> dict:
     """What scoring reads of a submission: the first 20 aids of session 1's rows (the wanted ones); other
     rows are read and checked, but their aids are not needed."""
     rows: dict = {}
-    for block in otto.iter_submission(path, keep=20, block_bytes=40, wanted=lambda sessions, types: sessions == 1):
+    for block in otto_submission.iter_submission(path, keep=20, block_bytes=40, wanted=lambda sessions, types: sessions == 1):
         at = 0
         for session, code, length in zip(block.sessions.tolist(), block.types.tolist(), block.lengths.tolist()):
             rows[(session, code)] = block.aids[at:at + length].tolist() if session == 1 else []
@@ -128,16 +128,16 @@ def _scored_only(path: Path) -> dict:
 
 
 def _scored_plain(path: Path) -> dict:
-    return {(session, otto.TYPE_CODES[name]): aids[:20] if session == 1 else []
-            for session, entry in otto.read_submission(path).items() for name, aids in entry.items()}
+    return {(session, otto_events.TYPE_CODES[name]): aids[:20] if session == 1 else []
+            for session, entry in otto_submission.read_submission(path).items() for name, aids in entry.items()}
 
 
 def test_the_scoring_reader_agrees_with_the_plain_one_on_damaged_files(tmp_path: Path, monkeypatch):
     """iter_submission(wanted=...) parses only the wanted rows' aids: the same rows or the same error as
     the plain reader, except (as documented) an out-of-range aid in a row that is not wanted."""
-    selective = otto._selective_submission_block
+    selective = otto_submission._selective_submission_block
     taken = []
-    monkeypatch.setattr(otto, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
+    monkeypatch.setattr(otto_submission, "_selective_submission_block", lambda *a: taken.append(selective(*a)) or taken[-1])
     rng = random.Random("scoring")
     path = tmp_path / "submission.csv"
     good = SUBMISSION + b"2_clicks," + b" ".join(str(i).encode() for i in range(25)) + b"\n"  # long, not wanted
@@ -148,7 +148,7 @@ def test_the_scoring_reader_agrees_with_the_plain_one_on_damaged_files(tmp_path:
         expected, got = outcome(_scored_plain, path), outcome(_scored_only, path)
         if expected[0] == "error" and got[0] == "rows":
             with pytest.raises(DataError, match="integer aids") as raised:
-                otto.read_submission(path)
+                otto_submission.read_submission(path)
             line = path.read_bytes().split(b"\n")[raised.value.line - 1]
             assert not line.strip().startswith(b"1_"), line  # the unreported aid is in a row nobody scores
             unreported += 1

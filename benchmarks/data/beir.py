@@ -19,14 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from benchmarks.data.download import download, fingerprint, locate, safe_extract
-from benchmarks.data.jsonl import iter_jsonl
-from benchmarks.data.textfile import check_input_file, iter_lines
+from benchmarks.data.download import download, fingerprint, locate, safe_extract, sha256_file, source_key
+from benchmarks.data.textfile import check_input_file, iter_jsonl, iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 
@@ -130,13 +131,7 @@ def _record_id(path: Path, number: int, record: object, what: str) -> str:
 
 
 def read_corpus_jsonl(path: Path) -> Corpus:
-    """Read a BEIR ``corpus.jsonl``.
-
-    Args:
-        path: the file.
-
-    Returns:
-        The Corpus, without fingerprint.
+    """Read a BEIR ``corpus.jsonl`` (the Corpus has no fingerprint yet).
 
     Raises:
         DataError: a line that is not JSON or not UTF-8, lacks ``_id`` or ``text``, has an id with
@@ -196,15 +191,6 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
     return queries
 
 
-def _source_key(paths: list[Path]) -> str:
-    """A cheap key (path, size, mtime) for "has the source changed since it was converted"."""
-    digest = hashlib.sha256(CACHE_FORMAT.encode())
-    for path in paths:
-        stat = path.stat()
-        digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:24]
-
-
 def _check_layout(folder: Path, split: str) -> tuple[Path, Path, Path]:
     corpus, queries, qrels = folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"
     for path in (corpus, queries, qrels):
@@ -256,19 +242,10 @@ def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths:
 
 def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None = None, name: str | None = None,
                      log=lambda message: None) -> Collection:
-    """Load a BEIR-layout folder, converting it once into a fast form under ``cache_dir``.
-
-    Args:
-        folder: the folder with ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
-        split: which qrels file to use.
-        cache_dir: where the converted form lives (``<cache>/retrieval/<key>/``); None: no caching.
-        name: dataset name for the record (default: the folder's name).
-        log: progress messages.
-
-    Returns:
-        The Collection. Qrels naming documents absent from the corpus are kept (they count as
-        relevant-but-unretrievable, as in BEIR) and counted in ``warnings``.
-    """
+    """Load a BEIR-layout folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``), converting it once
+    into a fast form under ``<cache_dir>/retrieval/<key>/`` (None: no caching); ``name`` defaults to the folder's.
+    Qrels naming documents absent from the corpus are kept (relevant but unretrievable, as in BEIR) and counted in
+    ``warnings``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, "is a file, expected a folder" if folder.exists() else "no such folder",
@@ -276,7 +253,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus_path, queries_path, qrels_path = _check_layout(folder, split)
     name = name or folder.name
     paths = [corpus_path, queries_path, qrels_path]
-    converted = Path(cache_dir) / "retrieval" / _source_key(paths) if cache_dir is not None and _have_pyarrow() else None
+    converted = Path(cache_dir) / "retrieval" / source_key(paths, CACHE_FORMAT) if cache_dir is not None and _have_pyarrow() else None
     if converted is not None and (converted / "meta.json").is_file():
         try:
             return _read_converted(converted, name)
@@ -304,14 +281,11 @@ def _have_pyarrow() -> bool:
 
 
 def _write_converted(target: Path, collection: Collection) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    corpus = collection.corpus
-    table = pa.table({"id": corpus.ids, "title": corpus.titles, "text": corpus.texts})
-    pq.write_table(table, temp / "corpus.parquet")
+    pq.write_table(_corpus_table(collection.corpus), temp / "corpus.parquet")
     (temp / "queries.json").write_text(json.dumps(collection.queries))
     (temp / "qrels.json").write_text(json.dumps(collection.qrels))
     meta = {"fingerprint": collection.fingerprint, "source": collection.source, "warnings": collection.warnings,
@@ -320,8 +294,6 @@ def _write_converted(target: Path, collection: Collection) -> None:
     try:
         os.replace(temp, target)
     except OSError:  # another process converted it first
-        import shutil
-
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -329,34 +301,29 @@ def _read_converted(folder: Path, name: str) -> Collection:
     import pyarrow.parquet as pq
 
     meta = json.loads((folder / "meta.json").read_text())
-    table = pq.read_table(folder / "corpus.parquet")
-    corpus = Corpus(table.column("id").to_pylist(), table.column("title").to_pylist(),
-                    table.column("text").to_pylist(), meta["fingerprint"])
+    corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"), meta["fingerprint"])
     queries = json.loads((folder / "queries.json").read_text())
     qrels = json.loads((folder / "qrels.json").read_text())
     return Collection(name, corpus, queries, qrels, meta["fingerprint"], meta["source"], meta.get("warnings", {}))
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()  # noqa: S324 - BEIR publishes md5 sums
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _corpus_table(corpus: Corpus) -> Any:
+    import pyarrow as pa
+
+    table = pa.table({"id": corpus.ids, "title": corpus.titles, "text": corpus.texts})
+    return table.replace_schema_metadata({"fingerprint": corpus.fingerprint})
+
+
+def _corpus_of_table(table: Any, fingerprint: str | None = None) -> Corpus:
+    if fingerprint is None:
+        fingerprint = (table.schema.metadata or {}).get(b"fingerprint", b"").decode()
+    columns = (table.column(name).to_pylist() for name in ("id", "title", "text"))
+    return Corpus(*columns, fingerprint)
 
 
 def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, log=lambda message: None) -> Path:
     """The folder of BEIR dataset ``name``: ``<data-dir>/beir/<name>``, else ``<cache>/beir/<name>``,
     else the official archive downloaded into the cache, md5-checked and safely extracted.
-
-    Args:
-        name: BEIR dataset name (``scifact``, ``nfcorpus``, ...).
-        data_dir: the user's data folder (may be None).
-        cache_dir: the cache folder.
-        log: progress messages.
-
-    Returns:
-        The folder holding ``corpus.jsonl``.
 
     Raises:
         UserError: not found and could not be downloaded (the message says where to put it).
@@ -377,7 +344,7 @@ def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, 
                         "queries.jsonl, qrels/test.tsv.") from None
     expected = BEIR_MD5.get(name)
     if expected is not None:
-        actual = _md5(archive)
+        actual = sha256_file(archive, "md5")  # BEIR publishes md5 sums
         if actual != expected:
             archive.unlink(missing_ok=True)
             raise DataError(archive, f"the download from {url} has md5 {actual}, expected {expected} (BEIR's published "
@@ -417,37 +384,22 @@ def read_corpus_tsv(path: Path) -> Corpus:
 
 
 def load_corpus_cached(path: Path, cache_dir: Path | None, log=lambda message: None) -> Corpus:
-    """A corpus file (``corpus.jsonl`` or ``id<TAB>text``), converted once to Parquet under ``cache_dir``.
-
-    Args:
-        path: the corpus file.
-        cache_dir: cache root (None: no caching).
-        log: progress messages.
-
-    Returns:
-        The Corpus with its fingerprint.
-    """
+    """A corpus file (``corpus.jsonl`` or ``id<TAB>text``) with its fingerprint, converted once to Parquet under
+    ``cache_dir`` (None, or no pyarrow: read every time)."""
     path = Path(path)
-    if cache_dir is None or not _have_pyarrow():
-        corpus = read_corpus_jsonl(path) if path.name.endswith(".jsonl") else read_corpus_tsv(path)
-        corpus.fingerprint = fingerprint([path])
-        return corpus
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    target = None
+    if cache_dir is not None and _have_pyarrow():
+        import pyarrow.parquet as pq
 
-    target = Path(cache_dir) / "retrieval" / f"corpus-{_source_key([path])}.parquet"
-    if target.is_file():
-        table = pq.read_table(target)
-        meta = table.schema.metadata or {}
-        return Corpus(table.column("id").to_pylist(), table.column("title").to_pylist(), table.column("text").to_pylist(),
-                      meta.get(b"fingerprint", b"").decode())
-    log(f"reading {path} (converted once, then cached)")
+        target = Path(cache_dir) / "retrieval" / f"corpus-{source_key([path], CACHE_FORMAT)}.parquet"
+        if target.is_file():
+            return _corpus_of_table(pq.read_table(target))
+        log(f"reading {path} (converted once, then cached)")
     corpus = read_corpus_jsonl(path) if path.name.endswith(".jsonl") else read_corpus_tsv(path)
     corpus.fingerprint = fingerprint([path])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table({"id": corpus.ids, "title": corpus.titles, "text": corpus.texts})
-    table = table.replace_schema_metadata({"fingerprint": corpus.fingerprint})
-    temp = target.with_suffix(f".{os.getpid()}.tmp")
-    pq.write_table(table, temp)
-    os.replace(temp, target)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(f".{os.getpid()}.tmp")
+        pq.write_table(_corpus_table(corpus), temp)
+        os.replace(temp, target)
     return corpus

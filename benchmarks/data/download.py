@@ -25,13 +25,19 @@ from benchmarks.errors import DataError, UserError
 CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
+def sha256_file(path: Path, algorithm: str = "sha256") -> str:
+    """Hex sha256 (or another ``hashlib`` algorithm's digest) of a file's bytes."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def source_key(paths: Iterable[Path], version: str, length: int = 24) -> str:
+    """A cheap key (resolved path, size, modification time) for "has the source changed since it was converted"."""
+    digest = hashlib.sha256(version.encode())
+    for path in paths:
+        stat = Path(path).stat()
+        digest.update(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:length]
 
 
 def fingerprint(paths: Iterable[Path], extra: str = "") -> str:

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmarks.data import kaggle
-from benchmarks.data.download import fingerprint
-from benchmarks.data.jsonl import find_utf8_error, text_lines
-from benchmarks.data.textfile import read_input_bytes
+from benchmarks.data.blocks import check_utf8
+from benchmarks.data.download import fingerprint, source_key
+from benchmarks.data.textfile import read_input_bytes, text_lines
 from benchmarks.errors import DataError, UserError, quote
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ ARTICLE_CODE_COLUMNS = (
     "section_no", "garment_group_no",
 )
 CACHE_VERSION = "1"
+CACHE_TABLES = ("transactions", "customers", "articles", "customer_ids", "article_ids")
 
 
 @dataclass
@@ -144,12 +145,16 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
     except Exception as error:
         if isinstance(error, UserError):
             raise
-        bad_byte = find_utf8_error(path) if path.suffix == ".csv" else None
-        if bad_byte is not None:
-            raise bad_byte from None
+        if path.suffix == ".csv":
+            check_utf8(path)  # polars' own error does not say where a bad byte is
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
     spare = [c for c in frame.columns if c == "" or c.startswith("Unnamed") or c == "__index_level_0__"]
     return frame.drop(spare), spare
+
+
+def _line(path: Path, row: int) -> int | None:
+    """The line of a table's ``row`` (0-based, after the header) in a CSV file; None for parquet."""
+    return row + 2 if path.suffix == ".csv" else None
 
 
 def _normalise_article_ids(column, path: Path, notes: list[str]):
@@ -162,9 +167,8 @@ def _normalise_article_ids(column, path: Path, notes: list[str]):
     bad = ~column.str.contains(r"^\d{1,10}$") | column.is_null()
     if bad.any():
         row = int(bad.arg_max())
-        line = row + 2 if path.suffix == ".csv" else None
-        raise DataError(path, f"article_id {quote(column[row])} (row {row}) is not a number of at most 10 digits", line=line,
-                        hint="expected a 10-digit id such as 0108775015")
+        raise DataError(path, f"article_id {quote(column[row])} (row {row}) is not a number of at most 10 digits",
+                        line=_line(path, row), hint="expected a 10-digit id such as 0108775015")
     short = column.str.len_chars() < 10
     if short.any():
         notes.append(f"{path.name}: {int(short.sum())} article_id values lost their leading zero; padded to 10 digits")
@@ -189,86 +193,101 @@ def _codes(values) -> np.ndarray:
 
 
 def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
-    """Read, check, repair and encode the three tables.
+    """Read, check, repair and encode the three tables ``{"articles", "customers", "transactions": path}``, logging
+    the repairs: ``(HMData, sha256 fingerprint over the three files)``."""
+    notes: list[str] = []
+    articles, customers, transactions = _read_tables(files, notes)
+    columns = _transaction_columns(transactions, files["transactions"], notes)
+    listed_customers = len(customers)
+    customers = _with_unseen(customers, "customer_id", columns["customer_id"], files["transactions"],
+                             f"customers are not in {files['customers'].name}", notes)
+    articles = _with_unseen(articles, "article_id", columns["article_id"], files["transactions"],
+                            f"articles are not in {files['articles'].name}", notes)
+    start = columns["date"].min() if len(columns["date"]) else dt.date(2018, 9, 20)
+    for note in notes:
+        log(note)
+    data = HMData(
+        transactions=_coded_transactions(columns, customers, articles, start), customers=_customer_frame(customers),
+        articles=_article_frame(articles), customer_ids=customers["customer_id"].to_numpy().astype(object),
+        article_ids=articles["article_id"].to_numpy().astype(object),
+        start_date=start, listed_customers=listed_customers, notes=notes,
+    )
+    return data, fingerprint([files["articles"], files["customers"], files["transactions"]])
 
-    Args:
-        files: ``{"articles": path, "customers": path, "transactions": path}``.
-        log: where to report repairs.
 
-    Returns:
-        ``(HMData, fingerprint)`` where the fingerprint is a sha256 over the three files.
-    """
-    import pandas as pd
+def _read_tables(files: dict[str, Path], notes: list[str]) -> tuple:
+    """The three tables, with their required columns, ids as text, and each table's ids distinct (first kept)."""
     import polars as pl
 
-    notes: list[str] = []
     articles, spare = _read_table(files["articles"], ("article_id",))
     if spare:
         notes.append(f"{files['articles'].name}: dropped unnamed index column")
     customers, _ = _read_table(files["customers"], ("customer_id", "postal_code"))
-    transactions, spare_t = _read_table(files["transactions"], ("customer_id", "article_id", "t_dat"))
+    transactions, _ = _read_table(files["transactions"], ("customer_id", "article_id", "t_dat"))
     _check_columns(articles, ("article_id",), files["articles"])
     _check_columns(customers, ("customer_id",), files["customers"])
     _check_columns(transactions, REQUIRED_TRANSACTION_COLUMNS, files["transactions"])
-    path_t = files["transactions"]
-
     article_ids = _normalise_article_ids(articles["article_id"], files["articles"], notes)
     articles = articles.with_columns(article_id=article_ids).unique("article_id", keep="first", maintain_order=True)
-    t_article = _normalise_article_ids(transactions["article_id"], path_t, notes)
+    customers = customers.with_columns(customer_id=customers["customer_id"].cast(pl.Utf8))
+    return articles, customers.unique("customer_id", keep="first", maintain_order=True), transactions
 
-    customer_column = customers["customer_id"].cast(pl.Utf8)
-    customers = customers.with_columns(customer_id=customer_column).unique("customer_id", keep="first", maintain_order=True)
-    t_customer = transactions["customer_id"].cast(pl.Utf8)
-    if t_customer.is_null().any():
-        row = int(t_customer.is_null().arg_max())
-        raise DataError(path_t, "empty customer_id", line=row + 2 if path_t.suffix == ".csv" else None)
 
-    # dates
+def _transaction_columns(transactions, path: Path, notes: list[str]) -> dict:
+    """The transactions' columns checked and typed: ``date``, ``customer_id``, ``article_id`` (10 digits),
+    ``price`` (float32), ``channel`` (int8, 0 where the file has no sales channel)."""
+    import polars as pl
+
+    article = _normalise_article_ids(transactions["article_id"], path, notes)
+    customer = transactions["customer_id"].cast(pl.Utf8)
+    if customer.is_null().any():
+        raise DataError(path, "empty customer_id", line=_line(path, int(customer.is_null().arg_max())))
     dates = transactions["t_dat"]
     if dates.dtype == pl.Utf8:
         parsed = dates.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         if parsed.is_null().any():
             row = int(parsed.is_null().arg_max())
-            raise DataError(path_t, f"t_dat {quote(dates[row])} is not a date", line=row + 2 if path_t.suffix == ".csv" else None,
-                            hint="expected YYYY-MM-DD")
+            raise DataError(path, f"t_dat {quote(dates[row])} is not a date", line=_line(path, row), hint="expected YYYY-MM-DD")
         dates = parsed
     else:
         dates = dates.cast(pl.Date)
     prices = transactions["price"].cast(pl.Float32, strict=False)
     if prices.is_null().any():
         row = int(prices.is_null().arg_max())
-        raise DataError(path_t, f"price {quote(transactions['price'][row])} is not a number",
-                        line=row + 2 if path_t.suffix == ".csv" else None)
+        raise DataError(path, f"price {quote(transactions['price'][row])} is not a number", line=_line(path, row))
     if "sales_channel_id" in transactions.columns:
         channel = transactions["sales_channel_id"].cast(pl.Int8, strict=False).fill_null(0)
         wrong = ~channel.is_in([0, 1, 2])
         if wrong.any():
             row = int(wrong.arg_max())
-            raise DataError(path_t, f"sales_channel_id {quote(transactions['sales_channel_id'][row])} is not 1 or 2",
-                            line=row + 2 if path_t.suffix == ".csv" else None)
+            raise DataError(path, f"sales_channel_id {quote(transactions['sales_channel_id'][row])} is not 1 or 2",
+                            line=_line(path, row))
     else:
-        notes.append(f"{path_t.name}: no sales_channel_id column; filled with 0 (unknown channel)")
+        notes.append(f"{path.name}: no sales_channel_id column; filled with 0 (unknown channel)")
         channel = pl.Series("channel", np.zeros(len(transactions), dtype=np.int8))
+    return {"date": dates, "customer_id": customer, "article_id": article, "price": prices, "channel": channel}
 
-    # customers or articles seen only in the transactions are added with empty attributes
-    known_customers = customers["customer_id"]
-    listed_customers = len(customers)
-    distinct_c = t_customer.unique()
-    unseen_c = distinct_c.filter(~distinct_c.is_in(known_customers.implode())).sort()
-    if len(unseen_c):
-        notes.append(f"{path_t.name}: {len(unseen_c)} customers are not in {files['customers'].name}; added with empty attributes")
-        customers = pl.concat([customers, pl.DataFrame({"customer_id": unseen_c})], how="diagonal_relaxed")
-    distinct_a = t_article.unique()
-    unseen_a = distinct_a.filter(~distinct_a.is_in(articles["article_id"].implode())).sort()
-    if len(unseen_a):
-        notes.append(f"{path_t.name}: {len(unseen_a)} articles are not in {files['articles'].name}; added with empty attributes")
-        articles = pl.concat([articles, pl.DataFrame({"article_id": unseen_a})], how="diagonal_relaxed")
+
+def _with_unseen(table, key: str, seen, path: Path, what: str, notes: list[str]):
+    """``table`` with a row of empty attributes added for each ``key`` value of the transactions that it lacks."""
+    import polars as pl
+
+    distinct = seen.unique()
+    unseen = distinct.filter(~distinct.is_in(table[key].implode())).sort()
+    if not len(unseen):
+        return table
+    notes.append(f"{path.name}: {len(unseen)} {what}; added with empty attributes")
+    return pl.concat([table, pl.DataFrame({key: unseen})], how="diagonal_relaxed")
+
+
+def _coded_transactions(columns: dict, customers, articles, start: dt.date) -> pd.DataFrame:
+    """The transactions as ``day``, ``customer`` and ``article`` codes (row numbers), ``price``, ``channel``; by day."""
+    import polars as pl
 
     customer_lookup = pl.DataFrame({"customer_id": customers["customer_id"], "customer": np.arange(len(customers), dtype=np.int32)})
     article_lookup = pl.DataFrame({"article_id": articles["article_id"], "article": np.arange(len(articles), dtype=np.int32)})
-    start = dates.min() if len(dates) else dt.date(2018, 9, 20)
-    coded = (
-        pl.DataFrame({"date": dates, "customer_id": t_customer, "article_id": t_article, "price": prices, "channel": channel})
+    return (
+        pl.DataFrame(columns)
         .join(customer_lookup, on="customer_id", how="left")
         .join(article_lookup, on="article_id", how="left")
         .select(
@@ -276,86 +295,85 @@ def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
             customer=pl.col("customer"), article=pl.col("article"), price=pl.col("price"), channel=pl.col("channel"),
         )
         .sort("day", maintain_order=True)
-    )
-    transactions_frame = coded.to_pandas()
+    ).to_pandas()
 
-    def column(frame, name, dtype=None):
-        return frame[name] if name in frame.columns else pl.Series(name, [None] * len(frame), dtype=dtype)
 
-    customer_frame = pd.DataFrame({
-        "age": column(customers, "age", pl.Float64).cast(pl.Float32, strict=False).to_numpy(),
-        "fn": column(customers, "FN", pl.Float64).cast(pl.Float64, strict=False).fill_null(0).cast(pl.Int8).to_numpy(),
-        "active": column(customers, "Active", pl.Float64).cast(pl.Float64, strict=False).fill_null(0).cast(pl.Int8).to_numpy(),
-        "club": _codes(column(customers, "club_member_status", pl.Utf8)),
-        "news": _codes(column(customers, "fashion_news_frequency", pl.Utf8).str.to_uppercase()),
-        "postal": _codes(column(customers, "postal_code", pl.Utf8)),
+def _column(frame, name: str, dtype):
+    import polars as pl
+
+    return frame[name] if name in frame.columns else pl.Series(name, [None] * len(frame), dtype=dtype)
+
+
+def _customer_frame(customers) -> pd.DataFrame:
+    import pandas as pd
+    import polars as pl
+
+    def flag(name: str) -> np.ndarray:
+        return _column(customers, name, pl.Float64).cast(pl.Float64, strict=False).fill_null(0).cast(pl.Int8).to_numpy()
+
+    return pd.DataFrame({
+        "age": _column(customers, "age", pl.Float64).cast(pl.Float32, strict=False).to_numpy(),
+        "fn": flag("FN"),
+        "active": flag("Active"),
+        "club": _codes(_column(customers, "club_member_status", pl.Utf8)),
+        "news": _codes(_column(customers, "fashion_news_frequency", pl.Utf8).str.to_uppercase()),
+        "postal": _codes(_column(customers, "postal_code", pl.Utf8)),
     })
-    article_frame = pd.DataFrame({name: _codes(column(articles, name, pl.Utf8).cast(pl.Utf8)) for name in ARTICLE_CODE_COLUMNS})
-    for note in notes:
-        log(note)
-    data = HMData(
-        transactions=transactions_frame, customers=customer_frame, articles=article_frame,
-        customer_ids=customers["customer_id"].to_numpy().astype(object), article_ids=articles["article_id"].to_numpy().astype(object),
-        start_date=start, listed_customers=listed_customers, notes=notes,
-    )
-    return data, fingerprint([files["articles"], files["customers"], files["transactions"]])
 
 
-def _cache_key(files: dict[str, Path]) -> str:
-    """A cheap key (names, sizes, modification times) for the parquet cache of ``files``."""
-    import hashlib
+def _article_frame(articles) -> pd.DataFrame:
+    import pandas as pd
+    import polars as pl
 
-    digest = hashlib.sha256(CACHE_VERSION.encode())
-    for key in sorted(files):
-        stat = Path(files[key]).stat()
-        digest.update(f"{Path(files[key]).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:20]
+    return pd.DataFrame({name: _codes(_column(articles, name, pl.Utf8).cast(pl.Utf8)) for name in ARTICLE_CODE_COLUMNS})
 
 
 def load(files: dict[str, Path], cache_dir: Path | None, log=print) -> tuple[HMData, str]:
-    """Load the three tables through the parquet cache (converting on first use).
-
-    Args:
-        files: the three raw files (see :func:`find_files`).
-        cache_dir: where converted parquet goes (``<cache>/hm/parquet/<key>/``); None: no cache.
-        log: progress and repair messages.
-
-    Returns:
-        ``(HMData, sha256 fingerprint of the raw files)``.
-    """
-    import pandas as pd
-
-    target = Path(cache_dir) / "hm" / "parquet" / _cache_key(files) if cache_dir is not None else None
+    """Load the three tables (see :func:`find_files`) through the parquet cache ``<cache>/hm/parquet/<key>/``
+    (converting on first use; None: no cache): ``(HMData, sha256 fingerprint of the raw files)``."""
+    key = source_key([files[name] for name in sorted(files)], CACHE_VERSION, 20)
+    target = Path(cache_dir) / "hm" / "parquet" / key if cache_dir is not None else None
     if target is not None and (target / "meta.json").is_file():
-        meta = json.loads((target / "meta.json").read_text())
-        data = HMData(
-            transactions=pd.read_parquet(target / "transactions.parquet"),
-            customers=pd.read_parquet(target / "customers.parquet"),
-            articles=pd.read_parquet(target / "articles.parquet"),
-            customer_ids=pd.read_parquet(target / "customer_ids.parquet")["customer_id"].to_numpy().astype(object),
-            article_ids=pd.read_parquet(target / "article_ids.parquet")["article_id"].to_numpy().astype(object),
-            start_date=dt.date.fromisoformat(meta["start_date"]), listed_customers=meta["listed_customers"], notes=meta["notes"],
-        )
-        return data, meta["fingerprint"]
+        return _read_cache(target)
     log(f"converting {files['transactions'].parent} to parquet (once)")
     data, digest = convert(files, log=log)
     if target is not None:
-        temp = target.with_name(target.name + ".part")
-        shutil.rmtree(temp, ignore_errors=True)
-        temp.mkdir(parents=True)
-        data.transactions.to_parquet(temp / "transactions.parquet", index=False)
-        data.customers.to_parquet(temp / "customers.parquet", index=False)
-        data.articles.to_parquet(temp / "articles.parquet", index=False)
-        pd.DataFrame({"customer_id": data.customer_ids.astype(str)}).to_parquet(temp / "customer_ids.parquet", index=False)
-        pd.DataFrame({"article_id": data.article_ids.astype(str)}).to_parquet(temp / "article_ids.parquet", index=False)
-        (temp / "meta.json").write_text(json.dumps({
-            "fingerprint": digest, "start_date": data.start_date.isoformat(), "notes": data.notes,
-            "listed_customers": data.listed_customers,
-            "files": {k: str(v) for k, v in files.items()}, "cache_version": CACHE_VERSION,
-        }, indent=1))
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(temp, target)
+        _write_cache(target, data, digest, files)
     return data, digest
+
+
+def _read_cache(folder: Path) -> tuple[HMData, str]:
+    import pandas as pd
+
+    meta = json.loads((folder / "meta.json").read_text())
+    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CACHE_TABLES}
+    data = HMData(
+        transactions=frames["transactions"], customers=frames["customers"], articles=frames["articles"],
+        customer_ids=frames["customer_ids"]["customer_id"].to_numpy().astype(object),
+        article_ids=frames["article_ids"]["article_id"].to_numpy().astype(object),
+        start_date=dt.date.fromisoformat(meta["start_date"]), listed_customers=meta["listed_customers"], notes=meta["notes"],
+    )
+    return data, meta["fingerprint"]
+
+
+def _write_cache(target: Path, data: HMData, digest: str, files: dict[str, Path]) -> None:
+    import pandas as pd
+
+    temp = target.with_name(target.name + ".part")
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir(parents=True)
+    frames = {"transactions": data.transactions, "customers": data.customers, "articles": data.articles,
+              "customer_ids": pd.DataFrame({"customer_id": data.customer_ids.astype(str)}),
+              "article_ids": pd.DataFrame({"article_id": data.article_ids.astype(str)})}
+    for name in CACHE_TABLES:
+        frames[name].to_parquet(temp / f"{name}.parquet", index=False)
+    (temp / "meta.json").write_text(json.dumps({
+        "fingerprint": digest, "start_date": data.start_date.isoformat(), "notes": data.notes,
+        "listed_customers": data.listed_customers,
+        "files": {k: str(v) for k, v in files.items()}, "cache_version": CACHE_VERSION,
+    }, indent=1))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(temp, target)
 
 
 # ---------------------------------------------------------------- Kaggle submission files
@@ -485,14 +503,9 @@ def _has_repeats(values) -> bool:
 
 
 def submission_tokens(frame, limit: int | None = None, normalize_ids: bool = False):
-    """``frame``'s predictions as a polars list column of article ids (split on spaces; as written, or with
-    ``normalize_ids`` ASCII digits padded to 10).
-
-    Args:
-        frame: from :func:`read_submission_frame`.
-        limit: keep only the first ``limit`` ids of each row (None: all).
-        normalize_ids: pad ids made of ASCII digits to 10 digits (a lost leading zero repaired).
-    """
+    """The predictions of ``frame`` (from :func:`read_submission_frame`) as a polars list column of article ids:
+    split on spaces, the first ``limit`` of each row (None: all), as written or, with ``normalize_ids``, ASCII
+    digits padded to 10 (a lost leading zero repaired)."""
     import polars as pl
 
     element = pl.element()

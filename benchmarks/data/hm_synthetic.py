@@ -94,12 +94,8 @@ TRANSACTION_COLUMNS = ["t_dat", "customer_id", "article_id", "price", "sales_cha
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """Sizes of one synthetic dataset.
-
-    Args:
-        scale: 1.0 is the full competition size; counts scale linearly (with small floors).
-        seed: generator seed.
-    """
+    """Sizes of one synthetic dataset: ``scale`` 1.0 is the full competition's; counts scale linearly (with
+    small floors)."""
 
     scale: float
     seed: int = 0
@@ -141,14 +137,7 @@ def _daily_volume() -> np.ndarray:
 
 
 def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Generate the three tables with the competition's columns.
-
-    Args:
-        scale: dataset size relative to the full competition data.
-        seed: generator seed.
-
-    Returns:
-        ``(articles, customers, transactions)`` DataFrames with the CSV files' columns;
+    """``(articles, customers, transactions)`` DataFrames with the competition's CSV columns;
         ``article_id`` is a 10-digit string and ``t_dat`` a ``YYYY-MM-DD`` string as in the files,
         but ``transactions.customer_id`` holds the customer's row number in ``customers`` (the
         64-hex id is only joined in by :func:`write_csvs`, to save memory at full scale).
@@ -406,16 +395,8 @@ def _transactions(spec: SyntheticSpec, art: dict[str, np.ndarray], cust: dict[st
 
 
 def write_csvs(directory: Path, scale: float, seed: int = 0) -> dict[str, Path]:
-    """Generate and write ``articles.csv``, ``customers.csv`` and ``transactions_train.csv``.
-
-    Args:
-        directory: output folder (created).
-        scale: see :class:`SyntheticSpec`.
-        seed: generator seed.
-
-    Returns:
-        ``{"articles": path, "customers": path, "transactions": path}``.
-    """
+    """Write ``articles.csv``, ``customers.csv`` and ``transactions_train.csv`` into ``directory`` (created):
+    ``{"articles": path, "customers": path, "transactions": path}``."""
     import polars as pl
 
     directory = Path(directory)

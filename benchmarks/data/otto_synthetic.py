@@ -402,14 +402,8 @@ def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_
 
 
 def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the events chunk by chunk as numpy columns (session, aid, ts in seconds, type 0/1/2).
-
-    Args:
-        spec: generator parameters (scale and seed).
-
-    Returns:
-        An iterator of ``{"session", "aid", "ts", "type"}`` arrays, sessions in increasing order.
-    """
+    """Yield the events chunk by chunk as numpy columns (session, aid, ts in seconds, type 0/1/2), sessions in
+    increasing order."""
     catalogue = _Catalogue(spec)
     n = spec.n_sessions
     n_chunks = max(1, -(-n // CHUNK_SESSIONS))
@@ -435,13 +429,13 @@ def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from benchmarks.data.otto import _schema
+    from benchmarks.data.otto_events import parquet_schema
 
     path.parent.mkdir(parents=True, exist_ok=True)
     events = 0
-    with pq.ParquetWriter(path, _schema()) as writer:
+    with pq.ParquetWriter(path, parquet_schema()) as writer:
         for chunk in iter_chunks(spec):
-            writer.write_table(pa.table(chunk, schema=_schema()))
+            writer.write_table(pa.table(chunk, schema=parquet_schema()))
             events += len(chunk["session"])
     return {"sessions": spec.n_sessions, "events": events}
 

@@ -69,18 +69,11 @@ def _labels(session_ids: list[int], rest: Events, rest_index: np.ndarray) -> dic
 
 
 def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
-    """otto-de's ``testset.py`` on events with ts in seconds.
-
-    Args:
-        events: all sessions, numpy columns sorted by session and ts.
-        test_days: split at ``max(ts) - test_days`` days.
-        seed: seeds ``random.Random`` whose ``randint(1, n - 1)`` picks each test session's cut,
-            drawn session by session in increasing session order, as in ``split_events``.
-
-    Returns:
-        OttoSplit: training sessions cut at the split (kept with ≥ 2 events); test sessions that
-        started after the split, without items unseen in training, with ≥ 2 events, truncated;
-        labels from the rest: the next click, and every later cart and order.
+    """otto-de's ``testset.py`` on events (ts in seconds, sorted by session and ts), split at ``max(ts) -
+    test_days`` days: training sessions cut at the split (kept with ≥ 2 events); test sessions that started after
+    it, without items unseen in training, with ≥ 2 events, truncated where ``random.Random(seed).randint(1, n - 1)``
+    says (drawn in increasing session order, as in ``split_events``); labels from the rest: the next click, and
+    every later cart and order.
 
     Where it stands against otto-de's script (datasets/otto.md):
 

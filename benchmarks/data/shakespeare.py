@@ -52,15 +52,8 @@ class CharSplit:
 
 def find_input(data_dir: Path | None, cache_dir: Path | None, allow_download: bool = True) -> Path:
     """The path of a verified ``input.txt``: ``<data_dir>/tinyshakespeare/input.txt``, else the
-    cache, else a download from char-rnn's canonical location into the cache.
-
-    Args:
-        data_dir: the shared data folder (``--data-dir`` / ``$MLSD_DATA_DIR``), or None.
-        cache_dir: the download cache folder, or None.
-        allow_download: try the network when no local copy exists.
-
-    Returns:
-        The path of a file whose sha256 is :data:`SHA256`.
+    cache, else (``allow_download``) a download from char-rnn's canonical location into the cache; its sha256 is
+    :data:`SHA256`.
 
     Raises:
         DataError: a local copy exists but has the wrong checksum.
@@ -92,14 +85,8 @@ def read_text(path: Path) -> str:
 
 
 def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> CharSplit:
-    """nanoGPT's ``shakespeare_char`` protocol: sorted vocabulary, contiguous ``train_fraction`` split.
-
-    Args:
-        text: the whole corpus.
-        train_fraction: the share of characters (from the start) used for training.
-
-    Returns:
-        The encoded split; ``int(len(text) * train_fraction)`` training characters.
+    """nanoGPT's ``shakespeare_char`` protocol: sorted vocabulary, the first ``int(len(text) * train_fraction)``
+    characters for training, the rest for validation.
 
     >>> split = split_text("abcabcabcz", 0.9)
     >>> split.vocab, split.train.tolist(), split.valid.tolist()
@@ -117,15 +104,7 @@ def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> CharSplit:
 
 
 def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
-    """A small deterministic play-like text for tests (never used for results).
-
-    Args:
-        n_chars: approximate length.
-        seed: generator seed.
-
-    Returns:
-        Text made of speaker lines drawn from a tiny vocabulary of words.
-    """
+    """About ``n_chars`` of deterministic play-like text (speaker lines of a tiny vocabulary), for tests only."""
     rng = np.random.default_rng(seed)
     words = ["the", "king", "is", "dead", "long", "live", "queen", "my", "lord", "good", "night", "sweet", "prince", "and", "to"]
     speakers = ["HAMLET:", "OPHELIA:", "KING:"]

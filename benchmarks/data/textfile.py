@@ -1,5 +1,5 @@
-"""Reading a text data file (plain or gzipped) line by line as UTF-8, with errors that name the file, the line
-and the offending byte instead of a raw ``UnicodeDecodeError``. Every reader (BEIR, TREC, H&M, OTTO) decodes
+"""Reading a text or JSON-lines data file (plain or gzipped) line by line as UTF-8, with errors that name the
+file, the line and the offending byte instead of a raw ``UnicodeDecodeError``. Every reader (BEIR, TREC, H&M, OTTO) decodes
 its lines through :func:`decode_line`, so ``train.jsonl, line 7: byte 0xff at column 12 is not valid UTF-8``
 reads the same everywhere.
 
@@ -14,15 +14,18 @@ refused by :func:`open_input` with a one-line error saying what it is.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from benchmarks.errors import DataError
 
 UTF8_HINT = "save the file as UTF-8"
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
 def utf8_error(path: Path | str, line: int, raw: bytes, error: UnicodeDecodeError) -> DataError:
@@ -66,7 +69,7 @@ def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | Non
         try:
             for number, raw in enumerate(handle, start=first_line):
                 yield number, decode_line(raw, path, number)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        except GZIP_ERRORS as error:
             raise DataError(path, f"damaged gzip data after line {number} ({error})",
                             hint="download or compress the file again") from None
 
@@ -76,6 +79,15 @@ _OTHER_FORMATS = ((re.compile(rb"PK\x03\x04"), "a zip archive"), (re.compile(rb"
                   (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed"), (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd-compressed"),
                   (re.compile(rb"7z\xbc\xaf\x27\x1c"), "a 7z archive"))
 """Magic bytes of the archives refused by name (bzip2's with its block header: a text line may start with "BZh")."""
+
+
+@contextmanager
+def gzip_errors(path: Path | str) -> Iterator[None]:
+    """Turn gzip's errors inside the block into the DataError "damaged gzip data" naming ``path``."""
+    try:
+        yield
+    except GZIP_ERRORS as error:
+        raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
 
 
 def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
@@ -125,10 +137,11 @@ def open_input(path: Path | str) -> IO[bytes]:
     if head.startswith(GZIP_MAGIC):
         unpacked = gzip.GzipFile(fileobj=handle, mode="rb")
         try:
-            inner = unpacked.peek(6)[:6]
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            with gzip_errors(path):
+                inner = unpacked.peek(6)[:6]
+        except DataError:
             handle.close()
-            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+            raise
         if inner.startswith(GZIP_MAGIC):
             handle.close()
             raise DataError(path, "is gzipped twice", hint="gunzip it once, then it is read as it is")
@@ -148,58 +161,34 @@ def read_input_bytes(path: Path | str) -> bytes:
         DataError: as :func:`open_input`, or damaged gzip data.
     """
     path = Path(path)
-    with open_input(path) as handle:
-        try:
-            return handle.read()
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
+    with open_input(path) as handle, gzip_errors(path):
+        return handle.read()
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, line without its end)`` for every line of ``path``, blank ones included.
+    """:func:`text_lines` of ``path`` without the line ends (``\n`` or ``\r\n``), blank lines included."""
+    for number, text in text_lines(Path(path)):
+        yield number, (text[:-2] if text.endswith("\r\n") else text[:-1]) if text.endswith("\n") else text
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """Yield ``(line number, parsed value)`` for each non-blank line of ``lines`` (from :func:`text_lines`).
 
     Raises:
-        DataError: a byte sequence that is not UTF-8 (file, line, column and byte named), a
-            damaged gzip stream, or a missing file.
+        DataError: a line that is not valid JSON (naming the file, the line and ``hint``).
     """
-    path = Path(path)
-    number = 0
-    with open_input(path) as handle:
+    for number, line in lines:
+        if not line.strip():
+            continue
         try:
-            for number, raw in enumerate(handle, start=1):
-                if raw.endswith(b"\n"):
-                    raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-                yield number, decode_line(raw, path, number)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise DataError(path, f"damaged gzip data after line {number} ({error})",
-                            hint="download or compress the file again") from None
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, f"not valid JSON ({error.msg} at column {error.colno})", line=number, hint=hint) from None
+        except (ValueError, RecursionError) as error:  # an integer of over 4300 digits; nesting too deep
+            raise DataError(path, f"not valid JSON ({type(error).__name__}: {str(error)[:100]})", line=number, hint=hint) from None
+        yield number, value
 
 
-def find_utf8_error(path: Path, block_bytes: int = 1 << 24) -> DataError | None:
-    """Scan ``path`` for its first byte that is not UTF-8; the DataError naming it, or None if the file is clean.
-
-    For readers (polars, pyarrow) whose own error does not say where the bad byte is. Reads blocks
-    cut at line ends, so memory stays near ``block_bytes``.
-    """
-    line = 1
-    with open_input(path) as handle:
-        rest = b""
-        while True:
-            block = handle.read(block_bytes)
-            data = rest + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if block and cut == 0:  # one long line: keep reading
-                rest = data
-                continue
-            part, rest = data[:cut], data[cut:]
-            try:
-                part.decode("utf-8")
-            except UnicodeDecodeError as error:
-                start = part.rfind(b"\n", 0, error.start) + 1
-                end = part.find(b"\n", error.start)
-                raw = part[start:end if end >= 0 else len(part)]
-                shifted = UnicodeDecodeError("utf-8", raw, error.start - start, error.end - start, error.reason)
-                return utf8_error(path, line + part.count(b"\n", 0, error.start), raw, shifted)
-            line += part.count(b"\n")
-            if not block:
-                return None
+def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """:func:`parse_jsonl` of the lines of ``path`` (a line that is not UTF-8 is named too)."""
+    yield from parse_jsonl(iter_lines(Path(path)), path, hint)

@@ -41,14 +41,8 @@ def _grade(path: Path, number: int, value: str) -> int:
 
 
 def read_trec_qrels(path: Path) -> Qrels:
-    """Read a TREC qrels file: ``qid iteration docid relevance`` per line, whitespace-separated.
-
-    Args:
-        path: the qrels file.
-
-    Returns:
-        ``{qid: {docid: grade}}``; a repeated (qid, docid) keeps the last grade, as trec_eval does.
-    """
+    """Read a TREC qrels file (``qid iteration docid relevance`` per line, whitespace-separated) into
+    ``{qid: {docid: grade}}``; a repeated (qid, docid) keeps the last grade, as trec_eval does."""
     qrels: Qrels = {}
     for number, line in _lines(path):
         parts = line.split()
@@ -60,16 +54,10 @@ def read_trec_qrels(path: Path) -> Qrels:
 
 
 def read_beir_qrels(path: Path) -> Qrels:
-    """Read BEIR qrels: ``query-id<TAB>corpus-id<TAB>score``, with or without the header line.
+    """Read BEIR qrels (``query-id<TAB>corpus-id<TAB>score``) into ``{qid: {docid: grade}}``.
 
     A first line whose third column is not a number is taken as the header (BEIR writes one;
     some subsets do not, and BEIR's own loader then drops their first judgment — we do not).
-
-    Args:
-        path: the ``qrels/<split>.tsv`` file.
-
-    Returns:
-        ``{qid: {docid: grade}}``.
     """
     qrels: Qrels = {}
     first = True
@@ -99,14 +87,7 @@ def _is_number(text: str) -> bool:
 
 
 def read_qrels(path: Path) -> Qrels:
-    """Read qrels in either TREC (4 columns) or BEIR (3 tab-separated columns) format.
-
-    Args:
-        path: the qrels file; the format is decided from its first non-header line.
-
-    Returns:
-        ``{qid: {docid: grade}}``.
-    """
+    """Read qrels in TREC (4 columns) or BEIR (3 tab-separated columns) format, decided by the first line."""
     for number, line in _lines(path):
         columns = len(line.split("\t")) if "\t" in line else len(line.split())
         if columns == 3:
@@ -118,15 +99,9 @@ def read_qrels(path: Path) -> Qrels:
 
 
 def read_trec_run(path: Path) -> Run:
-    """Read a TREC run: ``qid Q0 docid rank score tag`` per line.
+    """Read a TREC run (``qid Q0 docid rank score tag`` per line) into ``{qid: {docid: score}}``.
 
     The rank column is ignored (trec_eval ignores it too; order comes from the score).
-
-    Args:
-        path: the run file.
-
-    Returns:
-        ``{qid: {docid: score}}``.
 
     Raises:
         DataError: a line without 6 columns, a score that is not a finite number, or a doc id
@@ -163,17 +138,10 @@ def _check_id(kind: str, value: str) -> str:
 
 
 def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
-    """Write ``run`` as a TREC run file, each query's documents ranked as trec_eval ranks them.
+    """Write ``run`` as a TREC run file at ``path`` (returned), each query's documents ranked as trec_eval ranks them.
 
-    Scores are written with ``repr`` so they read back bit for bit; queries are in sorted order.
-
-    Args:
-        run: ``{qid: {docid: score}}``.
-        path: destination file.
-        tag: the run tag (last column); whitespace is replaced by ``_``.
-
-    Returns:
-        ``path``.
+    Scores are written with ``repr`` so they read back bit for bit; queries are in sorted order; whitespace in
+    ``tag`` (the last column) becomes ``_``.
 
     Raises:
         ValueError: an id that is empty or holds whitespace (the format splits on whitespace).
@@ -207,13 +175,7 @@ def write_trec_qrels(qrels: Qrels, path: Path) -> Path:
 
 
 def read_topics(path: Path) -> dict[str, str]:
-    """Read topics as ``qid<TAB>text`` lines (Anserini's ``.tsv``/``.txt``, optionally gzipped).
-
-    Args:
-        path: the topics file.
-
-    Returns:
-        ``{qid: query text}``.
+    """Read topics, ``qid<TAB>text`` lines (Anserini's ``.tsv``/``.txt``, optionally gzipped), into ``{qid: text}``.
 
     Raises:
         DataError: a line without a tab, or a query id given twice (both lines named).

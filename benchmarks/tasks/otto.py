@@ -159,7 +159,8 @@ class OttoRecall20(Task[SessionRecommender]):
     def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
         if not self.options.save_submission:
             return []
-        from benchmarks.data.otto import write_labels, write_submission
+        from benchmarks.data.otto_labels import write_labels
+        from benchmarks.data.otto_submission import write_submission
 
         submission = context.artifact_path("submission.csv")
         labels = context.artifact_path("test_labels.jsonl")
@@ -174,7 +175,8 @@ class OttoRecall20(Task[SessionRecommender]):
 
         Vectorised: the labels become sorted (row, aid) keys, the submission is read in blocks of
         rows (first 20 aids of each), and each block's distinct hits are counted with numpy."""
-        from benchmarks.data.otto import LABELS_HINT, SubmissionBlock, iter_submission, read_label_arrays
+        from benchmarks.data.otto_labels import LABELS_HINT, read_label_arrays
+        from benchmarks.data.otto_submission import SubmissionBlock, iter_submission
 
         labels = read_label_arrays(Path(truth_file))
         n = len(labels.sessions)

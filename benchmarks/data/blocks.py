@@ -1,0 +1,120 @@
+"""Reading a large file in blocks of whole lines, with vectorised work on up to two blocks at once in threads.
+
+The fast readers (OTTO's events, labels and submissions) check each block with vectorised tests and hand any block
+they do not fully trust to their plain reader, which reads it the same way or names the bad line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.data.textfile import decode_line, gzip_errors, is_gzip, open_input
+
+
+def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iterator[bytes]:
+    """Yield blocks of about ``block_bytes`` of ``path`` from byte ``start`` on, each cut after a newline
+    (the last block may lack one). A gzipped file is read through gzip (``start`` counts its decompressed bytes)."""
+    if is_gzip(path):
+        yield from _gzip_line_blocks(path, block_bytes, start)
+        return
+    with open(path, "rb") as handle:
+        position = start
+        while True:
+            handle.seek(position + block_bytes)  # find the end of the line the block would cut, then read
+            end = position + block_bytes + len(handle.readline())  # up to it at once (no copy of a slice)
+            handle.seek(position)
+            block = handle.read(end - position)
+            if not block:
+                return
+            yield block
+            position += len(block)
+
+
+def _gzip_line_blocks(path: Path, block_bytes: int, start: int) -> Iterator[bytes]:
+    """:func:`line_blocks` of a gzipped file: read straight through (gzip cannot seek back cheaply)."""
+    with open_input(path) as handle, gzip_errors(path):
+        handle.read(start)
+        while True:
+            block = handle.read(block_bytes)
+            if not block:
+                return
+            yield block + (handle.readline() if not block.endswith(b"\n") else b"")
+
+
+def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
+    """Yield ``(block, work(block))`` in order, with ``work`` running on up to ``ahead`` blocks at once in
+    threads (pyarrow, polars and numpy release the GIL); at most ``ahead + 1`` blocks are held."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: deque[tuple[bytes, Future]] = deque()
+        while True:
+            for block in itertools.islice(blocks, ahead - len(pending)):
+                pending.append((block, pool.submit(work, block)))
+            if not pending:
+                return
+            block, future = pending.popleft()
+            yield block, future.result()
+
+
+def line_count(block: bytes) -> int:
+    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+
+def json_lines_table(block: bytes, schema: Any) -> Any | None:
+    """pyarrow's JSON reader over a block of one JSON object per line, with ``schema`` (other fields ignored); None
+    (the plain reader decides) for a block it must not see or does not read line for line: a line that is not an
+    object, an escape (a key written twice in disguise), bad UTF-8, a wrong type, a blank line."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    lines = _object_lines(block)
+    if block.find(b"\\") >= 0 or lines is None or not _is_utf8(block):
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(block_size=8 << 20),
+                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
+    except Exception:  # not JSON, a wrong type, a key given twice: the plain reader names the line
+        return None
+    return table if table.num_rows == lines else None  # blank lines, or an object across lines
+
+
+def _object_lines(block: bytes) -> int | None:
+    """The number of lines of ``block`` if every line starts with ``{``, else None. pyarrow's JSON reader
+    (26.0) crashes the process (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that
+    pass this check."""
+    lines = line_count(block)
+    return lines if block.startswith(b"{") and block.count(b"\n{") == lines - 1 else None
+
+
+def _is_utf8(block: bytes) -> bool:
+    """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
+    if block.isascii():
+        return True
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """The lines of a block of whole lines, split at newlines only (as the fast readers count them)."""
+    lines = block.split(b"\n")
+    return lines[:-1] if block.endswith(b"\n") else lines
+
+
+
+def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
+    """Raise the DataError naming the first byte of ``path`` that is not UTF-8 (its line and column), if any;
+    for readers (polars, pyarrow) whose own error does not say where it is. Memory stays near ``block_bytes``."""
+    open_input(path).close()  # a missing file or another kind of archive: say so
+    line = 1
+    for block in line_blocks(path, block_bytes):
+        if not _is_utf8(block):
+            for number, raw in enumerate(split_lines(block), start=line):
+                decode_line(raw, path, number)
+        line += block.count(b"\n")
