@@ -17,7 +17,6 @@ ALLOWED = {
     # the H&M reader, the runner's typed plan). Remove an entry when its function gets short.
     "benchmarks/data/hm.py::convert",
     "benchmarks/data/otto.py::convert_jsonl",
-    "benchmarks/runner.py::run",
 }
 
 

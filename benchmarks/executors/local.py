@@ -43,7 +43,7 @@ from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.environment import THREAD_VARIABLES
 from benchmarks.errors import UserError
-from benchmarks.jobs import JobResult, run_job
+from benchmarks.jobs import Event, Events, JobResult, run_job
 from benchmarks.process_memory import memory_of_tree, resident_of_tree
 
 MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
@@ -165,9 +165,9 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.makedirs(workdir, mode=0o700, exist_ok=True)  # made by the job itself: a driver killed before it starts leaves none
     threading.Thread(target=_watch_driver, args=(driver, workdir), daemon=True).start()
-    result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
+    result = run_job(spec, data, log=lambda message: connection.send((Event.PHASE, message)), workdir=Path(workdir))
     try:
-        connection.send(("done", result))
+        connection.send((Event.FINISHED, result))
     except OSError:  # the driver is gone (a broken pipe): nobody is left to read the result
         _end_orphan(workdir)
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
@@ -327,10 +327,6 @@ class _Running:
     """Every process of the job's tree seen while it ran (psutil processes by pid)."""
 
 
-Events = Callable[[str, int, Any], None]
-"""``on_event(kind, job index, payload)``: ``"started"`` (None), ``"phase"`` (text), ``"finished"`` (JobResult)."""
-
-
 class LocalExecutor:
     """Runs jobs in worker processes on this machine, ``workers`` at a time.
 
@@ -368,7 +364,7 @@ class LocalExecutor:
                 while pending and len(running) < self.workers:
                     index = pending.pop(0)
                     running[index] = self._start(index, jobs[index], data_for(jobs[index]))
-                    on_event("started", index, None)
+                    on_event(Event.STARTED, index, None)
                 open_ends = [slot.receiver for slot in running.values() if not slot.closed]
                 if open_ends:
                     wait(open_ends, timeout=SAMPLE_INTERVAL)
@@ -379,7 +375,7 @@ class LocalExecutor:
                     result = self._poll(slot, now, on_event)
                     if result is not None:
                         del running[slot.index]
-                        on_event("finished", slot.index, result)
+                        on_event(Event.FINISHED, slot.index, result)
         finally:
             for slot in running.values():
                 _end(slot)
@@ -390,7 +386,7 @@ class LocalExecutor:
         tasks, so that ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable already set by the user wins;
         a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
         env = dict(self.env)
-        cpus = str(max(1, int(spec.resources.get("cpus") or 1)))
+        cpus = str(max(1, int(spec.resources.cpus or 1)))
         for name in THREAD_VARIABLES:
             if name in env:
                 continue
@@ -439,18 +435,17 @@ class LocalExecutor:
             except (EOFError, OSError):
                 slot.closed = True
                 break
-            if kind == "phase":
-                on_event("phase", slot.index, payload)
+            if kind is Event.PHASE:
+                on_event(Event.PHASE, slot.index, payload)
             else:
                 result = payload
                 break
-        limit = slot.spec.resources.get("memory_gb")
+        limit = slot.spec.resources.memory_gb
         if result is None and limit and slot.peak_mb > limit * 1024:
             result = JobResult.failure(f"out of memory: the job's processes used {slot.peak_mb:,.0f} MB, over the "
                                        f"{limit:g} GB its system declares (Resources.memory_gb); the job was killed")
         if result is None and slot.deadline is not None and now > slot.deadline:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout); "
-                                       "the job's process tree was killed")
+            result = JobResult.timeout(self.timeout, "; the job's process tree was killed")
         if result is None and (slot.closed or not slot.process.is_alive()):
             slot.process.join(timeout=5)
             if slot.process.is_alive():  # closed its pipe but lingers: it has nothing more to say
@@ -482,32 +477,31 @@ class InProcessExecutor:
 
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         for index, spec in enumerate(jobs):
-            on_event("started", index, None)
-            result = self._run_one(spec, data_for(spec), lambda message, i=index: on_event("phase", i, message))
-            on_event("finished", index, result)
+            on_event(Event.STARTED, index, None)
+            result = self._run_one(spec, data_for(spec), lambda message, i=index: on_event(Event.PHASE, i, message))
+            on_event(Event.FINISHED, index, result)
 
     def _run_one(self, spec: JobSpec, data: TaskData, log: Callable[[str], None]) -> JobResult:
-        use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
+        import psutil
 
-        class _Timeout(Exception):
-            pass
+        use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
+        fired: list[bool] = []
 
         def _alarm(signum: int, frame: Any) -> None:
-            raise _Timeout
+            fired.append(True)  # the job may catch what is raised here: this says it timed out
+            raise TimeoutError
 
         previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
-        import psutil
-
         _become_subreaper()  # a daemon the job double-forks stays this process's descendant
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         token, outer = secrets.token_hex(8), os.environ.get(TOKEN_VARIABLE)
         os.environ[TOKEN_VARIABLE] = token  # what the job starts carries it: found and killed at its end
         try:
             result = run_job(spec, data, log)
-        except _Timeout:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        except TimeoutError:  # raised before or after the job's own error handling
+            result = JobResult.timeout(self.timeout)
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -516,8 +510,8 @@ class InProcessExecutor:
                 os.environ.pop(TOKEN_VARIABLE, None)
             else:
                 os.environ[TOKEN_VARIABLE] = outer
-        if result.error and "_Timeout" in result.error:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        if fired:
+            result = JobResult.timeout(self.timeout)
         killed = kill_strays(token, before)
         if killed:
             result.conditions["stray_processes_killed"] = killed
