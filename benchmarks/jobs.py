@@ -156,10 +156,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
                 raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric (got: {', '.join(metrics)})")
             files = task.save_predictions(predictions, data, context)
             extras = json_safe({**evaluation.extras, **system.report()}, where="report()")
-            artifacts = {}
-            for path in files:
-                suffix = Path(path).name.removeprefix("job.")
-                artifacts[suffix] = Path(path).read_bytes()
+            artifacts = {Path(path).name.removeprefix("job."): Path(path).read_bytes() for path in files}
             artifacts.update({suffix: path.read_bytes() for suffix, path in serving_logs.items()})
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult(

@@ -99,44 +99,30 @@ def check_results_dir(results_dir: Path) -> None:
 
 
 @contextmanager
-def _interrupts_stop_once() -> Iterator[None]:
-    """Ctrl-C or SIGTERM stop the run once: the first raises KeyboardInterrupt, any later one is ignored, so the
-    clean-up (workers killed, leaderboards written) cannot itself be cut short. Only the main thread can do this."""
-    signals = (signal.SIGINT, signal.SIGTERM)
-
-    def _stopping(signum: int, frame: Any) -> None:
-        print("\nalready stopping: finishing the clean-up", file=sys.stderr, flush=True)
-
-    def _stop(signum: int, frame: Any) -> None:
-        for sig in signals:
-            signal.signal(sig, _stopping)
-        raise KeyboardInterrupt
-
+def _signals(handler: Any) -> Iterator[None]:
+    """Ctrl-C and SIGTERM go to ``handler`` inside the block (only the main thread can do this; elsewhere a no-op)."""
     try:
-        previous = {sig: signal.signal(sig, _stop) for sig in signals}
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
-@contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while the leaderboards are written (a second Ctrl-C must not cut them)."""
-    try:
-        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _stop_once(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM stop the run once: the first raises KeyboardInterrupt, any later one is ignored, so the
+    clean-up (workers killed, leaderboards written) cannot itself be cut short."""
+
+    def _stopping(signum: int, frame: Any) -> None:
+        print("\nalready stopping: finishing the clean-up", file=sys.stderr, flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopping)
+    raise KeyboardInterrupt
 
 
 class _Prepared:
@@ -226,8 +212,6 @@ def _executor(request: RunRequest) -> Any:
 
         return RayExecutor(address=request.address, timeout=request.timeout, retries=request.retries,
                            start_method=request.start_method)
-    if request.executor != "local":
-        raise UserError(f"--executor {request.executor!r}: expected local or ray")
     return LocalExecutor(request.jobs, request.timeout, request.start_method)
 
 
@@ -254,7 +238,7 @@ def run(request: RunRequest) -> list[JobOutcome]:
     prepared = _Prepared(_log)
     outcomes: list[JobOutcome] = []
     interrupted = data_ready = False
-    with _interrupts_stop_once():
+    with _signals(_stop_once):
         try:
             jobs = _select_jobs(grid.jobs, prepared, request, results_dir, _log)
             data_ready = True  # a task whose data is refused leaves the results folder as it was: no leaderboard rewritten
@@ -470,7 +454,7 @@ def _write_leaderboards(results_dir: Path, task_ids: list[str]) -> bool:
     """Render the leaderboards of the tasks a run touched; never lose a run over its summary."""
     from benchmarks import leaderboard
 
-    with _no_interrupts():
+    with _signals(signal.SIG_IGN):  # a second Ctrl-C must not cut the leaderboards
         try:
             leaderboard.write(results_dir, task_ids)
             return True

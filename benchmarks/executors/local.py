@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -157,10 +157,8 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     _become_subreaper()
     if "OMP_NUM_THREADS" in env:
         _cap_threads(int(env["OMP_NUM_THREADS"]))
-    try:
+    with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a timeout kills the job's children too
-    except OSError:
-        pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.makedirs(workdir, mode=0o700, exist_ok=True)  # made by the job itself: a driver killed before it starts leaves none
@@ -200,12 +198,7 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
     for process in (seen or {}).values():
         if process.pid != pid and process.is_running():
             found.setdefault(process.pid, process)
-    for process in list(found.values()):
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:  # already ended: nothing to kill
-                del found[process.pid]
-        except psutil.Error:
-            del found[process.pid]
+    found = {number: process for number, process in found.items() if _alive(process)}  # a zombie has ended
     me = os.getpid()
     for process in psutil.process_iter(["create_time", "status"]):
         if process.pid in found or process.pid in (pid, me) or process.info["status"] == psutil.STATUS_ZOMBIE:
@@ -222,6 +215,37 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
     return list(found.values())
 
 
+def _alive(process: Any) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _kill(processes: Iterable[Any]) -> list[str]:
+    """SIGKILL each process; returns those killed as ``pid N: command``."""
+    import psutil
+
+    killed = []
+    for process in processes:
+        description = _describe(process)
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+        killed.append(description)
+    return killed
+
+
+def _note_strays(result: JobResult, killed: list[str]) -> None:
+    """Tell the record what the job left running at its end (and was killed)."""
+    if killed:
+        result.conditions["stray_processes_killed"] = killed
+        result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+
+
 def kill_strays(token: str, before: set[int]) -> list[str]:
     """SIGKILL what an in-process job started and left running: this process's descendants not in ``before`` (it is
     their subreaper, so forked daemons stay among them) and any process whose environment carries ``token`` (an
@@ -236,16 +260,7 @@ def kill_strays(token: str, before: set[int]) -> list[str]:
         with contextlib.suppress(psutil.Error):
             if process.environ().get(TOKEN_VARIABLE) == token:
                 found[process.pid] = process
-    killed = []
-    for process in found.values():
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            description = _describe(process)
-            process.kill()
-        except psutil.Error:
-            continue
-        killed.append(description)
+    killed = _kill(p for p in found.values() if _alive(p))
     for process in found.values():  # reap those that are (now) this process's children
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(process.pid, os.WNOHANG)
@@ -259,27 +274,12 @@ def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = 
     Returns:
         What was killed besides the worker (``pid N: command``), for the record.
     """
-    import psutil
-
     strays = job_processes(pid, token, seen)
-    killed = []
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    for process in strays:
-        description = _describe(process)
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            continue
-        except psutil.Error:
-            continue
-        killed.append(description)
-    try:
+    killed = _kill(strays)
+    with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)  # a worker that could not make its own process group
-    except OSError:
-        pass
     return killed
 
 
@@ -457,10 +457,7 @@ class LocalExecutor:
         memory = memory_of_tree(slot.process.pid)  # the finished job still holds its memory: a last sample
         if memory is not None:
             slot.peak_mb = max(slot.peak_mb, memory)
-        killed = _end(slot)  # a finished job leaves nothing behind: children, daemons, files
-        if killed:
-            result.conditions["stray_processes_killed"] = killed
-            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+        _note_strays(result, _end(slot))  # a finished job leaves nothing behind: children, daemons, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
         return result
@@ -512,9 +509,6 @@ class InProcessExecutor:
                 os.environ[TOKEN_VARIABLE] = outer
         if fired:
             result = JobResult.timeout(self.timeout)
-        killed = kill_strays(token, before)
-        if killed:
-            result.conditions["stray_processes_killed"] = killed
-            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+        _note_strays(result, kill_strays(token, before))
         result.memory_method = "not measured (in-process run)"
         return result
