@@ -204,9 +204,6 @@ class Resources:
     gpus: float = 0.0
     memory_gb: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 SystemT = TypeVar("SystemT")
 """The Protocol of a task's kind (``benchmarks.kinds``)."""

@@ -1,9 +1,16 @@
 """Configuration, resolved in one place: from the command line (or a script's :class:`RunRequest`) to one
-plain, serialisable :class:`JobSpec` per job.
+frozen, typed :class:`JobSpec` per job, before any job starts.
 
-A ``--set key=value`` value is parsed here (``ast.literal_eval``), routed here to the task's options or
-to a system's config, checked here against the dataclass field it targets, and saved in the job spec
-that the runner hands to a worker, local or remote: the spec is everything a worker needs.
+The path of a ``--set key=value`` value from the command line to the system crosses four files:
+
+1. ``commands/run.py`` reads the ``--set`` strings and hands them here;
+2. here, :func:`parse_assignments` parses each (``ast.literal_eval``) and :func:`plan` routes it to the task's
+   ``Options`` or a system's ``Config`` and checks it against the dataclass field it targets: every job's spec
+   then holds typed ``Options`` and ``Config`` instances (a bad value fails here, before anything is created);
+3. ``jobs.py``, in the worker, builds the task and the system from the spec: ``system_cls(spec.config, context)``;
+4. the system reads its ``self.config``.
+
+The runner and the executors carry the spec to a worker (a process, a Ray node) without reading it.
 
 Precedence for a system's config: dataclass defaults (the ``default`` profile) ← the system's
 ``profile_overrides[profile]`` ← ``--set`` values.
@@ -29,7 +36,7 @@ from benchmarks.errors import UserError, close_matches, unknown
 from benchmarks.paths import check_id, check_seed, shown
 
 if TYPE_CHECKING:
-    from benchmarks.api import System, Task
+    from benchmarks.api import Resources, System, Task
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -168,9 +175,7 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (list,)):
+    if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -252,71 +257,51 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job, fully resolved and plain (JSON-able): everything a worker needs to run it, anywhere.
+    """One job, fully resolved and typed: everything a worker needs to build its task and system and run them.
 
-    ``config`` is the system's resolved config and ``config_overrides`` the ``--set`` values behind it;
-    ``task_options`` likewise for the task. Paths are strings, so a spec travels to another machine as is.
+    ``task_options`` is the task's ``Options`` instance and ``config`` the system's ``Config`` instance, both
+    checked here; ``config_overrides`` are the ``--set`` values behind ``config`` (a record shows them). The spec
+    pickles by reference to the task and system classes (spawned workers, Ray nodes import their modules).
     """
 
-    task: str
-    system: str
+    task_cls: type[Task]
+    system_cls: type[System]
     seed: int
     profile: str
     device: str
-    task_options: dict[str, Any]
-    config: dict[str, Any]
+    task_options: Any
+    config: Any
     config_overrides: dict[str, Any]
-    data_dir: str | None
-    cache_dir: str
-    resources: dict[str, Any] = field(default_factory=dict)
-    """The system's declared resources for this profile (``Resources.to_dict``)."""
-    modules: tuple[str, ...] = ()
-    """The modules defining the task and system classes: a worker that did not inherit this process's registry
-    (spawned, or on another node) imports them when discovery does not find the ids (runtime-registered plug-ins)."""
+    data_dir: Path | None
+    cache_dir: Path
+    resources: Resources
     serve: tuple[str, ...] = ()
     """Serving scenarios to measure after scoring (empty: none)."""
+
+    @property
+    def task(self) -> str:
+        return self.task_cls.id
+
+    @property
+    def system(self) -> str:
+        return self.system_cls.id
 
     @property
     def label(self) -> str:
         return f"{self.task} · {self.system} · seed {self.seed}"
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobSpec:
-        return cls(**{**data, "modules": tuple(data.get("modules", ())), "serve": tuple(data.get("serve", ()))})
-
-    def _register(self) -> None:
-        """Make sure this process knows the spec's task and system (discovery, then the defining modules)."""
-        import importlib
-
-        from benchmarks.registry import SYSTEMS, TASKS, discover
-
-        for module in self.modules:  # cheaper than a full discovery in every worker
-            if self.task in TASKS and self.system in SYSTEMS:
-                return
-            importlib.import_module(module)
-        discover()
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The modules defining the task and the system (a fork server imports them once)."""
+        return tuple(dict.fromkeys((self.task_cls.__module__, self.system_cls.__module__)))
 
     def key(self, task_version: str, fingerprint: str) -> str:
         """What makes two jobs the same job (for ``--resume``): task and its version, system, resolved
         config, seed, profile and dataset fingerprint."""
-        identity = {"task": self.task, "task_version": task_version, "system": self.system, "config": self.config,
-                    "seed": self.seed, "profile": self.profile, "fingerprint": fingerprint}
+        identity = {"task": self.task, "task_version": task_version, "system": self.system,
+                    "config": config_to_dict(self.config), "seed": self.seed, "profile": self.profile,
+                    "fingerprint": fingerprint}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-
-    def build_task(self) -> Task:
-        """The task instance with its resolved options."""
-        from benchmarks.registry import TASKS
-
-        self._register()
-        task_cls = TASKS.get(self.task)
-        return task_cls(build_config(task_cls.Options, self.task_options, owner=f"task {self.task!r}"))
-
-    def build_config(self, system_cls: type[System]) -> Any:
-        """The system's resolved config as its dataclass."""
-        return build_config(system_cls.Config, self.config, owner=f"system {self.system!r}")
 
 
 def route_overrides(
@@ -364,10 +349,10 @@ def route_overrides(
     return for_task, for_systems
 
 
-def resolve_system_config(system_cls: type[System], profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Config = dataclass defaults ← the profile's overrides ← ``--set`` values, checked, as plain data."""
+def resolve_system_config(system_cls: type[System], profile: str, overrides: dict[str, Any]) -> Any:
+    """Config = dataclass defaults ← the profile's overrides ← ``--set`` values, checked, as the system's ``Config``."""
     values = {**system_cls.profile_overrides.get(profile, {}), **overrides}
-    return config_to_dict(build_config(system_cls.Config, values, owner=f"system {system_cls.id!r}"))
+    return build_config(system_cls.Config, values, owner=f"system {system_cls.id!r}")
 
 
 @dataclass
@@ -473,8 +458,7 @@ def plan(request: RunRequest) -> Plan:
             raise UserError(f"--device {request.device!r} with --executor ray: expected auto, cpu or cuda")
     else:
         device = environment.resolve_device(request.device)
-    cache_dir = default_cache_dir()
-    systems_in_run = set(request.systems)
+    data_dir = Path(data_dir).resolve() if data_dir is not None else None
     jobs: list[JobSpec] = []
     unavailable: list[tuple[str, type[System]]] = []
     for task_id in dict.fromkeys(request.tasks):
@@ -486,17 +470,12 @@ def plan(request: RunRequest) -> Plan:
         if not chosen:
             raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
         task_values, system_values = route_overrides(request.overrides, task_cls, [s.id for s in chosen],
-                                                     known_systems=set(SYSTEMS) | systems_in_run)
-        options = config_to_dict(build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}"))
+                                                     known_systems=set(SYSTEMS) | set(request.systems))
+        options = build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}")
+        seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
         for system_cls in chosen:
             config = resolve_system_config(system_cls, request.profile, system_values[system_cls.id])
-            seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
-            for seed in seeds:
-                jobs.append(JobSpec(
-                    task=task_cls.id, system=system_cls.id, seed=int(seed), profile=request.profile, device=device,
-                    task_options=options, config=config, config_overrides=dict(system_values[system_cls.id]),
-                    data_dir=str(Path(data_dir).resolve()) if data_dir is not None else None, cache_dir=str(cache_dir),
-                    resources=system_cls.resources_for(request.profile).to_dict(),
-                    modules=tuple(dict.fromkeys((task_cls.__module__, system_cls.__module__))), serve=tuple(request.serve),
-                ))
+            jobs += [JobSpec(task_cls, system_cls, int(seed), request.profile, device, options, config,
+                             dict(system_values[system_cls.id]), data_dir, default_cache_dir(),
+                             system_cls.resources_for(request.profile), tuple(request.serve)) for seed in seeds]
     return Plan(jobs, unavailable)

@@ -33,9 +33,7 @@ def _cpu_model() -> str:
 
 def _total_ram_gb() -> float | None:
     try:
-        pages = os.sysconf("SC_PHYS_PAGES")
-        page_size = os.sysconf("SC_PAGE_SIZE")
-        return round(pages * page_size / 2**30, 1)
+        return round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         return None
 
@@ -58,13 +56,8 @@ def accelerator() -> dict[str, Any] | None:
         return None
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
-        return {
-            "type": "cuda",
-            "name": props.name,
-            "count": torch.cuda.device_count(),
-            "memory_gb": round(props.total_memory / 2**30, 1),
-            "cuda": torch.version.cuda,
-        }
+        return {"type": "cuda", "name": props.name, "count": torch.cuda.device_count(),
+                "memory_gb": round(props.total_memory / 2**30, 1), "cuda": torch.version.cuda}
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return {"type": "mps", "name": "Apple MPS", "count": 1}
@@ -73,13 +66,8 @@ def accelerator() -> dict[str, Any] | None:
 
 @lru_cache(maxsize=1)
 def hardware() -> dict[str, Any]:
-    return {
-        "cpu": _cpu_model(),
-        "cores": _cores(),
-        "ram_gb": _total_ram_gb(),
-        "platform": platform.platform(),
-        "accelerator": accelerator(),
-    }
+    return {"cpu": _cpu_model(), "cores": _cores(), "ram_gb": _total_ram_gb(), "platform": platform.platform(),
+            "accelerator": accelerator()}
 
 
 def might_have_accelerator() -> bool:

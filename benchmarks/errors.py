@@ -20,7 +20,6 @@ class DataError(UserError):
         super().__init__(message)
         self.path = Path(path)
         self.line = line
-        self.problem = problem
 
 
 QUOTE_LIMIT = 200

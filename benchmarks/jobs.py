@@ -9,6 +9,8 @@ the results folder.
 
 from __future__ import annotations
 
+import copy
+import enum
 import gc
 import os
 import random
@@ -52,10 +54,30 @@ class JobResult:
     warnings: list[str] = field(default_factory=list)
     serving: dict[str, Any] | None = None
     """The record's ``serving`` section (``benchmarks.serving.Serving.to_dict``) when ``--serve`` asked for it."""
+    timed_out: bool = False
+    """The job ran past ``--timeout`` and was stopped (its status is ``failed``)."""
 
     @classmethod
     def failure(cls, error: str, text: str | None = None, **facts: Any) -> JobResult:
         return cls(status="failed", error=error, traceback=text, **facts)
+
+    @classmethod
+    def timeout(cls, seconds: float, what: str = "") -> JobResult:
+        return cls.failure(f"timeout: no result after {seconds:g} s (--timeout){what}", timed_out=True)
+
+
+class Event(enum.Enum):
+    """What an executor reports of a job: ``on_event(event, job index, payload)``."""
+
+    STARTED = "started"
+    """The job started (payload None)."""
+    PHASE = "phase"
+    """The job's phase changed (payload: its text, or ``{"text": ..., "node": ...}`` from a cluster)."""
+    FINISHED = "finished"
+    """The job ended (payload: its :class:`JobResult`)."""
+
+
+Events = Callable[[Event, int, Any], None]
 
 
 def _seed_everything(seed: int) -> None:
@@ -111,7 +133,6 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
         with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder:
             return run_job(spec, data, log, Path(folder))
     from benchmarks import metrics as metric_facts
-    from benchmarks.registry import SYSTEMS
 
     conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
     folder = str(workdir)
@@ -119,15 +140,14 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
         warnings.simplefilter("always")
         context = RunContext(
             task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
-            data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
-            artifacts_dir=Path(folder), artifact_prefix="job", log=log,
+            data_dir=spec.data_dir, cache_dir=spec.cache_dir, artifacts_dir=Path(folder), artifact_prefix="job", log=log,
         )
         try:
             _seed_everything(spec.seed)
-            task = spec.build_task()
+            # copies: the jobs of one plan share its Options and Config (a system may change its own)
+            task = spec.task_cls(copy.deepcopy(spec.task_options))
             context.task_options = task.options
-            system_cls = SYSTEMS.get(spec.system)  # build_task registered both
-            system = system_cls(spec.build_config(system_cls), context)
+            system = spec.system_cls(copy.deepcopy(spec.config), context)
             with _harness_objects_frozen():
                 predictions, evaluation = fit_predict_evaluate(task, system, data, context)
                 serving, serving_logs = serve_after_scoring(spec, task, system, data, context)
@@ -136,10 +156,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
                 raise RuntimeError(f"task {task.id!r} returned no {task.main_metric!r} metric (got: {', '.join(metrics)})")
             files = task.save_predictions(predictions, data, context)
             extras = json_safe({**evaluation.extras, **system.report()}, where="report()")
-            artifacts = {}
-            for path in files:
-                suffix = Path(path).name.removeprefix("job.")
-                artifacts[suffix] = Path(path).read_bytes()
+            artifacts = {Path(path).name.removeprefix("job."): Path(path).read_bytes() for path in files}
             artifacts.update({suffix: path.read_bytes() for suffix, path in serving_logs.items()})
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult(

@@ -76,10 +76,6 @@ class GridProgress:
         self._line(f"[{self.done}/{self.total}] {message}{node}")
         self._refresh(force=True)
 
-    def note(self, message: str) -> None:
-        """A line of its own (plan, warnings), kept above the live block."""
-        self._line(message)
-
     def close(self) -> None:
         self._clear()
         self.stream.flush()

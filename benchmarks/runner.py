@@ -34,9 +34,9 @@ from typing import Any
 
 from benchmarks import environment, records
 from benchmarks.api import RunContext, TaskData
-from benchmarks.config import JobSpec, RunRequest, plan
+from benchmarks.config import JobSpec, RunRequest, config_to_dict, plan
 from benchmarks.errors import UserError
-from benchmarks.jobs import JobResult
+from benchmarks.jobs import Event, JobResult
 from benchmarks.records import Record
 
 __all__ = ["JobOutcome", "RunRequest", "run"]
@@ -56,6 +56,8 @@ class JobOutcome:
     recorded: bool = True
     """False when its record could not be written as it was (a full disk, a file-size limit, a file where the
     task's records folder should be): the job counts as failed, and a small failed record was written if it could."""
+    timed_out: bool = False
+    """The job ran past ``--timeout`` (its status is ``failed``)."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -97,44 +99,30 @@ def check_results_dir(results_dir: Path) -> None:
 
 
 @contextmanager
-def _interrupts_stop_once() -> Iterator[None]:
-    """Ctrl-C or SIGTERM stop the run once: the first raises KeyboardInterrupt, any later one is ignored, so the
-    clean-up (workers killed, leaderboards written) cannot itself be cut short. Only the main thread can do this."""
-    signals = (signal.SIGINT, signal.SIGTERM)
-
-    def _stopping(signum: int, frame: Any) -> None:
-        print("\nalready stopping: finishing the clean-up", file=sys.stderr, flush=True)
-
-    def _stop(signum: int, frame: Any) -> None:
-        for sig in signals:
-            signal.signal(sig, _stopping)
-        raise KeyboardInterrupt
-
+def _signals(handler: Any) -> Iterator[None]:
+    """Ctrl-C and SIGTERM go to ``handler`` inside the block (only the main thread can do this; elsewhere a no-op)."""
     try:
-        previous = {sig: signal.signal(sig, _stop) for sig in signals}
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
-@contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while the leaderboards are written (a second Ctrl-C must not cut them)."""
-    try:
-        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _stop_once(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM stop the run once: the first raises KeyboardInterrupt, any later one is ignored, so the
+    clean-up (workers killed, leaderboards written) cannot itself be cut short."""
+
+    def _stopping(signum: int, frame: Any) -> None:
+        print("\nalready stopping: finishing the clean-up", file=sys.stderr, flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopping)
+    raise KeyboardInterrupt
 
 
 class _Prepared:
@@ -149,16 +137,15 @@ class _Prepared:
 
     @staticmethod
     def key(spec: JobSpec) -> tuple[str, str, str]:
-        return (spec.task, json.dumps(spec.task_options, sort_keys=True), spec.profile)
+        return (spec.task, json.dumps(config_to_dict(spec.task_options), sort_keys=True), spec.profile)
 
     def __call__(self, spec: JobSpec) -> TaskData:
         key = self.key(spec)
         if key not in self.data:
-            task = spec.build_task()
+            task = spec.task_cls(spec.task_options)
             context = RunContext(
-                task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
-                data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
-                task_options=task.options, log=lambda message: self.log(f"[{spec.task}] {message}"),
+                task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device, data_dir=spec.data_dir,
+                cache_dir=spec.cache_dir, task_options=task.options, log=lambda message: self.log(f"[{spec.task}] {message}"),
             )
             self.log(f"[{spec.task}] preparing data (profile {spec.profile})")
             start = time.perf_counter()
@@ -176,9 +163,8 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
     """The record of one finished job: the spec, the result, the data's identity and the environment.
     Its ``artifacts`` are the file names its artifacts get beside it (``<run-id>__seed<k>.<name>``)."""
     from benchmarks import metrics as metric_facts
-    from benchmarks.registry import get_task
 
-    task_cls = get_task(spec.task)
+    task_cls = spec.task_cls
     conditions = {**result.conditions, "executor": executor, "node": result.node or environment.node_name(),
                   "cpu": environment.hardware()["cpu"]}
     extras = dict(result.extras)
@@ -188,7 +174,8 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
         task=spec.task, task_version=task_cls.version, system=spec.system, seed=spec.seed, profile=spec.profile,
         status=result.status, main_metric=task_cls.main_metric,
         higher_is_better=metric_facts.higher_is_better(task_cls.main_metric), dataset=data.dataset,
-        config=spec.config, config_overrides=spec.config_overrides, task_options=spec.task_options,
+        config=config_to_dict(spec.config), config_overrides=spec.config_overrides,
+        task_options=config_to_dict(spec.task_options),
         metrics=result.metrics, per_example=records.PerExample(result.per_example_ids, result.per_example),
         error=result.error, traceback=result.traceback, timings=result.timings,
         peak_memory_mb=result.peak_memory_mb, memory_method=result.memory_method, conditions=conditions,
@@ -225,8 +212,6 @@ def _executor(request: RunRequest) -> Any:
 
         return RayExecutor(address=request.address, timeout=request.timeout, retries=request.retries,
                            start_method=request.start_method)
-    if request.executor != "local":
-        raise UserError(f"--executor {request.executor!r}: expected local or ray")
     return LocalExecutor(request.jobs, request.timeout, request.start_method)
 
 
@@ -247,56 +232,62 @@ def run(request: RunRequest) -> list[JobOutcome]:
         with contextlib.suppress(ValueError):  # not the main thread
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     executor = _executor(request)
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
     for task_id, system_cls in grid.unavailable:
-        log(f"skipping {system_cls.id} on {task_id}: missing {', '.join(system_cls.missing_requirements())} "
-            f"(install with: {system_cls.install_hint()})")
-    prepared = _Prepared(log)
+        _log(f"skipping {system_cls.id} on {task_id}: missing {', '.join(system_cls.missing_requirements())} "
+             f"(install with: {system_cls.install_hint()})")
+    prepared = _Prepared(_log)
     outcomes: list[JobOutcome] = []
-    run_id = new_run_id()
-    touched = sorted({spec.task for spec in grid.jobs})
     interrupted = data_ready = False
-    with _interrupts_stop_once():
+    with _signals(_stop_once):
         try:
-            jobs = _select_jobs(grid.jobs, prepared, request, results_dir, log)
+            jobs = _select_jobs(grid.jobs, prepared, request, results_dir, _log)
             data_ready = True  # a task whose data is refused leaves the results folder as it was: no leaderboard rewritten
             if request.isolate and (request.executor == "ray" or request.jobs > 1):
-                jobs = longest_first(jobs, results_dir, log)
-            from benchmarks.progress import GridProgress
-
-            progress = GridProgress(len(jobs), enabled=request.progress)
-            started_at: dict[int, str] = {}
-
-            def on_event(kind: str, index: int, payload: Any) -> None:
-                spec = jobs[index]
-                if kind == "started":
-                    started_at[index] = _now()
-                    progress.started(index, f"{spec.task} · {spec.system} · seed {spec.seed}")
-                elif kind == "phase":
-                    node = payload.get("node") if isinstance(payload, dict) else None
-                    text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
-                    progress.phase(index, text, node)
-                elif kind == "finished":
-                    outcome, message = _finish(spec, payload, prepared(spec), run_id, started_at.get(index, _now()),
-                                               executor.name, results_dir)
-                    outcomes.append(outcome)
-                    progress.finished(index, message, outcome.status == "ok")
-
-            try:
-                executor.run(jobs, prepared, on_event)
-            finally:
-                progress.close()
+                jobs = longest_first(jobs, results_dir, _log)
+            _execute(executor, jobs, prepared, request, results_dir, outcomes)
         except KeyboardInterrupt:
             interrupted = True
         finally:
             render = request.update_leaderboard and (data_ready or interrupted)
-            written = _write_leaderboards(results_dir, touched) if render else True
+            written = _write_leaderboards(results_dir, sorted({spec.task for spec in grid.jobs})) if render else True
     if interrupted:
         raise Interrupted(leaderboards_written=written)
     return outcomes
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _execute(executor: Any, jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path,
+             outcomes: list[JobOutcome]) -> None:
+    """Run the jobs on the executor with a live view; write each job's record as it finishes (its outcome goes
+    to ``outcomes`` at once, so an interrupted run still returns what finished)."""
+    from benchmarks.progress import GridProgress
+
+    progress = GridProgress(len(jobs), enabled=request.progress)
+    run_id = new_run_id()
+    started_at: dict[int, str] = {}
+
+    def on_event(event: Event, index: int, payload: Any) -> None:
+        spec = jobs[index]
+        if event is Event.STARTED:
+            started_at[index] = _now()
+            progress.started(index, spec.label)
+        elif event is Event.PHASE:
+            node = payload.get("node") if isinstance(payload, dict) else None
+            text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
+            progress.phase(index, text, node)
+        else:
+            outcome, message = _finish(spec, payload, prepared(spec), run_id, started_at.get(index, _now()),
+                                       executor.name, results_dir)
+            outcomes.append(outcome)
+            progress.finished(index, message, outcome.status == "ok")
+
+    try:
+        executor.run(jobs, prepared, on_event)
+    finally:
+        progress.close()
 
 
 STALE_SECONDS = 60.0
@@ -337,8 +328,6 @@ def clean_leftovers(results_dir: Path, task_ids: list[str], log: Any = None) -> 
 def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path, log: Any) -> list[JobSpec]:
     """Prepare each task's data (its fingerprint is part of a job's key), then drop what ``--resume`` or
     ``--rerun-failed`` say is done; print the plan."""
-    from benchmarks.registry import get_task
-
     for spec in jobs:
         prepared(spec)
     clean_leftovers(results_dir, sorted({spec.task for spec in jobs}), log)
@@ -348,7 +337,7 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
         ok, latest = _done_keys(results_dir, {spec.task for spec in jobs})
         selected = []
         for spec in jobs:
-            key = spec.key(get_task(spec.task).version, prepared(spec).dataset.fingerprint)
+            key = spec.key(spec.task_cls.version, prepared(spec).dataset.fingerprint)
             if request.rerun_failed and latest.get(key) != "failed":
                 skipped_ok += 1
                 continue
@@ -457,14 +446,15 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
             f" (fit {fit:.1f} s)" if fit is not None else "")
     else:
         message = f"{spec.task} · {spec.system} seed {spec.seed}: FAILED: {record.error}"
-    return JobOutcome(spec.task, spec.system, spec.seed, record.status, path, record.metrics, record.error), message
+    return JobOutcome(spec.task, spec.system, spec.seed, record.status, path, record.metrics, record.error,
+                      timed_out=result.timed_out), message
 
 
 def _write_leaderboards(results_dir: Path, task_ids: list[str]) -> bool:
     """Render the leaderboards of the tasks a run touched; never lose a run over its summary."""
     from benchmarks import leaderboard
 
-    with _no_interrupts():
+    with _signals(signal.SIG_IGN):  # a second Ctrl-C must not cut the leaderboards
         try:
             leaderboard.write(results_dir, task_ids)
             return True

@@ -185,7 +185,7 @@ def test_nanogpt_cpu_profile_is_the_readme_command() -> None:
     expected = {"block_size": 64, "batch_size": 12, "n_layer": 4, "n_head": 4, "n_embd": 128, "iterations": 2000, "dropout": 0.0,
                 "learning_rate": 1e-3, "min_learning_rate": 1e-4, "warmup_iterations": 100, "beta2": 0.99, "weight_decay": 0.1,
                 "grad_clip": 1.0, "bias": False, "eval_interval": 250, "log_interval": 1, "seed": None}
-    assert {k: config[k] for k in expected} == expected
+    assert {k: getattr(config, k) for k in expected} == expected
     task = get_task(TASK)()
     assert task.nanogpt_eval_iters("nanogpt-cpu") == 20 and task.nanogpt_eval_iters("full") == 200
     assert get_task(TASK)(get_task(TASK).Options(nanogpt_eval_iters=7)).nanogpt_eval_iters("nanogpt-cpu") == 7

@@ -156,10 +156,10 @@ def test_the_speedrun_example_plans_three_seeds(fragment: str) -> None:
         pytest.skip("char-gpt-modern needs torch")
     grid = plan(_request(_parse(_argv(f"{command} {fragment}"))))
     assert [job.seed for job in grid.jobs] == [0, 1, 2] and {job.system for job in grid.jobs} == {"char-gpt-modern"}
-    assert all(job.config["threads"] == 2 for job in grid.jobs)
+    assert all(job.config.threads == 2 for job in grid.jobs)
     if fragment:
         name = fragment.removeprefix("--set ").split("=")[0]
-        assert all(job.config[name] is False for job in grid.jobs)
+        assert all(getattr(job.config, name) is False for job in grid.jobs)
 
 
 def test_the_cluster_example_plans_on_ray_without_a_cluster() -> None:
@@ -198,14 +198,14 @@ def test_set_fragments_resolve_on_their_task(fragment: str) -> None:
     grid = plan(_request(args))
     key, value = fragment.removeprefix("--set ").split("=")
     if key.startswith("task."):
-        assert {str(job.task_options[key.removeprefix("task.")]) for job in grid.jobs} == {value}
+        assert {str(getattr(job.task_options, key.removeprefix("task."))) for job in grid.jobs} == {value}
     elif "." in key:
         system, name = key.split(".")
-        assert [job.config[name] for job in grid.jobs if job.system == system] == [int(value)] * 3
+        assert [getattr(job.config, name) for job in grid.jobs if job.system == system] == [int(value)] * 3
     else:  # a bare key: every selected system that has the field, and only those
         having = [job for job in grid.jobs if key in job.config_overrides]
-        assert having and all(str(job.config[key]).lower() == value for job in having)
-        assert all(key not in job.config for job in grid.jobs if job not in having)
+        assert having and all(str(getattr(job.config, key)).lower() == value for job in having)
+        assert all(not hasattr(job.config, key) for job in grid.jobs if job not in having)
 
 
 # --- synopsis lines -----------------------------------------------------------------------------------------------

@@ -85,18 +85,18 @@ def test_set_refuses_bad_keys_and_values(here: Path, capsys: pytest.CaptureFixtu
 def test_a_bare_key_goes_to_every_selected_system_that_has_the_field() -> None:
     grid = plan(RunRequest(task="moons-acc", profile="smoke", seeds=[0], overrides={"learning_rate": 0.01, "C": 2}))
     configs = {job.system: job for job in grid.jobs}
-    having = {s for s, job in configs.items() if "learning_rate" in job.config}
+    having = {s for s, job in configs.items() if hasattr(job.config, "learning_rate")}
     assert {"micrograd-mlp", "sklearn-mlp", "torch-mlp"} <= having and "logreg" not in having
     for system, job in configs.items():
-        assert job.config.get("learning_rate") == (0.01 if system in having else None)
+        assert getattr(job.config, "learning_rate", None) == (0.01 if system in having else None)
         assert ("learning_rate" in job.config_overrides) == (system in having)
-        assert job.config.get("C") == (2.0 if system in ("logreg", "rbf-svm") else None)
+        assert getattr(job.config, "C", None) == (2.0 if system in ("logreg", "rbf-svm") else None)
     with pytest.raises(UserError, match=r"--set 'learning_rate': neither task 'moons-acc' nor a selected system \(logreg\)"):
         plan(RunRequest(task="moons-acc", systems=["logreg"], profile="smoke", overrides={"learning_rate": 0.01}))
     # a task option wins over a system field of the same name; SYSTEM.KEY still targets one
     grid = plan(RunRequest(task="moons-acc", systems=["torch-mlp", "micrograd-mlp"], profile="smoke", seeds=[0],
                            overrides={"learning_rate": 0.5, "torch-mlp.learning_rate": 0.25}))
-    assert {job.system: job.config["learning_rate"] for job in grid.jobs} == {"torch-mlp": 0.25, "micrograd-mlp": 0.5}
+    assert {job.system: job.config.learning_rate for job in grid.jobs} == {"torch-mlp": 0.25, "micrograd-mlp": 0.5}
 
 
 # --- numbers ------------------------------------------------------------------------------------------------------

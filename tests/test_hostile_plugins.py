@@ -501,8 +501,8 @@ def hostile_jobs(tmp_path_factory: pytest.TempPathFactory) -> Any:
         (spec,) = plan(RunRequest(tasks=[task_id], systems=[system_cls.id], seeds=[0], profile="smoke", device="cpu",
                                   results_dir=folder / "results", overrides=overrides)).jobs
         if task_id not in prepared:
-            task = spec.build_task()
-            prepared[task_id] = task.prepare(RunContext(task_id=task_id, profile="smoke", cache_dir=Path(spec.cache_dir),
+            task = spec.task_cls(spec.task_options)
+            prepared[task_id] = task.prepare(RunContext(task_id=task_id, profile="smoke", cache_dir=spec.cache_dir,
                                                         task_options=task.options))
         return spec, prepared[task_id]
 

@@ -76,6 +76,7 @@ def test_failures_are_recorded_while_the_rest_finish(cluster, tmp_path):
                              overrides={"mode": "memory", "megabytes": 600}))
     outcomes += run(_request(tmp_path, cluster, systems=["mock-fault"], seeds=[2], timeout=3, overrides={"mode": "sleep"}))
     errors = {(o.system, o.seed): (o.status, o.error or "") for o in outcomes}
+    assert [(o.system, o.seed) for o in outcomes if o.timed_out] == [("mock-fault", 2)]
     assert errors[("mock-threshold", 0)][0] == "ok"
     assert errors[("mock-fault", 0)][0] == "failed" and "boom in fit" in errors[("mock-fault", 0)][1]
     assert errors[("mock-fault", 1)][0] == "failed" and "out of memory" in errors[("mock-fault", 1)][1]

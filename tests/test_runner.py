@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import leaderboard, records
 from benchmarks.api import System
-from benchmarks.config import JobSpec, RunRequest
+from benchmarks.config import RunRequest
 from benchmarks.errors import UserError
 from benchmarks.registry import SYSTEMS, register_system
 from benchmarks.runner import Interrupted, run
@@ -90,7 +90,7 @@ def test_crash_is_recorded_and_the_run_goes_on(results_dir):
 def test_timeout_is_recorded(results_dir):
     start = time.monotonic()
     (outcome,) = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "sleep"}, timeout=2))
-    assert outcome.status == "failed" and "timeout" in outcome.error
+    assert outcome.status == "failed" and outcome.timed_out and "timeout" in outcome.error
     assert time.monotonic() - start < 30
 
 
@@ -295,12 +295,20 @@ def test_fork_is_avoided_once_a_fork_unsafe_library_is_loaded(monkeypatch):
         choose_start_method("thread")
 
 
-def test_job_specs_are_plain_data():
+def test_job_specs_are_frozen_typed_and_picklable():
+    """A worker gets the task's Options and the system's Config as instances (spawned: pickled by reference)."""
+    import dataclasses
+    import pickle
+
+    from benchmarks.api import Resources
     from benchmarks.config import plan
 
     (spec, *_) = plan(_request("unused")).jobs
-    data = json.loads(json.dumps(spec.to_dict()))
-    assert JobSpec.from_dict(data) == spec
+    assert dataclasses.is_dataclass(spec.task_options) and isinstance(spec.config, spec.system_cls.Config)
+    assert isinstance(spec.resources, Resources)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.seed = 1  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(spec)) == spec
     assert spec.key("1", "f" * 64) != spec.key("2", "f" * 64) != spec.key("1", "e" * 64)
 
 

@@ -146,14 +146,13 @@ def _fitted(task_id: str, system_id: str, tmp: Path):
     jobs = plan(RunRequest(tasks=[task_id], systems=[system_id], seeds=[0], profile="smoke", overrides=overrides,
                            data_dir=data_dir)).jobs
     spec = jobs[0]
-    task = spec.build_task()
-    context = RunContext(task_id=task_id, profile="smoke", seed=0, data_dir=data_dir, cache_dir=Path(spec.cache_dir),
+    task = spec.task_cls(spec.task_options)
+    context = RunContext(task_id=task_id, profile="smoke", seed=0, data_dir=data_dir, cache_dir=spec.cache_dir,
                          artifacts_dir=tmp, task_options=task.options)
     if task_id not in _PREPARED:
         _PREPARED[task_id] = task.prepare(context)
     data = _PREPARED[task_id]
-    system_cls = SYSTEMS.get(system_id)
-    system = system_cls(spec.build_config(system_cls), context)
+    system = spec.system_cls(spec.config, context)
     task.fit(system, data, context)
     return task, data, system, task.predict(system, data, context)
 

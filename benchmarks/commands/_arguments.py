@@ -84,23 +84,23 @@ def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str
 
 def known_task(value: str, what: str = "--task", extra: Iterable[str] = ()) -> str:
     """``value`` if it is a registered task (or one of ``extra``, e.g. tasks with records); else "did you mean"."""
-    from benchmarks.registry import TASKS, discover
+    from benchmarks.registry import TASKS
 
-    check_id(value, what)
-    extra = set(extra)
-    if value in TASKS or value in extra:
-        return value
-    discover()
-    return choose(value, set(TASKS) | extra, "task")
+    return _known(value, TASKS, "task", what, extra)
 
 
 def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) -> str:
     """``value`` if it is a registered system (or one of ``extra``); else "did you mean"."""
-    from benchmarks.registry import SYSTEMS, discover
+    from benchmarks.registry import SYSTEMS
+
+    return _known(value, SYSTEMS, "system", what, extra)
+
+
+def _known(value: str, registry: Any, kind: str, what: str, extra: Iterable[str]) -> str:
+    from benchmarks.registry import discover
 
     check_id(value, what)
-    discover()
     extra = set(extra)
-    if value in SYSTEMS or value in extra:
-        return value
-    return choose(value, set(SYSTEMS) | extra, "system")
+    if value not in registry and value not in extra:
+        discover()  # only when needed: a built-in task is known without importing every system
+    return value if value in registry or value in extra else choose(value, set(registry) | extra, kind)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,8 +90,6 @@ def declared(
 def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, progress: bool = False) -> list[CheckResult]:
     """Rerun each condition through the runner and grade it.
 
-    Conditions that share task, profile and seed run together, so the data are prepared once.
-
     Args:
         conditions: (system class, expectation) pairs, e.g. from :func:`declared`.
         results_dir: where the rerun records go.
@@ -103,47 +101,38 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
     from benchmarks.config import RunRequest
     from benchmarks.runner import run
 
-    batches: dict[tuple[str, str, int], list[int]] = defaultdict(list)
-    for index, (_, expected) in enumerate(conditions):
-        batches[(expected.task, expected.profile, expected.seed)].append(index)
+    batches: dict[tuple[str, str, int, int], list[int]] = defaultdict(list)
+    repeats: Counter[tuple[str, str, int, str]] = Counter()
+    for index, (system_cls, expected) in enumerate(conditions):  # one batch per data: prepared once
+        data = (expected.task, expected.profile, expected.seed)
+        repeats[(*data, system_cls.id)] += 1  # a system's second condition there (other overrides): a second batch
+        batches[(*data, repeats[(*data, system_cls.id)])].append(index)
     results: dict[int, CheckResult] = {}
-    for (task, profile, seed), indices in batches.items():
-        # A system with two conditions in one batch (e.g. other overrides) runs in its own batch.
-        pending = list(indices)
-        while pending:
-            batch, seen = [], set()
-            for index in pending:
-                system_cls = conditions[index][0]
-                if system_cls.id not in seen:
-                    batch.append(index)
-                    seen.add(system_cls.id)
-            pending = [i for i in pending if i not in batch]
-            runnable = []
-            for index in batch:
-                system_cls, expected = conditions[index]
-                missing = system_cls.missing_requirements()
-                if missing:
-                    results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
-                                                 f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
-                else:
-                    runnable.append(index)
-            if not runnable:
-                continue
-            overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}
-            request = RunRequest(
-                task=task, systems=[conditions[i][0].id for i in runnable], seeds=[seed], profile=profile,
-                device="cpu", results_dir=results_dir, overrides=overrides,
-                progress=progress, update_leaderboard=False,
-            )
-            try:
-                outcomes = {o.system: o for o in run(request)}
-            except UserError as error:  # the condition cannot run here (its data, most often): say why
-                for index in runnable:
-                    results[index] = CheckResult(conditions[index][0].id, conditions[index][1], "SKIP", None, str(error))
-                continue
+    for (task, profile, seed, _), batch in batches.items():
+        runnable = []
+        for index in batch:
+            system_cls, expected = conditions[index]
+            missing = system_cls.missing_requirements()
+            if missing:
+                results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
+                                             f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
+            else:
+                runnable.append(index)
+        if not runnable:
+            continue
+        overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}
+        request = RunRequest(task=task, systems=[conditions[i][0].id for i in runnable], seeds=[seed], profile=profile,
+                             device="cpu", results_dir=results_dir, overrides=overrides, progress=progress,
+                             update_leaderboard=False)
+        try:
+            outcomes = {o.system: o for o in run(request)}
+        except UserError as error:  # the condition cannot run here (its data, most often): say why
             for index in runnable:
-                system_cls, expected = conditions[index]
-                results[index] = _grade_outcome(system_cls.id, expected, outcomes.get(system_cls.id))
+                results[index] = CheckResult(conditions[index][0].id, conditions[index][1], "SKIP", None, str(error))
+            continue
+        for index in runnable:
+            system_cls, expected = conditions[index]
+            results[index] = _grade_outcome(system_cls.id, expected, outcomes.get(system_cls.id))
     return [results[i] for i in range(len(conditions))]
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from benchmarks.commands import _arguments as arg
 from benchmarks.errors import UserError
@@ -25,7 +25,14 @@ HELP = "compare a task's data (its synthetic twin, or real files) with the publi
 DESCRIPTION = __doc__
 
 TASKS = ("otto-recall20", "hm-map12")
-SETTINGS = {"scale": float, "seed": int}
+
+
+@dataclass
+class TwinSettings:
+    """``--set`` values of data-stats: the synthetic twin's scale (None: the task's ``default`` profile's) and seed."""
+
+    scale: float | None = None
+    seed: int = 0
 
 
 def protocol_notes(task: str) -> list[str]:
@@ -56,22 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
 
 
-def _settings(assignments: list[str]) -> dict[str, Any]:
-    from benchmarks.config import parse_assignments
+def _settings(assignments: list[str]) -> TwinSettings:
+    from benchmarks.config import build_config, parse_assignments
 
-    values = parse_assignments(assignments)
-    for key, value in values.items():
-        if key not in SETTINGS:
-            raise UserError(f"--set {key}=...: unknown setting; expected one of {', '.join(SETTINGS)}")
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise UserError(f"--set {key}={value!r}: expected a number")
-        values[key] = SETTINGS[key](value)
-    if "scale" in values and not 0 < values["scale"] <= 1:
-        raise UserError(f"--set scale={values['scale']}: expected a fraction in (0, 1]")
-    return values
+    settings = build_config(TwinSettings, parse_assignments(assignments), owner="data-stats --set")
+    if settings.scale is not None and not 0 < settings.scale <= 1:
+        raise UserError(f"--set scale={settings.scale}: expected a fraction in (0, 1]")
+    return settings
 
 
-def _otto(args: argparse.Namespace, settings: dict[str, Any], cache_dir: Path) -> tuple[str, dict[str, float]]:
+def _otto(args: argparse.Namespace, settings: TwinSettings, cache_dir: Path) -> tuple[str, dict[str, float]]:
     from benchmarks.data import otto, otto_synthetic
     from benchmarks.data.full_stats import otto_figures
     from benchmarks.tasks.otto import PROFILE_SCALES
@@ -79,12 +80,12 @@ def _otto(args: argparse.Namespace, settings: dict[str, Any], cache_dir: Path) -
     if args.dataset is not None:
         events, _, _ = otto.load_events(args.dataset, cache_dir)
         return str(args.dataset), otto_figures(events)
-    spec = otto_synthetic.SyntheticSpec(scale=settings.get("scale", PROFILE_SCALES["default"]), seed=settings.get("seed", 0))
+    spec = otto_synthetic.SyntheticSpec(scale=settings.scale or PROFILE_SCALES["default"], seed=settings.seed)
     name = f"otto-synthetic-v{otto_synthetic.VERSION}(scale={spec.scale:g}, seed={spec.seed})"
     return name, otto_figures(otto_synthetic.generate(spec))
 
 
-def _hm(args: argparse.Namespace, settings: dict[str, Any], cache_dir: Path) -> tuple[str, dict[str, float]]:
+def _hm(args: argparse.Namespace, settings: TwinSettings, cache_dir: Path) -> tuple[str, dict[str, float]]:
     import numpy as np
 
     from benchmarks.data import hm, hm_synthetic
@@ -101,7 +102,7 @@ def _hm(args: argparse.Namespace, settings: dict[str, Any], cache_dir: Path) -> 
                              tx["price"].to_numpy(), tx["channel"].to_numpy(),
                              data.articles["product_group_name"].to_numpy(), data.listed_customers, data.n_articles)
         return str(args.dataset), figures
-    spec = hm_synthetic.SyntheticSpec(settings.get("scale", SYNTHETIC_SCALE["default"]), settings.get("seed", 0))
+    spec = hm_synthetic.SyntheticSpec(settings.scale or SYNTHETIC_SCALE["default"], settings.seed)
     articles, customers, compact = hm_synthetic.generate_compact(spec.scale, spec.seed)
     groups = np.unique(articles["product_group_name"].to_numpy(), return_inverse=True)[1]
     figures = hm_figures(compact["day"], compact["customer"], compact["article"], compact["price"],
@@ -116,7 +117,7 @@ def main(args: argparse.Namespace) -> int:
     arg.known_task(args.task)  # an unknown task: "did you mean"
     arg.choose(args.task, TASKS, "task", what="task for data-stats (it covers the synthetic twins' tasks):")
     settings = _settings(args.set)
-    if args.dataset is not None and settings:
+    if args.dataset is not None and args.set:
         raise UserError("--set configures the synthetic twin; it cannot be combined with --dataset")
     cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
     start = time.perf_counter()

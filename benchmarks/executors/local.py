@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -43,7 +43,7 @@ from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.environment import THREAD_VARIABLES
 from benchmarks.errors import UserError
-from benchmarks.jobs import JobResult, run_job
+from benchmarks.jobs import Event, Events, JobResult, run_job
 from benchmarks.process_memory import memory_of_tree, resident_of_tree
 
 MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
@@ -157,17 +157,15 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     _become_subreaper()
     if "OMP_NUM_THREADS" in env:
         _cap_threads(int(env["OMP_NUM_THREADS"]))
-    try:
+    with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a timeout kills the job's children too
-    except OSError:
-        pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.makedirs(workdir, mode=0o700, exist_ok=True)  # made by the job itself: a driver killed before it starts leaves none
     threading.Thread(target=_watch_driver, args=(driver, workdir), daemon=True).start()
-    result = run_job(spec, data, log=lambda message: connection.send(("phase", message)), workdir=Path(workdir))
+    result = run_job(spec, data, log=lambda message: connection.send((Event.PHASE, message)), workdir=Path(workdir))
     try:
-        connection.send(("done", result))
+        connection.send((Event.FINISHED, result))
     except OSError:  # the driver is gone (a broken pipe): nobody is left to read the result
         _end_orphan(workdir)
     # Wait to be ended by the parent: it reads this job's memory one last time while the job still holds it.
@@ -200,12 +198,7 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
     for process in (seen or {}).values():
         if process.pid != pid and process.is_running():
             found.setdefault(process.pid, process)
-    for process in list(found.values()):
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:  # already ended: nothing to kill
-                del found[process.pid]
-        except psutil.Error:
-            del found[process.pid]
+    found = {number: process for number, process in found.items() if _alive(process)}  # a zombie has ended
     me = os.getpid()
     for process in psutil.process_iter(["create_time", "status"]):
         if process.pid in found or process.pid in (pid, me) or process.info["status"] == psutil.STATUS_ZOMBIE:
@@ -222,6 +215,37 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
     return list(found.values())
 
 
+def _alive(process: Any) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _kill(processes: Iterable[Any]) -> list[str]:
+    """SIGKILL each process; returns those killed as ``pid N: command``."""
+    import psutil
+
+    killed = []
+    for process in processes:
+        description = _describe(process)
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+        killed.append(description)
+    return killed
+
+
+def _note_strays(result: JobResult, killed: list[str]) -> None:
+    """Tell the record what the job left running at its end (and was killed)."""
+    if killed:
+        result.conditions["stray_processes_killed"] = killed
+        result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+
+
 def kill_strays(token: str, before: set[int]) -> list[str]:
     """SIGKILL what an in-process job started and left running: this process's descendants not in ``before`` (it is
     their subreaper, so forked daemons stay among them) and any process whose environment carries ``token`` (an
@@ -236,16 +260,7 @@ def kill_strays(token: str, before: set[int]) -> list[str]:
         with contextlib.suppress(psutil.Error):
             if process.environ().get(TOKEN_VARIABLE) == token:
                 found[process.pid] = process
-    killed = []
-    for process in found.values():
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            description = _describe(process)
-            process.kill()
-        except psutil.Error:
-            continue
-        killed.append(description)
+    killed = _kill(p for p in found.values() if _alive(p))
     for process in found.values():  # reap those that are (now) this process's children
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(process.pid, os.WNOHANG)
@@ -259,27 +274,12 @@ def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = 
     Returns:
         What was killed besides the worker (``pid N: command``), for the record.
     """
-    import psutil
-
     strays = job_processes(pid, token, seen)
-    killed = []
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    for process in strays:
-        description = _describe(process)
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            continue
-        except psutil.Error:
-            continue
-        killed.append(description)
-    try:
+    killed = _kill(strays)
+    with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)  # a worker that could not make its own process group
-    except OSError:
-        pass
     return killed
 
 
@@ -327,10 +327,6 @@ class _Running:
     """Every process of the job's tree seen while it ran (psutil processes by pid)."""
 
 
-Events = Callable[[str, int, Any], None]
-"""``on_event(kind, job index, payload)``: ``"started"`` (None), ``"phase"`` (text), ``"finished"`` (JobResult)."""
-
-
 class LocalExecutor:
     """Runs jobs in worker processes on this machine, ``workers`` at a time.
 
@@ -368,7 +364,7 @@ class LocalExecutor:
                 while pending and len(running) < self.workers:
                     index = pending.pop(0)
                     running[index] = self._start(index, jobs[index], data_for(jobs[index]))
-                    on_event("started", index, None)
+                    on_event(Event.STARTED, index, None)
                 open_ends = [slot.receiver for slot in running.values() if not slot.closed]
                 if open_ends:
                     wait(open_ends, timeout=SAMPLE_INTERVAL)
@@ -379,7 +375,7 @@ class LocalExecutor:
                     result = self._poll(slot, now, on_event)
                     if result is not None:
                         del running[slot.index]
-                        on_event("finished", slot.index, result)
+                        on_event(Event.FINISHED, slot.index, result)
         finally:
             for slot in running.values():
                 _end(slot)
@@ -390,7 +386,7 @@ class LocalExecutor:
         tasks, so that ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable already set by the user wins;
         a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
         env = dict(self.env)
-        cpus = str(max(1, int(spec.resources.get("cpus") or 1)))
+        cpus = str(max(1, int(spec.resources.cpus or 1)))
         for name in THREAD_VARIABLES:
             if name in env:
                 continue
@@ -439,18 +435,17 @@ class LocalExecutor:
             except (EOFError, OSError):
                 slot.closed = True
                 break
-            if kind == "phase":
-                on_event("phase", slot.index, payload)
+            if kind is Event.PHASE:
+                on_event(Event.PHASE, slot.index, payload)
             else:
                 result = payload
                 break
-        limit = slot.spec.resources.get("memory_gb")
+        limit = slot.spec.resources.memory_gb
         if result is None and limit and slot.peak_mb > limit * 1024:
             result = JobResult.failure(f"out of memory: the job's processes used {slot.peak_mb:,.0f} MB, over the "
                                        f"{limit:g} GB its system declares (Resources.memory_gb); the job was killed")
         if result is None and slot.deadline is not None and now > slot.deadline:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout); "
-                                       "the job's process tree was killed")
+            result = JobResult.timeout(self.timeout, "; the job's process tree was killed")
         if result is None and (slot.closed or not slot.process.is_alive()):
             slot.process.join(timeout=5)
             if slot.process.is_alive():  # closed its pipe but lingers: it has nothing more to say
@@ -462,10 +457,7 @@ class LocalExecutor:
         memory = memory_of_tree(slot.process.pid)  # the finished job still holds its memory: a last sample
         if memory is not None:
             slot.peak_mb = max(slot.peak_mb, memory)
-        killed = _end(slot)  # a finished job leaves nothing behind: children, daemons, files
-        if killed:
-            result.conditions["stray_processes_killed"] = killed
-            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+        _note_strays(result, _end(slot))  # a finished job leaves nothing behind: children, daemons, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
         return result
@@ -482,32 +474,31 @@ class InProcessExecutor:
 
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         for index, spec in enumerate(jobs):
-            on_event("started", index, None)
-            result = self._run_one(spec, data_for(spec), lambda message, i=index: on_event("phase", i, message))
-            on_event("finished", index, result)
+            on_event(Event.STARTED, index, None)
+            result = self._run_one(spec, data_for(spec), lambda message, i=index: on_event(Event.PHASE, i, message))
+            on_event(Event.FINISHED, index, result)
 
     def _run_one(self, spec: JobSpec, data: TaskData, log: Callable[[str], None]) -> JobResult:
-        use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
+        import psutil
 
-        class _Timeout(Exception):
-            pass
+        use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
+        fired: list[bool] = []
 
         def _alarm(signum: int, frame: Any) -> None:
-            raise _Timeout
+            fired.append(True)  # the job may catch what is raised here: this says it timed out
+            raise TimeoutError
 
         previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
-        import psutil
-
         _become_subreaper()  # a daemon the job double-forks stays this process's descendant
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         token, outer = secrets.token_hex(8), os.environ.get(TOKEN_VARIABLE)
         os.environ[TOKEN_VARIABLE] = token  # what the job starts carries it: found and killed at its end
         try:
             result = run_job(spec, data, log)
-        except _Timeout:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
+        except TimeoutError:  # raised before or after the job's own error handling
+            result = JobResult.timeout(self.timeout)
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -516,11 +507,8 @@ class InProcessExecutor:
                 os.environ.pop(TOKEN_VARIABLE, None)
             else:
                 os.environ[TOKEN_VARIABLE] = outer
-        if result.error and "_Timeout" in result.error:
-            result = JobResult.failure(f"timeout: no result after {self.timeout:g} s (--timeout)")
-        killed = kill_strays(token, before)
-        if killed:
-            result.conditions["stray_processes_killed"] = killed
-            result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
+        if fired:
+            result = JobResult.timeout(self.timeout)
+        _note_strays(result, kill_strays(token, before))
         result.memory_method = "not measured (in-process run)"
         return result

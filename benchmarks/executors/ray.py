@@ -18,6 +18,7 @@ the data dir (or a network to download into its cache).
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -26,13 +27,12 @@ import pickle
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from benchmarks.api import RunContext, TaskData
-from benchmarks.config import JobSpec
+from benchmarks.config import JobSpec, config_to_dict
 from benchmarks.errors import UserError
-from benchmarks.jobs import JobResult
+from benchmarks.jobs import Event, Events, JobResult
 
 OBJECT_STORE_LIMIT = 64 * 2**20
 """Prepared data up to this many bytes (pickled) travels through the object store; larger data is prepared per node."""
@@ -54,7 +54,7 @@ def _ray() -> Any:
 
 def data_key(spec: JobSpec) -> str:
     """What identifies a task's prepared data: the task, its options, the profile and where data is read from."""
-    identity = [spec.task, spec.task_options, spec.profile, spec.data_dir]
+    identity = [spec.task, config_to_dict(spec.task_options), spec.profile, str(spec.data_dir) if spec.data_dir else None]
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -64,7 +64,7 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     key = data_key(spec)
     if key in _NODE_DATA:
         return _NODE_DATA[key]
-    folder = Path(spec.cache_dir) / "prepared"
+    folder = spec.cache_dir / "prepared"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.pkl"
     with open(folder / f"{key}.lock", "w") as lock:
@@ -76,10 +76,9 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
             if data.dataset.fingerprint != fingerprint:
                 data = None  # stale: prepared from other data
         if data is None:
-            task = spec.build_task()
+            task = spec.task_cls(spec.task_options)
             context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
-                                 data_dir=Path(spec.data_dir) if spec.data_dir else None, cache_dir=Path(spec.cache_dir),
-                                 task_options=task.options)
+                                 data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options)
             data = task.prepare(context)
             temp = path.with_suffix(f".{os.getpid()}.tmp")
             with open(temp, "wb") as handle:
@@ -107,14 +106,13 @@ def _device_here(requested: str) -> tuple[str, list[Any]]:
     return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
 
 
-def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: str, timeout: float | None,
+def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout: float | None,
                 start_method: str, board: Any, index: int, preload: list[str] | None = None) -> JobResult:
     """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
     import ray
 
     from benchmarks.executors.local import LocalExecutor
 
-    spec = JobSpec.from_dict(spec_data)
     node = f"{platform.node()}:{ray.get_runtime_context().get_node_id()[:8]}"
     board.report.remote(index, "start", node)
     device, gpus = _device_here(spec.device)
@@ -123,14 +121,14 @@ def run_on_node(spec_data: dict[str, Any], data: TaskData | None, fingerprint: s
         if data is None:
             board.report.remote(index, "preparing data", node)
             data = prepared_on_node(spec, fingerprint)
-        spec = JobSpec.from_dict({**spec.to_dict(), "device": device})
+        spec = dataclasses.replace(spec, device=device)
         found: list[JobResult] = []
         last = [0.0]
 
-        def on_event(kind: str, _: int, payload: Any) -> None:
-            if kind == "finished":
+        def on_event(event: Event, _: int, payload: Any) -> None:
+            if event is Event.FINISHED:
                 found.append(payload)
-            elif kind == "phase" and time.monotonic() - last[0] >= PHASE_EVERY:
+            elif event is Event.PHASE and time.monotonic() - last[0] >= PHASE_EVERY:
                 last[0] = time.monotonic()
                 board.report.remote(index, str(payload), node)
 
@@ -208,22 +206,20 @@ class RayExecutor:
             if spec.device == "cuda" and gpus == 0:
                 raise UserError(f"--device cuda: the Ray cluster has no GPU ({cpus:g} CPUs); {spec.label} cannot run. "
                                 "Use --device auto to run GPU-declaring systems on CPUs")
-            if spec.resources.get("cpus", 1.0) > max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n["Alive"]),
-                                                     default=0.0):
-                raise UserError(f"{spec.label} declares {spec.resources['cpus']:g} CPUs, more than any node of the Ray "
+            if spec.resources.cpus > max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n["Alive"]), default=0.0):
+                raise UserError(f"{spec.label} declares {spec.resources.cpus:g} CPUs, more than any node of the Ray "
                                 "cluster has")
 
     def _options(self, spec: JobSpec, cluster_gpus: float) -> dict[str, Any]:
         resources = spec.resources
-        options: dict[str, Any] = {"num_cpus": resources.get("cpus", 1.0), "max_retries": self.retries,
-                                   "retry_exceptions": False}
-        if resources.get("gpus") and (cluster_gpus or spec.device == "cuda"):
-            options["num_gpus"] = resources["gpus"]
-        if resources.get("memory_gb"):
-            options["memory"] = int(resources["memory_gb"] * 2**30)
+        options: dict[str, Any] = {"num_cpus": resources.cpus, "max_retries": self.retries, "retry_exceptions": False}
+        if resources.gpus and (cluster_gpus or spec.device == "cuda"):
+            options["num_gpus"] = resources.gpus
+        if resources.memory_gb:
+            options["memory"] = int(resources.memory_gb * 2**30)
         return options
 
-    def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Callable[[str, int, Any], None]) -> None:
+    def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         ray = _ray()
         started_here = self._connect()
         try:
@@ -247,7 +243,7 @@ class RayExecutor:
                 shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
             preload = getattr(data_for, "imports_for", lambda _: [])(spec)
             ref = remote.options(**self._options(spec, cluster_gpus)).remote(
-                spec.to_dict(), shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index,
+                spec, shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index,
                 preload)
             pending[ref] = index
         seen: dict[int, tuple[str, str]] = {}
@@ -263,9 +259,9 @@ class RayExecutor:
                         result = JobResult.failure(f"{type(error).__name__} after {self.retries} retr"
                                                    f"{'y' if self.retries == 1 else 'ies'}: {str(error).splitlines()[0]}")
                     if index not in seen:
-                        on_event("started", index, None)
+                        on_event(Event.STARTED, index, None)
                         seen[index] = ("", "")
-                    on_event("finished", index, result)
+                    on_event(Event.FINISHED, index, result)
         finally:
             for ref in pending:  # Ctrl-C, SIGTERM or an error here: nothing of this grid keeps running
                 ray.cancel(ref, force=True)
@@ -277,6 +273,6 @@ class RayExecutor:
             if index not in running or seen.get(index) == (phase, node):
                 continue
             if index not in seen:
-                on_event("started", index, None)
+                on_event(Event.STARTED, index, None)
             seen[index] = (phase, node)
-            on_event("phase", index, {"text": phase, "node": node})
+            on_event(Event.PHASE, index, {"text": phase, "node": node})
