@@ -172,8 +172,10 @@ def register_task(cls: type[Task]) -> type[Task]:
     if not getattr(cls, "id", None):
         raise UserError(f"task class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "task")
-    if cls.kind not in kinds.KINDS:
-        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {cls.kind!r} is not one of {', '.join(kinds.KINDS)}")
+    kind = getattr(cls, "kind", None)
+    if kinds.KINDS.get(str(kind)) is not kind:
+        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {kind!r} is not a kind; expected the KIND of a "
+                        f"module of benchmarks/kinds/ (one of {', '.join(kinds.KINDS)}), e.g. kind = retriever.KIND")
     if not getattr(cls, "main_metric", None) or metrics.find(cls.main_metric) is None:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
                         "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
@@ -207,10 +209,11 @@ def register_system(cls: type[System]) -> type[System]:
     if not getattr(cls, "id", None):
         raise UserError(f"system class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "system")
-    if cls.kind not in kinds.KINDS:
+    kind = kinds.KINDS.get(str(cls.kind))
+    if kind is None:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
                         f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds/)")
-    missing = kinds.missing_methods(cls, cls.kind)
+    missing = kind.missing_methods(cls)
     if missing:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
                         f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds/)")
@@ -220,7 +223,7 @@ def register_system(cls: type[System]) -> type[System]:
 
 def serves(system: type[System], task: type[Task]) -> bool:
     """True if ``system`` runs ``task``: the same kind, and the task among its ``tasks`` patterns if it has any."""
-    if system.kind != task.kind:
+    if str(system.kind) != task.kind.name:
         return False
     return not system.tasks or any(fnmatch.fnmatchcase(task.id, pattern) for pattern in system.tasks)
 

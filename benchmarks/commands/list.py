@@ -24,7 +24,7 @@ def collect() -> dict[str, Any]:
     tasks = [
         {
             "id": task_id,
-            "kind": cls.kind,
+            "kind": str(cls.kind),
             "main_metric": cls.main_metric,
             "higher_is_better": metrics.higher_is_better(cls.main_metric),
             "profiles": list(cls.profiles),
@@ -37,7 +37,7 @@ def collect() -> dict[str, Any]:
         missing = cls.missing_requirements()
         systems.append({
             "id": system_id,
-            "kind": cls.kind,
+            "kind": str(cls.kind),
             "tasks": [task.id for task in tasks_for(cls)],
             "narrowed_to": list(cls.tasks),
             "available": not missing,

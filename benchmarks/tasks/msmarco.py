@@ -39,6 +39,7 @@ class MsmarcoTask(RetrievalTask):
     qrels_file = ""
     depth = 1000
     ignore_identical_ids = False
+    slow_smoke = True  # the contract test runs it on beir-ndcg10's toy collection: only the metrics differ
     Options = MsmarcoOptions
     data_source = ("<data-dir>/msmarco/collection.tsv or <data-dir>/beir/msmarco/ (BEIR archive); topics/qrels in "
                    "<data-dir>/msmarco/topics-qrels/; or --dataset PATH (BEIR layout)")
