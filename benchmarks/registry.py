@@ -83,9 +83,6 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._items))
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
@@ -153,12 +150,13 @@ def _file_of(obj: type) -> str:
 
 
 def _check_registered_id(cls: type, what: str) -> None:
-    """A plug-in's id becomes a folder and a file name: refuse one that is not a plain id, naming the plug-in's file."""
+    """A plug-in's id becomes a folder and a file name: refuse a missing id or one that is not a plain id, naming the
+    plug-in's file."""
     from benchmarks.paths import check_id
 
-    module = sys.modules.get(cls.__module__)
-    where = getattr(module, "__file__", None) or cls.__module__
-    check_id(cls.id, f"{what} class {_origin_of(cls)} in {where}: id")
+    if not getattr(cls, "id", None):
+        raise UserError(f"{what} class {_origin_of(cls)} has no 'id'")
+    check_id(cls.id, f"{what} class {_origin_of(cls)} in {_file_of(cls) or cls.__module__}: id")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -169,8 +167,6 @@ def register_task(cls: type[Task]) -> type[Task]:
     """
     from benchmarks import kinds, metrics
 
-    if not getattr(cls, "id", None):
-        raise UserError(f"task class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "task")
     kind = getattr(cls, "kind", None)
     if kinds.KINDS.get(str(kind)) is not kind:
@@ -206,8 +202,6 @@ def register_system(cls: type[System]) -> type[System]:
     """
     from benchmarks import kinds
 
-    if not getattr(cls, "id", None):
-        raise UserError(f"system class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "system")
     kind = kinds.KINDS.get(str(cls.kind))
     if kind is None:

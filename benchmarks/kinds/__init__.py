@@ -1,22 +1,10 @@
-"""System kinds: the contract a task asks of a system, one module (and one :class:`~benchmarks.api.Kind`) per kind.
+"""System kinds: one module per kind of problem, each defining its :class:`~benchmarks.api.Kind` as ``KIND``.
 
-A task declares its kind as an object (``kind = retriever.KIND``); a system names the kind it implements
-(``kind = "retriever"``) and then serves every task of that kind (its ``tasks`` may narrow that).
-``register_system`` checks that the class has every method of its kind, so a missing method is an error when
-the module is imported, not halfway through a run. Each module also holds the kind's typed task data and
-domain types (``RetrievalData``, ``Corpus``, ...), the checks of a system's answers, its serving query unit
-and its smoke inputs for the contract test. Adding a kind is adding one module here that defines ``KIND``.
-
-| kind | module | what the task calls |
-|---|---|---|
-| ``classifier`` | ``classifier`` | ``fit(X, y)``, ``predict(X)`` |
-| ``char-language-model`` | ``char_language_model`` | ``fit(train_ids, vocab_size, valid_ids)``, ``log_probs(stream, start)``, ``num_parameters()``; a training loop calls ``context.checkpoint`` (``WindowModel`` adds ``window_losses``) |
-| ``recommender`` | ``recommender`` | ``fit(train: HMTrainData)``, ``recommend(customers, k)`` |
-| ``session-recommender`` | ``session_recommender`` | ``fit(train, test)``, ``recommend(test, k)`` |
-| ``retriever`` | ``retriever`` | ``index(corpus)``, ``search(queries, k)`` |
-
-Serving is optional: a kind's ``served`` Protocol has one method, ``serve(batch) -> list[answer]``, answering
-queries one unit at a time with the model that ``fit`` produced; a system without it is listed "not served".
+A kind's module holds what its tasks and systems share: the Protocol a task calls (``register_system`` checks a
+system has its methods, so a missing one fails at import, not halfway through a run), the typed task data and
+domain types (``RetrievalData``, ``Corpus``, ...), the checks of a system's answers, the optional serving Protocol
+and query unit, and the smoke inputs of the contract test. Adding a kind is adding one module here (the table of
+kinds is in CONTRIBUTING.md).
 """
 
 from __future__ import annotations

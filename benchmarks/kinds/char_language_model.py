@@ -108,38 +108,30 @@ PROMPT = 64
 """Characters in a served prompt."""
 
 
-def serving_queries(data: CharData, limit: int | None = 256) -> list[np.ndarray]:
-    """Prompts of 64 characters cut from the validation ids, one query each."""
+def serving_queries(data: CharData) -> list[np.ndarray]:
+    """The first 256 prompts of 64 characters cut from the validation ids, one query each."""
     import numpy as np
 
     stream = np.asarray(data.split.valid, dtype=np.int64)
-    count = max(0, (len(stream) - 1) // PROMPT)
-    if limit is not None:
-        count = min(count, limit)
-    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(count)]
+    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(min(256, max(0, (len(stream) - 1) // PROMPT)))]
 
 
-def greedy_continuation(system: CharLanguageModel, prompt: np.ndarray, k: int) -> np.ndarray:
-    """The next ``k`` characters after ``prompt``, each the argmax of ``log_probs`` (ties: the lowest id)."""
+def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = PROMPT) -> list[np.ndarray]:
+    """The batch path: each prompt continued by ``k`` characters, each the argmax of ``log_probs`` (ties: the lowest
+    id; no cache: each step rescores)."""
     import numpy as np
 
-    stream = np.asarray(prompt, dtype=np.int64)
-    out = []
-    for _ in range(k):
-        next_id = int(np.argmax(system.log_probs(stream, len(stream))[-1]))
-        out.append(next_id)
-        stream = np.append(stream, next_id)
-    return np.asarray(out, dtype=np.int64)
+    answers = []
+    for prompt in queries:
+        stream = np.asarray(prompt, dtype=np.int64)
+        for _ in range(k or PROMPT):
+            stream = np.append(stream, int(np.argmax(system.log_probs(stream, len(stream))[-1])))
+        answers.append(stream[len(prompt):])
+    return answers
 
 
-def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = 64) -> list[np.ndarray]:
-    """The batch path: each prompt continued greedily through ``log_probs``."""
-    return [greedy_continuation(system, prompt, k or 64) for prompt in queries]
-
-
-def serve_by_log_probs(system: CharLanguageModel, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
-    """``serve`` by greedy decoding through ``log_probs``, one prompt at a time (no cache: each step rescores)."""
-    return [greedy_continuation(system, prompt, k) for prompt in batch]
+serve_by_log_probs = batch_answers
+"""``serve`` by greedy decoding through ``log_probs``, one prompt at a time."""
 
 
 def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:

@@ -63,9 +63,8 @@ def batch_answers(system: Classifier, queries: list[np.ndarray], k: int | None =
     return [int(v) for v in np.asarray(system.predict(np.stack(queries))).astype(int).ravel()]
 
 
-def serve_by_predict(system: Classifier, batch: list[np.ndarray]) -> list[int]:
-    """``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
-    return batch_answers(system, batch)
+serve_by_predict = batch_answers
+"""``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:
@@ -76,7 +75,7 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     """
     import numpy as np
 
-    array = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    array = np.asarray(labels)
     if array.ndim == 2 and array.shape[1:] == (1,):
         array = array[:, 0]
     return integers(array, "predict()", (n,), 0, 2)

@@ -101,9 +101,8 @@ def batch_answers(system: Recommender, queries: list[int], k: int | None = 12) -
     return list(np.asarray(system.recommend(np.asarray(queries, dtype=np.int64), k or 12)))
 
 
-def serve_by_recommend(system: Recommender, batch: list[int], k: int) -> list[np.ndarray]:
-    """``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
-    return batch_answers(system, batch, k)
+serve_by_recommend = batch_answers
+"""``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
 
 
 def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: int) -> np.ndarray:

@@ -86,9 +86,8 @@ def batch_answers(system: Retriever, queries: list[str], k: int | None = 100) ->
     return [dict(run.get(f"q{i}", {})) for i in range(len(queries))]
 
 
-def serve_by_search(system: Retriever, batch: list[str], k: int) -> list[dict[str, float]]:
-    """``serve`` through ``search`` on the batch (for systems whose per-query path is ``search`` itself)."""
-    return batch_answers(system, batch, k)
+serve_by_search = batch_answers
+"""``serve`` through ``search`` on the batch (for systems whose per-query path is ``search`` itself)."""
 
 
 def check_run(run: Any) -> dict[str, dict[str, float]]:

@@ -80,14 +80,9 @@ class ServedSessionRecommender(Protocol):
         ``{"clicks"|"carts"|"orders": (k,) aids}``, equal to ``recommend``'s row for it."""
 
 
-def serving_queries(data: SessionData, limit: int | None = None) -> list[Any]:
-    """The truncated test sessions, each its own events (a polars DataFrame), in session order; the first
-    ``limit`` only (None: all)."""
-    frame = to_frame(data.test).sort(["session", "ts"], maintain_order=True)
-    if limit is not None:
-        sessions = frame["session"].unique(maintain_order=True).head(limit)
-        frame = frame.filter(frame["session"].is_in(sessions.implode()))
-    return frame.partition_by("session", maintain_order=True)
+def serving_queries(data: SessionData) -> list[Any]:
+    """The truncated test sessions, each its own events (a polars DataFrame), in session order."""
+    return to_frame(data.test).sort(["session", "ts"], maintain_order=True).partition_by("session", maintain_order=True)
 
 
 def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None = 20) -> list[dict[str, np.ndarray]]:
@@ -103,26 +98,25 @@ def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None 
     return answers
 
 
-def serve_by_recommend(system: SessionRecommender, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
-    """``serve`` through ``recommend`` on the batch's events (each session is answered from its own events)."""
-    return batch_answers(system, batch, k)
+serve_by_recommend = batch_answers
+"""``serve`` through ``recommend`` on the batch's events (each session is answered from its own events)."""
 
 
-def check_session_recommendations(predictions: Any, k: int, event_types: tuple[str, ...]) -> dict[str, np.ndarray]:
+def check_session_recommendations(predictions: Any, k: int) -> dict[str, np.ndarray]:
     """A session recommender's ``recommend`` answer: ``{"session": (n,) distinct ids, type: (n, ≤k) aids ≥ -1}``,
     as integer arrays (other keys are dropped)."""
     import numpy as np
 
     if not isinstance(predictions, dict):
         raise PredictionError(f"recommend(): expected a dict of arrays, got {type(predictions).__name__}")
-    missing = [key for key in ("session", *event_types) if key not in predictions]
+    missing = [key for key in ("session", *EVENT_TYPES) if key not in predictions]
     if missing:
         raise PredictionError(f"recommend(): missing key(s) {', '.join(map(repr, missing))}")
     sessions = integers(predictions["session"], "recommend()['session']", (None,), 0)
     if len(np.unique(sessions)) != len(sessions):
         raise PredictionError("recommend()['session']: a session is listed twice")
     checked = {"session": sessions}
-    for event_type in event_types:
+    for event_type in EVENT_TYPES:
         array = integers(predictions[event_type], f"recommend()[{event_type!r}]", (len(sessions), None), -1)
         if array.shape[1] > k:
             raise PredictionError(f"recommend()[{event_type!r}]: {array.shape[1]} columns, expected at most {k}")

@@ -142,13 +142,22 @@ class RetrievalTask(Task):
 
 @dataclass
 class BeirPathOptions:
+    """Options of the tasks that read a local BEIR-layout folder (``beir-ndcg10``, and the MS MARCO tasks' subsets)."""
+
     dataset: str | None = None
     """A BEIR-layout folder (``--dataset PATH``)."""
     split: str = "test"
     """The qrels split (``qrels/<split>.tsv``)."""
     ignore_identical_ids: bool = False
-    """Drop a retrieved document whose id equals the query id (BEIR's rule; off for local collections,
-    whose small integer ids often collide by accident)."""
+    """Drop a retrieved document whose id equals the query id (BEIR's rule; off for local collections, whose small
+    integer ids often collide by accident, and for MS MARCO, whose query and passage id ranges overlap)."""
+
+
+def local_collection(options: BeirPathOptions, context: RunContext) -> Collection:
+    """The BEIR-layout folder of ``--dataset PATH``."""
+    folder = Path(options.dataset or "").expanduser()
+    return load_beir_folder(folder, split=options.split, cache_dir=context.cache_dir,
+                            name=f"{folder.resolve().name} (local)", log=context.log)
 
 
 # name → (pretty name, Pyserini BM25 flat nDCG@10 where known, split)
@@ -226,6 +235,4 @@ class BeirPathTask(RetrievalTask):
     def load_collection(self, context: RunContext) -> Collection:
         if not self.options.dataset:
             raise UserError("task 'beir-ndcg10' needs a BEIR-layout folder: --dataset PATH")
-        folder = Path(self.options.dataset).expanduser()
-        return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir,
-                                name=f"{folder.resolve().name} (local)", log=context.log)
+        return local_collection(self.options, context)

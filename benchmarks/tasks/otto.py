@@ -148,7 +148,7 @@ class OttoRecall20(Task):
         system.fit(to_frame(data.train), to_frame(data.test))
 
     def predict(self, system: SessionRecommender, data: SessionData, context: RunContext) -> Any:
-        return check_session_recommendations(system.recommend(to_frame(data.test), K), K, tuple(EVENT_TYPES))
+        return check_session_recommendations(system.recommend(to_frame(data.test), K), K)
 
     def evaluate(self, predictions: Any, data: SessionData, context: RunContext) -> Evaluation:
         labels = data.labels

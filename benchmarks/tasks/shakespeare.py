@@ -12,7 +12,6 @@ published numbers have a column to be compared with.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,15 +221,12 @@ class ShakespeareCharPerplexity(Task):
         wanted = self.options.nanogpt_eval_iters
         return wanted if wanted > 0 else NANOGPT_EVAL_ITERS.get(profile, 200)
 
-    def _eval_chars(self, profile: str, n_valid: int) -> int:
-        wanted = self.options.eval_chars
-        if wanted < 0:
-            wanted = SMOKE_EVAL_CHARS if profile == "smoke" else n_valid
-        return max(1, min(wanted, n_valid))
-
     def eval_stream(self, split: CharSplit, profile: str) -> tuple[np.ndarray, int]:
         """The strict protocol's input: (context + scored validation ids, length of the context)."""
-        n_eval = self._eval_chars(profile, len(split.valid))
+        wanted = self.options.eval_chars
+        if wanted < 0:
+            wanted = SMOKE_EVAL_CHARS if profile == "smoke" else len(split.valid)
+        n_eval = max(1, min(wanted, len(split.valid)))
         prefix = split.train[-PREFIX_CHARS:]
         return np.concatenate([prefix, split.valid[:n_eval]]), len(prefix)
 
@@ -385,8 +381,3 @@ def first_speech(text: str) -> str:
     lines = text[start:].split("\n")
     speaker_first = lines[0].endswith(":") and len(lines) > 2
     return "\n".join(lines[: 2 if speaker_first else 1]) + "\n"
-
-
-def uniform_loss(vocab_size: int) -> float:
-    """The loss of a uniform model: ln V (ln 65 ≈ 4.1744 on tiny-shakespeare)."""
-    return math.log(vocab_size)
