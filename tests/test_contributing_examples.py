@@ -100,3 +100,18 @@ def test_the_metric_example_picks_a_name_not_declared_yet() -> None:
     (line,) = [block for block in BLOCKS if block.startswith("declare(")]
     name = re.search(r'Metric\("([^"]+)"', line).group(1)
     assert metrics.find(name.replace("*", "10")) is None
+
+
+def test_a_task_naming_its_kind_by_a_string_is_refused_with_the_fix() -> None:
+    from benchmarks.errors import UserError
+    from benchmarks.registry import register_task
+    from benchmarks.testing import MockAccuracy
+
+    class ByName(MockAccuracy):
+        id = "by-name-acc"
+        kind = "classifier"
+
+    with pytest.raises(UserError, match=r"kind 'classifier' is not a kind; expected the KIND of a module of "
+                                        r"benchmarks/kinds/ \(one of .*classifier.*\), e\.g\. kind = retriever\.KIND"):
+        register_task(ByName)
+    assert "by-name-acc" not in TASKS
