@@ -9,8 +9,8 @@ pipeline that can run on every task of one *kind*. The runner drives them:
     predictions = task.predict(system, data, context) # timed as phase "predict"
     evaluation = task.evaluate(predictions, data, context)   # timed as phase "eval"
 
-How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) is the Protocol of its
-kind, in ``benchmarks/kinds/``; ``Task`` is generic over it. The runner owns every clock: a task or
+How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) and the typed data ``prepare``
+returns belong to its :class:`Kind`, one module of ``benchmarks/kinds/`` each. The runner owns every clock: a task or
 system times a part of its work with ``context.phase(name)`` and leaves out work that must not count
 (evaluation inside training) with ``context.untimed()``.
 """
@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "full", "nanogpt-cpu")
 """Every task offers the first three: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
@@ -60,12 +60,86 @@ class DatasetInfo:
 
 @dataclass
 class TaskData:
-    """What ``Task.prepare`` returns: the dataset identity plus whatever the task needs."""
+    """What ``Task.prepare`` returns: the dataset identity; each kind's subclass adds its typed parts."""
 
     dataset: DatasetInfo
-    train: Any = None
-    test: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryUnit:
+    """One served query of a kind.
+
+    Args:
+        query: what one query is, in words (``"a retrieval query (text)"``).
+        answer: what the system returns for it (``"its top 100 documents"``).
+        k: the length of the answer list where the answer is a list (100, 20, 12, 64 characters), else None.
+        latency_bound_ms: the p99 latency the server scenario must meet (a task may declare its own
+            ``serving_latency_bound_ms``).
+    """
+
+    query: str
+    answer: str
+    k: int | None = None
+    latency_bound_ms: float = 100.0
+
+
+@dataclass(frozen=True)
+class SmokeInputs:
+    """How the contract test runs a task's smoke profile here: its ``--set`` values, and the folder of the shared
+    data it reads (relative to the data dir; empty: none, the task makes or downloads its data)."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    shared_data: str = ""
+
+
+def no_smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
+    """The smoke inputs of a task that needs nothing but its own options."""
+    return SmokeInputs()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of problem, defined once in its module of ``benchmarks/kinds/`` (``KIND = Kind(...)``).
+
+    Args:
+        name: the kind's name (``"retriever"``), shown by ``list`` and checked against a system's ``kind``.
+        protocol: what a task calls on a system; ``register_system`` checks its methods exist.
+        served: the optional serving Protocol (``serve(batch[, k]) -> list``, one answer per query).
+        query_unit: what one served query is and what it answers.
+        serving_queries: a task's data → its test queries as query units.
+        batch_answers: ``(system, queries, k)`` → what the batch path answers per query (``serve`` must equal it).
+        smoke_inputs: ``(task class, scratch folder)`` → how the contract test runs that task's smoke profile.
+    """
+
+    name: str
+    protocol: type
+    served: type
+    query_unit: QueryUnit
+    serving_queries: Callable[[Any], list[Any]]
+    batch_answers: Callable[[Any, list[Any], int | None], list[Any]]
+    smoke_inputs: Callable[[type[Task], Path], SmokeInputs] = no_smoke_inputs
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
+
+    def methods(self) -> list[str]:
+        """The methods a system of this kind must define (``serve`` is optional, data attributes are not checked)."""
+        import inspect
+
+        return sorted(name for name, value in vars(self.protocol).items()
+                      if not name.startswith("_") and inspect.isfunction(value))
+
+    def missing_methods(self, cls: type) -> list[str]:
+        """The methods of this kind that ``cls`` lacks (or that are not callable)."""
+        return [name for name in self.methods() if not callable(getattr(cls, name, None))]
+
+    def serve(self, system: Any, batch: list[Any]) -> list[Any]:
+        """Call the system's ``serve`` as this kind declares it (with ``k`` where the answer is a list)."""
+        k = self.query_unit.k
+        return system.serve(batch) if k is None else system.serve(batch, k)
 
 
 @dataclass
@@ -205,22 +279,19 @@ class Resources:
     memory_gb: float | None = None
 
 
-SystemT = TypeVar("SystemT")
-"""The Protocol of a task's kind (``benchmarks.kinds``)."""
-
-
-class Task(ABC, Generic[SystemT]):
+class Task(ABC):
     """A benchmark task: data, split protocol and metrics, fixed.
 
-    Subclasses set the class attributes and implement the four methods. ``kind`` names the
-    Protocol of ``benchmarks.kinds`` its systems implement (``Task[Retriever]``, ``kind = "retriever"``).
+    Subclasses set the class attributes and implement the four methods. ``kind`` is the :class:`Kind` of
+    ``benchmarks/kinds/`` whose Protocol its systems implement and whose data ``prepare`` returns
+    (``kind = retriever.KIND``).
     ``main_metric`` is a metric declared in ``benchmarks.metrics`` (which gives its direction).
     ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
     """
 
     id: ClassVar[str]
     version: ClassVar[str] = "1"
-    kind: ClassVar[str] = ""
+    kind: ClassVar[Kind]
     main_metric: ClassVar[str]
     description: ClassVar[str] = ""
     protocol: ClassVar[str] = ""
@@ -238,6 +309,8 @@ class Task(ABC, Generic[SystemT]):
     leaderboard_columns: ClassVar[tuple[str, ...]] = ()
     """The secondary metrics the leaderboard shows as columns, most important first; the others go to the
     per-result details. Empty: the first six other metrics by name."""
+    slow_smoke: ClassVar[bool] = False
+    """The contract test runs this task's smoke profile in the slow tier only (it repeats another task's run)."""
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -247,11 +320,11 @@ class Task(ABC, Generic[SystemT]):
         """Load (download, convert, cache) the data and apply the split protocol."""
 
     @abstractmethod
-    def fit(self, system: SystemT, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: Any, data: TaskData, context: RunContext) -> None:
         """Train ``system`` on the training part, through its kind's Protocol."""
 
     @abstractmethod
-    def predict(self, system: SystemT, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: Any, data: TaskData, context: RunContext) -> Any:
         """Ask ``system`` for its predictions on the test part."""
 
     @abstractmethod
@@ -280,7 +353,7 @@ class System:
 
     Class attributes:
         id: unique kebab-case name.
-        kind: the kind it implements (a key of ``benchmarks.kinds.KINDS``); it must define that
+        kind: the name of the kind it implements (a key of ``benchmarks.kinds.KINDS``); it must define that
             kind's methods.
         tasks: optionally, task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing the tasks of its
             kind it runs (empty: all of them).

@@ -5,7 +5,8 @@ fingerprint) with the score they gave; ``python -m benchmarks check`` reruns the
 
 * ``OK``: equal to the expected value (within 1e-9),
 * ``OKish``: off by no more than the declared tolerance (another BLAS, another CPU),
-* ``FAIL``: further off, a failed run, or other data than the declared fingerprint.
+* ``FAIL``: further off, a failed run, or other data than the declared fingerprint,
+* ``SKIP``: the condition could not run here (missing data or extra); ``check --strict`` counts it as a failure.
 
     >>> e = Expected(task="moons-acc", profile="smoke", metric="test_accuracy", value=0.87, tolerance=0.01)
     >>> grade(e, 0.87), grade(e, 0.875), grade(e, 0.9)
@@ -20,9 +21,6 @@ from typing import Any
 
 EXACT = 1e-9
 """Two scores closer than this are equal."""
-
-GRADES = ("OK", "OKish", "FAIL", "SKIP")
-"""SKIP: the condition could not run here (missing data or extra); ``check --strict`` counts it as a failure."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,7 @@ class Expected:
 
 
 def grade(expected: Expected, observed: float | None) -> str:
-    """Grade an observed score against the expectation.
-
-    Args:
-        expected: the declaration.
-        observed: the rerun's score (None or NaN when it has none).
-
-    Returns:
-        ``"OK"``, ``"OKish"`` or ``"FAIL"``.
-    """
+    """``"OK"``, ``"OKish"`` or ``"FAIL"``: the rerun's score (None or NaN when it has none) against the declaration."""
     if observed is None or not math.isfinite(observed):
         return "FAIL"
     difference = abs(observed - expected.value)

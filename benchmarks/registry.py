@@ -83,9 +83,6 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._items))
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
@@ -153,12 +150,13 @@ def _file_of(obj: type) -> str:
 
 
 def _check_registered_id(cls: type, what: str) -> None:
-    """A plug-in's id becomes a folder and a file name: refuse one that is not a plain id, naming the plug-in's file."""
+    """A plug-in's id becomes a folder and a file name: refuse a missing id or one that is not a plain id, naming the
+    plug-in's file."""
     from benchmarks.paths import check_id
 
-    module = sys.modules.get(cls.__module__)
-    where = getattr(module, "__file__", None) or cls.__module__
-    check_id(cls.id, f"{what} class {_origin_of(cls)} in {where}: id")
+    if not getattr(cls, "id", None):
+        raise UserError(f"{what} class {_origin_of(cls)} has no 'id'")
+    check_id(cls.id, f"{what} class {_origin_of(cls)} in {_file_of(cls) or cls.__module__}: id")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -169,11 +167,11 @@ def register_task(cls: type[Task]) -> type[Task]:
     """
     from benchmarks import kinds, metrics
 
-    if not getattr(cls, "id", None):
-        raise UserError(f"task class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "task")
-    if cls.kind not in kinds.KINDS:
-        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {cls.kind!r} is not one of {', '.join(kinds.KINDS)}")
+    kind = getattr(cls, "kind", None)
+    if kinds.KINDS.get(str(kind)) is not kind:
+        raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): kind {kind!r} is not a kind; expected the KIND of a "
+                        f"module of benchmarks/kinds/ (one of {', '.join(kinds.KINDS)}), e.g. kind = retriever.KIND")
     if not getattr(cls, "main_metric", None) or metrics.find(cls.main_metric) is None:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
                         "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
@@ -204,13 +202,12 @@ def register_system(cls: type[System]) -> type[System]:
     """
     from benchmarks import kinds
 
-    if not getattr(cls, "id", None):
-        raise UserError(f"system class {_origin_of(cls)} has no 'id'")
     _check_registered_id(cls, "system")
-    if cls.kind not in kinds.KINDS:
+    kind = kinds.KINDS.get(str(cls.kind))
+    if kind is None:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
                         f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds/)")
-    missing = kinds.missing_methods(cls, cls.kind)
+    missing = kind.missing_methods(cls)
     if missing:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
                         f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds/)")
@@ -220,7 +217,7 @@ def register_system(cls: type[System]) -> type[System]:
 
 def serves(system: type[System], task: type[Task]) -> bool:
     """True if ``system`` runs ``task``: the same kind, and the task among its ``tasks`` patterns if it has any."""
-    if system.kind != task.kind:
+    if str(system.kind) != task.kind.name:
         return False
     return not system.tasks or any(fnmatch.fnmatchcase(task.id, pattern) for pattern in system.tasks)
 

@@ -24,9 +24,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.loadgen import MIN_QUERIES, P99_QUERIES, SCENARIOS, SERVER_MIN_QUERIES, LoadGenRun, run_test
+
+if TYPE_CHECKING:
+    from benchmarks.api import Kind
 
 RESOLUTION_FACTOR = 20.0
 """A p50 below this many times the no-op SUT's p50 is below LoadGen's resolution."""
@@ -325,7 +328,7 @@ def _noop(indices: Sequence[int]) -> None:
     pass
 
 
-def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str], budget: ServeBudget,
+def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str], budget: ServeBudget,
             bound_ms: float, outdir: Path, device: str = "cpu") -> tuple[Serving, dict[str, Path]]:
     """Serve ``queries`` through ``system`` under LoadGen, scenario by scenario.
 
@@ -345,7 +348,7 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
     from benchmarks import kinds
     from benchmarks.environment import load_average, thread_settings
 
-    unit = kinds.QUERY_UNITS[kind]
+    unit = kind.query_unit
     section = Serving(status="not served", query_unit=f"{unit.query} → {unit.answer}", latency_bound_ms=bound_ms,
                       device=device)
     if not kinds.is_served(system):
@@ -362,10 +365,10 @@ def measure(system: Any, kind: str, queries: list[Any], scenarios: Sequence[str]
                        if hasattr(os, "sched_getaffinity") else os.cpu_count()}
 
     def one(index: int) -> None:
-        kinds.serve(kind, system, [queries[index]])
+        kind.serve(system, [queries[index]])
 
     def answer(indices: Sequence[int]) -> None:
-        kinds.serve(kind, system, [queries[i] for i in indices])
+        kind.serve(system, [queries[i] for i in indices])
 
     latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
     noop = run_test("single-stream", _noop, len(queries), 256, outdir / "noop")  # its p50: the floor
@@ -421,11 +424,10 @@ def _without_log(system: Any) -> Any:
     return clone
 
 
-def footprint(system: Any, kind: str, query: Any) -> Footprint:
+def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
     """Save the served model (``save(path)`` in the system's own format, else pickle), measure its size, load
     it back (``load(path)`` classmethod, else unpickle) and time loading to its first answer; read the
     process's USS (as the local executor samples it) while the model is loaded."""
-    from benchmarks import kinds
     from benchmarks.process_memory import memory_of_tree
 
     result = Footprint(uss_mb=memory_of_tree(os.getpid()))
@@ -446,7 +448,7 @@ def footprint(system: Any, kind: str, query: Any) -> Footprint:
             else:
                 with open(target, "rb") as handle:
                     loaded = pickle.load(handle)
-            kinds.serve(kind, loaded, [query])
+            kind.serve(loaded, [query])
             result.cold_start_ms = round((time.perf_counter() - start) * 1000, 3)
         except Exception as error:  # a model that cannot be saved is a fact of the record, not a failed job
             result.error = f"{type(error).__name__}: {error}"[:300]
@@ -459,13 +461,13 @@ def measure_task(task: Any, system: Any, data: Any, context: Any, scenarios: Seq
     from benchmarks import kinds
 
     budget = BUDGETS.get(context.profile, BUDGETS["default"])
-    bound = float(getattr(task, "serving_latency_bound_ms", None) or kinds.QUERY_UNITS[task.kind].latency_bound_ms)
+    bound = float(getattr(task, "serving_latency_bound_ms", None) or task.kind.query_unit.latency_bound_ms)
     outdir = Path(context.artifacts_dir or tempfile.mkdtemp(prefix="mlsd-serve-")) / "loadgen"
     try:
-        queries = kinds.serving_queries(task.kind, data) if kinds.is_served(system) else []
+        queries = task.kind.serving_queries(data) if kinds.is_served(system) else []
         return measure(system, task.kind, queries, scenarios, budget, bound, outdir, context.device)
     except Exception as error:
-        unit = kinds.QUERY_UNITS[task.kind]
+        unit = task.kind.query_unit
         return Serving(status=f"failed: {type(error).__name__}: {error}"[:300], query_unit=f"{unit.query} → {unit.answer}",
                        latency_bound_ms=bound, device=context.device), {}
 

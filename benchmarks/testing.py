@@ -28,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, Resources, RunContext, System, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, Resources, RunContext, System, Task
 from benchmarks.expected import Expected
-from benchmarks.kinds import Classifier, check_labels
+from benchmarks.kinds import classifier
+from benchmarks.kinds.classifier import Classifier, ClassifierData, check_labels
 from benchmarks.registry import SYSTEMS, TASKS, register_system, register_task
 
 MOCK_SIZES = {"smoke": 200, "default": 400, "full": 400}
@@ -46,12 +47,12 @@ class MockOptions:
     """Write the predictions next to the record (an artifact)."""
 
 
-class MockAccuracy(Task[Classifier]):
+class MockAccuracy(Task):
     """Two blobs, classify the points: a task that runs in milliseconds."""
 
     id = "mock-acc"
     version = "1"
-    kind = "classifier"
+    kind = classifier.KIND
     main_metric = "accuracy"
     description = "A mock task for tests: two noisy blobs, test accuracy."
     protocol = "Fixed random points (seed 7); half for training, half for testing."
@@ -59,7 +60,7 @@ class MockAccuracy(Task[Classifier]):
     default_seeds = (0, 1, 2)
     Options = MockOptions
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> ClassifierData:
         n = MOCK_SIZES[context.profile]
         rng = np.random.default_rng(7)
         y = rng.integers(0, 2, n)
@@ -67,20 +68,20 @@ class MockAccuracy(Task[Classifier]):
         digest = hashlib.sha256(X.tobytes() + y.tobytes()).hexdigest()
         half = n // 2
         info = DatasetInfo(name=f"mock blobs (n={n}, noise={self.options.noise:g})", fingerprint=digest, synthetic=True)
-        return TaskData(dataset=info, train=(X[:half], y[:half]), test=(X[half:], y[half:]))
+        return ClassifierData(info, train=(X[:half], y[:half]), test=(X[half:], y[half:]))
 
-    def fit(self, system: Classifier, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: Classifier, data: ClassifierData, context: RunContext) -> None:
         system.fit(*data.train)
 
-    def predict(self, system: Classifier, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: Classifier, data: ClassifierData, context: RunContext) -> Any:
         return check_labels(system.predict(data.test[0]), len(data.test[0]))
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+    def evaluate(self, predictions: Any, data: ClassifierData, context: RunContext) -> Evaluation:
         correct = (predictions == data.test[1]).astype(float)
         return Evaluation(metrics={"accuracy": float(correct.mean())}, per_example={"accuracy": correct.tolist()},
                           example_ids=[f"p{i}" for i in range(len(correct))])
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: ClassifierData, context: RunContext) -> list[Path]:
         path = context.artifact_path("predictions.txt") if self.options.save_submission else None
         if path is None:
             return []

@@ -58,7 +58,7 @@ def run_one(scale: float, workdir: Path) -> dict:
     start = time.perf_counter()
     task_data = task.split(data, DatasetInfo(name=f"scale {scale}", fingerprint=digest, synthetic=True))
     stage("split", start)
-    sizes["scored customers"] = len(task_data.test["customers"])
+    sizes["scored customers"] = len(task_data.customers)
     for system_id in SYSTEMS:
         cls = get_system(system_id)
         system = cls(build_config(cls.Config, {}, owner=system_id), context)

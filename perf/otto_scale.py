@@ -37,7 +37,8 @@ def run_one(scale: float, workdir: Path, chunk_sessions: int, parts: int, data_o
     from benchmarks.config import build_config
     from benchmarks.data.otto import load_events
     from benchmarks.data.otto_synthetic import SyntheticSpec, write_parquet
-    from benchmarks.data.otto_testset import make_testset, to_frame
+    from benchmarks.data.otto_testset import make_testset
+    from benchmarks.kinds.session_recommender import to_frame
     from benchmarks.registry import get_system
     from benchmarks.tasks.otto import K, OttoRecall20
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
 from benchmarks.data.beir import load_beir_folder
+from benchmarks.kinds import KINDS
 from benchmarks.loadgen import run_test
 from benchmarks.registry import discover, get_system
 from benchmarks.serving import ServeBudget, measure
@@ -60,7 +61,7 @@ def batch_qps(call: Callable[[], object], n: int, repeats: int = 3) -> float:
 
 
 def harness(system: object, kind: str, queries: list, outdir: Path) -> dict:
-    section, _ = measure(system, kind, queries, ["single-stream", "offline"], BUDGET, 100.0, outdir)
+    section, _ = measure(system, KINDS[kind], queries, ["single-stream", "offline"], BUDGET, 100.0, outdir)
     single, offline = section.scenarios["single-stream"], section.scenarios["offline"]
     return {"p50_ms": single.p50_ms.median, "p50_range": (single.p50_ms.min, single.p50_ms.max),
             "p99_ms": single.p99_ms.median, "qps": offline.qps.median, "qps_range": (offline.qps.min, offline.qps.max),

@@ -9,7 +9,6 @@ A declared smoke-profile expectation (``python -m benchmarks check``) is graded 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -24,39 +23,18 @@ discover()
 
 pytestmark = pytest.mark.integration
 
-SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso glacier violin tornado chess "
-            "diamond saxophone cactus submarine telescope avalanche marathon honeybee").split()
-
-SLOW_TASKS = {"msmarco-dev-mrr10", "msmarco-dl19-ndcg10", "msmarco-dl20-ndcg10"}
-"""Here the msmarco tasks run on the same toy collection as ``beir-ndcg10 --dataset`` (only their metrics differ): slow tier."""
-
-
-def toy_collection(folder: Path) -> Path:
-    """A BEIR-layout collection: 20 documents on 20 distinct subjects, 10 distractors, one query per subject."""
-    (folder / "qrels").mkdir(parents=True, exist_ok=True)
-    docs = [{"_id": f"doc{i}", "title": s.title(), "text": f"The {s} is the topic of this article, about the {s}."}
-            for i, s in enumerate(SUBJECTS)]
-    docs += [{"_id": f"other{j}", "title": "Miscellany", "text": f"An unrelated note number {j}."} for j in range(10)]
-    queries = [{"_id": f"q{i}", "text": f"facts about the {s}"} for i, s in enumerate(SUBJECTS)]
-    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
-    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(f"q{i}\tdoc{i}\t1\n" for i in range(20)))
-    return folder
-
 
 def task_inputs(task_id: str, request: pytest.FixtureRequest, tmp: Path) -> tuple[dict, Path | None]:
-    """The overrides and data dir that let a task's smoke profile run here, or a skip (or a failure under
-    MLSD_REQUIRE_DATA) saying what is missing."""
+    """The overrides and data dir that let a task's smoke profile run here (its kind says what it needs), or a skip
+    (or a failure under MLSD_REQUIRE_DATA) saying what is missing."""
     task_cls = TASKS.get(task_id)
-    if task_id == "beir-ndcg10" or task_id.startswith("msmarco-"):
-        return {"task.dataset": str(toy_collection(tmp / "toy"))}, None
-    if task_id == "hm-map12":
-        return {"task.source": "synthetic"}, None
-    if task_cls.kind == "char-language-model" or task_id == "beir-scifact-ndcg10":
-        return {}, request.getfixturevalue("data_dir")
-    if task_id.startswith("beir-"):
-        pytest.skip(f"no {task_id.removeprefix('beir-').removesuffix('-ndcg10')} collection in the shared data")
-    return {}, None
+    inputs = task_cls.kind.smoke_inputs(task_cls, tmp)
+    if not inputs.shared_data:
+        return inputs.overrides, None
+    data_dir = request.getfixturevalue("data_dir")
+    if not (data_dir / inputs.shared_data).exists():
+        pytest.skip(f"no {inputs.shared_data} in the shared data")
+    return inputs.overrides, data_dir
 
 
 def _pairs() -> list:
@@ -65,7 +43,7 @@ def _pairs() -> list:
         if task_cls.__module__ == "benchmarks.testing":
             continue  # the mock task is a fixture, not part of the product
         for system_cls in systems_for(task_cls):
-            marks = [pytest.mark.slow] if task_id in SLOW_TASKS else []
+            marks = [pytest.mark.slow] if task_cls.slow_smoke else []
             pairs.append(pytest.param(task_id, system_cls.id, id=f"{system_cls.id}@{task_id}", marks=marks))
     return pairs
 

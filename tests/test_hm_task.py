@@ -46,10 +46,10 @@ def test_local_holdout_splits_the_last_week():
     task_data = HMMap12(Options(holdout="local")).split(data, DatasetInfo("tiny", "0"))
     train = task_data.train
     assert train.transactions["day"].max() == 13 and train.last_day == 13
-    assert task_data.test["week"] == ["2020-09-16", "2020-09-22"]
-    assert task_data.test["customers"].tolist() == [0, 2]  # customers 1 and 3 bought nothing: not scored
-    truth = task_data.test["truth"]
-    assert truth["items"].tolist() == [0, 3, 4] and truth["offsets"].tolist() == [0, 2, 3]  # distinct articles
+    assert task_data.week == ["2020-09-16", "2020-09-22"]
+    assert task_data.customers.tolist() == [0, 2]  # customers 1 and 3 bought nothing: not scored
+    truth = task_data.truth
+    assert truth.items.tolist() == [0, 3, 4] and truth.offsets.tolist() == [0, 2, 3]  # distinct articles
 
     perfect = np.array([[0, 3] + [-1] * 10, [4, 4] + [-1] * 10])
     evaluation = HMMap12().evaluate(perfect, task_data, RunContext(task_id="hm-map12"))
@@ -63,8 +63,8 @@ def test_local_holdout_splits_the_last_week():
 def test_kaggle_holdout_trains_on_everything_and_asks_every_listed_customer():
     task_data = HMMap12(Options(holdout="kaggle")).split(tiny_data(), DatasetInfo("tiny", "0"))
     assert task_data.train.last_day == 20 and len(task_data.train.transactions) == 8
-    assert task_data.test["customers"].tolist() == [0, 1, 2, 3] and task_data.test["truth"] is None
-    assert task_data.test["week"] == ["2020-09-23", "2020-09-29"]
+    assert task_data.customers.tolist() == [0, 1, 2, 3] and task_data.truth is None
+    assert task_data.week == ["2020-09-23", "2020-09-29"]
 
 
 @pytest.fixture(scope="module")

@@ -476,7 +476,7 @@ def _task_overrides(task_id: str, folder: Path) -> dict[str, Any]:
     if task_id == "hm-map12":
         return {"task.source": "synthetic"}
     if task_id == "beir-ndcg10":
-        from tests.test_contract import toy_collection
+        from benchmarks.kinds.retriever import toy_collection
 
         return {"task.dataset": str(toy_collection(folder / "toy"))}
     return {}
@@ -527,7 +527,7 @@ def test_an_answer_that_breaks_the_contract_fails_the_job_with_the_reason(case: 
         assert result.status == "ok", result.error
         return
     assert result.status == "failed", f"{case.bad} was scored: {result.metrics}"
-    reason = case.reason.replace("{n}", str(len(data.test["customers"]))) if case.system is HostileRecommender else case.reason
+    reason = case.reason.replace("{n}", str(len(data.customers))) if case.system is HostileRecommender else case.reason
     assert reason in result.error, result.error
     assert "\n" not in result.error and not result.metrics
 

@@ -82,7 +82,7 @@ def test_acceptance_three_seeds_default_profile(results_dir):
 
 def test_boundary_grid_is_fixed_and_probabilities_are_optional():
     """The grid depends on the profile's training data only; a system without predict_proba gets hard regions."""
-    from benchmarks.kinds import ProbabilisticClassifier
+    from benchmarks.kinds.classifier import ProbabilisticClassifier
     from benchmarks.tasks.moons import boundary_map, grid_points
 
     task = get_task("moons-acc")()

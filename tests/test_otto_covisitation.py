@@ -95,7 +95,8 @@ def test_recommending_in_chunks_of_sessions_changes_nothing():
     from benchmarks.api import RunContext
     from benchmarks.config import build_config
     from benchmarks.data.otto_synthetic import SyntheticSpec, generate
-    from benchmarks.data.otto_testset import make_testset, to_frame
+    from benchmarks.data.otto_testset import make_testset
+    from benchmarks.kinds.session_recommender import to_frame
     from benchmarks.registry import discover, get_system
 
     discover()

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import kinds
 from benchmarks.api import RunContext
+from benchmarks.kinds import char_language_model, classifier
 from benchmarks.loadgen import read_summary, run_test
 from benchmarks.registry import SYSTEMS, TASKS, discover, systems_for
 from benchmarks.serving import BUDGETS, ServeBudget, Serving, measure
@@ -63,7 +64,7 @@ POINTS = [np.array([float(i), 0.0]) for i in range(20)]
 def test_a_known_sleep_gives_its_p50_and_p99_within_ten_percent(tmp_path: Path) -> None:
     budget = ServeBudget(queries=20, single_stream_s=0.1, repeats=1, server_step_s=1.0)  # → 64 queries of 20 ms
     system = SleepingClassifier()
-    section, logs = measure(system, "classifier", POINTS, ["single-stream"], budget, 100.0, tmp_path)
+    section, logs = measure(system, classifier.KIND, POINTS, ["single-stream"], budget, 100.0, tmp_path)
     single = section.scenarios["single-stream"]
     assert single.result == "VALID" and single.queries == 64
     assert single.p50_ms.median == pytest.approx(20.0, rel=0.10)
@@ -76,8 +77,8 @@ def test_a_known_sleep_gives_its_p50_and_p99_within_ten_percent(tmp_path: Path) 
 
 
 def test_a_system_without_serve_is_not_served(tmp_path: Path) -> None:
-    assert not kinds.is_served(Unserved) and kinds.missing_methods(Unserved, "classifier") == []
-    section, logs = measure(Unserved(), "classifier", POINTS, ["single-stream"], BUDGETS["smoke"], 10.0, tmp_path)
+    assert not kinds.is_served(Unserved) and classifier.KIND.missing_methods(Unserved) == []
+    section, logs = measure(Unserved(), classifier.KIND, POINTS, ["single-stream"], BUDGETS["smoke"], 10.0, tmp_path)
     assert section.status == "not served" and not section.scenarios and logs == {}
 
 
@@ -162,7 +163,7 @@ def _expected(kind: str, data, predictions, queries: list) -> list:
     if kind == "classifier":
         return [int(v) for v in predictions["test"][: len(queries)]]
     if kind == "retriever":
-        return [predictions[qid] for qid in list(data.test)[: len(queries)]]
+        return [predictions[qid] for qid in list(data.queries)[: len(queries)]]
     if kind == "recommender":
         return list(predictions[: len(queries)])
     row = {int(s): i for i, s in enumerate(predictions["session"])}
@@ -192,7 +193,7 @@ def _check_greedy(system, prompts: list) -> None:
     """The batch path of a char-LM: ``log_probs`` over prompt + continuation in one call; teacher-forced with the
     served continuation, its argmax at each position must give that continuation back."""
     for prompt in prompts:
-        (served,) = kinds.serve("char-language-model", system, [prompt])
+        (served,) = char_language_model.KIND.serve(system, [prompt])
         assert served.shape == (64,)
         rows = system.log_probs(np.concatenate([prompt, served]), len(prompt))  # (65, V)
         assert np.array_equal(rows[:-1].argmax(axis=1), served)
@@ -205,14 +206,14 @@ def test_a_served_answer_equals_the_batch_prediction(task_id: str, system_id: st
         pytest.skip(f"{system_id} needs {', '.join(system_cls.missing_requirements())}")
     assert kinds.is_served(system_cls), f"built-in system {system_id} has no serve()"
     task, data, system, predictions = _fitted(task_id, system_id, tmp_path)
-    kind = task.kind
+    kind = task.kind.name
     if kind == "char-language-model":
-        _check_greedy(system, kinds.serving_queries(kind, data)[:3])
+        _check_greedy(system, task.kind.serving_queries(data)[:3])
         return
-    queries = kinds.serving_queries(kind, data)[:SERVED_QUERIES]
+    queries = task.kind.serving_queries(data)[:SERVED_QUERIES]
     expected = _expected(kind, data, predictions, queries)
-    one_at_a_time = [kinds.serve(kind, system, [query])[0] for query in queries]
-    all_at_once = kinds.serve(kind, system, queries)  # the offline scenario's batch
+    one_at_a_time = [task.kind.serve(system, [query])[0] for query in queries]
+    all_at_once = task.kind.serve(system, queries)  # the offline scenario's batch
     for index, (alone, batched, truth) in enumerate(zip(one_at_a_time, all_at_once, expected, strict=True)):
         assert _same(kind, alone, truth), f"query {index}: served {alone} != batch {truth}"
         assert _same(kind, batched, truth), f"query {index}: served in a batch {batched} != batch {truth}"

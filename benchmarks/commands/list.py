@@ -21,13 +21,13 @@ def collect() -> dict[str, Any]:
     from benchmarks.registry import BROKEN, SYSTEMS, TASKS, discover, tasks_for
 
     discover()
-    tasks = [{"id": task_id, "kind": cls.kind, "main_metric": cls.main_metric,
+    tasks = [{"id": task_id, "kind": str(cls.kind), "main_metric": cls.main_metric,
               "higher_is_better": metrics.higher_is_better(cls.main_metric), "profiles": list(cls.profiles),
               "data_source": cls.data_source} for task_id, cls in TASKS.items()]
     systems = []
     for system_id, cls in SYSTEMS.items():
         missing = cls.missing_requirements()
-        systems.append({"id": system_id, "kind": cls.kind, "tasks": [task.id for task in tasks_for(cls)],
+        systems.append({"id": system_id, "kind": str(cls.kind), "tasks": [task.id for task in tasks_for(cls)],
                         "narrowed_to": list(cls.tasks), "available": not missing, "missing": missing,
                         "install": cls.install_hint() if missing else None, "origin": SYSTEMS.origin(system_id)})
     broken = [{"module": b.origin, "error": b.error, "file": b.file, "line": b.line} for b in BROKEN]

@@ -30,6 +30,7 @@ from benchmarks.data.download import download, fingerprint, locate, safe_extract
 from benchmarks.data.textfile import check_input_file, iter_jsonl, iter_lines
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
+from benchmarks.kinds.retriever import Corpus
 
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
@@ -56,35 +57,6 @@ CACHE_FORMAT = "3"  # 2: queries.jsonl with a repeated or blank id is refused; 3
 SCIFACT_FINGERPRINT = "fbefe63bc709235f78115b599918d6f7571f023326a0d7c32777f838d7fa575d"
 """The record fingerprint of BEIR SciFact (corpus.jsonl, queries.jsonl, qrels/test.tsv): systems declare
 expected scores against it."""
-
-
-@dataclass
-class Corpus:
-    """A document collection, in file order.
-
-    Attributes:
-        ids: document ids.
-        titles: titles ("" where absent).
-        texts: bodies.
-        fingerprint: sha256 of the source files; keys caches of indexes and embeddings.
-    """
-
-    ids: list[str]
-    titles: list[str]
-    texts: list[str]
-    fingerprint: str = ""
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def contents(self) -> list[str]:
-        """``title + " " + text`` per document, as Pyserini's BEIR "flat" indexes build them."""
-        return [f"{title} {text}".strip() if title else text for title, text in zip(self.titles, self.texts)]
-
-    def subset(self, keep: list[int], tag: str) -> Corpus:
-        """The documents at positions ``keep``; ``tag`` distinguishes the subset's fingerprint."""
-        digest = hashlib.sha256(f"{self.fingerprint}:{tag}:{len(keep)}".encode()).hexdigest()
-        return Corpus([self.ids[i] for i in keep], [self.titles[i] for i in keep], [self.texts[i] for i in keep], digest)
 
 
 @dataclass

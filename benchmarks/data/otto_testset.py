@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from benchmarks.metrics.session_recall import SessionLabels
-
-Events = dict[str, np.ndarray]
-"""Numpy columns ``session`` (i32), ``aid`` (i32), ``ts`` (i32 seconds), ``type`` (i8), sorted by session and ts.
-The task keeps its data in numpy, not polars: the runner forks each job's worker after
-``prepare``, and a polars thread pool started in the parent hangs in a forked child."""
+from benchmarks.kinds.session_recommender import Events, SessionLabels
 
 
 @dataclass
@@ -121,10 +115,3 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
         "split_ts": split_ts,
     }
     return OttoSplit(train=train, test=inputs, labels=labels, stats=stats)
-
-
-def to_frame(events: Events) -> Any:
-    """Numpy columns → a polars DataFrame (what systems receive)."""
-    import polars as pl
-
-    return pl.DataFrame({name: events[name] for name in ("session", "aid", "ts", "type")})

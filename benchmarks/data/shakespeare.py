@@ -8,46 +8,19 @@ character vocabulary over the whole text, the first 90% of characters for traini
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.data.download import download, locate, verify
 from benchmarks.errors import DataError
+from benchmarks.kinds.char_language_model import CharSplit
 
 RELATIVE_PATH = "tinyshakespeare/input.txt"
 URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
 SIZE_BYTES = 1_115_394
 TRAIN_FRACTION = 0.9
-
-
-@dataclass(frozen=True)
-class CharSplit:
-    """A character-level corpus, encoded and split.
-
-    Args:
-        vocab: the sorted distinct characters; id ``i`` is ``vocab[i]``.
-        train: (n_train,) int64 character ids, the first part of the text.
-        valid: (n_valid,) int64 character ids, the rest.
-    """
-
-    vocab: str
-    train: np.ndarray
-    valid: np.ndarray
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def encode(self, text: str) -> np.ndarray:
-        """Ids of ``text``'s characters; raises KeyError on a character outside the vocabulary."""
-        index = {ch: i for i, ch in enumerate(self.vocab)}
-        return np.array([index[ch] for ch in text], dtype=np.int64)
-
-    def decode(self, ids: np.ndarray | list[int]) -> str:
-        return "".join(self.vocab[int(i)] for i in ids)
 
 
 def find_input(data_dir: Path | None, cache_dir: Path | None, allow_download: bool = True) -> Path:

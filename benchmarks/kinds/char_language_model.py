@@ -3,12 +3,51 @@ is a 64-character prompt, answered by its next 64 characters (greedy)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from benchmarks.kinds.query_unit import QueryUnit
+from benchmarks.api import Kind, QueryUnit, SmokeInputs, Task, TaskData
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
+
+
+@dataclass(frozen=True)
+class CharSplit:
+    """A character-level corpus, encoded and split.
+
+    Args:
+        vocab: the sorted distinct characters; id ``i`` is ``vocab[i]``.
+        train: (n_train,) int64 character ids, the first part of the text.
+        valid: (n_valid,) int64 character ids, the rest.
+    """
+
+    vocab: str
+    train: np.ndarray
+    valid: np.ndarray
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Ids of ``text``'s characters; raises KeyError on a character outside the vocabulary."""
+        import numpy as np
+
+        index = {ch: i for i, ch in enumerate(self.vocab)}
+        return np.array([index[ch] for ch in text], dtype=np.int64)
+
+    def decode(self, ids: np.ndarray | list[int]) -> str:
+        return "".join(self.vocab[int(i)] for i in ids)
+
+
+@dataclass
+class CharData(TaskData):
+    """A char-LM task's data: the encoded text, split into training and validation ids."""
+
+    split: CharSplit
 
 
 @runtime_checkable
@@ -57,10 +96,6 @@ class WindowModel(Protocol):
         """(B, T) inputs and targets → (B, T') per-position losses (``language_model.WindowScorer``)."""
 
 
-QUERY_UNIT = QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64,
-                       latency_bound_ms=1000.0)
-
-
 @runtime_checkable
 class ServedCharLanguageModel(Protocol):
     """Optional: continue prompts one at a time, greedily (deterministic, so it equals the batch path)."""
@@ -69,43 +104,42 @@ class ServedCharLanguageModel(Protocol):
         """``batch``: prompts, each (64,) int64 ids → per prompt its (k,) greedy continuation."""
 
 
-PROTOCOL = CharLanguageModel
-SERVED = ServedCharLanguageModel
-
-
 PROMPT = 64
 """Characters in a served prompt."""
 
 
-def serving_queries(data: Any, limit: int | None = 256) -> list[np.ndarray]:
-    """Prompts of 64 characters cut from the test stream (``data.test``: int64 ids), one query each."""
+def serving_queries(data: CharData) -> list[np.ndarray]:
+    """The first 256 prompts of 64 characters cut from the validation ids, one query each."""
     import numpy as np
 
-    stream = np.asarray(data.test, dtype=np.int64)
-    count = max(0, (len(stream) - 1) // PROMPT)
-    if limit is not None:
-        count = min(count, limit)
-    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(count)]
+    stream = np.asarray(data.split.valid, dtype=np.int64)
+    return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(min(256, max(0, (len(stream) - 1) // PROMPT)))]
 
 
-def greedy_continuation(system: CharLanguageModel, prompt: np.ndarray, k: int) -> np.ndarray:
-    """The next ``k`` characters after ``prompt``, each the argmax of ``log_probs`` (ties: the lowest id)."""
+def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = PROMPT) -> list[np.ndarray]:
+    """The batch path: each prompt continued by ``k`` characters, each the argmax of ``log_probs`` (ties: the lowest
+    id; no cache: each step rescores)."""
     import numpy as np
 
-    stream = np.asarray(prompt, dtype=np.int64)
-    out = []
-    for _ in range(k):
-        next_id = int(np.argmax(system.log_probs(stream, len(stream))[-1]))
-        out.append(next_id)
-        stream = np.append(stream, next_id)
-    return np.asarray(out, dtype=np.int64)
+    answers = []
+    for prompt in queries:
+        stream = np.asarray(prompt, dtype=np.int64)
+        for _ in range(k or PROMPT):
+            stream = np.append(stream, int(np.argmax(system.log_probs(stream, len(stream))[-1])))
+        answers.append(stream[len(prompt):])
+    return answers
 
 
-def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = 64) -> list[np.ndarray]:
-    """The batch path: each prompt continued greedily through ``log_probs``."""
-    return [greedy_continuation(system, prompt, k or 64) for prompt in queries]
+serve_by_log_probs = batch_answers
+"""``serve`` by greedy decoding through ``log_probs``, one prompt at a time."""
 
 
-def serve_by_log_probs(system: CharLanguageModel, batch: list[np.ndarray], k: int) -> list[np.ndarray]:
-    """``serve`` by greedy decoding through ``log_probs``, one prompt at a time (no cache: each step rescores)."""
-    return [greedy_continuation(system, prompt, k) for prompt in batch]
+def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
+    """The char-LM tasks read tiny-shakespeare from the shared data."""
+    return SmokeInputs(shared_data="tinyshakespeare")
+
+
+KIND = Kind("char-language-model", CharLanguageModel, ServedCharLanguageModel,
+            QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64,
+                      latency_bound_ms=1000.0),
+            serving_queries, batch_answers, smoke_inputs)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from benchmarks.api import Kind, QueryUnit, TaskData
 from benchmarks.kinds.answers import integers
-from benchmarks.kinds.query_unit import QueryUnit
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+@dataclass
+class ClassifierData(TaskData):
+    """A classifier task's data: (X, y) for training and for testing; X (n, 2) float64, y (n,) labels in {0, 1}."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
 
 
 @runtime_checkable
@@ -31,9 +40,6 @@ class ProbabilisticClassifier(Protocol):
         """X: (n, 2) points; return (n,) probabilities of label 1."""
 
 
-QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0)
-
-
 @runtime_checkable
 class ServedClassifier(Protocol):
     """Optional: answer points one query at a time."""
@@ -42,12 +48,8 @@ class ServedClassifier(Protocol):
         """``batch``: points, each a (2,) float64 array → their classes, in order (equal to ``predict``)."""
 
 
-PROTOCOL = Classifier
-SERVED = ServedClassifier
-
-
-def serving_queries(data: Any) -> list[np.ndarray]:
-    """The test points of a classifier task (``data.test = (X, y)``), one query each."""
+def serving_queries(data: ClassifierData) -> list[np.ndarray]:
+    """The test points, one query each."""
     import numpy as np
 
     X, _ = data.test
@@ -55,15 +57,14 @@ def serving_queries(data: Any) -> list[np.ndarray]:
 
 
 def batch_answers(system: Classifier, queries: list[np.ndarray], k: int | None = None) -> list[int]:
-    """What the batch path (``predict`` on all points at once) answers for each query."""
+    """What ``predict`` on all points at once answers for each query."""
     import numpy as np
 
     return [int(v) for v in np.asarray(system.predict(np.stack(queries))).astype(int).ravel()]
 
 
-def serve_by_predict(system: Classifier, batch: list[np.ndarray]) -> list[int]:
-    """``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
-    return batch_answers(system, batch)
+serve_by_predict = batch_answers
+"""``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:
@@ -74,7 +75,12 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
     """
     import numpy as np
 
-    array = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    array = np.asarray(labels)
     if array.ndim == 2 and array.shape[1:] == (1,):
         array = array[:, 0]
     return integers(array, "predict()", (n,), 0, 2)
+
+
+KIND = Kind("classifier", Classifier, ServedClassifier,
+            QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0),
+            serving_queries, batch_answers)

@@ -7,12 +7,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from benchmarks.api import Kind, QueryUnit, SmokeInputs, Task, TaskData
 from benchmarks.kinds.answers import integers
-from benchmarks.kinds.query_unit import QueryUnit
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import pandas as pd
+
+    from benchmarks.data.hm import HMData
 
 
 @dataclass
@@ -38,6 +42,34 @@ class HMTrainData:
     start_date: dt.date
 
 
+@dataclass
+class Truth:
+    """Each scored customer's distinct articles bought in the test week: ``items[offsets[i]:offsets[i + 1]]``
+    for the i-th customer (int64 codes)."""
+
+    items: np.ndarray
+    offsets: np.ndarray
+
+
+@dataclass
+class CustomerData(TaskData):
+    """A recommender task's data.
+
+    Attributes:
+        train: what systems learn from.
+        customers: (n,) int64 codes of the customers asked, in order.
+        truth: what they bought in the test week (None: no truth, a Kaggle test-week submission).
+        week: the test week's first and last dates (ISO).
+        loaded: the loaded data (its ids write submissions; its ``notes`` say what loading repaired).
+    """
+
+    train: HMTrainData
+    customers: np.ndarray
+    truth: Truth | None
+    week: list[str]
+    loaded: HMData
+
+
 @runtime_checkable
 class Recommender(Protocol):
     """``hm-map12``: a ranked list of articles per customer."""
@@ -49,9 +81,6 @@ class Recommender(Protocol):
         """Return (len(customers), k) int article codes, best first; -1 pads a short list."""
 
 
-QUERY_UNIT = QueryUnit(query="a customer (its code)", answer="12 articles, best first", k=12)
-
-
 @runtime_checkable
 class ServedRecommender(Protocol):
     """Optional: answer customers one at a time."""
@@ -60,25 +89,20 @@ class ServedRecommender(Protocol):
         """``batch``: customer codes → per customer (k,) article codes, equal to ``recommend``'s row."""
 
 
-PROTOCOL = Recommender
-SERVED = ServedRecommender
-
-
-def serving_queries(data: Any) -> list[int]:
-    """The test customers of an H&M task (``data.test["customers"]``), one query each."""
-    return [int(c) for c in data.test["customers"]]
+def serving_queries(data: CustomerData) -> list[int]:
+    """The customers asked, one query each."""
+    return [int(c) for c in data.customers]
 
 
 def batch_answers(system: Recommender, queries: list[int], k: int | None = 12) -> list[np.ndarray]:
-    """What the batch path (``recommend`` on all customers at once) answers for each query."""
+    """What ``recommend`` on all customers at once answers for each query."""
     import numpy as np
 
     return list(np.asarray(system.recommend(np.asarray(queries, dtype=np.int64), k or 12)))
 
 
-def serve_by_recommend(system: Recommender, batch: list[int], k: int) -> list[np.ndarray]:
-    """``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
-    return batch_answers(system, batch, k)
+serve_by_recommend = batch_answers
+"""``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
 
 
 def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: int) -> np.ndarray:
@@ -86,3 +110,13 @@ def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: i
     import numpy as np
 
     return integers(recommended, "recommend()", (n_customers, k), -1, n_items).astype(np.int32)
+
+
+def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
+    """The synthetic twin: the shared data's H&M sample is too small for the protocol."""
+    return SmokeInputs({"task.source": "synthetic"})
+
+
+KIND = Kind("recommender", Recommender, ServedRecommender,
+            QueryUnit(query="a customer (its code)", answer="12 articles, best first", k=12),
+            serving_queries, batch_answers, smoke_inputs)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.kinds.session_recommender import SessionLabels
 from benchmarks.metrics import Metric, declare
 from benchmarks.metrics.recommendation import isin_sorted, unique_sorted
 
@@ -35,22 +36,6 @@ EVENT_TYPES: tuple[str, ...] = ("clicks", "carts", "orders")
 WEIGHTS: dict[str, float] = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
 AID_BITS = 31
 """Vectorised scoring packs a (session row, aid) pair into one int64 key ``row << 31 | aid``; aids are below 2**31."""
-
-
-@dataclass(frozen=True)
-class SessionLabels:
-    """The ground truth of one test session: the next click, and all later carts and orders.
-
-    A ``clicks`` of None or 0 is no click label (otto-de's rule: aid 0 is their sentinel)."""
-
-    clicks: int | None = None
-    carts: frozenset[int] = frozenset()
-    orders: frozenset[int] = frozenset()
-
-    def of(self, event_type: str) -> set[int]:
-        if event_type == "clicks":
-            return {self.clicks} if self.clicks else set()
-        return set(getattr(self, event_type))
 
 
 @dataclass

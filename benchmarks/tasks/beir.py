@@ -14,11 +14,12 @@ from dataclasses import dataclass, make_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
 from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder
 from benchmarks.data.trec import read_qrels, read_trec_run, write_trec_qrels, write_trec_run
 from benchmarks.errors import DataError, UserError, quote
-from benchmarks.kinds import Retriever, check_run
+from benchmarks.kinds import retriever
+from benchmarks.kinds.retriever import RetrievalData, Retriever, check_run
 from benchmarks.metrics.retrieval import BEIR_METRICS, RetrievalScores, drop_identical_ids, evaluate_run
 from benchmarks.registry import register_task
 
@@ -39,10 +40,10 @@ def smoke_subset(collection: Collection) -> Collection:
     )
 
 
-class RetrievalTask(Task[Retriever]):
+class RetrievalTask(Task):
     """Shared logic of the retrieval tasks. Subclasses implement ``load_collection``."""
 
-    kind = "retriever"
+    kind = retriever.KIND
     main_metric = "ndcg@10"
     default_seeds = (0,)
     metrics: ClassVar[tuple[str, ...]] = BEIR_METRICS
@@ -65,7 +66,7 @@ class RetrievalTask(Task[Retriever]):
         ``ignore_identical_ids`` where the task has one, else the class's rule."""
         return bool(getattr(self.options, "ignore_identical_ids", self.ignore_identical_ids))
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> RetrievalData:
         collection = self.load_collection(context)
         if context.profile == "smoke":
             collection = smoke_subset(collection)
@@ -75,17 +76,16 @@ class RetrievalTask(Task[Retriever]):
             raise UserError(f"{collection.source}: no judged query has a text; check the queries and qrels files")
         if missing_text:
             context.log(f"warning: {len(missing_text)} judged queries have no text and are dropped")
-        qrels = {q: collection.qrels[q] for q in queries}
         info = DatasetInfo(name=collection.name, fingerprint=collection.fingerprint, synthetic=False, source=collection.source)
-        extra = {"qrels": qrels, "warnings": dict(collection.warnings), "n_docs": len(collection.corpus)}
         context.log(f"{len(collection.corpus):,} documents, {len(queries):,} judged queries")
-        return TaskData(dataset=info, train=collection.corpus, test=queries, extra=extra)
+        return RetrievalData(info, collection.corpus, queries, {q: collection.qrels[q] for q in queries},
+                             dict(collection.warnings))
 
-    def fit(self, system: Retriever, data: TaskData, context: RunContext) -> None:
-        system.index(data.train)
+    def fit(self, system: Retriever, data: RetrievalData, context: RunContext) -> None:
+        system.index(data.corpus)
 
-    def predict(self, system: Retriever, data: TaskData, context: RunContext) -> Any:
-        return check_run(system.search(dict(data.test), self.depth))
+    def predict(self, system: Retriever, data: RetrievalData, context: RunContext) -> Any:
+        return check_run(system.search(dict(data.queries), self.depth))
 
     def _evaluation(self, scores: RetrievalScores, extras: dict[str, Any]) -> Evaluation:
         extras = {
@@ -97,12 +97,11 @@ class RetrievalTask(Task[Retriever]):
         return Evaluation(metrics=dict(scores.means), per_example=scores.per_query, example_ids=scores.query_ids,
                           extras=extras)
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
-        scores = evaluate_run(data.extra["qrels"], predictions, self.metrics, self.drops_identical_ids)
-        extras = {"warnings": data.extra.get("warnings", {}), "n_docs": data.extra.get("n_docs")}
-        return self._evaluation(scores, extras)
+    def evaluate(self, predictions: Any, data: RetrievalData, context: RunContext) -> Evaluation:
+        scores = evaluate_run(data.qrels, predictions, self.metrics, self.drops_identical_ids)
+        return self._evaluation(scores, {"warnings": data.warnings, "n_docs": len(data.corpus)})
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: RetrievalData, context: RunContext) -> list[Path]:
         """The scored run (after dropping identical ids, when the task does) as a TREC run file, and the
         judgements it was scored against as TREC qrels: ``trec_eval -c`` on the pair gives the record's
         numbers (each metric's options: ``benchmarks.metrics.retrieval.parse_metric(name).trec_eval_args()``)."""
@@ -113,7 +112,7 @@ class RetrievalTask(Task[Retriever]):
         if self.drops_identical_ids:
             predictions, _ = drop_identical_ids(predictions)
         return [write_trec_run(predictions, run_path, tag=f"{context.task_id}"),
-                write_trec_qrels(data.extra["qrels"], qrels_path)]
+                write_trec_qrels(data.qrels, qrels_path)]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:
         """Score a TREC run against TREC or BEIR qrels with this task's metrics, as ``trec_eval -c`` does.
@@ -143,13 +142,22 @@ class RetrievalTask(Task[Retriever]):
 
 @dataclass
 class BeirPathOptions:
+    """Options of the tasks that read a local BEIR-layout folder (``beir-ndcg10``, and the MS MARCO tasks' subsets)."""
+
     dataset: str | None = None
     """A BEIR-layout folder (``--dataset PATH``)."""
     split: str = "test"
     """The qrels split (``qrels/<split>.tsv``)."""
     ignore_identical_ids: bool = False
-    """Drop a retrieved document whose id equals the query id (BEIR's rule; off for local collections,
-    whose small integer ids often collide by accident)."""
+    """Drop a retrieved document whose id equals the query id (BEIR's rule; off for local collections, whose small
+    integer ids often collide by accident, and for MS MARCO, whose query and passage id ranges overlap)."""
+
+
+def local_collection(options: BeirPathOptions, context: RunContext) -> Collection:
+    """The BEIR-layout folder of ``--dataset PATH``."""
+    folder = Path(options.dataset or "").expanduser()
+    return load_beir_folder(folder, split=options.split, cache_dir=context.cache_dir,
+                            name=f"{folder.resolve().name} (local)", log=context.log)
 
 
 # name → (pretty name, Pyserini BM25 flat nDCG@10 where known, split)
@@ -227,6 +235,4 @@ class BeirPathTask(RetrievalTask):
     def load_collection(self, context: RunContext) -> Collection:
         if not self.options.dataset:
             raise UserError("task 'beir-ndcg10' needs a BEIR-layout folder: --dataset PATH")
-        folder = Path(self.options.dataset).expanduser()
-        return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir,
-                                name=f"{folder.resolve().name} (local)", log=context.log)
+        return local_collection(self.options, context)

@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
 from benchmarks.data import hm as hm_data
 from benchmarks.data.download import locate
 from benchmarks.data.hm import read_submission, write_submission  # noqa: F401 — read_submission: public here too
 from benchmarks.errors import DataError, UserError
-from benchmarks.kinds import HMTrainData, Recommender, check_recommendations
+from benchmarks.kinds import recommender
+from benchmarks.kinds.recommender import CustomerData, HMTrainData, Recommender, Truth, check_recommendations
 from benchmarks.metrics.recommendation import ap_at_k_matrix, recall_at_k_matrix
 from benchmarks.registry import register_task
 
@@ -48,10 +49,10 @@ class Options:
 
 
 @register_task
-class HMMap12(Task[Recommender]):
+class HMMap12(Task):
     id = "hm-map12"
     version = "1"
-    kind = "recommender"
+    kind = recommender.KIND
     main_metric = "map@12"
     description = (
         "Recommend 12 articles to each H&M customer for the next week (Kaggle 'H&M Personalized Fashion "
@@ -127,7 +128,7 @@ class HMMap12(Task[Recommender]):
         assert found is not None
         return found
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> CustomerData:
         options: Options = self.options
         _require_data_stack()
         files = self._resolve_files(context)
@@ -147,7 +148,7 @@ class HMMap12(Task[Recommender]):
         info = DatasetInfo(name=name, fingerprint=digest, synthetic=synthetic, source=str(Path(files["transactions"]).parent))
         return self.split(data, info)
 
-    def split(self, data: hm_data.HMData, info: DatasetInfo) -> TaskData:
+    def split(self, data: hm_data.HMData, info: DatasetInfo) -> CustomerData:
         """Apply the holdout protocol to loaded data (public so tests can feed their own data)."""
         tx = data.transactions
         if not len(tx):
@@ -162,7 +163,7 @@ class HMMap12(Task[Recommender]):
             pairs = np.unique(test_tx["customer"].to_numpy().astype(np.int64) * data.n_articles + test_tx["article"].to_numpy())
             owners = (pairs // data.n_articles).astype(np.int64)
             customers, counts = np.unique(owners, return_counts=True)
-            truth = {"items": (pairs % data.n_articles).astype(np.int64), "offsets": np.concatenate([[0], np.cumsum(counts)])}
+            truth = Truth((pairs % data.n_articles).astype(np.int64), np.concatenate([[0], np.cumsum(counts)]))
             last_train_day = test_start - 1
             week = (data.date_of(test_start), data.date_of(data.last_day))
         else:
@@ -175,50 +176,48 @@ class HMMap12(Task[Recommender]):
             transactions=train_tx, customers=data.customers, articles=data.articles, n_customers=data.n_customers,
             n_articles=data.n_articles, last_day=last_train_day, start_date=data.start_date,
         )
-        test = {"customers": customers, "truth": truth, "week": [week[0].isoformat(), week[1].isoformat()]}
-        return TaskData(dataset=info, train=train, test=test, extra={"data": data})
+        return CustomerData(info, train, customers, truth, [week[0].isoformat(), week[1].isoformat()], data)
 
     # ---------------------------------------------------------------- running
-    def fit(self, system: Recommender, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: Recommender, data: CustomerData, context: RunContext) -> None:
         system.fit(data.train)
 
-    def predict(self, system: Recommender, data: TaskData, context: RunContext) -> Any:
-        customers = data.test["customers"]
+    def predict(self, system: Recommender, data: CustomerData, context: RunContext) -> Any:
+        customers = data.customers
         return check_recommendations(system.recommend(customers.copy(), K), len(customers), K, data.train.n_articles)
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+    def evaluate(self, predictions: Any, data: CustomerData, context: RunContext) -> Evaluation:
         shown = np.unique(predictions[predictions >= 0])
         coverage = len(shown) / max(data.train.n_articles, 1)
-        extras = {"test_week": data.test["week"], "customers_asked": int(len(data.test["customers"])),
-                  "data_notes": data.extra["data"].notes}
-        truth = data.test["truth"]
+        extras = {"test_week": data.week, "customers_asked": int(len(data.customers)), "data_notes": data.loaded.notes}
+        truth = data.truth
         if truth is None:
             return Evaluation(metrics={"map@12": float("nan"), "coverage": coverage}, extras=extras)
-        ap = ap_at_k_matrix(predictions, truth["items"], truth["offsets"], K)
-        recall = recall_at_k_matrix(predictions, truth["items"], truth["offsets"], K)
+        ap = ap_at_k_matrix(predictions, truth.items, truth.offsets, K)
+        recall = recall_at_k_matrix(predictions, truth.items, truth.offsets, K)
         extras["customers_scored"] = int(len(ap))
         return Evaluation(
             metrics={"map@12": float(ap.mean()), "recall@12": float(recall.mean()), "coverage": coverage},
             per_example={"map@12": ap.round(6).tolist(), "recall@12": recall.round(6).tolist()},
-            example_ids=[str(c) for c in data.test["customers"]],
+            example_ids=[str(c) for c in data.customers],
             extras=extras,
         )
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: CustomerData, context: RunContext) -> list[Path]:
         if self.options.holdout != "kaggle" and not self.options.save_submission:
             return []
         path = context.artifact_path("submission.csv")
         if path is None:
             return []
-        hm: hm_data.HMData = data.extra["data"]
-        write_submission(path, hm.customer_ids[data.test["customers"]], hm.article_ids, predictions)
+        customer_ids, article_ids = data.loaded.customer_ids[data.customers], data.loaded.article_ids
+        write_submission(path, customer_ids, article_ids, predictions)
         files = [path]
-        truth = data.test["truth"]
+        truth = data.truth
         if truth is not None:
             truth_path = context.artifact_path("truth.csv")
-            offsets = truth["offsets"]
-            rows = [truth["items"][offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
-            write_submission(truth_path, hm.customer_ids[data.test["customers"]], hm.article_ids, rows)
+            offsets = truth.offsets
+            rows = [truth.items[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+            write_submission(truth_path, customer_ids, article_ids, rows)
             files.append(truth_path)
         return files
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
-from benchmarks.kinds import Classifier, ProbabilisticClassifier, check_labels
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
+from benchmarks.kinds import classifier
+from benchmarks.kinds.classifier import Classifier, ClassifierData, ProbabilisticClassifier, check_labels
 from benchmarks.metrics.classification import accuracy, accuracy_per_example
 from benchmarks.registry import register_task
 
@@ -106,10 +107,10 @@ class LossLog:
 
 
 @register_task
-class MoonsAccuracy(Task[Classifier]):
+class MoonsAccuracy(Task):
     id = "moons-acc"
     version = "1"
-    kind = "classifier"
+    kind = classifier.KIND
     main_metric = "accuracy"
     description = (
         "Binary classification of scikit-learn's `make_moons`: two interleaving half-circles. "
@@ -128,7 +129,7 @@ class MoonsAccuracy(Task[Classifier]):
     default_seeds = (0, 1, 2)
     leaderboard_columns = ("train_accuracy",)
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> ClassifierData:
         from sklearn.datasets import make_moons
 
         spec = PROTOCOLS[context.profile]
@@ -139,9 +140,9 @@ class MoonsAccuracy(Task[Classifier]):
             digest.update(np.ascontiguousarray(array).tobytes())
         name = f"make_moons(train={spec.n_train}, test={spec.n_test}, noise={spec.noise})"
         info = DatasetInfo(name=name, fingerprint=digest.hexdigest(), synthetic=False, source=json.dumps(spec.__dict__))
-        return TaskData(dataset=info, train=(X_train, y_train), test=(X_test, y_test))
+        return ClassifierData(info, train=(X_train, y_train), test=(X_test, y_test))
 
-    def fit(self, system: Classifier, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: Classifier, data: ClassifierData, context: RunContext) -> None:
         X, y = data.train
         self._loss_log = LossLog()
         context.checkpoint_callback = self._loss_log
@@ -150,7 +151,7 @@ class MoonsAccuracy(Task[Classifier]):
         finally:
             context.checkpoint_callback = None
 
-    def predict(self, system: Classifier, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: Classifier, data: ClassifierData, context: RunContext) -> Any:
         X_train, y_train = data.train
         X_test, _ = data.test
         predictions = {
@@ -161,7 +162,7 @@ class MoonsAccuracy(Task[Classifier]):
             predictions["boundary"] = boundary_map(system, X_train, y_train)
         return predictions
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+    def evaluate(self, predictions: Any, data: ClassifierData, context: RunContext) -> Evaluation:
         _, y_train = data.train
         _, y_test = data.test
         per_point = accuracy_per_example(y_test, predictions["test"])
@@ -179,7 +180,7 @@ class MoonsAccuracy(Task[Classifier]):
         log = getattr(self, "_loss_log", None)
         return {"curves": log.curves()} if log is not None and log.steps else {}
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: ClassifierData, context: RunContext) -> list[Path]:
         path = context.artifact_path("boundary.jsonl")
         if path is None or "boundary" not in predictions:
             return []

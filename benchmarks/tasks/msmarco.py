@@ -9,27 +9,15 @@ topics and qrels from ``<data-dir>/msmarco/topics-qrels/`` (Anserini's copies of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.api import RunContext
-from benchmarks.data.beir import Collection, find_beir_dataset, load_beir_folder, load_corpus_cached
+from benchmarks.data.beir import Collection, find_beir_dataset, load_corpus_cached
 from benchmarks.data.download import fingerprint, locate
 from benchmarks.data.trec import read_qrels, read_topics
 from benchmarks.errors import UserError
 from benchmarks.registry import register_task
-from benchmarks.tasks.beir import RetrievalTask
-
-
-@dataclass
-class MsmarcoOptions:
-    dataset: str | None = None
-    """A BEIR-layout folder to use instead of the full collection (``--dataset PATH``)."""
-    split: str = "test"
-    """The qrels split of that folder."""
-    ignore_identical_ids: bool = False
-    """Drop a retrieved document whose id equals the query id (BEIR's rule; off: MS MARCO's query and
-    passage ids are separate number ranges that overlap by accident)."""
+from benchmarks.tasks.beir import BeirPathOptions, RetrievalTask, local_collection
 
 
 class MsmarcoTask(RetrievalTask):
@@ -39,15 +27,14 @@ class MsmarcoTask(RetrievalTask):
     qrels_file = ""
     depth = 1000
     ignore_identical_ids = False
-    Options = MsmarcoOptions
+    slow_smoke = True  # the contract test runs it on beir-ndcg10's toy collection: only the metrics differ
+    Options = BeirPathOptions  # dataset: a BEIR-layout folder instead of the full collection
     data_source = ("<data-dir>/msmarco/collection.tsv or <data-dir>/beir/msmarco/ (BEIR archive); topics/qrels in "
                    "<data-dir>/msmarco/topics-qrels/; or --dataset PATH (BEIR layout)")
 
     def load_collection(self, context: RunContext) -> Collection:
         if self.options.dataset:
-            folder = Path(self.options.dataset).expanduser()
-            return load_beir_folder(folder, split=self.options.split, cache_dir=context.cache_dir,
-                                    name=f"{folder.resolve().name} (local)", log=context.log)
+            return local_collection(self.options, context)
         topics_path = locate(Path("msmarco/topics-qrels") / self.topics_file, context.data_dir, context.cache_dir)
         qrels_path = locate(Path("msmarco/topics-qrels") / self.qrels_file, context.data_dir, context.cache_dir)
         if topics_path is None or qrels_path is None:

@@ -17,11 +17,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
-from benchmarks.data.otto_testset import Events, make_testset, to_frame
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
+from benchmarks.data.otto_testset import make_testset
 from benchmarks.errors import DataError, UserError
-from benchmarks.kinds import SessionRecommender, check_session_recommendations
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, TruthIndex, otto_recall, recall_from_counts
+from benchmarks.kinds import session_recommender
+from benchmarks.kinds.session_recommender import (
+    Events,
+    SessionData,
+    SessionRecommender,
+    check_session_recommendations,
+    to_frame,
+)
+from benchmarks.metrics.session_recall import EVENT_TYPES, TruthIndex, otto_recall, recall_from_counts
 from benchmarks.registry import register_task
 
 K = 20
@@ -60,10 +67,10 @@ def predictions_to_dict(predictions: dict[str, np.ndarray]) -> dict[int, dict[st
 
 
 @register_task
-class OttoRecall20(Task[SessionRecommender]):
+class OttoRecall20(Task):
     id = "otto-recall20"
     version = "1"
-    kind = "session-recommender"
+    kind = session_recommender.KIND
     main_metric = "recall@20_weighted"
     description = (
         "OTTO (Kaggle 2022–23): predict a shopping session's next click, and the items it will later cart "
@@ -126,7 +133,7 @@ class OttoRecall20(Task[SessionRecommender]):
                            synthetic=True, source=source)
         return otto_synthetic.generate(spec), info
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> SessionData:
         events, info = self.load(context)
         split = make_testset(events, self.options.test_days, self.options.split_seed)
         if not split.labels:
@@ -135,17 +142,16 @@ class OttoRecall20(Task[SessionRecommender]):
                 "the data may be too small or too short in time"
             )
         context.log(f"protocol: {split.stats}")
-        return TaskData(dataset=info, train=split.train, test=split.test,
-                        extra={"labels": split.labels, "stats": split.stats})
+        return SessionData(info, split.train, split.test, split.labels, split.stats)
 
-    def fit(self, system: SessionRecommender, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: SessionRecommender, data: SessionData, context: RunContext) -> None:
         system.fit(to_frame(data.train), to_frame(data.test))
 
-    def predict(self, system: SessionRecommender, data: TaskData, context: RunContext) -> Any:
-        return check_session_recommendations(system.recommend(to_frame(data.test), K), K, tuple(EVENT_TYPES))
+    def predict(self, system: SessionRecommender, data: SessionData, context: RunContext) -> Any:
+        return check_session_recommendations(system.recommend(to_frame(data.test), K), K)
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
-        labels: dict[int, SessionLabels] = data.extra["labels"]
+    def evaluate(self, predictions: Any, data: SessionData, context: RunContext) -> Evaluation:
+        labels = data.labels
         result = otto_recall(labels, predictions_to_dict(predictions), k=K)
         per_session = result.per_session()
         covered = len(set(np.asarray(predictions["session"]).tolist()) & labels.keys()) / max(1, len(labels))
@@ -153,10 +159,10 @@ class OttoRecall20(Task[SessionRecommender]):
             metrics={**result.metrics, "session_coverage": covered},
             per_example={name: values.tolist() for name, values in per_session.items()},
             example_ids=[str(s) for s in result.sessions.tolist()],
-            extras={"protocol_stats": data.extra["stats"], "denominators": result.denominators},
+            extras={"protocol_stats": data.stats, "denominators": result.denominators},
         )
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: SessionData, context: RunContext) -> list[Path]:
         if not self.options.save_submission:
             return []
         from benchmarks.data.otto_labels import write_labels
@@ -167,7 +173,7 @@ class OttoRecall20(Task[SessionRecommender]):
         if submission is None or labels is None:
             return []
         write_submission(submission, np.asarray(predictions["session"]), predictions)
-        write_labels(labels, data.extra["labels"])
+        write_labels(labels, data.labels)
         return [submission, labels]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:

@@ -12,7 +12,6 @@ published numbers have a column to be compared with.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task, TaskData
+from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
 from benchmarks.data.download import sha256_file
-from benchmarks.data.shakespeare import SHA256, CharSplit, find_input, read_text, split_text
+from benchmarks.data.shakespeare import SHA256, find_input, read_text, split_text
 from benchmarks.errors import DataError, UserError
-from benchmarks.kinds import CharLanguageModel, WindowModel
+from benchmarks.kinds import char_language_model
+from benchmarks.kinds.char_language_model import CharData, CharLanguageModel, CharSplit, WindowModel
 from benchmarks.metrics.language_model import (
     BLOCK_CHARS,
     CurvePoint,
@@ -128,10 +128,10 @@ def curve_extras(points: list[CurvePoint]) -> dict[str, list[Any]]:
 
 
 @register_task
-class ShakespeareCharPerplexity(Task[CharLanguageModel]):
+class ShakespeareCharPerplexity(Task):
     id = "shakespeare-char-ppl"
     version = "1"
-    kind = "char-language-model"
+    kind = char_language_model.KIND
     main_metric = "val_ppl"
     description = (
         "Character-level language modelling of tiny-shakespeare (Karpathy's char-rnn / nanoGPT `shakespeare_char`). "
@@ -202,7 +202,7 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
                 f"`nanogpt_val_loss` has a standard error of about {NANOGPT_CPU_STANDARD_ERROR}, so a 3-seed mean within "
                 "±0.03 of 1.88 is the expected agreement.", "", *lines, ""]
 
-    def prepare(self, context: RunContext) -> TaskData:
+    def prepare(self, context: RunContext) -> CharData:
         if self.options.dataset:
             path = Path(self.options.dataset)
             if not path.is_file():
@@ -213,24 +213,20 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
             path = find_input(context.data_dir, context.cache_dir)
             fingerprint = SHA256
             name = "tinyshakespeare"
-        split = split_text(read_text(path))
         info = DatasetInfo(name=name, fingerprint=fingerprint, synthetic=False, source=str(path))
-        return TaskData(dataset=info, train=split, test=split.valid, extra={"split": split})
+        return CharData(info, split_text(read_text(path)))
 
     def nanogpt_eval_iters(self, profile: str) -> int:
         """Batches behind ``nanogpt_val_loss``: the option, or the profile's (20 for ``nanogpt-cpu``, else 200)."""
         wanted = self.options.nanogpt_eval_iters
         return wanted if wanted > 0 else NANOGPT_EVAL_ITERS.get(profile, 200)
 
-    def _eval_chars(self, profile: str, n_valid: int) -> int:
-        wanted = self.options.eval_chars
-        if wanted < 0:
-            wanted = SMOKE_EVAL_CHARS if profile == "smoke" else n_valid
-        return max(1, min(wanted, n_valid))
-
     def eval_stream(self, split: CharSplit, profile: str) -> tuple[np.ndarray, int]:
         """The strict protocol's input: (context + scored validation ids, length of the context)."""
-        n_eval = self._eval_chars(profile, len(split.valid))
+        wanted = self.options.eval_chars
+        if wanted < 0:
+            wanted = SMOKE_EVAL_CHARS if profile == "smoke" else len(split.valid)
+        n_eval = max(1, min(wanted, len(split.valid)))
         prefix = split.train[-PREFIX_CHARS:]
         return np.concatenate([prefix, split.valid[:n_eval]]), len(prefix)
 
@@ -240,8 +236,8 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
             return None
         return StrictCurve(system, *self.eval_stream(split, context.profile), context)
 
-    def fit(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> None:
-        split: CharSplit = data.extra["split"]
+    def fit(self, system: CharLanguageModel, data: CharData, context: RunContext) -> None:
+        split = data.split
         self._curve = self.make_curve(system, split, context)
         context.checkpoint_callback = self._curve
         if self._curve is not None:
@@ -251,8 +247,8 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
         finally:
             context.checkpoint_callback = None
 
-    def predict(self, system: CharLanguageModel, data: TaskData, context: RunContext) -> Any:
-        split: CharSplit = data.extra["split"]
+    def predict(self, system: CharLanguageModel, data: CharData, context: RunContext) -> Any:
+        split = data.split
         stream, n_prefix = self.eval_stream(split, context.profile)
         n_eval = len(stream) - n_prefix
         with context.phase("log_probs"):
@@ -280,7 +276,7 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
             "curve": list(curve.points) if curve is not None else [],
         }
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+    def evaluate(self, predictions: Any, data: CharData, context: RunContext) -> Evaluation:
         evaluation = char_lm_evaluation(predictions["log_probs"], predictions["targets"])
         evaluation.metrics.update(
             params=float(predictions["params"]),
@@ -316,13 +312,13 @@ class ShakespeareCharPerplexity(Task[CharLanguageModel]):
         return {"prompt": prompt, "continuation": continuation, "seed": options.sample_seed,
                 "temperature": options.temperature}
 
-    def save_predictions(self, predictions: Any, data: TaskData, context: RunContext) -> list[Path]:
+    def save_predictions(self, predictions: Any, data: CharData, context: RunContext) -> list[Path]:
         if not self.options.save_log_probs:
             return []
         path = context.artifact_path("logprobs.npz")
         if path is None:
             return []
-        split: CharSplit = data.extra["split"]
+        split = data.split
         np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(split.vocab))
         return [path]
 
@@ -385,8 +381,3 @@ def first_speech(text: str) -> str:
     lines = text[start:].split("\n")
     speaker_first = lines[0].endswith(":") and len(lines) > 2
     return "\n".join(lines[: 2 if speaker_first else 1]) + "\n"
-
-
-def uniform_loss(vocab_size: int) -> float:
-    """The loss of a uniform model: ln V (ln 65 ≈ 4.1744 on tiny-shakespeare)."""
-    return math.log(vocab_size)

@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.api import Evaluation, RunContext, System, TaskData
-from benchmarks.data.shakespeare import CharSplit
+from benchmarks.api import Evaluation, RunContext, System
+from benchmarks.kinds.char_language_model import CharData, CharSplit
 from benchmarks.metrics.language_model import CurvePoint
 from benchmarks.metrics.speedrun import comparability_warnings, row_sort_key, summarize_row, time_to_target
 from benchmarks.registry import register_task
@@ -53,7 +53,6 @@ def _load_average() -> list[float] | None:
 class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     id = "shakespeare-char-speedrun"
     version = "1"
-    kind = "char-language-model"
     main_metric = "seconds_to_target"
     empty_main_metric = "not reached: no checkpoint reached the target within the budget"
     description = (
@@ -134,12 +133,12 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
 
         return StrictCurve(system, *self.eval_stream(split, context.profile), context, stop=stop)
 
-    def fit(self, system: System, data: TaskData, context: RunContext) -> None:
+    def fit(self, system: System, data: CharData, context: RunContext) -> None:
         self._load_before = _load_average()
         super().fit(system, data, context)
         self._load_after = _load_average()
 
-    def predict(self, system: System, data: TaskData, context: RunContext) -> Any:
+    def predict(self, system: System, data: CharData, context: RunContext) -> Any:
         predictions = super().predict(system, data, context)
         threads = None
         if "torch" in sys.modules:
@@ -155,7 +154,7 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
         }
         return predictions
 
-    def evaluate(self, predictions: Any, data: TaskData, context: RunContext) -> Evaluation:
+    def evaluate(self, predictions: Any, data: CharData, context: RunContext) -> Evaluation:
         evaluation = super().evaluate(predictions, data, context)
         result = time_to_target(predictions["curve"], predictions["speedrun"]["target"])
         evaluation.metrics.update(

@@ -99,7 +99,8 @@ class OttoCovisitRanker(System):
         import lightgbm
         import polars as pl
 
-        from benchmarks.data.otto_testset import make_testset, to_frame
+        from benchmarks.data.otto_testset import make_testset
+        from benchmarks.kinds.session_recommender import to_frame
 
         split = make_testset(_numpy_columns(train), self.config.valid_days, seed=self.seed)
         inner_train, inner_test = to_frame(split.train), to_frame(split.test)
