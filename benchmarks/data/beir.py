@@ -16,7 +16,6 @@ without judgements (not evaluated). A UTF-8 byte-order mark is skipped; a gzippe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
