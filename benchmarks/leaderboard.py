@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
 from benchmarks.errors import UserError
@@ -225,7 +227,8 @@ def format_number(value: float | None, digits: int = 4) -> str:
     return metric_facts.Metric("number", True, digits=digits).format(value)
 
 
-_MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "`": "\\`", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;",
+                                   **dict.fromkeys([*map(chr, range(32)), "\x7f", "\x85", "\u2028", "\u2029"], " ")})
 _SAFE_CODE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@:+=,/()# ")
 
 
@@ -237,16 +240,7 @@ def md_text(value: object) -> str:
     >>> print(md_text("<script>a|b</script>\nc"))
     &lt;script&gt;a\|b&lt;/script&gt; c
     """
-    text = str(value)
-    out = []
-    for ch in text:
-        if ch in _MARKDOWN_ESCAPES:
-            out.append(_MARKDOWN_ESCAPES[ch])
-        elif ch < " " or ch in "\x7f\x85\u2028\u2029":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return str(value).translate(_MARKDOWN_ESCAPES)
 
 
 def md_code(value: object) -> str:
@@ -325,23 +319,23 @@ def ci_text(row: Row) -> str:
     return f"[{format_number(row.ci[0])}, {format_number(row.ci[1])}]"
 
 
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table (tabulate's github format) of cells that are already markdown (:func:`md_text`)."""
+    return tabulate(rows, header, tablefmt="github", disable_numparse=True)
+
+
 def render_table(table: Table, secondary_limit: int = 6) -> str:
     arrow = "↑" if table.higher_is_better else "↓"
     secondary = secondary_metrics(table, secondary_limit)
     header = ["#", "system", f"{md_text(table.main_metric)} {arrow} (mean ± std over seeds)", "95% CI", "vs leader", "seeds",
               *(md_text(name) for name in secondary), "data", "fit s", "peak MB", "hardware", "date"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     scope = data_scope(table.dataset)
-    for rank, row in enumerate(table.rows, start=1):
-        tied = " ≈" if row.verdict in ("leader", "tied") and len(table.rows) > 1 else ""
-        cells = [
-            str(rank), md_text(row.label), main_cell(table, row) + tied, ci_text(row),
-            verdict_text(row), seeds_text(row),
-            *(format_value(name, row.metrics.get(name)) for name in secondary), scope,
-            time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    tied = " ≈" if len(table.rows) > 1 else ""
+    return md_table(header, [
+        [str(rank), md_text(row.label), main_cell(table, row) + (tied if row.verdict in ("leader", "tied") else ""),
+         ci_text(row), verdict_text(row), seeds_text(row), *(format_value(name, row.metrics.get(name)) for name in secondary),
+         scope, time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date)]
+        for rank, row in enumerate(table.rows, start=1)])
 
 
 def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
@@ -349,11 +343,9 @@ def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
     names = other_metrics(table, secondary_limit)
     if not names or not table.rows:
         return []
-    lines = ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
-             "| system | " + " | ".join(names) + " |", "|---|" + "|".join("---" for _ in names) + "|"]
-    for row in table.rows:
-        lines.append(f"| {md_text(row.label)} | " + " | ".join(format_value(name, row.metrics.get(name)) for name in names) + " |")
-    return [*lines, "", "</details>", ""]
+    rows = [[md_text(row.label), *(format_value(name, row.metrics.get(name)) for name in names)] for row in table.rows]
+    return ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
+            md_table(["system", *names], rows), "", "</details>", ""]
 
 
 def scope_note(table: Table) -> str:
@@ -499,36 +491,46 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     return "\n".join(parts).rstrip() + "\n"
 
 
+def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Record], list[str]]:
+    """The records (those whose task is an id: a task names a file, never a path) and the tasks to show (default:
+    every task with records), after :func:`check_task_ids`."""
+    from benchmarks.registry import discover
+
+    discover()
+    check_task_ids(results_dir, task_ids)
+    loaded = [r for r in load_records(results_dir) if is_id(r.task)]
+    return loaded, task_ids if task_ids is not None else sorted({r.task for r in loaded})
+
+
+def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
+    """The task's pictures drawn into ``out_dir`` (``plots``); none, with a warning, when drawing fails."""
+    from benchmarks import plots
+
+    try:
+        return [*plots.write_task_plots(out_dir, task_id, tables), *plots.write_serving_plot(out_dir, task_id, tables)]
+    except UserError:  # a path that leaves the folder: refused, never a warning
+        raise
+    except Exception as error:  # a page without pictures beats none
+        print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        return []
+
+
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
     """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records)
     and the index ``<results-dir>/README.md``. Returns the files written."""
-    from benchmarks.registry import TASKS, discover
+    from benchmarks.registry import TASKS
 
-    discover()
     results_dir = Path(results_dir)
-    check_task_ids(results_dir, task_ids)
-    loaded = [r for r in load_records(results_dir) if is_task_id(r.task)]  # a record's task names a file: never a path
-    known = sorted({r.task for r in loaded})
+    loaded, shown = load_tasks(results_dir, task_ids)
     written = []
     built: dict[str, list[Table]] = {}
-    for task_id in task_ids if task_ids is not None else known:
-        task_cls = TASKS.get(task_id) if task_id in TASKS else None
+    for task_id in shown:
         tables = built[task_id] = build_tables(loaded, task_id)
-        images: list[tuple[str, str]] = []
-        try:
-            from benchmarks import plots
-
-            for caption, image in [*plots.write_task_plots(results_dir, task_id, tables),
-                                   *plots.write_serving_plot(results_dir, task_id, tables)]:
-                images.append((caption, image.name if image is not None else ""))
-                if image is not None:
-                    written.append(image)
-        except UserError:  # a path that leaves the folder: refused, never a warning
-            raise
-        except Exception as error:  # a leaderboard without pictures beats none
-            print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        images = draw_plots(results_dir, task_id, tables)
+        written += [image for _, image in images if image is not None]
         path = task_file(results_dir, task_id, ".md")
-        atomic_write_text(path, render_task(task_id, tables, task_cls, images))
+        atomic_write_text(path, render_task(task_id, tables, TASKS.get(task_id) if task_id in TASKS else None,
+                                            [(caption, image.name if image else "") for caption, image in images]))
         written.append(path)
     written.append(write_index(results_dir, loaded, built))
     return written
@@ -584,28 +586,18 @@ def serving_cells(record: Record) -> dict[str, str]:
 def render_serving(table: Table) -> list[str]:
     """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
     when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
-    rows = [(row, serving_of(row)) for row in table.rows]
-    rows = [(row, record) for row, record in rows if record is not None]
+    rows = [(row, record) for row in table.rows if (record := serving_of(row)) is not None]
     if not rows:
         return []
-    header = ["system", table.main_metric, *SERVING_COLUMNS]
-    lines = ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
-             "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row, record in rows:
-        cells = serving_cells(record)
-        lines.append("| " + " | ".join([md_text(row.label), format_value(table.main_metric, row.mean),
-                                        *(cells[c] for c in SERVING_COLUMNS)]) + " |")
+    cells = [[md_text(row.label), format_value(table.main_metric, row.mean), *serving_cells(record).values()]
+             for row, record in rows]
     first = rows[0][1].serving
     noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first and first.noop_p50_ms else "?"
     bound = f"{first.latency_bound_ms:g} ms" if first and first.latency_bound_ms else "?"
-    lines += ["", f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
-              f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
-    return lines
-
-
-def is_task_id(name: str) -> bool:
-    """A task id is kebab-case letters, digits and dots (``beir-scifact-ndcg10``): never a path."""
-    return is_id(name)
+    return ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
+            md_table(["system", table.main_metric, *SERVING_COLUMNS], cells), "",
+            f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
+            f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
 
 
 def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
@@ -632,15 +624,15 @@ def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
 
 def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]] | None = None) -> Path:
     """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
-    lines = [GENERATED_NOTE, "# MLSD Bench results", "", "| task | tables | records | leader (first table) |", "|---|---|---|---|"]
+    rows = []
     for task_id in sorted({r.task for r in loaded}):
         tables = (built or {}).get(task_id) or build_tables(loaded, task_id)
-        count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"
         if tables and tables[0].rows:
             best = tables[0].rows[0]
             leader = f"{best.label}: {format_value(tables[0].main_metric, best.mean)} ({tables[0].profile}, {tables[0].dataset.name})"
-        lines.append(f"| [{task_id}]({task_id}.md) | {len(tables)} | {count} | {md_text(leader)} |")
+        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(sum(r.task == task_id for r in loaded)), md_text(leader)])
     path = inside(results_dir, "README.md")
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    text = md_table(["task", "tables", "records", "leader (first table)"], rows)
+    atomic_write_text(path, f"{GENERATED_NOTE}\n# MLSD Bench results\n\n{text}\n")
     return path

@@ -11,14 +11,12 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from benchmarks import leaderboard
-from benchmarks.errors import UserError
 from benchmarks.paths import inside, results_root, task_file
-from benchmarks.records import Record, atomic_write_text, load_records
+from benchmarks.records import Record, atomic_write_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -253,38 +251,18 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
 
 
 def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | None = None) -> Path:
-    """Write the site and return the path of its ``index.html``.
+    """Write the site (default folder ``<results-dir>/site``; default tasks: every task with records) and return
+    the path of its ``index.html``."""
+    from benchmarks.registry import TASKS
 
-    Args:
-        results_dir: where the records are.
-        out_dir: where the site goes (default ``<results-dir>/site``).
-        task_ids: only these tasks (default: every task with records).
-
-    Returns:
-        ``<out>/index.html``.
-    """
-    from benchmarks import plots
-    from benchmarks.registry import TASKS, discover
-
-    discover()
     results_dir = Path(results_dir)
-    leaderboard.check_task_ids(results_dir, task_ids)  # before anything is created
+    loaded, shown = leaderboard.load_tasks(results_dir, task_ids)  # checked before anything is created
     out_dir = results_root(out_dir, "--out") if out_dir is not None else results_root(inside(results_root(results_dir), "site"), "site folder")
-    loaded = [r for r in load_records(results_dir) if leaderboard.is_task_id(r.task)]
-    known = sorted({r.task for r in loaded})
     index_rows = []
-    for task_id in task_ids if task_ids is not None else known:
+    for task_id in shown:
         task_cls = TASKS.get(task_id) if task_id in TASKS else None
         tables = leaderboard.build_tables(loaded, task_id)
-        images: list[tuple[str, str]] = []
-        try:
-            images = [(caption, path.name if path is not None else "")
-                      for caption, path in [*plots.write_task_plots(out_dir, task_id, tables),
-                                            *plots.write_serving_plot(out_dir, task_id, tables)]]
-        except UserError:  # a path that leaves the folder: refused, never a warning
-            raise
-        except Exception as error:  # a page without pictures beats no page
-            print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        images = [(caption, path.name if path is not None else "") for caption, path in leaderboard.draw_plots(out_dir, task_id, tables)]
         atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
         count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"
