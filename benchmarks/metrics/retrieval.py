@@ -63,14 +63,8 @@ _TREC_NAMES = {"ndcg": "ndcg_cut", "recall": "recall", "map": "map_cut", "precis
 
 @dataclass(frozen=True)
 class Measure:
-    """One metric and how trec_eval computes it.
-
-    Attributes:
-        name: our name, e.g. ``"map@1000-l2"``.
-        family: ``ndcg``, ``recall``, ``map``, ``precision`` or ``mrr``.
-        k: the cut-off.
-        level: the minimum grade counted as relevant (trec_eval ``-l``).
-    """
+    """One metric (``"map@1000-l2"``: family ``map``, cut-off ``k`` 1000, relevant from grade ``level`` 2, trec_eval's
+    ``-l``) and how trec_eval computes it."""
 
     name: str
     family: str
