@@ -305,12 +305,11 @@ def main_cell(table: Table, row: Row) -> str:
 
 def verdict_text(row: Row) -> str:
     """``leader``, ``tied (p = 0.41)``, ``worse (p < 0.001)`` or ``–``."""
-    if row.verdict == "leader":
-        return "leader"
+    from benchmarks.comparison import format_p
+
     if row.verdict in ("tied", "worse") and row.p_vs_leader is not None:
-        p = "p < 0.001" if row.p_vs_leader < 0.001 else f"p = {row.p_vs_leader:.3f}"
-        return f"{row.verdict} ({p})"
-    return "–"
+        return f"{row.verdict} ({format_p(row.p_vs_leader)})"
+    return "leader" if row.verdict == "leader" else "–"
 
 
 def ci_text(row: Row) -> str:
