@@ -108,8 +108,6 @@ def _label_older_configs(rows: list[Row]) -> None:
     for row in rows:
         groups[row.label].append(row)
     for same in groups.values():
-        if len(same) < 2:
-            continue
         newest = max(same, key=lambda row: row.records[-1].newness)
         reference = newest.records[-1].config
         for row in same:
@@ -414,20 +412,23 @@ def prompted_sample(record: Record) -> dict[str, Any] | None:
     return None
 
 
+def prompted_samples(table: Table) -> tuple[list[tuple[Row, dict[str, Any]]], list[str]]:
+    """Each row with its first seed's continuation of the task's fixed prompt, and the labels of rows without one."""
+    found = [(row, prompted_sample(row.records[0])) for row in table.rows]
+    return [(row, p) for row, p in found if p is not None], [row.label for row, p in found if p is None]
+
+
 def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
     """Each row's (first seed's) continuation of the fixed prompt: the prompt and the continuation apart."""
+    rows, missing = prompted_samples(table)
     parts: list[str] = []
-    for row in table.rows:
-        found = next((p for p in map(prompted_sample, row.records[:1]) if p is not None), None)
-        if found is None:
-            continue
+    for row, found in rows:
         fence = lambda text: ["```text", text[:limit].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
         parts += [f"**{md_text(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
                   f"temperature {found.get('temperature')}): prompt", "", *fence(found["prompt"]), "", "continuation:", "",
                   *fence(found["continuation"]), ""]
     if not parts:
         return []
-    missing = [row.label for row in table.rows if prompted_sample(row.records[0]) is None]
     note = [f"_No prompted sample in the records of: {', '.join(md_text(m) for m in missing)} (recorded before samples "
             "had a prompt)._", ""] if missing else []
     return ["<details open><summary>Prompted samples: each system continues the same prompt</summary>", "", *parts, *note,
@@ -445,12 +446,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
-        if task_cls.description:
-            parts += [task_cls.description.strip(), ""]
-        if task_cls.protocol:
-            parts += ["**Protocol.** " + task_cls.protocol.strip(), ""]
-        if task_cls.data_source:
-            parts += ["**Data.** " + task_cls.data_source.strip(), ""]
+        for label, text in (("", task_cls.description), ("**Protocol.** ", task_cls.protocol), ("**Data.** ", task_cls.data_source)):
+            parts += [label + text.strip(), ""] if text else []
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
     for caption, name in images or []:
@@ -481,12 +478,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             parts += render_prompted_samples(table)
             parts += render_samples(table)
         if table.failed:
-            parts.append("Failed runs (latest per system and seed):")
-            parts.append("")
-            for record in table.failed:
-                error = md_text((record.error or "unknown error")[:300])
-                parts.append(f"- {md_code(record.system)} seed {record.seed}: {error}")
-            parts.append("")
+            parts += ["Failed runs (latest per system and seed):", "", *(
+                f"- {md_code(r.system)} seed {r.seed}: {md_text((r.error or 'unknown error')[:300])}" for r in table.failed), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

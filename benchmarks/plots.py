@@ -264,11 +264,8 @@ def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
 
 def plot_scores(tables: list[Table], path: Path) -> Path | None:
     """The main metric per system with its 95% CI, best on top; leader and tied rows in blue (None: no rows)."""
-    tables = [t for t in tables if t.rows]
-    if not tables:
-        return None
     canvas = _Canvas()
-    for table in tables:
+    for table in [t for t in tables if t.rows]:
         top = canvas.panel(table, 22)
         values = [v for row in table.rows for v in (row.mean, *(row.ci or ()))]
         bottom = top + 22 * len(table.rows) + 8
@@ -299,12 +296,11 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory. Each point's label
     goes beside it where it overlaps no other label, else into the legend on the right with the point's number.
     None when no row has a fit time."""
-    tables = [t for t in tables if any(row.fit_s is not None and row.fit_s > 0 for row in t.rows)]
-    if not tables:
-        return None
     canvas = _Canvas()
     for table in tables:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
+        if not rows:
+            continue
         top = canvas.panel(table, 40)
         bottom = top + 260
         left, right = 70, WIDTH - 170
@@ -343,21 +339,16 @@ def _label(x: float, y: float, text: str, anchor: str) -> str:
 
 def _curves(record: Record) -> dict[str, list[float]] | None:
     curves = record.extras.get("curves")
-    if not isinstance(curves, dict) or not isinstance(curves.get("step"), list) or not curves["step"]:
-        return None
-    return curves
+    return curves if isinstance(curves, dict) and isinstance(curves.get("step"), list) and curves["step"] else None
 
 
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
     """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"}`` (and optionally ``y_label``):
     validation loss solid and training loss dashed, or training loss solid where no curve has a validation loss;
     one colour per system (its first seed). None when no record carries curves."""
-    panels = [(t, [(row, c) for row in t.rows for c in [_curves(row.records[0])] if c]) for t in tables if t.rows]
-    panels = [(t, found) for t, found in panels if found]
-    if not panels:
-        return None
     canvas = _Canvas()
-    for table, found in panels:
+    for table in tables:
+        found = [(row, c) for row in table.rows for c in [_curves(row.records[0])] if c]
         validation = any(isinstance(c.get("val_loss"), list) for _, c in found)
         lines = []
         for index, (_, curves) in enumerate(found):
@@ -559,12 +550,11 @@ def _served_p99(row: object) -> tuple[float, bool] | None:
 def plot_serving(tables: list[Table], path: Path) -> Path | None:
     """Quality against single-stream p99 latency (log x-axis), with the Pareto frontier; an INVALID run is a hollow
     marker. None when no row measured serving."""
-    served = [(table, [(row, *found) for row in table.rows if (found := _served_p99(row))]) for table in tables]
-    served = [(table, rows) for table, rows in served if rows]
-    if not served:
-        return None
     canvas = _Canvas()
-    for table, rows in served:
+    for table in tables:
+        rows = [(row, *found) for row in table.rows if (found := _served_p99(row))]
+        if not rows:
+            continue
         top = canvas.panel(table, 22)
         bottom, left = top + 260, 70
         place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,

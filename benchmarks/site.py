@@ -112,17 +112,14 @@ def prompted_html(found: dict[str, Any]) -> str:
 
 def render_prompted_samples(table: leaderboard.Table) -> list[str]:
     """Each row's continuation of the task's fixed prompt (first seed), prompt highlighted."""
+    rows, missing = leaderboard.prompted_samples(table)
     out = []
-    for row in table.rows:
-        found = leaderboard.prompted_sample(row.records[0])
-        if found is None:
-            continue
+    for row, found in rows:
         out.append(f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
                    f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
                    f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>')
     if not out:
         return []
-    missing = [row.label for row in table.rows if leaderboard.prompted_sample(row.records[0]) is None]
     if missing:
         out.append(f'<p class="note">No prompted sample in the records of: {escape(", ".join(missing))} (recorded '
                    "before samples had a prompt).</p>")

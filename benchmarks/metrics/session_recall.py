@@ -55,19 +55,12 @@ class SessionLabels:
 
 @dataclass
 class RecallResult:
-    """Metrics and per-session hits of one scored submission.
+    """Metrics and per-session hits of one scored submission."""
 
-    Attributes:
-        metrics: ``recall@20_clicks``, ``recall@20_carts``, ``recall@20_orders`` and ``recall@20_weighted`` (k = 20).
-        sessions: the labelled session ids, in the order of the per-session arrays.
-        hits: ``{type: (n,) float}`` hits per session (0 where the session has no label of that type).
-        denominators: ``{type: Σ min(20, |truth|)}``.
-    """
-
-    metrics: dict[str, float]
-    sessions: np.ndarray
-    hits: dict[str, np.ndarray]
-    denominators: dict[str, float]
+    metrics: dict[str, float]  # recall@20_clicks, _carts, _orders and _weighted
+    sessions: np.ndarray  # the labelled session ids, in the order of the per-session arrays
+    hits: dict[str, np.ndarray]  # {type: (n,) hits per session} (0 where the session has no label of that type)
+    denominators: dict[str, float]  # {type: Σ min(20, |truth|)}
 
     def per_session(self) -> dict[str, np.ndarray]:
         """Per-session contributions whose *mean over sessions* equals each metric.
