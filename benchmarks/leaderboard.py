@@ -147,28 +147,18 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
             failed.extend(r for r in latest if not r.ok)
             if not ok:
                 continue
-            metric_names = sorted({name for r in ok for name in r.metrics})
-            metrics: dict[str, float] = {}
-            metric_std: dict[str, float] = {}
-            for name in metric_names:
-                values = [v for v in (r.metrics.get(name) for r in ok) if v is not None]
-                if values:
-                    metrics[name] = statistics.fmean(values)
-                    metric_std[name] = statistics.stdev(values) if len(values) > 1 else 0.0
-            fits = [f for f in (finite(r.timings.get("fit_s")) for r in ok) if f is not None]
-            peaks = [p for p in (finite(r.peak_memory_mb) for r in ok) if p is not None]
+            values = {name: [v for r in ok if (v := r.metrics.get(name)) is not None]
+                      for name in sorted({n for r in ok for n in r.metrics})}
+            values = {name: found for name, found in values.items() if found}
+            fits = [f for r in ok if (f := finite(r.timings.get("fit_s"))) is not None]
+            peaks = [p for r in ok if (p := finite(r.peak_memory_mb)) is not None]
             rows.append(Row(
-                system=system,
-                label=row_label(system, ok[-1].config_overrides),
-                records=ok,
+                system=system, label=row_label(system, ok[-1].config_overrides), records=ok,
                 main_values=[r.main_value for r in ok if r.main_value is not None],
-                metrics=metrics,
-                metric_std=metric_std,
-                fit_s=statistics.fmean(fits) if fits else None,
-                overloaded=any(overloaded(r) for r in ok),
-                peak_memory_mb=max(peaks) if peaks else None,
-                hardware=_hardware_text(ok[-1]),
-                date=ok[-1].finished_at[:10],
+                metrics={name: statistics.fmean(found) for name, found in values.items()},
+                metric_std={name: statistics.stdev(found) if len(found) > 1 else 0.0 for name, found in values.items()},
+                fit_s=statistics.fmean(fits) if fits else None, overloaded=any(overloaded(r) for r in ok),
+                peak_memory_mb=max(peaks) if peaks else None, hardware=_hardware_text(ok[-1]), date=ok[-1].finished_at[:10],
             ))
         _label_older_configs(rows)
         first = group[0]
@@ -188,12 +178,8 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
 
 
 def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
-    """Fill each row's 95% CI and its verdict against the leader (the first row).
-
-    Args:
-        table: a table whose rows are sorted best first.
-        alpha: significance level after Holm correction across the table's rows.
-    """
+    """Fill each row's 95% CI and its verdict against the leader (the first row: rows are sorted best first), at
+    level ``alpha`` after Holm correction across the table's rows."""
     from benchmarks.comparison import build_sample, compare_all, tested_metric
 
     if not table.rows:
@@ -446,7 +432,8 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
-        for label, text in (("", task_cls.description), ("**Protocol.** ", task_cls.protocol), ("**Data.** ", task_cls.data_source)):
+        for label, text in (("", task_cls.description), ("**Protocol.** ", task_cls.protocol),
+                            ("**Data.** ", task_cls.data_source)):
             parts += [label + text.strip(), ""] if text else []
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
@@ -622,8 +609,10 @@ def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[T
         leader = "–"
         if tables and tables[0].rows:
             best = tables[0].rows[0]
-            leader = f"{best.label}: {format_value(tables[0].main_metric, best.mean)} ({tables[0].profile}, {tables[0].dataset.name})"
-        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(sum(r.task == task_id for r in loaded)), md_text(leader)])
+            leader = (f"{best.label}: {format_value(tables[0].main_metric, best.mean)} "
+                      f"({tables[0].profile}, {tables[0].dataset.name})")
+        count = sum(r.task == task_id for r in loaded)
+        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader)])
     path = inside(results_dir, "README.md")
     text = md_table(["task", "tables", "records", "leader (first table)"], rows)
     atomic_write_text(path, f"{GENERATED_NOTE}\n# MLSD Bench results\n\n{text}\n")
