@@ -139,18 +139,12 @@ def _record_details(record: Record, results_dir: Path) -> str:
     dataset = record.dataset
     facts = [
         ("status", record.status), ("run id", record.run_id), ("git sha", record.git_sha),
-        ("data", f"{dataset.name} (synthetic: {dataset.synthetic})"),
-        ("data fingerprint", dataset.fingerprint), ("device", record.device),
-        ("started", record.started_at), ("finished", record.finished_at),
-        ("peak memory MB", record.peak_memory_mb), ("memory measured", record.memory_method),
-        ("conditions", record.conditions),
+        ("data", f"{dataset.name} (synthetic: {dataset.synthetic})"), ("data fingerprint", dataset.fingerprint),
+        ("device", record.device), ("started", record.started_at), ("finished", record.finished_at),
+        ("peak memory MB", record.peak_memory_mb), ("memory measured", record.memory_method), ("conditions", record.conditions),
     ]
-    path = record.path
-    if path is not None:
-        try:
-            facts.append(("record", str(path.relative_to(results_dir))))
-        except ValueError:
-            facts.append(("record", str(path)))
+    if (path := record.path) is not None:
+        facts.append(("record", str(path.relative_to(results_dir) if path.is_relative_to(results_dir) else path)))
     parts = [f"<h4>seed {escape(record.seed)}</h4>", "<table class=\"facts\">"]
     parts += [f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts]
     parts.append("</table>")
