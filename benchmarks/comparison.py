@@ -121,11 +121,8 @@ def tested_metric(records: list[Record], metric: str, higher_is_better: bool) ->
     ``records`` compared (so every system gets the same choice): ``(metric, "identity")`` when it has per-example
     values in every record; else ``(proxy, transform or None)`` for the single per-example metric of the same
     declared direction; else ``(metric, None)`` (no per-example test)."""
-    names: set[str] | None = None
-    for record in records:
-        present = {name for name, v in record.per_example.values.items() if isinstance(v, list) and v}
-        names = present if names is None else names & present
-    names = names or set()
+    present = [{name for name, v in r.per_example.values.items() if isinstance(v, list) and v} for r in records]
+    names = set.intersection(*present) if present else set()
     if metric in names:
         return metric, "identity"
     candidates = [name for name in sorted(names)
@@ -341,14 +338,9 @@ def _pick_table(found: list[Record], task_id: str, names: set[str], profile: str
     for record in found:
         if record.ok:
             groups[(record.profile, record.fingerprint)].append(record)
-    candidates = []
-    for (group_profile, group_fp), items in groups.items():
-        if profile is not None and group_profile != profile:
-            continue
-        if fingerprint is not None and not group_fp.startswith(fingerprint):
-            continue
-        if names <= {r.system for r in items}:
-            candidates.append((group_profile == "default", max(r.finished_at for r in items), group_profile, group_fp))
+    candidates = [(p == "default", max(r.finished_at for r in items), p, fp) for (p, fp), items in groups.items()
+                  if (profile is None or p == profile) and (fingerprint is None or fp.startswith(fingerprint))
+                  and names <= {r.system for r in items}]
     if not candidates:
         have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
         raise UserError(
@@ -356,8 +348,7 @@ def _pick_table(found: list[Record], task_id: str, names: set[str], profile: str
             + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
         )
     _, _, chosen_profile, chosen_fp = max(candidates)
-    table = groups[(chosen_profile, chosen_fp)]
-    return chosen_profile, table
+    return chosen_profile, groups[(chosen_profile, chosen_fp)]
 
 
 def select(
