@@ -95,10 +95,7 @@ class Table:
 
 def row_label(system: str, overrides: dict[str, Any]) -> str:
     """A row's name: the system, and the settings it was run with (``char-gpt (iterations=5000)``)."""
-    if not overrides:
-        return system
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-    return f"{system} ({settings})"
+    return f"{system} ({', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))})" if overrides else system
 
 
 def _label_older_configs(rows: list[Row]) -> None:
@@ -239,9 +236,7 @@ def declared_columns(task_id: str) -> tuple[str, ...]:
     """The secondary metrics a registered task declares for its table, most important first (``()``: none)."""
     from benchmarks.registry import TASKS
 
-    if task_id not in TASKS:
-        return ()
-    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ())
+    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
 
 
 def secondary_metrics(table: Table, limit: int = 6) -> list[str]:
@@ -264,10 +259,7 @@ def data_scope(dataset: DatasetInfo) -> str:
     reference numbers belong to) or ``synthetic twin`` (generated stand-in data)."""
     if dataset.synthetic:
         return "synthetic twin"
-    name = dataset.name.lower()
-    if "subset" in name or "slice" in name:
-        return "subset"
-    return "full"
+    return "subset" if "subset" in dataset.name.lower() or "slice" in dataset.name.lower() else "full"
 
 
 def seeds_text(row: Row) -> str:
@@ -355,10 +347,8 @@ def time_cell(row: Row) -> str:
 
 def load_note(table: Table) -> str:
     """The footnote for ⚠ time cells ('' when no row has one)."""
-    if not any(row.overloaded for row in table.rows):
-        return ""
     return ("⚠ fit seconds measured while the machine's load average exceeded its cores (other work was running): "
-            "compare those times with care.")
+            "compare those times with care.") if any(row.overloaded for row in table.rows) else ""
 
 
 def uncertainty_note(table: Table) -> str:
@@ -580,12 +570,8 @@ def render_serving(table: Table) -> list[str]:
 
 
 def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
-    """Refuse, before anything is written, a task id that is not an id, or that neither the registry nor the
-    records know (with "did you mean").
-
-    Raises:
-        UserError: the first such id.
-    """
+    """Refuse (UserError), before anything is written, a task id that is not an id, or that neither the registry
+    nor the records know (with "did you mean")."""
     from benchmarks.errors import unknown
     from benchmarks.paths import check_id, record_dir
     from benchmarks.registry import TASKS, discover

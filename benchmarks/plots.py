@@ -217,9 +217,7 @@ class _Canvas:
 
 
 def _title(table: Table) -> str:
-    name = table.dataset.name
-    if len(name) > 70:
-        name = name[:67] + "…"
+    name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
     synthetic = ", synthetic" if table.dataset.synthetic else ""
     return f"{name} — {table.profile}{synthetic}"
 
