@@ -221,11 +221,9 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         for label, text in (("", task_cls.description), ("Protocol. ", task_cls.protocol), ("Data. ", task_cls.data_source)):
             if text:
                 body.append(f"<p><b>{escape(label)}</b>{_prose(text.strip())}</p>")
-    for caption, name in images:
-        if not name:  # not drawn here: the caption says how to get it
-            body.append(f'<p class="note">{_prose(caption)}</p>')
-            continue
-        body.append(f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}</figcaption></figure>')
+    body += [f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}'
+             '</figcaption></figure>' if name else f'<p class="note">{_prose(caption)}</p>'  # no file: not drawn here
+             for caption, name in images]
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
     for index, table in enumerate(tables):
@@ -234,10 +232,7 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> ({kind})</h2>")
         body.append(f'<p class="note">Data fingerprint <code>{escape(dataset.fingerprint)}</code>, task version '
                     f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
-        if table.rows:
-            body += render_table(table, index, results_dir)
-        else:
-            body.append("<p><i>No successful results.</i></p>")
+        body += render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"]
     return _page(f"MLSD Bench — {task_id}", body)
 
 

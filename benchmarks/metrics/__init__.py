@@ -18,6 +18,7 @@ of cut-offs; exact names win over patterns, and the first matching pattern over 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -53,7 +54,6 @@ class Metric:
 _EXACT: dict[str, Metric] = {}
 _PATTERNS: list[Metric] = []
 _ALIASES: dict[str, str] = {}
-_loaded = False
 
 
 def declare(metric: Metric) -> Metric:
@@ -69,12 +69,9 @@ def declare(metric: Metric) -> Metric:
     return metric
 
 
+@functools.cache
 def _load_all() -> None:
     """Import every metric module of this package once (their ``declare`` calls fill the tables)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")
 
