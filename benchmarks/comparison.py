@@ -64,8 +64,7 @@ class Sample:
     ids: list[str] | None = None  # the example ids of the matrix's columns
     matrix: np.ndarray | None = None  # (seeds, examples) per-example values
     records: list[Record] = field(default_factory=list)
-    tested_metric: str = ""
-    """The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)."""
+    tested_metric: str = ""  # The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy).
     transform: str | None = "identity"
     """How the mean of ``tested_metric`` maps to ``metric`` (a key of TRANSFORMS), or None."""
 
@@ -199,8 +198,7 @@ class Comparison:
     p_value: float
     p_adjusted: float = math.nan
     note: str = ""
-    metric: str = ""
-    """The metric the difference is in (a per-example proxy where the compared metric has none)."""
+    metric: str = ""  # The metric the difference is in (a per-example proxy where the compared metric has none).
 
     def significant(self, alpha: float) -> bool:
         return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha

@@ -54,15 +54,11 @@ class Row:
     overloaded: bool = False
     """A record of the row was measured while the load average exceeded the machine's cores: its times are suspect."""
     extras: dict[str, Any] = field(default_factory=dict)
-    ci: tuple[float, float] | None = None
-    """Bootstrap (or t) 95% confidence interval of the mean."""
-    unit: str = "seeds"
-    """What the CI and the test resample: ``"examples"`` (per-example values) or ``"seeds"``."""
+    ci: tuple[float, float] | None = None  # Bootstrap (or t) 95% confidence interval of the mean.
+    unit: str = "seeds"  # What the CI and the test resample: ``"examples"`` (per-example values) or ``"seeds"``.
     n_examples: int | None = None
-    verdict: str = ""
-    """Against the leader: ``leader``, ``tied``, ``worse`` or ``n/a`` (no test possible)."""
-    p_vs_leader: float | None = None
-    """Holm-adjusted p-value of the test against the leader."""
+    verdict: str = ""  # Against the leader: ``leader``, ``tied``, ``worse`` or ``n/a`` (no test possible).
+    p_vs_leader: float | None = None  # Holm-adjusted p-value of the test against the leader.
 
     @property
     def mean(self) -> float:

@@ -202,11 +202,9 @@ class CurvePoint:
 
     step: int
     train_chars: int
-    train_seconds: float
-    """Training wall seconds so far, without the time spent in checkpoints."""
+    train_seconds: float  # Training wall seconds so far, without the time spent in checkpoints.
     val_loss: float
-    train_loss: float | None = None
-    """The system's mean training-batch loss since the previous checkpoint, if it says."""
+    train_loss: float | None = None  # The system's mean training-batch loss since the previous checkpoint, if it says.
     train_cpu_seconds: float = float("nan")
     """CPU seconds of this process (all its threads) in training so far, without the checkpoints':
     less sensitive than wall seconds to other jobs on a shared machine."""
