@@ -411,13 +411,9 @@ class CompareReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-able report (``compare --json``)."""
         s = self.selection
-        systems = []
-        for letter, sample in zip(LETTERS, s.samples, strict=False):
-            low, high = sample.interval()
-            systems.append({
-                "letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
-                "mean": sample.mean, "ci95": [low, high], "unit": sample.unit, "n_examples": sample.n_examples,
-            })
+        systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
+                    "mean": sample.mean, "ci95": list(sample.interval()), "unit": sample.unit, "n_examples": sample.n_examples}
+                   for letter, sample in zip(LETTERS, s.samples, strict=False)]
         return {
             "task": s.task, "profile": s.profile, "dataset": s.dataset.to_dict(), "metric": s.metric,
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
