@@ -69,14 +69,9 @@ class RecallResult:
         and the weighted sum of those to ``score``, so paired significance tests can use them.
         """
         n = len(self.sessions)
-        values: dict[str, np.ndarray] = {}
-        score = np.zeros(n)
-        for event_type in EVENT_TYPES:
-            denominator = self.denominators[event_type]
-            contribution = self.hits[event_type] * (n / denominator) if denominator else np.zeros(n)
-            values[f"recall@20_{event_type}"] = contribution
-            score = score + WEIGHTS[event_type] * contribution
-        values["recall@20_weighted"] = score
+        values = {f"recall@20_{t}": self.hits[t] * (n / d) if (d := self.denominators[t]) else np.zeros(n)
+                  for t in EVENT_TYPES}
+        values["recall@20_weighted"] = sum(WEIGHTS[t] * values[f"recall@20_{t}"] for t in EVENT_TYPES)
         return values
 
 
