@@ -279,9 +279,7 @@ def format_p(p: float) -> str:
 def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
     """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
     metric = comparison.metric or metric  # a proxy has the compared metric's direction
-    how = f"{comparison.test} over {comparison.n} {comparison.unit}"
-    if comparison.note:
-        how += f"; {comparison.note}"
+    how = f"{comparison.test} over {comparison.n} {comparison.unit}" + (f"; {comparison.note}" if comparison.note else "")
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):
         return f"{comparison.a} vs {comparison.b}: no test possible ({comparison.note or 'not enough data'})."

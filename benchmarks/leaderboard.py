@@ -349,10 +349,8 @@ def load_note(table: Table) -> str:
 
 def uncertainty_note(table: Table) -> str:
     units = sorted({f"{row.n_examples} examples" if row.unit == "examples" else "seeds" for row in table.rows})
-    proxy = ""
-    if table.tested_metric and table.tested_metric != table.main_metric:
-        proxy = (f" Tests and intervals use the per-example {md_code(table.tested_metric)} (same direction as "
-                 f"{md_code(table.main_metric)}).")
+    proxy = (f" Tests and intervals use the per-example {md_code(table.tested_metric)} (same direction as "
+             f"{md_code(table.main_metric)}).") if table.tested_metric not in ("", table.main_metric) else ""
     return (
         f"95% CI: bootstrap over seeds × examples ({', '.join(units)}; a t-interval over seeds where there are no "
         f"per-example values).{proxy} ≈ marks the leader and the rows *tied* with it: not significantly worse "
