@@ -21,6 +21,7 @@ task family:
 from __future__ import annotations
 
 import math
+import string
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,29 +54,17 @@ t-test, which agrees with it at that size (central limit theorem)."""
 
 @dataclass
 class Sample:
-    """One system's results in one table, ready for tests.
+    """One system's results in one table, ready for tests."""
 
-    Args:
-        label: how it is shown (``"logreg"``, ``"logreg@1"``).
-        system: system id.
-        metric: the metric compared.
-        higher_is_better: its direction.
-        seed_values: ``{seed: metric value}``.
-        ids: example ids the matrix columns belong to, or None.
-        matrix: (seeds, examples) per-example values, or None.
-        records: the records behind it.
-    """
-
-    label: str
+    label: str  # how it is shown: "logreg", "logreg@1"
     system: str
-    metric: str
+    metric: str  # the metric compared
     higher_is_better: bool
     seed_values: dict[int, float]
-    ids: list[str] | None = None
-    matrix: np.ndarray | None = None
+    ids: list[str] | None = None  # the example ids of the matrix's columns
+    matrix: np.ndarray | None = None  # (seeds, examples) per-example values
     records: list[Record] = field(default_factory=list)
-    tested_metric: str = ""
-    """The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)."""
+    tested_metric: str = ""  # The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy).
     transform: str | None = "identity"
     """How the mean of ``tested_metric`` maps to ``metric`` (a key of TRANSFORMS), or None."""
 
@@ -127,23 +116,12 @@ def _per_example(record: Record, metric: str) -> tuple[list[str], np.ndarray] | 
 
 
 def tested_metric(records: list[Record], metric: str, higher_is_better: bool) -> tuple[str, str | None]:
-    """Which per-example metric the tests use for ``metric``, and the transform from its mean.
-
-    Args:
-        records: all records being compared (so every system gets the same choice).
-        metric: the metric compared.
-        higher_is_better: its direction (a proxy must have the same declared direction).
-
-    Returns:
-        ``(metric, "identity")`` when it has per-example values in every record; else
-        ``(proxy, transform or None)`` for the single per-example metric of the same direction;
-        else ``(metric, None)`` (no per-example test).
-    """
-    names: set[str] | None = None
-    for record in records:
-        present = {name for name, v in record.per_example.values.items() if isinstance(v, list) and v}
-        names = present if names is None else names & present
-    names = names or set()
+    """Which per-example metric the tests use for ``metric``, and the transform from its mean, chosen over all the
+    ``records`` compared (so every system gets the same choice): ``(metric, "identity")`` when it has per-example
+    values in every record; else ``(proxy, transform or None)`` for the single per-example metric of the same
+    declared direction; else ``(metric, None)`` (no per-example test)."""
+    present = [{name for name, v in r.per_example.values.items() if isinstance(v, list) and v} for r in records]
+    names = set.intersection(*present) if present else set()
     if metric in names:
         return metric, "identity"
     candidates = [name for name in sorted(names)
@@ -151,46 +129,29 @@ def tested_metric(records: list[Record], metric: str, higher_is_better: bool) ->
     if len(candidates) != 1:
         return metric, None
     proxy = candidates[0]
-    for name, mapping in TRANSFORMS.items():
-        holds = True
-        for record in records:
-            value = record.metrics.get(metric)
-            found = _per_example(record, proxy)
-            if value is None or found is None:
-                holds = False
-                break
-            try:
-                mapped = mapping(float(np.nanmean(found[1])))
-            except OverflowError:
-                holds = False
-                break
-            if not math.isclose(mapped, float(value), rel_tol=0.02, abs_tol=1e-9):
-                holds = False
-                break
-        if holds:
-            return proxy, name
-    return proxy, None
+    return proxy, next((name for name, mapping in TRANSFORMS.items() if all(_maps(mapping, r, proxy, metric) for r in records)),
+                       None)
+
+
+def _maps(mapping: Callable[[float], float], record: Record, proxy: str, metric: str) -> bool:
+    """True when ``mapping`` takes the record's mean per-example ``proxy`` to its ``metric`` (within 2%)."""
+    value, found = record.metrics.get(metric), _per_example(record, proxy)
+    if value is None or found is None:
+        return False
+    try:
+        return math.isclose(mapping(float(np.nanmean(found[1]))), float(value), rel_tol=0.02, abs_tol=1e-9)
+    except OverflowError:
+        return False
 
 
 def build_sample(
     records: list[Record], metric: str, higher_is_better: bool, label: str | None = None,
     per_example_metric: str | None = None, transform: str | None = "identity",
 ) -> Sample:
-    """Turn one system's records (one per seed, one table) into a Sample.
-
-    Args:
-        records: ok records of one system and config, at most one per seed.
-        metric: the metric to compare.
-        higher_is_better: its direction.
-        label: display label (default: the system id).
-        per_example_metric: the metric whose per-example values the tests use (default
-            ``metric``; see :func:`tested_metric`).
-        transform: how its mean maps to ``metric`` (None: unknown).
-
-    Returns:
-        The sample; its matrix is None when any seed lacks per-example values for ``metric``
-        or the seeds share no example ids.
-    """
+    """One system's ok records (one config, at most one per seed, one table) as a Sample, labelled ``label``
+    (default: the system id). ``per_example_metric`` (default ``metric``) and ``transform`` are
+    :func:`tested_metric`'s choice. Its matrix is None when any seed lacks per-example values or the seeds'
+    example ids differ."""
     system = records[0].system if records else "?"
     seed_values: dict[int, float] = {}
     columns: list[tuple[list[str], np.ndarray]] = []
@@ -215,13 +176,8 @@ def build_sample(
         common = set(columns[0][0]) if same_order else set(columns[0][0]).intersection(*(set(c[0]) for c in columns[1:]))
         if common and len(common) == len(columns[0][0]) and all(len(common) == len(c[0]) for c in columns):
             ids = columns[0][0]
-            rows = []
-            for column_ids, values in columns:
-                if column_ids == ids:
-                    rows.append(values)
-                else:
-                    lookup = dict(zip(column_ids, values, strict=True))
-                    rows.append([lookup[i] for i in ids])
+            rows = [values if column_ids == ids else [dict(zip(column_ids, values, strict=True))[i] for i in ids]
+                    for column_ids, values in columns]
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
@@ -242,8 +198,7 @@ class Comparison:
     p_value: float
     p_adjusted: float = math.nan
     note: str = ""
-    metric: str = ""
-    """The metric the difference is in (a per-example proxy where the compared metric has none)."""
+    metric: str = ""  # The metric the difference is in (a per-example proxy where the compared metric has none).
 
     def significant(self, alpha: float) -> bool:
         return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha
@@ -260,17 +215,9 @@ class Comparison:
 
 
 def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples: int = 10_000, seed: int = 0) -> Comparison:
-    """Test whether two samples differ, on the finest unit they share.
-
-    Args:
-        a, b: samples of the same table and metric.
-        test: ``"randomization"`` (paired sign-flip) or ``"t"`` (paired t-test).
-        n_resamples: for the randomization test.
-        seed: for the randomization test.
-
-    Returns:
-        The comparison, with its raw p-value (``p_adjusted`` is set by :func:`compare_all`).
-    """
+    """Test whether two samples of one table and metric differ, on the finest unit they share, with a paired
+    ``"randomization"`` (sign-flip, ``n_resamples`` from ``seed``) or ``"t"`` test. The comparison has its raw
+    p-value (``p_adjusted`` is set by :func:`compare_all`)."""
     if test not in TESTS:
         raise ValueError(f"test {test!r}: expected one of {', '.join(TESTS)}")
 
@@ -281,11 +228,7 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
 
     if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
         x = a.matrix.mean(axis=0)  # (examples,)
-        if a.ids == b.ids:
-            y = b.matrix.mean(axis=0)
-        else:
-            means_b = b.example_means()
-            y = np.array([means_b[i] for i in a.ids])
+        y = b.matrix.mean(axis=0) if a.ids == b.ids else np.array(list(map(b.example_means().get, a.ids)))
         result = paired(x, y)
         notes = []
         if a.tested_metric != a.metric:
@@ -297,11 +240,8 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         note = "; ".join(notes)
         return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value,
                           note=note, metric=a.tested_metric)
-    note = ""
-    if a.matrix is not None and b.matrix is not None:
-        note = "per-example ids differ; seeds are the unit"
-    elif a.matrix is None or b.matrix is None:
-        note = "no per-example values; seeds are the unit"
+    both = a.matrix is not None and b.matrix is not None
+    note = "per-example ids differ; seeds are the unit" if both else "no per-example values; seeds are the unit"
     shared = sorted(set(a.seed_values) & set(b.seed_values))
     if len(shared) >= 2 and set(a.seed_values) == set(b.seed_values):
         result = paired([a.seed_values[s] for s in shared], [b.seed_values[s] for s in shared])
@@ -318,16 +258,7 @@ def compare_all(
     samples: list[Sample], pairs: list[tuple[int, int]] | None = None, test: str = "randomization",
     n_resamples: int = 10_000, seed: int = 0,
 ) -> list[Comparison]:
-    """Compare the given pairs of samples (default: every pair) and Holm-correct across them.
-
-    Args:
-        samples: the samples.
-        pairs: index pairs ``(i, j)`` to compare (default: all ``i < j``).
-        test: ``"randomization"`` or ``"t"``.
-
-    Returns:
-        One comparison per pair, with ``p_adjusted`` filled in.
-    """
+    """Compare the given index pairs ``(i, j)`` of samples (default: every ``i < j``), Holm-corrected across them."""
     if pairs is None:
         pairs = [(i, j) for i in range(len(samples)) for j in range(i + 1, len(samples))]
     found = [compare_pair(samples[i], samples[j], test=test, n_resamples=n_resamples, seed=seed) for i, j in pairs]
@@ -348,9 +279,7 @@ def format_p(p: float) -> str:
 def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
     """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
     metric = comparison.metric or metric  # a proxy has the compared metric's direction
-    how = f"{comparison.test} over {comparison.n} {comparison.unit}"
-    if comparison.note:
-        how += f"; {comparison.note}"
+    how = f"{comparison.test} over {comparison.n} {comparison.unit}" + (f"; {comparison.note}" if comparison.note else "")
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):
         return f"{comparison.a} vs {comparison.b}: no test possible ({comparison.note or 'not enough data'})."
@@ -405,14 +334,9 @@ def _pick_table(found: list[Record], task_id: str, names: set[str], profile: str
     for record in found:
         if record.ok:
             groups[(record.profile, record.fingerprint)].append(record)
-    candidates = []
-    for (group_profile, group_fp), items in groups.items():
-        if profile is not None and group_profile != profile:
-            continue
-        if fingerprint is not None and not group_fp.startswith(fingerprint):
-            continue
-        if names <= {r.system for r in items}:
-            candidates.append((group_profile == "default", max(r.finished_at for r in items), group_profile, group_fp))
+    candidates = [(p == "default", max(r.finished_at for r in items), p, fp) for (p, fp), items in groups.items()
+                  if (profile is None or p == profile) and (fingerprint is None or fp.startswith(fingerprint))
+                  and names <= {r.system for r in items}]
     if not candidates:
         have = sorted({f"{p} (data {fp[:12]}): {', '.join(sorted({r.system for r in items}))}" for (p, fp), items in groups.items()})
         raise UserError(
@@ -420,23 +344,16 @@ def _pick_table(found: list[Record], task_id: str, names: set[str], profile: str
             + (f" under --profile {profile}" if profile else "") + ". Tables:\n  " + "\n  ".join(have or ["none"])
         )
     _, _, chosen_profile, chosen_fp = max(candidates)
-    table = groups[(chosen_profile, chosen_fp)]
-    return chosen_profile, table
+    return chosen_profile, groups[(chosen_profile, chosen_fp)]
 
 
 def select(
     results_dir: Path, task_id: str, specs: list[str], profile: str | None = None,
     fingerprint: str | None = None, metric: str | None = None,
 ) -> Selection:
-    """Find the records behind each ``SYSTEM[@SEEDS]`` in one table and build their samples.
-
-    Args:
-        results_dir: where the records are.
-        task_id: the task.
-        specs: system specs, two or more.
-        profile, fingerprint: narrow the table (default: the `default` profile if every system
-            has results there, else the table with the newest results that has them all).
-        metric: default the task's main metric.
+    """Find the records behind each of two or more ``SYSTEM[@SEEDS]`` in one table and build their samples of
+    ``metric`` (default: the task's main metric). ``profile`` and ``fingerprint`` narrow the table (default: the
+    `default` profile if every system has results there, else the table with the newest results that has them all).
 
     Raises:
         UserError: no records, an unknown system or metric, or no table that has every system.
@@ -492,13 +409,9 @@ class CompareReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-able report (``compare --json``)."""
         s = self.selection
-        systems = []
-        for letter, sample in zip(LETTERS, s.samples, strict=False):
-            low, high = sample.interval()
-            systems.append({
-                "letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
-                "mean": sample.mean, "ci95": [low, high], "unit": sample.unit, "n_examples": sample.n_examples,
-            })
+        systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
+                    "mean": sample.mean, "ci95": list(sample.interval()), "unit": sample.unit, "n_examples": sample.n_examples}
+                   for letter, sample in zip(LETTERS, s.samples, strict=False)]
         return {
             "task": s.task, "profile": s.profile, "dataset": s.dataset.to_dict(), "metric": s.metric,
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
@@ -508,7 +421,7 @@ class CompareReport:
         }
 
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
+LETTERS = string.ascii_lowercase
 
 
 def run_compare(

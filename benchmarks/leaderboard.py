@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
 from benchmarks.errors import UserError
@@ -52,15 +54,11 @@ class Row:
     overloaded: bool = False
     """A record of the row was measured while the load average exceeded the machine's cores: its times are suspect."""
     extras: dict[str, Any] = field(default_factory=dict)
-    ci: tuple[float, float] | None = None
-    """Bootstrap (or t) 95% confidence interval of the mean."""
-    unit: str = "seeds"
-    """What the CI and the test resample: ``"examples"`` (per-example values) or ``"seeds"``."""
+    ci: tuple[float, float] | None = None  # Bootstrap (or t) 95% confidence interval of the mean.
+    unit: str = "seeds"  # What the CI and the test resample: ``"examples"`` (per-example values) or ``"seeds"``.
     n_examples: int | None = None
-    verdict: str = ""
-    """Against the leader: ``leader``, ``tied``, ``worse`` or ``n/a`` (no test possible)."""
-    p_vs_leader: float | None = None
-    """Holm-adjusted p-value of the test against the leader."""
+    verdict: str = ""  # Against the leader: ``leader``, ``tied``, ``worse`` or ``n/a`` (no test possible).
+    p_vs_leader: float | None = None  # Holm-adjusted p-value of the test against the leader.
 
     @property
     def mean(self) -> float:
@@ -93,10 +91,7 @@ class Table:
 
 def row_label(system: str, overrides: dict[str, Any]) -> str:
     """A row's name: the system, and the settings it was run with (``char-gpt (iterations=5000)``)."""
-    if not overrides:
-        return system
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-    return f"{system} ({settings})"
+    return f"{system} ({', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))})" if overrides else system
 
 
 def _label_older_configs(rows: list[Row]) -> None:
@@ -106,8 +101,6 @@ def _label_older_configs(rows: list[Row]) -> None:
     for row in rows:
         groups[row.label].append(row)
     for same in groups.values():
-        if len(same) < 2:
-            continue
         newest = max(same, key=lambda row: row.records[-1].newness)
         reference = newest.records[-1].config
         for row in same:
@@ -147,28 +140,18 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
             failed.extend(r for r in latest if not r.ok)
             if not ok:
                 continue
-            metric_names = sorted({name for r in ok for name in r.metrics})
-            metrics: dict[str, float] = {}
-            metric_std: dict[str, float] = {}
-            for name in metric_names:
-                values = [v for v in (r.metrics.get(name) for r in ok) if v is not None]
-                if values:
-                    metrics[name] = statistics.fmean(values)
-                    metric_std[name] = statistics.stdev(values) if len(values) > 1 else 0.0
-            fits = [f for f in (finite(r.timings.get("fit_s")) for r in ok) if f is not None]
-            peaks = [p for p in (finite(r.peak_memory_mb) for r in ok) if p is not None]
+            values = {name: [v for r in ok if (v := r.metrics.get(name)) is not None]
+                      for name in sorted({n for r in ok for n in r.metrics})}
+            values = {name: found for name, found in values.items() if found}
+            fits = [f for r in ok if (f := finite(r.timings.get("fit_s"))) is not None]
+            peaks = [p for r in ok if (p := finite(r.peak_memory_mb)) is not None]
             rows.append(Row(
-                system=system,
-                label=row_label(system, ok[-1].config_overrides),
-                records=ok,
+                system=system, label=row_label(system, ok[-1].config_overrides), records=ok,
                 main_values=[r.main_value for r in ok if r.main_value is not None],
-                metrics=metrics,
-                metric_std=metric_std,
-                fit_s=statistics.fmean(fits) if fits else None,
-                overloaded=any(overloaded(r) for r in ok),
-                peak_memory_mb=max(peaks) if peaks else None,
-                hardware=_hardware_text(ok[-1]),
-                date=ok[-1].finished_at[:10],
+                metrics={name: statistics.fmean(found) for name, found in values.items()},
+                metric_std={name: statistics.stdev(found) if len(found) > 1 else 0.0 for name, found in values.items()},
+                fit_s=statistics.fmean(fits) if fits else None, overloaded=any(overloaded(r) for r in ok),
+                peak_memory_mb=max(peaks) if peaks else None, hardware=_hardware_text(ok[-1]), date=ok[-1].finished_at[:10],
             ))
         _label_older_configs(rows)
         first = group[0]
@@ -188,12 +171,8 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
 
 
 def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
-    """Fill each row's 95% CI and its verdict against the leader (the first row).
-
-    Args:
-        table: a table whose rows are sorted best first.
-        alpha: significance level after Holm correction across the table's rows.
-    """
+    """Fill each row's 95% CI and its verdict against the leader (the first row: rows are sorted best first), at
+    level ``alpha`` after Holm correction across the table's rows."""
     from benchmarks.comparison import build_sample, compare_all, tested_metric
 
     if not table.rows:
@@ -225,7 +204,8 @@ def format_number(value: float | None, digits: int = 4) -> str:
     return metric_facts.Metric("number", True, digits=digits).format(value)
 
 
-_MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "`": "\\`", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;",
+                                   **dict.fromkeys([*map(chr, range(32)), "\x7f", "\x85", "\u2028", "\u2029"], " ")})
 _SAFE_CODE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@:+=,/()# ")
 
 
@@ -237,16 +217,7 @@ def md_text(value: object) -> str:
     >>> print(md_text("<script>a|b</script>\nc"))
     &lt;script&gt;a\|b&lt;/script&gt; c
     """
-    text = str(value)
-    out = []
-    for ch in text:
-        if ch in _MARKDOWN_ESCAPES:
-            out.append(_MARKDOWN_ESCAPES[ch])
-        elif ch < " " or ch in "\x7f\x85\u2028\u2029":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return str(value).translate(_MARKDOWN_ESCAPES)
 
 
 def md_code(value: object) -> str:
@@ -261,9 +232,7 @@ def declared_columns(task_id: str) -> tuple[str, ...]:
     """The secondary metrics a registered task declares for its table, most important first (``()``: none)."""
     from benchmarks.registry import TASKS
 
-    if task_id not in TASKS:
-        return ()
-    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ())
+    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
 
 
 def secondary_metrics(table: Table, limit: int = 6) -> list[str]:
@@ -286,10 +255,7 @@ def data_scope(dataset: DatasetInfo) -> str:
     reference numbers belong to) or ``synthetic twin`` (generated stand-in data)."""
     if dataset.synthetic:
         return "synthetic twin"
-    name = dataset.name.lower()
-    if "subset" in name or "slice" in name:
-        return "subset"
-    return "full"
+    return "subset" if "subset" in dataset.name.lower() or "slice" in dataset.name.lower() else "full"
 
 
 def seeds_text(row: Row) -> str:
@@ -311,12 +277,11 @@ def main_cell(table: Table, row: Row) -> str:
 
 def verdict_text(row: Row) -> str:
     """``leader``, ``tied (p = 0.41)``, ``worse (p < 0.001)`` or ``–``."""
-    if row.verdict == "leader":
-        return "leader"
+    from benchmarks.comparison import format_p
+
     if row.verdict in ("tied", "worse") and row.p_vs_leader is not None:
-        p = "p < 0.001" if row.p_vs_leader < 0.001 else f"p = {row.p_vs_leader:.3f}"
-        return f"{row.verdict} ({p})"
-    return "–"
+        return f"{row.verdict} ({format_p(row.p_vs_leader)})"
+    return "leader" if row.verdict == "leader" else "–"
 
 
 def ci_text(row: Row) -> str:
@@ -325,23 +290,23 @@ def ci_text(row: Row) -> str:
     return f"[{format_number(row.ci[0])}, {format_number(row.ci[1])}]"
 
 
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table (tabulate's github format) of cells that are already markdown (:func:`md_text`)."""
+    return tabulate(rows, header, tablefmt="github", disable_numparse=True)
+
+
 def render_table(table: Table, secondary_limit: int = 6) -> str:
     arrow = "↑" if table.higher_is_better else "↓"
     secondary = secondary_metrics(table, secondary_limit)
     header = ["#", "system", f"{md_text(table.main_metric)} {arrow} (mean ± std over seeds)", "95% CI", "vs leader", "seeds",
               *(md_text(name) for name in secondary), "data", "fit s", "peak MB", "hardware", "date"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     scope = data_scope(table.dataset)
-    for rank, row in enumerate(table.rows, start=1):
-        tied = " ≈" if row.verdict in ("leader", "tied") and len(table.rows) > 1 else ""
-        cells = [
-            str(rank), md_text(row.label), main_cell(table, row) + tied, ci_text(row),
-            verdict_text(row), seeds_text(row),
-            *(format_value(name, row.metrics.get(name)) for name in secondary), scope,
-            time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    tied = " ≈" if len(table.rows) > 1 else ""
+    return md_table(header, [
+        [str(rank), md_text(row.label), main_cell(table, row) + (tied if row.verdict in ("leader", "tied") else ""),
+         ci_text(row), verdict_text(row), seeds_text(row), *(format_value(name, row.metrics.get(name)) for name in secondary),
+         scope, time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date)]
+        for rank, row in enumerate(table.rows, start=1)])
 
 
 def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
@@ -349,11 +314,9 @@ def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
     names = other_metrics(table, secondary_limit)
     if not names or not table.rows:
         return []
-    lines = ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
-             "| system | " + " | ".join(names) + " |", "|---|" + "|".join("---" for _ in names) + "|"]
-    for row in table.rows:
-        lines.append(f"| {md_text(row.label)} | " + " | ".join(format_value(name, row.metrics.get(name)) for name in names) + " |")
-    return [*lines, "", "</details>", ""]
+    rows = [[md_text(row.label), *(format_value(name, row.metrics.get(name)) for name in names)] for row in table.rows]
+    return ["<details><summary>More metrics (per result: the mean over its seeds)</summary>", "",
+            md_table(["system", *names], rows), "", "</details>", ""]
 
 
 def scope_note(table: Table) -> str:
@@ -380,18 +343,14 @@ def time_cell(row: Row) -> str:
 
 def load_note(table: Table) -> str:
     """The footnote for ⚠ time cells ('' when no row has one)."""
-    if not any(row.overloaded for row in table.rows):
-        return ""
     return ("⚠ fit seconds measured while the machine's load average exceeded its cores (other work was running): "
-            "compare those times with care.")
+            "compare those times with care.") if any(row.overloaded for row in table.rows) else ""
 
 
 def uncertainty_note(table: Table) -> str:
     units = sorted({f"{row.n_examples} examples" if row.unit == "examples" else "seeds" for row in table.rows})
-    proxy = ""
-    if table.tested_metric and table.tested_metric != table.main_metric:
-        proxy = (f" Tests and intervals use the per-example {md_code(table.tested_metric)} (same direction as "
-                 f"{md_code(table.main_metric)}).")
+    proxy = (f" Tests and intervals use the per-example {md_code(table.tested_metric)} (same direction as "
+             f"{md_code(table.main_metric)}).") if table.tested_metric not in ("", table.main_metric) else ""
     return (
         f"95% CI: bootstrap over seeds × examples ({', '.join(units)}; a t-interval over seeds where there are no "
         f"per-example values).{proxy} ≈ marks the leader and the rows *tied* with it: not significantly worse "
@@ -423,20 +382,23 @@ def prompted_sample(record: Record) -> dict[str, Any] | None:
     return None
 
 
+def prompted_samples(table: Table) -> tuple[list[tuple[Row, dict[str, Any]]], list[str]]:
+    """Each row with its first seed's continuation of the task's fixed prompt, and the labels of rows without one."""
+    found = [(row, prompted_sample(row.records[0])) for row in table.rows]
+    return [(row, p) for row, p in found if p is not None], [row.label for row, p in found if p is None]
+
+
 def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
     """Each row's (first seed's) continuation of the fixed prompt: the prompt and the continuation apart."""
+    rows, missing = prompted_samples(table)
     parts: list[str] = []
-    for row in table.rows:
-        found = next((p for p in map(prompted_sample, row.records[:1]) if p is not None), None)
-        if found is None:
-            continue
+    for row, found in rows:
         fence = lambda text: ["```text", text[:limit].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
         parts += [f"**{md_text(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
                   f"temperature {found.get('temperature')}): prompt", "", *fence(found["prompt"]), "", "continuation:", "",
                   *fence(found["continuation"]), ""]
     if not parts:
         return []
-    missing = [row.label for row in table.rows if prompted_sample(row.records[0]) is None]
     note = [f"_No prompted sample in the records of: {', '.join(md_text(m) for m in missing)} (recorded before samples "
             "had a prompt)._", ""] if missing else []
     return ["<details open><summary>Prompted samples: each system continues the same prompt</summary>", "", *parts, *note,
@@ -454,12 +416,9 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
     under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
-        if task_cls.description:
-            parts += [task_cls.description.strip(), ""]
-        if task_cls.protocol:
-            parts += ["**Protocol.** " + task_cls.protocol.strip(), ""]
-        if task_cls.data_source:
-            parts += ["**Data.** " + task_cls.data_source.strip(), ""]
+        for label, text in (("", task_cls.description), ("**Protocol.** ", task_cls.protocol),
+                            ("**Data.** ", task_cls.data_source)):
+            parts += [label + text.strip(), ""] if text else []
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
     for caption, name in images or []:
@@ -490,45 +449,51 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             parts += render_prompted_samples(table)
             parts += render_samples(table)
         if table.failed:
-            parts.append("Failed runs (latest per system and seed):")
-            parts.append("")
-            for record in table.failed:
-                error = md_text((record.error or "unknown error")[:300])
-                parts.append(f"- {md_code(record.system)} seed {record.seed}: {error}")
-            parts.append("")
+            parts += ["Failed runs (latest per system and seed):", "", *(
+                f"- {md_code(r.system)} seed {r.seed}: {md_text((r.error or 'unknown error')[:300])}" for r in table.failed), ""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Record], list[str]]:
+    """The records (those whose task is an id: a task names a file, never a path) and the tasks to show (default:
+    every task with records), after :func:`check_task_ids`."""
+    from benchmarks.registry import discover
+
+    discover()
+    check_task_ids(results_dir, task_ids)
+    loaded = [r for r in load_records(results_dir) if is_id(r.task)]
+    return loaded, task_ids if task_ids is not None else sorted({r.task for r in loaded})
+
+
+def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
+    """The task's pictures drawn into ``out_dir`` (``plots``); none, with a warning, when drawing fails."""
+    from benchmarks import plots
+
+    try:
+        return [*plots.write_task_plots(out_dir, task_id, tables), *plots.write_serving_plot(out_dir, task_id, tables)]
+    except UserError:  # a path that leaves the folder: refused, never a warning
+        raise
+    except Exception as error:  # a page without pictures beats none
+        print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        return []
 
 
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
     """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records)
     and the index ``<results-dir>/README.md``. Returns the files written."""
-    from benchmarks.registry import TASKS, discover
+    from benchmarks.registry import TASKS
 
-    discover()
     results_dir = Path(results_dir)
-    check_task_ids(results_dir, task_ids)
-    loaded = [r for r in load_records(results_dir) if is_task_id(r.task)]  # a record's task names a file: never a path
-    known = sorted({r.task for r in loaded})
+    loaded, shown = load_tasks(results_dir, task_ids)
     written = []
     built: dict[str, list[Table]] = {}
-    for task_id in task_ids if task_ids is not None else known:
-        task_cls = TASKS.get(task_id) if task_id in TASKS else None
+    for task_id in shown:
         tables = built[task_id] = build_tables(loaded, task_id)
-        images: list[tuple[str, str]] = []
-        try:
-            from benchmarks import plots
-
-            for caption, image in [*plots.write_task_plots(results_dir, task_id, tables),
-                                   *plots.write_serving_plot(results_dir, task_id, tables)]:
-                images.append((caption, image.name if image is not None else ""))
-                if image is not None:
-                    written.append(image)
-        except UserError:  # a path that leaves the folder: refused, never a warning
-            raise
-        except Exception as error:  # a leaderboard without pictures beats none
-            print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        images = draw_plots(results_dir, task_id, tables)
+        written += [image for _, image in images if image is not None]
         path = task_file(results_dir, task_id, ".md")
-        atomic_write_text(path, render_task(task_id, tables, task_cls, images))
+        atomic_write_text(path, render_task(task_id, tables, TASKS.get(task_id) if task_id in TASKS else None,
+                                            [(caption, image.name if image else "") for caption, image in images]))
         written.append(path)
     written.append(write_index(results_dir, loaded, built))
     return written
@@ -584,37 +549,23 @@ def serving_cells(record: Record) -> dict[str, str]:
 def render_serving(table: Table) -> list[str]:
     """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
     when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
-    rows = [(row, serving_of(row)) for row in table.rows]
-    rows = [(row, record) for row, record in rows if record is not None]
+    rows = [(row, record) for row in table.rows if (record := serving_of(row)) is not None]
     if not rows:
         return []
-    header = ["system", table.main_metric, *SERVING_COLUMNS]
-    lines = ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
-             "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for row, record in rows:
-        cells = serving_cells(record)
-        lines.append("| " + " | ".join([md_text(row.label), format_value(table.main_metric, row.mean),
-                                        *(cells[c] for c in SERVING_COLUMNS)]) + " |")
+    cells = [[md_text(row.label), format_value(table.main_metric, row.mean), *serving_cells(record).values()]
+             for row, record in rows]
     first = rows[0][1].serving
     noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first and first.noop_p50_ms else "?"
     bound = f"{first.latency_bound_ms:g} ms" if first and first.latency_bound_ms else "?"
-    lines += ["", f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
-              f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
-    return lines
-
-
-def is_task_id(name: str) -> bool:
-    """A task id is kebab-case letters, digits and dots (``beir-scifact-ndcg10``): never a path."""
-    return is_id(name)
+    return ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
+            md_table(["system", table.main_metric, *SERVING_COLUMNS], cells), "",
+            f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
+            f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
 
 
 def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
-    """Refuse, before anything is written, a task id that is not an id, or that neither the registry nor the
-    records know (with "did you mean").
-
-    Raises:
-        UserError: the first such id.
-    """
+    """Refuse (UserError), before anything is written, a task id that is not an id, or that neither the registry
+    nor the records know (with "did you mean")."""
     from benchmarks.errors import unknown
     from benchmarks.paths import check_id, record_dir
     from benchmarks.registry import TASKS, discover
@@ -632,15 +583,17 @@ def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
 
 def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]] | None = None) -> Path:
     """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
-    lines = [GENERATED_NOTE, "# MLSD Bench results", "", "| task | tables | records | leader (first table) |", "|---|---|---|---|"]
+    rows = []
     for task_id in sorted({r.task for r in loaded}):
         tables = (built or {}).get(task_id) or build_tables(loaded, task_id)
-        count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"
         if tables and tables[0].rows:
             best = tables[0].rows[0]
-            leader = f"{best.label}: {format_value(tables[0].main_metric, best.mean)} ({tables[0].profile}, {tables[0].dataset.name})"
-        lines.append(f"| [{task_id}]({task_id}.md) | {len(tables)} | {count} | {md_text(leader)} |")
+            leader = (f"{best.label}: {format_value(tables[0].main_metric, best.mean)} "
+                      f"({tables[0].profile}, {tables[0].dataset.name})")
+        count = sum(r.task == task_id for r in loaded)
+        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader)])
     path = inside(results_dir, "README.md")
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    text = md_table(["task", "tables", "records", "leader (first table)"], rows)
+    atomic_write_text(path, f"{GENERATED_NOTE}\n# MLSD Bench results\n\n{text}\n")
     return path

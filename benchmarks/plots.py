@@ -200,16 +200,24 @@ class _Canvas:
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" stroke-width="{width}"{dashes}/>')
 
-    def svg(self) -> str:
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{self.height}" '
-                f'viewBox="0 0 {WIDTH} {self.height}">\n<rect width="100%" height="100%" fill="white"/>\n'
-                + "\n".join(self.parts) + "\n</svg>\n")
+    def panel(self, table: Table, room: float) -> float:
+        """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
+        self.text(WIDTH / 2, self.height + 14, _title(table), anchor="middle")
+        return self.height + room
+
+    def save(self, path: Path) -> Path | None:
+        """Write the SVG to ``path`` (a unique temp file: two runs drawing the same picture never collide); None when
+        nothing was drawn."""
+        if not self.parts:
+            return None
+        atomic_write_text(path, (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{self.height}" '
+                                 f'viewBox="0 0 {WIDTH} {self.height}">\n<rect width="100%" height="100%" fill="white"/>\n'
+                                 + "\n".join(self.parts) + "\n</svg>\n"))
+        return path
 
 
 def _title(table: Table) -> str:
-    name = table.dataset.name
-    if len(name) > 70:
-        name = name[:67] + "…"
+    name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
     synthetic = ", synthetic" if table.dataset.synthetic else ""
     return f"{name} — {table.profile}{synthetic}"
 
@@ -252,24 +260,11 @@ def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
     return place
 
 
-def _save(canvas: _Canvas, path: Path) -> Path:
-    atomic_write_text(path, canvas.svg())  # a unique temp file: two runs drawing the same picture never collide
-    return path
-
-
 def plot_scores(tables: list[Table], path: Path) -> Path | None:
-    """The main metric per system with its 95% CI, best on top; leader and tied rows in blue.
-
-    Returns:
-        ``path``, or None when no table has rows.
-    """
-    tables = [t for t in tables if t.rows]
-    if not tables:
-        return None
+    """The main metric per system with its 95% CI, best on top; leader and tied rows in blue (None: no rows)."""
     canvas = _Canvas()
-    for table in tables:
-        top = canvas.height + 22
-        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+    for table in [t for t in tables if t.rows]:
+        top = canvas.panel(table, 22)
         values = [v for row in table.rows for v in (row.mean, *(row.ci or ()))]
         bottom = top + 22 * len(table.rows) + 8
         log = wants_log(values)
@@ -288,7 +283,7 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
                 canvas.line(x2, y - 4, x2, y + 4, color=color, width=1.5)
             canvas.add(f'<circle cx="{place(row.mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
         canvas.height = bottom + 54
-    return _save(canvas, path)
+    return canvas.save(path)
 
 
 LABEL_SIZE = 9
@@ -298,18 +293,13 @@ LABEL_SIZE = 9
 def plot_cost(tables: list[Table], path: Path) -> Path | None:
     """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory. Each point's label
     goes beside it where it overlaps no other label, else into the legend on the right with the point's number.
-
-    Returns:
-        ``path``, or None when no row has a fit time.
-    """
-    tables = [t for t in tables if any(row.fit_s is not None and row.fit_s > 0 for row in t.rows)]
-    if not tables:
-        return None
+    None when no row has a fit time."""
     canvas = _Canvas()
     for table in tables:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
-        top = canvas.height + 40
-        canvas.text(WIDTH / 2, top - 26, _title(table), anchor="middle")
+        if not rows:
+            continue
+        top = canvas.panel(table, 40)
         bottom = top + 260
         left, right = 70, WIDTH - 170
         place_x = _x_axis(canvas, min(r.fit_s for r in rows), max(r.fit_s for r in rows), left, right, bottom, top,
@@ -337,7 +327,7 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
             canvas.add(_label(right + 12, legend_y, f"{number}: {text}"[:28], "start"))
             legend_y += LABEL_SIZE + 5
         canvas.height = bottom + 40
-    return _save(canvas, path)
+    return canvas.save(path)
 
 
 def _label(x: float, y: float, text: str, anchor: str) -> str:
@@ -347,25 +337,16 @@ def _label(x: float, y: float, text: str, anchor: str) -> str:
 
 def _curves(record: Record) -> dict[str, list[float]] | None:
     curves = record.extras.get("curves")
-    if not isinstance(curves, dict) or not isinstance(curves.get("step"), list) or not curves["step"]:
-        return None
-    return curves
+    return curves if isinstance(curves, dict) and isinstance(curves.get("step"), list) and curves["step"] else None
 
 
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
     """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"}`` (and optionally ``y_label``):
     validation loss solid and training loss dashed, or training loss solid where no curve has a validation loss;
-    one colour per system (its first seed).
-
-    Returns:
-        ``path``, or None when no record carries curves.
-    """
-    panels = [(t, [(row, c) for row in t.rows for c in [_curves(row.records[0])] if c]) for t in tables if t.rows]
-    panels = [(t, found) for t, found in panels if found]
-    if not panels:
-        return None
+    one colour per system (its first seed). None when no record carries curves."""
     canvas = _Canvas()
-    for table, found in panels:
+    for table in tables:
+        found = [(row, c) for row in table.rows for c in [_curves(row.records[0])] if c]
         validation = any(isinstance(c.get("val_loss"), list) for _, c in found)
         lines = []
         for index, (_, curves) in enumerate(found):
@@ -379,8 +360,7 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
                         lines.append((index, dash, points))
         if not lines:
             continue
-        top = canvas.height + 40
-        canvas.text(WIDTH / 2, top - 26, _title(table), anchor="middle")
+        top = canvas.panel(table, 40)
         bottom = top + 260
         left, right = 60, WIDTH - 170
         xs = [p[0] for _, _, points in lines for p in points]
@@ -402,7 +382,7 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
         legend = "solid: validation, dashed: training" if validation else "training loss of each system"
         canvas.text(right + 12, top + 10 + 16 * len(found) + 6, legend, size=9, color="#555")
         canvas.height = bottom + 40
-    return _save(canvas, path) if canvas.parts else None
+    return canvas.save(path)
 
 
 BOUNDARY_COLORS = ("#3b75af", "#ef8636")
@@ -480,18 +460,13 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
 def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
     """Each classifier's decision boundary (first seed of each row), one panel per system, best first: the
     predicted regions (shaded by probability where the system gives one), the boundary, the training points,
-    the test accuracy in the title.
-
-    Returns:
-        ``path``, or None when no record kept a boundary grid.
-    """
+    the test accuracy in the title. None when no record kept a boundary grid."""
     canvas = _Canvas()
     for table in tables:
         found = [(row, grid) for row in table.rows for grid in [boundary_of(row.records[0])] if grid is not None]
         if not found:
             continue
-        top = canvas.height + 22
-        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+        top = canvas.panel(table, 22)
         grid = found[0][1]
         aspect = (grid["y"][1] - grid["y"][0]) / (grid["x"][1] - grid["x"][0])
         column = WIDTH / PANEL_COLUMNS
@@ -510,7 +485,7 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
                     "gives probabilities); line: the decision boundary; dots: the training points", anchor="middle", size=9,
                     color="#555")
         canvas.height = bottom + 16
-    return _save(canvas, path) if canvas.parts else None
+    return canvas.save(path)
 
 
 def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
@@ -571,19 +546,14 @@ def _served_p99(row: object) -> tuple[float, bool] | None:
 
 
 def plot_serving(tables: list[Table], path: Path) -> Path | None:
-    """Quality against single-stream p99 latency (log x-axis), with the Pareto frontier; an INVALID run is a hollow marker.
-
-    Returns:
-        ``path``, or None when no row measured serving.
-    """
-    served = [(table, [(row, *found) for row in table.rows if (found := _served_p99(row))]) for table in tables]
-    served = [(table, rows) for table, rows in served if rows]
-    if not served:
-        return None
+    """Quality against single-stream p99 latency (log x-axis), with the Pareto frontier; an INVALID run is a hollow
+    marker. None when no row measured serving."""
     canvas = _Canvas()
-    for table, rows in served:
-        top = canvas.height + 22
-        canvas.text(WIDTH / 2, top - 8, _title(table), anchor="middle")
+    for table in tables:
+        rows = [(row, *found) for row in table.rows if (found := _served_p99(row))]
+        if not rows:
+            continue
+        top = canvas.panel(table, 22)
         bottom, left = top + 260, 70
         place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
@@ -613,7 +583,7 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {fill}/>')
             canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)
         canvas.height = bottom + 40
-    return _save(canvas, path)
+    return canvas.save(path)
 
 
 def write_serving_plot(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:

@@ -39,12 +39,8 @@ class RecordError(ValueError):
 
 def schema_of(data: dict[str, Any]) -> int:
     """The schema a record's JSON object was written in: ``schema_version``, or 1 for the first records
-    (``record_format: 1``).
-
-    Raises:
-        RecordError: no version at all, a version that is not a positive integer, or one newer than
-            :data:`SCHEMA_VERSION` (written by a newer harness: never read as if it were understood).
-    """
+    (``record_format: 1``). RecordError for no version, one that is not a positive integer, or one newer than
+    :data:`SCHEMA_VERSION` (written by a newer harness: never read as if it were understood)."""
     if "schema_version" not in data:
         if data.get("record_format") == 1:
             return 1
@@ -146,11 +142,8 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: Any, path: Path | None = None) -> Record:
-        """Read a record written by any version of the harness (older schemas are upgraded).
-
-        Raises:
-            RecordError: a required field is missing or of the wrong type.
-        """
+        """Read a record written by any version of the harness (older schemas are upgraded); RecordError when a
+        required field is missing or of the wrong type."""
         if not isinstance(data, dict):
             raise RecordError(f"expected a JSON object, got {type(data).__name__}")
         data = upgrade(data)
@@ -170,14 +163,12 @@ class Record:
         values = per_example.get("values") if isinstance(per_example, dict) else None
         ids = per_example.get("ids") if isinstance(per_example, dict) else None
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        given = {name: value for name, value in data.items()
-                 if name in fields and name not in ("path", "dataset", "per_example", "metrics", "serving") and value is not None}
+        given = {"task_version": "?", "profile": "?", "higher_is_better": True}
+        given.update((name, value) for name, value in data.items()
+                     if name in fields and name not in ("path", "dataset", "per_example", "metrics", "serving") and value is not None)
         for name, kind in (("hardware", dict), ("timings", dict), ("artifacts", list)):
             if not isinstance(given.get(name, kind()), kind):
                 given.pop(name)  # a foreign value where the harness writes an object: keep the record, drop the field
-        given.setdefault("task_version", "?")
-        given.setdefault("profile", "?")
-        given.setdefault("higher_is_better", True)
         return cls(
             **given,
             dataset=DatasetInfo(name=str(dataset.get("name", "?")), fingerprint=str(dataset.get("fingerprint", "?")),

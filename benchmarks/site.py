@@ -11,14 +11,12 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from benchmarks import leaderboard
-from benchmarks.errors import UserError
 from benchmarks.paths import inside, results_root, task_file
-from benchmarks.records import Record, atomic_write_text, load_records
+from benchmarks.records import Record, atomic_write_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -114,17 +112,14 @@ def prompted_html(found: dict[str, Any]) -> str:
 
 def render_prompted_samples(table: leaderboard.Table) -> list[str]:
     """Each row's continuation of the task's fixed prompt (first seed), prompt highlighted."""
+    rows, missing = leaderboard.prompted_samples(table)
     out = []
-    for row in table.rows:
-        found = leaderboard.prompted_sample(row.records[0])
-        if found is None:
-            continue
+    for row, found in rows:
         out.append(f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
                    f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
                    f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>')
     if not out:
         return []
-    missing = [row.label for row in table.rows if leaderboard.prompted_sample(row.records[0]) is None]
     if missing:
         out.append(f'<p class="note">No prompted sample in the records of: {escape(", ".join(missing))} (recorded '
                    "before samples had a prompt).</p>")
@@ -144,18 +139,12 @@ def _record_details(record: Record, results_dir: Path) -> str:
     dataset = record.dataset
     facts = [
         ("status", record.status), ("run id", record.run_id), ("git sha", record.git_sha),
-        ("data", f"{dataset.name} (synthetic: {dataset.synthetic})"),
-        ("data fingerprint", dataset.fingerprint), ("device", record.device),
-        ("started", record.started_at), ("finished", record.finished_at),
-        ("peak memory MB", record.peak_memory_mb), ("memory measured", record.memory_method),
-        ("conditions", record.conditions),
+        ("data", f"{dataset.name} (synthetic: {dataset.synthetic})"), ("data fingerprint", dataset.fingerprint),
+        ("device", record.device), ("started", record.started_at), ("finished", record.finished_at),
+        ("peak memory MB", record.peak_memory_mb), ("memory measured", record.memory_method), ("conditions", record.conditions),
     ]
-    path = record.path
-    if path is not None:
-        try:
-            facts.append(("record", str(path.relative_to(results_dir))))
-        except ValueError:
-            facts.append(("record", str(path)))
+    if (path := record.path) is not None:
+        facts.append(("record", str(path.relative_to(results_dir) if path.is_relative_to(results_dir) else path)))
     parts = [f"<h4>seed {escape(record.seed)}</h4>", "<table class=\"facts\">"]
     parts += [f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts]
     parts.append("</table>")
@@ -232,11 +221,9 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         for label, text in (("", task_cls.description), ("Protocol. ", task_cls.protocol), ("Data. ", task_cls.data_source)):
             if text:
                 body.append(f"<p><b>{escape(label)}</b>{_prose(text.strip())}</p>")
-    for caption, name in images:
-        if not name:  # not drawn here: the caption says how to get it
-            body.append(f'<p class="note">{_prose(caption)}</p>')
-            continue
-        body.append(f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}</figcaption></figure>')
+    body += [f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}'
+             '</figcaption></figure>' if name else f'<p class="note">{_prose(caption)}</p>'  # no file: not drawn here
+             for caption, name in images]
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
     for index, table in enumerate(tables):
@@ -245,46 +232,23 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> ({kind})</h2>")
         body.append(f'<p class="note">Data fingerprint <code>{escape(dataset.fingerprint)}</code>, task version '
                     f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
-        if table.rows:
-            body += render_table(table, index, results_dir)
-        else:
-            body.append("<p><i>No successful results.</i></p>")
+        body += render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"]
     return _page(f"MLSD Bench — {task_id}", body)
 
 
 def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | None = None) -> Path:
-    """Write the site and return the path of its ``index.html``.
+    """Write the site (default folder ``<results-dir>/site``; default tasks: every task with records) and return
+    the path of its ``index.html``."""
+    from benchmarks.registry import TASKS
 
-    Args:
-        results_dir: where the records are.
-        out_dir: where the site goes (default ``<results-dir>/site``).
-        task_ids: only these tasks (default: every task with records).
-
-    Returns:
-        ``<out>/index.html``.
-    """
-    from benchmarks import plots
-    from benchmarks.registry import TASKS, discover
-
-    discover()
     results_dir = Path(results_dir)
-    leaderboard.check_task_ids(results_dir, task_ids)  # before anything is created
+    loaded, shown = leaderboard.load_tasks(results_dir, task_ids)  # checked before anything is created
     out_dir = results_root(out_dir, "--out") if out_dir is not None else results_root(inside(results_root(results_dir), "site"), "site folder")
-    loaded = [r for r in load_records(results_dir) if leaderboard.is_task_id(r.task)]
-    known = sorted({r.task for r in loaded})
     index_rows = []
-    for task_id in task_ids if task_ids is not None else known:
+    for task_id in shown:
         task_cls = TASKS.get(task_id) if task_id in TASKS else None
         tables = leaderboard.build_tables(loaded, task_id)
-        images: list[tuple[str, str]] = []
-        try:
-            images = [(caption, path.name if path is not None else "")
-                      for caption, path in [*plots.write_task_plots(out_dir, task_id, tables),
-                                            *plots.write_serving_plot(out_dir, task_id, tables)]]
-        except UserError:  # a path that leaves the folder: refused, never a warning
-            raise
-        except Exception as error:  # a page without pictures beats no page
-            print(f"warning: no plots for {task_id}: {error}", file=sys.stderr)
+        images = [(caption, path.name if path is not None else "") for caption, path in leaderboard.draw_plots(out_dir, task_id, tables)]
         atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
         count = sum(1 for r in loaded if r.task == task_id)
         leader = "–"

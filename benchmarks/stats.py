@@ -30,33 +30,23 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class TestResult:
-    """The outcome of a two-sided test of "A and B have the same mean".
+    """The outcome of a two-sided test of "A and B have the same mean"."""
 
-    Args:
-        test: which test (``"paired-t"``, ``"paired-randomization"``, ``"welch-t"``, ...).
-        statistic: t statistic, or the observed mean difference for randomization tests.
-        p_value: two-sided p-value.
-        n: number of pairs (or of values in the smaller group for unpaired tests).
-        mean_difference: mean(A) - mean(B).
-        exact: True when a randomization test enumerated every sign pattern.
-    """
-
-    test: str
-    statistic: float
+    test: str  # "paired-t", "paired-randomization", "welch-t"
+    statistic: float  # t, or the observed mean difference for randomization tests
     p_value: float
-    n: int
-    mean_difference: float
-    exact: bool = False
+    n: int  # pairs, or the values in the smaller group of an unpaired test
+    mean_difference: float  # mean(A) - mean(B)
+    exact: bool = False  # a randomization test that enumerated every sign pattern
 
 
-def _pair(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
-    x = np.asarray(a, dtype=np.float64).ravel()
-    y = np.asarray(b, dtype=np.float64).ravel()
+def _pair(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
     if x.shape != y.shape:
         raise ValueError(f"paired values must have the same length, got {x.size} and {y.size}")
     if x.size == 0:
         raise ValueError("no values to compare")
-    return x - y
+    return x, y
 
 
 def _degenerate(test: str, mean: float, n: int) -> TestResult:
@@ -67,27 +57,17 @@ def _degenerate(test: str, mean: float, n: int) -> TestResult:
 
 
 def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Paired (dependent-samples) t-test: ``scipy.stats.ttest_rel``.
-
-    Args:
-        a, b: values of the two systems on the same examples, in the same order.
-
-    Returns:
-        The t statistic of the differences ``a - b`` and its two-sided p-value. Identical
-        vectors give p = 1; constant non-zero differences give p = 0.
-    """
-    d = _pair(a, b)
+    """Paired t-test of ``a`` and ``b`` (the two systems on the same examples, in the same order):
+    ``scipy.stats.ttest_rel``. Identical vectors give p = 1; constant non-zero differences give p = 0."""
+    x, y = _pair(a, b)
+    d = x - y
     mean = float(d.mean())
     if d.size < 2:
         return TestResult("paired-t", math.nan, 1.0 if mean == 0 else math.nan, d.size, mean)
     if float(d.std(ddof=1)) == 0.0:
         return _degenerate("paired-t", mean, d.size)
-    result = stats.ttest_rel(np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel())
+    result = stats.ttest_rel(x, y)
     return TestResult("paired-t", float(result.statistic), float(result.pvalue), d.size, mean)
-
-
-def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.mean(x, axis=axis)
 
 
 def paired_randomization_test(
@@ -99,22 +79,15 @@ def paired_randomization_test(
     Under the null hypothesis each pair's two values are exchangeable, so each difference is as
     likely to have either sign. When ``2**n <= n_resamples`` every sign pattern is enumerated
     (an exact test); otherwise ``n_resamples`` random patterns are drawn and p = (count + 1) /
-    (n_resamples + 1).
-
-    Args:
-        a, b: values of the two systems on the same examples, in the same order.
-        n_resamples: random sign patterns to draw when exact enumeration is too large.
-        seed: random seed, so the p-value is reproducible.
-
-    Returns:
-        The observed mean difference and the two-sided p-value.
+    (n_resamples + 1), from a generator seeded with ``seed``.
     """
-    d = _pair(a, b)
+    x, y = _pair(a, b)
+    d = x - y
     observed = float(d.mean())
     if d.size == 1 or not d.any():  # both sign patterns (or all of them) are as extreme
         return TestResult("paired-randomization", observed, 1.0, d.size, observed, exact=True)
     result = stats.permutation_test(
-        (d,), _mean, permutation_type="samples", vectorized=True, n_resamples=n_resamples,
+        (d,), np.mean, permutation_type="samples", vectorized=True, n_resamples=n_resamples,
         alternative="two-sided", batch=max(1, (1 << 20) // d.size), rng=np.random.default_rng(seed),
     )
     exact = 2**d.size <= n_resamples
@@ -122,17 +95,8 @@ def paired_randomization_test(
 
 
 def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Welch's unequal-variance t-test for two independent groups:
-    ``scipy.stats.ttest_ind(a, b, equal_var=False)``. Used over seeds when two systems' seeds
-    cannot be paired.
-
-    Args:
-        a, b: independent values (e.g. one per seed) of the two systems.
-
-    Returns:
-        The t statistic and its two-sided p-value (Welch-Satterthwaite degrees of freedom);
-        NaN with fewer than two values on a side.
-    """
+    """Welch's unequal-variance t-test for two independent groups (one value per seed, when two systems' seeds
+    cannot be paired): ``scipy.stats.ttest_ind(a, b, equal_var=False)``. NaN with fewer than two values on a side."""
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
     diff = float(x.mean() - y.mean()) if x.size and y.size else math.nan
@@ -149,13 +113,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (step-down), for several tests at once.
 
     The i-th smallest p-value is multiplied by (m - i + 1), made monotone, and capped at 1.
-    Reject a hypothesis at level alpha when its adjusted p-value is <= alpha. NaN stays NaN.
-
-    Args:
-        p_values: raw p-values, any order.
-
-    Returns:
-        Adjusted p-values in the same order.
+    Reject a hypothesis at level alpha when its adjusted p-value is <= alpha. NaN stays NaN; the order is kept.
 
     >>> holm([0.01, 0.02, 0.5])
     [0.03, 0.04, 0.5]
@@ -171,6 +129,15 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
+def _matrix(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """(n,) or (seeds, examples) values as a (seeds, examples) float64 array."""
+    matrix = np.asarray(values, dtype=np.float64)
+    matrix = matrix[None, :] if matrix.ndim == 1 else matrix
+    if matrix.ndim != 2:
+        raise ValueError(f"expected a 1-D or 2-D array, got shape {matrix.shape}")
+    return matrix
+
+
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
@@ -180,22 +147,10 @@ def bootstrap_ci(
     A 1-D input is resampled over its values. A 2-D input ``(seeds, examples)`` is resampled at
     both levels: examples with replacement (the same examples for every seed, scipy's
     ``paired=True``), then seeds with replacement (multinomial weights drawn from the same
-    generator), so the interval covers both training randomness and the finite test set.
-
-    Args:
-        values: (n,) or (seeds, examples) array.
-        confidence: e.g. 0.95.
-        n_resamples: bootstrap replicates.
-        seed: random seed, so the interval is reproducible.
-
-    Returns:
-        (low, high); (nan, nan) for no values; (v, v) for a single value.
+    generator), so the interval covers both training randomness and the finite test set. The generator is
+    seeded with ``seed``: the interval is reproducible. (nan, nan) for no values; (v, v) for a single value.
     """
-    matrix = np.asarray(values, dtype=np.float64)
-    if matrix.ndim == 1:
-        matrix = matrix[None, :]  # (1, n)
-    if matrix.ndim != 2:
-        raise ValueError(f"expected a 1-D or 2-D array, got shape {matrix.shape}")
+    matrix = _matrix(values)
     seeds, n = matrix.shape
     if matrix.size == 0:
         return (math.nan, math.nan)
@@ -204,7 +159,7 @@ def bootstrap_ci(
     rng = np.random.default_rng(seed)
     if n == 1:  # one example: only the seeds vary
         data: tuple[np.ndarray, ...] = (matrix[:, 0],)
-        statistic = _mean
+        statistic = np.mean
     else:
         data = (matrix,)
 
@@ -223,16 +178,8 @@ def bootstrap_ci(
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval for a mean of a few values (e.g. one per seed):
-    ``scipy.stats.t.interval``.
-
-    Args:
-        values: the values.
-        confidence: e.g. 0.95.
-
-    Returns:
-        (low, high); (v, v) for one value or for identical values.
-    """
+    """Student-t confidence interval for a mean of a few values (e.g. one per seed): ``scipy.stats.t.interval``;
+    (v, v) for one value or for identical values."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size == 0:
         return (math.nan, math.nan)
@@ -249,17 +196,8 @@ def normal_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) ->
 
     The variance of the mean is that of the seed means over seeds plus that of the seed-averaged
     per-example values over examples: Var ≈ s²(seed means) / S + s²(example means) / n.
-
-    Args:
-        values: (n,) or (seeds, examples) array.
-        confidence: e.g. 0.95.
-
-    Returns:
-        (low, high).
     """
-    matrix = np.asarray(values, dtype=np.float64)
-    if matrix.ndim == 1:
-        matrix = matrix[None, :]  # (1, n)
+    matrix = _matrix(values)
     seeds, n = matrix.shape
     if matrix.size == 0:
         return (math.nan, math.nan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,3 +74,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict]:
     return get
 
 
+def squeeze(markdown: str) -> str:
+    """A generated markdown page with its tables' padding removed (tabulate pads cells to the column's width), so a
+    test can look for a row as ``| 1 | system |``."""
+    return re.sub(r" +\|", " |", markdown)

@@ -16,6 +16,7 @@ from benchmarks.comparison import run_compare as _run_compare
 from benchmarks.errors import UserError
 from benchmarks.runner import RunRequest, run
 from benchmarks.stats import holm
+from tests.conftest import squeeze
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +145,7 @@ def test_leaderboard_rows_carry_ci_and_ties(mock_results: Path) -> None:
     for row in table.rows:
         assert row.ci is not None and row.ci[0] <= row.mean <= row.ci[1] and row.unit == "examples"
     leaderboard.write(mock_results, ["mock-acc"])
-    text = (mock_results / "mock-acc.md").read_text()
+    text = squeeze((mock_results / "mock-acc.md").read_text())
     assert "95% CI" in text and "| leader |" in text and "worse (p < 0.001)" in text
     caption = "mock-acc: each system's main metric (dot: mean over seeds) with its 95% confidence interval"
     assert f"![{caption}" in text and "](mock-acc.svg)" in text and f"*{caption}" in text  # the image, and its caption shown
@@ -168,7 +169,7 @@ def test_leaderboard_survives_broken_and_partial_records(results_dir: Path) -> N
     nan_metric["metrics"] = {"accuracy": None}
     _write(results_dir, nan_metric)
     leaderboard.write(results_dir, ["fake-broken"])
-    text = (results_dir / "fake-broken.md").read_text()
+    text = squeeze((results_dir / "fake-broken.md").read_text())
     assert "| 1 | good |" in text and "| 2 | odd |" in text and "| 3 | odd-values |" in text and "partial" not in text
     assert "| leader |" in text  # the malformed per-example values did not cost the table its CIs
 

@@ -27,7 +27,7 @@ from benchmarks.api import System
 from benchmarks.errors import UserError
 from benchmarks.records import load_records
 from benchmarks.registry import SYSTEMS, Registry
-from tests.conftest import REPO
+from tests.conftest import REPO, squeeze
 
 CLI = [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"]
 
@@ -565,7 +565,7 @@ def test_nan_predictions_give_a_failed_record_on_disk(tmp_path: Path) -> None:
     failed = saved["nan-answers"]
     assert failed.status == "failed" and "predict(): all values are NaN or infinite" in failed.error
     assert failed.metrics == {}
-    board = (results / "mock-acc.md").read_text()
+    board = squeeze((results / "mock-acc.md").read_text())
     assert "| 1 | mock-threshold |" in board and "| 2 | nan-answers" not in board
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import leaderboard, records
 from benchmarks.api import DatasetInfo
+from tests.conftest import squeeze
 
 
 def write_record(results: Path, task: str, system: str, seed: int, metrics: dict[str, float], main: str,
@@ -36,12 +37,12 @@ CHARLM = {"val_ppl": 5.0, "val_loss": 1.6, "val_bpc": 2.3, "val_top1_acc": 0.52,
 
 
 def _header(text: str) -> list[str]:
-    line = next(line for line in text.splitlines() if line.startswith("| # | system"))
+    line = next(line for line in squeeze(text).splitlines() if line.startswith("| # | system"))
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
 def _row(text: str, system: str) -> list[str]:
-    line = next(line for line in text.splitlines() if line.startswith(f"| 1 | {system} ") or f"| {system} |" in line)
+    line = next(line for line in squeeze(text).splitlines() if line.startswith(f"| 1 | {system} ") or f"| {system} |" in line)
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
@@ -59,7 +60,7 @@ def test_char_lm_columns_are_the_tasks_in_its_order(tmp_path: Path) -> None:
     assert secondary == list(ShakespeareCharPerplexity.leaderboard_columns)
     assert secondary[0] == "val_top1_acc" and "0.5200" in _row(text, "char-gpt")
     # the rest is not dropped: it is in the per-result details, in its own table
-    details = text[text.index("<summary>More metrics"):]
+    details = squeeze(text[text.index("<summary>More metrics"):])
     assert "| system | eval_seconds | train_seconds | val_loss_best_val_selected |" in details
     assert "| char-gpt | 3.00 | 10.00 | 1.5900 |" in details
 

@@ -17,6 +17,7 @@ from benchmarks.kinds import char_language_model, classifier
 from benchmarks.loadgen import read_summary, run_test
 from benchmarks.registry import SYSTEMS, TASKS, discover, systems_for
 from benchmarks.serving import BUDGETS, ServeBudget, Serving, measure
+from tests.conftest import squeeze
 
 discover()
 
@@ -252,7 +253,7 @@ def test_run_serve_records_serving_and_the_leaderboard_shows_it(tmp_path: Path) 
     assert f"Result is : {record.serving.scenarios['single-stream'].result}" in summary
     (unserved,) = [r for r in load_records(results) if r.system == "mock-majority"]
     assert unserved.ok and unserved.serving is not None and unserved.serving.status == "not served"
-    page = (results / "mock-acc.md").read_text()
+    page = squeeze((results / "mock-acc.md").read_text())
     assert "**Serving**" in page and (results / "mock-acc-serving.svg").is_file()
     assert "| mock-majority |" in page.split("**Serving**")[1] and "not served" in page
 

@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import cli, leaderboard, records, site
 from benchmarks.runner import RunRequest, run
+from tests.conftest import squeeze
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
 
 def test_markdown_shows_samples_and_curves(site_results: Path) -> None:
     leaderboard.write(site_results, ["fake-charlm"])
-    text = (site_results / "fake-charlm.md").read_text()
+    text = squeeze((site_results / "fake-charlm.md").read_text())
     assert "<pre>ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more</pre>" in text and "<details><summary>Samples" in text
     assert "<b>tiny-gpt</b>" not in text  # a sample is shown as written, never as HTML
     assert "(fake-charlm-curves.svg)" in text and (site_results / "fake-charlm-curves.svg").exists()

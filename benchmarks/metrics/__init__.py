@@ -18,6 +18,7 @@ of cut-offs; exact names win over patterns, and the first matching pattern over 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -27,15 +28,9 @@ from benchmarks.errors import UserError
 
 @dataclass(frozen=True)
 class Metric:
-    """What is known about one metric name (or a pattern of names).
-
-    Args:
-        name: the canonical name (``"map@12"``), or an ``fnmatch`` pattern (``"recall@*"``).
-        higher_is_better: its direction.
-        digits: decimals shown in tables.
-        description: one line for people.
-        aliases: older names of the same metric; records holding them are read under ``name``.
-    """
+    """What is known about one metric name (``"map@12"``) or ``fnmatch`` pattern of names (``"recall@*"``): its
+    direction, the decimals tables show, one line for people, and its older names (records holding them are read
+    under ``name``)."""
 
     name: str
     higher_is_better: bool
@@ -59,31 +54,24 @@ class Metric:
 _EXACT: dict[str, Metric] = {}
 _PATTERNS: list[Metric] = []
 _ALIASES: dict[str, str] = {}
-_loaded = False
 
 
 def declare(metric: Metric) -> Metric:
     """Register a metric's facts (called at import time by the metric modules). A name declared twice
     with other facts is an error."""
-    table = _PATTERNS if any(ch in metric.name for ch in "*?[") else None
-    if table is None:
-        known = _EXACT.get(metric.name)
-        if known is not None and known != metric:
-            raise ValueError(f"metric {metric.name!r} declared twice with different facts")
-        _EXACT[metric.name] = metric
-    elif metric not in _PATTERNS:
-        _PATTERNS.append(metric)
+    if any(ch in metric.name for ch in "*?["):
+        if metric not in _PATTERNS:
+            _PATTERNS.append(metric)
+    elif _EXACT.setdefault(metric.name, metric) != metric:
+        raise ValueError(f"metric {metric.name!r} declared twice with different facts")
     for alias in metric.aliases:
         _ALIASES[alias] = metric.name
     return metric
 
 
+@functools.cache
 def _load_all() -> None:
     """Import every metric module of this package once (their ``declare`` calls fill the tables)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")
 

@@ -43,14 +43,8 @@ declare(Metric("val_loss_best_val_selected", higher_is_better=False,
 
 
 def check_log_probs(log_probs: np.ndarray, n_rows: int, vocab_size: int, atol: float = 1e-3) -> None:
-    """Raise ValueError unless ``log_probs`` is an (n_rows, vocab_size) array of normalised log-probabilities.
-
-    Args:
-        log_probs: the candidate array.
-        n_rows: expected number of rows (positions).
-        vocab_size: expected number of columns.
-        atol: tolerance on ``logsumexp(row) == 0``.
-    """
+    """Raise ValueError unless ``log_probs`` is an (n_rows, vocab_size) array of normalised log-probabilities
+    (``logsumexp`` of each row within ``atol`` of 0)."""
     log_probs = np.asarray(log_probs)
     if log_probs.dtype.kind not in "iuf":
         raise ValueError(f"log-probabilities have dtype {log_probs.dtype}, expected floats")
@@ -70,15 +64,8 @@ def check_log_probs(log_probs: np.ndarray, n_rows: int, vocab_size: int, atol: f
 
 
 def token_losses(log_probs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Per-position negative log-likelihood of the true tokens, in nats, as float64.
-
-    Args:
-        log_probs: (N, V) log-probabilities of each position's next token.
-        targets: (N,) the true token ids.
-
-    Returns:
-        (N,) ``-log_probs[i, targets[i]]``.
-    """
+    """(N,) negative log-likelihood ``-log_probs[i, targets[i]]`` of the true tokens (N,), in nats, as float64,
+    from (N, V) log-probabilities of each position's next token."""
     targets = np.asarray(targets, dtype=np.int64)
     return -np.asarray(log_probs[np.arange(len(targets)), targets], dtype=np.float64)
 
@@ -215,11 +202,9 @@ class CurvePoint:
 
     step: int
     train_chars: int
-    train_seconds: float
-    """Training wall seconds so far, without the time spent in checkpoints."""
+    train_seconds: float  # Training wall seconds so far, without the time spent in checkpoints.
     val_loss: float
-    train_loss: float | None = None
-    """The system's mean training-batch loss since the previous checkpoint, if it says."""
+    train_loss: float | None = None  # The system's mean training-batch loss since the previous checkpoint, if it says.
     train_cpu_seconds: float = float("nan")
     """CPU seconds of this process (all its threads) in training so far, without the checkpoints':
     less sensitive than wall seconds to other jobs on a shared machine."""

@@ -15,8 +15,6 @@ truth are not scored; a customer with no predictions scores 0. Recall@k counts d
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-
 import numpy as np
 
 from benchmarks.metrics import Metric, declare
@@ -53,115 +51,12 @@ def isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == values
 
 
-def average_precision_at_k(predicted: Sequence[Hashable], actual: Iterable[Hashable], k: int = 12) -> float:
-    """AP@k of one ranked list against the relevant items (Ben Hamner's ``apk``).
-
-    Args:
-        predicted: ranked predictions; only the first ``k`` count, and a repeat earns nothing.
-        actual: the relevant items; a repeated item counts again in the denominator ``min(len(actual), k)``.
-        k: cut-off.
-
-    Returns:
-        AP@k in [0, 1]; 0.0 when ``actual`` is empty.
-
-    >>> average_precision_at_k(["a", "b", "c"], ["b", "c"])  # hits at ranks 2 and 3
-    0.5833333333333333
-    >>> round((1 / 2 + 2 / 3) / 2, 12)
-    0.583333333333
-    >>> average_precision_at_k(["a", "a", "b"], ["a"])  # the repeated "a" earns nothing
-    1.0
-    >>> average_precision_at_k(["a"], ["a", "a"])  # a repeated truth item counts twice in min(len(actual), k)
-    0.5
-    """
-    actual = list(actual)
-    truth = set(actual)
-    if not truth:
-        return 0.0
-    seen: set[Hashable] = set()
-    hits = 0
-    score = 0.0
-    for rank, item in enumerate(list(predicted)[:k], start=1):
-        if item in truth and item not in seen:
-            hits += 1
-            score += hits / rank
-        seen.add(item)
-    return score / min(len(actual), k)
-
-
-def recall_at_k(predicted: Sequence[Hashable], actual: Iterable[Hashable], k: int = 12) -> float:
-    """Share of the distinct relevant items found in the first ``k`` predictions.
-
-    >>> recall_at_k(["a", "b", "x"], ["a", "b", "c", "d"])
-    0.5
-    """
-    truth = set(actual)
-    if not truth:
-        return 0.0
-    return len(truth.intersection(list(predicted)[:k])) / len(truth)
-
-
-def per_customer_scores(
-    predictions: Mapping[Hashable, Sequence[Hashable]], truth: Mapping[Hashable, Iterable[Hashable]], k: int = 12
-) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
-    """AP@k and Recall@k of every scored customer (non-empty truth), in the truth's order.
-
-    A customer missing from ``predictions`` scores 0; customers only in ``predictions`` are
-    ignored.
-
-    Returns:
-        ``(customer ids, AP@k per customer, Recall@k per customer)``.
-
-    >>> ids, ap, rec = per_customer_scores({"c1": ["a", "b"]}, {"c1": ["b"], "c2": ["a"], "c3": []})
-    >>> ids, ap.tolist(), rec.tolist()
-    (['c1', 'c2'], [0.5, 0.0], [1.0, 0.0])
-    """
-    ids: list[Hashable] = []
-    aps: list[float] = []
-    recalls: list[float] = []
-    for customer, items in truth.items():
-        items = list(items)
-        if not items:
-            continue
-        ranked = predictions.get(customer, ())
-        ids.append(customer)
-        aps.append(average_precision_at_k(ranked, items, k))
-        recalls.append(recall_at_k(ranked, items, k))
-    return ids, np.asarray(aps, dtype=np.float64), np.asarray(recalls, dtype=np.float64)
-
-
-def mean_average_precision_at_k(
-    predictions: Mapping[Hashable, Sequence[Hashable]], truth: Mapping[Hashable, Iterable[Hashable]], k: int = 12
-) -> float:
-    """MAP@k over the customers with a non-empty truth (the competition's score).
-
-    >>> mean_average_precision_at_k({"c1": ["a", "b"], "c2": ["x"]}, {"c1": ["b"], "c2": ["a"]})
-    0.25
-    """
-    _, aps, _ = per_customer_scores(predictions, truth, k)
-    return float(aps.mean()) if aps.size else 0.0
-
-
-def catalogue_coverage(predictions: Iterable[Sequence[Hashable]], catalogue_size: int, k: int = 12) -> float:
-    """Share of the catalogue that appears in at least one top-``k`` list.
-
-    >>> catalogue_coverage([["a", "b"], ["b", "c"]], catalogue_size=10)
-    0.3
-    """
-    if catalogue_size <= 0:
-        return 0.0
-    shown: set[Hashable] = set()
-    for ranked in predictions:
-        shown.update(list(ranked)[:k])
-    return len(shown) / catalogue_size
-
-
 def ap_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray, k: int = 12) -> np.ndarray:
-    """Vectorised AP@k for integer codes: the same value as :func:`average_precision_at_k`.
+    """AP@k per customer (Ben Hamner's ``apk``, as the module defines it) for integer item codes.
 
     Args:
         predicted: (n, ≥k) int array of item codes per customer; -1 pads (never relevant).
-        truth_items: concatenated relevant item codes of the n customers (a repeat counts in the
-            denominator, as in :func:`average_precision_at_k`).
+        truth_items: concatenated relevant item codes of the n customers (a repeat counts in the denominator).
         truth_offsets: (n + 1,) offsets of each customer's items in ``truth_items``.
         k: cut-off.
 
@@ -195,7 +90,7 @@ def ap_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets
 
 
 def recall_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray, k: int = 12) -> np.ndarray:
-    """Vectorised Recall@k for integer codes: the same value as :func:`recall_at_k` (distinct items).
+    """Recall@k per customer for integer item codes: the share of its distinct relevant items in the top k.
 
     Args:
         predicted: (n, ≥k) int array of item codes per customer; -1 pads.

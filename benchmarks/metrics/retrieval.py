@@ -63,14 +63,8 @@ _TREC_NAMES = {"ndcg": "ndcg_cut", "recall": "recall", "map": "map_cut", "precis
 
 @dataclass(frozen=True)
 class Measure:
-    """One metric and how trec_eval computes it.
-
-    Attributes:
-        name: our name, e.g. ``"map@1000-l2"``.
-        family: ``ndcg``, ``recall``, ``map``, ``precision`` or ``mrr``.
-        k: the cut-off.
-        level: the minimum grade counted as relevant (trec_eval ``-l``).
-    """
+    """One metric (``"map@1000-l2"``: family ``map``, cut-off ``k`` 1000, relevant from grade ``level`` 2, trec_eval's
+    ``-l``) and how trec_eval computes it."""
 
     name: str
     family: str
@@ -158,25 +152,15 @@ def drop_identical_ids(run: Run) -> tuple[Run, int]:
 
 @dataclass
 class RetrievalScores:
-    """The result of ``evaluate_run``.
+    """The result of ``evaluate_run``."""
 
-    Attributes:
-        means: ``{metric: mean over every judged query}`` (``trec_eval -c``'s "all" line).
-        per_query: ``{metric: [value per judged query]}`` in the order of ``query_ids``.
-        query_ids: the judged queries (at least one judgement), sorted.
-        missing_from_run: judged queries with no document in the run (each scored 0).
-        identical_ids_removed: (query, doc) pairs dropped because the doc id equals the query id.
-        unjudged_in_run: queries of the run without any judgement (ignored).
-        run: the run that was scored (after dropping identical ids): write this one to a file.
-    """
-
-    means: dict[str, float]
-    per_query: dict[str, list[float]]
-    query_ids: list[str]
-    missing_from_run: list[str] = field(default_factory=list)
-    identical_ids_removed: int = 0
-    unjudged_in_run: int = 0
-    run: Run = field(default_factory=dict, repr=False)
+    means: dict[str, float]  # {metric: mean over every judged query}: trec_eval -c's "all" line
+    per_query: dict[str, list[float]]  # {metric: [value per judged query]} in the order of query_ids
+    query_ids: list[str]  # the judged queries (at least one judgement), sorted
+    missing_from_run: list[str] = field(default_factory=list)  # judged queries with no document in the run: 0 each
+    identical_ids_removed: int = 0  # (query, doc) pairs dropped because the doc id equals the query id
+    unjudged_in_run: int = 0  # queries of the run without any judgement (ignored)
+    run: Run = field(default_factory=dict, repr=False)  # the run scored (identical ids dropped): write this one
 
 
 def _pytrec_eval():

@@ -16,7 +16,7 @@ The formula is the one in otto-de's ``KAGGLE.md`` and ``src/evaluate.py``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,19 +40,12 @@ AID_BITS = 31
 
 @dataclass
 class RecallResult:
-    """Metrics and per-session hits of one scored submission.
+    """Metrics and per-session hits of one scored submission."""
 
-    Attributes:
-        metrics: ``recall@20_clicks``, ``recall@20_carts``, ``recall@20_orders`` and ``recall@20_weighted`` (k = 20).
-        sessions: the labelled session ids, in the order of the per-session arrays.
-        hits: ``{type: (n,) float}`` hits per session (0 where the session has no label of that type).
-        denominators: ``{type: Σ min(20, |truth|)}``.
-    """
-
-    metrics: dict[str, float]
-    sessions: np.ndarray
-    hits: dict[str, np.ndarray]
-    denominators: dict[str, float]
+    metrics: dict[str, float]  # recall@20_clicks, _carts, _orders and _weighted
+    sessions: np.ndarray  # the labelled session ids, in the order of the per-session arrays
+    hits: dict[str, np.ndarray]  # {type: (n,) hits per session} (0 where the session has no label of that type)
+    denominators: dict[str, float]  # {type: Σ min(20, |truth|)}
 
     def per_session(self) -> dict[str, np.ndarray]:
         """Per-session contributions whose *mean over sessions* equals each metric.
@@ -61,14 +54,9 @@ class RecallResult:
         and the weighted sum of those to ``score``, so paired significance tests can use them.
         """
         n = len(self.sessions)
-        values: dict[str, np.ndarray] = {}
-        score = np.zeros(n)
-        for event_type in EVENT_TYPES:
-            denominator = self.denominators[event_type]
-            contribution = self.hits[event_type] * (n / denominator) if denominator else np.zeros(n)
-            values[f"recall@20_{event_type}"] = contribution
-            score = score + WEIGHTS[event_type] * contribution
-        values["recall@20_weighted"] = score
+        values = {f"recall@20_{t}": self.hits[t] * (n / d) if (d := self.denominators[t]) else np.zeros(n)
+                  for t in EVENT_TYPES}
+        values["recall@20_weighted"] = sum(WEIGHTS[t] * values[f"recall@20_{t}"] for t in EVENT_TYPES)
         return values
 
 
@@ -91,14 +79,8 @@ def otto_recall(
 ) -> RecallResult:
     """Score predictions with OTTO's weighted Recall@k.
 
-    Args:
-        labels: ``{session: SessionLabels}`` for every test session.
-        predictions: ``{session: {type: [aid, ...]}}``; missing sessions or types predict nothing.
-        k: the cut-off (20 in the competition).
-        weights: weight of each type's recall in ``score``.
-
-    Returns:
-        A RecallResult; ``metrics["recall@20_weighted"]`` is the competition score.
+    ``labels`` holds every test session; ``predictions`` is ``{session: {type: [aid, ...]}}``, a missing session or
+    type predicting nothing. ``metrics["recall@20_weighted"]`` of the result is the competition score.
 
     Worked example (two sessions; session 2 has no prediction at all)::
 
@@ -137,12 +119,8 @@ def recall_from_counts(
 ) -> RecallResult:
     """OTTO's weighted Recall@k from per-session counts: R_type = Σ hits / Σ min(k, |truth|).
 
-    Args:
-        sessions: (n,) the labelled session ids.
-        sizes: ``{type: (n,) |truth|}`` (0 where a session has no label of that type).
-        hits: ``{type: (n,) distinct correct aids among the first k predicted}``.
-        k: the cut-off.
-        weights: weight of each type's recall in ``score``.
+    ``sizes[type]`` is (n,) |truth| (0 where a session has no label of that type) and ``hits[type]`` (n,) the
+    distinct correct aids among the first k predicted, for the (n,) labelled ``sessions``.
 
     >>> result = recall_from_counts(np.array([1, 2]), {"clicks": np.array([1, 1]), "carts": np.array([2, 0]),
     ...     "orders": np.array([1, 2])}, {"clicks": np.array([1, 0]), "carts": np.array([1, 0]), "orders": np.array([0, 0])})
@@ -222,22 +200,3 @@ class TruthIndex:
         many_counts = np.diff(np.append(starts, len(matched)))
         return (np.concatenate([single_rows, matched[starts]]),
                 np.concatenate([np.ones(len(single_rows), dtype=np.int64), many_counts]))
-
-
-def labels_from_events(aids: Iterable[int], types: Iterable[str]) -> SessionLabels:
-    """Labels of the events *after* a cut: the first click, and every cart and order.
-
-    >>> labels_from_events([4, 4, 5, 6], ["clicks", "carts", "orders", "clicks"])
-    SessionLabels(clicks=4, carts=frozenset({4}), orders=frozenset({5}))
-    """
-    click: int | None = None
-    carts: set[int] = set()
-    orders: set[int] = set()
-    for aid, event_type in zip(aids, types, strict=True):
-        if event_type == "clicks" and click is None:
-            click = int(aid)
-        elif event_type == "carts":
-            carts.add(int(aid))
-        elif event_type == "orders":
-            orders.add(int(aid))
-    return SessionLabels(click, frozenset(carts), frozenset(orders))

@@ -37,29 +37,17 @@ declare(Metric("setup_seconds", higher_is_better=False, digits=2, description="s
 
 @dataclass(frozen=True)
 class SpeedrunResult:
-    """One run's race, read off its curve.
-
-    Args:
-        reached: some checkpoint's strict loss was at or below the target.
-        seconds_to_target: training seconds from the step-0 checkpoint to the first such checkpoint
-            (NaN when not reached).
-        steps_to_target: optimisation steps at that checkpoint (NaN when not reached).
-        train_chars_to_target: training characters at that checkpoint (NaN when not reached).
-        val_loss_at_target: the loss of that checkpoint; the best loss when none reached the target.
-        best_val_loss: the best checkpoint's loss (selected on the validation set).
-        setup_seconds: seconds of ``fit`` before the step-0 checkpoint (imports, model construction),
-            not counted in ``seconds_to_target``.
-        cpu_seconds_to_target: like ``seconds_to_target`` in CPU seconds of the process (all threads).
-    """
+    """One run's race, read off its curve: the first checkpoint whose strict loss is at or below the target (the
+    ``*_to_target`` fields are NaN when none is)."""
 
     reached: bool
-    seconds_to_target: float
+    seconds_to_target: float  # training seconds from the step-0 checkpoint
     steps_to_target: float
     train_chars_to_target: float
-    val_loss_at_target: float
-    best_val_loss: float
-    setup_seconds: float
-    cpu_seconds_to_target: float = float("nan")
+    val_loss_at_target: float  # the best loss when none reached the target
+    best_val_loss: float  # the best checkpoint's loss (selected on the validation set)
+    setup_seconds: float  # seconds of fit before the step-0 checkpoint (imports, model): not in seconds_to_target
+    cpu_seconds_to_target: float = float("nan")  # CPU seconds of the process (all threads)
 
 
 def time_to_target(points: Sequence[CurvePoint], target: float) -> SpeedrunResult:
@@ -110,10 +98,8 @@ def run_sort_key(metrics: Mapping[str, Any]) -> tuple[int, float, float]:
 
 
 def one_sided_p_value(losses: Sequence[float], target: float) -> float:
-    """p-value of a one-sample t-test of "mean loss ≥ target" against "mean loss < target".
-
-    The same test as modded-nanoGPT's ``scipy.stats.ttest_1samp(losses, target, alternative='less')``.
-    With no spread at all, the answer is 0 when every loss is below the target and 1 otherwise.
+    """p-value of "mean loss < target": modded-nanoGPT's ``scipy.stats.ttest_1samp(losses, target,
+    alternative='less')``. With no spread, 0 when every loss is below the target, else 1; 1 for one loss.
 
     >>> round(one_sided_p_value([1.69, 1.68, 1.67], 1.70), 4)  # mean 1.68, sd 0.01, t = -3.46 on 2 df
     0.0371
@@ -121,13 +107,11 @@ def one_sided_p_value(losses: Sequence[float], target: float) -> float:
     values = np.asarray(losses, dtype=np.float64)
     if values.size < 2:
         return 1.0
-    mean, sd = float(values.mean()), float(values.std(ddof=1))
-    if sd == 0.0:
-        return 0.0 if mean < target else 1.0
+    if float(values.std(ddof=1)) == 0.0:
+        return 0.0 if float(values.mean()) < target else 1.0
     from scipy import stats
 
-    t = (mean - target) / (sd / math.sqrt(values.size))
-    return float(stats.t.cdf(t, df=values.size - 1))
+    return float(stats.ttest_1samp(values, target, alternative="less").pvalue)
 
 
 def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPHA, min_seeds: int = RECORD_MIN_SEEDS) -> bool:
@@ -145,23 +129,14 @@ def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPH
 
 @dataclass(frozen=True)
 class RowSummary:
-    """One leaderboard row of the race: a system and config over its seeds.
-
-    Args:
-        seeds: number of runs.
-        reached: how many reached the target.
-        mean_seconds: mean ``seconds_to_target`` when every run reached it, else NaN.
-        mean_best_loss: mean of the runs' best losses (selected on the validation set).
-        p_value: :func:`one_sided_p_value` of the runs' ``val_loss_at_target``.
-        record: :func:`is_record` of them, and every run reached the target.
-    """
+    """One leaderboard row of the race: a system and config over its seeds."""
 
     seeds: int
-    reached: int
-    mean_seconds: float
+    reached: int  # runs that reached the target
+    mean_seconds: float  # mean seconds_to_target when every run reached it, else NaN
     mean_best_loss: float
-    p_value: float
-    record: bool
+    p_value: float  # one_sided_p_value of the runs' val_loss_at_target
+    record: bool  # is_record of them, and every run reached the target
 
 
 def summarize_row(runs: Sequence[Mapping[str, Any]], target: float, alpha: float = RECORD_ALPHA,

@@ -32,12 +32,8 @@ SCALE = 1e-8
 def find_trec_eval(cache_dir: Path) -> Path | None:
     """A runnable trec_eval: ``$MLSD_TREC_EVAL``, ``trec_eval`` on the PATH, or the one in Pyserini's jar
     (unpacked once into ``cache_dir``). None when none of them exists or runs."""
-    candidates = [os.environ.get("MLSD_TREC_EVAL"), shutil.which("trec_eval")]
-    candidates.append(_from_pyserini_jar(Path(cache_dir)))
-    for candidate in candidates:
-        if candidate and _runs(Path(candidate)):
-            return Path(candidate)
-    return None
+    candidates = [os.environ.get("MLSD_TREC_EVAL"), shutil.which("trec_eval"), _from_pyserini_jar(Path(cache_dir))]
+    return next((Path(c) for c in candidates if c and _runs(Path(c))), None)
 
 
 def _from_pyserini_jar(cache_dir: Path) -> Path | None:
