@@ -10,7 +10,7 @@ here); Server needs 459 queries with none over the bound.
 
 from __future__ import annotations
 
-import dataclasses
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ class LoadGenRun:
     Args:
         scenario: ``single-stream``, ``offline`` or ``server``.
         result: ``"VALID"`` or ``"INVALID"`` (LoadGen's "Result is: …").
-        queries: samples LoadGen issued.
+        queries: samples LoadGen issued (the detail log's generated queries × samples per query).
         p50_ms, p90_ms, p99_ms: latency percentiles (ms).
         qps: samples per second (offline: "Samples per second"; server: "Completed samples per second";
             single-stream: "QPS w/o loadgen overhead").
@@ -104,15 +104,16 @@ def run_test(scenario: str, answer: Callable[[Sequence[int]], None], n_samples: 
     import mlperf_loadgen as lg
 
     settings = _settings(scenario, queries, target_qps, bound_ms)
-    issued = [0]
+    respond, complete = lg.QuerySampleResponse, lg.QuerySamplesComplete
 
-    def issue(samples: list[Any]) -> None:
-        issued[0] += len(samples)
+    def issue_one(samples: list[Any]) -> None:  # single-stream and server: one sample a query, no list built
+        sample = samples[0]
+        answer((sample.index,))
+        complete([respond(sample.id, 0, 0)])
+
+    def issue_all(samples: list[Any]) -> None:
         answer([sample.index for sample in samples])
-        lg.QuerySamplesComplete([lg.QuerySampleResponse(sample.id, 0, 0) for sample in samples])
-
-    def flush() -> None:
-        pass
+        complete([respond(sample.id, 0, 0) for sample in samples])
 
     outdir.mkdir(parents=True, exist_ok=True)
     output = lg.LogOutputSettings()
@@ -121,7 +122,7 @@ def run_test(scenario: str, answer: Callable[[Sequence[int]], None], n_samples: 
     logs = lg.LogSettings()
     logs.log_output = output
     logs.enable_trace = False
-    sut = lg.ConstructSUT(issue, flush)
+    sut = lg.ConstructSUT(issue_all if scenario == "offline" else issue_one, lambda: None)
     qsl = lg.ConstructQSL(n_samples, n_samples, lambda indices: None, lambda indices: None)
     try:
         lg.StartTestWithLogSettings(sut, qsl, settings, logs)
@@ -130,7 +131,7 @@ def run_test(scenario: str, answer: Callable[[Sequence[int]], None], n_samples: 
         lg.DestroySUT(sut)
     for name in ("mlperf_log_accuracy.json", "mlperf_log_trace.json"):
         (outdir / name).unlink(missing_ok=True)  # empty in performance mode
-    return dataclasses.replace(read_summary(outdir / "mlperf_log_summary.txt", scenario, target_qps), queries=issued[0])
+    return read_summary(outdir / "mlperf_log_summary.txt", scenario, target_qps)
 
 
 def _field(text: str, label: str) -> float | None:
@@ -155,10 +156,12 @@ def read_summary(path: Path, scenario: str, target_qps: float | None = None) -> 
 
     qps_label = {"offline": "Samples per second", "server": "Completed samples per second"}.get(
         scenario, "QPS w/o loadgen overhead")
-    queries = _field(text, "max_query_count")
+    detail = path.with_name("mlperf_log_detail.txt")
+    logged = detail.read_text(encoding="utf-8", errors="replace") if detail.is_file() else ""
+    generated = re.findall(r'"key": "generated_(?:query_count|samples_per_query)", "value": (\d+)', logged)
     return LoadGenRun(
-        scenario=scenario, result=verdict.group(1), queries=int(queries or 0),
+        scenario=scenario, result=verdict.group(1), queries=math.prod(map(int, generated)) if len(generated) == 2 else 0,
         p50_ms=ms("50.00 percentile latency (ns)"), p90_ms=ms("90.00 percentile latency (ns)"),
         p99_ms=ms("99.00 percentile latency (ns)"), qps=_field(text, qps_label), target_qps=target_qps,
-        summary=path, detail=path.with_name("mlperf_log_detail.txt"),
+        summary=path, detail=detail,
     )

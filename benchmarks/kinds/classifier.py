@@ -31,7 +31,8 @@ class ProbabilisticClassifier(Protocol):
         """X: (n, 2) points; return (n,) probabilities of label 1."""
 
 
-QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0)
+QUERY_UNIT = QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0,
+                       server=False)
 
 
 @runtime_checkable
