@@ -60,7 +60,7 @@ class ServeBudget:
 
 BUDGETS: dict[str, ServeBudget] = {
     "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
-    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=6.0, warmup_s=0.5),
+    "default": ServeBudget(queries=2000, single_stream_s=0.25, repeats=1, server_step_s=6.0, warmup_s=0.25),
     "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
 }
 
@@ -170,16 +170,6 @@ class Serving:
     def p50_ms(self) -> float | None:
         single = self.scenarios.get("single-stream")
         return single.p50_ms.median if single else None
-
-    @property
-    def offline_qps(self) -> float | None:
-        offline = self.scenarios.get("offline")
-        return offline.qps.median if offline else None
-
-    @property
-    def server_qps(self) -> float | None:
-        server = self.scenarios.get("server")
-        return server.qps.median if server else None
 
     @property
     def invalid(self) -> list[str]:
