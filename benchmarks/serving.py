@@ -400,16 +400,16 @@ def _folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def _without_log(system: Any) -> Any:
-    """A shallow copy of ``system`` whose run context logs nowhere (the worker's log callback does not pickle)."""
-    import copy
+class _QuietPickler(pickle.Pickler):
+    """Pickles every run context it meets (a composite system's parts hold one too) as one that logs nowhere: the
+    worker's log callback does not pickle."""
 
-    from benchmarks.api import RunContext, print_nothing
+    def reducer_override(self, obj: Any) -> Any:
+        from benchmarks.api import RunContext, print_nothing
 
-    clone = copy.copy(system)
-    if isinstance(getattr(system, "context", None), RunContext):
-        clone.context = dataclasses.replace(system.context, log=print_nothing)
-    return clone
+        if isinstance(obj, RunContext) and obj.log is not print_nothing:
+            return dataclasses.replace, (dataclasses.replace(obj, log=print_nothing),)
+        return NotImplemented
 
 
 def footprint(system: Any, kind: str, query: Any) -> Footprint:
@@ -428,7 +428,7 @@ def footprint(system: Any, kind: str, query: Any) -> Footprint:
                 system.save(target)
             else:
                 with open(target, "wb") as handle:
-                    pickle.dump(_without_log(system), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    _QuietPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(system)
             result.size_mb = round(_folder_mb(target), 3)
             result.save_method = "save()" if own else "pickle"
             start = time.perf_counter()

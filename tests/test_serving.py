@@ -76,6 +76,18 @@ def test_a_known_sleep_gives_its_p50_and_p99_within_ten_percent(tmp_path: Path) 
     assert section.footprint.save_method == "pickle" and section.footprint.size_mb is not None
 
 
+def test_a_composite_system_whose_parts_log_to_the_worker_still_pickles() -> None:
+    from benchmarks.serving import footprint
+
+    system = SleepingClassifier()
+    system.config = SleepConfig(seconds=0.0)
+    system.context = RunContext(task_id="t", log=lambda *args, **kwargs: None)  # a local lambda does not pickle
+    system.part = SleepingClassifier()
+    system.part.context = system.context  # as hybrid-rrf's bm25s and dense-minilm share its context
+    found = footprint(system, "classifier", POINTS[0])
+    assert found.error is None and found.size_mb is not None and found.cold_start_ms is not None
+
+
 def test_a_system_without_serve_is_not_served(tmp_path: Path) -> None:
     assert not kinds.is_served(Unserved) and kinds.missing_methods(Unserved, "classifier") == []
     section, logs = measure(Unserved(), "classifier", POINTS, ["single-stream"], BUDGETS["smoke"], 10.0, tmp_path)
