@@ -63,7 +63,7 @@ class ServeBudget:
 
 BUDGETS: dict[str, ServeBudget] = {
     "smoke": ServeBudget(queries=200, single_stream_s=0.3, repeats=1, server_step_s=2.0, warmup_s=0.3),
-    "default": ServeBudget(queries=2000, single_stream_s=0.5, repeats=1, server_step_s=6.0, warmup_s=0.5),
+    "default": ServeBudget(queries=2000, single_stream_s=0.25, repeats=1, server_step_s=6.0, warmup_s=0.25),
     "full": ServeBudget(queries=None, single_stream_s=None, repeats=3, server_step_s=20.0, warmup_s=5.0),
 }
 
@@ -173,16 +173,6 @@ class Serving:
     def p50_ms(self) -> float | None:
         single = self.scenarios.get("single-stream")
         return single.p50_ms.median if single else None
-
-    @property
-    def offline_qps(self) -> float | None:
-        offline = self.scenarios.get("offline")
-        return offline.qps.median if offline else None
-
-    @property
-    def server_qps(self) -> float | None:
-        server = self.scenarios.get("server")
-        return server.qps.median if server else None
 
     @property
     def invalid(self) -> list[str]:
@@ -307,7 +297,7 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     return result, chosen[0]
 
 
-def _timed_warmup(call: Callable[[int], None], n: int, budget_s: float = 2.0) -> float:
+def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: float = 2.0) -> float:
     """Answer queries one at a time (the first 50, then the first 200 again: caches, JIT, Lucene's slower first
     pass), for at most ``budget_s`` seconds after the fifth; return the median seconds of the second pass
     (or of all, when the budget ended the first)."""
@@ -316,7 +306,7 @@ def _timed_warmup(call: Callable[[int], None], n: int, budget_s: float = 2.0) ->
     started = time.perf_counter()
     for count, index in enumerate(order):
         start = time.perf_counter()
-        call(index)
+        answer((index,))
         times.append(time.perf_counter() - start)
         if count >= 5 and start - started > budget_s:
             break
@@ -364,30 +354,31 @@ def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str
     section.threads = {**config_threads, **thread_settings(), "cpus": len(os.sched_getaffinity(0))
                        if hasattr(os, "sched_getaffinity") else os.cpu_count()}
 
-    def one(index: int) -> None:
-        kind.serve(system, [queries[index]])
-
     def answer(indices: Sequence[int]) -> None:
         kind.serve(system, [queries[i] for i in indices])
 
-    latency_s = _timed_warmup(one, len(queries), budget.warmup_s)
-    noop = run_test("single-stream", _noop, len(queries), 256, outdir / "noop")  # its p50: the floor
-    section.noop_p50_ms = noop.p50_ms
-    logs = _run_scenarios(section, answer, len(queries), scenarios, budget, bound_ms, latency_s, outdir)
+    latency_s = _timed_warmup(answer, len(queries), budget.warmup_s)
+    n_single = single_stream_queries(latency_s, budget, len(queries))
+    # LoadGen's floor: a no-op answer through the same path and settings as the system's single-stream test
+    section.noop_p50_ms = run_test("single-stream", _noop, len(queries), n_single, outdir / "noop").p50_ms
+    measured = [s for s in scenarios if s != "server" or unit.server]
+    logs = _run_scenarios(section, answer, len(queries), measured, budget, bound_ms, latency_s, n_single, outdir)
+    if "server" in scenarios and not unit.server:
+        section.scenarios["server"] = ScenarioResult(scenario="server", result="not measured",
+                                                     note=f"{unit.query}: measured in single-stream and offline only")
     p50 = section.p50_ms
     section.below_resolution = bool(p50 is not None and section.noop_p50_ms and p50 < RESOLUTION_FACTOR * section.noop_p50_ms)
     section.footprint = footprint(system, kind, queries[0])
-    section.server_step_rule = STEP_RULE if "server" in scenarios else ""
+    section.server_step_rule = STEP_RULE if "server" in measured else ""
     section.load_after = load_average()
     return section, logs
 
 
 def _run_scenarios(section: Serving, answer: Callable[[Sequence[int]], None], n_samples: int, scenarios: Sequence[str],
-                   budget: ServeBudget, bound_ms: float, latency_s: float, outdir: Path) -> dict[str, Path]:
+                   budget: ServeBudget, bound_ms: float, latency_s: float, n_single: int, outdir: Path) -> dict[str, Path]:
     """Run the asked scenarios in order into ``section.scenarios``; return the logs to keep (the last repeat's,
     the best passing server step's)."""
     logs: dict[str, Path] = {}
-    n_single = single_stream_queries(latency_s, budget, n_samples)
     for scenario in [s for s in SCENARIOS if s in scenarios]:
         if scenario == "server":  # service time: single-stream's mean (its QPS) where measured, else the warm-up's median
             single = section.scenarios.get("single-stream")
@@ -412,16 +403,16 @@ def _folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def _without_log(system: Any) -> Any:
-    """A shallow copy of ``system`` whose run context logs nowhere (the worker's log callback does not pickle)."""
-    import copy
+class _QuietPickler(pickle.Pickler):
+    """Pickles every run context it meets (a composite system's parts hold one too) as one that logs nowhere: the
+    worker's log callback does not pickle."""
 
-    from benchmarks.api import RunContext, print_nothing
+    def reducer_override(self, obj: Any) -> Any:
+        from benchmarks.api import RunContext, print_nothing
 
-    clone = copy.copy(system)
-    if isinstance(getattr(system, "context", None), RunContext):
-        clone.context = dataclasses.replace(system.context, log=print_nothing)
-    return clone
+        if isinstance(obj, RunContext) and obj.log is not print_nothing:
+            return dataclasses.replace, (dataclasses.replace(obj, log=print_nothing),)
+        return NotImplemented
 
 
 def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
@@ -439,7 +430,7 @@ def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
                 system.save(target)
             else:
                 with open(target, "wb") as handle:
-                    pickle.dump(_without_log(system), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    _QuietPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(system)
             result.size_mb = round(_folder_mb(target), 3)
             result.save_method = "save()" if own else "pickle"
             start = time.perf_counter()

@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -159,7 +160,51 @@ def logreg_rows(outdir: Path) -> dict:
             "raw_path": "LogisticRegression.predict(X[i:i+1]); batch: predict(X)"}
 
 
-def render(rows: dict[str, dict], noop_ms: float | None, loads: tuple, started: str, n_queries: int, threads: int) -> str:
+def floors(outdir: Path, samples: int = 300, queries: int = 662, repeats: int = 5) -> tuple[float, float]:
+    """LoadGen's floor through the harness (``run_test`` answering with a no-op, as ``measure`` measures it) and a raw
+    no-op SUT that completes each query inline and does nothing else (the issue's 1.4 µs), alternated ``repeats``
+    times with the same settings: the medians of their single-stream p50s (ms)."""
+    import mlperf_loadgen as lg
+
+    from benchmarks.loadgen import _settings, read_summary
+
+    def raw(folder: Path) -> float:
+        folder.mkdir(parents=True)
+        output, logs = lg.LogOutputSettings(), lg.LogSettings()  # as run_test sets them
+        output.outdir, output.copy_summary_to_stdout = str(folder), False
+        logs.log_output, logs.enable_trace = output, False
+        sut = lg.ConstructSUT(lambda s: lg.QuerySamplesComplete([lg.QuerySampleResponse(s[0].id, 0, 0)]), lambda: None)
+        qsl = lg.ConstructQSL(samples, samples, lambda indices: None, lambda indices: None)
+        lg.StartTestWithLogSettings(sut, qsl, _settings("single-stream", queries, None, None), logs)
+        lg.DestroyQSL(qsl)
+        lg.DestroySUT(sut)
+        return read_summary(folder / "mlperf_log_summary.txt", "single-stream").p50_ms or 0.0
+
+    ours = [run_test("single-stream", lambda indices: None, samples, queries, outdir / f"noop{r}").p50_ms or 0.0
+            for r in range(repeats)]
+    bare = [raw(outdir / f"raw-noop{r}") for r in range(repeats)]
+    return statistics.median(ours), statistics.median(bare)
+
+
+def floor_text(noop_ms: float, raw_ms: float) -> str:
+    """The floor's paragraph and what was found about it (issue 26's goal: at most 2 µs)."""
+    return (
+        f"**LoadGen's floor** (a no-op system's single-stream p50 through the harness's own path and settings, 662 "
+        f"queries, median of 5 runs; same run): {noop_ms * 1000:.2f} µs (goal ≤ 2 µs: "
+        f"{'met' if noop_ms <= 0.002 else 'not met'}); a raw no-op SUT that only completes each query inline: "
+        f"{raw_ms * 1000:.2f} µs.\n\n"
+        "What the harness's path adds per query (measured with a standalone script against `mlperf_loadgen`, the "
+        "two SUTs alternated): only the call of the answer. Its issue callback takes the one sample of a "
+        "single-stream or server query, calls the answer with `(index,)` and completes one response, about 0.3 µs "
+        "over the raw SUT (1.74 against 1.47 µs at load 6). The earlier path built the index list and the responses "
+        "by list comprehension and counted the samples issued (now read from the detail log): 0.8 µs more (2.3 µs at "
+        "best, and runs of 4–5 µs), which is where the 4.16 µs measured before came from. Log mode "
+        "(`EndOfTestOnly` against the default `AsyncPoll`: 1.48 against 1.49 µs) makes no difference; the trace is "
+        "off and the accuracy log is empty in performance mode. On this shared machine a run of either SUT comes out "
+        "at about 1.5 or about 3.2 µs (two modes, whatever the SUT), hence the median of 5.")
+
+
+def render(rows: dict[str, dict], noop_ms: tuple[float, float], loads: tuple, started: str, n_queries: int, threads: int) -> str:
     lines = [
         "# Serving: the harness against the raw libraries",
         "",
@@ -173,8 +218,7 @@ def render(rows: dict[str, dict], noop_ms: float | None, loads: tuple, started: 
         f"single-stream p50 and offline throughput, the whole query set, 3 repeats (median; min–max). SciFact: "
         f"{n_queries} test queries, top 100.",
         "",
-        f"**LoadGen's floor** (a no-op system's single-stream p50, same run): {noop_ms * 1000:.2f} µs "
-        f"(goal ≤ 2 µs: {'met' if noop_ms is not None and noop_ms <= 0.002 else 'not met'}).",
+        floor_text(*noop_ms),
         "",
         "| system | raw p50 ms (before, after) | harness p50 ms (min–max) | harness / raw p50 (goal ≤ 1.15) | harness p99 ms | "
         "raw batch q/s (before, after) | harness offline q/s (min–max) | harness / raw q/s (goal ≥ 0.75) | LoadGen | raw path |",
@@ -256,7 +300,18 @@ def main() -> None:
                         help="also tabulate the served records of a results dir (repeatable)")
     parser.add_argument("--records-only", action="store_true", help="only the --records tables (skip the raw comparison)")
     parser.add_argument("--threads", type=int, default=1, help="threads of bm25s and Lucene, raw and harness alike (default 1)")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="measure only LoadGen's floor and rewrite its paragraph in --out (the rest is kept)")
     args = parser.parse_args()
+    if args.floor_only:
+        with tempfile.TemporaryDirectory(prefix="mlsd-serving-floor-") as folder:
+            loads, found = os.getloadavg()[0], floors(Path(folder))
+        text = re.sub(r"\*\*LoadGen's floor\*\*.*?(?=\n\n\|)", lambda _: floor_text(*found) + f" (Remeasured alone by "
+                      f"`--floor-only` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}, load average {loads:.2f}.)",
+                      args.out.read_text(), count=1, flags=re.DOTALL)
+        args.out.write_text(text)
+        print(floor_text(*found))
+        return
     discover()
     tables = [line for folder in args.records for line in records_section(folder, f"Served records: {folder.name}")]
     if args.records_only:
@@ -266,7 +321,7 @@ def main() -> None:
     loads_before = tuple(round(x, 2) for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="mlsd-serving-perf-") as folder:
         outdir, cache = Path(folder) / "loadgen", Path(folder) / "cache"
-        noop = run_test("single-stream", lambda indices: None, 300, 662, outdir / "noop")
+        noop = floors(outdir / "floor")
         collection = load_beir_folder(args.data_dir / args.dataset, cache_dir=None)
         queries = [collection.queries[q] for q in sorted(collection.qrels) if q in collection.queries]
         rows = {"bm25s": bm25s_rows(collection, queries, cache, outdir, args.threads)}
@@ -275,7 +330,7 @@ def main() -> None:
         print("lucene done", file=sys.stderr)
         rows["logreg (one moons point)"] = logreg_rows(outdir)
     loads_after = tuple(round(x, 2) for x in os.getloadavg())
-    text = render(rows, noop.p50_ms, (loads_before, loads_after), started, len(queries), args.threads)
+    text = render(rows, noop, (loads_before, loads_after), started, len(queries), args.threads)
     text += "\n".join(["", *tables])
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -73,14 +73,44 @@ def test_a_known_sleep_gives_its_p50_and_p99_within_ten_percent(tmp_path: Path) 
     assert single.p50_ms.median == pytest.approx(np.percentile(served, 50), rel=0.10)
     assert single.p99_ms.median == pytest.approx(served.max(), rel=0.10)  # LoadGen's p99 of 64 is the largest
     assert section.noop_p50_ms is not None and section.noop_p50_ms < 1.0 and not section.below_resolution
+    assert "min_query_count : 64" in (tmp_path / "noop" / "mlperf_log_summary.txt").read_text()  # the floor: same settings
     assert logs["loadgen.single-stream.summary.txt"].read_text().count("Result is : VALID") == 1
     assert section.footprint.save_method == "pickle" and section.footprint.size_mb is not None
+
+
+def test_a_composite_system_whose_parts_log_to_the_worker_still_pickles() -> None:
+    from benchmarks.serving import footprint
+
+    system = SleepingClassifier()
+    system.config = SleepConfig(seconds=0.0)
+    system.context = RunContext(task_id="t", log=lambda *args, **kwargs: None)  # a local lambda does not pickle
+    system.part = SleepingClassifier()
+    system.part.context = system.context  # as hybrid-rrf's bm25s and dense-minilm share its context
+    found = footprint(system, classifier.KIND, POINTS[0])
+    assert found.error is None and found.size_mb is not None and found.cold_start_ms is not None
 
 
 def test_a_system_without_serve_is_not_served(tmp_path: Path) -> None:
     assert not kinds.is_served(Unserved) and classifier.KIND.missing_methods(Unserved) == []
     section, logs = measure(Unserved(), classifier.KIND, POINTS, ["single-stream"], BUDGETS["smoke"], 10.0, tmp_path)
     assert section.status == "not served" and not section.scenarios and logs == {}
+
+
+def test_a_moons_point_is_not_measured_in_the_server_scenario(tmp_path: Path) -> None:
+    from benchmarks.api import DatasetInfo
+    from benchmarks.leaderboard import serving_cells
+    from benchmarks.records import Record
+
+    system = SleepingClassifier()
+    system.config = SleepConfig(seconds=0.0)
+    section, logs = measure(system, classifier.KIND, POINTS, ["single-stream", "server"], BUDGETS["smoke"], 10.0, tmp_path)
+    server = section.scenarios["server"]
+    assert server.result == "not measured" and "single-stream and offline only" in server.note
+    assert section.scenarios["single-stream"].valid and section.invalid == [] and not (tmp_path / "server").exists()
+    assert not any(name.startswith("loadgen.server") for name in logs) and section.server_step_rule == ""
+    record = Record(task="moons-acc", task_version="1", system="toy", seed=0, profile="smoke", status="ok",
+                    main_metric="accuracy", higher_is_better=True, dataset=DatasetInfo("d", "f"), serving=section)
+    assert serving_cells(Record.from_dict(record.to_dict()))["server QPS"] == "not measured"
 
 
 def test_an_invalid_result_is_flagged_in_the_record_and_the_leaderboard(tmp_path: Path) -> None:

@@ -82,5 +82,6 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
 
 
 KIND = Kind("classifier", Classifier, ServedClassifier,
-            QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0),
+            QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0,
+                      server=False),
             serving_queries, batch_answers)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from benchmarks.api import System
 from benchmarks.data.beir import SCIFACT_FINGERPRINT, Corpus
 from benchmarks.expected import Expected
-from benchmarks.kinds.retriever import serve_by_search
 from benchmarks.metrics.retrieval import truncate
 from benchmarks.registry import register_system
 from systems.retrieval.bm25s import Bm25sSystem
@@ -60,5 +59,8 @@ class HybridRrfSystem(System):
         return {"embeddings_cached": getattr(getattr(self, "dense", None), "embeddings_cached", False)}
 
     def serve(self, batch: list[str], k: int) -> list[dict[str, float]]:
-        """Per query ``{docid: score}``, through ``search`` on the batch (its per-query path)."""
-        return serve_by_search(self, batch, k)
+        """Per query ``{docid: score}``: both inputs' own serve paths, fused as ``search`` fuses them."""
+        depth = max(k, self.config.depth)
+        runs = [{str(row): docs for row, docs in enumerate(inputs.serve(batch, depth))} for inputs in (self.lexical, self.dense)]
+        fused = truncate(reciprocal_rank_fusion(runs, self.config.rrf_k), k)
+        return [fused.get(str(row), {}) for row in range(len(batch))]
