@@ -30,11 +30,14 @@ SUBJECTS = ("volcano piano tennis salmon satellite cathedral penguin espresso gl
 SLOW_TASKS = {"msmarco-dev-mrr10", "msmarco-dl19-ndcg10", "msmarco-dl20-ndcg10"}
 """Here the msmarco tasks run on the same toy collection as ``beir-ndcg10 --dataset`` (only their metrics differ): slow tier."""
 
-SLOW_PAIRS = {("beir-ndcg10", "bm25-lucene"), ("beir-ndcg10", "dense-minilm"), ("beir-ndcg10", "hybrid-rrf")}
-"""Slow tier: each of these systems runs the same code on the same kind in its ``beir-scifact-ndcg10`` pair (the
-default tier's, on real data, with its declared smoke expectation graded), where its worker's start (a JVM; torch
-and a sentence-transformer) costs as much as on the toy collection; ``beir-ndcg10 --dataset`` itself keeps its
-default-tier pairs with ``bm25s`` and ``bm25-rank``."""
+SLOW_PAIRS = {("beir-ndcg10", "bm25-lucene"), ("beir-ndcg10", "dense-minilm"), ("beir-ndcg10", "hybrid-rrf"),
+              ("shakespeare-char-speedrun", "char-gpt-modern"), ("shakespeare-char-speedrun", "char-lstm"),
+              ("shakespeare-char-speedrun", "char-mlp")}
+"""Slow tier: each of these systems runs the same code on the same kind in a default-tier pair, where its worker's
+start (a JVM; torch and a sentence-transformer) costs as much: the retrievers in their ``beir-scifact-ndcg10`` pair
+(real data, the declared smoke expectation graded), the char-LMs in their ``shakespeare-char-ppl`` pair. Each task
+keeps default-tier pairs: ``beir-ndcg10 --dataset`` with ``bm25s`` and ``bm25-rank``, the speedrun with
+``char-gpt`` (and tests/test_charlm_speedrun.py runs it with char-gpt and char-mlp)."""
 
 
 def toy_collection(folder: Path) -> Path:
