@@ -98,10 +98,11 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
-    """Python and the tracked libraries that are installed."""
+@lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """Python and the tracked libraries that are installed (read once per process: a shared dict, not to change)."""
     found = {"python": platform.python_version(), "mlsd-bench": _own_version()}
-    for name in (*TRACKED_PACKAGES, *extra):
+    for name in TRACKED_PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -46,7 +46,7 @@ def main() -> int:
     import test_bad_inputs
     import test_faults
 
-    faults = run_suite("tests/test_faults.py")
+    faults = run_suite("tests/test_faults.py", "slow or not slow")  # every repeat of the concurrent runs
     bad = run_suite("tests/test_bad_inputs.py")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Robustness: faults survived, bad inputs answered", "",

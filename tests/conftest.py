@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -51,9 +51,9 @@ def results_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict]:
-    """``smoke_run(task_id, overrides, data_dir)``: every available system of the task on the smoke profile,
-    seed 0, run once per session (the contract test and the families' smoke tests share it); returns each
-    system's ``Record``."""
+    """``smoke_run(task_id, overrides, data_dir, systems=None)``: the task's available systems (``systems``: only
+    those; None: every one) on the smoke profile, seed 0, each run once per session (the contract test and the
+    families' smoke tests share it); returns each system's ``Record`` run so far."""
     from benchmarks.config import RunRequest
     from benchmarks.records import Record
     from benchmarks.registry import TASKS, systems_for
@@ -62,14 +62,17 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict]:
     found: dict[str, dict[str, Record]] = {}
     root = tmp_path_factory.mktemp("contract")
 
-    def get(task_id: str, overrides: dict, data_dir: Path | None) -> dict[str, Record]:
-        if task_id not in found:
-            systems = [s.id for s in systems_for(TASKS.get(task_id)) if not s.missing_requirements()]
-            outcomes = run(RunRequest(tasks=[task_id], systems=systems, seeds=[0], profile="smoke", device="cpu",
+    def get(task_id: str, overrides: dict, data_dir: Path | None,
+            systems: Collection[str] | None = None) -> dict[str, Record]:
+        done = found.setdefault(task_id, {})
+        missing = [s.id for s in systems_for(TASKS.get(task_id)) if not s.missing_requirements()
+                   and s.id not in done and (systems is None or s.id in systems)]
+        if missing:
+            outcomes = run(RunRequest(tasks=[task_id], systems=missing, seeds=[0], profile="smoke", device="cpu",
                                       data_dir=data_dir, results_dir=root / "results", overrides=overrides, jobs=2,
                                       progress=False, update_leaderboard=False))
-            found[task_id] = {o.system: Record.from_dict(json.loads(o.record_path.read_text())) for o in outcomes}
-        return found[task_id]
+            done.update((o.system, Record.from_dict(json.loads(o.record_path.read_text()))) for o in outcomes)
+        return done
 
     return get
 

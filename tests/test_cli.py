@@ -59,6 +59,7 @@ def test_score_on_a_task_without_a_file_format(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.integration  # the command line in a subprocess
 def test_console_script_matches_module():
     script = shutil.which("mlsd-bench")
     if script is None:

@@ -108,6 +108,7 @@ def test_file_scorer_matches_independent_apk(tmp_path: Path, seed: int):
     assert evaluation.example_ids == scored
 
 
+@pytest.mark.integration  # the command line in a subprocess
 def test_score_command_prints_json(tmp_path: Path):
     submission_path, truth_path, submission, truth = _random_files(tmp_path, 7)
     result = subprocess.run(

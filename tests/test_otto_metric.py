@@ -137,6 +137,7 @@ def test_task_score_reads_kaggle_and_otto_de_formats(tmp_path):
     assert abs(metrics["recall@20_carts"] - expected["carts"]) < 1e-12
 
 
+@pytest.mark.integration  # the command line in a subprocess
 def test_score_command_prints_json(tmp_path):
     submission, truth = tmp_path / "s.csv", tmp_path / "l.jsonl"
     submission.write_text("session_type,labels\n12899779_clicks,59625 1253524\n12899779_orders,7\n")

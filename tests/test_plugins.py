@@ -120,6 +120,8 @@ def test_entry_point_plugin_from_an_installed_distribution(tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # covered, and more, in the default tier by test_hostile_plugins.py's
+# test_a_plugin_that_fails_to_import_shows_its_real_error (the same missing-module plug-in, `list` and `run`)
 def test_a_plugin_that_fails_to_import_does_not_break_discovery(tmp_path):
     checkout = tmp_path / "checkout"
     for folder in ("benchmarks", "systems"):

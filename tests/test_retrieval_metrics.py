@@ -246,6 +246,7 @@ def test_malformed_run_line_names_file_and_line(tmp_path):
         read_trec_run(path)
 
 
+@pytest.mark.integration  # the command line in a subprocess
 def test_scoring_imports_neither_ranx_nor_numba():
     """ranx compiled its numba code in every new process (10-45 s) and keeps a shared on-disk cache whose
     index numba updates without a lock; scoring must not touch either."""

@@ -90,6 +90,7 @@ def _browser_paths() -> tuple[str, str]:
 
 
 @pytest.mark.browser
+@pytest.mark.integration  # a real headless Chromium, end to end
 def test_site_in_headless_chromium(site_results: Path, tmp_path: Path) -> None:
     browser, driver_path = _browser_paths()
     from selenium import webdriver

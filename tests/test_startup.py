@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.integration  # every check starts the command line in a fresh process
+
 HEAVY = ("torch", "pandas", "polars", "lightgbm", "jnius", "pyserini", "sklearn", "ranx", "numba", "ray",
          "sentence_transformers", "faiss", "implicit", "torchrec", "matplotlib")
 

@@ -107,6 +107,7 @@ def test_hm_figures_of_hand_made_transactions():
     assert figures["density"] == pytest.approx(3 / 21)  # transactions / (customers × articles), as FULL-STATS.md
 
 
+@pytest.mark.integration  # the command line in a subprocess
 def test_data_stats_command_prints_the_table_as_json():
     result = subprocess.run([sys.executable, "-m", "benchmarks", "data-stats", "--task", "hm-map12", "--set", "scale=0.002",
                              "--json"], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
