@@ -145,6 +145,7 @@ class HMTwoTower(System):
         self.article_codes = {f: np.maximum(train.articles[f].to_numpy().astype(np.int64), 0) for f in ARTICLE_FEATURES}
         sizes = {"customer": train.n_customers, "age": AGE_BUCKETS, "history": train.n_articles, "article": train.n_articles}
         sizes.update({f: int(codes.max(initial=0)) + 1 for f, codes in self.article_codes.items()})
+        self.sizes = sizes
         self.customer_tower, self.article_tower = _build_model(config, sizes, self.torch_device)
         parameters = list(self.customer_tower.parameters()) + list(self.article_tower.parameters())
         optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
@@ -205,6 +206,21 @@ class HMTwoTower(System):
         parameters = sum(p.numel() for p in self.customer_tower.parameters()) + sum(p.numel() for p in self.article_tower.parameters())
         tail = self.losses[-20:]
         return {"parameters": int(parameters), "steps": len(self.losses), "final_loss": float(np.mean(tail)) if tail else None}
+
+    def __getstate__(self) -> dict:
+        """Pickled as the towers' weights (their class is built inside ``_build_model``, so it cannot be pickled)."""
+        state = dict(self.__dict__)
+        for name in ("customer_tower", "article_tower"):
+            if name in state:
+                state[name] = {key: tensor.cpu() for key, tensor in state[name].state_dict().items()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if isinstance(state.get("customer_tower"), dict):
+            self.customer_tower, self.article_tower = _build_model(self.config, self.sizes, self.torch_device)
+            for name in ("customer_tower", "article_tower"):
+                getattr(self, name).load_state_dict(state[name])
 
     def serve(self, batch: list[int], k: int) -> list[np.ndarray]:
         """Per customer its k articles, through ``recommend`` on the batch (its per-customer path)."""

@@ -106,7 +106,7 @@ class OttoSASRec(System):
         events = pl.concat([train, test])
         self.item_of_index = np.concatenate(([-1], np.unique(events["aid"].to_numpy()))).astype(np.int64)
         self.index_of = {int(a): i for i, a in enumerate(self.item_of_index.tolist()) if i > 0}
-        n_items = len(self.item_of_index) - 1
+        n_items = self.n_items = len(self.item_of_index) - 1
         _, sequences = _sequences(events, self.config.max_length + 1, self.index_of)
         sequences = sequences[(sequences > 0).sum(axis=1) >= 2]  # (n, T+1): need one input and one target
         self.model = _build_model(n_items, self.config).to(self.device)
@@ -176,6 +176,20 @@ class OttoSASRec(System):
 
     def report(self) -> dict[str, Any]:
         return {"parameters": sum(p.numel() for p in self.model.parameters()), "epoch_losses": self.losses}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as its weights (the model's class is built inside ``_build_model``, so it cannot be pickled)."""
+        state = dict(self.__dict__)
+        if "model" in state:
+            state["model"] = {name: tensor.cpu() for name, tensor in self.model.state_dict().items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if isinstance(state.get("model"), dict):
+            self.model = _build_model(self.n_items, self.config).to(self.device)
+            self.model.load_state_dict(state["model"])
+            self.model.eval()
 
     def serve(self, batch: list[Any], k: int) -> list[dict[str, np.ndarray]]:
         """Per session its k aids per event type, through ``recommend`` on the batch's events (each session is

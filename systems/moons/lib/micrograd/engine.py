@@ -29,6 +29,10 @@ class Value:
         self._prev = _children
         self._op = _op
 
+    def __reduce__(self) -> tuple[type[Value], tuple[float]]:
+        """A pickled Value is its number: a saved model keeps its parameters, not the graph or gradients of training."""
+        return Value, (self.data,)
+
     @staticmethod
     def _lift(other: Value | Number) -> Value:
         return other if isinstance(other, Value) else Value(other)
