@@ -164,3 +164,16 @@ def test_without_graphviz_the_page_says_how_to_get_the_graph(tmp_path, monkeypat
     [(text, path)] = get_system("micrograd-mlp").draw_pictures(tmp_path, "moons-acc")
     assert path is None and 'pip install -e ".[graph]"' in text and "apt-get install graphviz" in text
     assert not list(tmp_path.iterdir())
+
+
+def test_a_pickled_model_keeps_its_parameters_and_answers():
+    """A Value pickles as its number (its backward closure cannot be pickled): a saved MLP answers as the original."""
+    import pickle
+
+    model = MLP(2, [4, 4, 1], seed=3)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert [p.data for p in loaded.parameters()] == [p.data for p in model.parameters()]
+    point = [Value(0.3), Value(-1.2)]
+    assert loaded(point).data == model(point).data
+    trained = Value(2.0) * Value(3.0)  # an inner node keeps its value, not the graph that made it
+    assert pickle.loads(pickle.dumps(trained)).data == 6.0 and pickle.loads(pickle.dumps(trained))._prev == ()
