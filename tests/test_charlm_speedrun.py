@@ -92,6 +92,7 @@ def test_comparability_warnings_name_machines_and_threads() -> None:
     assert len(comparability_warnings([base, gpu])) == 1
 
 
+@pytest.mark.integration
 def test_speedrun_runs_record_reached_and_missed(tmp_path: Path) -> None:
     corpus = tmp_path / "play.txt"
     corpus.write_text(synthetic_text(8_000, seed=2))

@@ -31,6 +31,7 @@ def test_every_moons_system_declares_a_smoke_expectation() -> None:
     assert found == {"logreg", "micrograd-mlp", "rbf-svm", "sklearn-mlp", "torch-mlp"}
 
 
+@pytest.mark.integration
 def test_declared_expectations_are_rerun_and_graded(tmp_path: Path) -> None:
     """check() reruns each declared condition through the runner and grades it (the real systems' smoke
     expectations are graded by tests/test_contract.py from its own runs)."""
@@ -40,6 +41,7 @@ def test_declared_expectations_are_rerun_and_graded(tmp_path: Path) -> None:
     assert result.grade in ("OK", "OKish") and result.observed is not None, result.line()
 
 
+@pytest.mark.integration
 def test_changed_expectations_are_graded_okish_or_fail(tmp_path: Path) -> None:
     (outcome,) = run(RunRequest(task="mock-acc", systems=["mock-threshold"], seeds=[0], profile="smoke",
                                 results_dir=tmp_path, progress=False, update_leaderboard=False))
@@ -58,6 +60,7 @@ def test_changed_expectations_are_graded_okish_or_fail(tmp_path: Path) -> None:
     assert _grade_outcome("mock-threshold", missing_metric, outcome).grade == "FAIL"
 
 
+@pytest.mark.integration
 def test_check_command_exits_non_zero_on_fail(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     system_cls = get_system("mock-threshold")
     (good,) = system_cls.expected

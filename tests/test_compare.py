@@ -41,6 +41,7 @@ def _vector(results: Path, system: str, seed: int) -> np.ndarray:
     return np.asarray(json.loads(path.read_text())["per_example"]["values"]["accuracy"])
 
 
+@pytest.mark.integration
 def test_clearly_different_systems_differ_significantly(mock_results: Path) -> None:
     report = run_compare(mock_results, "mock-acc", ["mock-threshold", "mock-majority@0"])
     (comparison,) = report["comparisons"]

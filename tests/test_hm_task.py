@@ -85,6 +85,7 @@ def test_every_system_runs_the_smoke_profile(system: str, smoke_run):
     assert record.metrics["map@12"] == pytest.approx(np.mean(record.per_example.values["map@12"]), abs=1e-6)
 
 
+@pytest.mark.integration
 def test_written_submission_scores_the_same_as_the_record(results_dir: Path, cache_dir: Path, monkeypatch):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
     (outcome,) = run(RunRequest(task="hm-map12", systems=["hm-repurchase"], seeds=[0], profile="smoke", results_dir=results_dir,
@@ -95,6 +96,7 @@ def test_written_submission_scores_the_same_as_the_record(results_dir: Path, cac
     assert rescored.metrics["map@12"] == pytest.approx(record["metrics"]["map@12"], abs=1e-9)
 
 
+@pytest.mark.integration
 def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: Path, monkeypatch):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(cache_dir))
     (outcome,) = run(RunRequest(task="hm-map12", systems=["hm-popular"], seeds=[0], profile="smoke", results_dir=results_dir,
@@ -109,6 +111,7 @@ def test_kaggle_holdout_writes_a_full_submission(results_dir: Path, cache_dir: P
     assert all(len(items) == 12 and all(re.fullmatch(r"\d{10}", a) for a in items) for items in rows.values())
 
 
+@pytest.mark.integration
 @pytest.mark.realdata
 def test_real_sample_runs_through_the_task(data_dir: Path, results_dir: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MLSD_CACHE_DIR", str(tmp_path))

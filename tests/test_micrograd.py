@@ -135,6 +135,7 @@ def test_deep_graph_does_not_hit_recursion_limit():
     assert x.grad == 1.0
 
 
+@pytest.mark.integration
 def test_graph_of_one_neuron_holds_data_and_gradients():
     """micrograd's draw_dot, from this engine: the graph of o = tanh(x1*w1 + x2*w2 + b) after backward, checked
     against torch's gradients."""

@@ -35,6 +35,7 @@ def trec_eval_binary(tmp_path_factory) -> Path:
     return binary
 
 
+@pytest.mark.integration
 def test_the_trec_eval_binary_is_found_where_pyserini_is_installed(tmp_path):
     import importlib.util
     import platform
@@ -156,6 +157,7 @@ def test_matches_pytrec_eval_with_missing_queries_as_zero(seed):
         assert scores.means[metric] == pytest.approx(sum(values) / len(values), abs=1e-12), metric
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("seed", [5, 6])
 def test_matches_the_trec_eval_binary_with_c(seed, tmp_path, trec_eval_binary):
     qrels, run = _random_case(seed)
@@ -366,6 +368,7 @@ def test_a_relevant_document_at_rank_10_in_double_and_11_in_float(tmp_path):
     assert evaluation.metrics["mrr@10"] == 0.0 and evaluation.metrics["ndcg@10"] == 0.0
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("seed", [6])
 def test_near_ties_match_the_trec_eval_binary(seed, tmp_path, trec_eval_binary):
     qrels, run = _near_tie_case(seed)

@@ -45,6 +45,7 @@ def _request(results_dir, **kwargs):
     return RunRequest(**base)
 
 
+@pytest.mark.integration
 def test_record_has_every_field_and_its_numbers_agree(results_dir):
     (outcome,) = run(_request(results_dir))
     assert outcome.status == "ok"
@@ -66,6 +67,7 @@ def test_record_has_every_field_and_its_numbers_agree(results_dir):
     assert record.job_key and len(record.job_key) == 64
 
 
+@pytest.mark.integration
 def test_same_seed_same_result_and_records_never_overwritten(results_dir):
     first = run(_request(results_dir, systems=["mock-noisy"]))[0]
     second = run(_request(results_dir, systems=["mock-noisy"]))[0]
@@ -76,6 +78,7 @@ def test_same_seed_same_result_and_records_never_overwritten(results_dir):
         records.write_record(first.record_path, records.Record.from_dict(json.loads(first.record_path.read_text())))
 
 
+@pytest.mark.integration
 def test_crash_is_recorded_and_the_run_goes_on(results_dir):
     outcomes = run(_request(results_dir, systems=["mock-fault", "mock-threshold"], overrides={"mock-fault.mode": "raise"}))
     by_system = {o.system: o for o in outcomes}
@@ -88,6 +91,7 @@ def test_crash_is_recorded_and_the_run_goes_on(results_dir):
     assert "mock-threshold" in board and "boom in fit" in board
 
 
+@pytest.mark.integration
 def test_timeout_is_recorded(results_dir):
     start = time.monotonic()
     (outcome,) = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "sleep"}, timeout=2))
@@ -95,6 +99,7 @@ def test_timeout_is_recorded(results_dir):
     assert time.monotonic() - start < 30
 
 
+@pytest.mark.integration
 def test_worker_that_dies_is_recorded(results_dir):
     (outcome,) = run(_request(results_dir, systems=["mock-fault"], overrides={"mode": "exit"}))
     assert outcome.status == "failed" and "exit code 3" in outcome.error
@@ -105,6 +110,7 @@ def test_in_process_mode_also_records_failures(results_dir):
     assert outcomes[0].status == "failed" and "boom" in outcomes[0].error
 
 
+@pytest.mark.integration
 def test_interrupt_keeps_finished_records(results_dir, monkeypatch):
     import benchmarks.runner as runner_module
 
@@ -160,6 +166,7 @@ def test_results_dir_is_checked_before_any_job(tmp_path):
         readonly.chmod(0o700)
 
 
+@pytest.mark.integration
 def test_set_value_is_saved_and_labels_the_row(results_dir):
     (outcome,) = run(_request(results_dir, overrides={"flip": 0.5}))
     data = json.loads(outcome.record_path.read_text())
@@ -179,6 +186,7 @@ def test_a_system_of_another_kind_is_refused(results_dir):
         run(_request(results_dir, systems=["uniform"]))
 
 
+@pytest.mark.integration
 def test_leaderboard_survives_a_corrupt_record(results_dir):
     run(_request(results_dir))
     junk = records.records_dir(results_dir, "mock-acc") / "mock-threshold" / "broken.json"
@@ -188,6 +196,7 @@ def test_leaderboard_survives_a_corrupt_record(results_dir):
     assert "mock-threshold" in (results_dir / "mock-acc.md").read_text()
 
 
+@pytest.mark.integration
 def test_profiles_never_share_a_table(results_dir):
     run(_request(results_dir, profile="smoke"))
     run(_request(results_dir, profile="default"))
@@ -196,6 +205,7 @@ def test_profiles_never_share_a_table(results_dir):
     assert "profile `smoke`" in text and "profile `default`" in text
 
 
+@pytest.mark.integration
 def test_artifacts_come_back_and_sit_beside_the_record(results_dir):
     (outcome,) = run(_request(results_dir, overrides={"task.save_submission": True}))
     data = json.loads(outcome.record_path.read_text())
@@ -205,6 +215,7 @@ def test_artifacts_come_back_and_sit_beside_the_record(results_dir):
     assert ".." not in artifact.name
 
 
+@pytest.mark.integration
 def test_a_grid_of_several_tasks_and_systems_runs_in_parallel_and_resumes(results_dir):
     request = _request(results_dir, systems=["mock-threshold", "mock-majority"], seeds=[0, 1], jobs=2)
     first = run(request)
@@ -217,6 +228,7 @@ def test_a_grid_of_several_tasks_and_systems_runs_in_parallel_and_resumes(result
     assert sorted((o.system, o.seed) for o in changed) == [("mock-threshold", 0), ("mock-threshold", 1)]
 
 
+@pytest.mark.integration
 def test_parallel_jobs_get_one_thread_each_unless_the_user_says_otherwise(results_dir, monkeypatch):
     """--jobs 2 caps each job's thread pools at its system's declared CPUs (1), as Ray does; --jobs 1 leaves them,
     and a variable the user set wins."""
@@ -237,6 +249,7 @@ def test_parallel_jobs_get_one_thread_each_unless_the_user_says_otherwise(result
     assert "OMP_NUM_THREADS" not in serial
 
 
+@pytest.mark.integration
 def test_rerun_failed_runs_only_the_jobs_whose_latest_record_failed(results_dir):
     run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"}))
     again = run(_request(results_dir, systems=["mock-fault"], seeds=[0, 1], overrides={"mode": "exit-on-seed"},
@@ -272,6 +285,7 @@ def test_real_ctrl_c_keeps_finished_records(tmp_path):
     assert not list(results.rglob("*.tmp"))
 
 
+@pytest.mark.integration
 def test_forked_and_spawned_workers_give_the_same_result(results_dir):
     forked = run(_request(results_dir, systems=["mock-noisy"], start_method="fork"))[0]
     spawned = run(_request(results_dir, systems=["mock-noisy"], start_method="spawn"))[0]
@@ -313,6 +327,7 @@ def test_job_specs_are_frozen_typed_and_picklable():
     assert spec.key("1", "f" * 64) != spec.key("2", "f" * 64) != spec.key("1", "e" * 64)
 
 
+@pytest.mark.integration
 def test_with_several_slots_the_longest_known_jobs_start_first(results_dir):
     """Jobs never run before keep the front (grid order); the others follow by their earlier wall time, longest
     first; the key is task, system and profile (a record of another profile says nothing)."""

@@ -46,6 +46,7 @@ def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return results
 
 
+@pytest.mark.integration
 def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
     index = site.write(site_results)
     assert index == site_results / "site" / "index.html"
