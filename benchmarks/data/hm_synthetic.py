@@ -80,16 +80,6 @@ COLOURS = [  # (colour_group_code, name, perceived value id, value name, master 
 APPEARANCES = [(1010016, "Solid", 0.47), (1010001, "All over pattern", 0.16), (1010010, "Melange", 0.06),
                (1010017, "Stripe", 0.06), (1010004, "Denim", 0.04), (1010021, "Lace", 0.03),
                (1010014, "Placement print", 0.11), (1010005, "Check", 0.03), (1010023, "Front print", 0.04)]
-ARTICLE_COLUMNS = [
-    "article_id", "product_code", "prod_name", "product_type_no", "product_type_name", "product_group_name",
-    "graphical_appearance_no", "graphical_appearance_name", "colour_group_code", "colour_group_name",
-    "perceived_colour_value_id", "perceived_colour_value_name", "perceived_colour_master_id",
-    "perceived_colour_master_name", "department_no", "department_name", "index_code", "index_name",
-    "index_group_no", "index_group_name", "section_no", "section_name", "garment_group_no", "garment_group_name",
-    "detail_desc",
-]
-CUSTOMER_COLUMNS = ["customer_id", "FN", "Active", "club_member_status", "fashion_news_frequency", "age", "postal_code"]
-TRANSACTION_COLUMNS = ["t_dat", "customer_id", "article_id", "price", "sales_channel_id"]
 
 
 @dataclass(frozen=True)
@@ -134,24 +124,6 @@ def _daily_volume() -> np.ndarray:
     season = 1.0 + 0.25 * np.cos(year_phase) + 0.2 * np.exp(-((dates.day_of_year.to_numpy() - 335) / 12.0) ** 2)
     dip = np.where((dates >= "2020-03-15") & (dates <= "2020-05-10"), 0.65, 1.0)
     return weekday * season * dip
-
-
-def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(articles, customers, transactions)`` DataFrames with the competition's CSV columns;
-        ``article_id`` is a 10-digit string and ``t_dat`` a ``YYYY-MM-DD`` string as in the files,
-        but ``transactions.customer_id`` holds the customer's row number in ``customers`` (the
-        64-hex id is only joined in by :func:`write_csvs`, to save memory at full scale).
-    """
-    articles, customers, compact = generate_compact(scale, seed)
-    dates = (np.datetime64(START_DATE) + compact["day"].astype("timedelta64[D]")).astype(str)
-    transactions = pd.DataFrame({
-        "t_dat": dates,
-        "customer_id": compact["customer"],  # row number in customers; write_csvs writes the hex id
-        "article_id": articles["article_id"].to_numpy()[compact["article"]],
-        "price": compact["price"],
-        "sales_channel_id": compact["sales_channel_id"],
-    })
-    return articles, customers, transactions
 
 
 def generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
