@@ -30,12 +30,9 @@ N_DAYS = 734
 FULL_ARTICLES = 105_542
 FULL_CUSTOMERS = 1_371_980
 FULL_TRANSACTIONS = 31_788_324
-VERSION = "2"
-"""Changes whenever the generated data change (it names the dataset and its cache folder)."""
-BASKET_P = 0.4
-"""Articles per shopping trip: Geometric(p), mean 1 / p = 2.5."""
-ACTIVITY_SIGMA = 1.42
-"""Spread (log-normal sigma) of how often customers shop."""
+VERSION = "2"  # changes whenever the generated data change (it names the dataset and its cache folder)
+BASKET_P = 0.4  # articles per shopping trip: Geometric(p), mean 1 / p = 2.5
+ACTIVITY_SIGMA = 1.42  # spread (log-normal sigma) of how often customers shop
 
 # (product group, share of articles, popularity multiplier, product types, garment group)
 PRODUCT_GROUPS: list[tuple[str, float, float, list[str], tuple[int, str]]] = [
@@ -84,8 +81,7 @@ APPEARANCES = [(1010016, "Solid", 0.47), (1010001, "All over pattern", 0.16), (1
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """Sizes of one synthetic dataset: ``scale`` 1.0 is the full competition's; counts scale linearly (with
-    small floors)."""
+    """Sizes of one synthetic dataset: ``scale`` 1.0 is the full competition's; counts scale linearly (with floors)."""
 
     scale: float
     seed: int = 0
@@ -178,11 +174,8 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
 
     frame = _article_frame(article_number, product_codes[product_of], type_names, product_group, index_group, appearance,
                            colour, section)
-    hidden = {
-        "product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
-        "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes,
-        "article_id": frame["article_id"].to_numpy(),
-    }
+    hidden = {"product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
+              "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes}
     return frame, hidden
 
 
@@ -261,9 +254,8 @@ def _trips(n_target: int, cust: dict[str, np.ndarray], rng_trip: np.random.Gener
     """1. Shopping trips, enough for ``n_target`` items: (customer row, day, basket size, online) per trip."""
     n_trips = int(n_target * BASKET_P * 1.05) + 10
     weight = cust["activity"] * (cust["end"] - cust["start"] + 1) / N_DAYS
-    # every customer who buys at all makes at least one trip; the rest follow activity. The
-    # guaranteed trips come first, so cutting the list to the transaction target below only
-    # ever drops extra trips, never a customer's only one
+    # every customer who buys at all makes at least one trip; the rest follow activity. The guaranteed trips come
+    # first, so cutting the list to the transaction target below only ever drops extra trips
     buyers = np.flatnonzero(weight > 0)
     extra = rng_trip.choice(len(weight), size=max(0, n_trips - len(buyers)), p=weight / weight.sum())
     trip_customer = np.concatenate([buyers, extra])[: max(n_trips, 1)]
