@@ -1,19 +1,18 @@
 """Deterministic synthetic H&M data: the competition's three CSV files, same schema, same shape.
 
-At ``scale=1.0`` it writes ≈105,542 articles, 1,371,980 customers and 31,788,324 transactions
-over 734 days (2018-09-20 .. 2020-09-22), the figures of ``FULL-STATS.md``; smaller scales
-shrink all three counts together. The structure that makes the real problem what it is:
+At ``scale=1.0``: ≈105,542 articles, 1,371,980 customers and 31,788,324 transactions over 734 days (2018-09-20 ..
+2020-09-22), the figures of ``FULL-STATS.md``; smaller scales shrink all three counts together. The structure:
 
-- heavy-tailed article popularity (log-normal) that fades after each article's launch, with
-  new articles launched every week, weekly and yearly seasonality and a spring-2020 dip;
+- heavy-tailed article popularity (log-normal) that fades after each article's launch, with new articles launched
+  every week, weekly and yearly seasonality and a spring-2020 dip;
 - 19 product groups, the top three (upper, lower, full body garments) ≈ 73% of sales;
-- skewed customer activity (≈ 0.7% never buy, mean ≈ 23 purchases per buyer), customers
-  who join and leave, age-dependent taste (index group) and channel (online vs store);
-- shopping trips of several items, with colour variants and "goes-with" partner articles
-  bought together (co-occurrence signal), and repeat purchases of recent items.
+- skewed customer activity (≈ 0.7% never buy, mean ≈ 23 purchases per buyer), customers who join and leave,
+  age-dependent taste (index group) and channel (online vs store);
+- shopping trips of several items, with colour variants and "goes-with" partner articles bought together
+  (co-occurrence signal), and repeat purchases of recent items.
 
-Every number comes from ``numpy.random.default_rng`` streams spawned from ``seed``, so the
-files are identical for the same ``(scale, seed)``.
+Every number comes from ``numpy.random.default_rng`` streams spawned from ``seed``: the files are a function of
+``(scale, seed)``.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ import numpy as np
 
 from benchmarks.data.blocks import json_lines_table
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, is_int
-from benchmarks.data.textfile import check_input_file, parse_jsonl, read_input_bytes, text_lines
+from benchmarks.data.textfile import check_input_file, iter_jsonl, read_input_bytes
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.recommendation import unique_sorted
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, pair_keys
+from benchmarks.metrics.session_recall import AID_BITS, EVENT_TYPES, SessionLabels, pair_keys
 
 LABELS_HINT = 'expected {"session": int, "labels": {"clicks": aid, "carts": [...], "orders": [...]}}'
 
@@ -55,9 +55,8 @@ def read_labels(path: Path) -> dict[int, SessionLabels]:
         DataError: a line that is not UTF-8 or JSON, a missing or wrong field, an aid outside 0..2**31-1, or a
             session listed twice; the message names the line.
     """
-    path = Path(path)
     labels: dict[int, SessionLabels] = {}
-    for number, record in parse_jsonl(text_lines(path), path, LABELS_HINT):
+    for number, record in iter_jsonl(path, LABELS_HINT):
         session, truth = _session_labels(record, path, number)
         if session in labels:
             raise DataError(path, f"session {session} appears twice", line=number)
@@ -88,8 +87,6 @@ class LabelArrays:
 
     def sizes(self, event_type: str) -> np.ndarray:
         """(n,) number of distinct true aids of ``event_type`` per session."""
-        from benchmarks.metrics.session_recall import AID_BITS
-
         return np.bincount(self.truth[event_type] >> AID_BITS, minlength=len(self.sessions))
 
     def rows_of(self, sessions: np.ndarray) -> np.ndarray:
