@@ -24,14 +24,10 @@ from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 
 TYPE_CODES: dict[str, int] = {name: code for code, name in enumerate(EVENT_TYPES)}
-MS_THRESHOLD = 100_000_000_000
-"""A ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds."""
-MAX_ID = 2**31 - 1
-"""Sessions, aids and timestamps (seconds) are int32 in the parquet; aids in labels and submissions too."""
-MAX_SESSION = 2**63 - 1
-"""Sessions in labels and submissions are compared as int64."""
-BLOCK_BYTES = 32 << 20
-"""Bytes of jsonl parsed at a time by the converter."""
+MS_THRESHOLD = 100_000_000_000  # a ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds
+MAX_ID = 2**31 - 1  # sessions, aids and ts (seconds) are int32 in the parquet; aids in labels and submissions too
+MAX_SESSION = 2**63 - 1  # sessions in labels and submissions are compared as int64
+BLOCK_BYTES = 32 << 20  # bytes of jsonl parsed at a time by the converter
 EVENTS_HINT = 'expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}'
 COLUMNS = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
 

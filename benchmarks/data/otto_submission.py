@@ -15,8 +15,7 @@ from benchmarks.data.textfile import check_input_file, decode_line, open_input, 
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 
-SUBMISSION_BLOCK_BYTES = 16 << 20
-"""Bytes of a submission read at a time (two at once): measured faster and leaner than 32 MB."""
+SUBMISSION_BLOCK_BYTES = 16 << 20  # bytes read at a time (two at once): measured faster and leaner than 32 MB
 SUBMISSION_HEADER = "session_type,labels"
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.data.otto_events import COLUMNS, parquet_schema
+
 VERSION = "2"  # changes whenever the generated data change, so records on different twins never share a table
 FULL_SESSIONS = 12_899_779
 FULL_ITEMS = 1_855_603
@@ -349,25 +351,19 @@ def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_
               order_session: np.ndarray, order_position: np.ndarray, order_aid: np.ndarray,
               order_ts: np.ndarray) -> dict[str, np.ndarray]:
     """The chunk's events, session-major and in order; ``first_session`` numbers its first session."""
-    # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2); the
-    # three lists are each sorted by (session, key), so merging them places every event
-    view_key = session_of_view.astype(np.int64) * 4096 + 3 * position
-    cart_key = cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1
+    # view (key 3t), its cart (3t + 1), a checkout after it (3t + 2): the three lists are each sorted by (session,
+    # key), so a stable sort of their concatenation (a merge of three runs) places every event
     order_key = order_session.astype(np.int64) * 4096 + 3 * order_position + 2
     by_order_key = np.argsort(order_key)
-    order_key, order_aid, order_ts = order_key[by_order_key], order_aid[by_order_key], order_ts[by_order_key]
-    keys = (view_key, cart_key, order_key)
-    n_events = len(views) + len(cart_key) + len(order_key)
-    out = {"session": np.empty(n_events, np.int32), "aid": np.empty(n_events, np.int32),
-           "ts": np.empty(n_events, np.int32), "type": np.empty(n_events, np.int8)}
-    parts = ((session_of_view, views, ts), (cart_session, views[cart_index], cart_ts),
-             (order_key // 4096, order_aid, order_ts))
-    for kind_code, (own, (sessions, aids, times)) in enumerate(zip(keys, parts, strict=True)):
-        place = np.arange(len(own)) + sum(np.searchsorted(other, own) for other in keys if other is not own)
-        out["session"][place] = first_session + sessions
-        out["aid"][place] = aids
-        out["ts"][place] = times
-        out["type"][place] = kind_code
+    order_key = order_key[by_order_key]
+    place = np.argsort(np.concatenate((session_of_view.astype(np.int64) * 4096 + 3 * position,
+                                       cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1, order_key)),
+                       kind="stable")
+    parts = {"session": (session_of_view, cart_session, order_key // 4096),
+             "aid": (views, views[cart_index], order_aid[by_order_key]), "ts": (ts, cart_ts, order_ts[by_order_key]),
+             "type": tuple(np.full(n, code) for code, n in enumerate((len(views), len(cart_index), len(order_key))))}
+    out = {name: np.concatenate(values)[place].astype(COLUMNS[name]) for name, values in parts.items()}
+    out["session"] += first_session
     return out
 
 
@@ -394,8 +390,6 @@ def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     """Write the events to parquet one chunk at a time (memory stays at one chunk)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from benchmarks.data.otto_events import parquet_schema
 
     path.parent.mkdir(parents=True, exist_ok=True)
     events = 0
