@@ -37,6 +37,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class Row:
+    """A figure measured on some data."""
+
     figure: Figure
     measured: float
 

@@ -57,19 +57,18 @@ class _Unit:
     ms: bool | None = None
 
 
-def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tuple[int, list[int], list[int], list[int]]:
-    """The plain reader's rules for one parsed line: (session, aids, ts in seconds, type codes)."""
+def _session_events(record: Any, source: Path, number: int, unit: _Unit, columns: dict[str, list[int]]) -> None:
+    """The plain reader's rules for one parsed line, whose events are appended to ``columns`` (ts in seconds)."""
     if not isinstance(record, dict) or "session" not in record or "events" not in record:
         raise DataError(source, "expected an object with 'session' and 'events'", line=number)
     session = _check_int(record["session"], source, number, "session")
     if not isinstance(record["events"], list) or not record["events"]:
         raise DataError(source, "'events' must be a non-empty list", line=number)
-    aids, seconds, codes = [], [], []
     for position, event in enumerate(record["events"]):
         where = f"events[{position}]"
         if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
             raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
-        aids.append(_check_int(event["aid"], source, number, f"{where}.aid"))
+        aid = _check_int(event["aid"], source, number, f"{where}.aid")
         ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
         code = TYPE_CODES.get(event["type"]) if isinstance(event["type"], str) else None
         if code is None:
@@ -84,20 +83,15 @@ def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tupl
         if second > MAX_ID:
             raise DataError(source, f"{where}.ts = {ts} is after 2038-01-19 (2**31 s), which the int32 seconds cannot hold",
                             line=number, hint="expected Unix time in seconds or milliseconds")
-        seconds.append(second)
-        codes.append(code)
-    return session, aids, seconds, codes
+        for name, value in (("session", session), ("aid", aid), ("ts", second), ("type", code)):
+            columns[name].append(value)
 
 
 def _plain_events_block(lines: Iterable[bytes], source: Path, first_line: int, unit: _Unit) -> tuple[dict[str, np.ndarray], int]:
     columns: dict[str, list[int]] = {"session": [], "aid": [], "ts": [], "type": []}
     sessions = 0
     for number, record in parse_jsonl(text_lines(source, first_line, lines), source, EVENTS_HINT):
-        session, aids, seconds, codes = _session_events(record, source, number, unit)
-        columns["session"].extend([session] * len(aids))
-        columns["aid"].extend(aids)
-        columns["ts"].extend(seconds)
-        columns["type"].extend(codes)
+        _session_events(record, source, number, unit, columns)
         sessions += 1
     return {name: np.asarray(values, dtype=COLUMNS[name]) for name, values in columns.items()}, sessions
 
@@ -205,7 +199,6 @@ def _write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) 
 
 
 class _Progress:
-
     def __init__(self, source: Path, log: Callable[[str], None] | None, every: float) -> None:
         self.source, self.log, self.every = source, log, every
         self.size = max(source.stat().st_size, 1)
