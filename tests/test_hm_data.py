@@ -11,15 +11,33 @@ import pandas as pd
 import pytest
 
 from benchmarks.data import hm as hm_data
-from benchmarks.data.hm_synthetic import (
-    ARTICLE_COLUMNS,
-    CUSTOMER_COLUMNS,
-    TRANSACTION_COLUMNS,
-    SyntheticSpec,
-    generate,
-    write_csvs,
-)
+from benchmarks.data.hm import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
+from benchmarks.data.hm_synthetic import START_DATE, SyntheticSpec, generate_compact, write_csvs
 from benchmarks.errors import DataError, UserError
+
+ARTICLE_COLUMNS = [
+    "article_id", "product_code", "prod_name", "product_type_no", "product_type_name", "product_group_name",
+    "graphical_appearance_no", "graphical_appearance_name", "colour_group_code", "colour_group_name",
+    "perceived_colour_value_id", "perceived_colour_value_name", "perceived_colour_master_id",
+    "perceived_colour_master_name", "department_no", "department_name", "index_code", "index_name",
+    "index_group_no", "index_group_name", "section_no", "section_name", "garment_group_no", "garment_group_name",
+    "detail_desc",
+]
+
+
+def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(articles, customers, transactions)`` DataFrames with the competition's CSV columns, but
+    ``transactions.customer_id`` holds the customer's row number in ``customers``."""
+    articles, customers, compact = generate_compact(scale, seed)
+    dates = (np.datetime64(START_DATE) + compact["day"].astype("timedelta64[D]")).astype(str)
+    transactions = pd.DataFrame({
+        "t_dat": dates,
+        "customer_id": compact["customer"],
+        "article_id": articles["article_id"].to_numpy()[compact["article"]],
+        "price": compact["price"],
+        "sales_channel_id": compact["sales_channel_id"],
+    })
+    return articles, customers, transactions
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +59,8 @@ def test_synthetic_files_have_the_competition_schema(small_csvs):
     customers = pd.read_csv(small_csvs["customers"])
     transactions = pd.read_csv(small_csvs["transactions"], dtype={"article_id": str})
     assert list(articles.columns) == ARTICLE_COLUMNS
-    assert list(customers.columns) == CUSTOMER_COLUMNS
-    assert list(transactions.columns) == TRANSACTION_COLUMNS
+    assert list(customers.columns) == list(CUSTOMER_COLUMNS)
+    assert list(transactions.columns) == list(TRANSACTION_COLUMNS)
     assert transactions["article_id"].str.fullmatch(r"0\d{9}").all()  # 10 digits with the leading zero
     assert customers["customer_id"].str.fullmatch(r"[0-9a-f]{64}").all() and customers["customer_id"].is_unique
     assert transactions["t_dat"].min() == "2018-09-20" and transactions["t_dat"].max() == "2020-09-22"
@@ -157,9 +175,9 @@ def test_kaggle_head_sample_is_repaired(data_dir: Path, tmp_path: Path):
     assert data.listed_customers == 10_000 and data.n_customers > 10_000
     assert data.transactions["day"].max() == 0  # all rows are dated 2018-09-20
     header = (folder / "transactions_train.csv").read_text().splitlines()[0].split(",")
-    assert header == TRANSACTION_COLUMNS
+    assert header == list(TRANSACTION_COLUMNS)
     assert (folder / "articles.csv").read_text().splitlines()[0].split(",")[1:] == ARTICLE_COLUMNS
-    assert (folder / "customers.csv").read_text().splitlines()[0].split(",") == CUSTOMER_COLUMNS
+    assert (folder / "customers.csv").read_text().splitlines()[0].split(",") == list(CUSTOMER_COLUMNS)
 
 
 @pytest.mark.realdata

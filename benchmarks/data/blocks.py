@@ -1,7 +1,7 @@
 """Reading a large file in blocks of whole lines, with vectorised work on up to two blocks at once in threads.
 
-The fast readers (OTTO's events, labels and submissions) check each block with vectorised tests and hand any block
-they do not fully trust to their plain reader, which reads it the same way or names the bad line.
+The fast readers (OTTO's events, labels and submissions) hand any block their vectorised checks do not fully trust to
+their plain reader, which reads it the same way or raises the DataError naming the bad line.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from benchmarks.data.textfile import decode_line, gzip_errors, is_gzip, open_inp
 
 
 def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iterator[bytes]:
-    """Yield blocks of about ``block_bytes`` of ``path`` from byte ``start`` on, each cut after a newline
-    (the last block may lack one). A gzipped file is read through gzip (``start`` counts its decompressed bytes)."""
+    """Blocks of about ``block_bytes`` from byte ``start`` on (decompressed bytes of a gzipped file), each cut after a
+    newline (the last may lack one)."""
     if is_gzip(path):
         yield from _gzip_line_blocks(path, block_bytes, start)
         return
     with open(path, "rb") as handle:
         position = start
         while True:
-            handle.seek(position + block_bytes)  # find the end of the line the block would cut, then read
-            end = position + block_bytes + len(handle.readline())  # up to it at once (no copy of a slice)
+            handle.seek(position + block_bytes)  # find the end of the line the block would cut, then read up to it
+            end = position + block_bytes + len(handle.readline())
             handle.seek(position)
             block = handle.read(end - position)
             if not block:
@@ -36,7 +36,7 @@ def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iter
 
 
 def _gzip_line_blocks(path: Path, block_bytes: int, start: int) -> Iterator[bytes]:
-    """:func:`line_blocks` of a gzipped file: read straight through (gzip cannot seek back cheaply)."""
+    # read straight through: gzip cannot seek back cheaply
     with open_input(path) as handle, gzip_errors(path):
         handle.read(start)
         while True:
@@ -47,8 +47,8 @@ def _gzip_line_blocks(path: Path, block_bytes: int, start: int) -> Iterator[byte
 
 
 def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
-    """Yield ``(block, work(block))`` in order, with ``work`` running on up to ``ahead`` blocks at once in
-    threads (pyarrow, polars and numpy release the GIL); at most ``ahead + 1`` blocks are held."""
+    """``(block, work(block))`` in order, ``work`` running on up to ``ahead`` blocks at once in threads (pyarrow, polars
+    and numpy release the GIL); at most ``ahead + 1`` blocks are held."""
     with ThreadPoolExecutor(max_workers=ahead) as pool:
         pending: deque[tuple[bytes, Future]] = deque()
         while True:
@@ -65,9 +65,9 @@ def line_count(block: bytes) -> int:
 
 
 def json_lines_table(block: bytes, schema: Any) -> Any | None:
-    """pyarrow's JSON reader over a block of one JSON object per line, with ``schema`` (other fields ignored); None
-    (the plain reader decides) for a block it must not see or does not read line for line: a line that is not an
-    object, an escape (a key written twice in disguise), bad UTF-8, a wrong type, a blank line."""
+    """pyarrow's JSON reader over a block of one JSON object per line (fields outside ``schema`` ignored); None (the
+    plain reader decides) for a line that is not an object, an escape (a key written twice in disguise), bad UTF-8, a
+    wrong type, a blank line."""
     import pyarrow as pa
     import pyarrow.json as pj
 
@@ -83,15 +83,13 @@ def json_lines_table(block: bytes, schema: Any) -> Any | None:
 
 
 def _object_lines(block: bytes) -> int | None:
-    """The number of lines of ``block`` if every line starts with ``{``, else None. pyarrow's JSON reader
-    (26.0) crashes the process (SIGSEGV) on a line holding a bare ``null``, so it only ever sees blocks that
-    pass this check."""
+    """The number of lines if every line starts with ``{``, else None: pyarrow's JSON reader (26.0) crashes the
+    process (SIGSEGV) on a line holding a bare ``null``."""
     lines = line_count(block)
     return lines if block.startswith(b"{") and block.count(b"\n{") == lines - 1 else None
 
 
 def _is_utf8(block: bytes) -> bool:
-    """Whether ``block`` is UTF-8 (the JSON readers skip ignored fields without checking them)."""
     if block.isascii():
         return True
     try:
@@ -102,15 +100,14 @@ def _is_utf8(block: bytes) -> bool:
 
 
 def split_lines(block: bytes) -> list[bytes]:
-    """The lines of a block of whole lines, split at newlines only (as the fast readers count them)."""
+    """The lines of a block, split at newlines only (as the fast readers count them)."""
     lines = block.split(b"\n")
     return lines[:-1] if block.endswith(b"\n") else lines
 
 
-
 def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
-    """Raise the DataError naming the first byte of ``path`` that is not UTF-8 (its line and column), if any;
-    for readers (polars, pyarrow) whose own error does not say where it is. Memory stays near ``block_bytes``."""
+    """Raise the DataError naming the line and column of the first byte that is not UTF-8, if any: polars' and
+    pyarrow's own errors do not say where it is."""
     open_input(path).close()  # a missing file or another kind of archive: say so
     line = 1
     for block in line_blocks(path, block_bytes):

@@ -1,28 +1,20 @@
-"""The figures of ``../shared/data/FULL-STATS.md``, measured on any OTTO events or H&M transactions, next to the published full-data values.
+"""The figures of ``../shared/data/FULL-STATS.md``, measured on any OTTO events or H&M transactions, next to the
+published full-data values: one definition serves the twins' tests, ``data-stats`` and ``perf/twin_realism.py``.
 
-One definition of each figure serves the synthetic twins' tests, the ``data-stats`` command
-and ``perf/twin_realism.py``, so a twin is judged by exactly what users are shown.
-
-Published values are those of ``../shared/data/FULL-STATS.md``, which read them in public write-ups
-of the complete datasets (several independent sources agree on the counts):
+Published values (FULL-STATS.md read them in public write-ups of the complete datasets; independent sources agree):
 
 * OTTO counts (sessions, events, items, clicks / carts / orders of train and test): otto-de/recsys-dataset
-  ``README.md``, "Dataset Statistics" (train.jsonl = four weeks; test = the following week, made by
-  their ``src/testset.py``). The per-session shares (clicks only, with carts, with orders, revisiting),
-  distinct items per session and the top-1% share: FULL-STATS.md, from public analyses of train.jsonl.
-* H&M: the Kaggle competition ``h-and-m-personalized-fashion-recommendations`` files
-  (``transactions_train.csv``, ``customers.csv``, ``articles.csv``) as FULL-STATS.md counts them. Its
-  "customers with more than one purchase" (89.71%) and "fewer than 3" (19.58%) are read here as shares
-  of the customers who bought something.
+  ``README.md``, "Dataset Statistics" (train.jsonl = four weeks; test = the following week, made by their
+  ``src/testset.py``). The per-session shares, distinct items per session and the top-1% share: public analyses.
+* H&M: the Kaggle competition's files as FULL-STATS.md counts them; its "customers with more than one purchase"
+  (89.71%) and "fewer than 3" (19.58%) are read as shares of the customers who bought something.
 
-A figure is *gated* when it does not depend on absolute size (a share, a ratio, a mean per
-session or per customer, a time span): a twin at any scale must be within ``TOLERANCE`` of it.
-Counts, extremes and the matrix density grow or shrink with the size and are shown, not gated.
+A figure is *gated* when it does not depend on absolute size (a share, a ratio, a mean per session or customer, a
+time span): a twin at any scale must be within ``TOLERANCE`` of it. Counts, extremes and density are only shown.
 
-OTTO's "train" column is measured on the whole events file (what ``train.jsonl`` is: four weeks),
-its "test" column on what otto-de's protocol (``make_testset``, last ``test_days`` days, split seed
-42) makes of that file's last week, as otto-de made their test set from the week after. So
-``test sessions / train sessions`` is the protocol's test sessions over all sessions of the file.
+OTTO's "train" figures are measured on the whole events file, its "test" figures on what otto-de's protocol
+(``make_testset``, last ``test_days`` days, split seed 42) makes of the file's last week, as otto-de made their test
+set from the week after; so ``test sessions / train sessions`` is over all sessions of the file.
 """
 
 from __future__ import annotations
@@ -32,36 +24,30 @@ from typing import Any
 
 import numpy as np
 
-TOLERANCE = 0.20
-"""Largest relative difference a gated figure may have from the published value."""
+TOLERANCE = 0.20  # largest relative difference a gated figure may have from the published value
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One published figure."""
-
     key: str
     label: str
     published: float
     gated: bool
-    """True when the figure does not depend on absolute size."""
 
 
 @dataclass(frozen=True)
 class Row:
-    """A figure measured on some data, next to its published value."""
+    """A figure measured on some data."""
 
     figure: Figure
     measured: float
 
     @property
     def relative_difference(self) -> float:
-        """(measured − published) / published."""
         return (self.measured - self.figure.published) / self.figure.published
 
     @property
     def within(self) -> bool:
-        """Within ``TOLERANCE`` of the published value (the test a gated figure must pass)."""
         return bool(abs(self.relative_difference) <= TOLERANCE)
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,21 +109,18 @@ HM_FIGURES: tuple[Figure, ...] = (
 )
 
 FIGURES: dict[str, tuple[Figure, ...]] = {"otto-recall20": OTTO_FIGURES, "hm-map12": HM_FIGURES}
-"""The figures of each task's data, by task id."""
 
 
 def rows(figures: tuple[Figure, ...], measured: dict[str, float]) -> list[Row]:
-    """Pair each figure with its measured value (figures not measured are left out)."""
+    """Each figure with its measured value (figures not measured are left out)."""
     return [Row(figure, float(measured[figure.key])) for figure in figures if figure.key in measured]
 
 
 def failing(table: list[Row]) -> list[Row]:
-    """The gated rows outside the tolerance."""
     return [row for row in table if row.figure.gated and not row.within]
 
 
 def format_table(table: list[Row]) -> list[str]:
-    """Markdown lines: figure, published, measured, relative difference, gated / within."""
     lines = ["| figure | published | measured | difference | gated |", "|---|---:|---:|---:|---|"]
     for row in table:
         verdict = ("ok" if row.within else "OUT") if row.figure.gated else "size-dependent"
@@ -155,8 +138,8 @@ def _number(value: float) -> str:
 # ---------------------------------------------------------------------------------------- OTTO
 def _otto_session_totals(session: np.ndarray, aid: np.ndarray, kind: np.ndarray, starts: np.ndarray,
                          block_events: int) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Counts over blocks of whole sessions: sessions with carts, with orders, with clicks only, revisiting an
-    item, and their distinct items; events per type (3,); events per item (max aid + 1,)."""
+    """Sessions with carts, with orders, with clicks only, revisiting an item, and their distinct items; events per
+    type (3,); events per item (max aid + 1,). Summed over blocks of whole sessions."""
     n = len(session)
     item_counts = np.zeros(int(aid.max()) + 1, dtype=np.int64)
     totals = dict.fromkeys(("carts", "orders", "clicks_only", "revisit", "distinct"), 0)
@@ -184,10 +167,8 @@ def _otto_session_totals(session: np.ndarray, aid: np.ndarray, kind: np.ndarray,
 
 def otto_figures(events: dict[str, np.ndarray], test_days: int = 7, split_seed: int = 42,
                  block_events: int = 8_000_000) -> dict[str, float]:
-    """The OTTO figures of events sorted by session and ts (numpy columns session, aid, ts, type).
-
-    Session figures are summed over blocks of whole sessions (``block_events`` rows at a time),
-    so memory stays small at the full size; the test figures run otto-de's protocol on all events.
+    """The OTTO figures of events sorted by session and ts, ``block_events`` rows at a time (memory stays small at
+    the full size); the test figures run otto-de's protocol on all events.
 
     Example: two sessions, ``[a click, b click, a click]`` and ``[c click, c cart]`` (one week)
     give events_per_session 2.5, sessions_revisiting 0.5 (only the first clicks an item twice),
@@ -197,8 +178,7 @@ def otto_figures(events: dict[str, np.ndarray], test_days: int = 7, split_seed: 
 
     session, aid, kind = events["session"], events["aid"], events["type"]
     n = len(session)
-    boundaries = np.flatnonzero(session[1:] != session[:-1]) + 1
-    starts = np.concatenate(([0], boundaries))
+    starts = np.flatnonzero(np.concatenate(([True], session[1:] != session[:-1])))
     totals, type_counts, item_counts = _otto_session_totals(session, aid, kind, starts, block_events)
     n_sessions = len(starts)
     counts = np.sort(item_counts[item_counts > 0])[::-1]

@@ -1,19 +1,18 @@
 """Deterministic synthetic H&M data: the competition's three CSV files, same schema, same shape.
 
-At ``scale=1.0`` it writes ≈105,542 articles, 1,371,980 customers and 31,788,324 transactions
-over 734 days (2018-09-20 .. 2020-09-22), the figures of ``FULL-STATS.md``; smaller scales
-shrink all three counts together. The structure that makes the real problem what it is:
+At ``scale=1.0``: ≈105,542 articles, 1,371,980 customers and 31,788,324 transactions over 734 days (2018-09-20 ..
+2020-09-22), the figures of ``FULL-STATS.md``; smaller scales shrink all three counts together. The structure:
 
-- heavy-tailed article popularity (log-normal) that fades after each article's launch, with
-  new articles launched every week, weekly and yearly seasonality and a spring-2020 dip;
+- heavy-tailed article popularity (log-normal) that fades after each article's launch, with new articles launched
+  every week, weekly and yearly seasonality and a spring-2020 dip;
 - 19 product groups, the top three (upper, lower, full body garments) ≈ 73% of sales;
-- skewed customer activity (≈ 0.7% never buy, mean ≈ 23 purchases per buyer), customers
-  who join and leave, age-dependent taste (index group) and channel (online vs store);
-- shopping trips of several items, with colour variants and "goes-with" partner articles
-  bought together (co-occurrence signal), and repeat purchases of recent items.
+- skewed customer activity (≈ 0.7% never buy, mean ≈ 23 purchases per buyer), customers who join and leave,
+  age-dependent taste (index group) and channel (online vs store);
+- shopping trips of several items, with colour variants and "goes-with" partner articles bought together
+  (co-occurrence signal), and repeat purchases of recent items.
 
-Every number comes from ``numpy.random.default_rng`` streams spawned from ``seed``, so the
-files are identical for the same ``(scale, seed)``.
+Every number comes from ``numpy.random.default_rng`` streams spawned from ``seed``: the files are a function of
+``(scale, seed)``.
 """
 
 from __future__ import annotations
@@ -30,12 +29,9 @@ N_DAYS = 734
 FULL_ARTICLES = 105_542
 FULL_CUSTOMERS = 1_371_980
 FULL_TRANSACTIONS = 31_788_324
-VERSION = "2"
-"""Changes whenever the generated data change (it names the dataset and its cache folder)."""
-BASKET_P = 0.4
-"""Articles per shopping trip: Geometric(p), mean 1 / p = 2.5."""
-ACTIVITY_SIGMA = 1.42
-"""Spread (log-normal sigma) of how often customers shop."""
+VERSION = "2"  # changes whenever the generated data change (it names the dataset and its cache folder)
+BASKET_P = 0.4  # articles per shopping trip: Geometric(p), mean 1 / p = 2.5
+ACTIVITY_SIGMA = 1.42  # spread (log-normal sigma) of how often customers shop
 
 # (product group, share of articles, popularity multiplier, product types, garment group)
 PRODUCT_GROUPS: list[tuple[str, float, float, list[str], tuple[int, str]]] = [
@@ -80,22 +76,11 @@ COLOURS = [  # (colour_group_code, name, perceived value id, value name, master 
 APPEARANCES = [(1010016, "Solid", 0.47), (1010001, "All over pattern", 0.16), (1010010, "Melange", 0.06),
                (1010017, "Stripe", 0.06), (1010004, "Denim", 0.04), (1010021, "Lace", 0.03),
                (1010014, "Placement print", 0.11), (1010005, "Check", 0.03), (1010023, "Front print", 0.04)]
-ARTICLE_COLUMNS = [
-    "article_id", "product_code", "prod_name", "product_type_no", "product_type_name", "product_group_name",
-    "graphical_appearance_no", "graphical_appearance_name", "colour_group_code", "colour_group_name",
-    "perceived_colour_value_id", "perceived_colour_value_name", "perceived_colour_master_id",
-    "perceived_colour_master_name", "department_no", "department_name", "index_code", "index_name",
-    "index_group_no", "index_group_name", "section_no", "section_name", "garment_group_no", "garment_group_name",
-    "detail_desc",
-]
-CUSTOMER_COLUMNS = ["customer_id", "FN", "Active", "club_member_status", "fashion_news_frequency", "age", "postal_code"]
-TRANSACTION_COLUMNS = ["t_dat", "customer_id", "article_id", "price", "sales_channel_id"]
 
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """Sizes of one synthetic dataset: ``scale`` 1.0 is the full competition's; counts scale linearly (with
-    small floors)."""
+    """Sizes of one synthetic dataset: ``scale`` 1.0 is the full competition's; counts scale linearly (with floors)."""
 
     scale: float
     seed: int = 0
@@ -134,24 +119,6 @@ def _daily_volume() -> np.ndarray:
     season = 1.0 + 0.25 * np.cos(year_phase) + 0.2 * np.exp(-((dates.day_of_year.to_numpy() - 335) / 12.0) ** 2)
     dip = np.where((dates >= "2020-03-15") & (dates <= "2020-05-10"), 0.65, 1.0)
     return weekday * season * dip
-
-
-def generate(scale: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(articles, customers, transactions)`` DataFrames with the competition's CSV columns;
-        ``article_id`` is a 10-digit string and ``t_dat`` a ``YYYY-MM-DD`` string as in the files,
-        but ``transactions.customer_id`` holds the customer's row number in ``customers`` (the
-        64-hex id is only joined in by :func:`write_csvs`, to save memory at full scale).
-    """
-    articles, customers, compact = generate_compact(scale, seed)
-    dates = (np.datetime64(START_DATE) + compact["day"].astype("timedelta64[D]")).astype(str)
-    transactions = pd.DataFrame({
-        "t_dat": dates,
-        "customer_id": compact["customer"],  # row number in customers; write_csvs writes the hex id
-        "article_id": articles["article_id"].to_numpy()[compact["article"]],
-        "price": compact["price"],
-        "sales_channel_id": compact["sales_channel_id"],
-    })
-    return articles, customers, transactions
 
 
 def generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
@@ -206,11 +173,8 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
 
     frame = _article_frame(article_number, product_codes[product_of], type_names, product_group, index_group, appearance,
                            colour, section)
-    hidden = {
-        "product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
-        "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes,
-        "article_id": frame["article_id"].to_numpy(),
-    }
+    hidden = {"product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
+              "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes}
     return frame, hidden
 
 
@@ -289,9 +253,8 @@ def _trips(n_target: int, cust: dict[str, np.ndarray], rng_trip: np.random.Gener
     """1. Shopping trips, enough for ``n_target`` items: (customer row, day, basket size, online) per trip."""
     n_trips = int(n_target * BASKET_P * 1.05) + 10
     weight = cust["activity"] * (cust["end"] - cust["start"] + 1) / N_DAYS
-    # every customer who buys at all makes at least one trip; the rest follow activity. The
-    # guaranteed trips come first, so cutting the list to the transaction target below only
-    # ever drops extra trips, never a customer's only one
+    # every customer who buys at all makes at least one trip; the rest follow activity. The guaranteed trips come
+    # first, so cutting the list to the transaction target below only ever drops extra trips
     buyers = np.flatnonzero(weight > 0)
     extra = rng_trip.choice(len(weight), size=max(0, n_trips - len(buyers)), p=weight / weight.sum())
     trip_customer = np.concatenate([buyers, extra])[: max(n_trips, 1)]

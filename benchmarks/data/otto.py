@@ -1,8 +1,7 @@
-"""OTTO's sessions: find them (or fetch them from Kaggle) and load them as numpy columns, whatever their format.
+"""OTTO's sessions: find them (or fetch them from Kaggle) and load them as numpy columns, jsonl or parquet.
 
-The formats and their readers: :mod:`~benchmarks.data.otto_events` (events as jsonl, converted once into parquet),
-:mod:`~benchmarks.data.otto_labels` (otto-de's ``test_labels.jsonl``) and :mod:`~benchmarks.data.otto_submission`
-(Kaggle's ``session_type,labels``).
+Each format has its reader: :mod:`~benchmarks.data.otto_events`, :mod:`~benchmarks.data.otto_labels` and
+:mod:`~benchmarks.data.otto_submission`.
 """
 
 from __future__ import annotations

@@ -4,12 +4,8 @@ The jsonl files hold one session per line::
 
     {"session": 0, "events": [{"aid": 1517085, "ts": 1659304800025, "type": "clicks"}, ...]}
 
-``ts`` is in milliseconds in otto-de's release and in seconds in Kaggle's; both become seconds.
-:func:`convert_jsonl` reads the file in blocks of whole lines (:mod:`benchmarks.data.blocks`), parses each with
-pyarrow's JSON reader and explodes the events in columnar form, so memory stays bounded by the block size; a block
-the vectorised checks do not fully trust goes to the plain Python reader, which reads it the same way or raises the
-:class:`DataError` naming the line. The parquet schema is ``session int32, aid int32, ts int32 (seconds), type int8
-(0 clicks, 1 carts, 2 orders)``.
+``ts`` is in milliseconds in otto-de's release and in seconds in Kaggle's; both become seconds. The parquet schema
+is ``session int32, aid int32, ts int32 (seconds), type int8 (0 clicks, 1 carts, 2 orders)``.
 """
 
 from __future__ import annotations
@@ -28,14 +24,10 @@ from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 
 TYPE_CODES: dict[str, int] = {name: code for code, name in enumerate(EVENT_TYPES)}
-MS_THRESHOLD = 100_000_000_000
-"""A ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds."""
-MAX_ID = 2**31 - 1
-"""Sessions, aids and timestamps (seconds) are int32 in the parquet; aids in labels and submissions too."""
-MAX_SESSION = 2**63 - 1
-"""Sessions in labels and submissions are compared as int64."""
-BLOCK_BYTES = 32 << 20
-"""Bytes of jsonl parsed at a time by the converter."""
+MS_THRESHOLD = 100_000_000_000  # a ts above this (year 5138 in seconds, 1973 in ms) is in milliseconds
+MAX_ID = 2**31 - 1  # sessions, aids and ts (seconds) are int32 in the parquet; aids in labels and submissions too
+MAX_SESSION = 2**63 - 1  # sessions in labels and submissions are compared as int64
+BLOCK_BYTES = 32 << 20  # bytes of jsonl parsed at a time by the converter
 EVENTS_HINT = 'expected {"session": int, "events": [{"aid": int, "ts": int, "type": "clicks"}]}'
 COLUMNS = {"session": np.int32, "aid": np.int32, "ts": np.int32, "type": np.int8}
 
@@ -65,19 +57,18 @@ class _Unit:
     ms: bool | None = None
 
 
-def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tuple[int, list[int], list[int], list[int]]:
-    """Check one parsed line; return (session, aids, ts in seconds, type codes). The plain reader's rules."""
+def _session_events(record: Any, source: Path, number: int, unit: _Unit, columns: dict[str, list[int]]) -> None:
+    """The plain reader's rules for one parsed line, whose events are appended to ``columns`` (ts in seconds)."""
     if not isinstance(record, dict) or "session" not in record or "events" not in record:
         raise DataError(source, "expected an object with 'session' and 'events'", line=number)
     session = _check_int(record["session"], source, number, "session")
     if not isinstance(record["events"], list) or not record["events"]:
         raise DataError(source, "'events' must be a non-empty list", line=number)
-    aids, seconds, codes = [], [], []
     for position, event in enumerate(record["events"]):
         where = f"events[{position}]"
         if not isinstance(event, dict) or not {"aid", "ts", "type"} <= event.keys():
             raise DataError(source, f"{where} must have 'aid', 'ts' and 'type'", line=number)
-        aids.append(_check_int(event["aid"], source, number, f"{where}.aid"))
+        aid = _check_int(event["aid"], source, number, f"{where}.aid")
         ts = _check_int(event["ts"], source, number, f"{where}.ts", limit=2**63 - 1)
         code = TYPE_CODES.get(event["type"]) if isinstance(event["type"], str) else None
         if code is None:
@@ -92,30 +83,22 @@ def _session_events(record: Any, source: Path, number: int, unit: _Unit) -> tupl
         if second > MAX_ID:
             raise DataError(source, f"{where}.ts = {ts} is after 2038-01-19 (2**31 s), which the int32 seconds cannot hold",
                             line=number, hint="expected Unix time in seconds or milliseconds")
-        seconds.append(second)
-        codes.append(code)
-    return session, aids, seconds, codes
+        for name, value in (("session", session), ("aid", aid), ("ts", second), ("type", code)):
+            columns[name].append(value)
 
 
 def _plain_events_block(lines: Iterable[bytes], source: Path, first_line: int, unit: _Unit) -> tuple[dict[str, np.ndarray], int]:
-    """The plain reader over a block of lines: (columns, sessions), or the DataError naming the line."""
     columns: dict[str, list[int]] = {"session": [], "aid": [], "ts": [], "type": []}
     sessions = 0
     for number, record in parse_jsonl(text_lines(source, first_line, lines), source, EVENTS_HINT):
-        session, aids, seconds, codes = _session_events(record, source, number, unit)
-        columns["session"].extend([session] * len(aids))
-        columns["aid"].extend(aids)
-        columns["ts"].extend(seconds)
-        columns["type"].extend(codes)
+        _session_events(record, source, number, unit, columns)
         sessions += 1
     return {name: np.asarray(values, dtype=COLUMNS[name]) for name, values in columns.items()}, sessions
 
 
 def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] | None:
-    """pyarrow's JSON reader over a block, exploded in columnar form: (columns, sessions, True if the
-    timestamps are in ms); None if any check fails (the plain reader then decides). Checks: one JSON
-    object per line, no escapes (so no key written twice in disguise), every field present and an
-    integer in range (or a known type name), non-empty events, one timestamp unit in the block."""
+    """pyarrow's JSON reader over a block, exploded in columnar form: (columns, sessions, True if ts is in ms); None
+    (the plain reader decides) unless every field is present and in range, events are non-empty and of one ts unit."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -157,15 +140,14 @@ def _events_json_schema() -> Any:
 
 def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000, block_bytes: int = BLOCK_BYTES,
                   log: Callable[[str], None] | None = None, log_every: float = 5.0) -> dict[str, Any]:
-    """Convert an OTTO jsonl file into parquet at ``destination`` (atomically: a ``.part`` file is renamed at the
-    end), ``block_bytes`` of whole lines at a time (memory grows with it, not with the file), in row groups of about
+    """Convert an OTTO jsonl file into parquet at ``destination`` (atomically, through a ``.part`` file),
+    ``block_bytes`` of whole lines at a time (memory grows with it, not with the file), in row groups of about
     ``row_group_events``; ``log`` gets a progress line at most every ``log_every`` seconds and once at the end.
     Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
 
     Raises:
-        DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a
-            non-integer or out-of-range id or timestamp, or mixes millisecond and second
-            timestamps; the message names the line.
+        DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a non-integer or
+            out-of-range id or timestamp, or mixes millisecond and second timestamps; the message names the line.
     """
     source, destination = Path(source), Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -186,8 +168,8 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
 
 
 def _event_tables(source: Path, block_bytes: int, unit: _Unit, progress: _Progress) -> Iterator[Any]:
-    """The file's blocks as pyarrow tables: the fast reader's, or the plain reader's where the fast one declines a
-    block (or changes the unit: the plain reader then names the line)."""
+    """The file's blocks as pyarrow tables; the plain reader takes a block the fast one declines or whose ts unit
+    differs from the file's (it then names the line)."""
     import pyarrow as pa
 
     line = 1
@@ -202,7 +184,6 @@ def _event_tables(source: Path, block_bytes: int, unit: _Unit, progress: _Progre
 
 
 def _write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) -> None:
-    """Write ``tables`` to a parquet file, gathered into row groups of about ``row_group_events`` rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -218,8 +199,6 @@ def _write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) 
 
 
 class _Progress:
-    """A conversion's counts, logged at most every ``every`` seconds."""
-
     def __init__(self, source: Path, log: Callable[[str], None] | None, every: float) -> None:
         self.source, self.log, self.every = source, log, every
         self.size = max(source.stat().st_size, 1)
@@ -255,8 +234,8 @@ def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 
 def read_parquet(path: Path) -> dict[str, np.ndarray]:
     """Events of an OTTO parquet file as numpy columns (session, aid, ts, type), sorted by session and ts.
 
-    Read with pyarrow into numpy (no polars here: the runner forks after loading, and a started polars thread pool
-    hangs in a forked child), one column at a time: at most one column is held twice (arrow and numpy).
+    No polars here: the runner forks after loading, and a started polars thread pool hangs in a forked child. One
+    column at a time: at most one column is held twice (arrow and numpy).
     """
     import pyarrow.parquet as pq
 

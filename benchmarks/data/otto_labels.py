@@ -1,8 +1,6 @@
 """OTTO's test labels as otto-de writes them (``test_labels.jsonl``), read into arrays for vectorised scoring.
 
-One session per line: ``{"session": 1, "labels": {"clicks": 5, "carts": [..], "orders": [..]}}``. pyarrow's JSON
-reader takes a file that passes every vectorised check; any other goes to the plain reader, which reads it the
-same way or raises the :class:`DataError` naming the line.
+One session per line: ``{"session": 1, "labels": {"clicks": 5, "carts": [..], "orders": [..]}}``.
 """
 
 from __future__ import annotations
@@ -17,10 +15,10 @@ import numpy as np
 
 from benchmarks.data.blocks import json_lines_table
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, is_int
-from benchmarks.data.textfile import check_input_file, parse_jsonl, read_input_bytes, text_lines
+from benchmarks.data.textfile import check_input_file, iter_jsonl, read_input_bytes
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.recommendation import unique_sorted
-from benchmarks.metrics.session_recall import EVENT_TYPES, SessionLabels, pair_keys
+from benchmarks.metrics.session_recall import AID_BITS, EVENT_TYPES, SessionLabels, pair_keys
 
 LABELS_HINT = 'expected {"session": int, "labels": {"clicks": aid, "carts": [...], "orders": [...]}}'
 
@@ -51,16 +49,14 @@ def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionL
 
 
 def read_labels(path: Path) -> dict[int, SessionLabels]:
-    """Read otto-de's ``test_labels.jsonl`` (``{"session": 1, "labels": {"clicks": 5, "carts": [..], "orders": [..]}}``)
-    with the plain reader: ``{session: SessionLabels}`` in file order.
+    """Read ``test_labels.jsonl`` with the plain reader: ``{session: SessionLabels}`` in file order.
 
     Raises:
-        DataError: a line that is not UTF-8 or JSON, a missing or wrong field, an aid outside
-            0..2**31-1, or a session listed twice; the message names the line.
+        DataError: a line that is not UTF-8 or JSON, a missing or wrong field, an aid outside 0..2**31-1, or a
+            session listed twice; the message names the line.
     """
-    path = Path(path)
     labels: dict[int, SessionLabels] = {}
-    for number, record in parse_jsonl(text_lines(path), path, LABELS_HINT):
+    for number, record in iter_jsonl(path, LABELS_HINT):
         session, truth = _session_labels(record, path, number)
         if session in labels:
             raise DataError(path, f"session {session} appears twice", line=number)
@@ -70,15 +66,10 @@ def read_labels(path: Path) -> dict[int, SessionLabels]:
 
 @dataclass
 class LabelArrays:
-    """Test labels as arrays, for vectorised scoring.
+    """Test labels as arrays, for vectorised scoring."""
 
-    Attributes:
-        sessions: (n,) int64 session ids, in the labels file's order (row i is session ``sessions[i]``).
-        truth: ``{type: sorted distinct pair_keys(row, aid)}`` of each type's true aids.
-    """
-
-    sessions: np.ndarray
-    truth: dict[str, np.ndarray]
+    sessions: np.ndarray  # (n,) int64 session ids in file order: row i is session sessions[i]
+    truth: dict[str, np.ndarray]  # {type: sorted distinct pair_keys(row, aid)} of each type's true aids
 
     def __post_init__(self) -> None:
         self._order: np.ndarray | None = None  # argsort of the sessions, when the dense lookup does not apply
@@ -90,15 +81,12 @@ class LabelArrays:
             self._dense[self.sessions - self._first] = np.arange(len(self.sessions))
 
     def distinct(self) -> bool:
-        """Whether no session is listed twice."""
         if self._dense is not None:  # a repeated session kept only its last row
             return bool((self._dense[self.sessions - self._first] == np.arange(len(self.sessions))).all())
         return len(unique_sorted(self.sessions)) == len(self.sessions)
 
     def sizes(self, event_type: str) -> np.ndarray:
         """(n,) number of distinct true aids of ``event_type`` per session."""
-        from benchmarks.metrics.session_recall import AID_BITS
-
         return np.bincount(self.truth[event_type] >> AID_BITS, minlength=len(self.sessions))
 
     def rows_of(self, sessions: np.ndarray) -> np.ndarray:
@@ -118,7 +106,6 @@ class LabelArrays:
 
 
 def label_arrays(labels: Mapping[int, SessionLabels]) -> LabelArrays:
-    """:class:`LabelArrays` of ``{session: SessionLabels}`` (the plain reader's output)."""
     sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     truth = {}
     for event_type in EVENT_TYPES:
@@ -132,7 +119,7 @@ def label_arrays(labels: Mapping[int, SessionLabels]) -> LabelArrays:
 
 
 def read_label_arrays(path: Path) -> LabelArrays:
-    """Read ``test_labels.jsonl`` into :class:`LabelArrays`: pyarrow's JSON reader when every check
+    """Read ``test_labels.jsonl`` into :class:`LabelArrays`: pyarrow's JSON reader when every vectorised check
     passes, else the plain :func:`read_labels` (same result, or the error naming the line)."""
     path = check_input_file(path)
     fast = _fast_labels(read_input_bytes(path))
@@ -176,8 +163,7 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
 
 
 def _numbers(array: Any) -> np.ndarray:
-    """A null-free pyarrow integer array as numpy, without ``Array.to_numpy`` (which imports pandas: 0.15 s of
-    a `score` of 3 s)."""
+    """A null-free pyarrow integer array as numpy; ``Array.to_numpy`` imports pandas (0.15 s of a `score` of 3 s)."""
     dtype = np.dtype(str(array.type))
     return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 

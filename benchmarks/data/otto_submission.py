@@ -1,8 +1,4 @@
-"""OTTO predictions as Kaggle submissions: ``session_type,labels`` rows such as ``12899779_clicks,59625 1253524``.
-
-:func:`iter_submission` reads blocks of rows with polars where vectorised checks pass, and with the plain reader
-(:func:`read_submission`'s rules) where they do not, which reads them the same way or names the bad line.
-"""
+"""OTTO predictions as Kaggle submissions: ``session_type,labels`` rows such as ``12899779_clicks,59625 1253524``."""
 
 from __future__ import annotations
 
@@ -19,26 +15,18 @@ from benchmarks.data.textfile import check_input_file, decode_line, open_input, 
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.session_recall import EVENT_TYPES
 
-SUBMISSION_BLOCK_BYTES = 16 << 20
-"""Bytes of a submission read at a time (two at once): measured faster and leaner than 32 MB."""
+SUBMISSION_BLOCK_BYTES = 16 << 20  # bytes read at a time (two at once): measured faster and leaner than 32 MB
 SUBMISSION_HEADER = "session_type,labels"
 
 
 @dataclass
 class SubmissionBlock:
-    """Rows of a Kaggle submission as arrays.
+    """Rows of a Kaggle submission as arrays."""
 
-    Attributes:
-        sessions: (m,) int64 session ids.
-        types: (m,) int8 type codes (0 clicks, 1 carts, 2 orders).
-        lengths: (m,) int64 number of aids kept per row (at most the reader's ``keep``).
-        aids: (lengths.sum(),) int64 the rows' first aids, concatenated in order.
-    """
-
-    sessions: np.ndarray
-    types: np.ndarray
-    lengths: np.ndarray
-    aids: np.ndarray
+    sessions: np.ndarray  # (m,) int64
+    types: np.ndarray  # (m,) int8 type codes (0 clicks, 1 carts, 2 orders)
+    lengths: np.ndarray  # (m,) int64 aids kept per row (at most the reader's keep)
+    aids: np.ndarray  # (lengths.sum(),) int64 the rows' first aids, concatenated in order
 
     def padded(self) -> tuple[np.ndarray, np.ndarray]:
         """``(indices of the rows with aids, (m, longest) their aids padded with -1)``."""
@@ -58,7 +46,7 @@ def _is_number(text: str, limit: int) -> bool:
 
 
 def _submission_row(text: str, path: Path, number: int) -> tuple[int, int, list[int]] | None:
-    """One line of a submission (the plain reader's rules): (session, type code, aids), or None if blank."""
+    """The plain reader's rules for one line: (session, type code, aids), or None if blank."""
     text = text.strip()
     if not text:
         return None
@@ -79,12 +67,11 @@ def _check_header(text: str, path: Path) -> None:
 
 
 def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
-    """Read a Kaggle submission (``session_type,labels`` header; ``12899779_clicks,59625 1253524``) with the
-    plain reader: ``{session: {type: [aid, ...]}}``.
+    """Read a Kaggle submission with the plain reader: ``{session: {type: [aid, ...]}}``.
 
     Raises:
-        DataError: a byte that is not UTF-8, a wrong header, a malformed row, an aid that is not
-            an integer 0..2**31-1, or a (session, type) listed twice; the message names the line.
+        DataError: a byte that is not UTF-8, a wrong header, a malformed row, an aid that is not an integer
+            0..2**31-1, or a (session, type) listed twice; the message names the line.
     """
     path = check_input_file(path)
     lines = text_lines(path)
@@ -105,16 +92,10 @@ def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
 def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBMISSION_BLOCK_BYTES,
                     then: Callable[[SubmissionBlock], Any] | None = None,
                     wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Iterator[Any]:
-    """Read a Kaggle submission block by block (memory bounded by ``block_bytes``), keeping the first
-    ``keep`` aids of each row (None: all).
-
-    Blocks that pass vectorised checks (ASCII, one comma per line, a key ``<digits>_<type>``, aids
-    that are plain digits separated by spaces) are read by polars; any other block by the plain
-    reader, which reads it the same way or raises the error naming the line. Two blocks are read
-    at once (:func:`in_threads`).
+    """Read a Kaggle submission block by block, two at once (:func:`in_threads`): polars reads a block that passes
+    the vectorised checks, the plain reader any other (the same way, or it names the bad line).
 
     Args:
-        path: the submission.
         keep: how many aids of each row to keep (None: all).
         block_bytes: bytes read at a time; at most three blocks are held.
         then: applied to each block in the reading thread; its results are yielded instead of the blocks.
@@ -137,21 +118,19 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
     seen_sessions, seen_types = [], []
     finish = then if then is not None else (lambda block: block)
 
-    def fast(block: bytes) -> tuple[SubmissionBlock | None, Any, int]:
+    def fast(block: bytes) -> tuple[SubmissionBlock | None, Any]:
         parsed = None
         if wanted is not None and keep is not None:
             parsed = _selective_submission_block(block, keep, wanted)
         if parsed is None:
             parsed = _fast_submission_block(block, keep)
-        if parsed is None:
-            return None, None, block.count(b"\n")
-        return parsed, finish(parsed), len(parsed.sessions) - (0 if block.endswith(b"\n") else 1)  # one row per line
+        return parsed, None if parsed is None else finish(parsed)
 
-    for block, (parsed, result, newlines) in in_threads(line_blocks(path, block_bytes, start=len(first)), fast):
+    for block, (parsed, result) in in_threads(line_blocks(path, block_bytes, start=len(first)), fast):
         if parsed is None:
             parsed = _plain_submission_block(split_lines(block), path, line, keep)
             result = finish(parsed)
-        line += newlines
+        line += block.count(b"\n")
         seen_sessions.append(parsed.sessions)
         seen_types.append(parsed.types)
         yield result
@@ -170,7 +149,7 @@ def _plain_submission_block(lines: Iterable[bytes], path: Path, first_line: int,
         row = _submission_row(text, path, number)
         if row is None:
             continue
-        kept = row[2][:keep] if keep is not None else row[2]
+        kept = row[2][:keep]
         sessions.append(row[0])
         types.append(row[1])
         lengths.append(len(kept))
@@ -186,10 +165,9 @@ _TYPE_LENGTHS = np.array([len(name) for name in EVENT_TYPES])
 
 def _selective_submission_block(block: bytes, keep: int, wanted: Callable[[np.ndarray, np.ndarray], np.ndarray]
                                 ) -> SubmissionBlock | None:
-    """The scoring reader (see ``wanted`` in :func:`iter_submission`): polars' CSV reader splits each row at
-    its underscore (the session parsed as a number) and only the wanted rows' first ``keep`` aids are parsed
-    as integers; None (the next reader decides) unless the block is plain: digits, spaces and newlines, one
-    ``<session>_<type>,`` key per line and no other letter, at most ``keep`` aids a row, single spaces."""
+    """The scoring reader (``wanted`` in :func:`iter_submission`): polars splits each row at its underscore and
+    parses only the wanted rows' first ``keep`` aids; None (the next reader decides) unless the block is plain:
+    digits, spaces and newlines, one ``<session>_<type>,`` key per line, at most ``keep`` aids a row, single spaces."""
     import polars as pl
 
     marks = block.translate(None, _DIGITS_SPACES_NEWLINES)  # what is left: the keys' commas, underscores, letters

@@ -1,32 +1,24 @@
 """Deterministic synthetic OTTO sessions in the real schema, shaped after the full dataset's statistics.
 
-At ``scale=1`` the generator makes ≈12.9M sessions over 1.86M items in four weeks
-(2022-07-31 22:00 .. 2022-08-28 22:00 UTC), like otto-de's ``train.jsonl``
-(see ``../shared/data/FULL-STATS.md``); smaller scales shrink sessions and items together, so
-events per item and per session keep their distributions. ``benchmarks/data/full_stats.py``
-measures the figures (``python -m benchmarks data-stats --task otto-recall20``). The structure:
+At ``scale=1``: ≈12.9M sessions over 1.86M items in four weeks (2022-07-31 22:00 .. 2022-08-28 22:00 UTC), like
+otto-de's ``train.jsonl`` (``../shared/data/FULL-STATS.md``; ``python -m benchmarks data-stats --task otto-recall20``
+measures them); smaller scales shrink sessions and items together. The structure:
 
-* item popularity follows otto-de's published events-per-item quantiles (median 20, a
-  Pareto tail above the 95th percentile); it drifts from week to week, some items launch
-  and others disappear during the four weeks;
-* items come in families (colour and size variants) inside categories; each item's
-  neighbours are its family, then popular items of its category;
-* a session pursues an *intent*: a few focus items. Each view returns to an earlier item of
-  the session (often the one just seen), or explores a neighbour of one of the focus items
-  (not necessarily the last one seen; the neighbour may join the focus), or starts a new
-  intent from the week's popular items, or glances at a popular item. The next item thus
-  depends on the whole session, not on the last item alone;
-* carts follow views, more often of items seen before in the session and of items it first
-  saw early; most ordering sessions open by buying what the user had carted before (their
-  first views carted and ordered at once), and checkouts come a few views after some carts, or
-  open the next visit, ordering items carted since the previous one; browsing goes on after;
-* sessions are a user's activity over the period: visits of seconds-to-minutes gaps,
-  separated by pauses of hours or days; they start more often early in the four weeks than
-  late (a user already active when the window opens starts a session on its first day).
+* item popularity follows otto-de's published events-per-item quantiles (a Pareto tail above the 95th percentile);
+  it drifts from week to week, some items launch and others disappear during the four weeks;
+* items come in families (colour and size variants) inside categories; each item's neighbours are its family,
+  then popular items of its category;
+* a session pursues an *intent*, a few focus items: each view returns to an earlier item (often the one just seen),
+  explores a neighbour of a focus item (which may join the focus), starts a new intent or glances at a popular
+  item, so the next item depends on the whole session, not on the last item alone;
+* carts follow views, more often of items seen before and of items first seen early; most ordering sessions open by
+  buying what was carted before, and checkouts come a few views after some carts, or open the next visit;
+* sessions are visits with gaps of seconds to minutes, separated by pauses of hours or days; they start more often
+  early in the four weeks than late.
 
-Sessions are numbered in order of their start, as in the real data. Everything is drawn
-from ``numpy.random.default_rng`` seeded by ``(seed, chunk)`` (the catalogue by
-``(seed, 10**6)``), so the output is a pure function of ``(scale, seed)`` however it is consumed.
+Sessions are numbered in order of their start, as in the real data. Everything is drawn from
+``numpy.random.default_rng`` seeded by ``(seed, chunk)`` (the catalogue by ``(seed, 10**6)``), so the output is a
+pure function of ``(scale, seed)`` however it is consumed.
 """
 
 from __future__ import annotations
@@ -38,16 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-VERSION = "2"
-"""Changes whenever the generated data change, so records on different twins never share a table."""
+from benchmarks.data.otto_events import COLUMNS, parquet_schema
+
+VERSION = "2"  # changes whenever the generated data change, so records on different twins never share a table
 FULL_SESSIONS = 12_899_779
 FULL_ITEMS = 1_855_603
 START_TS = 1_659_304_800  # 2022-07-31 22:00:00 UTC, the first event of otto-de's train.jsonl
 PERIOD_S = 28 * 24 * 3600
 WEEK_S = 7 * 24 * 3600
 N_WEEKS = 4
-CHUNK_SESSIONS = 250_000
-"""Sessions per generated chunk (fixed: the output must not depend on how it is consumed)."""
+CHUNK_SESSIONS = 250_000  # sessions per generated chunk (fixed: the output must not depend on how it is consumed)
 ITEM_QUANTILES = ((0.0, 3.0), (0.5, 20.0), (0.75, 56.0), (0.9, 183.0), (0.95, 398.0))
 """otto-de's README, train events per item: min 3, median 20, 75% 56, 90% 183, 95% 398."""
 
@@ -60,39 +52,29 @@ class SyntheticSpec:
     seed: int = 0
     # catalogue
     items_per_category: int = 100
-    family_extra: float = 2.0
-    """Items per family: 1 + Poisson(family_extra)."""
+    family_extra: float = 2.0  # items per family: 1 + Poisson(family_extra)
     neighbours: int = 16
-    tail_alpha: float = 2.2
-    """Pareto exponent of item popularity above its 95th percentile."""
-    trend_sigma: float = 0.42
-    """Standard deviation of the weekly step of an item's log popularity (a random walk)."""
-    p_launch: float = 0.15
-    """Share of items launched during the four weeks (the rest are on sale from the start)."""
-    p_retire: float = 0.10
-    """Share of items taken off sale during the four weeks."""
+    tail_alpha: float = 2.2  # Pareto exponent of item popularity above its 95th percentile
+    trend_sigma: float = 0.42  # standard deviation of the weekly step of an item's log popularity (a random walk)
+    p_launch: float = 0.15  # share of items launched during the four weeks (the rest are on sale from the start)
+    p_retire: float = 0.10  # share of items taken off sale during the four weeks
     # sessions
     views_median: float = 5.0
     views_sigma: float = 1.45
     max_views: int = 460
-    start_decay_days: float = 18.5
-    """Session starts thin out over the weeks with this time constant."""
+    start_decay_days: float = 18.5  # session starts thin out over the weeks with this time constant
     gap_mean_s: float = 55.0
-    p_pause: float = 0.035
-    """Chance that a gap between two views is a pause of hours or days (a new visit)."""
+    p_pause: float = 0.035  # chance that a gap between two views is a pause of hours or days (a new visit)
     # the walk
     focus_slots: int = 3
     p_return: float = 0.19
-    return_lag_p: float = 0.55
-    """Returns go back 1 + Geometric(p) views (p high: mostly to the item just seen)."""
+    return_lag_p: float = 0.55  # returns go back 1 + Geometric(p) views (p high: mostly to the item just seen)
     p_explore: float = 0.47
     p_adopt: float = 0.35
     p_new_intent: float = 0.12
-    neighbour_skew: float = 0.15
-    """A neighbour is picked at index Geometric(skew) − 1 of the item's neighbour list."""
+    neighbour_skew: float = 0.15  # a neighbour is picked at index Geometric(skew) − 1 of the item's neighbour list
     # the funnel
-    cart_session_midpoint: float = 9.0
-    """Sessions with this many views cart with probability p_cart_session_max / 2."""
+    cart_session_midpoint: float = 9.0  # sessions with this many views cart with probability p_cart_session_max / 2
     p_cart_session_max: float = 0.67
     p_cart_view: float = 0.065
     p_cart_return: float = 0.32
@@ -102,16 +84,11 @@ class SyntheticSpec:
     p_order_per_cart: float = 0.65
     cart_first_interest: float = 0.9
     """Items the session saw first at its start are carted (1 + this) times as often as average, at its end (1 − this)."""
-    p_direct_buy: float = 0.7
-    """Share of ordering sessions that open with a purchase (their first views carted and ordered at once)."""
-    direct_extra_items: float = 1.5
-    """Items bought at an opening purchase: 1 + Poisson(this)."""
-    p_checkout_next_visit: float = 0.3
-    """Chance that a checkout waits for the session's next visit, when there is one, and opens it."""
-    p_checkout: float = 0.3
-    """Chance that a cart of an ordering session is followed by a checkout (one always is)."""
-    checkout_lag_views: float = 3.0
-    """A checkout comes Geometric views after its cart (this many on average, at most at the session's end)."""
+    p_direct_buy: float = 0.7  # share of ordering sessions opening with a purchase (first views carted and ordered)
+    direct_extra_items: float = 1.5  # items bought at an opening purchase: 1 + Poisson(this)
+    p_checkout_next_visit: float = 0.3  # chance that a checkout waits for and opens the session's next visit (if any)
+    p_checkout: float = 0.3  # chance that a cart of an ordering session is followed by a checkout (one always is)
+    checkout_lag_views: float = 3.0  # a checkout comes Geometric views after its cart (this many on average)
 
     @property
     def n_sessions(self) -> int:
@@ -179,11 +156,8 @@ class _Catalogue:
         self.neighbours = neighbours.astype(np.int32)
 
     def popular(self, rng: np.random.Generator, week: np.ndarray) -> np.ndarray:
-        """One draw per entry of ``week`` from that week's popularity.
-
-        Each week's draws search the CDF with sorted uniforms (far fewer cache misses than
-        random ones at 1.86M items) and are then shuffled, so they stay independent draws.
-        """
+        """One draw per entry of ``week`` from that week's popularity. Each week's draws search the CDF with sorted
+        uniforms (far fewer cache misses than random ones at 1.86M items), then are shuffled to stay independent."""
         n = len(self.live)
         out = np.empty(len(week), dtype=np.int32)
         for w in range(N_WEEKS):
@@ -194,21 +168,19 @@ class _Catalogue:
         return out
 
 
-def _session_times(spec: SyntheticSpec, rng: np.random.Generator, index: int, n_chunks: int, count: int,
-                   views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(view timestamps, whether each view starts a visit), both (Σ views,), of one chunk; every event is inside the period."""
+def _session_times(spec: SyntheticSpec, rng: np.random.Generator, index: int, n_chunks: int, views: np.ndarray,
+                   offsets: np.ndarray, session_of_view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(view timestamps, whether each view starts a visit), both (Σ views,); every event is inside the period."""
     # this chunk's slice of the start distribution, sorted: f(t) ∝ exp(−t/τ) over the four weeks
     tau = spec.start_decay_days * 86400.0
-    u = np.sort((index + rng.random(count)) / n_chunks)
+    u = np.sort((index + rng.random(len(views))) / n_chunks)
     starts = (-tau * np.log1p(-u * (1 - np.exp(-PERIOD_S / tau)))).astype(np.int64)
-    total = int(views.sum())
-    offsets = np.concatenate(([0], np.cumsum(views)[:-1]))
+    total = len(session_of_view)
     pause = rng.random(total) < spec.p_pause
     hours_or_days = np.where(rng.random(total) < 0.5, rng.exponential(3 * 3600.0, total), rng.exponential(3 * 86400.0, total))
     gaps = np.where(pause, hours_or_days, rng.exponential(spec.gap_mean_s, total))
     gaps[offsets] = 0.0
     elapsed = np.cumsum(gaps)
-    session_of_view = np.repeat(np.arange(count), views)
     elapsed -= elapsed[offsets][session_of_view]
     # a session that would run past the end is compressed into the time left
     span = elapsed[offsets + views - 1]
@@ -227,11 +199,11 @@ def _chunk(spec: SyntheticSpec, catalogue: _Catalogue, index: int, n_chunks: int
     lengths = 1 + np.minimum(np.round(rng.lognormal(np.log(spec.views_median), spec.views_sigma, count)),
                              spec.max_views - 1).astype(np.int64)
     lengths = np.maximum(lengths, 2)
-    ts, visit_start = _session_times(spec, rng, index, n_chunks, count, lengths)
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # (count,) session-major flat offsets
+    session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
+    ts, visit_start = _session_times(spec, rng, index, n_chunks, lengths, offsets, session_of_view)
     views = _views(spec, catalogue, rng, lengths, offsets, ts)
     total = len(views)
-    session_of_view = np.repeat(np.arange(count), lengths)  # (total,)
     position = np.arange(total) - offsets[session_of_view]
     cart_index, ordering, opening_views = _carts(spec, catalogue, rng, lengths, offsets, views, session_of_view, position)
     cart_session, cart_position = session_of_view[cart_index], position[cart_index]
@@ -379,31 +351,24 @@ def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_
               order_session: np.ndarray, order_position: np.ndarray, order_aid: np.ndarray,
               order_ts: np.ndarray) -> dict[str, np.ndarray]:
     """The chunk's events, session-major and in order; ``first_session`` numbers its first session."""
-    # assemble session-major: view (key 3t), its cart (3t + 1), a checkout after it (3t + 2); the
-    # three lists are each sorted by (session, key), so merging them places every event
-    view_key = session_of_view.astype(np.int64) * 4096 + 3 * position
-    cart_key = cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1
+    # view (key 3t), its cart (3t + 1), a checkout after it (3t + 2): the three lists are each sorted by (session,
+    # key), so a stable sort of their concatenation (a merge of three runs) places every event
     order_key = order_session.astype(np.int64) * 4096 + 3 * order_position + 2
     by_order_key = np.argsort(order_key)
-    order_key, order_aid, order_ts = order_key[by_order_key], order_aid[by_order_key], order_ts[by_order_key]
-    keys = (view_key, cart_key, order_key)
-    n_events = len(views) + len(cart_key) + len(order_key)
-    out = {"session": np.empty(n_events, np.int32), "aid": np.empty(n_events, np.int32),
-           "ts": np.empty(n_events, np.int32), "type": np.empty(n_events, np.int8)}
-    parts = ((session_of_view, views, ts), (cart_session, views[cart_index], cart_ts),
-             (order_key // 4096, order_aid, order_ts))
-    for kind_code, (own, (sessions, aids, times)) in enumerate(zip(keys, parts, strict=True)):
-        place = np.arange(len(own)) + sum(np.searchsorted(other, own) for other in keys if other is not own)
-        out["session"][place] = first_session + sessions
-        out["aid"][place] = aids
-        out["ts"][place] = times
-        out["type"][place] = kind_code
+    order_key = order_key[by_order_key]
+    place = np.argsort(np.concatenate((session_of_view.astype(np.int64) * 4096 + 3 * position,
+                                       cart_session.astype(np.int64) * 4096 + 3 * cart_position + 1, order_key)),
+                       kind="stable")
+    parts = {"session": (session_of_view, cart_session, order_key // 4096),
+             "aid": (views, views[cart_index], order_aid[by_order_key]), "ts": (ts, cart_ts, order_ts[by_order_key]),
+             "type": tuple(np.full(n, code) for code, n in enumerate((len(views), len(cart_index), len(order_key))))}
+    out = {name: np.concatenate(values)[place].astype(COLUMNS[name]) for name, values in parts.items()}
+    out["session"] += first_session
     return out
 
 
 def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the events chunk by chunk as numpy columns (session, aid, ts in seconds, type 0/1/2), sessions in
-    increasing order."""
+    """The events chunk by chunk, as :func:`generate`'s columns."""
     catalogue = _Catalogue(spec)
     n = spec.n_sessions
     n_chunks = max(1, -(-n // CHUNK_SESSIONS))
@@ -416,10 +381,7 @@ def iter_chunks(spec: SyntheticSpec) -> Iterator[dict[str, np.ndarray]]:
 
 def generate(spec: SyntheticSpec) -> dict[str, np.ndarray]:
     """All events as numpy columns (session i32, aid i32, ts i32 seconds, type i8), sorted by session and ts.
-
-    Numpy, not polars: the runner forks its workers, and a polars thread pool started in the
-    parent hangs in a forked child.
-    """
+    Numpy, not polars: a polars thread pool started before the runner forks its workers hangs in the children."""
     chunks = list(iter_chunks(spec))
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in ("session", "aid", "ts", "type")}
 
@@ -428,8 +390,6 @@ def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     """Write the events to parquet one chunk at a time (memory stays at one chunk)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from benchmarks.data.otto_events import parquet_schema
 
     path.parent.mkdir(parents=True, exist_ok=True)
     events = 0

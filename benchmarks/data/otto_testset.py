@@ -36,11 +36,6 @@ def _session_index(session: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.repeat(np.arange(len(starts), dtype=np.int32), lengths), starts, lengths
 
 
-def _keep_long_sessions(events: Events, minimum: int = 2) -> Events:
-    index, _, lengths = _session_index(events["session"])
-    return _select(events, lengths[index] >= minimum)
-
-
 def _labels(session_ids: list[int], rest: Events, rest_index: np.ndarray) -> dict[int, SessionLabels]:
     """Each test session's labels from the events after its cut (``rest``, whose session rows are ``rest_index``):
     the first click, and every cart and order."""
@@ -97,7 +92,9 @@ def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
     seen[train["aid"]] = True
     test = _select(events, np.flatnonzero(is_test))
     del is_test
-    test = _keep_long_sessions(_select(test, seen[test["aid"]]))
+    test = _select(test, seen[test["aid"]])
+    index, _, lengths = _session_index(test["session"])
+    test = _select(test, lengths[index] >= 2)
     index, starts, lengths = _session_index(test["session"])
     rng = random.Random(seed)
     cuts = np.asarray([rng.randint(1, n - 1) for n in lengths.tolist()], dtype=np.int64)
