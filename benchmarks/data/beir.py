@@ -16,6 +16,7 @@ without judgements (not evaluated). A UTF-8 byte-order mark is skipped; a gzippe
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 from benchmarks.kinds.retriever import Corpus
 
+HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None  # the converted cache needs it
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
 BEIR_MD5: dict[str, str] = {
@@ -204,7 +206,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus_path, queries_path, qrels_path = _check_layout(folder, split)
     name = name or folder.name
     paths = [corpus_path, queries_path, qrels_path]
-    converted = Path(cache_dir) / "retrieval" / source_key(paths, CACHE_FORMAT) if cache_dir is not None and _have_pyarrow() else None
+    converted = Path(cache_dir) / "retrieval" / source_key(paths, CACHE_FORMAT) if cache_dir is not None and HAVE_PYARROW else None
     if converted is not None and (converted / "meta.json").is_file():
         try:
             return _read_converted(converted, name)
@@ -222,12 +224,6 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
         except OSError as error:
             log(f"could not cache the converted collection in {converted}: {error}")
     return collection
-
-
-def _have_pyarrow() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _write_converted(target: Path, collection: Collection) -> None:
@@ -251,7 +247,7 @@ def _read_converted(folder: Path, name: str) -> Collection:
     import pyarrow.parquet as pq
 
     meta = json.loads((folder / "meta.json").read_text())
-    corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"), meta["fingerprint"])
+    corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"))
     queries = json.loads((folder / "queries.json").read_text())
     qrels = json.loads((folder / "qrels.json").read_text())
     return Collection(name, corpus, queries, qrels, meta["fingerprint"], meta["source"], meta.get("warnings", {}))
@@ -264,9 +260,8 @@ def _corpus_table(corpus: Corpus) -> Any:
     return table.replace_schema_metadata({"fingerprint": corpus.fingerprint})
 
 
-def _corpus_of_table(table: Any, fingerprint: str | None = None) -> Corpus:
-    if fingerprint is None:
-        fingerprint = (table.schema.metadata or {}).get(b"fingerprint", b"").decode()
+def _corpus_of_table(table: Any) -> Corpus:
+    fingerprint = (table.schema.metadata or {}).get(b"fingerprint", b"").decode()
     columns = (table.column(name).to_pylist() for name in ("id", "title", "text"))
     return Corpus(*columns, fingerprint)
 
@@ -327,7 +322,7 @@ def load_corpus_cached(path: Path, cache_dir: Path | None, log=lambda message: N
     ``cache_dir`` (None, or no pyarrow: read every time)."""
     path = Path(path)
     target = None
-    if cache_dir is not None and _have_pyarrow():
+    if cache_dir is not None and HAVE_PYARROW:
         import pyarrow.parquet as pq
 
         target = Path(cache_dir) / "retrieval" / f"corpus-{source_key([path], CACHE_FORMAT)}.parquet"

@@ -117,10 +117,7 @@ def _check_zip(archive: Path, bundle: zipfile.ZipFile, root: Path) -> None:
                             hint="a link could point the extraction outside its folder")
         parts = PurePosixPath(name.replace("\\", "/")).parts
         folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
-        if member.is_dir():
-            folders.add("/".join(parts))
-        else:
-            files.add("/".join(parts))
+        (folders if member.is_dir() else files).add("/".join(parts))
     clash = sorted(files & folders)
     if clash:
         raise DataError(archive, f"member {clash[0]!r} is both a file and a folder")

@@ -183,9 +183,7 @@ def _codes(values) -> np.ndarray:
     """Category codes of a polars column: the rank of each value among the sorted distinct ones (nulls → -1)."""
     import pandas as pd
 
-    series = values.to_pandas()
-    codes, _ = pd.factorize(series, sort=True)
-    return codes.astype(np.int32)
+    return pd.factorize(values.to_pandas(), sort=True)[0].astype(np.int32)
 
 
 def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:

@@ -58,11 +58,8 @@ def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> CharSplit:
     >>> split.vocab, split.train.tolist(), split.valid.tolist()
     ('abcz', [0, 1, 2, 0, 1, 2, 0, 1, 2], [3])
     """
-    vocab = "".join(sorted(set(text)))
-    lookup = np.zeros(max(map(ord, vocab)) + 1, dtype=np.int64)
-    for i, ch in enumerate(vocab):
-        lookup[ord(ch)] = i
-    ids = lookup[np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)]
+    points, ids = np.unique(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), return_inverse=True)
+    vocab = "".join(map(chr, points))
     n_train = int(len(ids) * train_fraction)
     if not 0 < n_train < len(ids):
         raise ValueError(f"train_fraction {train_fraction} leaves an empty part of a {len(ids)}-character text")
