@@ -72,12 +72,8 @@ class HMData:
     customer_ids: np.ndarray
     article_ids: np.ndarray
     start_date: dt.date
-    listed_customers: int = -1
+    listed_customers: int
     notes: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.listed_customers < 0:
-            self.listed_customers = len(self.customer_ids)
 
     @property
     def n_customers(self) -> int:
@@ -365,11 +361,6 @@ def _write_cache(target: Path, data: HMData, digest: str, files: dict[str, Path]
 SUBMISSION_HEADER = ("customer_id", "prediction")
 
 
-def _padded(item: str) -> str:
-    """An article id of ASCII digits padded to 10 (a lost leading zero repaired); anything else as written."""
-    return item.zfill(10) if item.isascii() and item.isdigit() else item
-
-
 def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows) -> None:
     """Write ``customer_id,prediction`` with space-separated 10-digit article ids (-1 codes skipped)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -379,12 +370,11 @@ def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarr
             handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
 
 
-def read_submission(path: Path, normalize_ids: bool = False) -> dict[str, list[str]]:
+def read_submission(path: Path) -> dict[str, list[str]]:
     """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
 
     The plain reader (Python's ``csv``), whose errors name the line. Article ids, separated by whitespace, are
-    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``); with ``normalize_ids``,
-    ids made only of ASCII digits are padded to 10 digits.
+    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``).
     """
     import csv
 
@@ -409,8 +399,7 @@ def read_submission(path: Path, normalize_ids: bool = False) -> dict[str, list[s
                 raise DataError(path, "empty customer_id", line=line)
             if customer in rows:
                 raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
-            items = record[1].split()
-            rows[customer] = [_padded(item) for item in items] if normalize_ids else items
+            rows[customer] = record[1].split()
     except csv.Error as error:
         raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
     finally:

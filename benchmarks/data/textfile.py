@@ -72,9 +72,8 @@ def gzip_errors(path: Path | str) -> Iterator[None]:
         raise DataError(path, f"damaged gzip data ({error})", hint="download or compress the file again") from None
 
 
-def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
-    """``path`` if it is a readable file; else a DataError saying it is missing, a folder or (unless
-    ``allow_empty``) empty (0 bytes)."""
+def check_input_file(path: Path | str) -> Path:
+    """``path`` if it is a readable file; else a DataError saying it is missing, a folder or empty (0 bytes)."""
     path = Path(path)
     if path.is_dir():
         raise DataError(path, "is a folder, expected a file")
@@ -82,7 +81,7 @@ def check_input_file(path: Path | str, allow_empty: bool = False) -> Path:
         raise DataError(path, "no such file")
     if not path.is_file():
         raise DataError(path, "is not a regular file")
-    if not allow_empty and path.stat().st_size == 0:
+    if path.stat().st_size == 0:
         raise DataError(path, "the file is empty (0 bytes)")
     return path
 
