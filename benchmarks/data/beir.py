@@ -7,11 +7,10 @@ Layout of a BEIR folder::
     queries.jsonl    {"_id": ..., "text": ...} per line
     qrels/test.tsv   query-id<TAB>corpus-id<TAB>score (header line optional)
 
-Stricter than BEIR's ``GenericDataLoader`` where it would go on silently: a ``text`` or ``title`` that is
-null or not a string, a repeated id, an empty file, or a folder where a file belongs is an error naming
-the file (and the line). Tolerated as BEIR tolerates them, with a warning: judgements naming documents
-the corpus lacks (relevant but unretrievable), judged queries without a text (dropped), and queries
-without judgements (not evaluated). A UTF-8 byte-order mark is skipped; a gzipped file is read.
+Stricter than BEIR's ``GenericDataLoader`` where it would go on silently: a ``text`` or ``title`` that is null or
+not a string, a repeated id, an empty file, or a folder where a file belongs is an error naming the file (and the
+line). Tolerated as BEIR tolerates them, with a warning: judgements naming documents the corpus lacks (relevant
+but unretrievable), judged queries without a text (dropped), and queries without judgements (not evaluated).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract, sha256_file, source_key
-from benchmarks.data.textfile import check_input_file, first_seen, is_token, iter_jsonl, iter_lines
+from benchmarks.data.textfile import check_input_file, first_seen, is_token, iter_lines, parse_jsonl
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 from benchmarks.kinds.retriever import Corpus
@@ -106,7 +105,7 @@ def read_corpus_jsonl(path: Path) -> Corpus:
     texts: list[str] = []
     first_line: dict[str, int] = {}
     hint = 'each line must be one object like {"_id": "d1", "title": "...", "text": "..."}'
-    for number, record in iter_jsonl(path, hint=hint):
+    for number, record in parse_jsonl(iter_lines(path), path, hint):
         docid = _record_id(path, number, record, "a document")
         if "text" not in record and "title" not in record:
             raise DataError(path, f'document {quote(docid)} has neither "text" nor "title"', line=number)
@@ -134,7 +133,7 @@ def read_queries_jsonl(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
     first_line: dict[str, int] = {}
     hint = 'each line must be one object like {"_id": "q1", "text": "..."}'
-    for number, record in iter_jsonl(path, hint=hint):
+    for number, record in parse_jsonl(iter_lines(path), path, hint):
         qid = _record_id(path, number, record, "a query")
         if "text" not in record:
             raise DataError(path, f'query {quote(qid)} has no "text" field', line=number)

@@ -154,11 +154,6 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], path: Path | str, hint: str = 
         yield number, value
 
 
-def iter_jsonl(path: Path, hint: str = "") -> Iterator[tuple[int, Any]]:
-    """:func:`parse_jsonl` of the lines of ``path``."""
-    yield from parse_jsonl(iter_lines(Path(path)), path, hint)
-
-
 def is_token(text: str) -> bool:
     """Whether ``text`` is non-empty and holds no whitespace (TREC files split their columns on it)."""
     return len(text.split()) == 1 and text == text.strip()
