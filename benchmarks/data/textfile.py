@@ -14,7 +14,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,12 +49,8 @@ def decode_line(raw: bytes, path: Path | str, line: int) -> str:
 def text_lines(path: Path, first_line: int = 1, raw_lines: Iterable[bytes] | None = None) -> Iterator[tuple[int, str]]:
     """``(line number, decoded line with its line ending)`` for each line of ``path``, numbered from ``first_line``
     (a part of a file read from its middle); ``raw_lines`` are the lines as bytes when the caller already holds them."""
-    if raw_lines is not None:
-        for number, raw in enumerate(raw_lines, start=first_line):
-            yield number, decode_line(raw, path, number)
-        return
     number = first_line - 1
-    with open_input(path) as handle:
+    with open_input(path) if raw_lines is None else nullcontext(raw_lines) as handle:
         try:
             for number, raw in enumerate(handle, start=first_line):
                 yield number, decode_line(raw, path, number)

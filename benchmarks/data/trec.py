@@ -54,13 +54,10 @@ def read_beir_qrels(path: Path) -> Qrels:
     A first line whose third column is not a number is the header (BEIR writes one; some subsets do not, and
     BEIR's own loader then drops their first judgment, which we keep)."""
     qrels: Qrels = {}
-    first = True
-    for number, line in _lines(path):
+    for index, (number, line) in enumerate(_lines(path)):
         parts = line.split("\t")
-        if first:
-            first = False
-            if len(parts) == 3 and not _is_number(parts[2]):
-                continue  # the header
+        if index == 0 and len(parts) == 3 and not _is_number(parts[2]):
+            continue  # the header
         if len(parts) != 3:
             raise DataError(path, f"expected 3 tab-separated columns 'query-id corpus-id score', found {len(parts)}", line=number)
         qid, docid, grade = (part.strip() for part in parts)
