@@ -61,14 +61,8 @@ expected scores against it."""
 
 @dataclass
 class Collection:
-    """A corpus with queries and judgements of one split.
-
-    Attributes:
-        queries: ``{qid: text}`` (all queries of the file; tasks keep the judged ones).
-        fingerprint: sha256 over the source files.
-        source: where it was read from.
-        warnings: tolerated problems, counted (e.g. qrels naming unknown documents).
-    """
+    """A corpus, its queries (all of the file: tasks keep the judged ones) and the judgements of one split;
+    ``fingerprint`` is a sha256 over the source files, ``warnings`` counts the tolerated problems."""
 
     name: str
     corpus: Corpus

@@ -233,7 +233,8 @@ def _transaction_columns(transactions, path: Path, notes: list[str]) -> dict:
     dates = transactions["t_dat"]
     if dates.dtype == pl.Utf8:
         parsed = dates.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        _refuse_first(parsed.is_null(), path, lambda row: f"t_dat {quote(dates[row])} is not a date", hint="expected YYYY-MM-DD")
+        _refuse_first(parsed.is_null(), path, lambda row: f"t_dat {quote(dates[row])} is not a date",
+                      hint="expected YYYY-MM-DD")
         dates = parsed
     else:
         dates = dates.cast(pl.Date)

@@ -110,8 +110,8 @@ def read_trec_run(path: Path) -> Run:
             raise DataError(path, f"score {quote(score_text)} is not finite", line=number)
         first = first_lines.setdefault((qid, docid), number)
         if first != number:
-            raise DataError(path, f"document {quote(docid)} appears twice for query {quote(qid)} (first on line {first})",
-                            line=number, hint="a run may list each document once per query")
+            raise DataError(path, f"document {quote(docid)} appears twice for query {quote(qid)} "
+                            f"(first on line {first})", line=number, hint="a run may list each document once per query")
         run.setdefault(qid, {})[docid] = score
     return run
 
