@@ -1,9 +1,7 @@
 """Finding, downloading, checksumming, caching and safely extracting data files.
 
-Lookup order for a dataset file ``RELATIVE`` (e.g. ``tinyshakespeare/input.txt``):
-``<data-dir>/RELATIVE`` (``--data-dir`` / ``$MLSD_DATA_DIR``), then ``<cache-dir>/RELATIVE``,
-then a download into the cache, verified against its sha256. Without a network the error
-says where to put the file.
+A dataset file ``RELATIVE`` (e.g. ``tinyshakespeare/input.txt``) is looked up in ``<data-dir>/RELATIVE``
+(``--data-dir`` / ``$MLSD_DATA_DIR``), then ``<cache-dir>/RELATIVE``, then downloaded into the cache and verified.
 """
 
 from __future__ import annotations
