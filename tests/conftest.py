@@ -81,3 +81,19 @@ def squeeze(markdown: str) -> str:
     """A generated markdown page with its tables' padding removed (tabulate pads cells to the column's width), so a
     test can look for a row as ``| 1 | system |``."""
     return re.sub(r" +\|", " |", markdown)
+
+
+def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
+    """About ``n_chars`` of deterministic play-like text (speaker lines of a tiny vocabulary)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    words = ["the", "king", "is", "dead", "long", "live", "queen", "my", "lord", "good", "night", "sweet", "prince", "and", "to"]
+    speakers = ["HAMLET:", "OPHELIA:", "KING:"]
+    parts: list[str] = []
+    size = 0
+    while size < n_chars:
+        line = speakers[rng.integers(len(speakers))] + "\n" + " ".join(words[i] for i in rng.integers(len(words), size=8)) + ".\n\n"
+        parts.append(line)
+        size += len(line)
+    return "".join(parts)

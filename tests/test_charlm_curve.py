@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from benchmarks.api import RunContext, System
-from benchmarks.data.shakespeare import split_text, synthetic_text
+from benchmarks.data.shakespeare import split_text
 from benchmarks.jobs import fit_predict_evaluate
 from benchmarks.tasks.shakespeare import Options, ShakespeareCharPerplexity
+from tests.conftest import synthetic_text
 from tests.test_charlm_systems import make_system
 
 TRAIN_STEP_S = 0.1

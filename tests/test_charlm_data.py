@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from benchmarks.data import shakespeare
-from benchmarks.data.shakespeare import find_input, read_text, split_text, synthetic_text
+from benchmarks.data.shakespeare import find_input, read_text, split_text
 from benchmarks.errors import DataError, UserError
+from tests.conftest import synthetic_text
 
 
 @pytest.mark.realdata

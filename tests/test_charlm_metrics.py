@@ -73,7 +73,8 @@ def _estimate_loss_as_nanogpt_writes_it(model, data, starts: np.ndarray, block_s
 @pytest.mark.parametrize("system_id", ["char-gpt", "char-lstm", "char-gpt-modern"])
 def test_nanogpt_val_loss_equals_transcribed_estimate_loss(system_id: str) -> None:
     pytest.importorskip("torch")
-    from benchmarks.data.shakespeare import split_text, synthetic_text
+    from benchmarks.data.shakespeare import split_text
+    from tests.conftest import synthetic_text
     from tests.test_charlm_systems import make_system
 
     split = split_text(synthetic_text(6_000, seed=4))

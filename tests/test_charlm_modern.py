@@ -8,9 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from benchmarks.data.shakespeare import split_text, synthetic_text  # noqa: E402
+from benchmarks.data.shakespeare import split_text  # noqa: E402
 from systems.charlm.lib.modern_gpt import ModernGPT, ModernGPTConfig  # noqa: E402
 from systems.charlm.lib.muon import Muon, newton_schulz  # noqa: E402
+from tests.conftest import synthetic_text  # noqa: E402
 from tests.test_charlm_systems import make_system  # noqa: E402
 
 SWITCHES = ("rotary", "qk_norm", "relu2", "zero_init", "muon", "trapezoid")

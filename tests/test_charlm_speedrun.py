@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.data.shakespeare import synthetic_text
 from benchmarks.metrics.language_model import CurvePoint
 from benchmarks.metrics.speedrun import (
     RowSummary,
@@ -22,6 +21,7 @@ from benchmarks.metrics.speedrun import (
     time_to_target,
 )
 from benchmarks.runner import RunRequest, run
+from tests.conftest import synthetic_text
 
 TASK = "shakespeare-char-speedrun"
 

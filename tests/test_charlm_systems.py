@@ -13,10 +13,11 @@ import pytest
 
 from benchmarks.api import RunContext
 from benchmarks.config import build_config
-from benchmarks.data.shakespeare import split_text, synthetic_text
+from benchmarks.data.shakespeare import split_text
 from benchmarks.registry import get_system, get_task, systems_for
 from benchmarks.runner import RunRequest, run
 from systems.charlm.lib.kneser_ney import KneserNeyCounts
+from tests.conftest import synthetic_text
 
 TASK = "shakespeare-char-ppl"
 SYSTEMS = [s.id for s in systems_for(TASK) if not s.missing_requirements()]

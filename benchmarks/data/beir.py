@@ -7,15 +7,15 @@ Layout of a BEIR folder::
     queries.jsonl    {"_id": ..., "text": ...} per line
     qrels/test.tsv   query-id<TAB>corpus-id<TAB>score (header line optional)
 
-Stricter than BEIR's ``GenericDataLoader`` where it would go on silently: a ``text`` or ``title`` that is
-null or not a string, a repeated id, an empty file, or a folder where a file belongs is an error naming
-the file (and the line). Tolerated as BEIR tolerates them, with a warning: judgements naming documents
-the corpus lacks (relevant but unretrievable), judged queries without a text (dropped), and queries
-without judgements (not evaluated). A UTF-8 byte-order mark is skipped; a gzipped file is read.
+Stricter than BEIR's ``GenericDataLoader`` where it would go on silently: a ``text`` or ``title`` that is null or
+not a string, a repeated id, an empty file, or a folder where a file belongs is an error naming the file (and the
+line). Tolerated as BEIR tolerates them, with a warning: judgements naming documents the corpus lacks (relevant
+but unretrievable), judged queries without a text (dropped), and queries without judgements (not evaluated).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data.download import download, fingerprint, locate, safe_extract, sha256_file, source_key
-from benchmarks.data.textfile import check_input_file, iter_jsonl, iter_lines
+from benchmarks.data.textfile import check_input_file, first_seen, is_token, iter_lines, parse_jsonl
 from benchmarks.data.trec import Qrels, read_beir_qrels
 from benchmarks.errors import QUOTE_LIMIT, DataError, UserError, quote
 from benchmarks.kinds.retriever import Corpus
 
+HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None  # the converted cache needs it
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
 BEIR_MD5: dict[str, str] = {
@@ -51,7 +52,7 @@ BEIR_MD5: dict[str, str] = {
     "scifact": "5f7d1de60b170fc8027bb7898e2efca1",
 }
 
-CACHE_FORMAT = "3"  # 2: queries.jsonl with a repeated or blank id is refused; 3: a null or non-string text/title too
+CACHE_FORMAT = "3"  # bumped when a reader refuses more: a cached conversion of a now-bad file must not be used
 
 SCIFACT_FINGERPRINT = "fbefe63bc709235f78115b599918d6f7571f023326a0d7c32777f838d7fa575d"
 """The record fingerprint of BEIR SciFact (corpus.jsonl, queries.jsonl, qrels/test.tsv): systems declare
@@ -60,17 +61,8 @@ expected scores against it."""
 
 @dataclass
 class Collection:
-    """A corpus with queries and judgements of one split.
-
-    Attributes:
-        name: dataset name for the record.
-        corpus: the documents.
-        queries: ``{qid: text}`` (all queries of the file; tasks keep the judged ones).
-        qrels: ``{qid: {docid: grade}}`` of the split.
-        fingerprint: sha256 over the source files.
-        source: where it was read from.
-        warnings: tolerated problems, counted (e.g. qrels naming unknown documents).
-    """
+    """A corpus, its queries (all of the file: tasks keep the judged ones) and the judgements of one split;
+    ``fingerprint`` is a sha256 over the source files, ``warnings`` counts the tolerated problems."""
 
     name: str
     corpus: Corpus
@@ -82,46 +74,38 @@ class Collection:
 
 
 def _json_preview(value: object) -> str:
-    """A JSON value as written, cut to QUOTE_LIMIT characters for a message."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= QUOTE_LIMIT else quote(text)
 
 
 def _record_id(path: Path, number: int, record: object, what: str) -> str:
-    """The ``_id`` of one JSON line as a string: present, not empty, no whitespace (TREC files split on it)."""
+    """The ``_id`` of one JSON line as a string: present, not empty, no whitespace."""
     if not isinstance(record, dict) or "_id" not in record:
         raise DataError(path, f'expected an object with an "_id" field ({what})', line=number)
     value = record["_id"]
     if isinstance(value, (dict, list)) or value is None:
         raise DataError(path, f'"_id" must be a string or a number, found {_json_preview(value)}', line=number)
     text = str(value)
-    if not text or len(text.split()) != 1 or text != text.strip():
+    if not is_token(text):
         raise DataError(path, f'"_id" {quote(text)} is empty or holds whitespace', line=number,
                         hint="ids are written to TREC run files, whose columns are separated by whitespace")
     return text
 
 
 def read_corpus_jsonl(path: Path) -> Corpus:
-    """Read a BEIR ``corpus.jsonl`` (the Corpus has no fingerprint yet).
-
-    Raises:
-        DataError: a line that is not JSON or not UTF-8, lacks ``_id`` or ``text``, has an id with
-            whitespace, or repeats an id (both lines named).
-    """
+    """Read a BEIR ``corpus.jsonl`` (the Corpus has no fingerprint yet)."""
     ids: list[str] = []
     titles: list[str] = []
     texts: list[str] = []
     first_line: dict[str, int] = {}
     hint = 'each line must be one object like {"_id": "d1", "title": "...", "text": "..."}'
-    for number, record in iter_jsonl(path, hint=hint):
+    for number, record in parse_jsonl(iter_lines(path), path, hint):
         docid = _record_id(path, number, record, "a document")
         if "text" not in record and "title" not in record:
             raise DataError(path, f'document {quote(docid)} has neither "text" nor "title"', line=number)
         for name in ("title", "text"):
             _check_text(path, number, record, name, f"document {quote(docid)}")
-        if docid in first_line:
-            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
-        first_line[docid] = number
+        first_seen(first_line, docid, number, path, "document id")
         ids.append(docid)
         titles.append(record.get("title", ""))
         texts.append(record.get("text", ""))
@@ -139,23 +123,16 @@ def _check_text(path: Path, number: int, record: dict, name: str, what: str) -> 
 
 
 def read_queries_jsonl(path: Path) -> dict[str, str]:
-    """Read a BEIR ``queries.jsonl`` into ``{qid: text}``.
-
-    Raises:
-        DataError: a line that is not JSON or not UTF-8, lacks ``_id``/``text``, has an id with
-            whitespace, or repeats an id (both lines named).
-    """
+    """Read a BEIR ``queries.jsonl`` into ``{qid: text}``."""
     queries: dict[str, str] = {}
     first_line: dict[str, int] = {}
     hint = 'each line must be one object like {"_id": "q1", "text": "..."}'
-    for number, record in iter_jsonl(path, hint=hint):
+    for number, record in parse_jsonl(iter_lines(path), path, hint):
         qid = _record_id(path, number, record, "a query")
         if "text" not in record:
             raise DataError(path, f'query {quote(qid)} has no "text" field', line=number)
         _check_text(path, number, record, "text", f"query {quote(qid)}")
-        if qid in first_line:
-            raise DataError(path, f"query id {quote(qid)} appears twice (first on line {first_line[qid]})", line=number)
-        first_line[qid] = number
+        first_seen(first_line, qid, number, path, "query id")
         queries[qid] = record["text"]
     if not queries:
         raise DataError(path, "no queries in the file", hint=hint)
@@ -175,7 +152,7 @@ def _check_layout(folder: Path, split: str) -> tuple[Path, Path, Path]:
     return corpus, queries, qrels
 
 
-def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths: tuple[Path, Path, Path],
+def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths: list[Path],
                    log: Callable[[str], None]) -> tuple[Qrels, dict[str, int]]:
     """The qrels checked against the corpus and queries: refused when empty or of another collection; otherwise kept
     as BEIR keeps them (unknown documents stay, unknown queries go), each tolerance counted and logged."""
@@ -213,10 +190,8 @@ def _checked_qrels(qrels: Qrels, corpus: Corpus, queries: dict[str, str], paths:
 
 def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None = None, name: str | None = None,
                      log=lambda message: None) -> Collection:
-    """Load a BEIR-layout folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``), converting it once
-    into a fast form under ``<cache_dir>/retrieval/<key>/`` (None: no caching); ``name`` defaults to the folder's.
-    Qrels naming documents absent from the corpus are kept (relevant but unretrievable, as in BEIR) and counted in
-    ``warnings``."""
+    """Load a BEIR-layout folder, converting it once into a fast form under ``<cache_dir>/retrieval/<key>/`` (None:
+    no caching); ``name`` defaults to the folder's."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, "is a file, expected a folder" if folder.exists() else "no such folder",
@@ -224,7 +199,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     corpus_path, queries_path, qrels_path = _check_layout(folder, split)
     name = name or folder.name
     paths = [corpus_path, queries_path, qrels_path]
-    converted = Path(cache_dir) / "retrieval" / source_key(paths, CACHE_FORMAT) if cache_dir is not None and _have_pyarrow() else None
+    converted = Path(cache_dir) / "retrieval" / source_key(paths, CACHE_FORMAT) if cache_dir is not None and HAVE_PYARROW else None
     if converted is not None and (converted / "meta.json").is_file():
         try:
             return _read_converted(converted, name)
@@ -233,8 +208,7 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
     log(f"reading {folder} (split {split})")
     corpus = read_corpus_jsonl(corpus_path)
     queries = read_queries_jsonl(queries_path)
-    qrels = read_beir_qrels(qrels_path)
-    qrels, warnings = _checked_qrels(qrels, corpus, queries, (corpus_path, queries_path, qrels_path), log)
+    qrels, warnings = _checked_qrels(read_beir_qrels(qrels_path), corpus, queries, paths, log)
     corpus.fingerprint = fingerprint(paths)
     collection = Collection(name, corpus, queries, qrels, corpus.fingerprint, str(folder), warnings)
     if converted is not None:
@@ -243,12 +217,6 @@ def load_beir_folder(folder: Path, split: str = "test", cache_dir: Path | None =
         except OSError as error:
             log(f"could not cache the converted collection in {converted}: {error}")
     return collection
-
-
-def _have_pyarrow() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _write_converted(target: Path, collection: Collection) -> None:
@@ -272,7 +240,7 @@ def _read_converted(folder: Path, name: str) -> Collection:
     import pyarrow.parquet as pq
 
     meta = json.loads((folder / "meta.json").read_text())
-    corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"), meta["fingerprint"])
+    corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"))
     queries = json.loads((folder / "queries.json").read_text())
     qrels = json.loads((folder / "qrels.json").read_text())
     return Collection(name, corpus, queries, qrels, meta["fingerprint"], meta["source"], meta.get("warnings", {}))
@@ -285,21 +253,15 @@ def _corpus_table(corpus: Corpus) -> Any:
     return table.replace_schema_metadata({"fingerprint": corpus.fingerprint})
 
 
-def _corpus_of_table(table: Any, fingerprint: str | None = None) -> Corpus:
-    if fingerprint is None:
-        fingerprint = (table.schema.metadata or {}).get(b"fingerprint", b"").decode()
+def _corpus_of_table(table: Any) -> Corpus:
+    fingerprint = (table.schema.metadata or {}).get(b"fingerprint", b"").decode()
     columns = (table.column(name).to_pylist() for name in ("id", "title", "text"))
     return Corpus(*columns, fingerprint)
 
 
 def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, log=lambda message: None) -> Path:
     """The folder of BEIR dataset ``name``: ``<data-dir>/beir/<name>``, else ``<cache>/beir/<name>``,
-    else the official archive downloaded into the cache, md5-checked and safely extracted.
-
-    Raises:
-        UserError: not found and could not be downloaded (the message says where to put it).
-        DataError: the archive's checksum is wrong.
-    """
+    else the official archive downloaded into the cache, md5-checked and safely extracted."""
     found = locate(Path("beir") / name / "corpus.jsonl", data_dir, cache_dir)
     if found is not None:
         return found.parent
@@ -328,11 +290,7 @@ def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, 
 
 
 def read_corpus_tsv(path: Path) -> Corpus:
-    """Read an ``id<TAB>text`` corpus (MS MARCO's ``collection.tsv``), without titles.
-
-    Raises:
-        DataError: a line without a tab or not UTF-8, an id with whitespace, or a repeated id (both lines named).
-    """
+    """Read an ``id<TAB>text`` corpus (MS MARCO's ``collection.tsv``), without titles."""
     ids: list[str] = []
     texts: list[str] = []
     first_line: dict[str, int] = {}
@@ -342,11 +300,9 @@ def read_corpus_tsv(path: Path) -> Corpus:
         docid, tab, text = line.partition("\t")
         if not tab or not docid:
             raise DataError(path, "expected 'id<TAB>text'", line=number)
-        if len(docid.split()) != 1 or docid != docid.strip():
+        if not is_token(docid):
             raise DataError(path, f"document id {quote(docid)} holds whitespace", line=number)
-        if docid in first_line:
-            raise DataError(path, f"document id {quote(docid)} appears twice (first on line {first_line[docid]})", line=number)
-        first_line[docid] = number
+        first_seen(first_line, docid, number, path, "document id")
         ids.append(docid)
         texts.append(text)
     if not ids:
@@ -359,7 +315,7 @@ def load_corpus_cached(path: Path, cache_dir: Path | None, log=lambda message: N
     ``cache_dir`` (None, or no pyarrow: read every time)."""
     path = Path(path)
     target = None
-    if cache_dir is not None and _have_pyarrow():
+    if cache_dir is not None and HAVE_PYARROW:
         import pyarrow.parquet as pq
 
         target = Path(cache_dir) / "retrieval" / f"corpus-{source_key([path], CACHE_FORMAT)}.parquet"

@@ -1,13 +1,12 @@
 """Finding, downloading, checksumming, caching and safely extracting data files.
 
-Lookup order for a dataset file ``RELATIVE`` (e.g. ``tinyshakespeare/input.txt``):
-``<data-dir>/RELATIVE`` (``--data-dir`` / ``$MLSD_DATA_DIR``), then ``<cache-dir>/RELATIVE``,
-then a download into the cache, verified against its sha256. Without a network the error
-says where to put the file.
+A dataset file ``RELATIVE`` (e.g. ``tinyshakespeare/input.txt``) is looked up in ``<data-dir>/RELATIVE``
+(``--data-dir`` / ``$MLSD_DATA_DIR``), then ``<cache-dir>/RELATIVE``, then downloaded into the cache and verified.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -21,8 +20,6 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from benchmarks.errors import DataError, UserError
-
-CHUNK = 1 << 20
 
 
 def sha256_file(path: Path, algorithm: str = "sha256") -> str:
@@ -59,24 +56,17 @@ def locate(relative: str | Path, data_dir: Path | None, cache_dir: Path | None) 
 
 
 def verify(path: Path, sha256: str | None) -> None:
-    """Raise DataError if ``path``'s sha256 differs from the expected one."""
-    if sha256 is None:
-        return
-    actual = sha256_file(path)
+    """Raise DataError if ``path``'s sha256 differs from the expected one (None: no check)."""
+    actual = sha256_file(path) if sha256 is not None else None
     if actual != sha256:
-        raise DataError(
-            path, f"sha256 is {actual}, expected {sha256}",
-            hint="the file is corrupt or a different version; delete it to download it again",
-        )
+        raise DataError(path, f"sha256 is {actual}, expected {sha256}",
+                        hint="the file is corrupt or a different version; delete it to download it again")
 
 
 def download(url: str, destination: Path, sha256: str | None = None, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``destination`` atomically and verify its checksum.
-
-    An existing file with the right checksum is reused. A failed or corrupt download leaves
-    nothing behind; the error names the destination (never the deleted temporary file) and says
-    where to put the file by hand.
-    """
+    """Download ``url`` to ``destination`` atomically and verify its checksum; an existing file with the right
+    checksum is reused. A failed or corrupt download leaves nothing behind; the error names the destination
+    (never the deleted temporary file) and says where to put the file by hand."""
     destination = Path(destination)
     if destination.exists():
         verify(destination, sha256)
@@ -85,16 +75,15 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
     temp = Path(temp_name)
-    finished = False
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            shutil.copyfileobj(response, out, CHUNK)
+            shutil.copyfileobj(response, out, 1 << 20)
         actual = sha256_file(temp) if sha256 is not None else None
         if actual != sha256:
             raise DataError(destination, f"the download from {url} has sha256 {actual}, expected {sha256}",
                             hint="the corrupt download was deleted; run again, or put a good copy at this path")
         os.replace(temp, destination)
-        finished = True
+        created.clear()
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         raise UserError(
             f"could not download {url} ({getattr(error, 'reason', error)}). "
@@ -103,21 +92,14 @@ def download(url: str, destination: Path, sha256: str | None = None, timeout: fl
         ) from None
     finally:
         temp.unlink(missing_ok=True)
-        for folder in created if not finished else []:  # leave no empty folders behind either
-            try:
+        for folder in created:  # leave no empty folders behind either
+            with contextlib.suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                break
     return destination
 
 
 def _is_within(base: Path, target: Path) -> bool:
-    base = base.resolve()
-    try:
-        target.resolve().relative_to(base)
-        return True
-    except ValueError:
-        return False
+    return target.resolve().is_relative_to(base.resolve())
 
 
 def _check_zip(archive: Path, bundle: zipfile.ZipFile, root: Path) -> None:
@@ -133,10 +115,7 @@ def _check_zip(archive: Path, bundle: zipfile.ZipFile, root: Path) -> None:
                             hint="a link could point the extraction outside its folder")
         parts = PurePosixPath(name.replace("\\", "/")).parts
         folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
-        if member.is_dir():
-            folders.add("/".join(parts))
-        else:
-            files.add("/".join(parts))
+        (folders if member.is_dir() else files).add("/".join(parts))
     clash = sorted(files & folders)
     if clash:
         raise DataError(archive, f"member {clash[0]!r} is both a file and a folder")
@@ -154,13 +133,12 @@ def _check_tar(archive: Path, bundle: tarfile.TarFile, root: Path) -> None:
 
 
 def safe_extract(archive: Path, target: Path) -> Path:
-    """Extract a zip or tar archive into ``target``, all or nothing.
+    """Extract a zip or tar archive into ``target`` (returned), all or nothing.
 
-    Members that would land outside (absolute paths, ``..``, links pointing out), symbolic links
-    in zips, and a name used both as file and folder are refused before anything is written.
-    The archive is unpacked into a temporary folder inside ``target`` first; only when that
-    succeeded are its top-level entries moved into place (replacing entries of the same name),
-    so a failure leaves ``target`` as it was. Returns ``target``.
+    Members that would land outside (absolute paths, ``..``, links pointing out), symbolic links in zips, and a
+    name used both as file and folder are refused before anything is written. The archive is unpacked into a
+    temporary folder inside ``target``; only then are its top-level entries moved into place (replacing entries
+    of the same name), so a failure leaves ``target`` as it was.
     """
     archive, target = Path(archive), Path(target)
     target.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,13 @@
-"""H&M data: find the competition files (or fetch them with the Kaggle API), check and repair
-them, and convert them once into compact parquet (integer codes, day numbers, float32 prices);
-read and write Kaggle submission files (``customer_id,prediction``), fast or plain.
+"""H&M data: find the competition files (or fetch them with the Kaggle API), check and repair them, and convert
+them once into compact parquet (integer codes, day numbers, float32 prices); read and write Kaggle submission
+files (``customer_id,prediction``).
 
-Accepted layouts of a folder: the competition's ``articles.csv``, ``customers.csv`` and
-``transactions_train.csv``, or parquet files with the same columns (``articles*.parquet``,
-``customers*.parquet``, ``transactions*.parquet``). Known damage in public copies is repaired
-and reported in ``HMData.notes``: an ``article_id`` that lost its leading zero (read as a
-number, ``663713001`` → ``0663713001``), a spare unnamed index column, a missing
-``sales_channel_id`` (filled with 0 = unknown), customers or articles that appear in the
-transactions but not in their table (added with empty attributes). Anything else wrong
-raises a :class:`DataError` naming the file, the line or column, and what was expected.
+A folder holds the competition's ``articles.csv``, ``customers.csv`` and ``transactions_train.csv``, or parquet
+files with the same columns (``articles*.parquet``, ...). Known damage in public copies is repaired and reported
+in ``HMData.notes``: an ``article_id`` that lost its leading zero (``663713001`` → ``0663713001``), a spare
+unnamed index column, a missing ``sales_channel_id`` (filled with 0 = unknown), customers or articles that appear
+in the transactions but not in their table (added with empty attributes). Anything else wrong is a DataError
+naming the file, the line or column, and what was expected.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,17 +52,16 @@ class HMData:
     """The H&M tables in compact form; ids become integer codes (row numbers).
 
     Attributes:
-        transactions: columns ``day`` (int16, days since ``start_date``), ``customer`` (int32
-            code), ``article`` (int32 code), ``price`` (float32), ``channel`` (int8: 1 store,
-            2 online, 0 unknown); sorted by day.
-        customers: one row per customer code: ``age`` (float32), ``fn``, ``active`` (int8),
-            ``club``, ``news``, ``postal`` (int32 category codes, -1 missing).
+        transactions: columns ``day`` (int16, days since ``start_date``), ``customer`` (int32 code), ``article``
+            (int32 code), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown); sorted by day.
+        customers: one row per customer code: ``age`` (float32), ``fn``, ``active`` (int8), ``club``, ``news``,
+            ``postal`` (int32 category codes, -1 missing).
         articles: one row per article code: the ``ARTICLE_CODE_COLUMNS`` as int32 category codes.
         customer_ids: (n_customers,) the 64-hex customer ids, in code order.
         article_ids: (n_articles,) the 10-digit article ids, in code order.
         start_date: the date of day 0.
-        listed_customers: how many customers ``customers.csv`` lists (codes below this);
-            customers only seen in the transactions come after them.
+        listed_customers: how many customers ``customers.csv`` lists (codes below this); customers only seen in
+            the transactions come after them.
         notes: repairs applied while loading.
     """
 
@@ -73,12 +71,8 @@ class HMData:
     customer_ids: np.ndarray
     article_ids: np.ndarray
     start_date: dt.date
-    listed_customers: int = -1
+    listed_customers: int
     notes: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.listed_customers < 0:
-            self.listed_customers = len(self.customer_ids)
 
     @property
     def n_customers(self) -> int:
@@ -119,11 +113,7 @@ KAGGLE_HELP = (
 
 
 def fetch_from_kaggle(destination: Path) -> dict[str, Path]:
-    """Download the three competition files with the Kaggle API into ``destination``.
-
-    Raises:
-        UserError: no credentials, no ``kaggle`` package, or a failed download, with what to do.
-    """
+    """Download the three competition files with the Kaggle API into ``destination``."""
     kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)
     found = find_files(Path(destination))
     if found is None:
@@ -152,9 +142,12 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
     return frame.drop(spare), spare
 
 
-def _line(path: Path, row: int) -> int | None:
-    """The line of a table's ``row`` (0-based, after the header) in a CSV file; None for parquet."""
-    return row + 2 if path.suffix == ".csv" else None
+def _refuse_first(bad, path: Path, problem: Callable[[int], str], hint: str = "") -> None:
+    """A DataError for the first row where the polars mask ``bad`` holds, naming its line in a CSV file (the row
+    after the header); ``problem(row)`` says what is wrong."""
+    if bad.any():
+        row = int(bad.arg_max())
+        raise DataError(path, problem(row), line=row + 2 if path.suffix == ".csv" else None, hint=hint)
 
 
 def _normalise_article_ids(column, path: Path, notes: list[str]):
@@ -164,11 +157,9 @@ def _normalise_article_ids(column, path: Path, notes: list[str]):
     if column.dtype != pl.Utf8:
         column = column.cast(pl.Int64, strict=False).cast(pl.Utf8)
     column = column.str.strip_chars()
-    bad = ~column.str.contains(r"^\d{1,10}$") | column.is_null()
-    if bad.any():
-        row = int(bad.arg_max())
-        raise DataError(path, f"article_id {quote(column[row])} (row {row}) is not a number of at most 10 digits",
-                        line=_line(path, row), hint="expected a 10-digit id such as 0108775015")
+    _refuse_first(~column.str.contains(r"^\d{1,10}$") | column.is_null(), path,
+                  lambda row: f"article_id {quote(column[row])} (row {row}) is not a number of at most 10 digits",
+                  hint="expected a 10-digit id such as 0108775015")
     short = column.str.len_chars() < 10
     if short.any():
         notes.append(f"{path.name}: {int(short.sum())} article_id values lost their leading zero; padded to 10 digits")
@@ -184,12 +175,10 @@ def _check_columns(frame, required: tuple[str, ...], path: Path) -> None:
 
 
 def _codes(values) -> np.ndarray:
-    """Category codes of a polars column (nulls → -1), in order of first appearance sorted."""
+    """Category codes of a polars column: the rank of each value among the sorted distinct ones (nulls → -1)."""
     import pandas as pd
 
-    series = values.to_pandas()
-    codes, _ = pd.factorize(series, sort=True)
-    return codes.astype(np.int32)
+    return pd.factorize(values.to_pandas(), sort=True)[0].astype(np.int32)
 
 
 def convert(files: dict[str, Path], log=print) -> tuple[HMData, str]:
@@ -240,28 +229,21 @@ def _transaction_columns(transactions, path: Path, notes: list[str]) -> dict:
 
     article = _normalise_article_ids(transactions["article_id"], path, notes)
     customer = transactions["customer_id"].cast(pl.Utf8)
-    if customer.is_null().any():
-        raise DataError(path, "empty customer_id", line=_line(path, int(customer.is_null().arg_max())))
+    _refuse_first(customer.is_null(), path, lambda row: "empty customer_id")
     dates = transactions["t_dat"]
     if dates.dtype == pl.Utf8:
         parsed = dates.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        if parsed.is_null().any():
-            row = int(parsed.is_null().arg_max())
-            raise DataError(path, f"t_dat {quote(dates[row])} is not a date", line=_line(path, row), hint="expected YYYY-MM-DD")
+        _refuse_first(parsed.is_null(), path, lambda row: f"t_dat {quote(dates[row])} is not a date",
+                      hint="expected YYYY-MM-DD")
         dates = parsed
     else:
         dates = dates.cast(pl.Date)
     prices = transactions["price"].cast(pl.Float32, strict=False)
-    if prices.is_null().any():
-        row = int(prices.is_null().arg_max())
-        raise DataError(path, f"price {quote(transactions['price'][row])} is not a number", line=_line(path, row))
+    _refuse_first(prices.is_null(), path, lambda row: f"price {quote(transactions['price'][row])} is not a number")
     if "sales_channel_id" in transactions.columns:
         channel = transactions["sales_channel_id"].cast(pl.Int8, strict=False).fill_null(0)
-        wrong = ~channel.is_in([0, 1, 2])
-        if wrong.any():
-            row = int(wrong.arg_max())
-            raise DataError(path, f"sales_channel_id {quote(transactions['sales_channel_id'][row])} is not 1 or 2",
-                            line=_line(path, row))
+        _refuse_first(~channel.is_in([0, 1, 2]), path,
+                      lambda row: f"sales_channel_id {quote(transactions['sales_channel_id'][row])} is not 1 or 2")
     else:
         notes.append(f"{path.name}: no sales_channel_id column; filled with 0 (unknown channel)")
         channel = pl.Series("channel", np.zeros(len(transactions), dtype=np.int8))
@@ -376,14 +358,7 @@ def _write_cache(target: Path, data: HMData, digest: str, files: dict[str, Path]
     os.replace(temp, target)
 
 
-# ---------------------------------------------------------------- Kaggle submission files
 SUBMISSION_HEADER = ("customer_id", "prediction")
-
-
-def _article(item: str) -> str:
-    """An article id normalised (``--normalize-ids``): ASCII digits are padded to 10 (a lost leading zero is
-    repaired); anything else is kept as written."""
-    return item.zfill(10) if item.isascii() and item.isdigit() else item
 
 
 def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarray, rows) -> None:
@@ -395,17 +370,11 @@ def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarr
             handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
 
 
-def read_submission(path: Path, normalize_ids: bool = False) -> dict[str, list[str]]:
+def read_submission(path: Path) -> dict[str, list[str]]:
     """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
 
-    The plain reader (Python's ``csv``), and the one whose errors name the line. Article ids are
-    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``); with
-    ``normalize_ids``, ids made only of ASCII digits are padded to 10 digits. Ids are separated by
-    whitespace. A byte-order mark is allowed; a gzipped file is read.
-
-    Raises:
-        DataError: an empty file, a byte that is not UTF-8, a wrong header, a malformed line, an
-            empty customer_id, or a customer listed twice, with its line.
+    The plain reader (Python's ``csv``), whose errors name the line. Article ids, separated by whitespace, are
+    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``).
     """
     import csv
 
@@ -430,8 +399,7 @@ def read_submission(path: Path, normalize_ids: bool = False) -> dict[str, list[s
                 raise DataError(path, "empty customer_id", line=line)
             if customer in rows:
                 raise DataError(path, f"customer {customer} is listed twice", line=line, hint="one row per customer")
-            items = record[1].split()
-            rows[customer] = [_article(item) for item in items] if normalize_ids else items
+            rows[customer] = record[1].split()
     except csv.Error as error:
         raise DataError(path, f"not a valid CSV line ({error})", line=reader.line_num) from None
     finally:
@@ -459,8 +427,7 @@ def read_submission_frame(path: Path):
 
 
 _NOT_PLAIN = bytes(range(32, 127)).replace(b'"', b"").replace(b",", b"") + b"\n\r"
-"""Bytes a plain submission file may hold besides its commas: deleting them leaves only the commas
-(``bytes.translate``)."""
+"""Bytes a plain submission file may hold besides its commas (deleted by ``bytes.translate``)."""
 
 
 def _plain_submission_frame(path: Path):
@@ -495,11 +462,8 @@ def _plain_submission_frame(path: Path):
 
 
 def _has_repeats(values) -> bool:
-    """Whether a polars text column holds a value twice: distinct 64-bit hashes first (fast), the exact
-    test only when two hashes are equal."""
-    if values.hash().n_unique() == len(values):
-        return False
-    return values.n_unique() != len(values)
+    """Whether a polars text column holds a value twice: distinct 64-bit hashes (fast) rule it out."""
+    return values.hash().n_unique() != len(values) and values.n_unique() != len(values)
 
 
 def submission_tokens(frame, limit: int | None = None, normalize_ids: bool = False):
@@ -547,13 +511,8 @@ class SubmissionAgainstTruth:
 def align_submission(predictions_file: Path, truth_file: Path, k: int, normalize_ids: bool = False) -> SubmissionAgainstTruth:
     """Read a submission and a truth file (both ``customer_id,prediction``) and encode what scoring needs.
 
-    Customers with an empty truth row are not scored; customers only in the submission are
-    ignored; article ids are compared as strings, as Kaggle compares them (with ``normalize_ids``:
-    after padding ASCII digits to 10, see :func:`submission_tokens`).
-
-    Raises:
-        DataError: a file that is empty or unreadable (see :func:`read_submission`), or a truth
-            file without any customer to score.
+    Customers with an empty truth row are not scored; customers only in the submission are ignored; article ids
+    are compared as strings, as Kaggle compares them (with ``normalize_ids``: after padding ASCII digits to 10).
     """
     import polars as pl
 

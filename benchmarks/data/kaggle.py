@@ -1,8 +1,5 @@
-"""Kaggle competition files through the Kaggle API: credentials check, download, unzip.
-
-Shared by the H&M and OTTO loaders. Nothing here runs without credentials; every failure is a
-:class:`UserError` that says what to do, ending with the caller's own help text.
-"""
+"""Kaggle competition files through the Kaggle API (credentials check, download, unzip), for the H&M and OTTO
+loaders; every failure is a :class:`UserError` that says what to do, ending with the caller's own help text."""
 
 from __future__ import annotations
 
@@ -27,14 +24,8 @@ def credentials_present() -> bool:
 
 
 def fetch_competition_files(competition: str, names: tuple[str, ...], destination: Path, help_text: str) -> Path:
-    """Download ``names`` of a Kaggle competition into ``destination`` (files already there are kept).
-
-    Each file arrives as ``<name>.zip`` (unpacked and removed) or as itself. Returns ``destination``.
-
-    Raises:
-        UserError: no credentials, no ``kaggle`` package, or a failed download (network, rules not
-            accepted, unknown file), followed by ``help_text``.
-    """
+    """Download ``names`` of a Kaggle competition into ``destination`` (returned; files already there are kept).
+    Each file arrives as ``<name>.zip`` (unpacked and removed) or as itself."""
     if not credentials_present():
         raise UserError("no Kaggle credentials found (~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY). " + help_text)
     try:

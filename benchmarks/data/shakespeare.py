@@ -19,19 +19,12 @@ from benchmarks.kinds.char_language_model import CharSplit
 RELATIVE_PATH = "tinyshakespeare/input.txt"
 URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
-SIZE_BYTES = 1_115_394
 TRAIN_FRACTION = 0.9
 
 
 def find_input(data_dir: Path | None, cache_dir: Path | None, allow_download: bool = True) -> Path:
-    """The path of a verified ``input.txt``: ``<data_dir>/tinyshakespeare/input.txt``, else the
-    cache, else (``allow_download``) a download from char-rnn's canonical location into the cache; its sha256 is
-    :data:`SHA256`.
-
-    Raises:
-        DataError: a local copy exists but has the wrong checksum.
-        UserError: no local copy and the download failed; the message says where to put it.
-    """
+    """The path of a verified ``input.txt``: ``<data_dir>/tinyshakespeare/input.txt``, else the cache, else
+    (``allow_download``) a download from char-rnn's canonical location into the cache."""
     found = locate(RELATIVE_PATH, data_dir, cache_dir)
     if found is not None:
         verify(found, SHA256)
@@ -65,26 +58,9 @@ def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> CharSplit:
     >>> split.vocab, split.train.tolist(), split.valid.tolist()
     ('abcz', [0, 1, 2, 0, 1, 2, 0, 1, 2], [3])
     """
-    vocab = "".join(sorted(set(text)))
-    lookup = np.zeros(max(map(ord, vocab)) + 1, dtype=np.int64)
-    for i, ch in enumerate(vocab):
-        lookup[ord(ch)] = i
-    ids = lookup[np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)]
+    points, ids = np.unique(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), return_inverse=True)
+    vocab = "".join(map(chr, points))
     n_train = int(len(ids) * train_fraction)
     if not 0 < n_train < len(ids):
         raise ValueError(f"train_fraction {train_fraction} leaves an empty part of a {len(ids)}-character text")
     return CharSplit(vocab=vocab, train=ids[:n_train].copy(), valid=ids[n_train:].copy())
-
-
-def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
-    """About ``n_chars`` of deterministic play-like text (speaker lines of a tiny vocabulary), for tests only."""
-    rng = np.random.default_rng(seed)
-    words = ["the", "king", "is", "dead", "long", "live", "queen", "my", "lord", "good", "night", "sweet", "prince", "and", "to"]
-    speakers = ["HAMLET:", "OPHELIA:", "KING:"]
-    parts: list[str] = []
-    size = 0
-    while size < n_chars:
-        line = speakers[rng.integers(len(speakers))] + "\n" + " ".join(words[i] for i in rng.integers(len(words), size=8)) + ".\n\n"
-        parts.append(line)
-        size += len(line)
-    return "".join(parts)

@@ -1,9 +1,6 @@
 """Readers and writers for TREC files: qrels (``qid 0 docid rel``), runs (``qid Q0 docid rank score tag``)
-and topics (``qid<TAB>text``, plain or gzipped), plus a reader that accepts TREC or BEIR qrels.
-
-Every reader fails on the first malformed line with a DataError naming the file and the line (bytes
-that are not UTF-8 included: the byte is named too).
-"""
+and topics (``qid<TAB>text``), plus a reader that accepts TREC or BEIR qrels; the first malformed line is a
+DataError naming the file and the line."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.data.textfile import iter_lines
+from benchmarks.data.textfile import first_seen, is_token, iter_lines
 from benchmarks.errors import DataError, quote
 
 Qrels = dict[str, dict[str, int]]
@@ -31,13 +28,11 @@ def _grade(path: Path, number: int, value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        try:
-            as_float = float(value)
-        except ValueError:
+        if not _is_number(value):
             raise DataError(path, f"relevance {quote(value)} is not a number", line=number) from None
-        if not as_float.is_integer():
+        if not float(value).is_integer():
             raise DataError(path, f"relevance {quote(value)} is not an integer grade", line=number) from None
-        return int(as_float)
+        return int(float(value))
 
 
 def read_trec_qrels(path: Path) -> Qrels:
@@ -56,23 +51,19 @@ def read_trec_qrels(path: Path) -> Qrels:
 def read_beir_qrels(path: Path) -> Qrels:
     """Read BEIR qrels (``query-id<TAB>corpus-id<TAB>score``) into ``{qid: {docid: grade}}``.
 
-    A first line whose third column is not a number is taken as the header (BEIR writes one;
-    some subsets do not, and BEIR's own loader then drops their first judgment — we do not).
-    """
+    A first line whose third column is not a number is the header (BEIR writes one; some subsets do not, and
+    BEIR's own loader then drops their first judgment, which we keep)."""
     qrels: Qrels = {}
-    first = True
-    for number, line in _lines(path):
+    for index, (number, line) in enumerate(_lines(path)):
         parts = line.split("\t")
-        if first:
-            first = False
-            if len(parts) == 3 and not _is_number(parts[2]):
-                continue  # the header
+        if index == 0 and len(parts) == 3 and not _is_number(parts[2]):
+            continue  # the header
         if len(parts) != 3:
             raise DataError(path, f"expected 3 tab-separated columns 'query-id corpus-id score', found {len(parts)}", line=number)
         qid, docid, grade = (part.strip() for part in parts)
         if not qid or not docid:
             raise DataError(path, "empty query-id or corpus-id", line=number)
-        if len(qid.split()) != 1 or len(docid.split()) != 1:
+        if not is_token(qid) or not is_token(docid):
             raise DataError(path, f"query-id {quote(qid)} or corpus-id {quote(docid)} holds whitespace", line=number)
         qrels.setdefault(qid, {})[docid] = _grade(path, number, grade)
     return qrels
@@ -101,14 +92,11 @@ def read_qrels(path: Path) -> Qrels:
 def read_trec_run(path: Path) -> Run:
     """Read a TREC run (``qid Q0 docid rank score tag`` per line) into ``{qid: {docid: score}}``.
 
-    The rank column is ignored (trec_eval ignores it too; order comes from the score).
-
-    Raises:
-        DataError: a line without 6 columns, a score that is not a finite number, or a doc id
-            listed twice for the same query (trec_eval would silently count it twice).
+    The rank column is ignored, as trec_eval ignores it (order comes from the score). A doc id listed twice for
+    one query is refused: trec_eval would silently count it twice.
     """
     run: Run = {}
-    first_seen: dict[tuple[str, str], int] = {}
+    first_lines: dict[tuple[str, str], int] = {}
     for number, line in _lines(path):
         parts = line.split()
         if len(parts) != 6:
@@ -120,19 +108,16 @@ def read_trec_run(path: Path) -> Run:
             raise DataError(path, f"score {quote(score_text)} is not a number", line=number) from None
         if not math.isfinite(score):
             raise DataError(path, f"score {quote(score_text)} is not finite", line=number)
-        key = (qid, docid)
-        if key in first_seen:
-            raise DataError(
-                path, f"document {quote(docid)} appears twice for query {quote(qid)} (first on line {first_seen[key]})", line=number,
-                hint="a run may list each document once per query",
-            )
-        first_seen[key] = number
+        first = first_lines.setdefault((qid, docid), number)
+        if first != number:
+            raise DataError(path, f"document {quote(docid)} appears twice for query {quote(qid)} "
+                            f"(first on line {first})", line=number, hint="a run may list each document once per query")
         run.setdefault(qid, {})[docid] = score
     return run
 
 
 def _check_id(kind: str, value: str) -> str:
-    if not value or len(value.split()) != 1 or value != value.strip():
+    if not is_token(value):
         raise ValueError(f"{kind} {value!r} is empty or holds whitespace: a TREC file cannot hold it")
     return value
 
@@ -141,10 +126,7 @@ def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
     """Write ``run`` as a TREC run file at ``path`` (returned), each query's documents ranked as trec_eval ranks them.
 
     Scores are written with ``repr`` so they read back bit for bit; queries are in sorted order; whitespace in
-    ``tag`` (the last column) becomes ``_``.
-
-    Raises:
-        ValueError: an id that is empty or holds whitespace (the format splits on whitespace).
+    ``tag`` (the last column) becomes ``_``; an id that is empty or holds whitespace is a ValueError.
     """
     from benchmarks.metrics.retrieval import trec_order
 
@@ -160,11 +142,7 @@ def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
 
 
 def write_trec_qrels(qrels: Qrels, path: Path) -> Path:
-    """Write ``qrels`` as TREC qrels (``qid 0 docid grade``), queries and documents in sorted order.
-
-    Raises:
-        ValueError: an id that is empty or holds whitespace.
-    """
+    """Write ``qrels`` as TREC qrels (``qid 0 docid grade``), queries and documents in sorted order."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as out:
@@ -175,11 +153,7 @@ def write_trec_qrels(qrels: Qrels, path: Path) -> Path:
 
 
 def read_topics(path: Path) -> dict[str, str]:
-    """Read topics, ``qid<TAB>text`` lines (Anserini's ``.tsv``/``.txt``, optionally gzipped), into ``{qid: text}``.
-
-    Raises:
-        DataError: a line without a tab, or a query id given twice (both lines named).
-    """
+    """Read topics, ``qid<TAB>text`` lines (Anserini's ``.tsv``/``.txt``, optionally gzipped), into ``{qid: text}``."""
     topics: dict[str, str] = {}
     first_line: dict[str, int] = {}
     for number, line in _lines(path):
@@ -187,8 +161,6 @@ def read_topics(path: Path) -> dict[str, str]:
         qid = qid.strip()
         if not tab or not qid:
             raise DataError(path, "expected 'qid<TAB>query text'", line=number)
-        if qid in first_line:
-            raise DataError(path, f"query id {quote(qid)} appears twice (first on line {first_line[qid]})", line=number)
-        first_line[qid] = number
+        first_seen(first_line, qid, number, path, "query id")
         topics[qid] = text.strip()
     return topics
