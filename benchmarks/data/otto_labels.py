@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.data.blocks import json_lines_table
 from benchmarks.data.otto_events import MAX_ID, MAX_SESSION, is_int
-from benchmarks.data.textfile import check_input_file, iter_jsonl, read_input_bytes
+from benchmarks.data.textfile import check_input_file, iter_lines, parse_jsonl, read_input_bytes
 from benchmarks.errors import DataError, quote
 from benchmarks.metrics.recommendation import unique_sorted
 from benchmarks.metrics.session_recall import AID_BITS, EVENT_TYPES, SessionLabels, pair_keys
@@ -56,7 +56,7 @@ def read_labels(path: Path) -> dict[int, SessionLabels]:
             session listed twice; the message names the line.
     """
     labels: dict[int, SessionLabels] = {}
-    for number, record in iter_jsonl(path, LABELS_HINT):
+    for number, record in parse_jsonl(iter_lines(path), path, LABELS_HINT):
         session, truth = _session_labels(record, path, number)
         if session in labels:
             raise DataError(path, f"session {session} appears twice", line=number)
