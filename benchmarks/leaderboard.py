@@ -28,6 +28,7 @@ from tabulate import tabulate
 from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
 from benchmarks.errors import UserError
+from benchmarks.metrics import format_value
 from benchmarks.paths import inside, is_id, task_file
 from benchmarks.records import Record, atomic_write_text, finite, latest_per_seed, load_records
 
@@ -51,14 +52,13 @@ class Row:
     peak_memory_mb: float | None
     hardware: str
     date: str
-    overloaded: bool = False
-    """A record of the row was measured while the load average exceeded the machine's cores: its times are suspect."""
+    overloaded: bool = False  # a record was measured while the load average exceeded the cores: its times are suspect
     extras: dict[str, Any] = field(default_factory=dict)
-    ci: tuple[float, float] | None = None  # Bootstrap (or t) 95% confidence interval of the mean.
-    unit: str = "seeds"  # What the CI and the test resample: ``"examples"`` (per-example values) or ``"seeds"``.
+    ci: tuple[float, float] | None = None  # bootstrap (or t) 95% confidence interval of the mean
+    unit: str = "seeds"  # what the CI and the test resample: "examples" or "seeds"
     n_examples: int | None = None
-    verdict: str = ""  # Against the leader: ``leader``, ``tied``, ``worse`` or ``n/a`` (no test possible).
-    p_vs_leader: float | None = None  # Holm-adjusted p-value of the test against the leader.
+    verdict: str = ""  # against the leader: leader, tied, worse or n/a (no test possible)
+    p_vs_leader: float | None = None  # Holm-adjusted
 
     @property
     def mean(self) -> float:
@@ -81,12 +81,9 @@ class Table:
     rows: list[Row]
     failed: list[Record]
     task_version: str
-    tested_metric: str = ""
-    """The per-example metric behind the CIs and tests (the main metric, or a proxy such as a loss)."""
-    latest: list[Record] = field(default_factory=list)
-    """The latest record per system, config and seed, failed ones and those without a main value included."""
-    columns: tuple[str, ...] = ()
-    """The secondary metrics the task declares (``Task.leaderboard_columns``), most important first."""
+    tested_metric: str = ""  # the per-example metric behind the CIs and tests (the main metric, or a proxy: a loss)
+    latest: list[Record] = field(default_factory=list)  # per system, config and seed; failed ones included
+    columns: tuple[str, ...] = ()  # the secondary metrics the task declares (Task.leaderboard_columns)
 
 
 def row_label(system: str, overrides: dict[str, Any]) -> str:
@@ -171,8 +168,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
 
 
 def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
-    """Fill each row's 95% CI and its verdict against the leader (the first row: rows are sorted best first), at
-    level ``alpha`` after Holm correction across the table's rows."""
+    """Fill each row's 95% CI and its verdict against the leader (the first row), Holm-corrected across the rows."""
     from benchmarks.comparison import build_sample, compare_all, tested_metric
 
     if not table.rows:
@@ -200,7 +196,7 @@ def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
 
 
 def format_number(value: float | None, digits: int = 4) -> str:
-    """A number as tables show it (``–`` for none), with the metrics' rules; metric values use their declared digits."""
+    """A number that is not a metric value as tables show it (``–`` for none)."""
     return metric_facts.Metric("number", True, digits=digits).format(value)
 
 
@@ -210,9 +206,7 @@ _SAFE_CODE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 
 def md_text(value: object) -> str:
-    r"""Text from records or plug-ins made inert in a markdown line or table cell: no HTML tag (``<`` and ``>`` as
-    entities), no link, code span or column break (``[]`\|`` escaped), no line break (control characters become
-    spaces).
+    r"""Text from records or plug-ins made inert in markdown: no HTML tag, link, code span, column or line break.
 
     >>> print(md_text("<script>a|b</script>\nc"))
     &lt;script&gt;a\|b&lt;/script&gt; c
@@ -226,33 +220,28 @@ def md_code(value: object) -> str:
     return f"`{text}`" if text and set(text) <= _SAFE_CODE else md_text(text)
 
 
-# --- columns -------------------------------------------------------------------------------
-
 def declared_columns(task_id: str) -> tuple[str, ...]:
-    """The secondary metrics a registered task declares for its table, most important first (``()``: none)."""
     from benchmarks.registry import TASKS
 
     return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
 
 
-def secondary_metrics(table: Table, limit: int = 6) -> list[str]:
-    """The table's secondary columns: the task's declared ones in their order (those the rows have), or, for a
-    task that declares none, the first ``limit`` other metrics by name."""
+def secondary_metrics(table: Table) -> list[str]:
+    """The task's declared columns that the rows have, or, where it declares none, the first six other metrics."""
     present = {name for row in table.rows for name in row.metrics} - {table.main_metric}
     if table.columns:
         return [name for name in table.columns if name in present]
-    return sorted(name for name in present if not name.startswith("_"))[:limit]
+    return sorted(name for name in present if not name.startswith("_"))[:6]
 
 
-def other_metrics(table: Table, limit: int = 6) -> list[str]:
-    """The metrics the rows have beyond the main one and the shown columns: they go to the per-result details."""
-    shown = {table.main_metric, *secondary_metrics(table, limit)}
+def other_metrics(table: Table) -> list[str]:
+    """The metrics that are neither the main one nor a column: they go to the per-result details."""
+    shown = {table.main_metric, *secondary_metrics(table)}
     return sorted({name for row in table.rows for name in row.metrics if not name.startswith("_")} - shown)
 
 
 def data_scope(dataset: DatasetInfo) -> str:
-    """What a row was measured on: ``full`` (the task's own data), ``subset`` (a slice of the collection its
-    reference numbers belong to) or ``synthetic twin`` (generated stand-in data)."""
+    """``full`` (the task's own data), ``subset`` (a slice of the collection) or ``synthetic twin``."""
     if dataset.synthetic:
         return "synthetic twin"
     return "subset" if "subset" in dataset.name.lower() or "slice" in dataset.name.lower() else "full"
@@ -261,18 +250,6 @@ def data_scope(dataset: DatasetInfo) -> str:
 def seeds_text(row: Row) -> str:
     """``3`` or ``1 seed``: a one-seed row has no measured spread, and says so."""
     return "1 seed" if len(row.main_values) == 1 else str(len(row.main_values))
-
-
-def format_value(metric: str, value: float | None) -> str:
-    """A metric value in its declared display format."""
-    return metric_facts.format_value(metric, value)
-
-
-def main_cell(table: Table, row: Row) -> str:
-    """``mean ± std`` over seeds, or the one value without ± (``seeds`` says "1 seed"), in the main metric's format."""
-    if len(row.main_values) > 1:
-        return f"{format_value(table.main_metric, row.mean)} ± {format_value(table.main_metric, row.std)}"
-    return format_value(table.main_metric, row.mean)
 
 
 def verdict_text(row: Row) -> str:
@@ -285,9 +262,7 @@ def verdict_text(row: Row) -> str:
 
 
 def ci_text(row: Row) -> str:
-    if row.ci is None:
-        return "–"
-    return f"[{format_number(row.ci[0])}, {format_number(row.ci[1])}]"
+    return "–" if row.ci is None else f"[{format_number(row.ci[0])}, {format_number(row.ci[1])}]"
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -295,23 +270,27 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, header, tablefmt="github", disable_numparse=True)
 
 
-def render_table(table: Table, secondary_limit: int = 6) -> str:
+def render_table(table: Table) -> str:
     arrow = "↑" if table.higher_is_better else "↓"
-    secondary = secondary_metrics(table, secondary_limit)
+    secondary = secondary_metrics(table)
     header = ["#", "system", f"{md_text(table.main_metric)} {arrow} (mean ± std over seeds)", "95% CI", "vs leader", "seeds",
               *(md_text(name) for name in secondary), "data", "fit s", "peak MB", "hardware", "date"]
     scope = data_scope(table.dataset)
-    tied = " ≈" if len(table.rows) > 1 else ""
-    return md_table(header, [
-        [str(rank), md_text(row.label), main_cell(table, row) + (tied if row.verdict in ("leader", "tied") else ""),
-         ci_text(row), verdict_text(row), seeds_text(row), *(format_value(name, row.metrics.get(name)) for name in secondary),
-         scope, time_cell(row), format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date)]
-        for rank, row in enumerate(table.rows, start=1)])
+    rows = []
+    for rank, row in enumerate(table.rows, start=1):
+        main = format_value(table.main_metric, row.mean)
+        main += f" ± {format_value(table.main_metric, row.std)}" if len(row.main_values) > 1 else ""
+        main += " ≈" if len(table.rows) > 1 and row.verdict in ("leader", "tied") else ""
+        fit = format_number(row.fit_s, 2) + (" ⚠" if row.overloaded and row.fit_s is not None else "")
+        rows.append([str(rank), md_text(row.label), main, ci_text(row), verdict_text(row), seeds_text(row),
+                     *(format_value(name, row.metrics.get(name)) for name in secondary), scope, fit,
+                     format_number(row.peak_memory_mb, 0), md_text(row.hardware), md_text(row.date)])
+    return md_table(header, rows)
 
 
-def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
-    """The metrics that are not columns, per row, in a collapsed block (markdown's per-result details)."""
-    names = other_metrics(table, secondary_limit)
+def render_other_metrics(table: Table) -> list[str]:
+    """The metrics that are not columns, per row, in a collapsed block."""
+    names = other_metrics(table)
     if not names or not table.rows:
         return []
     rows = [[md_text(row.label), *(format_value(name, row.metrics.get(name)) for name in names)] for row in table.rows]
@@ -320,7 +299,7 @@ def render_other_metrics(table: Table, secondary_limit: int = 6) -> list[str]:
 
 
 def scope_note(table: Table) -> str:
-    """Under a table measured on a subset or a twin: the task text's reference numbers are not for this data."""
+    """Under a table of a subset or a twin: the task text's reference numbers are not for this data."""
     scope = data_scope(table.dataset)
     if scope == "full":
         return ""
@@ -334,11 +313,6 @@ def overloaded(record: Record) -> bool:
     cores = record.hardware.get("cores")
     loads = [record.conditions.get(key) for key in ("load_start", "load_end")]
     return bool(cores) and any(isinstance(load, list) and load and load[0] > cores for load in loads)
-
-
-def time_cell(row: Row) -> str:
-    """The fit seconds, flagged ⚠ when measured on an overloaded machine."""
-    return format_number(row.fit_s, 2) + (" ⚠" if row.overloaded and row.fit_s is not None else "")
 
 
 def load_note(table: Table) -> str:
@@ -360,18 +334,16 @@ def uncertainty_note(table: Table) -> str:
     )
 
 
-def render_samples(table: Table, limit: int = 600) -> list[str]:
+def render_samples(table: Table) -> list[str]:
     """Generated samples (``extras["sample"]``) of each row's first seed, in a collapsed block."""
     parts: list[str] = []
     for row in table.rows:
-        for record in row.records[:1]:
-            sample = record.extras.get("sample")
-            if isinstance(sample, str) and sample.strip():
-                text = html.escape(sample[:limit], quote=False)  # inside <pre>: the browser shows it as written
-                parts += [f"**{md_text(row.label)}**, seed {record.seed}:", "", f"<pre>{text}</pre>", ""]
-    if not parts:
-        return []
-    return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""]
+        record = row.records[0]
+        sample = record.extras.get("sample")
+        if isinstance(sample, str) and sample.strip():
+            text = html.escape(sample[:600], quote=False)  # inside <pre>: the browser shows it as written
+            parts += [f"**{md_text(row.label)}**, seed {record.seed}:", "", f"<pre>{text}</pre>", ""]
+    return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""] if parts else []
 
 
 def prompted_sample(record: Record) -> dict[str, Any] | None:
@@ -383,17 +355,16 @@ def prompted_sample(record: Record) -> dict[str, Any] | None:
 
 
 def prompted_samples(table: Table) -> tuple[list[tuple[Row, dict[str, Any]]], list[str]]:
-    """Each row with its first seed's continuation of the task's fixed prompt, and the labels of rows without one."""
+    """Each row with its first seed's prompted sample, and the labels of rows without one."""
     found = [(row, prompted_sample(row.records[0])) for row in table.rows]
     return [(row, p) for row, p in found if p is not None], [row.label for row, p in found if p is None]
 
 
-def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
-    """Each row's (first seed's) continuation of the fixed prompt: the prompt and the continuation apart."""
+def render_prompted_samples(table: Table) -> list[str]:
     rows, missing = prompted_samples(table)
     parts: list[str] = []
     for row, found in rows:
-        fence = lambda text: ["```text", text[:limit].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
+        fence = lambda text: ["```text", text[:600].replace("```", "ʼʼʼ").rstrip("\n"), "```"]
         parts += [f"**{md_text(row.label)}** (seed {row.records[0].seed}; sampling seed {found.get('seed')}, "
                   f"temperature {found.get('temperature')}): prompt", "", *fence(found["prompt"]), "", "continuation:", "",
                   *fence(found["continuation"]), ""]
@@ -406,8 +377,7 @@ def render_prompted_samples(table: Table, limit: int = 600) -> list[str]:
 
 
 def data_kind(dataset: DatasetInfo) -> str:
-    """How a table's heading labels its data: a synthetic stand-in, or the data the task is defined on
-    (which, for moons, is itself drawn by a generator: that is the task's definition, not a stand-in)."""
+    """A table heading's label of its data (moons' generator is the task's definition, not a stand-in)."""
     return "synthetic stand-in data" if dataset.synthetic else "the task's own data"
 
 
@@ -426,28 +396,17 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
         parts += [f"![{caption}]({name})", "", shown, ""] if name else [shown, ""]
     for table in tables:
         dataset = table.dataset
-        kind = data_kind(dataset)
-        parts += [
-            f"## {md_text(dataset.name)} — profile {md_code(table.profile)} ({kind})",
-            "",
-            f"Data fingerprint {md_code(dataset.fingerprint[:16])}, task version {md_text(table.task_version)}. "
-            f"Best first; {'higher' if table.higher_is_better else 'lower'} is better.",
-            "",
-            render_table(table) if table.rows else "_No successful results._",
-            "",
-            *render_serving(table),
-        ]
+        parts += [f"## {md_text(dataset.name)} — profile {md_code(table.profile)} ({data_kind(dataset)})", "",
+                  f"Data fingerprint {md_code(dataset.fingerprint[:16])}, task version {md_text(table.task_version)}. "
+                  f"Best first; {'higher' if table.higher_is_better else 'lower'} is better.", "",
+                  render_table(table) if table.rows else "_No successful results._", "", *render_serving(table)]
         if table.rows and scope_note(table):
             parts += [scope_note(table), ""]
         if task_cls is not None and table.latest:
             parts += task_cls.leaderboard_section(table.latest)
         if table.rows:
-            parts += [uncertainty_note(table), ""]
-            if load_note(table):
-                parts += [load_note(table), ""]
-            parts += render_other_metrics(table)
-            parts += render_prompted_samples(table)
-            parts += render_samples(table)
+            parts += [uncertainty_note(table), "", *([load_note(table), ""] if load_note(table) else [])]
+            parts += [*render_other_metrics(table), *render_prompted_samples(table), *render_samples(table)]
         if table.failed:
             parts += ["Failed runs (latest per system and seed):", "", *(
                 f"- {md_code(r.system)} seed {r.seed}: {md_text((r.error or 'unknown error')[:300])}" for r in table.failed), ""]
@@ -455,8 +414,7 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
 
 
 def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Record], list[str]]:
-    """The records (those whose task is an id: a task names a file, never a path) and the tasks to show (default:
-    every task with records), after :func:`check_task_ids`."""
+    """The records whose task is an id (it names a file, never a path) and the tasks to show (default: all)."""
     from benchmarks.registry import discover
 
     discover()
@@ -466,7 +424,7 @@ def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Reco
 
 
 def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
-    """The task's pictures drawn into ``out_dir`` (``plots``); none, with a warning, when drawing fails."""
+    """The task's pictures drawn into ``out_dir``; none, with a warning, when drawing fails."""
     from benchmarks import plots
 
     try:
@@ -479,8 +437,8 @@ def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[s
 
 
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
-    """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records)
-    and the index ``<results-dir>/README.md``. Returns the files written."""
+    """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records) and the index
+    ``<results-dir>/README.md``; return the files written."""
     from benchmarks.registry import TASKS
 
     results_dir = Path(results_dir)
@@ -501,12 +459,6 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
 
 # ------------------------------------------------------------------ serving (run --serve)
 SERVING_COLUMNS = ("p50 ms", "p99 ms", "offline QPS", "server QPS", "size MB", "USS MB", "cold start ms", "LoadGen")
-
-
-def serving_of(row: Row) -> Record | None:
-    """The row's latest record with a ``serving`` section (None when serving was never measured)."""
-    measured = [r for r in row.records if r.serving is not None]
-    return max(measured, key=lambda r: r.newness) if measured else None
 
 
 def serving_cells(record: Record) -> dict[str, str]:
@@ -549,7 +501,8 @@ def serving_cells(record: Record) -> dict[str, str]:
 def render_serving(table: Table) -> list[str]:
     """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
     when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
-    rows = [(row, record) for row in table.rows if (record := serving_of(row)) is not None]
+    measured = [(row, [r for r in row.records if r.serving is not None]) for row in table.rows]
+    rows = [(row, max(records, key=lambda r: r.newness)) for row, records in measured if records]
     if not rows:
         return []
     cells = [[md_text(row.label), format_value(table.main_metric, row.mean), *serving_cells(record).values()]
@@ -564,8 +517,7 @@ def render_serving(table: Table) -> list[str]:
 
 
 def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
-    """Refuse (UserError), before anything is written, a task id that is not an id, or that neither the registry
-    nor the records know (with "did you mean")."""
+    """Refuse, before anything is written, a task id that is not an id or that neither registry nor records know."""
     from benchmarks.errors import unknown
     from benchmarks.paths import check_id, record_dir
     from benchmarks.registry import TASKS, discover
@@ -581,18 +533,22 @@ def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
             raise unknown("task", task_id, set(TASKS) | recorded)
 
 
+def leader_text(tables: list[Table], data: bool = True) -> str:
+    """The first table's best row: ``label: value (profile, data name)``, or ``–``."""
+    if not tables or not tables[0].rows:
+        return "–"
+    table, best = tables[0], tables[0].rows[0]
+    where = f"{table.profile}, {table.dataset.name}" if data else table.profile
+    return f"{best.label}: {format_value(table.main_metric, best.mean)} ({where})"
+
+
 def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]] | None = None) -> Path:
     """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
     rows = []
     for task_id in sorted({r.task for r in loaded}):
         tables = (built or {}).get(task_id) or build_tables(loaded, task_id)
-        leader = "–"
-        if tables and tables[0].rows:
-            best = tables[0].rows[0]
-            leader = (f"{best.label}: {format_value(tables[0].main_metric, best.mean)} "
-                      f"({tables[0].profile}, {tables[0].dataset.name})")
         count = sum(r.task == task_id for r in loaded)
-        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader)])
+        rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader_text(tables))])
     path = inside(results_dir, "README.md")
     text = md_table(["task", "tables", "records", "leader (first table)"], rows)
     atomic_write_text(path, f"{GENERATED_NOTE}\n# MLSD Bench results\n\n{text}\n")
