@@ -428,7 +428,7 @@ def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[s
     from benchmarks import plots
 
     try:
-        return [*plots.write_task_plots(out_dir, task_id, tables), *plots.write_serving_plot(out_dir, task_id, tables)]
+        return plots.write_task_plots(out_dir, task_id, tables)
     except UserError:  # a path that leaves the folder: refused, never a warning
         raise
     except Exception as error:  # a page without pictures beats none
