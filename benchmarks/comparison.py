@@ -130,17 +130,19 @@ def _maps(mapping: Callable[[float], float], record: Record, proxy: str, metric:
         return False
 
 
-def build_sample(
-    records: list[Record], metric: str, higher_is_better: bool, label: str | None = None,
-    per_example_metric: str | None = None, transform: str | None = "identity",
-) -> Sample:
-    """One system's ok records (one config, one table, at most one per seed) as a Sample; ``per_example_metric`` and
-    ``transform`` are :func:`tested_metric`'s choice. No matrix when a seed lacks per-example values or ids differ."""
-    system = records[0].system if records else "?"
+def build_samples(groups: list[tuple[str, list[Record]]], metric: str, higher_is_better: bool) -> list[Sample]:
+    """Each ``(label, records)`` as a Sample, all tested on :func:`tested_metric`'s one choice."""
+    per_example_metric, transform = tested_metric([r for _, records in groups for r in records], metric, higher_is_better)
+    return [_sample(records, metric, higher_is_better, label, per_example_metric, transform) for label, records in groups]
+
+
+def _sample(records: list[Record], metric: str, higher_is_better: bool, label: str, per_example_metric: str,
+            transform: str | None) -> Sample:
+    """One system's ok records (one config, one table, at most one per seed); no matrix when a seed lacks
+    per-example values or the seeds' example ids differ."""
     seed_values: dict[int, float] = {}
     columns: list[tuple[list[str], np.ndarray]] = []
     complete = True
-    per_example_metric = per_example_metric or metric
     for record in records:
         value = record.metrics.get(metric)
         found = _per_example(record, per_example_metric)
@@ -165,8 +167,8 @@ def build_sample(
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
-    return Sample(label or system, system, metric, higher_is_better, seed_values, ids, matrix, list(records),
-                  tested_metric=per_example_metric, transform=transform)
+    return Sample(label, records[0].system if records else "?", metric, higher_is_better, seed_values, ids, matrix,
+                  list(records), tested_metric=per_example_metric, transform=transform)
 
 
 @dataclass
@@ -357,14 +359,11 @@ def select(
             if not mine:
                 raise UserError(f"{spec!r}: no ok record for seed(s) {sorted(seeds)} in profile {chosen_profile}")
         chosen.append((spec, mine))
-    per_example_metric, transform = tested_metric([r for _, mine in chosen for r in mine], metric, higher)
-    samples = []
-    for spec, mine in chosen:
-        sample = build_sample(mine, metric, higher, label=spec, per_example_metric=per_example_metric, transform=transform)
+    samples = build_samples(chosen, metric, higher)
+    for sample in samples:
         if not sample.seed_values:
-            raise UserError(f"{spec!r}: its records have no {metric!r} metric")
-        samples.append(sample)
-    return Selection(task_id, chosen_profile, table[0].dataset, metric, higher, per_example_metric, samples)
+            raise UserError(f"{sample.label!r}: its records have no {metric!r} metric")
+    return Selection(task_id, chosen_profile, table[0].dataset, metric, higher, samples[0].tested_metric, samples)
 
 
 @dataclass

@@ -163,15 +163,12 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
 
 def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
     """Fill each row's 95% CI and its verdict against the leader (the first row), Holm-corrected across the rows."""
-    from benchmarks.comparison import build_sample, compare_all, tested_metric
+    from benchmarks.comparison import build_samples, compare_all
 
     if not table.rows:
         return
-    per_example_metric, transform = tested_metric([r for row in table.rows for r in row.records], table.main_metric,
-                                                   table.higher_is_better)
-    table.tested_metric = per_example_metric
-    samples = [build_sample(row.records, table.main_metric, table.higher_is_better, label=row.label,
-                            per_example_metric=per_example_metric, transform=transform) for row in table.rows]
+    samples = build_samples([(row.label, row.records) for row in table.rows], table.main_metric, table.higher_is_better)
+    table.tested_metric = samples[0].tested_metric
     for row, sample in zip(table.rows, samples, strict=True):
         size = sample.matrix.size if sample.matrix is not None else 1
         resamples = int(min(1000, max(200, 30_000_000 // max(size, 1))))
@@ -470,20 +467,17 @@ def serving_cells(record: Record) -> dict[str, str]:
             return "not measured"
         if result is None or value is None:
             return "—"
-        text = f"{value:,.{digits}f}"
-        return text + (" INVALID" if result.result == "INVALID" else "")
+        return f"{value:,.{digits}f}" + (" INVALID" if result.result == "INVALID" else "")
 
     single, offline, server = (serving.scenarios.get(n) for n in ("single-stream", "offline", "server"))
-    p50 = cell("single-stream", single.p50_ms.median if single else None, 3)
-    if serving.below_resolution:
-        p50 += " (below LoadGen's resolution)"
+    p50 = cell("single-stream", serving.p50_ms, 3) + (" (below LoadGen's resolution)" if serving.below_resolution else "")
+    of = f" (of {single.queries})" if single and single.note and serving.p99_ms is not None else ""
     foot = serving.footprint
     verdicts = [f"{name} {result.result}" for name, result in serving.scenarios.items()]
     if serving.device != "cpu":
         verdicts.append(f"on {serving.device}")  # a GPU latency names its device
     return {
-        "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3)
-        + (f" (of {single.queries})" if single and single.note and serving.p99_ms is not None else ""),
+        "p50 ms": p50, "p99 ms": cell("single-stream", serving.p99_ms, 3) + of,
         "offline QPS": cell("offline", offline.qps.median if offline else None, 0),
         "server QPS": cell("server", server.qps.median if server else None, 0),
         "size MB": "—" if foot.size_mb is None else f"{foot.size_mb:,.3g} ({foot.save_method})",
@@ -502,11 +496,11 @@ def render_serving(table: Table) -> list[str]:
     cells = [[md_text(row.label), format_value(table.main_metric, row.mean), *serving_cells(record).values()]
              for row, record in rows]
     first = rows[0][1].serving
-    noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first and first.noop_p50_ms else "?"
-    bound = f"{first.latency_bound_ms:g} ms" if first and first.latency_bound_ms else "?"
+    noop = f"{first.noop_p50_ms * 1000:.1f} µs" if first.noop_p50_ms else "?"
+    bound = f"{first.latency_bound_ms:g} ms" if first.latency_bound_ms else "?"
     return ["**Serving** (MLPerf LoadGen, latest measured record per row; logs beside each record):", "",
             md_table(["system", table.main_metric, *SERVING_COLUMNS], cells), "",
-            f"Query unit: {first.query_unit if first else '?'}. Server QPS: the highest Poisson rate whose p99 "
+            f"Query unit: {first.query_unit}. Server QPS: the highest Poisson rate whose p99 "
             f"met {bound}. LoadGen's floor (a no-op system's p50): {noop}.", ""]
 
 
