@@ -21,7 +21,7 @@ import math
 import string
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +54,9 @@ class Sample:
     label: str  # how it is shown: "logreg", "logreg@1"
     system: str
     metric: str  # the metric compared
-    higher_is_better: bool
     seed_values: dict[int, float]
     ids: list[str] | None = None  # the example ids of the matrix's columns
     matrix: np.ndarray | None = None  # (seeds, examples) per-example values
-    records: list[Record] = field(default_factory=list)
     tested_metric: str = ""  # the metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)
     transform: str | None = "identity"  # how the mean of ``tested_metric`` maps to ``metric`` (TRANSFORMS), or None
 
@@ -133,11 +131,10 @@ def _maps(mapping: Callable[[float], float], record: Record, proxy: str, metric:
 def build_samples(groups: list[tuple[str, list[Record]]], metric: str, higher_is_better: bool) -> list[Sample]:
     """Each ``(label, records)`` as a Sample, all tested on :func:`tested_metric`'s one choice."""
     per_example_metric, transform = tested_metric([r for _, records in groups for r in records], metric, higher_is_better)
-    return [_sample(records, metric, higher_is_better, label, per_example_metric, transform) for label, records in groups]
+    return [_sample(records, metric, label, per_example_metric, transform) for label, records in groups]
 
 
-def _sample(records: list[Record], metric: str, higher_is_better: bool, label: str, per_example_metric: str,
-            transform: str | None) -> Sample:
+def _sample(records: list[Record], metric: str, label: str, per_example_metric: str, transform: str | None) -> Sample:
     """One system's ok records (one config, one table, at most one per seed); no matrix when a seed lacks
     per-example values or the seeds' example ids differ."""
     seed_values: dict[int, float] = {}
@@ -167,8 +164,8 @@ def _sample(records: list[Record], metric: str, higher_is_better: bool, label: s
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
-    return Sample(label, records[0].system if records else "?", metric, higher_is_better, seed_values, ids, matrix,
-                  list(records), tested_metric=per_example_metric, transform=transform)
+    return Sample(label, records[0].system if records else "?", metric, seed_values, ids, matrix,
+                  tested_metric=per_example_metric, transform=transform)
 
 
 @dataclass

@@ -41,13 +41,11 @@ class Row:
     records: list[Record]
     main_values: list[float]
     metrics: dict[str, float]
-    metric_std: dict[str, float]
     fit_s: float | None
     peak_memory_mb: float | None
     hardware: str
     date: str
     overloaded: bool = False  # a record was measured while the load average exceeded the cores: its times are suspect
-    extras: dict[str, Any] = field(default_factory=dict)
     ci: tuple[float, float] | None = None  # bootstrap (or t) 95% confidence interval of the mean
     unit: str = "seeds"  # what the CI and the test resample: "examples" or "seeds"
     n_examples: int | None = None
@@ -140,7 +138,6 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
                 system=system, label=row_label(system, ok[-1].config_overrides), records=ok,
                 main_values=[r.main_value for r in ok if r.main_value is not None],
                 metrics={name: statistics.fmean(found) for name, found in values.items()},
-                metric_std={name: statistics.stdev(found) if len(found) > 1 else 0.0 for name, found in values.items()},
                 fit_s=statistics.fmean(fits) if fits else None, overloaded=any(overloaded(r) for r in ok),
                 peak_memory_mb=max(peaks) if peaks else None, hardware=_hardware_text(ok[-1]), date=ok[-1].finished_at[:10],
             ))
