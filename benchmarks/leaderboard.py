@@ -110,6 +110,9 @@ def _hardware_text(record: Record) -> str:
 
 def build_tables(records: list[Record], task_id: str) -> list[Table]:
     """Group one task's records into tables (profile × dataset fingerprint), rows best first."""
+    from benchmarks.registry import TASKS
+
+    columns = tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
         if record.task == task_id:
@@ -148,7 +151,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         table = Table(
             task=task_id, profile=profile, dataset=first.dataset, main_metric=first.main_metric,
             higher_is_better=higher, rows=rows, failed=failed, task_version=first.task_version, latest=every_latest,
-            columns=declared_columns(task_id),
+            columns=columns,
         )
         try:
             add_uncertainty(table)
@@ -206,12 +209,6 @@ def md_code(value: object) -> str:
     """``value`` as a code span when it is plain (ids, profiles, fingerprints), else as :func:`md_text`."""
     text = str(value)
     return f"`{text}`" if text and set(text) <= _SAFE_CODE else md_text(text)
-
-
-def declared_columns(task_id: str) -> tuple[str, ...]:
-    from benchmarks.registry import TASKS
-
-    return tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
 
 
 def secondary_metrics(table: Table) -> list[str]:

@@ -194,7 +194,9 @@ class _Canvas:
 
     def panel(self, table: Table, room: float) -> float:
         """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
-        self.text(WIDTH / 2, self.height + 14, _title(table), anchor="middle")
+        name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
+        synthetic = ", synthetic" if table.dataset.synthetic else ""
+        self.text(WIDTH / 2, self.height + 14, f"{name} — {table.profile}{synthetic}", anchor="middle")
         return self.height + room
 
     def save(self, path: Path) -> Path | None:
@@ -205,12 +207,6 @@ class _Canvas:
                                  f'viewBox="0 0 {WIDTH} {self.height}">\n<rect width="100%" height="100%" fill="white"/>\n'
                                  + "\n".join(self.parts) + "\n</svg>\n"))
         return path
-
-
-def _title(table: Table) -> str:
-    name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
-    synthetic = ", synthetic" if table.dataset.synthetic else ""
-    return f"{name} — {table.profile}{synthetic}"
 
 
 def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, y: float, top: float, label: str,
