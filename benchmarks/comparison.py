@@ -130,8 +130,8 @@ def _maps(mapping: Callable[[float], float], record: Record, proxy: str, metric:
 
 def build_samples(groups: list[tuple[str, list[Record]]], metric: str, higher_is_better: bool) -> list[Sample]:
     """Each ``(label, records)`` as a Sample, all tested on :func:`tested_metric`'s one choice."""
-    per_example_metric, transform = tested_metric([r for _, records in groups for r in records], metric, higher_is_better)
-    return [_sample(records, metric, label, per_example_metric, transform) for label, records in groups]
+    proxy, transform = tested_metric([r for _, records in groups for r in records], metric, higher_is_better)
+    return [_sample(records, metric, label, proxy, transform) for label, records in groups]
 
 
 def _sample(records: list[Record], metric: str, label: str, per_example_metric: str, transform: str | None) -> Sample:
@@ -157,7 +157,8 @@ def _sample(records: list[Record], metric: str, label: str, per_example_metric: 
     if complete and columns:
         first = columns[0][0]
         known = set(first)
-        if len(known) == len(first) and all(c == first or (len(c) == len(first) and set(c) == known) for c, _ in columns):
+        if len(known) == len(first) and all(ids == first or (len(ids) == len(first) and set(ids) == known)
+                                            for ids, _ in columns):
             ids = first
             rows = [values if column_ids == ids else [dict(zip(column_ids, values, strict=True))[i] for i in ids]
                     for column_ids, values in columns]

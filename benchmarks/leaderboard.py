@@ -464,7 +464,8 @@ def serving_cells(record: Record) -> dict[str, str]:
         return f"{value:,.{digits}f}" + (" INVALID" if result.result == "INVALID" else "")
 
     single, offline, server = (serving.scenarios.get(n) for n in ("single-stream", "offline", "server"))
-    p50 = cell("single-stream", serving.p50_ms, 3) + (" (below LoadGen's resolution)" if serving.below_resolution else "")
+    p50 = cell("single-stream", serving.p50_ms, 3)
+    p50 += " (below LoadGen's resolution)" if serving.below_resolution else ""
     of = f" (of {single.queries})" if single and single.note and serving.p99_ms is not None else ""
     foot = serving.footprint
     verdicts = [f"{name} {result.result}" for name, result in serving.scenarios.items()]

@@ -111,8 +111,8 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [first, *[t for t in inside if first < t < last], last]
 
 
-def _axis_scale(low: float, high: float, log: bool) -> tuple[list[float], Callable[[float], float]]:
-    """Ticks, and a value → [0, 1] mapping."""
+def _axis_scale(low: float, high: float, log: bool, widen: float = 0.0) -> tuple[list[float], Callable[[float], float]]:
+    """Ticks, and a value → [0, 1] mapping; a linear axis is ``widen`` × its span longer at each end."""
     if log:
         ticks = log_ticks(low, high)
         lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
@@ -120,6 +120,8 @@ def _axis_scale(low: float, high: float, log: bool) -> tuple[list[float], Callab
     ticks = nice_ticks(low, high)
     lo, hi = min([low, *ticks]), max([high, *ticks])
     hi = hi if hi > lo else lo + 1.0
+    if widen:
+        lo, hi = lo - widen * (hi - lo), hi + widen * (hi - lo)
     return ticks, lambda value: (value - lo) / (hi - lo)
 
 
@@ -185,8 +187,8 @@ class _Canvas:
              vertical: bool = False, label: bool = False) -> None:
         turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if vertical else ""
         css = ' class="label"' if label else ""  # a point's label
-        self.add(f'<text{css} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" font-size="{size}" '
-                 f'fill="{color}"{turn}>{escape(text)}</text>')
+        self.add(f'<text{css} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" '
+                 f'font-size="{size}" fill="{color}"{turn}>{escape(text)}</text>')
 
     def line(self, x1: float, y1: float, x2: float, y2: float, color: str = "#999", width: float = 1.0, dash: str = "") -> None:
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
@@ -200,7 +202,7 @@ class _Canvas:
         return self.height + room
 
     def save(self, path: Path) -> Path | None:
-        """Write the SVG to ``path`` (through a unique temp file: two runs never collide); None when nothing was drawn."""
+        """Write the SVG to ``path`` (through a unique temp file: two runs never collide); None if nothing was drawn."""
         if not self.parts:
             return None
         atomic_write_text(path, (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{self.height}" '
@@ -532,13 +534,11 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        ticks = nice_ticks(min(means), max(means))
-        lo, hi = min([*means, *ticks]), max([*means, *ticks])
-        hi = hi if hi > lo else lo + 1.0
-        lo, hi = lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo)
+        ticks, unit = _axis_scale(min(means), max(means), log=False, widen=0.06)
 
-        def place_y(value: float, lo: float = lo, hi: float = hi, top: float = top, bottom: float = bottom) -> float:
-            return bottom - 10 - (value - lo) / (hi - lo) * (bottom - top - 20)
+        def place_y(value: float, unit: Callable[[float], float] = unit, bottom: float = bottom,
+                    span: float = bottom - top - 20) -> float:
+            return bottom - 10 - unit(value) * span
 
         for tick in ticks:
             canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")

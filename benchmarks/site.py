@@ -205,8 +205,9 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
             out.append(_record_details(record, results_dir))
         out.append("</details>")
     if table.failed:
-        out += ["<h3>Failed runs</h3><ul>", *(f"<li><code>{escape(r.system)}</code> seed {escape(r.seed)}: "
-                                              f"{escape((r.error or 'unknown error')[:500])}</li>" for r in table.failed), "</ul>"]
+        failed = [f"<li><code>{escape(r.system)}</code> seed {escape(r.seed)}: "
+                  f"{escape((r.error or 'unknown error')[:500])}</li>" for r in table.failed]
+        out += ["<h3>Failed runs</h3><ul>", *failed, "</ul>"]
     return out
 
 
