@@ -10,6 +10,7 @@ byte-identical for identical results, so they diff like the markdown they sit be
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -395,12 +396,11 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
     canvas.text(x0 + width / 2, y0 - 6, title, anchor="middle", size=9)
     runs: dict[str, list[str]] = {}
     for row in range(ny):
-        svg_row = ny - 1 - row  # the grid's first row is the bottom
         start = 0
-        for col in range(1, nx + 1):
-            if col == nx or levels[row * nx + col] != levels[row * nx + start]:
-                runs.setdefault(levels[row * nx + start], []).append(f"M{start} {svg_row}h{col - start}v1h{start - col}z")
-                start = col
+        for level, cells in itertools.groupby(levels[row * nx:(row + 1) * nx]):
+            run = len(list(cells))  # the grid's first row is the bottom
+            runs.setdefault(level, []).append(f"M{start} {ny - 1 - row}h{run}v1h{-run}z")
+            start += run
     sx, sy = width / nx, height / ny
     group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({sx:.4f},{sy:.4f})">']
     for level in sorted(runs):
