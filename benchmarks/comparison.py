@@ -1,21 +1,18 @@
 """Comparing systems from their records: pick the unit (examples or seeds), test, correct, summarise.
 
-Used by ``python -m benchmarks compare`` and by the leaderboards. The rules, generic over every
-task family:
+Used by ``compare`` and by the leaderboards. The rules, generic over every task family:
 
-* A system's *sample* is its latest record per seed in one table (same task, profile and data
-  fingerprint). Its per-example values for the metric form a (seeds, examples) matrix, aligned by
-  example id; the confidence interval is a two-level bootstrap over seeds and examples.
-* Two samples are compared **per example** when both have per-example values for the metric on
-  the same example ids: the per-example values are averaged over each system's seeds and a
-  paired test runs over the examples (queries, customers, sessions, windows).
-* Otherwise the **seed** is the unit: a paired test over the seeds both have (when they have the
-  same seeds, at least two), else Welch's t-test; with fewer than two seeds each there is no test.
+* A system's *sample* is its latest record per seed in one table (same task, profile and data fingerprint). Its
+  per-example values for the metric form a (seeds, examples) matrix, aligned by example id; the confidence interval
+  is a two-level bootstrap over seeds and examples.
+* Two samples are compared **per example** when both have per-example values on the same example ids: averaged over
+  each system's seeds, a paired test runs over the examples (queries, customers, sessions, windows).
+* Otherwise the **seed** is the unit: a paired test over the seeds when both have the same ones (at least two), else
+  Welch's t-test; with fewer than two seeds each there is no test.
 * Several comparisons at once are Holm-corrected.
-* When the metric itself has no per-example values but exactly one per-example metric with the
-  same direction exists (the char LM: ``val_ppl`` = exp(mean ``val_loss``), per-example values are
-  block losses), the tests run on that metric; the CI is mapped back through the transform (identity
-  or exp) when the records show it holds, else it is a t-interval over seeds.
+* When the metric has no per-example values but exactly one per-example metric of the same direction has (the char
+  LM: ``val_ppl`` = exp(mean ``val_loss``) over block losses), the tests run on that one; the CI is mapped back
+  through the transform (identity or exp) where the records show it holds, else it is a t-interval over seeds.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ import math
 import string
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +39,11 @@ TRANSFORMS: dict[str, Callable[[float], float]] = {"identity": lambda x: x, "exp
 """Monotone increasing maps from the mean of a per-example metric to a task's metric."""
 
 BOOTSTRAP_WORK = 50_000_000
-"""Above this many resampled values (seeds × examples × resamples, about 1 s) the CI is the normal
-approximation (:func:`benchmarks.stats.normal_ci`): with tens of thousands of examples the
-bootstrap would take minutes and say the same (see perf/leaderboard_scale.py)."""
+"""Above this many resampled values (seeds × examples × resamples, about 1 s) the CI is the normal approximation:
+with tens of thousands of examples the bootstrap would take minutes and say the same (perf/leaderboard_scale.py)."""
 
 RANDOMIZATION_WORK = 20_000_000
-"""Above this many sign flips (examples × resamples: 2,000 examples at 10,000 resamples, a few
-seconds in ``scipy.stats.permutation_test``) the randomization test gives way to the paired
+"""Above this many sign flips (examples × resamples; a few seconds) the randomization test gives way to the paired
 t-test, which agrees with it at that size (central limit theorem)."""
 
 
@@ -59,18 +54,14 @@ class Sample:
     label: str  # how it is shown: "logreg", "logreg@1"
     system: str
     metric: str  # the metric compared
-    higher_is_better: bool
     seed_values: dict[int, float]
     ids: list[str] | None = None  # the example ids of the matrix's columns
     matrix: np.ndarray | None = None  # (seeds, examples) per-example values
-    records: list[Record] = field(default_factory=list)
-    tested_metric: str = ""  # The metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy).
-    transform: str | None = "identity"
-    """How the mean of ``tested_metric`` maps to ``metric`` (a key of TRANSFORMS), or None."""
+    tested_metric: str = ""  # the metric whose per-example values form ``matrix`` (``metric`` itself, or a proxy)
+    transform: str | None = "identity"  # how the mean of ``tested_metric`` maps to ``metric`` (TRANSFORMS), or None
 
     @property
     def mean(self) -> float:
-        """Mean of the metric over seeds (the leaderboard's number)."""
         values = list(self.seed_values.values())
         return float(np.mean(values)) if values else math.nan
 
@@ -82,15 +73,9 @@ class Sample:
     def unit(self) -> str:
         return "examples" if self.matrix is not None else "seeds"
 
-    def example_means(self) -> dict[str, float]:
-        """Per-example values averaged over seeds, by example id."""
-        assert self.matrix is not None and self.ids is not None
-        return dict(zip(self.ids, self.matrix.mean(axis=0).tolist(), strict=False))
-
     def interval(self, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
-        """Confidence interval of the mean: bootstrap over seeds × examples where per-example
-        values exist, else a t-interval over seeds. The bootstrap is centred on the mean of the
-        per-example values, which for a mean metric is the metric itself."""
+        """Bootstrap over seeds × examples where per-example values exist (centred on their mean: for a mean metric,
+        the metric itself), else a t-interval over seeds."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
             if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
                 low, high = stats.normal_ci(self.matrix, confidence=confidence)
@@ -116,10 +101,9 @@ def _per_example(record: Record, metric: str) -> tuple[list[str], np.ndarray] | 
 
 
 def tested_metric(records: list[Record], metric: str, higher_is_better: bool) -> tuple[str, str | None]:
-    """Which per-example metric the tests use for ``metric``, and the transform from its mean, chosen over all the
-    ``records`` compared (so every system gets the same choice): ``(metric, "identity")`` when it has per-example
-    values in every record; else ``(proxy, transform or None)`` for the single per-example metric of the same
-    declared direction; else ``(metric, None)`` (no per-example test)."""
+    """The per-example metric the tests use for ``metric`` and the transform from its mean, one choice for all the
+    ``records`` compared: ``(metric, "identity")`` when every record has its per-example values; else ``(proxy,
+    transform or None)`` for the single per-example metric of the same direction; else ``(metric, None)``."""
     present = [{name for name, v in r.per_example.values.items() if isinstance(v, list) and v} for r in records]
     names = set.intersection(*present) if present else set()
     if metric in names:
@@ -144,19 +128,18 @@ def _maps(mapping: Callable[[float], float], record: Record, proxy: str, metric:
         return False
 
 
-def build_sample(
-    records: list[Record], metric: str, higher_is_better: bool, label: str | None = None,
-    per_example_metric: str | None = None, transform: str | None = "identity",
-) -> Sample:
-    """One system's ok records (one config, at most one per seed, one table) as a Sample, labelled ``label``
-    (default: the system id). ``per_example_metric`` (default ``metric``) and ``transform`` are
-    :func:`tested_metric`'s choice. Its matrix is None when any seed lacks per-example values or the seeds'
-    example ids differ."""
-    system = records[0].system if records else "?"
+def build_samples(groups: list[tuple[str, list[Record]]], metric: str, higher_is_better: bool) -> list[Sample]:
+    """Each ``(label, records)`` as a Sample, all tested on :func:`tested_metric`'s one choice."""
+    proxy, transform = tested_metric([r for _, records in groups for r in records], metric, higher_is_better)
+    return [_sample(records, metric, label, proxy, transform) for label, records in groups]
+
+
+def _sample(records: list[Record], metric: str, label: str, per_example_metric: str, transform: str | None) -> Sample:
+    """One system's ok records (one config, one table, at most one per seed); no matrix when a seed lacks
+    per-example values or the seeds' example ids differ."""
     seed_values: dict[int, float] = {}
     columns: list[tuple[list[str], np.ndarray]] = []
     complete = True
-    per_example_metric = per_example_metric or metric
     for record in records:
         value = record.metrics.get(metric)
         found = _per_example(record, per_example_metric)
@@ -172,16 +155,17 @@ def build_sample(
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
     if complete and columns:
-        same_order = all(c[0] == columns[0][0] for c in columns[1:])
-        common = set(columns[0][0]) if same_order else set(columns[0][0]).intersection(*(set(c[0]) for c in columns[1:]))
-        if common and len(common) == len(columns[0][0]) and all(len(common) == len(c[0]) for c in columns):
-            ids = columns[0][0]
+        first = columns[0][0]
+        known = set(first)
+        if len(known) == len(first) and all(ids == first or (len(ids) == len(first) and set(ids) == known)
+                                            for ids, _ in columns):
+            ids = first
             rows = [values if column_ids == ids else [dict(zip(column_ids, values, strict=True))[i] for i in ids]
                     for column_ids, values in columns]
             matrix = np.asarray(rows, dtype=np.float64)  # (seeds, examples)
             if np.isnan(matrix).any():
                 ids, matrix = None, None
-    return Sample(label or system, system, metric, higher_is_better, seed_values, ids, matrix, list(records),
+    return Sample(label, records[0].system if records else "?", metric, seed_values, ids, matrix,
                   tested_metric=per_example_metric, transform=transform)
 
 
@@ -215,9 +199,8 @@ class Comparison:
 
 
 def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples: int = 10_000, seed: int = 0) -> Comparison:
-    """Test whether two samples of one table and metric differ, on the finest unit they share, with a paired
-    ``"randomization"`` (sign-flip, ``n_resamples`` from ``seed``) or ``"t"`` test. The comparison has its raw
-    p-value (``p_adjusted`` is set by :func:`compare_all`)."""
+    """Test whether two samples differ, on the finest unit they share, with a paired ``"randomization"`` (sign-flip)
+    or ``"t"`` test; the raw p-value (:func:`compare_all` sets ``p_adjusted``)."""
     if test not in TESTS:
         raise ValueError(f"test {test!r}: expected one of {', '.join(TESTS)}")
 
@@ -228,7 +211,8 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
 
     if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
         x = a.matrix.mean(axis=0)  # (examples,)
-        y = b.matrix.mean(axis=0) if a.ids == b.ids else np.array(list(map(b.example_means().get, a.ids)))
+        y = b.matrix.mean(axis=0)
+        y = y if a.ids == b.ids else np.array(list(map(dict(zip(b.ids, y.tolist(), strict=True)).get, a.ids)))
         result = paired(x, y)
         notes = []
         if a.tested_metric != a.metric:
@@ -237,9 +221,8 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
             notes.append("one seed on a side, so this compares trained models, not training procedures")
         if test == "randomization" and result.test == "paired-t":
             notes.append(f"t-test: {result.n:,} examples are past the randomization test's budget")
-        note = "; ".join(notes)
         return Comparison(a.label, b.label, "examples", result.test, result.n, result.mean_difference, result.p_value,
-                          note=note, metric=a.tested_metric)
+                          note="; ".join(notes), metric=a.tested_metric)
     both = a.matrix is not None and b.matrix is not None
     note = "per-example ids differ; seeds are the unit" if both else "no per-example values; seeds are the unit"
     shared = sorted(set(a.seed_values) & set(b.seed_values))
@@ -293,11 +276,7 @@ def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha:
 
 
 def parse_spec(spec: str) -> tuple[str, set[int] | None]:
-    """``"logreg"`` → ``("logreg", None)``; ``"logreg@0,1"`` → ``("logreg", {0, 1})``.
-
-    >>> parse_spec("logreg@0,1")
-    ('logreg', {0, 1})
-    """
+    """``"logreg"`` → ``("logreg", None)``; ``"logreg@0,1"`` → ``("logreg", {0, 1})``."""
     from benchmarks.paths import check_id, check_seed, shown
 
     system, at, seeds = spec.partition("@")
@@ -351,13 +330,9 @@ def select(
     results_dir: Path, task_id: str, specs: list[str], profile: str | None = None,
     fingerprint: str | None = None, metric: str | None = None,
 ) -> Selection:
-    """Find the records behind each of two or more ``SYSTEM[@SEEDS]`` in one table and build their samples of
-    ``metric`` (default: the task's main metric). ``profile`` and ``fingerprint`` narrow the table (default: the
-    `default` profile if every system has results there, else the table with the newest results that has them all).
-
-    Raises:
-        UserError: no records, an unknown system or metric, or no table that has every system.
-    """
+    """The samples of ``metric`` (default: the main metric) of two or more ``SYSTEM[@SEEDS]`` in one table, which
+    ``profile`` and ``fingerprint`` narrow (default: :func:`_pick_table`'s). UserError: no records, an unknown system
+    or metric, or no table that has every system."""
     if len(specs) < 2:
         raise UserError("compare needs at least two systems (or one system at two seeds: SYSTEM@0 SYSTEM@1)")
     parsed = [parse_spec(s) for s in specs]
@@ -382,14 +357,11 @@ def select(
             if not mine:
                 raise UserError(f"{spec!r}: no ok record for seed(s) {sorted(seeds)} in profile {chosen_profile}")
         chosen.append((spec, mine))
-    per_example_metric, transform = tested_metric([r for _, mine in chosen for r in mine], metric, higher)
-    samples = []
-    for spec, mine in chosen:
-        sample = build_sample(mine, metric, higher, label=spec, per_example_metric=per_example_metric, transform=transform)
+    samples = build_samples(chosen, metric, higher)
+    for sample in samples:
         if not sample.seed_values:
-            raise UserError(f"{spec!r}: its records have no {metric!r} metric")
-        samples.append(sample)
-    return Selection(task_id, chosen_profile, table[0].dataset, metric, higher, per_example_metric, samples)
+            raise UserError(f"{sample.label!r}: its records have no {metric!r} metric")
+    return Selection(task_id, chosen_profile, table[0].dataset, metric, higher, samples[0].tested_metric, samples)
 
 
 @dataclass
@@ -402,12 +374,10 @@ class CompareReport:
     alpha: float
 
     def summary(self) -> list[str]:
-        """One plain-words sentence per comparison."""
         s = self.selection
         return [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-able report (``compare --json``)."""
+    def to_dict(self) -> dict[str, Any]:  # compare --json
         s = self.selection
         systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
                     "mean": sample.mean, "ci95": list(sample.interval()), "unit": sample.unit, "n_examples": sample.n_examples}
@@ -428,7 +398,6 @@ def run_compare(
     results_dir: Path, task_id: str, specs: list[str], profile: str | None = None, fingerprint: str | None = None,
     metric: str | None = None, test: str = "randomization", alpha: float = 0.05, n_resamples: int = 10_000,
 ) -> CompareReport:
-    """Select, test every pair, Holm-correct."""
     selection = select(results_dir, task_id, specs, profile, fingerprint, metric)
     comparisons = compare_all(selection.samples, test=test, n_resamples=n_resamples)
     return CompareReport(selection, comparisons, test, alpha)

@@ -10,6 +10,7 @@ byte-identical for identical results, so they diff like the markdown they sit be
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -50,8 +51,7 @@ class Table(Protocol):
 
 
 WIDTH = 720
-LEFT = 190
-"""Room for the system labels of the score panel."""
+LEFT = 190  # room for the system labels of the score panel
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
@@ -82,11 +82,10 @@ def _tick_text(value: float) -> str:
 
 
 LOG_SPAN = 10.0
-"""An axis whose positive values span more than this factor is drawn on a log scale."""
 
 
 def wants_log(values: list[float]) -> bool:
-    """True when every value is positive and the largest is more than ``LOG_SPAN`` times the smallest.
+    """True when every value is positive and the largest is more than ``LOG_SPAN`` times the smallest: a log axis.
 
     >>> wants_log([4.7, 65.0]), wants_log([0.85, 1.0]), wants_log([0.0, 50.0])
     (True, False, False)
@@ -113,8 +112,8 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [first, *[t for t in inside if first < t < last], last]
 
 
-def _axis_scale(low: float, high: float, log: bool) -> tuple[list[float], Callable[[float], float]]:
-    """Ticks and a value → [0, 1] mapping for an axis over [low, high]."""
+def _axis_scale(low: float, high: float, log: bool, widen: float = 0.0) -> tuple[list[float], Callable[[float], float]]:
+    """Ticks, and a value → [0, 1] mapping; a linear axis is ``widen`` × its span longer at each end."""
     if log:
         ticks = log_ticks(low, high)
         lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
@@ -122,6 +121,8 @@ def _axis_scale(low: float, high: float, log: bool) -> tuple[list[float], Callab
     ticks = nice_ticks(low, high)
     lo, hi = min([low, *ticks]), max([high, *ticks])
     hi = hi if hi > lo else lo + 1.0
+    if widen:
+        lo, hi = lo - widen * (hi - lo), hi + widen * (hi - lo)
     return ticks, lambda value: (value - lo) / (hi - lo)
 
 
@@ -133,8 +134,7 @@ def metric_label(metric: str, higher_is_better: bool | None = None) -> str:
     return f"{metric}{description}{direction}"
 
 
-TEXT_WIDTH = 0.62
-"""Width of an average character in font-size units (sans-serif, generous): label boxes are estimated with it."""
+TEXT_WIDTH = 0.62  # an average character's width in font-size units (sans-serif, generous): label boxes use it
 
 
 def text_box(x: float, y: float, text: str, size: float, anchor: str = "start") -> tuple[float, float, float, float]:
@@ -150,15 +150,9 @@ def boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, f
 
 def place_labels(points: list[tuple[float, float, float, str]], size: float,
                  area: tuple[float, float, float, float]) -> list[tuple[float, float, str] | None]:
-    """Where each point's label goes: ``(x, y, anchor)`` beside its point, the first of several places around it
-    that stays inside ``area`` and overlaps no label placed before it; None when there is no such place (the
-    caller lists that label in a legend instead).
-
-    Args:
-        points: ``(x, y, radius, text)`` per point.
-        size: font size.
-        area: (x0, y0, x1, y1) the labels must stay in.
-    """
+    """Where each ``(x, y, radius, text)`` point's label goes: ``(x, y, anchor)``, the first of several places
+    around it that stays inside ``area`` (x0, y0, x1, y1) and overlaps no label placed before it; None when there is
+    no such place (the caller lists that label in a legend instead)."""
     placed: list[tuple[float, float, float, float]] = []
     found: list[tuple[float, float, str] | None] = []
     for x, y, radius, text in points:
@@ -191,10 +185,11 @@ class _Canvas:
         self.parts.append(element)
 
     def text(self, x: float, y: float, text: str, anchor: str = "start", size: int = 11, color: str = "#222",
-             vertical: bool = False) -> None:
+             vertical: bool = False, label: bool = False) -> None:
         turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if vertical else ""
-        self.add(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" font-size="{size}" '
-                 f'fill="{color}"{turn}>{escape(text)}</text>')
+        css = ' class="label"' if label else ""  # a point's label
+        self.add(f'<text{css} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" '
+                 f'font-size="{size}" fill="{color}"{turn}>{escape(text)}</text>')
 
     def line(self, x1: float, y1: float, x2: float, y2: float, color: str = "#999", width: float = 1.0, dash: str = "") -> None:
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
@@ -202,24 +197,19 @@ class _Canvas:
 
     def panel(self, table: Table, room: float) -> float:
         """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
-        self.text(WIDTH / 2, self.height + 14, _title(table), anchor="middle")
+        name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
+        synthetic = ", synthetic" if table.dataset.synthetic else ""
+        self.text(WIDTH / 2, self.height + 14, f"{name} — {table.profile}{synthetic}", anchor="middle")
         return self.height + room
 
     def save(self, path: Path) -> Path | None:
-        """Write the SVG to ``path`` (a unique temp file: two runs drawing the same picture never collide); None when
-        nothing was drawn."""
+        """Write the SVG to ``path`` (through a unique temp file: two runs never collide); None if nothing was drawn."""
         if not self.parts:
             return None
         atomic_write_text(path, (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{self.height}" '
                                  f'viewBox="0 0 {WIDTH} {self.height}">\n<rect width="100%" height="100%" fill="white"/>\n'
                                  + "\n".join(self.parts) + "\n</svg>\n"))
         return path
-
-
-def _title(table: Table) -> str:
-    name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
-    synthetic = ", synthetic" if table.dataset.synthetic else ""
-    return f"{name} — {table.profile}{synthetic}"
 
 
 def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, y: float, top: float, label: str,
@@ -244,8 +234,8 @@ def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
 
 def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, top: float, bottom: float, label: str,
             log: bool = False, pad: float = 0.0) -> Callable[[float], float]:
-    """Draw a y axis (ticks at ``left``, grid lines to ``right``) and its title above the plot area, left-aligned;
-    return the value → y mapping. ``pad``: pixels kept free at both ends (room for markers)."""
+    """Draw a y axis, its title above the plot area; return the value → y mapping. ``pad``: pixels kept free at both
+    ends (room for markers)."""
     ticks, unit = _axis_scale(low, high, log)
 
     def place(value: float) -> float:
@@ -287,13 +277,11 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
 
 
 LABEL_SIZE = 9
-"""Font size of point labels."""
 
 
 def plot_cost(tables: list[Table], path: Path) -> Path | None:
-    """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory. Each point's label
-    goes beside it where it overlaps no other label, else into the legend on the right with the point's number.
-    None when no row has a fit time."""
+    """Quality against cost: main metric vs fit time (log scale), marker area ∝ peak memory; a label that finds no
+    free place beside its point goes into the legend on the right, by the point's number."""
     canvas = _Canvas()
     for table in tables:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
@@ -321,18 +309,13 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
         legend_y = top + 10
         for number, ((x, y, _radius, text), spot) in enumerate(zip(points, spots), start=1):
             if spot is not None:
-                canvas.add(_label(spot[0], spot[1], text, spot[2]))
+                canvas.text(spot[0], spot[1], text, spot[2], size=LABEL_SIZE, label=True)
                 continue
             canvas.text(x, y + 3, str(number), anchor="middle", size=8, color="#000")
-            canvas.add(_label(right + 12, legend_y, f"{number}: {text}"[:28], "start"))
+            canvas.text(right + 12, legend_y, f"{number}: {text}"[:28], size=LABEL_SIZE, label=True)
             legend_y += LABEL_SIZE + 5
         canvas.height = bottom + 40
     return canvas.save(path)
-
-
-def _label(x: float, y: float, text: str, anchor: str) -> str:
-    return (f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" '
-            f'font-size="{LABEL_SIZE}" fill="#222">{escape(text)}</text>')
 
 
 def _curves(record: Record) -> dict[str, list[float]] | None:
@@ -341,9 +324,9 @@ def _curves(record: Record) -> dict[str, list[float]] | None:
 
 
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
-    """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"}`` (and optionally ``y_label``):
-    validation loss solid and training loss dashed, or training loss solid where no curve has a validation loss;
-    one colour per system (its first seed). None when no record carries curves."""
+    """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"[, "y_label"]}``, one colour per
+    system (its first seed): validation loss solid and training loss dashed, or training loss solid where no curve
+    has a validation loss."""
     canvas = _Canvas()
     for table in tables:
         found = [(row, c) for row in table.rows for c in [_curves(row.records[0])] if c]
@@ -385,8 +368,7 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
     return canvas.save(path)
 
 
-BOUNDARY_COLORS = ("#3b75af", "#ef8636")
-"""Class 0 and class 1 of a decision-boundary picture (micrograd's demo: blue and orange-red)."""
+BOUNDARY_COLORS = ("#3b75af", "#ef8636")  # class 0 and 1, as in micrograd's demo
 PANEL_COLUMNS = 3
 
 
@@ -414,12 +396,11 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
     canvas.text(x0 + width / 2, y0 - 6, title, anchor="middle", size=9)
     runs: dict[str, list[str]] = {}
     for row in range(ny):
-        svg_row = ny - 1 - row  # the grid's first row is the bottom
         start = 0
-        for col in range(1, nx + 1):
-            if col == nx or levels[row * nx + col] != levels[row * nx + start]:
-                runs.setdefault(levels[row * nx + start], []).append(f"M{start} {svg_row}h{col - start}v1h{start - col}z")
-                start = col
+        for level, cells in itertools.groupby(levels[row * nx:(row + 1) * nx]):
+            run = len(list(cells))  # the grid's first row is the bottom
+            runs.setdefault(level, []).append(f"M{start} {ny - 1 - row}h{run}v1h{-run}z")
+            start += run
     sx, sy = width / nx, height / ny
     group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({sx:.4f},{sy:.4f})">']
     for level in sorted(runs):
@@ -458,9 +439,8 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
 
 
 def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
-    """Each classifier's decision boundary (first seed of each row), one panel per system, best first: the
-    predicted regions (shaded by probability where the system gives one), the boundary, the training points,
-    the test accuracy in the title. None when no record kept a boundary grid."""
+    """Each classifier's decision boundary (first seed), one panel per system, best first: the predicted regions
+    (shaded by probability where the system gives one), the boundary, the training points, the test accuracy."""
     canvas = _Canvas()
     for table in tables:
         found = [(row, grid) for row in table.rows for grid in [boundary_of(row.records[0])] if grid is not None]
@@ -489,13 +469,9 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
 
 
 def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
-    """Draw ``<task>.svg``, ``<task>-cost.svg``, ``<task>-curves.svg`` and ``<task>-boundaries.svg`` where there is
-    data, and the pictures the table's systems draw of themselves (``System.draw_pictures``).
-
-    Returns:
-        ``(caption, path)`` of each picture written; ``(text, None)`` for a picture that could not be drawn here,
-        the text saying how to get it.
-    """
+    """Draw ``<task>.svg``, ``-cost``, ``-curves`` and ``-boundaries.svg`` where there is data, the pictures the
+    systems draw of themselves (``System.draw_pictures``), then ``-serving.svg``. Returns ``(caption, path)`` of each
+    picture written; ``(text, None)`` for one that could not be drawn here, the text saying how to get it."""
     from benchmarks.registry import SYSTEMS
 
     results_dir = Path(results_dir)
@@ -517,10 +493,10 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
         draw = getattr(SYSTEMS.get(system_id), "draw_pictures", None) if system_id in SYSTEMS else None
         if draw is not None:
             found += draw(results_dir, task_id)
-    return found
+    path = plot_serving(tables, task_file(results_dir, task_id, "-serving.svg"))
+    return found + ([(f"{task_id}: quality vs single-stream p99 latency (Pareto frontier)", path)] if path else [])
 
 
-# ------------------------------------------------------------------ serving (run --serve)
 def pareto_frontier(points: list[tuple[float, float]], higher_is_better: bool = True) -> list[tuple[float, float]]:
     """The points no other point beats on both latency (x, lower is better) and quality (y): ann-benchmarks'
     ``create_pointset``, one sort by x and one sweep keeping each point better than every one before it.
@@ -537,7 +513,7 @@ def pareto_frontier(points: list[tuple[float, float]], higher_is_better: bool = 
 
 
 def _served_p99(row: object) -> tuple[float, bool] | None:
-    """A row's single-stream p99 (ms) from its latest record that measured serving, and whether LoadGen judged it VALID."""
+    """A row's latest single-stream p99 (ms), and whether LoadGen judged it VALID."""
     measured = [r for r in getattr(row, "records", []) if r.serving is not None and r.serving.p99_ms]
     if not measured:
         return None
@@ -546,8 +522,7 @@ def _served_p99(row: object) -> tuple[float, bool] | None:
 
 
 def plot_serving(tables: list[Table], path: Path) -> Path | None:
-    """Quality against single-stream p99 latency (log x-axis), with the Pareto frontier; an INVALID run is a hollow
-    marker. None when no row measured serving."""
+    """Quality against single-stream p99 latency (log x-axis) with the Pareto frontier; an INVALID run is hollow."""
     canvas = _Canvas()
     for table in tables:
         rows = [(row, *found) for row in table.rows if (found := _served_p99(row))]
@@ -559,13 +534,11 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        ticks = nice_ticks(min(means), max(means))
-        lo, hi = min([*means, *ticks]), max([*means, *ticks])
-        hi = hi if hi > lo else lo + 1.0
-        lo, hi = lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo)
+        ticks, unit = _axis_scale(min(means), max(means), log=False, widen=0.06)
 
-        def place_y(value: float, lo: float = lo, hi: float = hi, top: float = top, bottom: float = bottom) -> float:
-            return bottom - 10 - (value - lo) / (hi - lo) * (bottom - top - 20)
+        def place_y(value: float, unit: Callable[[float], float] = unit, bottom: float = bottom,
+                    span: float = bottom - top - 20) -> float:
+            return bottom - 10 - unit(value) * span
 
         for tick in ticks:
             canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
@@ -584,9 +557,3 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
             canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)
         canvas.height = bottom + 40
     return canvas.save(path)
-
-
-def write_serving_plot(results_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path]]:
-    """Draw ``<task>-serving.svg`` (quality vs p99 latency, Pareto frontier) when some row measured serving."""
-    path = plot_serving(tables, task_file(results_dir, task_id, "-serving.svg"))
-    return [(f"{task_id}: quality vs single-stream p99 latency (Pareto frontier)", path)] if path is not None else []

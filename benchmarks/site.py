@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import leaderboard
+from benchmarks.metrics import format_value
 from benchmarks.paths import inside, results_root, task_file
 from benchmarks.records import Record, atomic_write_text
 
@@ -71,7 +72,6 @@ document.addEventListener('DOMContentLoaded', () => {
 
 
 def escape(value: Any) -> str:
-    """``value`` as text safe inside HTML elements and attributes."""
     return html.escape(str(value), quote=True)
 
 
@@ -93,15 +93,15 @@ def _page(title: str, body: list[str]) -> str:
 def _num_cell(value: float | None, digits: int = 4, metric: str | None = None) -> str:
     if value is None:
         return '<td class="num" data-value="">–</td>'
-    shown = leaderboard.format_value(metric, value) if metric else leaderboard.format_number(value, digits)
+    shown = format_value(metric, value) if metric else leaderboard.format_number(value, digits)
     return f'<td class="num" data-value="{value!r}">{escape(shown)}</td>'
 
 
-def _spread_cell(table: leaderboard.Table, row: leaderboard.Row) -> str:
-    """The std over seeds, or a dash for a one-seed row (no spread was measured)."""
-    if len(row.main_values) < 2:
-        return '<td class="num" data-value="" title="1 seed: no spread measured">–</td>'
-    return _num_cell(row.std, metric=table.main_metric)
+def _sortable(table_id: str, columns: list[tuple[str, str]], rows: list[str]) -> list[str]:
+    """A table whose ``(name, "number" | "text")`` columns sort on a click (``SCRIPT``); ``rows``: ``<tr>`` lines."""
+    return [f'<table class="leaderboard" id="{table_id}"><thead><tr>',
+            *(f'<th class="sortable" data-type="{kind}">{escape(name)}</th>' for name, kind in columns),
+            "</tr></thead><tbody>", *rows, "</tbody></table>"]
 
 
 def prompted_html(found: dict[str, Any]) -> str:
@@ -111,7 +111,6 @@ def prompted_html(found: dict[str, Any]) -> str:
 
 
 def render_prompted_samples(table: leaderboard.Table) -> list[str]:
-    """Each row's continuation of the task's fixed prompt (first seed), prompt highlighted."""
     rows, missing = leaderboard.prompted_samples(table)
     out = []
     for row, found in rows:
@@ -173,25 +172,25 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
                *((name, "number") for name in secondary), ("data", "text"), ("fit s", "number"), ("peak MB", "number"),
                ("hardware", "text"), ("date", "text")]
     scope = leaderboard.data_scope(table.dataset)
-    out = ['<div class="scroll">', f'<table class="leaderboard" id="table-{table_index}"><thead><tr>']
-    out += [f'<th class="sortable" data-type="{kind}">{escape(name)}</th>' for name, kind in columns]
-    out.append("</tr></thead><tbody>")
+    rows = []
     for rank, row in enumerate(table.rows, start=1):
         tied = row.verdict in ("leader", "tied") and len(table.rows) > 1
-        anchor = _anchor(table_index, row)
+        spread = (_num_cell(row.std, metric=table.main_metric) if len(row.main_values) > 1
+                  else '<td class="num" data-value="" title="1 seed: no spread measured">–</td>')
+        fit = _num_cell(row.fit_s, 2)
         cells = [
             f'<td class="num" data-value="{rank}">{rank}</td>',
-            f'<td><a href="#{escape(anchor)}">{escape(row.label)}</a></td>',
-            _num_cell(row.mean, metric=table.main_metric), _spread_cell(table, row),
-            f"<td>{escape(leaderboard.ci_text(row))}</td>",
+            f'<td><a href="#{escape(_anchor(table_index, row))}">{escape(row.label)}</a></td>',
+            _num_cell(row.mean, metric=table.main_metric), spread, f"<td>{escape(leaderboard.ci_text(row))}</td>",
             f"<td>{escape(leaderboard.verdict_text(row))}</td>",
             f'<td class="num" data-value="{len(row.main_values)}">{escape(leaderboard.seeds_text(row))}</td>',
             *(_num_cell(row.metrics.get(name), metric=name) for name in secondary), f"<td>{escape(scope)}</td>",
-            _num_cell(row.fit_s, 2).replace("</td>", " ⚠</td>") if row.overloaded else _num_cell(row.fit_s, 2),
+            fit.replace("</td>", " ⚠</td>") if row.overloaded else fit,
             _num_cell(row.peak_memory_mb, 0), f"<td>{escape(row.hardware)}</td>", f"<td>{escape(row.date)}</td>",
         ]
-        out.append(f'<tr class="{"tied" if tied else ""}">' + "".join(cells) + "</tr>")
-    out.append("</tbody></table></div>")
+        rows.append(f'<tr class="{"tied" if tied else ""}">' + "".join(cells) + "</tr>")
+    out = ['<div class="scroll">', *_sortable(f"table-{table_index}", columns, rows)]
+    out[-1] += "</div>"
     if leaderboard.scope_note(table):
         out.append(f'<p class="note">{_prose(leaderboard.scope_note(table))}</p>')
     out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} {escape(leaderboard.load_note(table))} '
@@ -201,16 +200,14 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     out.append("<h3>Per-result details</h3>")
     for row in table.rows:
         out.append(f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
-                   f"{escape(leaderboard.format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>")
+                   f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>")
         for record in row.records:
             out.append(_record_details(record, results_dir))
         out.append("</details>")
     if table.failed:
-        out.append("<h3>Failed runs</h3><ul>")
-        for record in table.failed:
-            out.append(f"<li><code>{escape(record.system)}</code> seed {escape(record.seed)}: "
-                       f"{escape((record.error or 'unknown error')[:500])}</li>")
-        out.append("</ul>")
+        failed = [f"<li><code>{escape(r.system)}</code> seed {escape(r.seed)}: "
+                  f"{escape((r.error or 'unknown error')[:500])}</li>" for r in table.failed]
+        out += ["<h3>Failed runs</h3><ul>", *failed, "</ul>"]
     return out
 
 
@@ -228,8 +225,8 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
     for index, table in enumerate(tables):
         dataset = table.dataset
-        kind = leaderboard.data_kind(dataset)
-        body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> ({kind})</h2>")
+        body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> "
+                    f"({leaderboard.data_kind(dataset)})</h2>")
         body.append(f'<p class="note">Data fingerprint <code>{escape(dataset.fingerprint)}</code>, task version '
                     f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
         body += render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"]
@@ -237,8 +234,7 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
 
 
 def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | None = None) -> Path:
-    """Write the site (default folder ``<results-dir>/site``; default tasks: every task with records) and return
-    the path of its ``index.html``."""
+    """Write the site (default: ``<results-dir>/site``, every task with records); return its ``index.html``."""
     from benchmarks.registry import TASKS
 
     results_dir = Path(results_dir)
@@ -251,24 +247,16 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
         images = [(caption, path.name if path is not None else "") for caption, path in leaderboard.draw_plots(out_dir, task_id, tables)]
         atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
         count = sum(1 for r in loaded if r.task == task_id)
-        leader = "–"
-        if tables and tables[0].rows:
-            best = tables[0].rows[0]
-            leader = f"{best.label}: {leaderboard.format_value(tables[0].main_metric, best.mean)} ({tables[0].profile})"
         metric = task_cls.main_metric if task_cls is not None else (tables[0].main_metric if tables else "?")
         index_rows.append(
             f'<tr><td><a href="{escape(task_id)}.html">{escape(task_id)}</a></td><td>{escape(metric)}</td>'
             f'<td class="num" data-value="{len(tables)}">{len(tables)}</td><td class="num" data-value="{count}">{count}</td>'
-            f"<td>{escape(leader)}</td></tr>"
-        )
-    body = [
-        "<h1>MLSD Bench results</h1>",
-        '<p class="note">One page per task; each table holds one profile on one dataset (by fingerprint).</p>',
-        '<table class="leaderboard" id="tasks"><thead><tr>',
-        *(f'<th class="sortable" data-type="{kind}">{name}</th>' for name, kind in
-          (("task", "text"), ("main metric", "text"), ("tables", "number"), ("records", "number"), ("leader (first table)", "text"))),
-        "</tr></thead><tbody>", *index_rows, "</tbody></table>",
-    ]
+            f"<td>{escape(leaderboard.leader_text(tables, data=False))}</td></tr>")
+    columns = [("task", "text"), ("main metric", "text"), ("tables", "number"), ("records", "number"),
+               ("leader (first table)", "text")]
+    body = ["<h1>MLSD Bench results</h1>",
+            '<p class="note">One page per task; each table holds one profile on one dataset (by fingerprint).</p>',
+            *_sortable("tasks", columns, index_rows)]
     index = inside(out_dir, "index.html")
     atomic_write_text(index, _page("MLSD Bench results", body))
     return index

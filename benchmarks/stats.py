@@ -1,12 +1,9 @@
 """Statistics for comparing systems honestly: scipy's tests and intervals, Holm's correction.
 
-Thin wrappers over ``scipy.stats`` (``ttest_rel``, ``ttest_ind(equal_var=False)``,
-``permutation_test``, ``bootstrap``, ``t``) that fix what the comparisons need on top: one result
-type, defined answers for degenerate inputs (identical or constant values), and a two-level
-bootstrap over seeds and examples. Holm's correction is written here (scipy has none). The unit of
-analysis is whatever the caller passes: per-example values (one per query, customer, session or
-text window), or one value per seed when per-example values are missing or the examples differ.
-Two-sided tests throughout.
+Thin wrappers over ``scipy.stats`` that add what the comparisons need: one result type, defined answers for
+degenerate inputs (identical or constant values), and a two-level bootstrap over seeds and examples. Holm's
+correction is written here (scipy has none). The unit of analysis is whatever the caller passes: per-example values
+(one per query, customer, session or text window), or one value per seed. Two-sided tests throughout.
 
     >>> a = [0.9, 0.8, 0.7, 0.95, 0.85]
     >>> b = [0.6, 0.5, 0.65, 0.7, 0.55]
@@ -57,8 +54,8 @@ def _degenerate(test: str, mean: float, n: int) -> TestResult:
 
 
 def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Paired t-test of ``a`` and ``b`` (the two systems on the same examples, in the same order):
-    ``scipy.stats.ttest_rel``. Identical vectors give p = 1; constant non-zero differences give p = 0."""
+    """``scipy.stats.ttest_rel`` of two systems on the same examples, in the same order; identical vectors give p = 1,
+    constant non-zero differences p = 0."""
     x, y = _pair(a, b)
     d = x - y
     mean = float(d.mean())
@@ -73,14 +70,9 @@ def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
 def paired_randomization_test(
     a: Sequence[float], b: Sequence[float], n_resamples: int = 10_000, seed: int = 0
 ) -> TestResult:
-    """Paired randomization (sign-flip permutation) test on the mean difference:
-    ``scipy.stats.permutation_test(..., permutation_type="samples")``.
-
-    Under the null hypothesis each pair's two values are exchangeable, so each difference is as
-    likely to have either sign. When ``2**n <= n_resamples`` every sign pattern is enumerated
-    (an exact test); otherwise ``n_resamples`` random patterns are drawn and p = (count + 1) /
-    (n_resamples + 1), from a generator seeded with ``seed``.
-    """
+    """Sign-flip test on the mean difference (``scipy.stats.permutation_test``, ``permutation_type="samples"``): under
+    the null each difference is as likely to have either sign. Exact when ``2**n <= n_resamples``; else ``n_resamples``
+    random patterns from ``seed`` and p = (count + 1) / (n_resamples + 1)."""
     x, y = _pair(a, b)
     d = x - y
     observed = float(d.mean())
@@ -95,8 +87,8 @@ def paired_randomization_test(
 
 
 def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """Welch's unequal-variance t-test for two independent groups (one value per seed, when two systems' seeds
-    cannot be paired): ``scipy.stats.ttest_ind(a, b, equal_var=False)``. NaN with fewer than two values on a side."""
+    """``scipy.stats.ttest_ind(a, b, equal_var=False)``, for seeds that cannot be paired; NaN with fewer than two
+    values on a side."""
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
     diff = float(x.mean() - y.mean()) if x.size and y.size else math.nan
@@ -110,14 +102,8 @@ def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (step-down), for several tests at once.
-
-    The i-th smallest p-value is multiplied by (m - i + 1), made monotone, and capped at 1.
-    Reject a hypothesis at level alpha when its adjusted p-value is <= alpha. NaN stays NaN; the order is kept.
-
-    >>> holm([0.01, 0.02, 0.5])
-    [0.03, 0.04, 0.5]
-    """
+    """Holm-Bonferroni step-down adjusted p-values: the i-th smallest times (m - i + 1), made monotone, capped at 1.
+    NaN stays NaN; the order is kept."""
     values = [float(p) for p in p_values]
     finite = [i for i, p in enumerate(values) if not math.isnan(p)]
     m = len(finite)
@@ -141,15 +127,10 @@ def _matrix(values: Sequence[float] | np.ndarray) -> np.ndarray:
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval for a mean: ``scipy.stats.bootstrap(...,
-    method="percentile")``.
-
-    A 1-D input is resampled over its values. A 2-D input ``(seeds, examples)`` is resampled at
-    both levels: examples with replacement (the same examples for every seed, scipy's
-    ``paired=True``), then seeds with replacement (multinomial weights drawn from the same
-    generator), so the interval covers both training randomness and the finite test set. The generator is
-    seeded with ``seed``: the interval is reproducible. (nan, nan) for no values; (v, v) for a single value.
-    """
+    """Percentile bootstrap interval of a mean (``scipy.stats.bootstrap``). A 2-D ``(seeds, examples)`` input is
+    resampled at both levels: examples (the same for every seed: ``paired=True``), then seeds (multinomial weights
+    from the same generator), so the interval covers training randomness and the finite test set. Reproducible from
+    ``seed``; (nan, nan) for no values, (v, v) for one."""
     matrix = _matrix(values)
     seeds, n = matrix.shape
     if matrix.size == 0:
@@ -178,8 +159,7 @@ def bootstrap_ci(
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Student-t confidence interval for a mean of a few values (e.g. one per seed): ``scipy.stats.t.interval``;
-    (v, v) for one value or for identical values."""
+    """``scipy.stats.t.interval`` of a mean of a few values (one per seed); (v, v) for one value or identical ones."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size == 0:
         return (math.nan, math.nan)
@@ -192,11 +172,8 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
 
 
 def normal_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval matching :func:`bootstrap_ci`'s two levels, for large inputs.
-
-    The variance of the mean is that of the seed means over seeds plus that of the seed-averaged
-    per-example values over examples: Var ≈ s²(seed means) / S + s²(example means) / n.
-    """
+    """Normal approximation of :func:`bootstrap_ci`'s two levels, for large inputs:
+    Var(mean) ≈ s²(seed means) / S + s²(seed-averaged example values) / n."""
     matrix = _matrix(values)
     seeds, n = matrix.shape
     if matrix.size == 0:

@@ -34,7 +34,7 @@ def _table(rows: list[tuple[str, float, float, float]], metric: str = "val_ppl",
     from benchmarks.api import DatasetInfo
     from benchmarks.leaderboard import Row, Table
 
-    made = [Row(system=label, label=label, records=[], main_values=[mean], metrics={metric: mean}, metric_std={},
+    made = [Row(system=label, label=label, records=[], main_values=[mean], metrics={metric: mean},
                 fit_s=fit, peak_memory_mb=peak, hardware="2-core CPU", date="2026-01-01", ci=(mean * 0.98, mean * 1.02))
             for label, mean, fit, peak in rows]
     return Table(task="t", profile="default", dataset=DatasetInfo("tinyshakespeare", "a" * 64), main_metric=metric,

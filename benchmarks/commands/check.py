@@ -79,25 +79,14 @@ def declared(
         for expected in getattr(system_cls, "expected", ()) or ():
             if not isinstance(expected, Expected):
                 raise UserError(f"system {system_id!r}: `expected` must hold benchmarks.expected.Expected, got {expected!r}")
-            if tasks and expected.task not in tasks:
-                continue
-            if profiles and expected.profile not in profiles:
-                continue
-            found.append((system_cls, expected))
+            if (not tasks or expected.task in tasks) and (not profiles or expected.profile in profiles):
+                found.append((system_cls, expected))
     return found
 
 
 def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, progress: bool = False) -> list[CheckResult]:
-    """Rerun each condition through the runner and grade it.
-
-    Args:
-        conditions: (system class, expectation) pairs, e.g. from :func:`declared`.
-        results_dir: where the rerun records go.
-        progress: show the runner's progress bar.
-
-    Returns:
-        One result per condition, in the order given.
-    """
+    """Rerun each (system class, expectation) through the runner, records into ``results_dir``, and grade it, in the
+    order given."""
     from benchmarks.config import RunRequest
     from benchmarks.runner import run
 
@@ -179,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(result.line())
-        counts = {g: sum(1 for r in results if r.grade == g) for g in ("OK", "OKish", "FAIL", "SKIP")}
+        counts = Counter(r.grade for r in results)
         print(f"{counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL" +
               (f", {counts['SKIP']} SKIP" if counts["SKIP"] else ""))
     failing = ("FAIL", "SKIP") if args.strict else ("FAIL",)

@@ -24,7 +24,7 @@ NAME = "compare"
 HELP = "compare systems on a task: paired significance tests (Holm-corrected) and confidence intervals"
 DESCRIPTION = __doc__
 
-SUPERSCRIPT = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ𐞥ʳˢᵗᵘᵛʷˣʸᶻ", strict=False))
+SUPERSCRIPT = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ𐞥ʳˢᵗᵘᵛʷˣʸᶻ", strict=True))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +94,10 @@ def render_markdown(report: CompareReport) -> str:
 
 def render_serving_rank(args: argparse.Namespace) -> str:
     """``compare --rank-by COLUMN``: the task's latest served record per system, best first on that column."""
+    from tabulate import tabulate
+
     from benchmarks import serving
+    from benchmarks.leaderboard import md_text
     from benchmarks.records import load_records
 
     wanted = {name.split("@")[0] for name in args.systems}
@@ -103,9 +106,6 @@ def render_serving_rank(args: argparse.Namespace) -> str:
     ranked = serving.rank(records, args.rank_by)
     if not ranked:
         raise UserError(f"{args.results_dir}: no record of {args.task} measured serving; run it with --serve")
-    from tabulate import tabulate
-
-    from benchmarks.leaderboard import md_text
 
     def show(value: float | None) -> str:
         return "—" if value is None else f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
@@ -117,9 +117,8 @@ def render_serving_rank(args: argparse.Namespace) -> str:
         main = "—" if record.main_value is None else f"{record.main_value:.4f}"
         rows.append([index, md_text(record.system), show(value), span, md_text(status), md_text(record.profile), main])
     header = ["#", "system", f"{args.rank_by} (median)", "min–max over repeats", "LoadGen", "profile", "main metric"]
-    lines = [f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}", "",
-             tabulate(rows, header, tablefmt="pipe", disable_numparse=True)]
-    return "\n".join(lines) + "\n"
+    return (f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}\n\n"
+            + tabulate(rows, header, tablefmt="pipe", disable_numparse=True) + "\n")
 
 
 def main(args: argparse.Namespace) -> int:
