@@ -106,11 +106,6 @@ def git_sha() -> str | None:
         return None
 
 
-def node_name() -> str:
-    """This machine's host name (which node of a cluster ran a job)."""
-    return platform.node() or "localhost"
-
-
 def describe() -> dict[str, Any]:
     """The whole environment record, as ``python -m benchmarks env`` prints it."""
     return {"hardware": hardware(), "versions": versions(), "git_sha": git_sha(), "executable": sys.executable}

@@ -121,7 +121,6 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
 
     Args:
         data: the task's prepared data (``task.prepare``), shared by the jobs of one task.
-        log: receives the job's phase and progress lines.
         workdir: an empty folder for the job's artifacts, which the caller removes (so a killed job leaves
             nothing behind); None: a temporary folder removed here.
     """
@@ -133,10 +132,9 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
     conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        context = RunContext(
-            task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
-            data_dir=spec.data_dir, cache_dir=spec.cache_dir, artifacts_dir=workdir, artifact_prefix="job", log=log,
-        )
+        context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                             data_dir=spec.data_dir, cache_dir=spec.cache_dir, artifacts_dir=workdir, artifact_prefix="job",
+                             log=log)
         try:
             _seed_everything(spec.seed)
             # copies: the jobs of one plan share its Options and Config (a system may change its own)
@@ -164,7 +162,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
         except KeyboardInterrupt:
             raise  # the user stops the run (workers ignore SIGINT: this is the in-process mode)
         except BaseException as error:  # the job's failure, whatever it is (SystemExit too), becomes its record
-            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            text = "".join(traceback.format_exception(error))
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult.failure(f"{type(error).__name__}: {error}", text[-8000:], timings=dict(context.timings),
                                      conditions=conditions)

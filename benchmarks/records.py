@@ -129,18 +129,15 @@ class Record:
         for name, kind in required.items():
             if not isinstance(data.get(name), kind) or (kind is int and isinstance(data.get(name), bool)):
                 raise RecordError(f"field {name!r} is {data.get(name)!r}, expected {kind.__name__}")
-        metrics = data.get("metrics") or {}
-        if not isinstance(metrics, dict):
-            raise RecordError(f"field 'metrics' is {type(metrics).__name__}, expected an object")
+        for name in ("metrics", "config", "config_overrides", "task_options", "versions", "extras", "conditions"):
+            if not isinstance(data.get(name) or {}, dict):
+                raise RecordError(f"field {name!r} is {type(data[name]).__name__}, expected an object")
         try:
             check_id(data["task"], "field 'task'")  # they name files and folders, and seed generators
             check_id(data["system"], "field 'system'")
             check_seed(data["seed"], "field 'seed'")
         except UserError as error:
             raise RecordError(str(error)) from None
-        for name in ("config", "config_overrides", "task_options", "versions", "extras", "conditions"):
-            if not isinstance(data.get(name) or {}, dict):
-                raise RecordError(f"field {name!r} is {type(data[name]).__name__}, expected an object")
         per_example = data["per_example"] if isinstance(data.get("per_example"), dict) else {}
         ids, values = per_example.get("ids"), per_example.get("values")
         plain = {f.name for f in dataclasses.fields(cls)} - {"path", "dataset", "per_example", "metrics", "serving"}
@@ -152,7 +149,7 @@ class Record:
         return cls(
             **given,
             dataset=DatasetInfo.from_dict(data["dataset"]),
-            metrics={str(k): finite(v) for k, v in metrics.items()},
+            metrics={str(k): finite(v) for k, v in (data.get("metrics") or {}).items()},
             per_example=PerExample(ids=[str(i) for i in ids] if isinstance(ids, list) else None,
                                    values=values if isinstance(values, dict) else {}),
             serving=Serving.from_dict(data["serving"]) if isinstance(data.get("serving"), dict) else None,
@@ -237,8 +234,7 @@ def json_safe(value: Any, where: str = "value") -> Any:
 
 
 def records_dir(results_dir: Path, task_id: str | None = None) -> Path:
-    """``<results-dir>/records[/<task>]``, the task id checked and the folder inside the results folder
-    (``benchmarks.paths``)."""
+    """``<results-dir>/records[/<task>]``, the task id checked, inside the results folder (``paths.record_dir``)."""
     return record_dir(results_dir, task_id or None)
 
 

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import errno
 import math
+import platform
 import secrets
 import signal
 import statistics
@@ -148,7 +149,7 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
     from benchmarks import metrics as metric_facts
 
     task_cls = spec.task_cls
-    conditions = {**result.conditions, "executor": executor, "node": result.node or environment.node_name(),
+    conditions = {**result.conditions, "executor": executor, "node": result.node or platform.node() or "localhost",
                   "cpu": environment.hardware()["cpu"]}
     extras = dict(result.extras)
     if result.warnings:
@@ -196,9 +197,8 @@ def run(request: RunRequest) -> list[JobOutcome]:
     grid = plan(request)
     results_dir = Path(request.results_dir)
     check_results_dir(results_dir)
-    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the run
-        with contextlib.suppress(ValueError):  # not the main thread
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    with contextlib.suppress(AttributeError, ValueError):  # no SIGXFSZ here; not the main thread
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past a file-size limit (ulimit -f) a write fails with EFBIG
     executor = _executor(request)
     for task_id, system_cls in grid.unavailable:
         _log(f"skipping {system_cls.id} on {task_id}: missing {', '.join(system_cls.missing_requirements())} "

@@ -275,7 +275,6 @@ class LocalExecutor:
     ``timeout`` seconds (None: no limit).
 
     Args:
-        start_method: ``auto``, ``fork``, ``forkserver`` or ``spawn``.
         env: environment variables set in each worker before the job runs.
         preload: more modules a fork server imports when it starts (what the driver imported to prepare the data).
         bare_main: start workers as if ``__main__`` were empty. A spawned or fork-server worker re-imports its
@@ -306,11 +305,8 @@ class LocalExecutor:
                     index = pending.pop(0)
                     running[index] = self._start(index, jobs[index], data_for(jobs[index]))
                     on_event(Event.STARTED, index, None)
-                open_ends = [slot.receiver for slot in running.values() if not slot.closed]
-                if open_ends:
-                    wait(open_ends, timeout=SAMPLE_INTERVAL)
-                else:
-                    time.sleep(SAMPLE_INTERVAL)
+                # an empty list (every pipe closed) just sleeps the interval
+                wait([slot.receiver for slot in running.values() if not slot.closed], timeout=SAMPLE_INTERVAL)
                 now = time.monotonic()
                 for slot in list(running.values()):
                     result = self._poll(slot, now, on_event)

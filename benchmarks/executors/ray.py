@@ -224,10 +224,16 @@ class RayExecutor:
                 ref = remote.options(**self._options(spec, cluster_gpus)).remote(
                     spec, shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index, preload)
                 pending[ref] = index
-            seen: dict[int, tuple[str, str]] = {}
+            seen: dict[int, tuple[str, str]] = {}  # the last phase and node each job reported
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.5, fetch_local=True)
-                self._report_phases(ray, board, seen, pending, on_event)
+                running = set(pending.values())
+                for index, (phase, node) in ray.get(board.snapshot.remote()).items():
+                    if index in running and seen.get(index) != (phase, node):
+                        if index not in seen:
+                            on_event(Event.STARTED, index, None)
+                        seen[index] = (phase, node)
+                        on_event(Event.PHASE, index, {"text": phase, "node": node})
                 for ref in ready:
                     index = pending.pop(ref)
                     try:
@@ -246,14 +252,3 @@ class RayExecutor:
             finally:
                 if started_here:
                     ray.shutdown()
-
-    @staticmethod
-    def _report_phases(ray: Any, board: Any, seen: dict[int, tuple[str, str]], pending: dict[Any, int], on_event: Any) -> None:
-        running = set(pending.values())
-        for index, (phase, node) in ray.get(board.snapshot.remote()).items():
-            if index not in running or seen.get(index) == (phase, node):
-                continue
-            if index not in seen:
-                on_event(Event.STARTED, index, None)
-            seen[index] = (phase, node)
-            on_event(Event.PHASE, index, {"text": phase, "node": node})
