@@ -85,14 +85,12 @@ def versions() -> dict[str, str]:
 
 
 CODE_PATHS = ("benchmarks", "systems", "pyproject.toml", "README.md")
-"""What the ``+dirty`` flag is about: the harness's and systems' code and the project's metadata, never the
-results a run writes."""
+"""What ``+dirty`` is about: the harness's and systems' code and the project's metadata, not a run's results."""
 
 
 @lru_cache(maxsize=1)
 def git_sha() -> str | None:
-    """The commit of the checkout the harness runs from, with ``+dirty`` if its code differs from it
-    (modified or untracked files under ``benchmarks/`` or ``systems/``, or changed metadata), or None."""
+    """The commit of the checkout the harness runs from, ``+dirty`` if files of :data:`CODE_PATHS` differ, or None."""
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)

@@ -47,18 +47,16 @@ from benchmarks.process_memory import memory_of_tree
 
 SAMPLE_INTERVAL = 0.1
 USS_INTERVAL = 1.0
-"""USS is read every SAMPLE_INTERVAL while the tree's RSS grows, else at least this often."""
 MEMORY_METHOD = (f"peak of the summed USS (private resident memory) of the job's process tree, sampled every "
                  f"{SAMPLE_INTERVAL:g} s while its RSS grows and every 1 s otherwise, from outside the job (psutil)")
 
-# Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
-# them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
 FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec", "ray")
 START_METHODS = ("auto", "fork", "forkserver", "spawn")
 
 
 def choose_start_method(requested: str) -> str:
-    """``fork``, ``forkserver`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
+    """``fork``, ``forkserver`` or ``spawn`` for the next worker: ``auto`` forks unless a library whose thread pools
+    (or JVM) do not survive ``fork`` is loaded (FORK_UNSAFE_MODULES: a forked worker using it can deadlock)."""
     if requested not in START_METHODS:
         raise UserError(f"start method {requested!r}: expected {', '.join(START_METHODS)}")
     available = multiprocessing.get_all_start_methods()
