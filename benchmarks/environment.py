@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import platform
@@ -14,41 +15,24 @@ from typing import Any
 from benchmarks.errors import UserError
 
 # Libraries whose versions every record carries when they are installed.
-TRACKED_PACKAGES = (
-    "numpy", "scipy", "scikit-learn", "torch", "pandas", "polars", "pyarrow", "lightgbm",
-    "implicit", "bm25s", "rank-bm25", "pyserini", "faiss-cpu", "sentence-transformers",
-    "torchrec", "fbgemm-gpu-cpu", "pytrec-eval-terrier", "ray", "psutil",
-)
+TRACKED_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "pandas", "polars", "pyarrow", "lightgbm", "implicit",
+                    "bm25s", "rank-bm25", "pyserini", "faiss-cpu", "sentence-transformers", "torchrec",
+                    "fbgemm-gpu-cpu", "pytrec-eval-terrier", "ray", "psutil")
 
 
 def _cpu_model() -> str:
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.processor() or platform.machine()
 
 
-def _total_ram_gb() -> float | None:
-    try:
-        return round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def accelerator() -> dict[str, Any] | None:
-    """The CUDA or MPS device torch can use, or None (also when torch is not installed). Without a GPU driver
+    """The CUDA or MPS device torch can use, or None (also when torch is not installed). Without an NVIDIA driver
     (and not on an Apple-silicon Mac) the answer is None without importing torch."""
-    if not might_have_accelerator():
+    nvidia = Path("/proc/driver/nvidia/version").exists() or os.environ.get("CUDA_VISIBLE_DEVICES")
+    if not nvidia and not (sys.platform == "darwin" and platform.machine() == "arm64"):
         return None
     try:
         import torch
@@ -66,30 +50,20 @@ def accelerator() -> dict[str, Any] | None:
 
 @lru_cache(maxsize=1)
 def hardware() -> dict[str, Any]:
-    return {"cpu": _cpu_model(), "cores": _cores(), "ram_gb": _total_ram_gb(), "platform": platform.platform(),
-            "accelerator": accelerator()}
+    import psutil
 
-
-def might_have_accelerator() -> bool:
-    """A cheap look (no torch import): an NVIDIA driver is loaded, or this is an Apple-silicon Mac."""
-    if Path("/proc/driver/nvidia/version").exists() or os.environ.get("CUDA_VISIBLE_DEVICES"):
-        return True
-    return sys.platform == "darwin" and platform.machine() == "arm64"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return {"cpu": _cpu_model(), "cores": cores, "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform(), "accelerator": accelerator()}
 
 
 def resolve_device(requested: str) -> str:
-    """Turn ``auto|cpu|cuda|mps`` into a device that exists here.
-
-    Raises:
-        UserError: ``cuda`` or ``mps`` asked for where there is none.
-    """
+    """Turn ``auto|cpu|cuda|mps`` into a device that exists here (UserError for ``cuda`` or ``mps`` where none is)."""
     requested = requested.lower()
     if requested not in ("auto", "cpu", "cuda", "mps"):
         raise UserError(f"--device {requested!r}: expected auto, cpu, cuda or mps")
     if requested == "cpu":
         return "cpu"
-    if requested == "auto" and not might_have_accelerator():
-        return "cpu"  # no GPU driver, not a Mac: no need to import torch to know
     found = accelerator()
     if requested == "auto":
         return found["type"] if found else "cpu"
@@ -101,51 +75,33 @@ def resolve_device(requested: str) -> str:
 @lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
     """Python and the tracked libraries that are installed (read once per process: a shared dict, not to change)."""
-    found = {"python": platform.python_version(), "mlsd-bench": _own_version()}
-    for name in TRACKED_PACKAGES:
-        try:
+    from benchmarks import __version__
+
+    found = {"python": platform.python_version(), "mlsd-bench": __version__}  # the installed version, where installed
+    for name in ("mlsd-bench", *TRACKED_PACKAGES):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
     return found
 
 
-def _own_version() -> str:
-    try:
-        return importlib.metadata.version("mlsd-bench")
-    except importlib.metadata.PackageNotFoundError:
-        from benchmarks import __version__
-
-        return __version__
-
-
 CODE_PATHS = ("benchmarks", "systems", "pyproject.toml", "README.md")
-"""What the ``+dirty`` flag is about: the harness's and systems' code and the project's metadata, never the
-results a run writes."""
+"""What ``+dirty`` is about: the harness's and systems' code and the project's metadata, not a run's results."""
 
 
 @lru_cache(maxsize=1)
 def git_sha() -> str | None:
-    """The commit of the checkout the harness runs from, with ``+dirty`` if its code differs from it
-    (modified or untracked files under ``benchmarks/`` or ``systems/``, or changed metadata), or None."""
+    """The commit of the checkout the harness runs from, ``+dirty`` if files of :data:`CODE_PATHS` differ, or None."""
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:
             return None
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS],
-            cwd=root, capture_output=True, text=True, timeout=5,
-        )
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS],
+                                cwd=root, capture_output=True, text=True, timeout=5)
         changed = [line for line in status.stdout.splitlines() if line.strip() and not line.rstrip().endswith(".pyc")]
         return sha.stdout.strip() + ("+dirty" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def node_name() -> str:
-    """This machine's host name (which node of a cluster ran a job)."""
-    return platform.node() or "localhost"
 
 
 def describe() -> dict[str, Any]:

@@ -1,10 +1,8 @@
 """One job, run in the current process: build the task and system from a :class:`JobSpec`, fit, predict,
 evaluate, and return a :class:`JobResult` that is plain data (it crosses process and machine boundaries).
 
-Every executor (in-process, local worker processes, Ray) runs jobs through :func:`run_job`; the
-driver turns each result into a record. Artifacts a task writes (TREC run files, submissions) go
-to a job-local folder and travel back inside the result as bytes, so the workers need no access to
-the results folder.
+Every executor runs jobs through :func:`run_job`; the driver turns each result into a record. Artifacts a task
+writes (TREC run files, submissions) travel back inside the result as bytes: workers need no access to the results.
 """
 
 from __future__ import annotations
@@ -12,10 +10,14 @@ from __future__ import annotations
 import copy
 import enum
 import gc
+import hashlib
+import json
+import math
 import os
 import random
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,18 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.api import RunContext, TaskData, print_nothing
-from benchmarks.config import JobSpec
+from benchmarks.config import JobSpec, config_to_dict
 from benchmarks.environment import load_average, thread_settings
 from benchmarks.records import json_safe
+from benchmarks.serving import measure_task
 
 
 @dataclass
 class JobResult:
-    """What a job sends back: metrics and everything the record needs, or the error.
-
-    ``artifacts`` maps file names (``"run.trec"``) to their bytes; ``peak_memory_mb`` and
-    ``memory_method`` are filled by the executor that watched the job from outside.
-    """
+    """What a job sends back: metrics and everything the record needs, or the error. ``artifacts`` maps file names
+    (``"run.trec"``) to their bytes; ``peak_memory_mb`` and ``memory_method`` are filled by the executor."""
 
     status: str
     metrics: dict[str, float | None] = field(default_factory=dict)
@@ -52,10 +52,8 @@ class JobResult:
     memory_method: str | None = None
     node: str | None = None
     warnings: list[str] = field(default_factory=list)
-    serving: dict[str, Any] | None = None
-    """The record's ``serving`` section (``benchmarks.serving.Serving.to_dict``) when ``--serve`` asked for it."""
-    timed_out: bool = False
-    """The job ran past ``--timeout`` and was stopped (its status is ``failed``)."""
+    serving: dict[str, Any] | None = None  # the record's serving section (Serving.to_dict) under --serve
+    timed_out: bool = False  # it ran past --timeout and was stopped (its status is failed)
 
     @classmethod
     def failure(cls, error: str, text: str | None = None, **facts: Any) -> JobResult:
@@ -69,25 +67,25 @@ class JobResult:
 class Event(enum.Enum):
     """What an executor reports of a job: ``on_event(event, job index, payload)``."""
 
-    STARTED = "started"
-    """The job started (payload None)."""
-    PHASE = "phase"
-    """The job's phase changed (payload: its text, or ``{"text": ..., "node": ...}`` from a cluster)."""
-    FINISHED = "finished"
-    """The job ended (payload: its :class:`JobResult`)."""
+    STARTED = "started"  # payload None
+    PHASE = "phase"  # payload: the phase's text, or {"text": ..., "node": ...} from a cluster
+    FINISHED = "finished"  # payload: its JobResult
 
 
 Events = Callable[[Event, int, Any], None]
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    try:
-        import numpy
+def data_key(spec: JobSpec) -> str:
+    """What identifies a task's prepared data: the task, its options, the profile and where data is read from."""
+    identity = [spec.task, config_to_dict(spec.task_options), spec.profile, str(spec.data_dir) if spec.data_dir else None]
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
-        numpy.random.seed(seed % 2**32)
-    except ImportError:
-        pass
+
+def _seed_everything(seed: int) -> None:
+    import numpy  # a core dependency, imported with the first job
+
+    random.seed(seed)
+    numpy.random.seed(seed % 2**32)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
 
@@ -109,8 +107,7 @@ def _harness_objects_frozen() -> Iterator[None]:
     """Everything alive before the system is built (modules, the prepared data) is moved out of the cyclic
     garbage collector's reach while the job runs: a system that makes reference cycles (micrograd's graph, whose
     ``_backward`` closures hold their own nodes) then pays for collecting its own objects, not for walking the
-    harness's on every collection. Ray's workers behaved so already and local ones did not (micrograd-mlp's fit:
-    8.6 s under Ray, 14 s locally); now every executor does. Unfrozen afterwards, for a process that runs more."""
+    harness's on every collection (micrograd-mlp's fit: 14 s without, 8.6 s with). Unfrozen afterwards."""
     gc.collect()
     gc.freeze()
     try:
@@ -123,9 +120,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
     """Run one job here and now; never raises for the job's own failures (they come back as ``failed``).
 
     Args:
-        spec: the job.
         data: the task's prepared data (``task.prepare``), shared by the jobs of one task.
-        log: receives the job's phase and progress lines.
         workdir: an empty folder for the job's artifacts, which the caller removes (so a killed job leaves
             nothing behind); None: a temporary folder removed here.
     """
@@ -135,13 +130,11 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
     from benchmarks import metrics as metric_facts
 
     conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
-    folder = str(workdir)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        context = RunContext(
-            task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
-            data_dir=spec.data_dir, cache_dir=spec.cache_dir, artifacts_dir=Path(folder), artifact_prefix="job", log=log,
-        )
+        context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                             data_dir=spec.data_dir, cache_dir=spec.cache_dir, artifacts_dir=workdir, artifact_prefix="job",
+                             log=log)
         try:
             _seed_everything(spec.seed)
             # copies: the jobs of one plan share its Options and Config (a system may change its own)
@@ -169,7 +162,7 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
         except KeyboardInterrupt:
             raise  # the user stops the run (workers ignore SIGINT: this is the in-process mode)
         except BaseException as error:  # the job's failure, whatever it is (SystemExit too), becomes its record
-            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            text = "".join(traceback.format_exception(error))
             conditions.update(load_end=load_average(), threads=thread_settings())
             return JobResult.failure(f"{type(error).__name__}: {error}", text[-8000:], timings=dict(context.timings),
                                      conditions=conditions)
@@ -180,14 +173,10 @@ def serve_after_scoring(spec: JobSpec, task: Any, system: Any, data: TaskData,
     """The job's serving section and LoadGen logs when ``spec.serve`` names scenarios (timed as ``serve_s``)."""
     if not spec.serve:
         return None, {}
-    import time
-
-    from benchmarks import serving
-
     context.log("serving under LoadGen")
     scored = dict(context.timings)  # a system's own phases (its "search_s") must keep the scoring's times
     start = time.perf_counter()
-    section, logs = serving.measure_task(task, system, data, context, spec.serve)
+    section, logs = measure_task(task, system, data, context, spec.serve)
     context.timings.clear()
     context.timings.update(scored, serve_s=time.perf_counter() - start)
     return section.to_dict(), logs
@@ -198,4 +187,4 @@ def _number(value: Any) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None

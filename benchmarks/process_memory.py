@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
 from typing import Any
 
+import psutil
 
-def _summed_over_tree(pid: int, measure: Callable[[Any], int], seen: dict[int, Any] | None = None) -> float | None:
-    """``measure(process)`` in bytes summed over a process and its descendants, in MB (None when it is gone);
-    the descendants are added to ``seen`` (by pid)."""
-    import psutil
 
+def memory_of_tree(pid: int, seen: dict[int, Any] | None = None, resident: bool = False) -> float | None:
+    """Summed USS of a process and its descendants, in MB (None when it is gone): exact but dear (every memory map
+    is read: about 6 ms for a process holding torch). ``resident``: their summed RSS, cheap (one status read a
+    process). The descendants are added to ``seen`` (by pid)."""
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
@@ -20,19 +21,6 @@ def _summed_over_tree(pid: int, measure: Callable[[Any], int], seen: dict[int, A
         seen.update((process.pid, process) for process in processes[1:] if process.pid not in seen)
     total = 0
     for process in processes:
-        try:
-            total += measure(process)
-        except psutil.Error:
-            continue
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss if resident else process.memory_full_info().uss
     return total / 2**20
-
-
-def resident_of_tree(pid: int, seen: dict[int, Any] | None = None) -> float | None:
-    """Summed RSS of a process and its descendants, in MB: cheap (one status read a process)."""
-    return _summed_over_tree(pid, lambda process: process.memory_info().rss, seen)
-
-
-def memory_of_tree(pid: int) -> float | None:
-    """Summed USS of a process and its descendants, in MB (None when it is gone): exact but dear (every memory map
-    is read: about 6 ms for a process holding torch)."""
-    return _summed_over_tree(pid, lambda process: process.memory_full_info().uss)

@@ -1,10 +1,9 @@
-"""The live view of a grid: done / running / queued / failed counts, and for each running job its
-system, seed, phase, elapsed time and node.
+"""The live view of a grid: done / running / queued / failed counts, and for each running job its system, seed, phase,
+elapsed time and node.
 
-On a terminal it redraws a small block in place (at most a few times a second). When stderr is
-not a terminal (a log file, CI) it writes plain lines instead: one per finished job, and a job's
-progress lines (``fit 3/6 epochs``) at most once every ``LOG_EVERY`` seconds per job — no carriage
-returns, no escape codes.
+On a terminal it redraws a small block in place (at most a few times a second). When stderr is not a terminal (a log
+file, CI) it writes plain lines instead: one per finished job, and a job's progress lines (``fit 3/6 epochs``) at most
+once every ``LOG_EVERY`` seconds per job — no carriage returns, no escape codes.
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import IO
 
 LOG_EVERY = 15.0
-"""Seconds between two progress lines of one job when stderr is not a terminal."""
 REDRAW_EVERY = 0.25
 
 
@@ -29,30 +26,23 @@ class _Job:
 
 
 class GridProgress:
-    """Counts and running jobs of a grid.
+    """Counts and running jobs of a grid of ``total`` jobs (those to run, not the ones skipped), on stderr;
+    ``enabled=False`` (``--quiet``) writes the finished-job lines only."""
 
-    Args:
-        total: jobs in the grid (those to run, not the ones skipped).
-        stream: where to write (default stderr).
-        enabled: False for ``--quiet``: finished-job lines only.
-        live: redraw in place (default: when ``stream`` is a terminal).
-    """
-
-    def __init__(self, total: int, stream: IO[str] | None = None, enabled: bool = True, live: bool | None = None) -> None:
-        self.stream = stream or sys.stderr
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.stream = sys.stderr
         self.total = total
         self.enabled = enabled
-        self.live = enabled and (self.stream.isatty() if live is None else live)
+        self.live = enabled and self.stream.isatty()
         self.done = 0
         self.failed = 0
         self.running: dict[int, _Job] = {}
         self._drawn = 0
         self._last_draw = 0.0
 
-    # --- events -------------------------------------------------------------------------------
-    def started(self, index: int, label: str, node: str = "") -> None:
+    def started(self, index: int, label: str) -> None:
         now = time.monotonic()
-        self.running[index] = _Job(label, now, node=node, logged=now)
+        self.running[index] = _Job(label, now, logged=now)
         self._refresh()
 
     def phase(self, index: int, text: str, node: str | None = None) -> None:
@@ -73,22 +63,15 @@ class GridProgress:
         self.done += 1
         self.failed += 0 if ok else 1
         node = self._at(job.node) if job else ""
-        self._line(f"[{self.done}/{self.total}] {message}{node}")
-        self._refresh(force=True)
+        self._line(f"[{self.done}/{self.total}] {message}{node}")  # redraws the live block
 
     def close(self) -> None:
         self._clear()
         self.stream.flush()
 
-    # --- drawing ------------------------------------------------------------------------------
     @staticmethod
     def _at(node: str) -> str:
         return f" @ {node}" if node else ""
-
-    def summary(self) -> str:
-        queued = self.total - self.done - len(self.running)
-        return (f"grid: {self.done}/{self.total} done · {len(self.running)} running · {queued} queued · "
-                f"{self.failed} failed")
 
     def _line(self, text: str) -> None:
         self._clear()
@@ -104,15 +87,17 @@ class GridProgress:
         if not self.live:
             return
         now = time.monotonic()
-        lines = [self.summary()]
-        for job in sorted(self.running.values(), key=lambda j: j.started):
-            lines.append(f"  {job.label} [{job.phase}, {now - job.started:.0f}s]{self._at(job.node)}")
+        queued = self.total - self.done - len(self.running)
+        lines = [f"grid: {self.done}/{self.total} done · {len(self.running)} running · {queued} queued · "
+                 f"{self.failed} failed"]
+        lines += [f"  {job.label} [{job.phase}, {now - job.started:.0f}s]{self._at(job.node)}"
+                  for job in sorted(self.running.values(), key=lambda j: j.started)]
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self._drawn = len(lines)
         self._last_draw = now
 
-    def _refresh(self, force: bool = False) -> None:
-        if self.live and (force or time.monotonic() - self._last_draw >= REDRAW_EVERY):
+    def _refresh(self) -> None:
+        if self.live and time.monotonic() - self._last_draw >= REDRAW_EVERY:
             self._clear()
             self._draw()

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.api import DatasetInfo
+from benchmarks.errors import UserError
+from benchmarks.paths import check_id, check_seed, record_dir, record_file
 from benchmarks.serving import Serving
 
 SCHEMA_VERSION = 2
@@ -37,23 +39,6 @@ class RecordError(ValueError):
     """A file under ``records/`` that is not a usable record (the message names the field)."""
 
 
-def schema_of(data: dict[str, Any]) -> int:
-    """The schema a record's JSON object was written in: ``schema_version``, or 1 for the first records
-    (``record_format: 1``). RecordError for no version, one that is not a positive integer, or one newer than
-    :data:`SCHEMA_VERSION` (written by a newer harness: never read as if it were understood)."""
-    if "schema_version" not in data:
-        if data.get("record_format") == 1:
-            return 1
-        raise RecordError("no 'schema_version' field: not a record written by MLSD Bench")
-    version = data["schema_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RecordError(f"field 'schema_version' is {version!r}, expected a positive integer")
-    if version > SCHEMA_VERSION:
-        raise RecordError(f"schema_version {version} is newer than this harness reads ({SCHEMA_VERSION}); "
-                          "upgrade MLSD Bench to use this record")
-    return version
-
-
 @dataclass
 class PerExample:
     """Per-example values of the metrics that are means over examples (queries, customers, sessions, blocks)."""
@@ -66,9 +51,8 @@ class PerExample:
 class Record:
     """The result of one job: what ran, on what, how it went, and everything needed to trust the numbers.
 
-    ``status`` is ``"ok"`` or ``"failed"`` (then ``error`` and ``traceback`` say why). ``metrics`` hold
-    canonical metric names (``benchmarks.metrics``); NaN and infinities are stored as null. ``path`` is
-    where the record was read from (never serialised).
+    ``status`` is ``"ok"`` or ``"failed"`` (then ``error`` and ``traceback`` say why). ``metrics`` hold canonical
+    metric names (``benchmarks.metrics``), NaN and infinities as null. ``path``: where it was read from (not saved).
     """
 
     task: str
@@ -90,10 +74,8 @@ class Record:
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: float | None = None
     memory_method: str | None = None
-    conditions: dict[str, Any] = field(default_factory=dict)
-    """Load average at the start and end of the job, its thread settings, the executor and node."""
-    job_key: str = ""
-    """What makes two jobs the same job (``JobSpec.key``): ``--resume`` skips a job whose key has an ok record."""
+    conditions: dict[str, Any] = field(default_factory=dict)  # load average at start and end, threads, executor, node
+    job_key: str = ""  # what makes two jobs the same (JobSpec.key): --resume skips a job whose key has an ok record
     device: str = "cpu"
     hardware: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
@@ -104,8 +86,8 @@ class Record:
     extras: dict[str, Any] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)
     serving: Serving | None = None
-    """Latency, throughput and footprint under MLPerf LoadGen (``run --serve``); None when not measured.
-    Absent from older records, which load unchanged (no schema bump: the field is optional)."""
+    """Latency, throughput and footprint under MLPerf LoadGen (``run --serve``); None when not measured (and in
+    older records: no schema bump, the field is optional)."""
     schema_version: int = SCHEMA_VERSION
     path: Path | None = field(default=None, compare=False, repr=False)
 
@@ -134,11 +116,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object written to disk (NaN and infinities as null)."""
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"}
-        data["dataset"] = self.dataset.to_dict()
-        data["per_example"] = {"ids": self.per_example.ids, "values": self.per_example.values}
-        data["serving"] = self.serving.to_dict() if self.serving is not None else None
-        return json_safe(data)
+        return json_safe({f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"})
 
     @classmethod
     def from_dict(cls, data: Any, path: Path | None = None) -> Record:
@@ -151,47 +129,32 @@ class Record:
         for name, kind in required.items():
             if not isinstance(data.get(name), kind) or (kind is int and isinstance(data.get(name), bool)):
                 raise RecordError(f"field {name!r} is {data.get(name)!r}, expected {kind.__name__}")
-        metrics = data.get("metrics") or {}
-        if not isinstance(metrics, dict):
-            raise RecordError(f"field 'metrics' is {type(metrics).__name__}, expected an object")
-        _check_names(data)
-        for name in ("config", "config_overrides", "task_options", "versions", "extras", "conditions"):
+        for name in ("metrics", "config", "config_overrides", "task_options", "versions", "extras", "conditions"):
             if not isinstance(data.get(name) or {}, dict):
                 raise RecordError(f"field {name!r} is {type(data[name]).__name__}, expected an object")
-        dataset = data["dataset"]
-        per_example = data.get("per_example") or {}
-        values = per_example.get("values") if isinstance(per_example, dict) else None
-        ids = per_example.get("ids") if isinstance(per_example, dict) else None
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        try:
+            check_id(data["task"], "field 'task'")  # they name files and folders, and seed generators
+            check_id(data["system"], "field 'system'")
+            check_seed(data["seed"], "field 'seed'")
+        except UserError as error:
+            raise RecordError(str(error)) from None
+        per_example = data["per_example"] if isinstance(data.get("per_example"), dict) else {}
+        ids, values = per_example.get("ids"), per_example.get("values")
+        plain = {f.name for f in dataclasses.fields(cls)} - {"path", "dataset", "per_example", "metrics", "serving"}
         given = {"task_version": "?", "profile": "?", "higher_is_better": True}
-        given.update((name, value) for name, value in data.items()
-                     if name in fields and name not in ("path", "dataset", "per_example", "metrics", "serving") and value is not None)
+        given.update((name, value) for name, value in data.items() if name in plain and value is not None)
         for name, kind in (("hardware", dict), ("timings", dict), ("artifacts", list)):
             if not isinstance(given.get(name, kind()), kind):
                 given.pop(name)  # a foreign value where the harness writes an object: keep the record, drop the field
         return cls(
             **given,
-            dataset=DatasetInfo(name=str(dataset.get("name", "?")), fingerprint=str(dataset.get("fingerprint", "?")),
-                                synthetic=bool(dataset.get("synthetic", False)), source=str(dataset.get("source", ""))),
-            metrics={str(k): finite(v) for k, v in metrics.items()},
+            dataset=DatasetInfo.from_dict(data["dataset"]),
+            metrics={str(k): finite(v) for k, v in (data.get("metrics") or {}).items()},
             per_example=PerExample(ids=[str(i) for i in ids] if isinstance(ids, list) else None,
                                    values=values if isinstance(values, dict) else {}),
             serving=Serving.from_dict(data["serving"]) if isinstance(data.get("serving"), dict) else None,
             path=path,
         )
-
-
-def _check_names(data: dict[str, Any]) -> None:
-    """A record's task and system name files and folders, and its seed seeds generators: refuse foreign values."""
-    from benchmarks.errors import UserError
-    from benchmarks.paths import check_id, check_seed
-
-    try:
-        check_id(data["task"], "field 'task'")
-        check_id(data["system"], "field 'system'")
-        check_seed(data["seed"], "field 'seed'")
-    except UserError as error:
-        raise RecordError(str(error)) from None
 
 
 def finite(value: Any) -> float | None:
@@ -202,10 +165,19 @@ def finite(value: Any) -> float | None:
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring a record's JSON object to :data:`SCHEMA_VERSION` (metric names to their canonical names)."""
+    """Bring a record's JSON object to :data:`SCHEMA_VERSION` (metric names to their canonical names). RecordError
+    for no version, one that is not a positive integer, or one newer than :data:`SCHEMA_VERSION` (written by a newer
+    harness: never read as if it were understood)."""
     from benchmarks.metrics import canonical
 
-    version = schema_of(data)
+    if "schema_version" not in data and data.get("record_format") != 1:
+        raise RecordError("no 'schema_version' field: not a record written by MLSD Bench")
+    version = data.get("schema_version", 1)  # the first records say record_format: 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RecordError(f"field 'schema_version' is {version!r}, expected a positive integer")
+    if version > SCHEMA_VERSION:
+        raise RecordError(f"schema_version {version} is newer than this harness reads ({SCHEMA_VERSION}); "
+                          "upgrade MLSD Bench to use this record")
     if version == SCHEMA_VERSION:
         return data
     data = dict(data)
@@ -262,10 +234,7 @@ def json_safe(value: Any, where: str = "value") -> Any:
 
 
 def records_dir(results_dir: Path, task_id: str | None = None) -> Path:
-    """``<results-dir>/records[/<task>]``, the task id checked and the folder inside the results folder
-    (``benchmarks.paths``)."""
-    from benchmarks.paths import record_dir
-
+    """``<results-dir>/records[/<task>]``, the task id checked, inside the results folder (``paths.record_dir``)."""
     return record_dir(results_dir, task_id or None)
 
 
@@ -275,8 +244,6 @@ def record_stem(run_id: str, seed: int) -> str:
 
 def record_path(results_dir: Path, task_id: str, system_id: str, run_id: str, seed: int) -> Path:
     """Where a record goes: ids and seed checked, inside the results folder (``benchmarks.paths``)."""
-    from benchmarks.paths import check_seed, record_file
-
     return record_file(results_dir, task_id, system_id, record_stem(run_id, check_seed(seed)), "json")
 
 
@@ -306,8 +273,7 @@ def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
             os.link(temp, path)  # fails if path appeared meanwhile
             os.unlink(temp)
     except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        Path(temp).unlink(missing_ok=True)
         raise
 
 
@@ -348,7 +314,5 @@ def load_records(results_dir: Path, task_id: str | None = None) -> list[Record]:
 
 def latest_per_seed(records: Iterable[Record]) -> list[Record]:
     """The newest record per seed, by seed (reruns replace older results)."""
-    newest: dict[int, Record] = {}
-    for record in sorted(records, key=lambda r: r.newness):
-        newest[record.seed] = record
+    newest = {record.seed: record for record in sorted(records, key=lambda r: r.newness)}
     return [newest[seed] for seed in sorted(newest)]

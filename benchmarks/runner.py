@@ -1,5 +1,5 @@
-"""The runner: one grid per invocation. Plan every job (task × system × seed), prepare each task's data
-once, hand the jobs to an executor, and write one record per finished job, atomically, as it finishes.
+"""The runner: one grid per invocation. Plan every job (task × system × seed), prepare each task's data once, hand the
+jobs to an executor, and write one record per finished job, atomically, as it finishes.
 
     plan = config.plan(request)                  # every job, resolved, checked before anything runs
     data = task.prepare(context)                 # once per task (and per node, on a cluster)
@@ -7,18 +7,18 @@ once, hand the jobs to an executor, and write one record per finished job, atomi
     as each job finishes: its record (and the artifacts it brought back) is written here
     finally: the leaderboards of the tasks touched
 
-Nothing a finished job produced is ever lost: records are on disk before the next event is handled,
-and Ctrl-C or SIGTERM stop the executor, keep every finished record and still render the leaderboards.
-``--resume`` skips a job whose ``JobSpec.key`` already has an ok record; ``--rerun-failed`` runs only the
-jobs whose latest record failed.
+Nothing a finished job produced is ever lost: records are on disk before the next event is handled, and Ctrl-C or
+SIGTERM stop the executor, keep every finished record and still render the leaderboards. ``--resume`` skips a job
+whose ``JobSpec.key`` already has an ok record; ``--rerun-failed`` runs only the jobs whose latest record failed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
+import errno
 import math
+import platform
 import secrets
 import signal
 import statistics
@@ -36,7 +36,9 @@ from benchmarks import environment, records
 from benchmarks.api import RunContext, TaskData
 from benchmarks.config import JobSpec, RunRequest, config_to_dict, plan
 from benchmarks.errors import UserError
-from benchmarks.jobs import Event, JobResult
+from benchmarks.jobs import Event, JobResult, data_key
+from benchmarks.paths import check_file_name, inside, results_root
+from benchmarks.progress import GridProgress
 from benchmarks.records import Record
 
 __all__ = ["JobOutcome", "RunRequest", "run"]
@@ -56,8 +58,7 @@ class JobOutcome:
     recorded: bool = True
     """False when its record could not be written as it was (a full disk, a file-size limit, a file where the
     task's records folder should be): the job counts as failed, and a small failed record was written if it could."""
-    timed_out: bool = False
-    """The job ran past ``--timeout`` (its status is ``failed``)."""
+    timed_out: bool = False  # it ran past --timeout (its status is failed)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -72,18 +73,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
 def check_results_dir(results_dir: Path) -> None:
-    """Fail before any job runs when records could not be written there.
-
-    Raises:
-        UserError: the path is a file, or the folder cannot be created or written.
-    """
-    from benchmarks.paths import results_root
-
+    """Fail before any job runs (UserError) when the path is a file, or records could not be written there."""
     path = results_root(results_dir)  # a file is refused; a missing folder is created, saying so
     try:
         folder = records.records_dir(path)
@@ -101,11 +92,9 @@ def check_results_dir(results_dir: Path) -> None:
 @contextmanager
 def _signals(handler: Any) -> Iterator[None]:
     """Ctrl-C and SIGTERM go to ``handler`` inside the block (only the main thread can do this; elsewhere a no-op)."""
-    try:
+    previous: dict[int, Any] = {}
+    with contextlib.suppress(ValueError):  # not the main thread
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
     try:
         yield
     finally:
@@ -128,35 +117,30 @@ def _stop_once(signum: int, frame: Any) -> None:
 class _Prepared:
     """Each task's data, prepared once in this process and shared by its jobs."""
 
-    def __init__(self, log: Any) -> None:
-        self.log = log
-        self.data: dict[tuple[str, str, str], TaskData] = {}
-        self.imported: dict[tuple[str, str, str], list[str]] = {}
+    def __init__(self) -> None:
+        self.data: dict[str, TaskData] = {}
+        self.imported: dict[str, list[str]] = {}
         """The modules each task's ``prepare`` imported here (packages first): a worker forked from this process has
         them already; a remote worker (Ray) imports them before it forks its job, so both start alike."""
 
-    @staticmethod
-    def key(spec: JobSpec) -> tuple[str, str, str]:
-        return (spec.task, json.dumps(config_to_dict(spec.task_options), sort_keys=True), spec.profile)
-
     def __call__(self, spec: JobSpec) -> TaskData:
-        key = self.key(spec)
+        key = data_key(spec)
         if key not in self.data:
             task = spec.task_cls(spec.task_options)
             context = RunContext(
                 task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device, data_dir=spec.data_dir,
-                cache_dir=spec.cache_dir, task_options=task.options, log=lambda message: self.log(f"[{spec.task}] {message}"),
+                cache_dir=spec.cache_dir, task_options=task.options, log=lambda message: _log(f"[{spec.task}] {message}"),
             )
-            self.log(f"[{spec.task}] preparing data (profile {spec.profile})")
+            _log(f"[{spec.task}] preparing data (profile {spec.profile})")
             start = time.perf_counter()
             before = set(sys.modules)
             self.data[key] = task.prepare(context)
             self.imported[key] = sorted(set(sys.modules) - before - {"__main__", "__mp_main__"}, key=lambda n: (n.count("."), n))
-            self.log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
+            _log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
         return self.data[key]
 
     def imports_for(self, spec: JobSpec) -> list[str]:
-        return self.imported.get(self.key(spec), [])
+        return self.imported.get(data_key(spec), [])
 
 
 def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str) -> Record:
@@ -165,7 +149,7 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
     from benchmarks import metrics as metric_facts
 
     task_cls = spec.task_cls
-    conditions = {**result.conditions, "executor": executor, "node": result.node or environment.node_name(),
+    conditions = {**result.conditions, "executor": executor, "node": result.node or platform.node() or "localhost",
                   "cpu": environment.hardware()["cpu"]}
     extras = dict(result.extras)
     if result.warnings:
@@ -185,21 +169,6 @@ def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, 
         artifacts=[f"{records.record_stem(run_id, spec.seed)}.{name}" for name in result.artifacts],  # as the task listed them
         serving=records.Serving.from_dict(result.serving) if result.serving else None,
     )
-
-
-def _done_keys(results_dir: Path, task_ids: set[str]) -> tuple[set[str], dict[str, str]]:
-    """Keys with an ok record, and the status of the latest record of every key."""
-    ok: set[str] = set()
-    latest: dict[str, Record] = {}
-    for task_id in task_ids:
-        for record in records.iter_records(results_dir, task_id):
-            if not record.job_key:
-                continue
-            if record.ok:
-                ok.add(record.job_key)
-            if record.job_key not in latest or record.newness > latest[record.job_key].newness:
-                latest[record.job_key] = record
-    return ok, {key: record.status for key, record in latest.items()}
 
 
 def _executor(request: RunRequest) -> Any:
@@ -228,14 +197,13 @@ def run(request: RunRequest) -> list[JobOutcome]:
     grid = plan(request)
     results_dir = Path(request.results_dir)
     check_results_dir(results_dir)
-    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the run
-        with contextlib.suppress(ValueError):  # not the main thread
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    with contextlib.suppress(AttributeError, ValueError):  # no SIGXFSZ here; not the main thread
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past a file-size limit (ulimit -f) a write fails with EFBIG
     executor = _executor(request)
     for task_id, system_cls in grid.unavailable:
         _log(f"skipping {system_cls.id} on {task_id}: missing {', '.join(system_cls.missing_requirements())} "
              f"(install with: {system_cls.install_hint()})")
-    prepared = _Prepared(_log)
+    prepared = _Prepared()
     outcomes: list[JobOutcome] = []
     interrupted = data_ready = False
     with _signals(_stop_once):
@@ -263,10 +231,8 @@ def _execute(executor: Any, jobs: list[JobSpec], prepared: _Prepared, request: R
              outcomes: list[JobOutcome]) -> None:
     """Run the jobs on the executor with a live view; write each job's record as it finishes (its outcome goes
     to ``outcomes`` at once, so an interrupted run still returns what finished)."""
-    from benchmarks.progress import GridProgress
-
     progress = GridProgress(len(jobs), enabled=request.progress)
-    run_id = new_run_id()
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     started_at: dict[int, str] = {}
 
     def on_event(event: Event, index: int, payload: Any) -> None:
@@ -330,11 +296,14 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
     ``--rerun-failed`` say is done; print the plan."""
     for spec in jobs:
         prepared(spec)
-    clean_leftovers(results_dir, sorted({spec.task for spec in jobs}), log)
+    tasks = sorted({spec.task for spec in jobs})
+    clean_leftovers(results_dir, tasks, log)
     skipped_done = skipped_ok = 0
     selected = jobs
     if request.resume or request.rerun_failed:
-        ok, latest = _done_keys(results_dir, {spec.task for spec in jobs})
+        keyed = [record for task in tasks for record in records.iter_records(results_dir, task) if record.job_key]
+        ok = {record.job_key for record in keyed if record.ok}
+        latest = {record.job_key: record.status for record in sorted(keyed, key=lambda record: record.newness)}
         selected = []
         for spec in jobs:
             key = spec.key(spec.task_cls.version, prepared(spec).dataset.fingerprint)
@@ -345,8 +314,7 @@ def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, 
                 skipped_done += 1
                 continue
             selected.append(spec)
-    tasks = len({spec.task for spec in jobs})
-    what = f"{len(jobs)} job(s) over {tasks} task(s)"
+    what = f"{len(jobs)} job(s) over {len(tasks)} task(s)"
     if request.rerun_failed:
         log(f"plan: {what}; {len(selected)} whose latest record failed will run, {skipped_ok} did not fail")
     elif request.resume:
@@ -364,9 +332,10 @@ def longest_first(jobs: list[JobSpec], results_dir: Path, log: Any = None) -> li
     durations: dict[tuple[str, str, str], list[float]] = {}
     for task_id in sorted({spec.task for spec in jobs}):
         for record in records.iter_records(results_dir, task_id):
-            seconds = _seconds_between(record.started_at, record.finished_at)
-            if record.ok and seconds is not None:
-                durations.setdefault((record.task, record.system, record.profile), []).append(seconds)
+            with contextlib.suppress(TypeError, ValueError):  # times a foreign record may hold
+                seconds = datetime.fromisoformat(record.finished_at) - datetime.fromisoformat(record.started_at)
+                if record.ok:
+                    durations.setdefault((record.task, record.system, record.profile), []).append(seconds.total_seconds())
     estimate = {key: statistics.median(values) for key, values in durations.items()}
     ordered = sorted(jobs, key=lambda spec: -estimate.get((spec.task, spec.system, spec.profile), math.inf))
     known = sum((spec.task, spec.system, spec.profile) in estimate for spec in jobs)
@@ -375,18 +344,9 @@ def longest_first(jobs: list[JobSpec], results_dir: Path, log: Any = None) -> li
     return ordered
 
 
-def _seconds_between(start: str, end: str) -> float | None:
-    try:
-        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-    except (TypeError, ValueError):
-        return None
-
-
 def _write_job(path: Path, record: Record, artifacts: dict[str, bytes]) -> None:
     """Write a job's artifacts, then its record; on an error remove the artifacts already written (a record is
     never half there: each file is written atomically, and nothing is left without its record)."""
-    from benchmarks.paths import check_file_name, inside
-
     written: list[Path] = []
     try:
         for name, file_name in zip(artifacts, record.artifacts, strict=True):
@@ -402,8 +362,6 @@ def _write_job(path: Path, record: Record, artifacts: dict[str, bytes]) -> None:
 
 def write_failure(error: OSError, path: Path) -> str:
     """Why a record could not be written, in one line: the file, the system's reason, what to do."""
-    import errno
-
     reason = error.strerror or str(error)
     code = errno.errorcode.get(error.errno or 0, "")
     hint = "free some space, then run again with --resume"
@@ -417,35 +375,30 @@ def write_failure(error: OSError, path: Path) -> str:
 
 def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str,
             results_dir: Path) -> tuple[JobOutcome, str]:
-    """Write a finished job's record and artifacts; return its outcome and a one-line report.
-
-    A record that cannot be written (ENOSPC, EFBIG, a file in the way) fails the job, not the run: its outcome
-    says why, a small failed record (no artifacts, no per-example values) replaces it when that fits, and the
-    next jobs go on; ``--resume`` runs it again."""
+    """Write a finished job's record and artifacts; return its outcome and a one-line report. A record that cannot be
+    written (ENOSPC, EFBIG, a file in the way) fails the job, not the run: its outcome says why, a small failed record
+    (no artifacts, no per-example values) replaces it when that fits, and ``--resume`` runs it again."""
     from benchmarks import metrics as metric_facts
 
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
+    head = f"{spec.task} · {spec.system} seed {spec.seed}: "
     try:
         _write_job(path, record, result.artifacts)
     except OSError as error:
         reason = write_failure(error, path)
         failed = dataclasses.replace(record, status="failed", error=reason, traceback=None, artifacts=[],
                                      per_example=records.PerExample(), extras={}, metrics={})
-        try:
+        with contextlib.suppress(OSError):  # nothing could be written: the outcome and the message say so
             records.write_record(path, failed)
-        except OSError:
-            pass  # nothing could be written: the outcome and the message say so
-        message = f"{spec.task} · {spec.system} seed {spec.seed}: FAILED: {reason}"
-        return JobOutcome(spec.task, spec.system, spec.seed, "failed", path, {}, reason, recorded=False), message
+        outcome = JobOutcome(spec.task, spec.system, spec.seed, "failed", path, {}, reason, recorded=False)
+        return outcome, f"{head}FAILED: {reason}"
     if record.ok:
-        main = record.main_value
-        shown = metric_facts.format_value(record.main_metric, main)
+        shown = metric_facts.format_value(record.main_metric, record.main_value)
         fit = record.timings.get("fit_s")
-        message = f"{spec.task} · {spec.system} seed {spec.seed}: {record.main_metric} = {shown}" + (
-            f" (fit {fit:.1f} s)" if fit is not None else "")
+        message = f"{head}{record.main_metric} = {shown}" + (f" (fit {fit:.1f} s)" if fit is not None else "")
     else:
-        message = f"{spec.task} · {spec.system} seed {spec.seed}: FAILED: {record.error}"
+        message = f"{head}FAILED: {record.error}"
     return JobOutcome(spec.task, spec.system, spec.seed, record.status, path, record.metrics, record.error,
                       timed_out=result.timed_out), message
 

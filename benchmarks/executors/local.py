@@ -1,28 +1,25 @@
 """The local executor: each job in its own worker process, up to ``--jobs N`` at a time.
 
-Isolation is a process per job, in its own process group: a crash, an out-of-memory kill or a
-timeout fails that one job (its whole process tree is killed), and the run goes on. The parent
-watches every job from outside: its phase, its deadline, and the peak private memory (USS) of its
-whole process tree, sampled with psutil — a worker's own ``ru_maxrss`` would include its parent's peak.
+Isolation is a process per job, in its own process group: a crash, an out-of-memory kill or a timeout fails that one
+job (its whole process tree is killed), and the run goes on. The parent watches every job from outside: its phase, its
+deadline, and the peak private memory (USS) of its whole process tree, sampled with psutil — a worker's own
+``ru_maxrss`` would include its parent's peak. A job whose memory outgrows its system's ``Resources.memory_gb`` is
+killed and recorded as out of memory.
 
-Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has
-already loaded a library whose thread pool does not survive ``fork`` (polars, LightGBM's OpenMP,
-a JVM, Ray, ...): then they come from a fork server, a clean single-threaded process started once,
-and the task data is pickled to them (``spawn`` also works, at an interpreter start per job).
-A job whose memory outgrows its system's declared ``Resources.memory_gb`` is killed and recorded as
-out of memory.
+Workers are forked (cheap: the prepared data is shared copy-on-write) unless this process has already loaded a library
+whose thread pool does not survive ``fork`` (polars, LightGBM's OpenMP, a JVM, Ray, ...): then they come from a fork
+server, a clean single-threaded process started once, and the task data is pickled to them (``spawn`` also works, at
+an interpreter start per job).
 
-When a job ends (ok, failed, timed out) its whole process tree is killed, daemons included: the worker is a child
-subreaper (Linux), so a double-forked, ``setsid`` daemon stays its descendant; the processes seen in the tree while
-the job ran, its process group and session are killed too, and so is any program the job started whose environment
-carries the job's token (``MLSD_JOB_TOKEN``; a forked process shows the environment its program started with, an
-exec'd one the token). The record lists what was killed (``conditions["stray_processes_killed"]``), so a plug-in
-cannot keep a run alive or hold its pipes. ``--no-isolation`` does the same around each job it runs in the driver.
+When a job ends, every process of it is killed, daemons included (:func:`job_processes`), and the record lists them
+(``conditions["stray_processes_killed"]``): a plug-in cannot keep a run alive or hold its pipes. ``--no-isolation``
+does the same around each job it runs in the driver.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import secrets
@@ -39,29 +36,27 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.environment import THREAD_VARIABLES
 from benchmarks.errors import UserError
 from benchmarks.jobs import Event, Events, JobResult, run_job
-from benchmarks.process_memory import memory_of_tree, resident_of_tree
+from benchmarks.process_memory import memory_of_tree
 
-MEMORY_METHOD = "peak of the summed USS (private resident memory) of the job's process tree, sampled every {interval:g} s " \
-                "while its RSS grows and every 1 s otherwise, from outside the job (psutil)"
 SAMPLE_INTERVAL = 0.1
 USS_INTERVAL = 1.0
-"""USS is read every SAMPLE_INTERVAL while the tree's RSS grows, else at least this often."""
+MEMORY_METHOD = (f"peak of the summed USS (private resident memory) of the job's process tree, sampled every "
+                 f"{SAMPLE_INTERVAL:g} s while its RSS grows and every 1 s otherwise, from outside the job (psutil)")
 
-# Libraries that start thread pools (or a JVM) which a forked child inherits dead: after any of
-# them is imported here, a forked worker that uses it can deadlock, so workers are spawned.
 FORK_UNSAFE_MODULES = ("polars", "lightgbm", "jnius", "pyserini", "faiss", "implicit", "torchrec", "ray")
-
-
 START_METHODS = ("auto", "fork", "forkserver", "spawn")
 
 
-def choose_start_method(requested: str = "auto") -> str:
-    """``fork``, ``forkserver`` or ``spawn`` for the next worker (see FORK_UNSAFE_MODULES)."""
+def choose_start_method(requested: str) -> str:
+    """``fork``, ``forkserver`` or ``spawn`` for the next worker: ``auto`` forks unless a library whose thread pools
+    (or JVM) do not survive ``fork`` is loaded (FORK_UNSAFE_MODULES: a forked worker using it can deadlock)."""
     if requested not in START_METHODS:
         raise UserError(f"start method {requested!r}: expected {', '.join(START_METHODS)}")
     available = multiprocessing.get_all_start_methods()
@@ -72,10 +67,9 @@ def choose_start_method(requested: str = "auto") -> str:
     return "forkserver" if "forkserver" in available else "spawn"
 
 
-def _context(method: str, modules: tuple[str, ...] = (), preload: tuple[str, ...] = ()) -> Any:
-    """The multiprocessing context; a fork server (started once per process, at its first job) imports the harness,
-    numpy and the first job's task and system modules — light by design, heavy imports live inside methods — so each
-    job it forks starts with them loaded."""
+def _context(method: str, modules: tuple[str, ...], preload: tuple[str, ...]) -> Any:
+    """The multiprocessing context; a fork server (started once, at the first job) preloads the harness, numpy and
+    the first job's task and system modules (light by design), so each job it forks starts with them loaded."""
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         safe = [name for name in preload if name.partition(".")[0] not in FORK_UNSAFE_MODULES]
@@ -87,34 +81,19 @@ def _watch_driver(driver: int, workdir: str) -> None:
     """End the job when the driver (the process that started it) is gone: an orphaned worker must not run on unseen,
     nor leave its artifacts folder behind (the driver would have removed it). The driver, not the parent: a worker
     from a fork server keeps that server alive (it holds the server's lifeline), so its parent never changes."""
-    import psutil
-
-    def alive(born: float | None) -> bool:
-        try:
-            process = psutil.Process(driver)
-            return process.create_time() == born and process.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-
-    try:
-        born = psutil.Process(driver).create_time()
-    except psutil.Error:
-        born = None
-    while alive(born):
-        time.sleep(1.0)
+    with contextlib.suppress(psutil.Error):
+        process = psutil.Process(driver)
+        while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:  # is_running: not a reused pid
+            time.sleep(1.0)
     _end_orphan(workdir)
 
 
 def _end_orphan(workdir: str) -> None:
     """End this job, whose driver is gone: remove its folder, kill its processes (its group, and the daemons outside
     it, of which this worker is the subreaper), and exit."""
-    import psutil
-
     try:
         shutil.rmtree(workdir, ignore_errors=True)
-        for process in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                process.kill()
+        _kill(psutil.Process().children(recursive=True))
         os.killpg(os.getpgid(0), signal.SIGKILL)  # the job's whole process group, this worker included
     finally:
         os._exit(70)
@@ -123,33 +102,25 @@ def _end_orphan(workdir: str) -> None:
 def _cap_threads(threads: int) -> None:
     """Size this worker's thread pools to ``threads``: those already started (BLAS under numpy, torch) now, the
     rest through the environment variables the caller set (read when their library loads)."""
-    try:
+    with contextlib.suppress(ImportError):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(threads)
-    except ImportError:
-        pass
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 
 
 TOKEN_VARIABLE = "MLSD_JOB_TOKEN"
 """Set in a worker's environment to its job's token: every process the job starts inherits it."""
-
 PR_SET_CHILD_SUBREAPER = 36
 
 
 def _become_subreaper() -> None:
     """Make orphans of this process's descendants its children (Linux ``prctl``), not init's: a daemon that
     double-forks stays in the job's tree, where ``kill_tree`` finds it. Elsewhere a no-op (the token still works)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str, driver: int) -> None:
@@ -173,25 +144,17 @@ def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str
     connection.close()
 
 
-def _describe(process: Any) -> str:
-    """``pid 123 (name): command line`` of a process, within 160 characters."""
-    try:
-        command = " ".join(process.cmdline()) or process.name()
-    except Exception:  # noqa: BLE001 - gone or hidden: its pid still says which
-        command = "?"
-    return f"pid {process.pid}: {command}"[:160]
-
-
-def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[Any]:
-    """Every live process of a job (psutil processes, the worker excluded): the worker's descendants, those seen
-    while the job ran (``seen``, by pid: psutil checks a pid was not reused), the members of its process group and
-    session, and any process whose environment carries the job's ``token`` (a daemon that left the tree)."""
-    import psutil
-
+def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | None = None,
+                  before: Iterable[int] = (), group: bool = True) -> list[Any]:
+    """Every live process of a job (psutil processes, the worker ``pid`` excluded): the worker's descendants (but
+    ``before``; the worker is their subreaper, so a double-forked daemon stays one), those seen while the job ran
+    (``seen``, by pid: psutil checks a pid was not reused), with ``group`` the members of its process group and
+    session, and any process whose environment carries the job's ``token``, a daemon that left the tree (a forked
+    process shows the environment its program started with, an exec'd one the token)."""
     found: dict[int, Any] = {}
     try:
         worker = psutil.Process(pid)
-        found.update((p.pid, p) for p in worker.children(recursive=True))
+        found.update((p.pid, p) for p in worker.children(recursive=True) if p.pid not in before)
         since = worker.create_time()
     except psutil.Error:
         since = None
@@ -206,7 +169,7 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
         if since is not None and (process.info["create_time"] or 0) < since - 1:
             continue  # older than the job: not one of its processes (keeps the environment reads few)
         try:
-            if os.getpgid(process.pid) == pid or os.getsid(process.pid) == pid:
+            if group and (os.getpgid(process.pid) == pid or os.getsid(process.pid) == pid):
                 found[process.pid] = process
             elif token and process.environ().get(TOKEN_VARIABLE) == token:
                 found[process.pid] = process
@@ -216,8 +179,6 @@ def job_processes(pid: int, token: str | None = None, seen: dict[int, Any] | Non
 
 
 def _alive(process: Any) -> bool:
-    import psutil
-
     try:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -225,17 +186,16 @@ def _alive(process: Any) -> bool:
 
 
 def _kill(processes: Iterable[Any]) -> list[str]:
-    """SIGKILL each process; returns those killed as ``pid N: command``."""
-    import psutil
-
+    """SIGKILL each process; returns those killed as ``pid N: command`` (within 160 characters)."""
     killed = []
     for process in processes:
-        description = _describe(process)
         try:
+            command = " ".join(process.cmdline()) or process.name()
+        except Exception:  # noqa: BLE001 - gone or hidden: its pid still says which
+            command = "?"
+        with contextlib.suppress(psutil.Error):
             process.kill()
-        except psutil.Error:
-            continue
-        killed.append(description)
+            killed.append(f"pid {process.pid}: {command}"[:160])
     return killed
 
 
@@ -247,33 +207,20 @@ def _note_strays(result: JobResult, killed: list[str]) -> None:
 
 
 def kill_strays(token: str, before: set[int]) -> list[str]:
-    """SIGKILL what an in-process job started and left running: this process's descendants not in ``before`` (it is
-    their subreaper, so forked daemons stay among them) and any process whose environment carries ``token`` (an
-    exec'd one that left). Returns them as ``pid N: command``."""
-    import psutil
-
+    """SIGKILL what an in-process job started and left running: this process's new descendants (it is their
+    subreaper, so forked daemons stay among them) and any process carrying ``token``; its group is the driver's."""
     me = psutil.Process()
-    found = {p.pid: p for p in me.children(recursive=True) if p.pid not in before}
-    for process in psutil.process_iter():
-        if process.pid in found or process.pid == me.pid:
-            continue
-        with contextlib.suppress(psutil.Error):
-            if process.environ().get(TOKEN_VARIABLE) == token:
-                found[process.pid] = process
-    killed = _kill(p for p in found.values() if _alive(p))
-    for process in found.values():  # reap those that are (now) this process's children
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(process.pid, os.WNOHANG)
+    killed = _kill(job_processes(me.pid, token, before=before, group=False))
+    for child in me.children():  # reap those that are (now) this process's children
+        if child.pid not in before:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(child.pid, os.WNOHANG)
     return killed
 
 
 def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[str]:
-    """SIGKILL a worker's process group (the worker is its leader) and every other process of its job
-    (:func:`job_processes`: daemons that left the group or the session included).
-
-    Returns:
-        What was killed besides the worker (``pid N: command``), for the record.
-    """
+    """SIGKILL a worker's process group (the worker leads it) and every other process of its job
+    (:func:`job_processes`); returns what was killed besides the worker (``pid N: command``), for the record."""
     strays = job_processes(pid, token, seen)
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
@@ -310,30 +257,22 @@ class _Running:
     spec: JobSpec
     process: Any
     receiver: Connection
-    started: float
     deadline: float | None
     peak_mb: float = 0.0
     sampled: float = 0.0
-    resident_mb: float = 0.0
-    """The tree's RSS at the last USS reading."""
+    resident_mb: float = 0.0  # the tree's RSS at the last USS reading
     uss_at: float = 0.0
-    closed: bool = False
-    """The worker's end of the pipe is closed (it exited, or crashed)."""
-    workdir: str = ""
-    """The job's artifact folder, made and removed here (a killed job leaves nothing behind)."""
-    token: str = ""
-    """The job's ``MLSD_JOB_TOKEN``: its processes carry it in their environment."""
-    seen: dict[int, Any] = field(default_factory=dict)
-    """Every process of the job's tree seen while it ran (psutil processes by pid)."""
+    closed: bool = False  # the worker's end of the pipe is closed (it exited, or crashed)
+    workdir: str = ""  # the job's artifact folder, removed here (a killed job leaves nothing behind)
+    token: str = ""  # the job's MLSD_JOB_TOKEN
+    seen: dict[int, Any] = field(default_factory=dict)  # every process of the job's tree seen while it ran, by pid
 
 
 class LocalExecutor:
-    """Runs jobs in worker processes on this machine, ``workers`` at a time.
+    """Runs jobs in worker processes on this machine, ``workers`` (``--jobs``) at a time, each for at most
+    ``timeout`` seconds (None: no limit).
 
     Args:
-        workers: jobs at once (``--jobs``).
-        timeout: seconds per job (None: no limit).
-        start_method: ``auto``, ``fork``, ``forkserver`` or ``spawn``.
         env: environment variables set in each worker before the job runs.
         preload: more modules a fork server imports when it starts (what the driver imported to prepare the data).
         bare_main: start workers as if ``__main__`` were empty. A spawned or fork-server worker re-imports its
@@ -355,8 +294,7 @@ class LocalExecutor:
         self.preload = preload
 
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
-        """Run every job; report through ``on_event``. On KeyboardInterrupt every running job's process
-        tree is killed first, then the interrupt goes on up."""
+        """Run every job; on any error or KeyboardInterrupt every running job's process tree is killed first."""
         pending = list(range(len(jobs)))
         running: dict[int, _Running] = {}
         try:
@@ -365,11 +303,8 @@ class LocalExecutor:
                     index = pending.pop(0)
                     running[index] = self._start(index, jobs[index], data_for(jobs[index]))
                     on_event(Event.STARTED, index, None)
-                open_ends = [slot.receiver for slot in running.values() if not slot.closed]
-                if open_ends:
-                    wait(open_ends, timeout=SAMPLE_INTERVAL)
-                else:
-                    time.sleep(SAMPLE_INTERVAL)
+                # an empty list (every pipe closed) just sleeps the interval
+                wait([slot.receiver for slot in running.values() if not slot.closed], timeout=SAMPLE_INTERVAL)
                 now = time.monotonic()
                 for slot in list(running.values()):
                     result = self._poll(slot, now, on_event)
@@ -381,20 +316,17 @@ class LocalExecutor:
                 _end(slot)
 
     def _job_env(self, spec: JobSpec) -> dict[str, str]:
-        """The worker's environment: with several jobs at once, each job's thread pools (OpenMP, BLAS, torch,
-        polars) are capped at the CPUs its system declares (``Resources.cpus``, default 1), as Ray does for its
-        tasks, so that ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable already set by the user wins;
-        a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
-        env = dict(self.env)
+        """With several jobs at once, each job's thread pools (OpenMP, BLAS, torch, polars) are capped at its system's
+        ``Resources.cpus`` (default 1), as Ray does, so ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable
+        the user set wins; a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
+        env = {}
         cpus = str(max(1, int(spec.resources.cpus or 1)))
         for name in THREAD_VARIABLES:
-            if name in env:
-                continue
             if name in os.environ:  # passed on: a fork server started earlier may not have it
                 env[name] = os.environ[name]
             elif self.workers > 1:
                 env[name] = cpus
-        return env
+        return {**env, **self.env}
 
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
         ctx = _context(choose_start_method(self.start_method), spec.modules, self.preload)
@@ -412,9 +344,8 @@ class LocalExecutor:
         finally:
             sys.modules["__main__"] = main
         sender.close()
-        started = time.monotonic()
-        return _Running(index, spec, process, receiver, started, started + self.timeout if self.timeout else None,
-                        workdir=workdir, token=token)
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        return _Running(index, spec, process, receiver, deadline, workdir=workdir, token=token)
 
     def _poll(self, slot: _Running, now: float, on_event: Events) -> JobResult | None:
         """Advance one running job: read its messages, sample its memory, enforce its deadline."""
@@ -422,7 +353,7 @@ class LocalExecutor:
             slot.sampled = now
             # USS only grows with RSS (new private pages are resident) or by copy-on-write, which is slow:
             # read the dear USS when RSS has grown since the last reading, and at least every USS_INTERVAL
-            resident = resident_of_tree(slot.process.pid, slot.seen)
+            resident = memory_of_tree(slot.process.pid, slot.seen, resident=True)
             if resident is not None and (resident > slot.resident_mb or now - slot.uss_at >= USS_INTERVAL):
                 memory = memory_of_tree(slot.process.pid)
                 if memory is not None:
@@ -459,7 +390,7 @@ class LocalExecutor:
             slot.peak_mb = max(slot.peak_mb, memory)
         _note_strays(result, _end(slot))  # a finished job leaves nothing behind: children, daemons, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
-        result.memory_method = MEMORY_METHOD.format(interval=SAMPLE_INTERVAL)
+        result.memory_method = MEMORY_METHOD
         return result
 
 
@@ -479,8 +410,6 @@ class InProcessExecutor:
             on_event(Event.FINISHED, index, result)
 
     def _run_one(self, spec: JobSpec, data: TaskData, log: Callable[[str], None]) -> JobResult:
-        import psutil
-
         use_alarm = bool(self.timeout) and hasattr(signal, "SIGALRM")
         fired: list[bool] = []
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import hashlib
-import json
-import os
+import logging
 import pickle
 import platform
 import time
@@ -30,9 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.api import RunContext, TaskData
-from benchmarks.config import JobSpec, config_to_dict
+from benchmarks.config import JobSpec
+from benchmarks.environment import accelerator
 from benchmarks.errors import UserError
-from benchmarks.jobs import Event, Events, JobResult
+from benchmarks.executors.local import LocalExecutor
+from benchmarks.jobs import Event, Events, JobResult, data_key
+from benchmarks.records import atomic_write_bytes
 
 OBJECT_STORE_LIMIT = 64 * 2**20
 """Prepared data up to this many bytes (pickled) travels through the object store; larger data is prepared per node."""
@@ -52,12 +53,6 @@ def _ray() -> Any:
     return ray
 
 
-def data_key(spec: JobSpec) -> str:
-    """What identifies a task's prepared data: the task, its options, the profile and where data is read from."""
-    identity = [spec.task, config_to_dict(spec.task_options), spec.profile, str(spec.data_dir) if spec.data_dir else None]
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
-
-
 def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     """The task's data, prepared once on this node (a file lock serialises the node's workers; the result is
     kept in ``<cache>/prepared/`` and in this process), checked against the driver's fingerprint."""
@@ -71,8 +66,7 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = None
         if path.is_file():
-            with open(path, "rb") as handle:
-                data = pickle.load(handle)
+            data = pickle.loads(path.read_bytes())
             if data.dataset.fingerprint != fingerprint:
                 data = None  # stale: prepared from other data
         if data is None:
@@ -80,10 +74,7 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
             context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
                                  data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options)
             data = task.prepare(context)
-            temp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(temp, "wb") as handle:
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, path)
+            atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     if data.dataset.fingerprint != fingerprint:
         raise RuntimeError(f"node {platform.node()} prepared other data for {spec.task} than the driver: fingerprint "
                            f"{data.dataset.fingerprint[:12]}, expected {fingerprint[:12]} (check its --data-dir)")
@@ -100,18 +91,14 @@ def _device_here(requested: str) -> tuple[str, list[Any]]:
         return requested, gpus
     if not gpus:
         return "cpu", gpus
-    from benchmarks import environment
-
-    found = environment.accelerator()
+    found = accelerator()
     return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
 
 
 def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout: float | None,
-                start_method: str, board: Any, index: int, preload: list[str] | None = None) -> JobResult:
+                start_method: str, board: Any, index: int, preload: list[str]) -> JobResult:
     """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
     import ray
-
-    from benchmarks.executors.local import LocalExecutor
 
     node = f"{platform.node()}:{ray.get_runtime_context().get_node_id()[:8]}"
     board.report.remote(index, "start", node)
@@ -134,7 +121,7 @@ def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout:
 
         # the job starts from a fork server (Ray is not fork-safe) that has imported what the driver imported to
         # prepare the data, as a job forked from the driver would have
-        LocalExecutor(1, timeout, start_method, env=env, bare_main=True, preload=tuple(preload or ())).run(
+        LocalExecutor(1, timeout, start_method, env=env, bare_main=True, preload=tuple(preload)).run(
             [spec], lambda _: data, on_event)
         result = found[0]
     except Exception as error:  # the node could not even start the job (its data, most often)
@@ -181,8 +168,6 @@ class RayExecutor:
 
     def _connect(self) -> bool:
         """Join or start Ray; True when this call started it (and so must stop it)."""
-        import logging
-
         ray = _ray()
         if ray.is_initialized():
             return False
@@ -222,35 +207,33 @@ class RayExecutor:
     def run(self, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Events) -> None:
         ray = _ray()
         started_here = self._connect()
+        pending: dict[Any, int] = {}
         try:
             self.check(jobs)
-            self._run(ray, jobs, data_for, on_event)
-        finally:
-            if started_here:
-                ray.shutdown()
-
-    def _run(self, ray: Any, jobs: list[JobSpec], data_for: Callable[[JobSpec], TaskData], on_event: Any) -> None:
-        remote = ray.remote(run_on_node)
-        board = ray.remote(_Board).options(num_cpus=0).remote()
-        cluster_gpus = ray.cluster_resources().get("GPU", 0.0)
-        shared: dict[str, Any] = {}
-        pending: dict[Any, int] = {}
-        for index, spec in enumerate(jobs):
-            data = data_for(spec)
-            key = data_key(spec)
-            if key not in shared:
-                payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-                shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
-            preload = getattr(data_for, "imports_for", lambda _: [])(spec)
-            ref = remote.options(**self._options(spec, cluster_gpus)).remote(
-                spec, shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index,
-                preload)
-            pending[ref] = index
-        seen: dict[int, tuple[str, str]] = {}
-        try:
+            remote = ray.remote(run_on_node)
+            board = ray.remote(_Board).options(num_cpus=0).remote()
+            cluster_gpus = ray.cluster_resources().get("GPU", 0.0)
+            shared: dict[str, Any] = {}
+            for index, spec in enumerate(jobs):
+                data = data_for(spec)
+                key = data_key(spec)
+                if key not in shared:
+                    payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+                    shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
+                preload = getattr(data_for, "imports_for", lambda _: [])(spec)
+                ref = remote.options(**self._options(spec, cluster_gpus)).remote(
+                    spec, shared[key], data.dataset.fingerprint, self.timeout, self.start_method, board, index, preload)
+                pending[ref] = index
+            seen: dict[int, tuple[str, str]] = {}  # the last phase and node each job reported
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.5, fetch_local=True)
-                self._report_phases(ray, board, seen, pending, on_event)
+                running = set(pending.values())
+                for index, (phase, node) in ray.get(board.snapshot.remote()).items():
+                    if index in running and seen.get(index) != (phase, node):
+                        if index not in seen:
+                            on_event(Event.STARTED, index, None)
+                        seen[index] = (phase, node)
+                        on_event(Event.PHASE, index, {"text": phase, "node": node})
                 for ref in ready:
                     index = pending.pop(ref)
                     try:
@@ -263,16 +246,9 @@ class RayExecutor:
                         seen[index] = ("", "")
                     on_event(Event.FINISHED, index, result)
         finally:
-            for ref in pending:  # Ctrl-C, SIGTERM or an error here: nothing of this grid keeps running
-                ray.cancel(ref, force=True)
-
-    @staticmethod
-    def _report_phases(ray: Any, board: Any, seen: dict[int, tuple[str, str]], pending: dict[Any, int], on_event: Any) -> None:
-        running = set(pending.values())
-        for index, (phase, node) in ray.get(board.snapshot.remote()).items():
-            if index not in running or seen.get(index) == (phase, node):
-                continue
-            if index not in seen:
-                on_event(Event.STARTED, index, None)
-            seen[index] = (phase, node)
-            on_event(Event.PHASE, index, {"text": phase, "node": node})
+            try:
+                for ref in pending:  # Ctrl-C, SIGTERM or an error here: nothing of this grid keeps running
+                    ray.cancel(ref, force=True)
+            finally:
+                if started_here:
+                    ray.shutdown()
