@@ -1,38 +1,35 @@
-"""Configuration, resolved in one place: from the command line (or a script's :class:`RunRequest`) to one
+"""Configuration, resolved in one place: a :class:`RunRequest` (the command line's or a script's) becomes one
 frozen, typed :class:`JobSpec` per job, before any job starts.
 
-The path of a ``--set key=value`` value from the command line to the system crosses four files:
+A ``--set key=value`` crosses four files:
 
-1. ``commands/run.py`` reads the ``--set`` strings and hands them here;
+1. ``commands/run.py`` reads the strings;
 2. here, :func:`parse_assignments` parses each (``ast.literal_eval``) and :func:`plan` routes it to the task's
-   ``Options`` or a system's ``Config`` and checks it against the dataclass field it targets: every job's spec
-   then holds typed ``Options`` and ``Config`` instances (a bad value fails here, before anything is created);
-3. ``jobs.py``, in the worker, builds the task and the system from the spec: ``system_cls(spec.config, context)``;
+   ``Options`` or a system's ``Config``, checked against the field's type (a bad value fails here, before anything
+   is created);
+3. ``jobs.py``, in the worker, builds ``system_cls(spec.config, context)``; the runner and executors only carry it;
 4. the system reads its ``self.config``.
 
-The runner and the executors carry the spec to a worker (a process, a Ray node) without reading it.
-
-Precedence for a system's config: dataclass defaults (the ``default`` profile) ← the system's
-``profile_overrides[profile]`` ← ``--set`` values.
+A system's config: dataclass defaults (the ``default`` profile) ← ``profile_overrides[profile]`` ← ``--set`` values.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
 import math
 import os
 import sys
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.errors import UserError, close_matches, unknown
+from benchmarks.errors import UserError, did_you_mean, unknown
 from benchmarks.paths import check_id, check_seed, shown
 
 if TYPE_CHECKING:
@@ -87,55 +84,26 @@ def _all_finite(value: Any) -> bool:
     return True
 
 
+@functools.cache
+def _validator(annotation: Any) -> Any:
+    from pydantic import ConfigDict, TypeAdapter  # ~0.3 s to import: only when a value is checked
+
+    return TypeAdapter(annotation, config=ConfigDict(strict=True, arbitrary_types_allowed=True))
+
+
 def _check_type(value: Any, annotation: Any) -> Any:
-    """Return ``value`` converted to ``annotation`` where that is lossless; raise TypeError otherwise."""
-    if annotation is Any:
-        return value
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            try:
-                return _check_type(value, arg)
-            except TypeError:
-                continue
-        raise TypeError
-    if annotation is type(None):
-        if value is None:
-            return None
-        raise TypeError
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise TypeError
-    if origin in (tuple, list):
-        if not isinstance(value, (tuple, list)):
-            raise TypeError
-        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_check_type(v, args[0]) for v in value)
-        if origin is tuple and args:
-            if len(args) != len(value):
-                raise TypeError
-            return tuple(_check_type(v, a) for v, a in zip(value, args))
-        inner = args[0] if args else Any
-        converted = [_check_type(v, inner) for v in value]
-        return tuple(converted) if origin is tuple else converted
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise TypeError
-        return value
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except OverflowError:  # an int too large for a float: refused, never stored as infinity
-            raise TypeError from None
-    if annotation is bool and not isinstance(value, bool):
-        raise TypeError
-    if annotation in (int, float) and isinstance(value, bool):
-        raise TypeError
-    if isinstance(annotation, type) and not isinstance(value, annotation):
-        raise TypeError
-    return value
+    """``value`` as ``annotation``, or TypeError. Strict: ``True`` is no 1 and ``"3"`` no 3, but an int fills a float
+    field (an int no float holds is refused, never stored as infinity) and a list a tuple field, or the reverse."""
+    from pydantic import ValidationError
+
+    members = (annotation, *typing.get_args(annotation))  # the field's type, or those of its union
+    sequence = next((origin for origin in map(typing.get_origin, members) if origin in (tuple, list)), None)
+    if sequence is not None and isinstance(value, (tuple, list)):
+        value = sequence(value)  # --set writes (8, 8) and [8, 8] alike
+    try:
+        return _validator(annotation).validate_python(value)
+    except ValidationError:
+        raise TypeError from None
 
 
 def field_types(config_class: type) -> dict[str, Any]:
@@ -144,19 +112,13 @@ def field_types(config_class: type) -> dict[str, Any]:
 
 
 def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
-    """Instantiate ``config_class`` with ``values`` checked against its field types.
-
-    Raises:
-        UserError: an unknown field (with close matches) or a value of the wrong type.
-    """
+    """``config_class(**values)``, each value checked against its field's type; a UserError names a bad one."""
     annotations = field_types(config_class)
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in annotations:
-            close = close_matches(key, list(annotations))
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(annotations) or "none"
-            raise UserError(f"{owner} has no option {shown(key)}{hint} (options: {known})")
+            raise UserError(f"{owner} has no option {shown(key)}{did_you_mean(key, list(annotations))} (options: {known})")
         try:
             checked[key] = _check_type(value, annotations[key])
         except TypeError:
@@ -192,12 +154,6 @@ def default_cache_dir() -> Path:
     if (checkout / "pyproject.toml").exists() and (checkout / "datasets").is_dir():
         return checkout / "datasets" / "cache"
     return Path.home() / ".cache" / "mlsd-bench"
-
-
-def default_data_dir() -> Path | None:
-    """``$MLSD_DATA_DIR``, if set."""
-    value = os.environ.get("MLSD_DATA_DIR")
-    return Path(value).expanduser() if value else None
 
 
 @dataclass
@@ -276,7 +232,6 @@ class JobSpec:
     cache_dir: Path
     resources: Resources
     serve: tuple[str, ...] = ()
-    """Serving scenarios to measure after scoring (empty: none)."""
 
     @property
     def task(self) -> str:
@@ -311,10 +266,7 @@ def route_overrides(
 
     ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is not in this run but registered);
     a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system whose config
-    has that field (``--set learning_rate=0.01`` over systems of which only some learn).
-
-    Raises:
-        UserError: a bare key that neither the task nor any selected system has (with "did you mean").
+    has that field (``--set learning_rate=0.01`` over systems of which only some learn); else a UserError.
     """
     from benchmarks.registry import SYSTEMS
 
@@ -338,11 +290,9 @@ def route_overrides(
             having = [sid for sid in system_ids if key in fields[sid]]
             if not having:
                 options = sorted(set(task_fields).union(*fields.values()))
-                close = close_matches(key, options)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
                 owners = ", ".join(system_ids) or "none"
                 raise UserError(f"--set {shown(key)}: neither task {task_cls.id!r} nor a selected system ({owners}) has "
-                                f"an option {shown(key)}{hint} (options: {', '.join(options) or 'none'}; "
+                                f"an option {shown(key)}{did_you_mean(key, options)} (options: {', '.join(options) or 'none'}; "
                                 "SYSTEM.KEY or task.KEY targets one)")
             for sid in having:
                 for_systems[sid][key] = value
@@ -364,11 +314,8 @@ class Plan:
 
 
 def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[System]], list[type[System]]]:
-    """The systems to run on ``task_cls`` and the registered-but-unavailable ones that are skipped.
-
-    Named systems must run the task and be available (else a UserError says why); without names,
-    every available system of the task's kind runs.
-    """
+    """The systems to run on ``task_cls`` (those named, which must run it and be available; else every available
+    system of its kind) and the registered-but-unavailable ones that are skipped."""
     from benchmarks.registry import get_system, serves, systems_for
 
     if names:
@@ -390,11 +337,7 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
 
 def check_request(request: RunRequest) -> None:
     """Check what a request says by itself (ids, seeds, profile, limits, the results folder) before anything is
-    resolved, created or run.
-
-    Raises:
-        UserError: the first bad value, named.
-    """
+    resolved, created or run: a UserError names the first bad value."""
     from benchmarks.api import PROFILES
     from benchmarks.paths import check_folder_argument
 
@@ -436,12 +379,8 @@ def check_seconds(value: object, what: str) -> float:
 
 
 def plan(request: RunRequest) -> Plan:
-    """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on
-    before any job runs: unknown names, profiles, devices, options and their types, the data dir.
-
-    Raises:
-        UserError: anything the user can fix, with what was expected.
-    """
+    """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on before any
+    job runs (unknown names, profiles, devices, options and their types, the data dir): a UserError says what."""
     from benchmarks import environment
     from benchmarks.registry import SYSTEMS, discover, get_task
 
@@ -449,7 +388,9 @@ def plan(request: RunRequest) -> Plan:
     discover()
     for message in SYSTEMS.conflicts.values():  # refused ids: an error when named (get_system), else a warning
         print(f"warning: {message}", file=sys.stderr)
-    data_dir = request.data_dir if request.data_dir is not None else default_data_dir()
+    data_dir = request.data_dir
+    if data_dir is None and os.environ.get("MLSD_DATA_DIR"):
+        data_dir = Path(os.environ["MLSD_DATA_DIR"]).expanduser()
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir}: no such folder" + (" (from $MLSD_DATA_DIR)" if request.data_dir is None else ""))
     if request.executor == "ray" and request.isolate:  # decided where each job runs (its node's GPUs), not here
