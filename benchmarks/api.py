@@ -35,14 +35,9 @@ only where a task lists it in ``Task.profiles``."""
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Which data a result was computed on.
-
-    Args:
-        name: human-readable name, e.g. ``"tinyshakespeare"`` or ``"hm-synthetic(scale=0.01)"``.
-        fingerprint: sha256 over the exact inputs (files or generator parameters).
-        synthetic: True when the data came from a generator, never from the real source.
-        source: where it was read from (path or URL), for the record.
-    """
+    """Which data a result was computed on: a readable ``name`` (``"hm-synthetic(scale=0.01)"``), the sha256
+    ``fingerprint`` of the exact inputs (files or generator parameters), whether it is ``synthetic`` (made by a
+    generator, never the real source), and the ``source`` path or URL it was read from."""
 
     name: str
     fingerprint: str
@@ -72,11 +67,10 @@ class QueryUnit:
     Args:
         query: what one query is, in words (``"a retrieval query (text)"``).
         answer: what the system returns for it (``"its top 100 documents"``).
-        k: the length of the answer list where the answer is a list (100, 20, 12, 64 characters), else None.
-        latency_bound_ms: the p99 latency the server scenario must meet (a task may declare its own
-            ``serving_latency_bound_ms``).
-        server: whether the kind is measured in the server scenario (issue 26 asks it of retrieval and recsys,
-            not of a moons point); where not, ``--serve server`` records it as "not measured", with the reason.
+        k: the length of the answer where it is a list (100, 20, 12, 64 characters), else None.
+        latency_bound_ms: the p99 the server scenario must meet (a task may set ``serving_latency_bound_ms``).
+        server: whether the server scenario is measured (not for a moons point); where not, ``--serve server``
+            records "not measured" with the reason.
     """
 
     query: str
@@ -96,7 +90,7 @@ class SmokeInputs:
 
 
 def no_smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
-    """The smoke inputs of a task that needs nothing but its own options."""
+    """A task that needs nothing but its own options (a module-level function, so a Kind pickles)."""
     return SmokeInputs()
 
 
@@ -193,18 +187,11 @@ class RunContext:
     """Installed by a task for the time of ``fit`` (its periodic evaluation); see :meth:`checkpoint`."""
 
     def checkpoint(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
-        """Called by a system's training loop every ``eval_interval`` steps and after the last one.
+        """Called by a system's training loop every ``eval_interval`` steps and after the last one, with the steps
+        and the training characters consumed as targets so far, and the mean batch loss since the last call.
 
-        Runs the task's callback, if any (which may evaluate the model) as :meth:`untimed` work: it
-        counts as ``checkpoint_s``, never as ``fit_s``.
-
-        Args:
-            step: optimisation steps done so far.
-            train_chars: training characters consumed as targets so far.
-            train_loss: the mean training-batch loss since the previous checkpoint, if known.
-
-        Returns:
-            False when the task wants training to stop now (target reached, budget spent).
+        Runs the task's callback, if any (it may evaluate the model), as :meth:`untimed` work counted as
+        ``checkpoint_s``. Returns False when the task wants training to stop (target reached, budget spent).
         """
         if self.checkpoint_callback is None:
             return True
@@ -216,8 +203,7 @@ class RunContext:
             self.timings["checkpoint_s"] = self.timings.get("checkpoint_s", 0.0) + time.perf_counter() - start
 
     def artifact_path(self, suffix: str) -> Path | None:
-        """Path of an artifact file named ``<record stem>.<suffix>`` (``suffix`` without a leading dot),
-        or None if artifacts are not kept."""
+        """``<record stem>.<suffix>`` in the artifacts folder, or None if artifacts are not kept."""
         if self.artifacts_dir is None:
             return None
         from benchmarks.paths import check_file_name, inside
@@ -350,7 +336,6 @@ class Task(ABC):
         return []
 
 
-
 class System:
     """A system: runs on every task of its kind.
 
@@ -388,7 +373,6 @@ class System:
 
     @classmethod
     def resources_for(cls, profile: str) -> Resources:
-        """The resources of one job under ``profile``."""
         return cls.profile_resources.get(profile, cls.resources)
 
     def report(self) -> dict[str, Any]:

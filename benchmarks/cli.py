@@ -18,14 +18,9 @@ from benchmarks.errors import UserError
 
 
 def _command_modules() -> list[ModuleType]:
-    found = []
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "main"):
-            found.append(module)
-    return found
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_"))
+    modules = [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "NAME") and hasattr(module, "main")]
 
 
 class UsageError(Exception):
