@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import inspect
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -124,8 +125,6 @@ class Kind:
 
     def methods(self) -> list[str]:
         """The methods a system of this kind must define (``serve`` is optional, data attributes are not checked)."""
-        import inspect
-
         return sorted(name for name, value in vars(self.protocol).items()
                       if not name.startswith("_") and inspect.isfunction(value))
 

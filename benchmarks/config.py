@@ -86,24 +86,11 @@ def _all_finite(value: Any) -> bool:
 
 @functools.cache
 def _validator(annotation: Any) -> Any:
+    """Strict: ``True`` is no 1 and ``"3"`` no 3, but an int fills a float field (an int no float holds is refused,
+    never stored as infinity)."""
     from pydantic import ConfigDict, TypeAdapter  # ~0.3 s to import: only when a value is checked
 
     return TypeAdapter(annotation, config=ConfigDict(strict=True, arbitrary_types_allowed=True))
-
-
-def _check_type(value: Any, annotation: Any) -> Any:
-    """``value`` as ``annotation``, or TypeError. Strict: ``True`` is no 1 and ``"3"`` no 3, but an int fills a float
-    field (an int no float holds is refused, never stored as infinity) and a list a tuple field, or the reverse."""
-    from pydantic import ValidationError
-
-    members = (annotation, *typing.get_args(annotation))  # the field's type, or those of its union
-    sequence = next((origin for origin in map(typing.get_origin, members) if origin in (tuple, list)), None)
-    if sequence is not None and isinstance(value, (tuple, list)):
-        value = sequence(value)  # --set writes (8, 8) and [8, 8] alike
-    try:
-        return _validator(annotation).validate_python(value)
-    except ValidationError:
-        raise TypeError from None
 
 
 def field_types(config_class: type) -> dict[str, Any]:
@@ -113,16 +100,22 @@ def field_types(config_class: type) -> dict[str, Any]:
 
 def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
     """``config_class(**values)``, each value checked against its field's type; a UserError names a bad one."""
+    from pydantic import ValidationError
+
     annotations = field_types(config_class)
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in annotations:
             known = ", ".join(annotations) or "none"
             raise UserError(f"{owner} has no option {shown(key)}{did_you_mean(key, list(annotations))} (options: {known})")
+        annotation = annotations[key]
+        members = (annotation, *typing.get_args(annotation))  # the field's type, or those of its union
+        sequence = next((origin for origin in map(typing.get_origin, members) if origin in (tuple, list)), None)
+        given = sequence(value) if sequence is not None and isinstance(value, (tuple, list)) else value  # (8, 8) or [8, 8]
         try:
-            checked[key] = _check_type(value, annotations[key])
-        except TypeError:
-            expected = getattr(annotations[key], "__name__", str(annotations[key]))
+            checked[key] = _validator(annotation).validate_python(given)
+        except ValidationError:
+            expected = getattr(annotation, "__name__", str(annotation))
             raise UserError(
                 f"{owner} option {key!r}: expected {expected}, got {shown(value)} ({type(value).__name__})"
             ) from None
@@ -130,20 +123,8 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
-    """A JSON-able dict of a dataclass config."""
-    if dataclasses.is_dataclass(config):
-        return {f.name: _jsonable(getattr(config, f.name)) for f in dataclasses.fields(config)}
-    return {}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+    """A JSON-able dict of a dataclass config: tuples as lists, anything else JSON lacks as its ``str``."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=str)) if dataclasses.is_dataclass(config) else {}
 
 
 def default_cache_dir() -> Path:

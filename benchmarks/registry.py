@@ -1,9 +1,6 @@
-"""The registry of tasks and systems, and their discovery.
-
-Built-in tasks live in ``benchmarks/tasks/`` and systems in ``systems/``: every module there
-is imported by ``discover()``, so adding one is adding one file. Third-party systems come
-from installed distributions through the entry-point group ``mlsd_bench.systems`` and go
-through the same decorator.
+"""The registry of tasks and systems, and their discovery: ``discover()`` imports every module of
+``benchmarks/tasks/`` and ``systems/`` (adding one is adding one file), and the systems that installed distributions
+declare in the entry-point group ``mlsd_bench.systems``; all go through the same decorators.
 """
 
 from __future__ import annotations
@@ -153,11 +150,8 @@ def _check_registered_id(cls: type, what: str) -> None:
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: register a task under ``cls.id``.
-
-    Raises:
-        UserError: no id, an unknown kind, or a main metric that ``benchmarks.metrics`` does not declare.
-    """
+    """Class decorator: register a task under ``cls.id`` (a UserError for no id, an unknown kind, or a main metric
+    that ``benchmarks.metrics`` does not declare)."""
     from benchmarks import kinds, metrics
 
     _check_registered_id(cls, "task")
@@ -188,11 +182,8 @@ def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> T
 
 
 def register_system(cls: type[System]) -> type[System]:
-    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``).
-
-    Raises:
-        UserError: no id, an unknown kind, or a method of the kind's Protocol that the class lacks.
-    """
+    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``); a
+    UserError for no id, an unknown kind, or a method of the kind's Protocol that the class lacks."""
     from benchmarks import kinds
 
     _check_registered_id(cls, "system")
