@@ -171,8 +171,7 @@ class Record:
                 given.pop(name)  # a foreign value where the harness writes an object: keep the record, drop the field
         return cls(
             **given,
-            dataset=DatasetInfo(name=str(dataset.get("name", "?")), fingerprint=str(dataset.get("fingerprint", "?")),
-                                synthetic=bool(dataset.get("synthetic", False)), source=str(dataset.get("source", ""))),
+            dataset=DatasetInfo.from_dict(dataset),
             metrics={str(k): finite(v) for k, v in metrics.items()},
             per_example=PerExample(ids=[str(i) for i in ids] if isinstance(ids, list) else None,
                                    values=values if isinstance(values, dict) else {}),

@@ -251,7 +251,7 @@ _imported_trees: set[str] = set()
 
 
 def _import_tree(package: str) -> None:
-    """Import every module below ``package`` once (unless :func:`discover` is forced), recording failures."""
+    """Import every module below ``package`` once, recording failures."""
     if package in _imported_trees:
         return
     _imported_trees.add(package)
@@ -308,14 +308,12 @@ def _module_file(name: str) -> str | None:
 _discovered = False
 
 
-def discover(force: bool = False) -> None:
+def discover() -> None:
     """Import the built-in tasks and systems and the entry-point plug-ins, once."""
     global _discovered
-    if _discovered and not force:
+    if _discovered:
         return
     _discovered = True
-    if force:
-        _imported_trees.clear()
     _import_tree("benchmarks.tasks")
     _import_tree("systems")
     _load_entry_points()
