@@ -25,12 +25,13 @@ import math
 import os
 import sys
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.errors import UserError, did_you_mean, unknown
-from benchmarks.paths import check_id, check_seed, shown
+from benchmarks.paths import check_folder_argument, check_id, check_seed, shown
 
 if TYPE_CHECKING:
     from benchmarks.api import Resources, System, Task
@@ -139,21 +140,16 @@ def default_cache_dir() -> Path:
 
 @dataclass
 class RunRequest:
-    """What to run, as the command line or a script says it (nothing resolved yet).
+    """What to run, as the command line or a script says it (nothing resolved yet), with the ``run`` options' meaning.
 
     Args:
         tasks: task ids (``task`` is a shorthand for one).
-        systems: system ids (empty: every available system of each task's kind).
-        seeds: seeds (empty: each task's default seeds).
+        systems, seeds: empty: every available system of each task's kind, each task's default seeds.
         overrides: ``--set`` values, ``{"lr": 0.1, "task.scale": 0.01, "logreg.C": 2.0}``.
-        data_dir: where real data is looked for (None: ``$MLSD_DATA_DIR``).
-        timeout: seconds per job before it is recorded as failed.
-        isolate: run each job in its own process (off: in this process, for debugging).
-        start_method: ``fork``, ``spawn`` or ``auto`` (fork unless a fork-unsafe library is loaded);
-            ``$MLSD_START_METHOD`` sets the default (the tests pin it).
-        executor: ``local`` (worker processes here, ``jobs`` at a time) or ``ray`` (Ray tasks; ``address``
-            joins a running cluster, None starts a local one; ``retries`` for jobs whose worker or node dies).
-        resume: skip jobs whose key already has an ok record; rerun_failed: run only jobs whose latest record failed.
+        data_dir: None: ``$MLSD_DATA_DIR``.
+        start_method: ``auto`` (fork unless a fork-unsafe library is loaded) by default, or ``$MLSD_START_METHOD``.
+        executor: ``local`` (``jobs`` at a time) or ``ray`` (``address`` joins a running cluster, None starts a
+            local one; ``retries`` for jobs whose worker or node dies).
     """
 
     tasks: list[str] = field(default_factory=list)
@@ -196,10 +192,8 @@ class RunRequest:
 class JobSpec:
     """One job, fully resolved and typed: everything a worker needs to build its task and system and run them.
 
-    ``task_options`` is the task's ``Options`` instance and ``config`` the system's ``Config`` instance, both
-    checked here; ``config_overrides`` are the ``--set`` values behind ``config`` (a record shows them). The spec
-    pickles by reference to the task and system classes (spawned workers, Ray nodes import their modules).
-    """
+    ``config_overrides`` are the ``--set`` values behind ``config`` (a record shows them). The spec pickles by
+    reference to the task and system classes (spawned workers, Ray nodes import their modules)."""
 
     task_cls: type[Task]
     system_cls: type[System]
@@ -240,38 +234,37 @@ class JobSpec:
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def route_overrides(
-    overrides: dict[str, Any], task_cls: type[Task], system_ids: list[str], known_systems: set[str] | frozenset[str] = frozenset(),
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: list[type[System]],
+                    named: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Split ``--set`` values between the task's options and each system's config.
 
-    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is not in this run but registered);
+    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is registered or ``named`` but not in ``systems``);
     a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system whose config
     has that field (``--set learning_rate=0.01`` over systems of which only some learn); else a UserError.
     """
     from benchmarks.registry import SYSTEMS
 
     task_fields = field_types(task_cls.Options)
-    fields = {sid: field_types(SYSTEMS.get(sid).Config) if sid in SYSTEMS else {} for sid in system_ids}
+    fields = {system.id: field_types(system.Config) for system in systems}
     for_task: dict[str, Any] = {}
-    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in system_ids}
+    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in fields}
     for key, value in overrides.items():
         prefix, dot, name = key.partition(".")
         if dot and prefix == "task":
             for_task[name] = value
         elif dot and prefix in for_systems:
             for_systems[prefix][name] = value
-        elif dot and prefix in known_systems:
+        elif dot and (prefix in SYSTEMS or prefix in named):
             continue  # a setting for a registered system that is not part of this run
         elif dot:
-            raise unknown("system", prefix, sorted(set(system_ids) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
+            raise unknown("system", prefix, sorted(set(fields) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
         elif key in task_fields:
             for_task[key] = value
         else:
-            having = [sid for sid in system_ids if key in fields[sid]]
+            having = [sid for sid in fields if key in fields[sid]]
             if not having:
                 options = sorted(set(task_fields).union(*fields.values()))
-                owners = ", ".join(system_ids) or "none"
+                owners = ", ".join(fields) or "none"
                 raise UserError(f"--set {shown(key)}: neither task {task_cls.id!r} nor a selected system ({owners}) has "
                                 f"an option {shown(key)}{did_you_mean(key, options)} (options: {', '.join(options) or 'none'}; "
                                 "SYSTEM.KEY or task.KEY targets one)")
@@ -320,7 +313,6 @@ def check_request(request: RunRequest) -> None:
     """Check what a request says by itself (ids, seeds, profile, limits, the results folder) before anything is
     resolved, created or run: a UserError names the first bad value."""
     from benchmarks.api import PROFILES
-    from benchmarks.paths import check_folder_argument
 
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
@@ -391,8 +383,7 @@ def plan(request: RunRequest) -> Plan:
         unavailable += [(task_cls.id, s) for s in skipped]
         if not chosen:
             raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
-        task_values, system_values = route_overrides(request.overrides, task_cls, [s.id for s in chosen],
-                                                     known_systems=set(SYSTEMS) | set(request.systems))
+        task_values, system_values = route_overrides(request.overrides, task_cls, chosen, request.systems)
         options = build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}")
         seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
         for system_cls in chosen:

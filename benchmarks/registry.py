@@ -264,18 +264,12 @@ def _import_tree(package: str) -> None:
         return
     for root in [Path(p) for p in getattr(root_module, "__path__", [])]:
         for path in sorted(root.rglob("*.py")):
-            relative = path.relative_to(root).with_suffix("")
-            parts = relative.parts
+            parts = path.relative_to(root).with_suffix("").parts
             if any(part.startswith(("_", ".")) or part == "lib" for part in parts[:-1]) or parts[-1].startswith("."):
                 continue  # private folders, and lib/ folders (library code, imported by the systems that use it)
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-                if not parts:
-                    continue
-            if any(not part.isidentifier() for part in parts):
-                continue
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
             name = ".".join((package, *parts))
-            if name in sys.modules:
+            if not parts or not all(part.isidentifier() for part in parts) or name in sys.modules:
                 continue
             try:
                 importlib.import_module(name)
