@@ -4,6 +4,7 @@ line before anything runs or is created (the same checks guard :class:`benchmark
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -63,25 +64,18 @@ def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str
     return value
 
 
-def known_task(value: str, what: str = "--task", extra: Iterable[str] = ()) -> str:
-    """``value`` if it is a registered task (or one of ``extra``, e.g. tasks with records); else "did you mean"."""
-    from benchmarks.registry import TASKS
+def _known(kind: str, value: str, what: str = "", extra: Iterable[str] = ()) -> str:
+    """``value`` if it is a registered ``kind`` (task or system) or one of ``extra`` (e.g. tasks with records); else
+    "did you mean"."""
+    from benchmarks import registry
 
-    return _known(value, TASKS, "task", what, extra)
-
-
-def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) -> str:
-    """``value`` if it is a registered system (or one of ``extra``); else "did you mean"."""
-    from benchmarks.registry import SYSTEMS
-
-    return _known(value, SYSTEMS, "system", what, extra)
-
-
-def _known(value: str, registry: Any, kind: str, what: str, extra: Iterable[str]) -> str:
-    from benchmarks.registry import discover
-
-    check_id(value, what)
+    check_id(value, what or f"--{kind}")
+    names = registry.TASKS if kind == "task" else registry.SYSTEMS
     extra = set(extra)
-    if value not in registry and value not in extra:
-        discover()  # only when needed: a built-in task is known without importing every system
-    return value if value in registry or value in extra else choose(value, set(registry) | extra, kind)
+    if value not in names and value not in extra:
+        registry.discover()  # only when needed: a built-in task is known without importing every system
+    return value if value in names or value in extra else choose(value, set(names) | extra, kind)
+
+
+known_task = functools.partial(_known, "task")
+known_system = functools.partial(_known, "system")
