@@ -144,9 +144,8 @@ class Evaluation:
 
     Args:
         metrics: ``{name: value}``; must contain the task's ``main_metric``.
-        per_example: ``{metric: [value per example]}`` for the metrics that are means over
-            examples (queries, customers, sessions, windows); used by significance tests. A list or a
-            1-d numpy array (a large one need not become a list unless it is recorded).
+        per_example: ``{metric: values per example}`` (a list or a 1-d numpy array) for the metrics that are means
+            over examples (queries, customers, sessions, windows), for significance tests.
         example_ids: the ids of those examples, in the same order (optional; made text when recorded).
         extras: small JSON-able things worth keeping (a generated sample, a loss curve).
     """
@@ -268,13 +267,10 @@ class Resources:
 
 
 class Task(ABC):
-    """A benchmark task: data, split protocol and metrics, fixed.
-
-    Subclasses set the class attributes and implement the four methods. ``kind`` is the :class:`Kind` of
-    ``benchmarks/kinds/`` whose Protocol its systems implement and whose data ``prepare`` returns
-    (``kind = retriever.KIND``).
-    ``main_metric`` is a metric declared in ``benchmarks.metrics`` (which gives its direction).
-    ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
+    """A benchmark task: data, split protocol and metrics, fixed. Subclasses set the class attributes and implement
+    the four methods: ``kind`` is the :class:`Kind` whose Protocol its systems implement and whose data ``prepare``
+    returns (``kind = retriever.KIND``); ``main_metric`` is declared in ``benchmarks.metrics`` (which gives its
+    direction); ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
     """
 
     id: ClassVar[str]
@@ -340,10 +336,8 @@ class System:
 
     Class attributes:
         id: unique kebab-case name.
-        kind: the name of the kind it implements (a key of ``benchmarks.kinds.KINDS``); it must define that
-            kind's methods.
-        tasks: optionally, task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing the tasks of its
-            kind it runs (empty: all of them).
+        kind: the name of the kind it implements (a key of ``benchmarks.kinds.KINDS``), whose methods it defines.
+        tasks: optional task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing its kind's tasks (empty: all).
         Config: a dataclass of hyperparameters; its defaults are the ``default`` profile.
         profile_overrides: ``{profile: {field: value}}`` applied before ``--set``.
         requires: importable module names the system needs beyond the core install.
