@@ -338,19 +338,14 @@ def get_system(system_id: str) -> type[System]:
 def _get(registry: Registry[T], name: str) -> T:
     """``registry.get(name)``, where an unknown name also shows the plug-ins that failed to import: the one whose file
     holds the name (its real error, file and line), else all of them."""
-    if name in registry or name in registry.conflicts:
+    if name in registry or name in registry.conflicts or not BROKEN:
         return registry.get(name)
     defining = [b for b in BROKEN if _mentions(b, name)]
     if defining:
         raise UserError(f"{registry.kind} {name!r} could not be loaded: "
                         + "; ".join(f"{b.origin} failed to import ({b.where}): {b.error}" for b in defining))
-    try:
-        return registry.get(name)
-    except UserError as error:
-        if not BROKEN:
-            raise
-        raise UserError(f"{error}; plug-in modules that failed to import: "
-                        + "; ".join(b.describe() for b in BROKEN) + " (see: python -m benchmarks list)") from None
+    raise UserError(f"{unknown(registry.kind, name, list(registry))}; plug-in modules that failed to import: "
+                    + "; ".join(b.describe() for b in BROKEN) + " (see: python -m benchmarks list)")
 
 
 def _mentions(broken: BrokenModule, name: str) -> bool:
