@@ -101,8 +101,6 @@ def field_types(config_class: type) -> dict[str, Any]:
 
 def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
     """``config_class(**values)``, each value checked against its field's type; a UserError names a bad one."""
-    from pydantic import ValidationError
-
     annotations = field_types(config_class)
     checked: dict[str, Any] = {}
     for key, value in values.items():
@@ -115,7 +113,7 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
         given = sequence(value) if sequence is not None and isinstance(value, (tuple, list)) else value  # (8, 8) or [8, 8]
         try:
             checked[key] = _validator(annotation).validate_python(given)
-        except ValidationError:
+        except ValueError:  # pydantic's ValidationError (pydantic is imported only when a value is checked)
             expected = getattr(annotation, "__name__", str(annotation))
             raise UserError(
                 f"{owner} option {key!r}: expected {expected}, got {shown(value)} ({type(value).__name__})"
