@@ -37,10 +37,8 @@ class _Parser(argparse.ArgumentParser):
 @functools.cache
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, built once per process (argparse takes ~0.1 s to build it; parsing leaves it unchanged)."""
-    parser = _Parser(
-        prog="python -m benchmarks",
-        description="MLSD Bench: run ML-system-design benchmarks and build leaderboards.",
-    )
+    parser = _Parser(prog="python -m benchmarks",
+                     description="MLSD Bench: run ML-system-design benchmarks and build leaderboards.")
     parser.add_argument("--version", action="version", version=f"mlsd-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
@@ -53,11 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 def one_line(text: object) -> str:
     """An error message as one line: its line breaks become ``; ``."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
-def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                      line: str | None = None) -> str:
-    return f"warning: {one_line(message)}\n"
 
 
 def describe(error: BaseException) -> str:
@@ -78,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ``MLSD_TRACEBACK=1`` lets an unexpected exception's traceback through (for bug reports).
     """
     if argv is None:  # the real command line: a warning is one line too (no source line under it)
-        warnings.formatwarning = _one_line_warning
+        warnings.formatwarning = lambda message, *_: f"warning: {one_line(message)}\n"
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
