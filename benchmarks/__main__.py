@@ -4,13 +4,12 @@ A folder named ``benchmarks/`` in the working directory can shadow this package 
 first); then this file still runs, says so, and loads the real package from beside itself.
 """
 
+import importlib.util
 import sys
 from pathlib import Path
 
 
 def _unshadow() -> None:
-    import importlib.util
-
     here = Path(__file__).resolve().parent
     found = sys.modules.get("benchmarks")
     location = getattr(found, "__file__", None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import inspect
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -35,14 +36,9 @@ only where a task lists it in ``Task.profiles``."""
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Which data a result was computed on.
-
-    Args:
-        name: human-readable name, e.g. ``"tinyshakespeare"`` or ``"hm-synthetic(scale=0.01)"``.
-        fingerprint: sha256 over the exact inputs (files or generator parameters).
-        synthetic: True when the data came from a generator, never from the real source.
-        source: where it was read from (path or URL), for the record.
-    """
+    """Which data a result was computed on: a readable ``name`` (``"hm-synthetic(scale=0.01)"``), the sha256
+    ``fingerprint`` of the exact inputs (files or generator parameters), whether it is ``synthetic`` (made by a
+    generator, never the real source), and the ``source`` path or URL it was read from."""
 
     name: str
     fingerprint: str
@@ -72,11 +68,10 @@ class QueryUnit:
     Args:
         query: what one query is, in words (``"a retrieval query (text)"``).
         answer: what the system returns for it (``"its top 100 documents"``).
-        k: the length of the answer list where the answer is a list (100, 20, 12, 64 characters), else None.
-        latency_bound_ms: the p99 latency the server scenario must meet (a task may declare its own
-            ``serving_latency_bound_ms``).
-        server: whether the kind is measured in the server scenario (issue 26 asks it of retrieval and recsys,
-            not of a moons point); where not, ``--serve server`` records it as "not measured", with the reason.
+        k: the length of the answer where it is a list (100, 20, 12, 64 characters), else None.
+        latency_bound_ms: the p99 the server scenario must meet (a task may set ``serving_latency_bound_ms``).
+        server: whether the server scenario is measured (not for a moons point); where not, ``--serve server``
+            records "not measured" with the reason.
     """
 
     query: str
@@ -96,7 +91,7 @@ class SmokeInputs:
 
 
 def no_smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
-    """The smoke inputs of a task that needs nothing but its own options."""
+    """A task that needs nothing but its own options (a module-level function, so a Kind pickles)."""
     return SmokeInputs()
 
 
@@ -130,8 +125,6 @@ class Kind:
 
     def methods(self) -> list[str]:
         """The methods a system of this kind must define (``serve`` is optional, data attributes are not checked)."""
-        import inspect
-
         return sorted(name for name, value in vars(self.protocol).items()
                       if not name.startswith("_") and inspect.isfunction(value))
 
@@ -151,9 +144,8 @@ class Evaluation:
 
     Args:
         metrics: ``{name: value}``; must contain the task's ``main_metric``.
-        per_example: ``{metric: [value per example]}`` for the metrics that are means over
-            examples (queries, customers, sessions, windows); used by significance tests. A list or a
-            1-d numpy array (a large one need not become a list unless it is recorded).
+        per_example: ``{metric: values per example}`` (a list or a 1-d numpy array) for the metrics that are means
+            over examples (queries, customers, sessions, windows), for significance tests.
         example_ids: the ids of those examples, in the same order (optional; made text when recorded).
         extras: small JSON-able things worth keeping (a generated sample, a loss curve).
     """
@@ -193,18 +185,11 @@ class RunContext:
     """Installed by a task for the time of ``fit`` (its periodic evaluation); see :meth:`checkpoint`."""
 
     def checkpoint(self, step: int, train_chars: int, train_loss: float | None = None) -> bool:
-        """Called by a system's training loop every ``eval_interval`` steps and after the last one.
+        """Called by a system's training loop every ``eval_interval`` steps and after the last one, with the steps
+        and the training characters consumed as targets so far, and the mean batch loss since the last call.
 
-        Runs the task's callback, if any (which may evaluate the model) as :meth:`untimed` work: it
-        counts as ``checkpoint_s``, never as ``fit_s``.
-
-        Args:
-            step: optimisation steps done so far.
-            train_chars: training characters consumed as targets so far.
-            train_loss: the mean training-batch loss since the previous checkpoint, if known.
-
-        Returns:
-            False when the task wants training to stop now (target reached, budget spent).
+        Runs the task's callback, if any (it may evaluate the model), as :meth:`untimed` work counted as
+        ``checkpoint_s``. Returns False when the task wants training to stop (target reached, budget spent).
         """
         if self.checkpoint_callback is None:
             return True
@@ -216,8 +201,7 @@ class RunContext:
             self.timings["checkpoint_s"] = self.timings.get("checkpoint_s", 0.0) + time.perf_counter() - start
 
     def artifact_path(self, suffix: str) -> Path | None:
-        """Path of an artifact file named ``<record stem>.<suffix>`` (``suffix`` without a leading dot),
-        or None if artifacts are not kept."""
+        """``<record stem>.<suffix>`` in the artifacts folder, or None if artifacts are not kept."""
         if self.artifacts_dir is None:
             return None
         from benchmarks.paths import check_file_name, inside
@@ -283,13 +267,10 @@ class Resources:
 
 
 class Task(ABC):
-    """A benchmark task: data, split protocol and metrics, fixed.
-
-    Subclasses set the class attributes and implement the four methods. ``kind`` is the :class:`Kind` of
-    ``benchmarks/kinds/`` whose Protocol its systems implement and whose data ``prepare`` returns
-    (``kind = retriever.KIND``).
-    ``main_metric`` is a metric declared in ``benchmarks.metrics`` (which gives its direction).
-    ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
+    """A benchmark task: data, split protocol and metrics, fixed. Subclasses set the class attributes and implement
+    the four methods: ``kind`` is the :class:`Kind` whose Protocol its systems implement and whose data ``prepare``
+    returns (``kind = retriever.KIND``); ``main_metric`` is declared in ``benchmarks.metrics`` (which gives its
+    direction); ``Options`` is a dataclass of task options (``--set`` and ``--dataset``), saved with every record.
     """
 
     id: ClassVar[str]
@@ -350,16 +331,13 @@ class Task(ABC):
         return []
 
 
-
 class System:
     """A system: runs on every task of its kind.
 
     Class attributes:
         id: unique kebab-case name.
-        kind: the name of the kind it implements (a key of ``benchmarks.kinds.KINDS``); it must define that
-            kind's methods.
-        tasks: optionally, task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing the tasks of its
-            kind it runs (empty: all of them).
+        kind: the name of the kind it implements (a key of ``benchmarks.kinds.KINDS``), whose methods it defines.
+        tasks: optional task ids or ``fnmatch`` patterns (``"beir-*"``) narrowing its kind's tasks (empty: all).
         Config: a dataclass of hyperparameters; its defaults are the ``default`` profile.
         profile_overrides: ``{profile: {field: value}}`` applied before ``--set``.
         requires: importable module names the system needs beyond the core install.
@@ -388,7 +366,6 @@ class System:
 
     @classmethod
     def resources_for(cls, profile: str) -> Resources:
-        """The resources of one job under ``profile``."""
         return cls.profile_resources.get(profile, cls.resources)
 
     def report(self) -> dict[str, Any]:

@@ -18,14 +18,9 @@ from benchmarks.errors import UserError
 
 
 def _command_modules() -> list[ModuleType]:
-    found = []
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "main"):
-            found.append(module)
-    return found
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_"))
+    modules = [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "NAME") and hasattr(module, "main")]
 
 
 class UsageError(Exception):
@@ -42,10 +37,8 @@ class _Parser(argparse.ArgumentParser):
 @functools.cache
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, built once per process (argparse takes ~0.1 s to build it; parsing leaves it unchanged)."""
-    parser = _Parser(
-        prog="python -m benchmarks",
-        description="MLSD Bench: run ML-system-design benchmarks and build leaderboards.",
-    )
+    parser = _Parser(prog="python -m benchmarks",
+                     description="MLSD Bench: run ML-system-design benchmarks and build leaderboards.")
     parser.add_argument("--version", action="version", version=f"mlsd-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
@@ -58,11 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 def one_line(text: object) -> str:
     """An error message as one line: its line breaks become ``; ``."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
-def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                      line: str | None = None) -> str:
-    return f"warning: {one_line(message)}\n"
 
 
 def describe(error: BaseException) -> str:
@@ -83,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ``MLSD_TRACEBACK=1`` lets an unexpected exception's traceback through (for bug reports).
     """
     if argv is None:  # the real command line: a warning is one line too (no source line under it)
-        warnings.formatwarning = _one_line_warning
+        warnings.formatwarning = lambda message, *_: f"warning: {one_line(message)}\n"
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,39 +1,37 @@
-"""Configuration, resolved in one place: from the command line (or a script's :class:`RunRequest`) to one
+"""Configuration, resolved in one place: a :class:`RunRequest` (the command line's or a script's) becomes one
 frozen, typed :class:`JobSpec` per job, before any job starts.
 
-The path of a ``--set key=value`` value from the command line to the system crosses four files:
+A ``--set key=value`` crosses four files:
 
-1. ``commands/run.py`` reads the ``--set`` strings and hands them here;
+1. ``commands/run.py`` reads the strings;
 2. here, :func:`parse_assignments` parses each (``ast.literal_eval``) and :func:`plan` routes it to the task's
-   ``Options`` or a system's ``Config`` and checks it against the dataclass field it targets: every job's spec
-   then holds typed ``Options`` and ``Config`` instances (a bad value fails here, before anything is created);
-3. ``jobs.py``, in the worker, builds the task and the system from the spec: ``system_cls(spec.config, context)``;
+   ``Options`` or a system's ``Config``, checked against the field's type (a bad value fails here, before anything
+   is created);
+3. ``jobs.py``, in the worker, builds ``system_cls(spec.config, context)``; the runner and executors only carry it;
 4. the system reads its ``self.config``.
 
-The runner and the executors carry the spec to a worker (a process, a Ray node) without reading it.
-
-Precedence for a system's config: dataclass defaults (the ``default`` profile) ← the system's
-``profile_overrides[profile]`` ← ``--set`` values.
+A system's config: dataclass defaults (the ``default`` profile) ← ``profile_overrides[profile]`` ← ``--set`` values.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
 import math
 import os
 import sys
-import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.errors import UserError, close_matches, unknown
-from benchmarks.paths import check_id, check_seed, shown
+from benchmarks.errors import UserError, did_you_mean, unknown
+from benchmarks.paths import check_folder_argument, check_id, check_seed, shown
 
 if TYPE_CHECKING:
     from benchmarks.api import Resources, System, Task
@@ -87,55 +85,13 @@ def _all_finite(value: Any) -> bool:
     return True
 
 
-def _check_type(value: Any, annotation: Any) -> Any:
-    """Return ``value`` converted to ``annotation`` where that is lossless; raise TypeError otherwise."""
-    if annotation is Any:
-        return value
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            try:
-                return _check_type(value, arg)
-            except TypeError:
-                continue
-        raise TypeError
-    if annotation is type(None):
-        if value is None:
-            return None
-        raise TypeError
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise TypeError
-    if origin in (tuple, list):
-        if not isinstance(value, (tuple, list)):
-            raise TypeError
-        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_check_type(v, args[0]) for v in value)
-        if origin is tuple and args:
-            if len(args) != len(value):
-                raise TypeError
-            return tuple(_check_type(v, a) for v, a in zip(value, args))
-        inner = args[0] if args else Any
-        converted = [_check_type(v, inner) for v in value]
-        return tuple(converted) if origin is tuple else converted
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise TypeError
-        return value
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except OverflowError:  # an int too large for a float: refused, never stored as infinity
-            raise TypeError from None
-    if annotation is bool and not isinstance(value, bool):
-        raise TypeError
-    if annotation in (int, float) and isinstance(value, bool):
-        raise TypeError
-    if isinstance(annotation, type) and not isinstance(value, annotation):
-        raise TypeError
-    return value
+@functools.cache
+def _validator(annotation: Any) -> Any:
+    """Strict: ``True`` is no 1 and ``"3"`` no 3, but an int fills a float field (an int no float holds is refused,
+    never stored as infinity)."""
+    from pydantic import ConfigDict, TypeAdapter  # ~0.3 s to import: only when a value is checked
+
+    return TypeAdapter(annotation, config=ConfigDict(strict=True, arbitrary_types_allowed=True))
 
 
 def field_types(config_class: type) -> dict[str, Any]:
@@ -144,23 +100,21 @@ def field_types(config_class: type) -> dict[str, Any]:
 
 
 def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
-    """Instantiate ``config_class`` with ``values`` checked against its field types.
-
-    Raises:
-        UserError: an unknown field (with close matches) or a value of the wrong type.
-    """
+    """``config_class(**values)``, each value checked against its field's type; a UserError names a bad one."""
     annotations = field_types(config_class)
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in annotations:
-            close = close_matches(key, list(annotations))
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(annotations) or "none"
-            raise UserError(f"{owner} has no option {shown(key)}{hint} (options: {known})")
+            raise UserError(f"{owner} has no option {shown(key)}{did_you_mean(key, list(annotations))} (options: {known})")
+        annotation = annotations[key]
+        members = (annotation, *typing.get_args(annotation))  # the field's type, or those of its union
+        sequence = next((origin for origin in map(typing.get_origin, members) if origin in (tuple, list)), None)
+        given = sequence(value) if sequence is not None and isinstance(value, (tuple, list)) else value  # (8, 8) or [8, 8]
         try:
-            checked[key] = _check_type(value, annotations[key])
-        except TypeError:
-            expected = getattr(annotations[key], "__name__", str(annotations[key]))
+            checked[key] = _validator(annotation).validate_python(given)
+        except ValueError:  # pydantic's ValidationError (pydantic is imported only when a value is checked)
+            expected = getattr(annotation, "__name__", str(annotation))
             raise UserError(
                 f"{owner} option {key!r}: expected {expected}, got {shown(value)} ({type(value).__name__})"
             ) from None
@@ -168,20 +122,8 @@ def build_config(config_class: type, values: dict[str, Any], owner: str) -> Any:
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
-    """A JSON-able dict of a dataclass config."""
-    if dataclasses.is_dataclass(config):
-        return {f.name: _jsonable(getattr(config, f.name)) for f in dataclasses.fields(config)}
-    return {}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+    """A JSON-able dict of a dataclass config: tuples as lists, anything else JSON lacks as its ``str``."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=str)) if dataclasses.is_dataclass(config) else {}
 
 
 def default_cache_dir() -> Path:
@@ -194,29 +136,18 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "mlsd-bench"
 
 
-def default_data_dir() -> Path | None:
-    """``$MLSD_DATA_DIR``, if set."""
-    value = os.environ.get("MLSD_DATA_DIR")
-    return Path(value).expanduser() if value else None
-
-
 @dataclass
 class RunRequest:
-    """What to run, as the command line or a script says it (nothing resolved yet).
+    """What to run, as the command line or a script says it (nothing resolved yet), with the ``run`` options' meaning.
 
     Args:
         tasks: task ids (``task`` is a shorthand for one).
-        systems: system ids (empty: every available system of each task's kind).
-        seeds: seeds (empty: each task's default seeds).
+        systems, seeds: empty: every available system of each task's kind, each task's default seeds.
         overrides: ``--set`` values, ``{"lr": 0.1, "task.scale": 0.01, "logreg.C": 2.0}``.
-        data_dir: where real data is looked for (None: ``$MLSD_DATA_DIR``).
-        timeout: seconds per job before it is recorded as failed.
-        isolate: run each job in its own process (off: in this process, for debugging).
-        start_method: ``fork``, ``spawn`` or ``auto`` (fork unless a fork-unsafe library is loaded);
-            ``$MLSD_START_METHOD`` sets the default (the tests pin it).
-        executor: ``local`` (worker processes here, ``jobs`` at a time) or ``ray`` (Ray tasks; ``address``
-            joins a running cluster, None starts a local one; ``retries`` for jobs whose worker or node dies).
-        resume: skip jobs whose key already has an ok record; rerun_failed: run only jobs whose latest record failed.
+        data_dir: None: ``$MLSD_DATA_DIR``.
+        start_method: ``auto`` (fork unless a fork-unsafe library is loaded) by default, or ``$MLSD_START_METHOD``.
+        executor: ``local`` (``jobs`` at a time) or ``ray`` (``address`` joins a running cluster, None starts a
+            local one; ``retries`` for jobs whose worker or node dies).
     """
 
     tasks: list[str] = field(default_factory=list)
@@ -259,10 +190,8 @@ class RunRequest:
 class JobSpec:
     """One job, fully resolved and typed: everything a worker needs to build its task and system and run them.
 
-    ``task_options`` is the task's ``Options`` instance and ``config`` the system's ``Config`` instance, both
-    checked here; ``config_overrides`` are the ``--set`` values behind ``config`` (a record shows them). The spec
-    pickles by reference to the task and system classes (spawned workers, Ray nodes import their modules).
-    """
+    ``config_overrides`` are the ``--set`` values behind ``config`` (a record shows them). The spec pickles by
+    reference to the task and system classes (spawned workers, Ray nodes import their modules)."""
 
     task_cls: type[Task]
     system_cls: type[System]
@@ -276,7 +205,6 @@ class JobSpec:
     cache_dir: Path
     resources: Resources
     serve: tuple[str, ...] = ()
-    """Serving scenarios to measure after scoring (empty: none)."""
 
     @property
     def task(self) -> str:
@@ -304,45 +232,39 @@ class JobSpec:
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def route_overrides(
-    overrides: dict[str, Any], task_cls: type[Task], system_ids: list[str], known_systems: set[str] | frozenset[str] = frozenset(),
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: list[type[System]],
+                    named: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Split ``--set`` values between the task's options and each system's config.
 
-    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is not in this run but registered);
+    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is registered or ``named`` but not in ``systems``);
     a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system whose config
-    has that field (``--set learning_rate=0.01`` over systems of which only some learn).
-
-    Raises:
-        UserError: a bare key that neither the task nor any selected system has (with "did you mean").
+    has that field (``--set learning_rate=0.01`` over systems of which only some learn); else a UserError.
     """
     from benchmarks.registry import SYSTEMS
 
     task_fields = field_types(task_cls.Options)
-    fields = {sid: field_types(SYSTEMS.get(sid).Config) if sid in SYSTEMS else {} for sid in system_ids}
+    fields = {system.id: field_types(system.Config) for system in systems}
     for_task: dict[str, Any] = {}
-    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in system_ids}
+    for_systems: dict[str, dict[str, Any]] = {sid: {} for sid in fields}
     for key, value in overrides.items():
         prefix, dot, name = key.partition(".")
         if dot and prefix == "task":
             for_task[name] = value
         elif dot and prefix in for_systems:
             for_systems[prefix][name] = value
-        elif dot and prefix in known_systems:
+        elif dot and (prefix in SYSTEMS or prefix in named):
             continue  # a setting for a registered system that is not part of this run
         elif dot:
-            raise unknown("system", prefix, sorted(set(system_ids) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
+            raise unknown("system", prefix, sorted(set(fields) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
         elif key in task_fields:
             for_task[key] = value
         else:
-            having = [sid for sid in system_ids if key in fields[sid]]
+            having = [sid for sid in fields if key in fields[sid]]
             if not having:
                 options = sorted(set(task_fields).union(*fields.values()))
-                close = close_matches(key, options)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                owners = ", ".join(system_ids) or "none"
+                owners = ", ".join(fields) or "none"
                 raise UserError(f"--set {shown(key)}: neither task {task_cls.id!r} nor a selected system ({owners}) has "
-                                f"an option {shown(key)}{hint} (options: {', '.join(options) or 'none'}; "
+                                f"an option {shown(key)}{did_you_mean(key, options)} (options: {', '.join(options) or 'none'}; "
                                 "SYSTEM.KEY or task.KEY targets one)")
             for sid in having:
                 for_systems[sid][key] = value
@@ -364,11 +286,8 @@ class Plan:
 
 
 def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[System]], list[type[System]]]:
-    """The systems to run on ``task_cls`` and the registered-but-unavailable ones that are skipped.
-
-    Named systems must run the task and be available (else a UserError says why); without names,
-    every available system of the task's kind runs.
-    """
+    """The systems to run on ``task_cls`` (those named, which must run it and be available; else every available
+    system of its kind) and the registered-but-unavailable ones that are skipped."""
     from benchmarks.registry import get_system, serves, systems_for
 
     if names:
@@ -390,13 +309,8 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
 
 def check_request(request: RunRequest) -> None:
     """Check what a request says by itself (ids, seeds, profile, limits, the results folder) before anything is
-    resolved, created or run.
-
-    Raises:
-        UserError: the first bad value, named.
-    """
+    resolved, created or run: a UserError names the first bad value."""
     from benchmarks.api import PROFILES
-    from benchmarks.paths import check_folder_argument
 
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
@@ -436,12 +350,8 @@ def check_seconds(value: object, what: str) -> float:
 
 
 def plan(request: RunRequest) -> Plan:
-    """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on
-    before any job runs: unknown names, profiles, devices, options and their types, the data dir.
-
-    Raises:
-        UserError: anything the user can fix, with what was expected.
-    """
+    """Resolve a request into its jobs (task × system × seed), checking everything a job could fail on before any
+    job runs (unknown names, profiles, devices, options and their types, the data dir): a UserError says what."""
     from benchmarks import environment
     from benchmarks.registry import SYSTEMS, discover, get_task
 
@@ -449,7 +359,9 @@ def plan(request: RunRequest) -> Plan:
     discover()
     for message in SYSTEMS.conflicts.values():  # refused ids: an error when named (get_system), else a warning
         print(f"warning: {message}", file=sys.stderr)
-    data_dir = request.data_dir if request.data_dir is not None else default_data_dir()
+    data_dir = request.data_dir
+    if data_dir is None and os.environ.get("MLSD_DATA_DIR"):
+        data_dir = Path(os.environ["MLSD_DATA_DIR"]).expanduser()
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir}: no such folder" + (" (from $MLSD_DATA_DIR)" if request.data_dir is None else ""))
     if request.executor == "ray" and request.isolate:  # decided where each job runs (its node's GPUs), not here
@@ -469,8 +381,7 @@ def plan(request: RunRequest) -> Plan:
         unavailable += [(task_cls.id, s) for s in skipped]
         if not chosen:
             raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
-        task_values, system_values = route_overrides(request.overrides, task_cls, [s.id for s in chosen],
-                                                     known_systems=set(SYSTEMS) | set(request.systems))
+        task_values, system_values = route_overrides(request.overrides, task_cls, chosen, request.systems)
         options = build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}")
         seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
         for system_cls in chosen:

@@ -14,10 +14,7 @@ class DataError(UserError):
 
     def __init__(self, path: Path | str, problem: str, line: int | None = None, hint: str = "") -> None:
         where = f"{path}" + (f", line {line}" if line is not None else "")
-        message = f"{where}: {problem}"
-        if hint:
-            message += f" ({hint})"
-        super().__init__(message)
+        super().__init__(f"{where}: {problem}" + (f" ({hint})" if hint else ""))
         self.path = Path(path)
         self.line = line
 
@@ -47,13 +44,13 @@ def shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
-def close_matches(name: str, options: list[str], n: int = 3) -> list[str]:
-    """Options that look like ``name`` (case-insensitive), best first, for "did you mean"."""
+def did_you_mean(name: str, options: list[str], quoted: bool = False) -> str:
+    """``"; did you mean a, b?"``: up to 3 options that look like ``name`` (case-insensitive), best first; or ""."""
     import difflib
 
     lowered = {option.lower(): option for option in options}
-    found = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
-    return [lowered[match] for match in found]
+    close = [lowered[match] for match in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.5)]
+    return f"; did you mean {', '.join(repr(c) if quoted else c for c in close)}?" if close else ""
 
 
 def unknown(kind: str, name: str, options: list[str] | set[str] | tuple[str, ...], what: str = "") -> UserError:
@@ -63,7 +60,6 @@ def unknown(kind: str, name: str, options: list[str] | set[str] | tuple[str, ...
     "unknown task 'mons-acc'; did you mean 'moons-acc'? (known: hm-map12, moons-acc)"
     """
     known = sorted(options)
-    close = close_matches(name, known) if isinstance(name, str) else []
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(name, known, quoted=True) if isinstance(name, str) else ""
     listed = ", ".join(known[:40]) + (f", … ({len(known)} in all)" if len(known) > 40 else "")
     return UserError(f"unknown {what or kind} {shown(name)}{hint} (known: {listed or 'none'})")

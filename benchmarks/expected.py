@@ -25,18 +25,9 @@ EXACT = 1e-9
 
 @dataclass(frozen=True)
 class Expected:
-    """One declared score.
-
-    Args:
-        task: task id.
-        profile: ``smoke``, ``default`` or ``full``.
-        metric: the metric, usually the task's main metric.
-        value: the score the condition gave when it was declared.
-        tolerance: the largest absolute difference still graded ``OKish``.
-        seed: the seed of the run.
-        dataset_fingerprint: the data the score belongs to (None: any data the task prepares).
-        overrides: ``--set`` values of the condition (``{"C": 0.5}``), empty for the profile's config.
-    """
+    """One declared score: ``value`` of ``metric`` (usually the task's main metric) when declared; ``tolerance``
+    is the largest absolute difference still graded ``OKish``; ``dataset_fingerprint`` None: any data the task
+    prepares; ``overrides``: the condition's ``--set`` values (``{"C": 0.5}``), empty for the profile's config."""
 
     task: str
     profile: str

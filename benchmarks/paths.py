@@ -1,14 +1,10 @@
 """Ids and results paths, checked at the edge: an id is a plain name, never a path, and every file the harness
-reads or writes under a results folder is built here and checked to stay inside it.
+reads or writes under a results folder is built here by :func:`inside`, which resolves links and refuses a path
+that lands outside its root. A results folder that is itself a link is the user's choice and is followed; a link
+*inside* it that leads out is refused.
 
     check_id("beir-scifact-ndcg10", "task")          # ok; "../x", "/etc", "A b", "" are refused
-    task_file(results_dir, "moons-acc", ".md")        # <results-dir>/moons-acc.md
     record_dir(results_dir, "moons-acc", "logreg")    # <results-dir>/records/moons-acc/logreg
-
-Task ids, system ids and seeds come from the command line, from records read back and from plug-ins; each is
-checked here once (:func:`check_id`, :func:`check_seed`) and every path is built by :func:`inside`, which
-resolves links and refuses a path that lands outside its root. A results folder that is itself a link is the
-user's choice and is followed; a link *inside* it that leads out is refused.
 """
 
 from __future__ import annotations
@@ -32,18 +28,12 @@ MAX_SEED = 2**32 - 1
 
 
 def is_id(value: object) -> bool:
-    """True if ``value`` is a valid task or system id."""
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None and ".." not in value
 
 
 def check_id(value: object, what: str = "id", where: str = "") -> str:
-    """Return ``value`` if it is a valid id (:data:`ID_PATTERN`); raise a UserError naming it otherwise.
-
-    Args:
-        value: the id to check.
-        what: what it names, for the message (``"task"``, ``"--system"``).
-        where: where it came from, for the message (``" (record path/x.json)"``).
-    """
+    """``value`` if it is an id (:data:`ID_PATTERN`); else a UserError naming ``what`` it is (``"--system"``) and
+    ``where`` it came from (``" (record path/x.json)"``)."""
     if is_id(value):
         return value  # type: ignore[return-value]
     if not isinstance(value, str):
@@ -59,25 +49,22 @@ def check_id(value: object, what: str = "id", where: str = "") -> str:
 
 
 def check_seed(value: object, what: str = "seed", where: str = "") -> int:
-    """Return ``value`` as an int if it is a seed in 0 .. 2**32 - 1; raise a UserError naming it otherwise."""
+    """``value`` if it is a seed in 0 .. 2**32 - 1; a UserError naming it otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
         raise UserError(f"{what} {shown(value)}{where}: expected an integer from 0 to {MAX_SEED}")
     return value
 
 
 def check_file_name(value: object, what: str = "file name") -> str:
-    """Return ``value`` if it is one plain file name (:data:`FILE_NAME`, no ``..``); raise a UserError otherwise."""
+    """``value`` if it is one plain file name (:data:`FILE_NAME`, no ``..``); a UserError otherwise."""
     if isinstance(value, str) and FILE_NAME.fullmatch(value) and ".." not in value:
         return value
     raise UserError(f"{what} {shown(value)}: expected one plain file name (letters, digits, '.', '_', '=', '-'), never a path")
 
 
 def inside(root: Path | str, *parts: str) -> Path:
-    """``root / parts``, refused when it resolves (links followed) outside ``root`` resolved.
-
-    Raises:
-        UserError: the path leaves ``root`` (``..``, an absolute part, a link inside ``root`` that leads out).
-    """
+    """``root / parts``; a UserError when it resolves (links followed) outside ``root`` (``..``, an absolute part,
+    a link inside ``root`` that leads out)."""
     root = Path(root)
     path = root.joinpath(*parts)
     try:
@@ -109,11 +96,8 @@ def check_folder_argument(path: Path | str, what: str = "--results-dir") -> Path
 
 
 def results_root(path: Path | str, what: str = "--results-dir", create: bool = True) -> Path:
-    """The results folder: refused if it is a file; created (saying so on stderr) if it does not exist and ``create``.
-
-    Raises:
-        UserError: a file, a NUL byte, or a folder that cannot be created.
-    """
+    """The results folder, checked (:func:`check_folder_argument`), and created (saying so on stderr) if it does not
+    exist and ``create``."""
     folder = check_folder_argument(path, what)
     if create and not folder.exists():
         try:

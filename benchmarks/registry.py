@@ -1,9 +1,6 @@
-"""The registry of tasks and systems, and their discovery.
-
-Built-in tasks live in ``benchmarks/tasks/`` and systems in ``systems/``: every module there
-is imported by ``discover()``, so adding one is adding one file. Third-party systems come
-from installed distributions through the entry-point group ``mlsd_bench.systems`` and go
-through the same decorator.
+"""The registry of tasks and systems, and their discovery: ``discover()`` imports every module of
+``benchmarks/tasks/`` and ``systems/`` (adding one is adding one file), and the systems that installed distributions
+declare in the entry-point group ``mlsd_bench.systems``; all go through the same decorators.
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ import dataclasses
 import fnmatch
 import importlib
 import importlib.metadata
+import importlib.util
 import sys
 import traceback
 from collections.abc import Iterator
@@ -39,28 +37,27 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
-        self._origins: dict[str, str] = {}
-        self._files: dict[str, str] = {}
+        self._where: dict[str, tuple[str, str]] = {}  # name → (origin, file)
         self.conflicts: dict[str, str] = {}
         """Refused names → the error that says where each definition is."""
 
     def add(self, name: str, item: T, origin: str = "", file: str = "") -> None:
-        if name in self._items and (self._items[name] is item or (origin, file) == (self._origins[name], self._files[name])):
+        if name in self._items and (self._items[name] is item or (origin, file) == self._where[name]):
             return  # the same class, or its module run again (an entry point naming a module already imported)
-        if name in self._items or name in self.conflicts:
-            first = self._files.get(name) or self._origins.get(name) or "an earlier module"
-            if name in self.conflicts:
-                message = f"{self.conflicts[name]}; and again in {file or origin or 'another module'}"
-            else:
-                message = (f"duplicate {self.kind} id {name!r}: defined in {first} ({self._origins[name]}) and again in "
-                           f"{file or 'another module'} ({origin or '?'}); neither is used: rename one of them "
-                           f"(a plug-in may not replace a built-in {self.kind})")
-            self.conflicts[name] = message
-            self.remove(name)
-            raise UserError(message)
-        self._items[name] = item
-        self._origins[name] = origin
-        self._files[name] = file
+        if name in self.conflicts:
+            message = f"{self.conflicts[name]}; and again in {file or origin or 'another module'}"
+        elif name in self._items:
+            first_origin, first_file = self._where[name]
+            message = (f"duplicate {self.kind} id {name!r}: defined in {first_file or first_origin or 'an earlier module'} "
+                       f"({first_origin}) and again in {file or 'another module'} ({origin or '?'}); neither is used: "
+                       f"rename one of them (a plug-in may not replace a built-in {self.kind})")
+        else:
+            self._items[name] = item
+            self._where[name] = (origin, file)
+            return
+        self.conflicts[name] = message
+        self.remove(name)
+        raise UserError(message)
 
     def get(self, name: str) -> T:
         if name in self.conflicts:
@@ -71,11 +68,10 @@ class Registry(Generic[T]):
 
     def remove(self, name: str) -> None:
         self._items.pop(name, None)
-        self._origins.pop(name, None)
-        self._files.pop(name, None)
+        self._where.pop(name, None)
 
     def origin(self, name: str) -> str:
-        return self._origins.get(name, "")
+        return self._where.get(name, ("", ""))[0]
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
@@ -97,7 +93,6 @@ class BrokenModule:
 
     origin: str
     error: str
-    missing_module: str | None = None
     file: str | None = None
     """The plug-in's file (or the file where the error was raised, when that is not known)."""
     line: int | None = None
@@ -105,12 +100,9 @@ class BrokenModule:
     @property
     def where(self) -> str:
         """``path/to/file.py, line 3`` (or only the file, or the module)."""
-        if not self.file:
-            return self.origin
-        return self.file + (f", line {self.line}" if self.line else "")
+        return self.file + (f", line {self.line}" if self.line else "") if self.file else self.origin
 
     def describe(self) -> str:
-        """One line: the module, where its import failed, and the error."""
         return f"{self.origin} ({self.where}): {self.error}" if self.file else f"{self.origin}: {self.error}"
 
 
@@ -135,8 +127,7 @@ def _broken(origin: str, error: BaseException, file: str | None = None) -> Broke
         chosen = (own or frames or [None])[-1]
         if chosen is not None:
             file, line = chosen.filename, chosen.lineno
-    missing = getattr(error, "name", None) if isinstance(error, ImportError) else None
-    return BrokenModule(origin, summary, missing, file, line)
+    return BrokenModule(origin, summary, file, line)
 
 
 def _origin_of(obj: type) -> str:
@@ -150,8 +141,7 @@ def _file_of(obj: type) -> str:
 
 
 def _check_registered_id(cls: type, what: str) -> None:
-    """A plug-in's id becomes a folder and a file name: refuse a missing id or one that is not a plain id, naming the
-    plug-in's file."""
+    """A plug-in's id becomes a folder and a file name: a missing or not plain id is refused, naming its file."""
     from benchmarks.paths import check_id
 
     if not getattr(cls, "id", None):
@@ -160,11 +150,8 @@ def _check_registered_id(cls: type, what: str) -> None:
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: register a task under ``cls.id``.
-
-    Raises:
-        UserError: no id, an unknown kind, or a main metric that ``benchmarks.metrics`` does not declare.
-    """
+    """Class decorator: register a task under ``cls.id`` (a UserError for no id, an unknown kind, or a main metric
+    that ``benchmarks.metrics`` does not declare)."""
     from benchmarks import kinds, metrics
 
     _check_registered_id(cls, "task")
@@ -195,11 +182,8 @@ def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> T
 
 
 def register_system(cls: type[System]) -> type[System]:
-    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``).
-
-    Raises:
-        UserError: no id, an unknown kind, or a method of the kind's Protocol that the class lacks.
-    """
+    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``); a
+    UserError for no id, an unknown kind, or a method of the kind's Protocol that the class lacks."""
     from benchmarks import kinds
 
     _check_registered_id(cls, "system")
@@ -242,8 +226,6 @@ BUILTIN_SYSTEMS = Path(__file__).resolve().parent.parent / "systems"
 def _builtin_systems_package() -> None:
     """Make ``import systems`` the project's own folder, even when a ``systems/`` folder in the working
     directory would shadow it (Python looks there first): say so, and load the built-ins anyway."""
-    import importlib.util
-
     found = sys.modules.get("systems")
     if found is None:
         spec = importlib.util.find_spec("systems")
@@ -269,8 +251,7 @@ _imported_trees: set[str] = set()
 
 
 def _import_tree(package: str) -> None:
-    """Import every module below ``package`` (a folder on disk), recording failures; once per package
-    unless :func:`discover` is forced."""
+    """Import every module below ``package`` once, recording failures."""
     if package in _imported_trees:
         return
     _imported_trees.add(package)
@@ -283,18 +264,12 @@ def _import_tree(package: str) -> None:
         return
     for root in [Path(p) for p in getattr(root_module, "__path__", [])]:
         for path in sorted(root.rglob("*.py")):
-            relative = path.relative_to(root).with_suffix("")
-            parts = relative.parts
+            parts = path.relative_to(root).with_suffix("").parts
             if any(part.startswith(("_", ".")) or part == "lib" for part in parts[:-1]) or parts[-1].startswith("."):
                 continue  # private folders, and lib/ folders (library code, imported by the systems that use it)
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-                if not parts:
-                    continue
-            if any(not part.isidentifier() for part in parts):
-                continue
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
             name = ".".join((package, *parts))
-            if name in sys.modules:
+            if not parts or not all(part.isidentifier() for part in parts) or name in sys.modules:
                 continue
             try:
                 importlib.import_module(name)
@@ -317,8 +292,6 @@ def _load_entry_points() -> None:
 
 def _module_file(name: str) -> str | None:
     """Where module ``name`` would be loaded from, without importing it (None if unknown)."""
-    import importlib.util
-
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
@@ -329,14 +302,12 @@ def _module_file(name: str) -> str | None:
 _discovered = False
 
 
-def discover(force: bool = False) -> None:
+def discover() -> None:
     """Import the built-in tasks and systems and the entry-point plug-ins, once."""
     global _discovered
-    if _discovered and not force:
+    if _discovered:
         return
     _discovered = True
-    if force:
-        _imported_trees.clear()
     _import_tree("benchmarks.tasks")
     _import_tree("systems")
     _load_entry_points()
@@ -358,12 +329,8 @@ def get_task(task_id: str) -> type[Task]:
 
 
 def get_system(system_id: str) -> type[System]:
-    """The system ``system_id``.
-
-    Raises:
-        UserError: an unknown id (with the plug-ins that failed to import and may define it, and their errors),
-            or an id defined twice (naming both files).
-    """
+    """The system ``system_id``, or a UserError: unknown (with the plug-ins that failed to import and may define it)
+    or defined twice (naming both files)."""
     discover()
     return _get(SYSTEMS, system_id)
 
@@ -371,19 +338,14 @@ def get_system(system_id: str) -> type[System]:
 def _get(registry: Registry[T], name: str) -> T:
     """``registry.get(name)``, where an unknown name also shows the plug-ins that failed to import: the one whose file
     holds the name (its real error, file and line), else all of them."""
-    if name in registry or name in registry.conflicts:
+    if name in registry or name in registry.conflicts or not BROKEN:
         return registry.get(name)
     defining = [b for b in BROKEN if _mentions(b, name)]
     if defining:
         raise UserError(f"{registry.kind} {name!r} could not be loaded: "
                         + "; ".join(f"{b.origin} failed to import ({b.where}): {b.error}" for b in defining))
-    try:
-        return registry.get(name)
-    except UserError as error:
-        if not BROKEN:
-            raise
-        raise UserError(f"{error}; plug-in modules that failed to import: "
-                        + "; ".join(b.describe() for b in BROKEN) + " (see: python -m benchmarks list)") from None
+    raise UserError(f"{unknown(registry.kind, name, list(registry))}; plug-in modules that failed to import: "
+                    + "; ".join(b.describe() for b in BROKEN) + " (see: python -m benchmarks list)")
 
 
 def _mentions(broken: BrokenModule, name: str) -> bool:

@@ -4,11 +4,12 @@ line before anything runs or is created (the same checks guard :class:`benchmark
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
+from benchmarks.config import MAX_COUNT, check_count, check_seconds
 from benchmarks.errors import UserError, unknown
 from benchmarks.paths import MAX_SEED, check_folder_argument, check_id, check_seed, shown
 
@@ -42,36 +43,17 @@ def _number(text: str) -> float:
     return float(text)
 
 
-def seed(text: str) -> int:
-    """``--seed``: an integer from 0 to 2**32 - 1."""
-    return _checked(_integer, check_seed, f"an integer from 0 to {MAX_SEED}")(text)
+seed = _checked(_integer, check_seed, f"an integer from 0 to {MAX_SEED}")
+seconds = _checked(_number, lambda value: check_seconds(value, "value"), "a finite number of seconds above 0")
+folder = _checked(str, lambda value: check_folder_argument(value, "folder"), "a folder")
+"""A folder argument (``--results-dir``): no NUL byte, not empty, not a file."""
+task_id = _checked(str, lambda value: check_id(value, "task"), "a task id")
+"""``--task``: an id, never a path (whether it is a known task is checked by the command, with "did you mean")."""
 
 
 def count(minimum: int) -> Callable[[str], int]:
     """``--jobs`` (minimum 1), ``--retries`` (minimum 0), ``--resamples``: an integer of at least ``minimum``."""
-    from benchmarks.config import MAX_COUNT, check_count
-
     return _checked(_integer, lambda value: check_count(value, "value", minimum=minimum), f"an integer from {minimum} to {MAX_COUNT}")
-
-
-def seconds(text: str) -> float:
-    """``--timeout``: a finite number of seconds above 0."""
-    from benchmarks.config import check_seconds
-
-    return _checked(_number, lambda value: check_seconds(value, "value"), "a finite number of seconds above 0")(text)
-
-
-def folder(text: str) -> Path:
-    """A folder argument (``--results-dir``): no NUL byte, not empty, not a file."""
-    try:
-        return check_folder_argument(text, "folder")
-    except UserError as error:
-        raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1] + f" (got {shown(text)})") from None
-
-
-def task_id(text: str) -> str:
-    """``--task``: an id, never a path (whether it is a known task is checked by the command, with "did you mean")."""
-    return _checked(str, lambda value: check_id(value, "task"), "a task id")(text)
 
 
 def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str:
@@ -82,25 +64,18 @@ def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str
     return value
 
 
-def known_task(value: str, what: str = "--task", extra: Iterable[str] = ()) -> str:
-    """``value`` if it is a registered task (or one of ``extra``, e.g. tasks with records); else "did you mean"."""
-    from benchmarks.registry import TASKS
+def _known(kind: str, value: str, what: str = "", extra: Iterable[str] = ()) -> str:
+    """``value`` if it is a registered ``kind`` (task or system) or one of ``extra`` (e.g. tasks with records); else
+    "did you mean"."""
+    from benchmarks import registry
 
-    return _known(value, TASKS, "task", what, extra)
-
-
-def known_system(value: str, what: str = "--system", extra: Iterable[str] = ()) -> str:
-    """``value`` if it is a registered system (or one of ``extra``); else "did you mean"."""
-    from benchmarks.registry import SYSTEMS
-
-    return _known(value, SYSTEMS, "system", what, extra)
-
-
-def _known(value: str, registry: Any, kind: str, what: str, extra: Iterable[str]) -> str:
-    from benchmarks.registry import discover
-
-    check_id(value, what)
+    check_id(value, what or f"--{kind}")
+    names = registry.TASKS if kind == "task" else registry.SYSTEMS
     extra = set(extra)
-    if value not in registry and value not in extra:
-        discover()  # only when needed: a built-in task is known without importing every system
-    return value if value in registry or value in extra else choose(value, set(registry) | extra, kind)
+    if value not in names and value not in extra:
+        registry.discover()  # only when needed: a built-in task is known without importing every system
+    return value if value in names or value in extra else choose(value, set(names) | extra, kind)
+
+
+known_task = functools.partial(_known, "task")
+known_system = functools.partial(_known, "system")

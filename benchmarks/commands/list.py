@@ -36,6 +36,8 @@ def collect() -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from benchmarks.registry import BROKEN
+
     found = collect()
     for message in found["duplicate_ids"]:  # refused: an error, whatever else is listed
         print(f"error: {message}", file=sys.stderr)
@@ -56,9 +58,8 @@ def main(args: argparse.Namespace) -> int:
             narrowed = f"  only: {', '.join(system['narrowed_to'])}" if system["narrowed_to"] else ""
             print(f"    {system['id']:<24} [{status}]{narrowed}")
         print()
-    if found["broken_modules"]:
+    if BROKEN:
         print("Modules that failed to import (their systems are not listed):")
-        for broken in found["broken_modules"]:
-            where = f" ({broken['file']}" + (f", line {broken['line']}" if broken["line"] else "") + ")" if broken["file"] else ""
-            print(f"  {broken['module']}{where}: {broken['error']}")
+        for broken in BROKEN:
+            print(f"  {broken.describe()}")
     return exit_status
