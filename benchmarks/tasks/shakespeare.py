@@ -78,16 +78,9 @@ class Options:
 
 class StrictCurve:
     """The task's periodic evaluation: a ``RunContext.checkpoint_callback`` that scores the model on the
-    strict protocol (``log_probs`` over the validation stream, as ``predict`` does) and records a
-    :class:`CurvePoint` each time.
-
-    Args:
-        system: the system being trained.
-        stream: (n,) ids: unscored context, then the scored validation characters.
-        start: how many leading ids of ``stream`` are context.
-        context: the job's context (its ``checkpoint_s`` timing keeps evaluation off the training clock).
-        stop: called with each new point; True ends training there (the callback returns False).
-    """
+    strict protocol (``log_probs`` over ``stream[start:]``, after ``start`` ids of context, as ``predict`` does) and
+    records a :class:`CurvePoint` each time, off the training clock (the context's ``checkpoint_s``). ``stop`` is
+    called with each new point; True ends training there (the callback returns False)."""
 
     def __init__(self, system: Any, stream: np.ndarray, start: int, context: RunContext,
                  stop: Callable[[CurvePoint], bool] | None = None) -> None:
@@ -231,7 +224,6 @@ class ShakespeareCharPerplexity(Task):
         return np.concatenate([prefix, split.valid[:n_eval]]), len(prefix)
 
     def make_curve(self, system: CharLanguageModel, split: CharSplit, context: RunContext) -> StrictCurve | None:
-        """The periodic evaluation to install for ``fit`` (None: none)."""
         if not self.options.curve:
             return None
         return StrictCurve(system, *self.eval_stream(split, context.profile), context)
@@ -318,8 +310,7 @@ class ShakespeareCharPerplexity(Task):
         path = context.artifact_path("logprobs.npz")
         if path is None:
             return []
-        split = data.split
-        np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(split.vocab))
+        np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(data.split.vocab))
         return [path]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.api import Evaluation, RunContext, System
+from benchmarks.environment import load_average
 from benchmarks.kinds.char_language_model import CharData, CharSplit
 from benchmarks.metrics.language_model import CurvePoint
 from benchmarks.metrics.speedrun import comparability_warnings, row_sort_key, summarize_row, time_to_target
@@ -40,13 +41,6 @@ class Options(shakespeare.Options):
     """Training seconds after which the run stops; -1 = the profile's (see BUDGET_SECONDS)."""
     stop_at_target: bool = True
     """Stop training at the first checkpoint that reaches the target (False: run the whole schedule)."""
-
-
-def _load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
 
 
 @register_task
@@ -134,15 +128,13 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
         return StrictCurve(system, *self.eval_stream(split, context.profile), context, stop=stop)
 
     def fit(self, system: System, data: CharData, context: RunContext) -> None:
-        self._load_before = _load_average()
+        self._load_before = load_average()
         super().fit(system, data, context)
-        self._load_after = _load_average()
+        self._load_after = load_average()
 
     def predict(self, system: System, data: CharData, context: RunContext) -> Any:
         predictions = super().predict(system, data, context)
-        threads = None
-        if "torch" in sys.modules:
-            threads = sys.modules["torch"].get_num_threads()
+        threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
         predictions["speedrun"] = {
             "target": self.target(context.profile),
             "budget_seconds": self.budget_seconds(context.profile),
