@@ -124,11 +124,7 @@ def _field(text: str, label: str, scale: float = 1.0) -> float | None:
 
 
 def read_summary(path: Path, scenario: str, target_qps: float | None = None) -> LoadGenRun:
-    """Read a LoadGen summary log: its verdict, percentiles (ns → ms) and throughput.
-
-    Raises:
-        ValueError: the file has no "Result is" line (not a LoadGen summary).
-    """
+    """Read a LoadGen summary log: its verdict, percentiles (ns → ms) and throughput (a ValueError without a verdict)."""
     text = path.read_text(encoding="utf-8", errors="replace")
     verdict = re.search(r"^Result is\s*:\s*(\w+)", text, re.MULTILINE)
     if verdict is None:

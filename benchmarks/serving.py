@@ -69,22 +69,15 @@ class Spread:
     @classmethod
     def of(cls, values: Sequence[float | None]) -> Spread:
         numbers = [v for v in values if v is not None]
-        if not numbers:
-            return cls()
-        return cls(median=statistics.median(numbers), min=min(numbers), max=max(numbers))
+        return cls(statistics.median(numbers), min(numbers), max(numbers)) if numbers else cls()
 
 
 @dataclass
 class ScenarioResult:
-    """One scenario, over its repeats.
-
-    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID; ``"not measured"``
-    when the scenario was not run (``note`` says why).
-    ``runs`` lists each LoadGen test as ``{queries, result, p50_ms, p90_ms, p99_ms, qps, target_qps}``.
-    """
+    """One scenario, over its repeats (``runs``: each LoadGen test's figures)."""
 
     scenario: str
-    result: str
+    result: str  # VALID when every repeat (server: the best passing step) was; "not measured": not run (``note``)
     p50_ms: Spread = field(default_factory=Spread)
     p90_ms: Spread = field(default_factory=Spread)
     p99_ms: Spread = field(default_factory=Spread)
@@ -151,7 +144,7 @@ class Serving:
     def from_dict(cls, data: dict[str, Any]) -> Serving:
         """Read the section back (unknown keys are ignored; a missing one takes its default)."""
         def spread(value: Any) -> Spread:
-            return Spread(**{k: value.get(k) for k in ("median", "min", "max")}) if isinstance(value, dict) else Spread()
+            return Spread(**_known(Spread, value)) if isinstance(value, dict) else Spread()
 
         scenarios = {}
         for name, value in (data.get("scenarios") or {}).items():
@@ -228,10 +221,9 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
 
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
                   budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun | None]:
-    """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
-    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes); at most :data:`SERVER_STEPS`
-    steps, none longer than :data:`FIRST_STEP_FACTOR` step budgets, and none started after twice that in all. Returns the best passing step
-    (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
+    """The highest Poisson rate whose p99 meets ``bound_ms``, searched as :data:`STEP_RULE` says (at most
+    :data:`SERVER_STEPS` steps). Returns the best passing step (INVALID when none passed; ``runs`` lists every step)
+    and the LoadGen run whose logs to keep."""
     steps: list[LoadGenRun] = []
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf

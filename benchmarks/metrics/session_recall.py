@@ -79,12 +79,8 @@ def otto_recall(
     ``labels`` holds every test session; ``predictions`` is ``{session: {type: [aid, ...]}}``, a missing session or
     type predicting nothing. ``metrics["recall@20_weighted"]`` of the result is the competition score.
 
-    Worked example (two sessions; session 2 has no prediction at all)::
-
-        session 1: truth clicks 3, carts {4, 5}, orders {5}; predicted clicks [3], carts [4, 4, 9], orders [9]
-        session 2: truth clicks 8, carts {}, orders {6}
-        R_clicks = 1 / 2,  R_carts = 1 / 2,  R_orders = 0 / 2
-        score = 0.1·0.5 + 0.3·0.5 + 0.6·0 = 0.2
+    Worked example: session 2 has no prediction; R_clicks = 1/2, R_carts = 1/2, R_orders = 0/2, so the score is
+    0.1·0.5 + 0.3·0.5 + 0.6·0 = 0.2.
 
     >>> result = otto_recall(
     ...     {1: SessionLabels(3, frozenset({4, 5}), frozenset({5})), 2: SessionLabels(8, frozenset(), frozenset({6}))},

@@ -1,11 +1,7 @@
 """Task ``moons-acc``: two interleaving half-moons (scikit-learn's make_moons), test accuracy.
 
-The smallest task, from micrograd's demo: a linear model cannot separate the moons, a small
-MLP can. Data are generated, so there is nothing to download. Besides the scores, each job keeps
-what the pictures need: the training loss per step of the systems with a training loop (through
-``RunContext.checkpoint``, as the char-LMs report theirs) and, off the clock, the system's
-predictions on a fixed grid over the data (``<record>.boundary.jsonl``, one JSON line), from which the leaderboard
-draws each system's decision boundary.
+Besides the scores, each job keeps what the pictures need: the training loss per step (``RunContext.checkpoint``)
+and, off the clock, the predictions on a fixed grid (``<record>.boundary.jsonl``, one JSON line).
 """
 
 from __future__ import annotations

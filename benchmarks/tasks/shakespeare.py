@@ -1,13 +1,9 @@
 """Task ``shakespeare-char-ppl``: character-level language modelling of tiny-shakespeare, validation perplexity.
 
-Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney
-n-grams), then an MLP over a window of characters, an LSTM and a GPT. Every system plugs in
-through the same :class:`CharLanguageModel` Protocol: it is trained on the training ids and then
-asked for the log-probabilities of every next character of the validation stream. During training,
-the task scores the model on the same protocol at every checkpoint the system's loop offers
-(:class:`StrictCurve`, through ``RunContext.checkpoint``), outside the training clock. Window models
-(:class:`WindowModel`) are also scored with nanoGPT's own ``estimate_loss`` procedure, so nanoGPT's
-published numbers have a column to be compared with.
+Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney n-grams), an MLP
+over a window of characters, an LSTM and a GPT, all through :class:`CharLanguageModel`. During training the task
+scores the model at every checkpoint of its loop (:class:`StrictCurve`), off the training clock; window models are
+also scored with nanoGPT's own ``estimate_loss``, so nanoGPT's published numbers have a column to compare with.
 """
 
 from __future__ import annotations
@@ -108,6 +104,15 @@ class StrictCurve:
         return not (self.stop is not None and self.stop(point))
 
 
+def rows_of(records: list[Any], keep: Callable[[Any], bool] = lambda record: True) -> list[list[Any]]:
+    """The ok records that ``keep`` accepts, grouped by leaderboard row (system and config)."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for record in records:
+        if record.ok and keep(record):
+            groups.setdefault((record.system, record.config_key), []).append(record)
+    return list(groups.values())
+
+
 def curve_extras(points: list[CurvePoint]) -> dict[str, list[Any]]:
     """The curve as ``extras["curves"]`` (the leaderboard plots ``step`` against ``val_loss``/``train_loss``)."""
     return {
@@ -170,16 +175,11 @@ class ShakespeareCharPerplexity(Task):
 
     @classmethod
     def leaderboard_section(cls, records: list[Any]) -> list[str]:
-        """Under a ``nanogpt-cpu`` table: each row's mean ``nanogpt_val_loss`` against nanoGPT's README (1.88), with the
-        agreement its batches allow (20 batches: standard error ≈ 0.014 per run)."""
+        """Under a ``nanogpt-cpu`` table: each row's mean ``nanogpt_val_loss`` against nanoGPT's README."""
         from benchmarks.leaderboard import row_label  # the leaderboard calls this: no import at module load
 
-        groups: dict[tuple[str, str], list[Any]] = {}
-        for record in records:
-            if record.ok and record.profile == "nanogpt-cpu" and record.metrics.get("nanogpt_val_loss") is not None:
-                groups.setdefault((record.system, record.config_key), []).append(record)
         lines = []
-        for runs in groups.values():
+        for runs in rows_of(records, lambda r: r.profile == "nanogpt-cpu" and r.metrics.get("nanogpt_val_loss") is not None):
             losses = [float(r.metrics["nanogpt_val_loss"]) for r in runs]
             mean = sum(losses) / len(losses)
             iters = {int((r.task_options or {}).get("nanogpt_eval_iters", -1)) for r in runs}
