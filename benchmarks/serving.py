@@ -276,10 +276,6 @@ def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: flo
     return statistics.median(second or times)
 
 
-def _noop(indices: Sequence[int]) -> None:
-    pass
-
-
 def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str], budget: ServeBudget,
             bound_ms: float, outdir: Path, device: str = "cpu") -> tuple[Serving, dict[str, Path]]:
     """Serve the task's test queries (at most ``budget.queries``) through a fitted system's ``serve`` under LoadGen,
@@ -310,7 +306,7 @@ def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str
     latency_s = _timed_warmup(answer, len(queries), budget.warmup_s)
     n_single = single_stream_queries(latency_s, budget, len(queries))
     # LoadGen's floor: a no-op answer through the same path and settings as the system's single-stream test
-    section.noop_p50_ms = run_test("single-stream", _noop, len(queries), n_single, outdir / "noop").p50_ms
+    section.noop_p50_ms = run_test("single-stream", lambda indices: None, len(queries), n_single, outdir / "noop").p50_ms
     measured = [s for s in scenarios if s != "server" or unit.server]
     logs = _run_scenarios(section, answer, len(queries), measured, budget, bound_ms, latency_s, n_single, outdir)
     if "server" in scenarios and not unit.server:

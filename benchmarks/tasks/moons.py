@@ -162,6 +162,7 @@ class MoonsAccuracy(Task):
         _, y_train = data.train
         _, y_test = data.test
         per_point = accuracy_per_example(y_test, predictions["test"])
+        log = getattr(self, "_loss_log", None)
         return Evaluation(
             metrics={
                 "accuracy": accuracy(y_test, predictions["test"]),
@@ -169,12 +170,8 @@ class MoonsAccuracy(Task):
             },
             per_example={"accuracy": per_point.tolist()},
             example_ids=[str(i) for i in range(len(y_test))],
-            extras=self._curve_extras(),
+            extras={"curves": log.curves()} if log is not None and log.steps else {},
         )
-
-    def _curve_extras(self) -> dict[str, Any]:
-        log = getattr(self, "_loss_log", None)
-        return {"curves": log.curves()} if log is not None and log.steps else {}
 
     def save_predictions(self, predictions: Any, data: ClassifierData, context: RunContext) -> list[Path]:
         path = context.artifact_path("boundary.jsonl")
