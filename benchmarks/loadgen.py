@@ -28,30 +28,18 @@ SERVER_MIN_QUERIES = 459
 
 @dataclass(frozen=True)
 class LoadGenRun:
-    """One LoadGen test, as its summary log states it.
-
-    Args:
-        scenario: ``single-stream``, ``offline`` or ``server``.
-        result: ``"VALID"`` or ``"INVALID"`` (LoadGen's "Result is: …").
-        queries: samples LoadGen issued (the detail log's generated queries × samples per query).
-        p50_ms, p90_ms, p99_ms: latency percentiles (ms).
-        qps: samples per second (offline: "Samples per second"; server: "Completed samples per second";
-            single-stream: "QPS w/o loadgen overhead").
-        target_qps: the Poisson rate asked for (server), else None.
-        summary: the summary log's path.
-        detail: the detail log's path.
-    """
+    """One LoadGen test, as its summary log states it."""
 
     scenario: str
-    result: str
-    queries: int
+    result: str  # "VALID" or "INVALID" (LoadGen's "Result is: …")
+    queries: int  # samples issued (the detail log's generated queries × samples per query)
     p50_ms: float | None
     p90_ms: float | None
     p99_ms: float | None
-    qps: float | None
-    target_qps: float | None
-    summary: Path
-    detail: Path
+    qps: float | None  # samples per second (single-stream: LoadGen's "QPS w/o loadgen overhead")
+    target_qps: float | None  # the Poisson rate asked for (server), else None
+    summary: Path  # the summary log
+    detail: Path  # the detail log
 
     @property
     def valid(self) -> bool:
@@ -87,19 +75,15 @@ def _settings(scenario: str, queries: int, target_qps: float | None, bound_ms: f
 
 def run_test(scenario: str, answer: Callable[[Sequence[int]], None], n_samples: int, queries: int, outdir: Path,
              target_qps: float | None = None, bound_ms: float | None = None) -> LoadGenRun:
-    """Run one LoadGen test in this thread, answering inline.
+    """Run one LoadGen test in this thread, answering inline, and read its summary log.
 
     Args:
-        scenario: one of :data:`SCENARIOS`.
         answer: called with the sample indices of the queries LoadGen issues (one index in single-stream and
             server, all of them in offline); it computes the answers and returns when they are ready.
-        n_samples: how many distinct queries the sample library holds (indices ``0 .. n_samples - 1``).
-        queries: samples to issue (LoadGen draws their indices from the library).
+        n_samples: distinct queries in the sample library (indices ``0 .. n_samples - 1``), of which LoadGen
+            draws ``queries`` samples.
         outdir: where LoadGen writes its logs (created).
         target_qps, bound_ms: the server scenario's Poisson rate and latency bound.
-
-    Returns:
-        The run as the summary log states it.
     """
     import mlperf_loadgen as lg
 
@@ -140,11 +124,7 @@ def _field(text: str, label: str, scale: float = 1.0) -> float | None:
 
 
 def read_summary(path: Path, scenario: str, target_qps: float | None = None) -> LoadGenRun:
-    """Read a LoadGen summary log: its verdict, percentiles (ns → ms) and throughput.
-
-    Raises:
-        ValueError: the file has no "Result is" line (not a LoadGen summary).
-    """
+    """Read a LoadGen summary log: its verdict, percentiles (ns → ms) and throughput (a ValueError without a verdict)."""
     text = path.read_text(encoding="utf-8", errors="replace")
     verdict = re.search(r"^Result is\s*:\s*(\w+)", text, re.MULTILINE)
     if verdict is None:

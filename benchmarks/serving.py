@@ -42,23 +42,13 @@ even its first step (at half its capacity) would is not searched ("not measured"
 
 @dataclass(frozen=True)
 class ServeBudget:
-    """How much serving a profile measures.
+    """How much serving a profile measures (the query counts: :func:`single_stream_queries`, :func:`server_step_queries`)."""
 
-    Args:
-        queries: distinct test queries served at most (None: all the test queries).
-        single_stream_s: seconds one single-stream test aims at; its query count is this budget over the
-            warm-up latency, between 64 and 662 (None: every query, and at least 662 for a p99).
-        repeats: tests per scenario (median, min, max).
-        server_step_s: seconds one server step may take at most (its query count is sized by the
-            overload rule, capped by this).
-        warmup_s: seconds the warm-up pass may take at most (after its fifth query).
-    """
-
-    queries: int | None
-    single_stream_s: float | None
-    repeats: int
-    server_step_s: float
-    warmup_s: float = 2.0
+    queries: int | None  # distinct test queries served at most (None: all)
+    single_stream_s: float | None  # seconds a single-stream test aims at (None: every query, at least 662 for a p99)
+    repeats: int  # tests per scenario (median, min, max)
+    server_step_s: float  # seconds a server step may take at most
+    warmup_s: float = 2.0  # seconds the warm-up pass may take at most (after its fifth query)
 
 
 BUDGETS: dict[str, ServeBudget] = {
@@ -79,22 +69,15 @@ class Spread:
     @classmethod
     def of(cls, values: Sequence[float | None]) -> Spread:
         numbers = [v for v in values if v is not None]
-        if not numbers:
-            return cls()
-        return cls(median=statistics.median(numbers), min=min(numbers), max=max(numbers))
+        return cls(statistics.median(numbers), min(numbers), max(numbers)) if numbers else cls()
 
 
 @dataclass
 class ScenarioResult:
-    """One scenario, over its repeats.
-
-    ``result`` is ``VALID`` only when every repeat (every passing step, for server) was VALID; ``"not measured"``
-    when the scenario was not run (``note`` says why).
-    ``runs`` lists each LoadGen test as ``{queries, result, p50_ms, p90_ms, p99_ms, qps, target_qps}``.
-    """
+    """One scenario, over its repeats (``runs``: each LoadGen test's figures)."""
 
     scenario: str
-    result: str
+    result: str  # VALID when every repeat (server: the best passing step) was; "not measured": not run (``note``)
     p50_ms: Spread = field(default_factory=Spread)
     p90_ms: Spread = field(default_factory=Spread)
     p99_ms: Spread = field(default_factory=Spread)
@@ -110,54 +93,31 @@ class ScenarioResult:
 
 @dataclass
 class Footprint:
-    """The served model on disk and in memory.
+    """The served model on disk and in memory."""
 
-    Args:
-        size_mb: the saved model's size on disk.
-        save_method: ``"save()"`` (the system's own format) or ``"pickle"`` (the fallback).
-        uss_mb: private resident memory (USS) of the job's process while serving.
-        cold_start_ms: from loading the saved model to its first answer (in the warm worker: imports excluded).
-        error: why the model could not be saved or loaded, if so.
-    """
-
-    size_mb: float | None = None
-    save_method: str | None = None
-    uss_mb: float | None = None
-    cold_start_ms: float | None = None
-    error: str | None = None
+    size_mb: float | None = None  # the saved model's size on disk
+    save_method: str | None = None  # "save()" (the system's own format) or "pickle" (the fallback)
+    uss_mb: float | None = None  # private resident memory (USS) of the job's process while serving
+    cold_start_ms: float | None = None  # from loading the saved model to its first answer (warm worker: no imports)
+    error: str | None = None  # why the model could not be saved or loaded
 
 
 @dataclass
 class Serving:
-    """A record's ``serving`` section.
+    """A record's ``serving`` section."""
 
-    Args:
-        status: ``"served"``, ``"not served"`` (no ``serve``) or ``"failed: <error>"``.
-        query_unit: what one query is and what it answers.
-        queries: distinct test queries in LoadGen's sample library.
-        latency_bound_ms: the p99 bound of the server scenario.
-        scenarios: per scenario its result.
-        noop_p50_ms: a no-op SUT's single-stream p50 in the same job (LoadGen's floor).
-        below_resolution: the single-stream p50 is below 20 × that floor (not ranked on latency).
-        threads: the thread settings while serving (system config and environment).
-        load_before, load_after: load averages around the measurement.
-        footprint: size on disk, USS, cold start.
-        server_step_rule: how the server steps were sized.
-        device: where it ran.
-    """
-
-    status: str
-    query_unit: str = ""
-    queries: int = 0
-    latency_bound_ms: float | None = None
+    status: str  # "served", "not served" (no ``serve``) or "failed: <error>"
+    query_unit: str = ""  # what one query is and what it answers
+    queries: int = 0  # distinct test queries in LoadGen's sample library
+    latency_bound_ms: float | None = None  # the server scenario's p99 bound
     scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
-    noop_p50_ms: float | None = None
-    below_resolution: bool = False
-    threads: dict[str, Any] = field(default_factory=dict)
-    load_before: list[float] | None = None
+    noop_p50_ms: float | None = None  # a no-op SUT's single-stream p50 in the same job (LoadGen's floor)
+    below_resolution: bool = False  # the single-stream p50 is below 20 × that floor (not ranked on latency)
+    threads: dict[str, Any] = field(default_factory=dict)  # thread settings while serving (system config, environment)
+    load_before: list[float] | None = None  # load averages around the measurement
     load_after: list[float] | None = None
     footprint: Footprint = field(default_factory=Footprint)
-    server_step_rule: str = ""
+    server_step_rule: str = ""  # how the server steps were sized
     device: str = "cpu"
 
     @property
@@ -166,13 +126,11 @@ class Serving:
 
     @property
     def p99_ms(self) -> float | None:
-        single = self.scenarios.get("single-stream")
-        return single.p99_ms.median if single else None
+        return rank_value(self, "p99_ms")[0]
 
     @property
     def p50_ms(self) -> float | None:
-        single = self.scenarios.get("single-stream")
-        return single.p50_ms.median if single else None
+        return rank_value(self, "p50_ms")[0]
 
     @property
     def invalid(self) -> list[str]:
@@ -186,7 +144,7 @@ class Serving:
     def from_dict(cls, data: dict[str, Any]) -> Serving:
         """Read the section back (unknown keys are ignored; a missing one takes its default)."""
         def spread(value: Any) -> Spread:
-            return Spread(**{k: value.get(k) for k in ("median", "min", "max")}) if isinstance(value, dict) else Spread()
+            return Spread(**_known(Spread, value)) if isinstance(value, dict) else Spread()
 
         scenarios = {}
         for name, value in (data.get("scenarios") or {}).items():
@@ -198,10 +156,13 @@ class Serving:
                     queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
                     note=str(value.get("note", "")))
         foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
-        names = {f.name for f in dataclasses.fields(Footprint)}
-        simple = {f.name for f in dataclasses.fields(cls)} - {"scenarios", "footprint"}
-        return cls(**{k: v for k, v in data.items() if k in simple},
-                   scenarios=scenarios, footprint=Footprint(**{k: v for k, v in foot.items() if k in names}))
+        simple = {k: v for k, v in _known(cls, data).items() if k not in ("scenarios", "footprint")}
+        return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, foot)))
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 # ------------------------------------------------------------------ sizing
@@ -242,6 +203,10 @@ STEP_RULE = ("each step issues max(459, min(bound ÷ (0.1 × single-stream p50),
 
 
 # ------------------------------------------------------------------ measuring
+def _runs(runs: list[LoadGenRun], fields: Sequence[str]) -> list[dict[str, Any]]:
+    return [{name: getattr(r, name) for name in fields} for r in runs]
+
+
 def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> ScenarioResult:
     return ScenarioResult(
         scenario=scenario,
@@ -249,18 +214,16 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
         p50_ms=Spread.of([r.p50_ms for r in runs]), p90_ms=Spread.of([r.p90_ms for r in runs]),
         p99_ms=Spread.of([r.p99_ms for r in runs]), qps=Spread.of([r.qps for r in runs]),
         queries=max((r.queries for r in runs), default=0),
-        runs=[{"queries": r.queries, "result": r.result, "p50_ms": r.p50_ms, "p90_ms": r.p90_ms, "p99_ms": r.p99_ms,
-               "qps": r.qps, "target_qps": r.target_qps} for r in runs],
+        runs=_runs(runs, ("queries", "result", "p50_ms", "p90_ms", "p99_ms", "qps", "target_qps")),
         note=note,
     )
 
 
 def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound_ms: float, service_s: float,
                   budget: ServeBudget, outdir: Path) -> tuple[ScenarioResult, LoadGenRun | None]:
-    """The highest Poisson rate whose p99 meets ``bound_ms``: start at half the single-stream capacity, grow
-    ×1.5 until a step fails, then bisect (a first step that fails: ÷4 until one passes); at most :data:`SERVER_STEPS`
-    steps, none longer than :data:`FIRST_STEP_FACTOR` step budgets, and none started after twice that in all. Returns the best passing step
-    (INVALID when none passed; ``runs`` lists every step) and the LoadGen run whose logs to keep."""
+    """The highest Poisson rate whose p99 meets ``bound_ms``, searched as :data:`STEP_RULE` says (at most
+    :data:`SERVER_STEPS` steps). Returns the best passing step (INVALID when none passed; ``runs`` lists every step)
+    and the LoadGen run whose logs to keep."""
     steps: list[LoadGenRun] = []
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
@@ -292,8 +255,7 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
         f"no step passed ({len(steps)} steps down to {steps[-1].target_qps:,.1f} QPS)"
     chosen = [best] if best else [steps[-1]]
     result = _aggregate("server", chosen, note)
-    result.runs = [{"queries": r.queries, "result": r.result, "p99_ms": r.p99_ms, "qps": r.qps,
-                    "target_qps": r.target_qps} for r in steps]
+    result.runs = _runs(steps, ("queries", "result", "p99_ms", "qps", "target_qps"))
     return result, chosen[0]
 
 
@@ -314,27 +276,11 @@ def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: flo
     return statistics.median(second or times)
 
 
-def _noop(indices: Sequence[int]) -> None:
-    pass
-
-
 def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str], budget: ServeBudget,
             bound_ms: float, outdir: Path, device: str = "cpu") -> tuple[Serving, dict[str, Path]]:
-    """Serve ``queries`` through ``system`` under LoadGen, scenario by scenario.
-
-    Args:
-        system: a fitted system (``serve`` of its kind).
-        kind: its kind (``benchmarks.kinds``).
-        queries: the task's test queries (query units), at most ``budget.queries`` of them are used.
-        scenarios: a subset of :data:`SCENARIOS`.
-        budget: the profile's :class:`ServeBudget`.
-        bound_ms: the server scenario's p99 bound.
-        outdir: a folder for LoadGen's logs.
-        device: where the system runs (a GPU latency names its device).
-
-    Returns:
-        The record's section, and the log files to keep (artifact suffix → path).
-    """
+    """Serve the task's test queries (at most ``budget.queries``) through a fitted system's ``serve`` under LoadGen,
+    scenario by scenario (a subset of :data:`SCENARIOS`), LoadGen's logs in ``outdir``; ``device`` names where a
+    latency was measured. Returns the record's section and the logs to keep (artifact suffix → path)."""
     from benchmarks import kinds
     from benchmarks.environment import load_average, thread_settings
 
@@ -360,7 +306,7 @@ def measure(system: Any, kind: Kind, queries: list[Any], scenarios: Sequence[str
     latency_s = _timed_warmup(answer, len(queries), budget.warmup_s)
     n_single = single_stream_queries(latency_s, budget, len(queries))
     # LoadGen's floor: a no-op answer through the same path and settings as the system's single-stream test
-    section.noop_p50_ms = run_test("single-stream", _noop, len(queries), n_single, outdir / "noop").p50_ms
+    section.noop_p50_ms = run_test("single-stream", lambda indices: None, len(queries), n_single, outdir / "noop").p50_ms
     measured = [s for s in scenarios if s != "server" or unit.server]
     logs = _run_scenarios(section, answer, len(queries), measured, budget, bound_ms, latency_s, n_single, outdir)
     if "server" in scenarios and not unit.server:
@@ -464,6 +410,7 @@ def measure_task(task: Any, system: Any, data: Any, context: Any, scenarios: Seq
 
 
 # ------------------------------------------------------------------ ranking (compare --rank-by)
+FOOTPRINT_COLUMNS = ("size_mb", "cold_start_ms", "uss_mb")
 RANK_COLUMNS: dict[str, tuple[str, str, bool]] = {
     "p50_ms": ("single-stream", "p50_ms", False),
     "p90_ms": ("single-stream", "p90_ms", False),
@@ -471,12 +418,12 @@ RANK_COLUMNS: dict[str, tuple[str, str, bool]] = {
     "offline_qps": ("offline", "qps", True),
     "server_qps": ("server", "qps", True),
 }
-"""A serving column → (scenario, field, higher is better). ``size_mb`` and ``cold_start_ms`` rank lower first."""
+"""A serving column → (scenario, field, higher is better). The footprint's columns rank lower first."""
 
 
 def rank_value(serving: Serving, column: str) -> tuple[float | None, Spread, str]:
     """A record's value of a serving column: (median, its spread over repeats, LoadGen's verdict)."""
-    if column in ("size_mb", "cold_start_ms", "uss_mb"):
+    if column in FOOTPRINT_COLUMNS:
         value = getattr(serving.footprint, column)
         return value, Spread(value, value, value), serving.footprint.save_method or ""
     scenario, name, _ = RANK_COLUMNS[column]
@@ -490,10 +437,10 @@ def rank_value(serving: Serving, column: str) -> tuple[float | None, Spread, str
 def rank(records: list[Any], column: str) -> list[tuple[Any, float | None, Spread, str]]:
     """The latest served record per system, best first on ``column`` (unmeasured and not served last); an
     INVALID value is ranked with the rest and keeps its verdict beside it."""
-    if column not in RANK_COLUMNS and column not in ("size_mb", "cold_start_ms", "uss_mb"):
+    if column not in RANK_COLUMNS and column not in FOOTPRINT_COLUMNS:
         from benchmarks.errors import UserError
 
-        raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, 'size_mb', 'cold_start_ms', 'uss_mb'])}")
+        raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, *FOOTPRINT_COLUMNS])}")
     higher = RANK_COLUMNS.get(column, ("", "", False))[2]
     latest: dict[str, Any] = {}
     for record in records:

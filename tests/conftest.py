@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-os.environ["MLSD_START_METHOD"] = "forkserver"
-
-import benchmarks.testing  # noqa: E402,F401  (registers mock-acc and the mock systems)
-
 REPO = Path(__file__).resolve().parent.parent
+
+os.environ["MLSD_START_METHOD"] = "forkserver"
+# CLI subprocesses and Ray workers import tests/mock_plugins.py by name, as pytest does here
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", str(REPO))])
+
+import mock_plugins  # noqa: E402,F401  (registers mock-acc and the mock systems)
 
 
 def shared_data_dir() -> Path | None:

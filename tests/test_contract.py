@@ -50,7 +50,7 @@ def task_inputs(task_id: str, request: pytest.FixtureRequest, tmp: Path) -> tupl
 def _pairs() -> list:
     pairs = []
     for task_id, task_cls in TASKS.items():
-        if task_cls.__module__ == "benchmarks.testing":
+        if task_cls.__module__ == "mock_plugins":
             continue  # the mock task is a fixture, not part of the product
         for system_cls in systems_for(task_cls):
             marks = [pytest.mark.slow] if task_cls.slow_smoke or (task_id, system_cls.id) in SLOW_PAIRS else []
@@ -100,6 +100,6 @@ def test_the_pairs_come_from_the_registry() -> None:
     """Every product task has at least one system, and every system runs at least one product task."""
     ids = {p.values[1] for p in _pairs()}
     tasks = {p.values[0] for p in _pairs()}
-    product_systems = {s for s, cls in SYSTEMS.items() if cls.__module__ not in ("benchmarks.testing", "test_runner")}
+    product_systems = {s for s, cls in SYSTEMS.items() if cls.__module__ not in ("mock_plugins", "test_runner")}
     assert product_systems <= ids
-    assert {t for t, cls in TASKS.items() if cls.__module__ != "benchmarks.testing"} == tasks
+    assert {t for t, cls in TASKS.items() if cls.__module__ != "mock_plugins"} == tasks

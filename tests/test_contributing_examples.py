@@ -103,9 +103,10 @@ def test_the_metric_example_picks_a_name_not_declared_yet() -> None:
 
 
 def test_a_task_naming_its_kind_by_a_string_is_refused_with_the_fix() -> None:
+    from mock_plugins import MockAccuracy
+
     from benchmarks.errors import UserError
     from benchmarks.registry import register_task
-    from benchmarks.testing import MockAccuracy
 
     class ByName(MockAccuracy):
         id = "by-name-acc"

@@ -1,4 +1,4 @@
-"""Faults injected through real plugin systems (benchmarks/testing.py's ``mock-fault``) in real worker processes,
+"""Faults injected through real plugin systems (tests/mock_plugins.py's ``mock-fault``) in real worker processes,
 run through the command line as a user runs it. After every case: every finished record is present and valid,
 the failure is recorded with its cause, no worker or grandchild is left, no temp file remains, and the
 leaderboard lists every ok system.
@@ -24,7 +24,7 @@ from tests.conftest import squeeze
 
 pytestmark = pytest.mark.integration
 
-CLI = [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())"]
 
 
 @dataclass(frozen=True)

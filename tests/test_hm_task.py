@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from benchmarks.api import DatasetInfo, RunContext
-from benchmarks.data.hm import HMData
+from benchmarks.data.hm import HMData, read_submission
 from benchmarks.data.hm_synthetic import VERSION
 from benchmarks.registry import discover, systems_for
 from benchmarks.runner import RunRequest, run
-from benchmarks.tasks.hm import HMMap12, Options, read_submission
+from benchmarks.tasks.hm import HMMap12, Options
 
 discover()
 HM_SYSTEMS = [s.id for s in systems_for("hm-map12") if not s.missing_requirements()]

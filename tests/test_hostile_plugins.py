@@ -29,7 +29,7 @@ from benchmarks.records import load_records
 from benchmarks.registry import SYSTEMS, Registry
 from tests.conftest import REPO, squeeze
 
-CLI = [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())"]
 
 PLUGIN = '''
 """A test plug-in: system ``{system_id}`` answers the majority class."""
@@ -554,7 +554,7 @@ def test_nan_predictions_give_a_failed_record_on_disk(tmp_path: Path) -> None:
             def predict(self, X):
                 return np.full(len(X), np.nan)
         '''))
-    command = [sys.executable, "-c", "import benchmarks.testing, nan_plugin, sys; from benchmarks.cli import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import mock_plugins, nan_plugin, sys; from benchmarks.cli import main; sys.exit(main())",
                "run", "--task", "mock-acc", "--system", "nan-answers", "--system", "mock-threshold", "--seed", "0",
                "--results-dir", str(results), "--quiet"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", str(REPO))])}

@@ -4,7 +4,7 @@ driver killed with SIGKILL.
 
 The rule checked for each: a one-line message naming the file, the job marked failed, the other jobs still run and
 are recorded, no torn, empty or temporary file is left, nothing unreadable is ranked, and ``--resume`` finishes the
-grid afterwards. Jobs run in real worker processes (the mock task of ``benchmarks/testing.py``).
+grid afterwards. Jobs run in real worker processes (the mock task of ``tests/mock_plugins.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from benchmarks.records import SCHEMA_VERSION, Record, RecordError, load_records
 from benchmarks.runner import STALE_SECONDS, run
 from tests.conftest import squeeze
 
-CLI = [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())"]
 
 
 def _request(results: Path, **changes: Any) -> RunRequest:

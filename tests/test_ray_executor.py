@@ -148,7 +148,7 @@ def test_a_job_on_a_node_that_dies_is_retried_elsewhere(tmp_path):
 def test_ctrl_c_on_the_driver_keeps_finished_records_and_leaves_no_job_running(cluster, tmp_path):
     results, pid_file = tmp_path / "results", tmp_path / "grandchild.pid"
     driver = subprocess.Popen(
-        [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())",
+        [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())",
          "run", "--task", "mock-acc", "--system", "mock-threshold", "--system", "mock-fault", "--seed", "0",
          "--set", "mock-fault.mode=grandchild", "--set", f"mock-fault.pid_file={pid_file}", "--set", "mock-fault.seconds=300",
          "--executor", "ray", "--address", cluster.address, "--results-dir", str(results), "--quiet"],

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from trec_eval_oracle import find_trec_eval, trec_eval_c
 
 from benchmarks import runner
 from benchmarks.data.trec import read_beir_qrels, read_trec_qrels, read_trec_run
 from benchmarks.metrics.retrieval import evaluate_run, parse_metric
-from benchmarks.metrics.trec_eval import find_trec_eval, trec_eval_c
 from benchmarks.registry import discover, get_system, get_task
 from benchmarks.runner import RunRequest
 

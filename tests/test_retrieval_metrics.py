@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from trec_eval_oracle import find_trec_eval, trec_eval_c
 
 from benchmarks import cli
 from benchmarks.data.trec import read_trec_run, write_trec_qrels, write_trec_run
 from benchmarks.errors import DataError, UserError
 from benchmarks.metrics.retrieval import evaluate_run, parse_metric, trec_order, truncate
-from benchmarks.metrics.trec_eval import find_trec_eval, trec_eval_c
 from benchmarks.registry import get_task
 
 pytrec_eval = pytest.importorskip("pytrec_eval")

@@ -265,7 +265,7 @@ def test_real_ctrl_c_keeps_finished_records(tmp_path):
 
     results = tmp_path / "results"
     process = subprocess.Popen(
-        [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())",
+        [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())",
          "run", "--task", "mock-acc", "--system", "mock-threshold", "--system", "mock-fault", "--set", "mock-fault.mode=sleep",
          "--seed", "0", "--results-dir", str(results), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -395,7 +395,7 @@ def test_a_worker_whose_driver_is_killed_ends_and_leaves_no_folder(tmp_path):
     temp.mkdir()
     pid_file = tmp_path / "grandchild.pid"
     driver = subprocess.Popen(
-        [sys.executable, "-c", "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())",
+        [sys.executable, "-c", "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())",
          "run", "--task", "mock-acc", "--system", "mock-fault", "--set", "mock-fault.mode=grandchild",
          "--set", f"mock-fault.pid_file={pid_file}", "--seed", "0", "--results-dir", str(tmp_path / "results"), "--quiet"],
         env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -289,7 +289,7 @@ def test_run_serve_records_serving_and_the_leaderboard_shows_it(tmp_path: Path) 
     from benchmarks.records import load_records
 
     results = tmp_path / "results"
-    cli = "import benchmarks.testing, sys; from benchmarks.cli import main; sys.exit(main())"
+    cli = "import mock_plugins, sys; from benchmarks.cli import main; sys.exit(main())"
     done = subprocess.run([sys.executable, "-c", cli, "run", "--task", "mock-acc", "--system", "logreg",
                            "--system", "mock-majority", "--profile", "smoke", "--seed", "0", "--results-dir", str(results),
                            "--quiet", "--serve", "single-stream,offline"],

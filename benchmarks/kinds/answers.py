@@ -14,11 +14,8 @@ class PredictionError(ValueError):
 
 
 def numbers(value: Any, what: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    """``value`` as a real-number array of ``shape`` (None: any size), all finite.
-
-    Raises:
-        PredictionError: not numbers (strings, None, objects, complex), another shape, NaN or an infinity.
-    """
+    """``value`` as a real-number array of ``shape`` (None: any size), all finite; a PredictionError for anything
+    else (strings, None, objects, complex), another shape, NaN or an infinity."""
     import numpy as np
 
     try:

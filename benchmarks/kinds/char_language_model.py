@@ -16,17 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CharSplit:
-    """A character-level corpus, encoded and split.
+    """A character-level corpus, encoded and split."""
 
-    Args:
-        vocab: the sorted distinct characters; id ``i`` is ``vocab[i]``.
-        train: (n_train,) int64 character ids, the first part of the text.
-        valid: (n_valid,) int64 character ids, the rest.
-    """
-
-    vocab: str
-    train: np.ndarray
-    valid: np.ndarray
+    vocab: str  # the sorted distinct characters; id ``i`` is ``vocab[i]``
+    train: np.ndarray  # (n_train,) int64 character ids, the first part of the text
+    valid: np.ndarray  # (n_valid,) int64 character ids, the rest
 
     @property
     def vocab_size(self) -> int:
@@ -52,14 +46,11 @@ class CharData(TaskData):
 
 @runtime_checkable
 class CharLanguageModel(Protocol):
-    """``shakespeare-char-ppl``: next-character distributions.
-
-    Attributes:
-        train_chars_seen: training characters consumed as prediction targets during ``fit``
-            (iterations × batch × context for neural models; the corpus size for count models).
-    """
+    """``shakespeare-char-ppl``: next-character distributions."""
 
     train_chars_seen: int
+    """Training characters consumed as prediction targets during ``fit`` (iterations × batch × context for neural
+    models; the corpus size for count models)."""
 
     def fit(self, train_ids: np.ndarray, vocab_size: int, valid_ids: np.ndarray) -> None:
         """Train on ``train_ids`` ((n,) int64 in [0, vocab_size)).
@@ -69,16 +60,9 @@ class CharLanguageModel(Protocol):
         """
 
     def log_probs(self, stream: np.ndarray, start: int) -> np.ndarray:
-        """Next-character log-probabilities after each prefix of ``stream``.
-
-        Args:
-            stream: (n,) int64 character ids.
-            start: the first prefix length to predict after (``0 <= start <= n``).
-
-        Returns:
-            (n - start + 1, V) float array; row ``j`` is log p(· | stream[:start + j]), a
-            normalised distribution. A model may truncate each prefix to its own context size.
-        """
+        """Next-character log-probabilities after each prefix of ``stream`` ((n,) int64 ids) from length ``start``
+        on (``0 <= start <= n``): an (n - start + 1, V) float array whose row ``j`` is log p(· | stream[:start + j]),
+        a normalised distribution. A model may truncate each prefix to its own context size."""
 
     def num_parameters(self) -> int:
         """Trainable parameters (``numel``), or the number of stored counts for count models."""

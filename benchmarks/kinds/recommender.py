@@ -21,25 +21,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class HMTrainData:
-    """What an H&M recommender may learn from: the transactions before the test week, and the tables.
-
-    Attributes:
-        transactions: ``day`` (int16, days since ``start_date``), ``customer`` and ``article``
-            (int32 codes), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown).
-        customers: per customer code: ``age``, ``fn``, ``active``, ``club``, ``news``, ``postal``.
-        articles: per article code: integer category codes (product_code, product_type_no, ...).
-        n_customers, n_articles: sizes of the code spaces.
-        last_day: the last day of the training data; the test week starts the day after.
-        start_date: the date of day 0.
-    """
+    """What an H&M recommender may learn from: the transactions before the test week, and the tables."""
 
     transactions: pd.DataFrame
-    customers: pd.DataFrame
-    articles: pd.DataFrame
-    n_customers: int
+    """``day`` (int16, days since ``start_date``), ``customer`` and ``article`` (int32 codes), ``price`` (float32),
+    ``channel`` (int8: 1 store, 2 online, 0 unknown)."""
+    customers: pd.DataFrame  # per customer code: age, fn, active, club, news, postal
+    articles: pd.DataFrame  # per article code: integer category codes (product_code, product_type_no, ...)
+    n_customers: int  # sizes of the code spaces
     n_articles: int
-    last_day: int
-    start_date: dt.date
+    last_day: int  # the last day of the training data; the test week starts the day after
+    start_date: dt.date  # the date of day 0
 
 
 @dataclass
@@ -53,21 +45,13 @@ class Truth:
 
 @dataclass
 class CustomerData(TaskData):
-    """A recommender task's data.
-
-    Attributes:
-        train: what systems learn from.
-        customers: (n,) int64 codes of the customers asked, in order.
-        truth: what they bought in the test week (None: no truth, a Kaggle test-week submission).
-        week: the test week's first and last dates (ISO).
-        loaded: the loaded data (its ids write submissions; its ``notes`` say what loading repaired).
-    """
+    """A recommender task's data."""
 
     train: HMTrainData
-    customers: np.ndarray
-    truth: Truth | None
-    week: list[str]
-    loaded: HMData
+    customers: np.ndarray  # (n,) int64 codes of the customers asked, in order
+    truth: Truth | None  # what they bought in the test week (None: a Kaggle test-week submission)
+    week: list[str]  # the test week's first and last dates (ISO)
+    loaded: HMData  # the loaded data (its ids write submissions; its ``notes`` say what loading repaired)
 
 
 @runtime_checkable

@@ -17,19 +17,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Corpus:
-    """A document collection, in file order.
-
-    Attributes:
-        ids: document ids.
-        titles: titles ("" where absent).
-        texts: bodies.
-        fingerprint: sha256 of the source files; keys caches of indexes and embeddings.
-    """
+    """A document collection, in file order."""
 
     ids: list[str]
-    titles: list[str]
+    titles: list[str]  # "" where absent
     texts: list[str]
-    fingerprint: str = ""
+    fingerprint: str = ""  # sha256 of the source files; keys caches of indexes and embeddings
 
     def __len__(self) -> int:
         return len(self.ids)

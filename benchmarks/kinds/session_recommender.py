@@ -91,11 +91,7 @@ def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None 
 
     predictions = system.recommend(pl.concat(queries), k or 20)
     row = {int(s): i for i, s in enumerate(predictions["session"])}
-    answers = []
-    for events in queries:
-        i = row[int(events["session"][0])]
-        answers.append({name: predictions[name][i] for name in EVENT_TYPES})
-    return answers
+    return [{name: predictions[name][row[int(events["session"][0])]] for name in EVENT_TYPES} for events in queries]
 
 
 serve_by_recommend = batch_answers

@@ -95,11 +95,7 @@ def find(name: str) -> Metric | None:
 
 
 def facts(name: str) -> Metric:
-    """The facts of ``name``.
-
-    Raises:
-        UserError: no metric module declares it.
-    """
+    """The facts of ``name``; a UserError when no metric module declares it."""
     found = find(name)
     if found is None:
         known = ", ".join(sorted(_EXACT) + [m.name for m in _PATTERNS])

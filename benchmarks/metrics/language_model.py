@@ -96,8 +96,6 @@ def bits_per_token(mean_loss: float) -> float:
 def block_means(values: np.ndarray, block: int) -> np.ndarray:
     """Means over consecutive blocks of ``block`` values (the last block may be shorter).
 
-    Compact per-example values for significance tests: one per block of text, not per character.
-
     >>> block_means(np.array([1.0, 3.0, 2.0, 4.0, 5.0]), 2).tolist()
     [2.0, 3.0, 5.0]
     """
@@ -109,11 +107,8 @@ def block_means(values: np.ndarray, block: int) -> np.ndarray:
 
 
 def char_lm_evaluation(log_probs: np.ndarray, targets: np.ndarray, block: int = BLOCK_CHARS) -> Evaluation:
-    """The char-LM metrics from (N, V) next-character log-probabilities and (N,) true ids.
-
-    Per-example values are the mean loss and top-1 accuracy of each block of ``block`` characters
-    (compact units for significance tests), with ids ``"start-end"``.
-    """
+    """The char-LM metrics from (N, V) next-character log-probabilities and (N,) true ids. Per-example values: the
+    mean loss and top-1 accuracy of each block of ``block`` characters (units for significance tests), ids "start-end"."""
     losses = token_losses(log_probs, targets)
     if not np.isfinite(losses).all():
         first = int(np.argmax(~np.isfinite(losses)))
@@ -164,16 +159,9 @@ def nanogpt_estimate_loss(
     context): windows start at random (some characters are scored twice, others never), and position
     ``t`` of a window sees only ``t`` characters of context, so early positions are harder.
 
-    Args:
-        data: (n,) int64 ids of the split.
-        score: see :data:`WindowScorer`; called once per batch with the model in eval mode.
-        block_size: window length T (the model's training context).
-        batch_size: windows per batch (the model's training batch size).
-        eval_iters: number of batches (nanoGPT's ``eval_iters``; 200 in its configs).
-        seed: seed of the window starts (:func:`nanogpt_window_starts`).
-
-    Returns:
-        The mean loss in nats.
+    ``score`` (a :data:`WindowScorer`) is called once per batch, with the model in eval mode; ``block_size`` and
+    ``batch_size`` are the model's training context and batch; ``eval_iters`` is nanoGPT's (200 in its configs);
+    ``seed`` seeds :func:`nanogpt_window_starts`. Returns nats.
 
     A scorer whose loss is the position index scores (0 + 1 + 2 + 3) / 4 = 1.5 on windows of 4,
     because every position of every window counts:
@@ -198,13 +186,11 @@ def nanogpt_estimate_loss(
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """One checkpoint of training: where it was, and the strict validation loss there."""
+    """One checkpoint of training: where it was, and the strict validation loss there (times exclude checkpoints)."""
 
     step: int
     train_chars: int
-    train_seconds: float  # Training wall seconds so far, without the time spent in checkpoints.
+    train_seconds: float  # training wall seconds so far
     val_loss: float
-    train_loss: float | None = None  # The system's mean training-batch loss since the previous checkpoint, if it says.
-    train_cpu_seconds: float = float("nan")
-    """CPU seconds of this process (all its threads) in training so far, without the checkpoints':
-    less sensitive than wall seconds to other jobs on a shared machine."""
+    train_loss: float | None = None  # the system's mean training-batch loss since the previous checkpoint, if it says
+    train_cpu_seconds: float = float("nan")  # this process's CPU seconds (all threads): steadier than wall seconds

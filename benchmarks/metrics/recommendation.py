@@ -51,67 +51,54 @@ def isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == values
 
 
+def _keyed(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray,
+           k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``predicted`` cut to k (int64), its keys and the truth's sorted distinct keys, and the key width: a
+    (customer row, item) pair is the int64 ``row * width + item``."""
+    predicted = np.asarray(predicted)[:, :k].astype(np.int64)
+    items = np.asarray(truth_items, dtype=np.int64)
+    n = predicted.shape[0]
+    width = int(max(predicted.max(initial=-1), items.max(initial=-1))) + 2
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(truth_offsets))
+    keys = np.arange(n, dtype=np.int64)[:, None] * width + predicted  # (n, k)
+    return predicted, keys, unique_sorted(owner * width + items), width
+
+
 def ap_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray, k: int = 12) -> np.ndarray:
-    """AP@k per customer (Ben Hamner's ``apk``, as the module defines it) for integer item codes.
+    """(n,) AP@k per customer (Ben Hamner's ``apk``, as the module defines it) for integer item codes.
 
-    Args:
-        predicted: (n, ≥k) int array of item codes per customer; -1 pads (never relevant).
-        truth_items: concatenated relevant item codes of the n customers (a repeat counts in the denominator).
-        truth_offsets: (n + 1,) offsets of each customer's items in ``truth_items``.
-        k: cut-off.
-
-    Returns:
-        (n,) float64 AP@k; 0 for a customer with no truth items.
+    ``predicted`` is (n, ≥k) item codes per customer, -1 padding (never relevant); customer i's truth is
+    ``truth_items[truth_offsets[i]:truth_offsets[i + 1]]`` (a repeat counts in the denominator). A customer
+    with no truth items scores 0.
 
     >>> ap_at_k_matrix(np.array([[1, 2, 3], [5, 5, -1]]), np.array([2, 3, 5]), np.array([0, 2, 3]), k=3).tolist()
     [0.5833333333333333, 1.0]
     >>> ap_at_k_matrix(np.array([[5, -1]]), np.array([5, 5]), np.array([0, 2]), k=2).tolist()  # truth repeats 5
     [0.5]
     """
-    predicted = np.asarray(predicted)[:, :k].astype(np.int64)
-    n = predicted.shape[0]
-    counts = np.diff(truth_offsets)
-    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
-    # a hit is (customer, item) in the truth; first occurrence only in the predicted row
-    width = int(max(predicted.max(initial=-1), np.asarray(truth_items, dtype=np.int64).max(initial=-1))) + 2
-    truth_keys = unique_sorted(owner * width + np.asarray(truth_items, dtype=np.int64))
-    rows = np.arange(n, dtype=np.int64)[:, None]
-    keys = rows * width + predicted  # (n, k)
+    predicted, keys, truth_keys, _ = _keyed(predicted, truth_items, truth_offsets, k)
     hit = isin_sorted(keys, truth_keys) & (predicted >= 0)
-    first = np.ones_like(hit)
+    first = np.ones_like(hit)  # a hit counts at the item's first occurrence in the row only
     for j in range(1, predicted.shape[1]):
         first[:, j] = ~(predicted[:, :j] == predicted[:, j : j + 1]).any(axis=1)
     hit &= first
     cumulative = np.cumsum(hit, axis=1)
     ranks = np.arange(1, predicted.shape[1] + 1)
     score = (hit * cumulative / ranks).sum(axis=1)
-    denominator = np.minimum(counts, k)
+    denominator = np.minimum(np.diff(truth_offsets), k)
     return np.where(denominator > 0, score / np.maximum(denominator, 1), 0.0)
 
 
 def recall_at_k_matrix(predicted: np.ndarray, truth_items: np.ndarray, truth_offsets: np.ndarray, k: int = 12) -> np.ndarray:
-    """Recall@k per customer for integer item codes: the share of its distinct relevant items in the top k.
-
-    Args:
-        predicted: (n, ≥k) int array of item codes per customer; -1 pads.
-        truth_items: concatenated relevant item codes of the n customers (repeats count once).
-        truth_offsets: (n + 1,) offsets of each customer's items in ``truth_items``.
-        k: cut-off.
-
-    Returns:
-        (n,) float64 Recall@k; 0 for a customer with no truth items.
+    """(n,) Recall@k per customer: the share of its distinct truth items in the top k (arguments as
+    :func:`ap_at_k_matrix`; repeats count once; 0 for a customer with no truth items).
 
     >>> recall_at_k_matrix(np.array([[1, 2, 3], [5, 5, -1]]), np.array([2, 9, 9, 5]), np.array([0, 3, 4]), k=3).tolist()
     [0.5, 1.0]
     """
-    predicted = np.asarray(predicted)[:, :k].astype(np.int64)
-    items = np.asarray(truth_items, dtype=np.int64)
+    predicted, keys, truth_keys, width = _keyed(predicted, truth_items, truth_offsets, k)
     n = predicted.shape[0]
-    width = int(max(predicted.max(initial=-1), items.max(initial=-1))) + 2
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(truth_offsets))
-    truth_keys = unique_sorted(owner * width + items)  # distinct (customer, item) pairs
     distinct = np.bincount(truth_keys // width, minlength=n)
-    keys = np.arange(n, dtype=np.int64)[:, None] * width + predicted
     hits = isin_sorted(truth_keys, unique_sorted(keys[predicted >= 0]))
     found = np.bincount(truth_keys[hits] // width, minlength=n)
     return np.where(distinct > 0, found / np.maximum(distinct, 1), 0.0)

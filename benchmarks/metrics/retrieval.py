@@ -173,17 +173,9 @@ def _pytrec_eval():
 
 def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = BEIR_METRICS,
                  ignore_identical_ids: bool = False) -> RetrievalScores:
-    """Score a run against qrels with trec_eval's code, every judged query counted (``trec_eval -c``).
-
-    Args:
-        qrels: ``{qid: {docid: grade}}``; a query with at least one judgement is judged.
-        run: ``{qid: {docid: score}}``.
-        metrics: metric names (``"ndcg@10"``, ``"recall@1000-l2"``, ...; see ``parse_metric``).
-        ignore_identical_ids: drop a retrieved doc whose id equals the query id first (BEIR's rule).
-
-    Returns:
-        A RetrievalScores with means, per-query values, and what was missing, removed or ignored.
-    """
+    """Score a run against qrels with trec_eval's code, every judged query (one with a judgement) counted as
+    ``trec_eval -c`` counts them; ``ignore_identical_ids`` first drops a retrieved doc whose id is the query's
+    (BEIR's rule)."""
     measures = [parse_metric(name) for name in metrics]
     removed = 0
     if ignore_identical_ids:

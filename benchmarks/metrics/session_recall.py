@@ -48,11 +48,8 @@ class RecallResult:
     denominators: dict[str, float]  # {type: Σ min(20, |truth|)}
 
     def per_session(self) -> dict[str, np.ndarray]:
-        """Per-session contributions whose *mean over sessions* equals each metric.
-
-        Session i contributes ``n · hits_i / denominator`` to a recall (n = number of sessions),
-        and the weighted sum of those to ``score``, so paired significance tests can use them.
-        """
+        """Per-session contributions whose *mean over sessions* equals each metric (for paired tests): session i
+        contributes ``n · hits_i / denominator`` to a recall (n sessions), and their weighted sum to ``score``."""
         n = len(self.sessions)
         values = {f"recall@20_{t}": self.hits[t] * (n / d) if (d := self.denominators[t]) else np.zeros(n)
                   for t in EVENT_TYPES}
@@ -82,12 +79,8 @@ def otto_recall(
     ``labels`` holds every test session; ``predictions`` is ``{session: {type: [aid, ...]}}``, a missing session or
     type predicting nothing. ``metrics["recall@20_weighted"]`` of the result is the competition score.
 
-    Worked example (two sessions; session 2 has no prediction at all)::
-
-        session 1: truth clicks 3, carts {4, 5}, orders {5}; predicted clicks [3], carts [4, 4, 9], orders [9]
-        session 2: truth clicks 8, carts {}, orders {6}
-        R_clicks = 1 / 2,  R_carts = 1 / 2,  R_orders = 0 / 2
-        score = 0.1·0.5 + 0.3·0.5 + 0.6·0 = 0.2
+    Worked example: session 2 has no prediction; R_clicks = 1/2, R_carts = 1/2, R_orders = 0/2, so the score is
+    0.1·0.5 + 0.3·0.5 + 0.6·0 = 0.2.
 
     >>> result = otto_recall(
     ...     {1: SessionLabels(3, frozenset({4, 5}), frozenset({5})), 2: SessionLabels(8, frozenset(), frozenset({6}))},
@@ -148,18 +141,12 @@ def pair_keys(rows: np.ndarray, aids: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TruthIndex:
-    """One event type's truth, indexed for counting hits with numpy (:meth:`hits` is a vectorised
-    :func:`session_hits`). Rows with one true aid are compared directly, the others by binary search.
+    """One event type's truth, indexed for counting hits with numpy: rows with one true aid are compared directly,
+    the others by binary search."""
 
-    Attributes:
-        single: (n,) the true aid of each row that has exactly one, else -1.
-        keys: sorted :func:`pair_keys` of the rows with two or more true aids.
-        many: (n,) True for those rows.
-    """
-
-    single: np.ndarray
-    keys: np.ndarray
-    many: np.ndarray
+    single: np.ndarray  # (n,) the true aid of each row that has exactly one, else -1
+    keys: np.ndarray  # sorted :func:`pair_keys` of the rows with two or more true aids
+    many: np.ndarray  # (n,) True for those rows
 
     @classmethod
     def from_keys(cls, truth_keys: np.ndarray, n: int) -> TruthIndex:
@@ -172,15 +159,9 @@ class TruthIndex:
         return cls(single=single, keys=truth_keys[~one], many=sizes > 1)
 
     def hit_rows(self, rows: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct predicted aids found in each row's truth (a vectorised :func:`session_hits`), in work
-        proportional to the predictions, not to n (a reader calls it once per block of a file).
-
-        Args:
-            rows: (m,) the truth row of each prediction, each row at most once.
-            predicted: (m, w) each row's first predicted aids (already cut to k), padded with -1.
-
-        Returns:
-            ``(rows with a hit, their hit counts)``, in no particular order.
+        """``(rows with a hit, their hit counts)`` in no particular order: the distinct aids of ``predicted`` (m, w)
+        (already cut to k, -1 padding) found in the truth of ``rows`` (m,) (each at most once); a vectorised
+        :func:`session_hits` in work proportional to the predictions, not to n (a reader calls it once per block).
 
         >>> index = TruthIndex.from_keys(pair_keys(np.array([0, 0, 1]), np.array([5, 7, 8])), n=2)
         >>> found, counts = index.hit_rows(np.array([0, 1]), np.array([[7, 7, 1], [8, 8, -1]]))  # a repeat counts once

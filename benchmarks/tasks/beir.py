@@ -62,8 +62,7 @@ class RetrievalTask(Task):
 
     @property
     def drops_identical_ids(self) -> bool:
-        """Whether this task drops retrieved docs whose id equals the query id: the task option
-        ``ignore_identical_ids`` where the task has one, else the class's rule."""
+        """Whether retrieved docs whose id is the query's are dropped: the task option, else the class's rule."""
         return bool(getattr(self.options, "ignore_identical_ids", self.ignore_identical_ids))
 
     def prepare(self, context: RunContext) -> RetrievalData:
@@ -102,9 +101,8 @@ class RetrievalTask(Task):
         return self._evaluation(scores, {"warnings": data.warnings, "n_docs": len(data.corpus)})
 
     def save_predictions(self, predictions: Any, data: RetrievalData, context: RunContext) -> list[Path]:
-        """The scored run (after dropping identical ids, when the task does) as a TREC run file, and the
-        judgements it was scored against as TREC qrels: ``trec_eval -c`` on the pair gives the record's
-        numbers (each metric's options: ``benchmarks.metrics.retrieval.parse_metric(name).trec_eval_args()``)."""
+        """The scored run (identical ids dropped when the task does) and its qrels, in TREC format: ``trec_eval -c``
+        on the pair gives the record's numbers (each metric's options: ``Measure.trec_eval_args``)."""
         run_path = context.artifact_path("run.trec")
         qrels_path = context.artifact_path("qrels.txt")
         if run_path is None or qrels_path is None:
@@ -209,7 +207,6 @@ def _make_beir_task(name: str, pretty: str, reference: float | None, split: str)
         "data_source": f"<data-dir>/beir/{name}/ or https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip",
         "Options": make_dataclass(f"Beir{name.title().replace('-', '')}Options", [("split", str, split)]),
         "load_collection": load_collection,
-        "reference_ndcg10": reference,
     })
 
 

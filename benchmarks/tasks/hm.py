@@ -20,7 +20,6 @@ import numpy as np
 from benchmarks.api import DatasetInfo, Evaluation, RunContext, Task
 from benchmarks.data import hm as hm_data
 from benchmarks.data.download import locate
-from benchmarks.data.hm import read_submission, write_submission  # noqa: F401 — read_submission: public here too
 from benchmarks.errors import DataError, UserError
 from benchmarks.kinds import recommender
 from benchmarks.kinds.recommender import CustomerData, HMTrainData, Recommender, Truth, check_recommendations
@@ -210,14 +209,14 @@ class HMMap12(Task):
         if path is None:
             return []
         customer_ids, article_ids = data.loaded.customer_ids[data.customers], data.loaded.article_ids
-        write_submission(path, customer_ids, article_ids, predictions)
+        hm_data.write_submission(path, customer_ids, article_ids, predictions)
         files = [path]
         truth = data.truth
         if truth is not None:
             truth_path = context.artifact_path("truth.csv")
             offsets = truth.offsets
             rows = [truth.items[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
-            write_submission(truth_path, customer_ids, article_ids, rows)
+            hm_data.write_submission(truth_path, customer_ids, article_ids, rows)
             files.append(truth_path)
         return files
 

@@ -1,11 +1,7 @@
 """Task ``moons-acc``: two interleaving half-moons (scikit-learn's make_moons), test accuracy.
 
-The smallest task, from micrograd's demo: a linear model cannot separate the moons, a small
-MLP can. Data are generated, so there is nothing to download. Besides the scores, each job keeps
-what the pictures need: the training loss per step of the systems with a training loop (through
-``RunContext.checkpoint``, as the char-LMs report theirs) and, off the clock, the system's
-predictions on a fixed grid over the data (``<record>.boundary.jsonl``, one JSON line), from which the leaderboard
-draws each system's decision boundary.
+Besides the scores, each job keeps what the pictures need: the training loss per step (``RunContext.checkpoint``)
+and, off the clock, the predictions on a fixed grid (``<record>.boundary.jsonl``, one JSON line).
 """
 
 from __future__ import annotations
@@ -166,6 +162,7 @@ class MoonsAccuracy(Task):
         _, y_train = data.train
         _, y_test = data.test
         per_point = accuracy_per_example(y_test, predictions["test"])
+        log = getattr(self, "_loss_log", None)
         return Evaluation(
             metrics={
                 "accuracy": accuracy(y_test, predictions["test"]),
@@ -173,12 +170,8 @@ class MoonsAccuracy(Task):
             },
             per_example={"accuracy": per_point.tolist()},
             example_ids=[str(i) for i in range(len(y_test))],
-            extras=self._curve_extras(),
+            extras={"curves": log.curves()} if log is not None and log.steps else {},
         )
-
-    def _curve_extras(self) -> dict[str, Any]:
-        log = getattr(self, "_loss_log", None)
-        return {"curves": log.curves()} if log is not None and log.steps else {}
 
     def save_predictions(self, predictions: Any, data: ClassifierData, context: RunContext) -> list[Path]:
         path = context.artifact_path("boundary.jsonl")

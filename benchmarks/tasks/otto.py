@@ -59,11 +59,9 @@ PROFILE_SCALES = {"smoke": 0.001, "default": 0.004, "full": 0.05}
 
 def predictions_to_dict(predictions: dict[str, np.ndarray]) -> dict[int, dict[str, list[int]]]:
     """``{"session": ids, type: (n, k)}`` arrays → ``{session: {type: [aid, ...]}}`` without the -1 slots."""
-    result: dict[int, dict[str, list[int]]] = {}
     rows = {t: predictions[t].tolist() for t in EVENT_TYPES}
-    for index, session in enumerate(predictions["session"].tolist()):
-        result[int(session)] = {t: [a for a in rows[t][index] if a >= 0] for t in EVENT_TYPES}
-    return result
+    return {int(session): {t: [a for a in rows[t][i] if a >= 0] for t in EVENT_TYPES}
+            for i, session in enumerate(predictions["session"].tolist())}
 
 
 @register_task

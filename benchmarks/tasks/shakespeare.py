@@ -1,13 +1,9 @@
 """Task ``shakespeare-char-ppl``: character-level language modelling of tiny-shakespeare, validation perplexity.
 
-Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney
-n-grams), then an MLP over a window of characters, an LSTM and a GPT. Every system plugs in
-through the same :class:`CharLanguageModel` Protocol: it is trained on the training ids and then
-asked for the log-probabilities of every next character of the validation stream. During training,
-the task scores the model on the same protocol at every checkpoint the system's loop offers
-(:class:`StrictCurve`, through ``RunContext.checkpoint``), outside the training clock. Window models
-(:class:`WindowModel`) are also scored with nanoGPT's own ``estimate_loss`` procedure, so nanoGPT's
-published numbers have a column to be compared with.
+Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney n-grams), an MLP
+over a window of characters, an LSTM and a GPT, all through :class:`CharLanguageModel`. During training the task
+scores the model at every checkpoint of its loop (:class:`StrictCurve`), off the training clock; window models are
+also scored with nanoGPT's own ``estimate_loss``, so nanoGPT's published numbers have a column to compare with.
 """
 
 from __future__ import annotations
@@ -78,16 +74,9 @@ class Options:
 
 class StrictCurve:
     """The task's periodic evaluation: a ``RunContext.checkpoint_callback`` that scores the model on the
-    strict protocol (``log_probs`` over the validation stream, as ``predict`` does) and records a
-    :class:`CurvePoint` each time.
-
-    Args:
-        system: the system being trained.
-        stream: (n,) ids: unscored context, then the scored validation characters.
-        start: how many leading ids of ``stream`` are context.
-        context: the job's context (its ``checkpoint_s`` timing keeps evaluation off the training clock).
-        stop: called with each new point; True ends training there (the callback returns False).
-    """
+    strict protocol (``log_probs`` over ``stream[start:]``, after ``start`` ids of context, as ``predict`` does) and
+    records a :class:`CurvePoint` each time, off the training clock (the context's ``checkpoint_s``). ``stop`` is
+    called with each new point; True ends training there (the callback returns False)."""
 
     def __init__(self, system: Any, stream: np.ndarray, start: int, context: RunContext,
                  stop: Callable[[CurvePoint], bool] | None = None) -> None:
@@ -113,6 +102,15 @@ class StrictCurve:
         self.cpu_excluded += time.process_time() - cpu_entered
         self.context.log(f"checkpoint {step}: strict val loss {loss:.4f} after {train_seconds:.1f} s of training")
         return not (self.stop is not None and self.stop(point))
+
+
+def rows_of(records: list[Any], keep: Callable[[Any], bool] = lambda record: True) -> list[list[Any]]:
+    """The ok records that ``keep`` accepts, grouped by leaderboard row (system and config)."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for record in records:
+        if record.ok and keep(record):
+            groups.setdefault((record.system, record.config_key), []).append(record)
+    return list(groups.values())
 
 
 def curve_extras(points: list[CurvePoint]) -> dict[str, list[Any]]:
@@ -177,16 +175,11 @@ class ShakespeareCharPerplexity(Task):
 
     @classmethod
     def leaderboard_section(cls, records: list[Any]) -> list[str]:
-        """Under a ``nanogpt-cpu`` table: each row's mean ``nanogpt_val_loss`` against nanoGPT's README (1.88), with the
-        agreement its batches allow (20 batches: standard error ≈ 0.014 per run)."""
+        """Under a ``nanogpt-cpu`` table: each row's mean ``nanogpt_val_loss`` against nanoGPT's README."""
         from benchmarks.leaderboard import row_label  # the leaderboard calls this: no import at module load
 
-        groups: dict[tuple[str, str], list[Any]] = {}
-        for record in records:
-            if record.ok and record.profile == "nanogpt-cpu" and record.metrics.get("nanogpt_val_loss") is not None:
-                groups.setdefault((record.system, record.config_key), []).append(record)
         lines = []
-        for runs in groups.values():
+        for runs in rows_of(records, lambda r: r.profile == "nanogpt-cpu" and r.metrics.get("nanogpt_val_loss") is not None):
             losses = [float(r.metrics["nanogpt_val_loss"]) for r in runs]
             mean = sum(losses) / len(losses)
             iters = {int((r.task_options or {}).get("nanogpt_eval_iters", -1)) for r in runs}
@@ -231,7 +224,6 @@ class ShakespeareCharPerplexity(Task):
         return np.concatenate([prefix, split.valid[:n_eval]]), len(prefix)
 
     def make_curve(self, system: CharLanguageModel, split: CharSplit, context: RunContext) -> StrictCurve | None:
-        """The periodic evaluation to install for ``fit`` (None: none)."""
         if not self.options.curve:
             return None
         return StrictCurve(system, *self.eval_stream(split, context.profile), context)
@@ -318,8 +310,7 @@ class ShakespeareCharPerplexity(Task):
         path = context.artifact_path("logprobs.npz")
         if path is None:
             return []
-        split = data.split
-        np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(split.vocab))
+        np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(data.split.vocab))
         return [path]
 
     def score(self, predictions_file: Path, truth_file: Path) -> Evaluation:

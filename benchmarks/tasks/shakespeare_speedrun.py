@@ -1,11 +1,8 @@
 """Task ``shakespeare-char-speedrun``: training wall seconds until the strict validation loss of
 tiny-shakespeare first reaches a target (the modded-nanoGPT speedrun's format, at CPU size).
 
-The data, the split and the strict evaluation are ``shakespeare-char-ppl``'s. The task scores the model
-at every checkpoint of the system's training loop (``RunContext.checkpoint``, off the training
-clock) and stops it at the first checkpoint whose loss is at or below the target, or once the
-training clock passes the budget; the system's own iteration count is its other budget. The
-ranking and record rules are pure functions in ``benchmarks/metrics/speedrun.py``.
+``shakespeare-char-ppl``'s data and strict evaluation, at every checkpoint (its ``StrictCurve``), with a stop rule;
+the ranking and record rules are pure functions in ``benchmarks/metrics/speedrun.py``.
 """
 
 from __future__ import annotations
@@ -17,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.api import Evaluation, RunContext, System
+from benchmarks.environment import load_average
 from benchmarks.kinds.char_language_model import CharData, CharSplit
 from benchmarks.metrics.language_model import CurvePoint
 from benchmarks.metrics.speedrun import comparability_warnings, row_sort_key, summarize_row, time_to_target
 from benchmarks.registry import register_task
 from benchmarks.tasks import shakespeare
-from benchmarks.tasks.shakespeare import ShakespeareCharPerplexity, StrictCurve
+from benchmarks.tasks.shakespeare import ShakespeareCharPerplexity, StrictCurve, rows_of
 
 TARGETS = {"smoke": 4.0, "default": 1.70, "full": 1.47}
 """Strict validation loss (nats) to reach, per profile: 1.70 on CPU, nanoGPT's 1.47 on a GPU."""
@@ -40,13 +38,6 @@ class Options(shakespeare.Options):
     """Training seconds after which the run stops; -1 = the profile's (see BUDGET_SECONDS)."""
     stop_at_target: bool = True
     """Stop training at the first checkpoint that reaches the target (False: run the whole schedule)."""
-
-
-def _load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
 
 
 @register_task
@@ -90,14 +81,11 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
         by mean seconds, then the others by mean best loss; the record column applies the one-sided t-test."""
         from benchmarks.leaderboard import md_text, row_label  # the leaderboard calls this: no import at module load
 
-        groups: dict[tuple[str, str], list[Any]] = {}
-        for record in records:
-            if record.ok:
-                groups.setdefault((record.system, record.config_key), []).append(record)
+        groups = rows_of(records)
         if not groups:
             return []
         summaries = []
-        for runs in groups.values():
+        for runs in groups:
             target = float((runs[0].extras.get("speedrun") or {}).get("target", math.nan))
             summaries.append((summarize_row([r.metrics for r in runs], target), target, runs))
         summaries.sort(key=lambda item: row_sort_key(item[0]))
@@ -134,15 +122,13 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
         return StrictCurve(system, *self.eval_stream(split, context.profile), context, stop=stop)
 
     def fit(self, system: System, data: CharData, context: RunContext) -> None:
-        self._load_before = _load_average()
+        self._load_before = load_average()
         super().fit(system, data, context)
-        self._load_after = _load_average()
+        self._load_after = load_average()
 
     def predict(self, system: System, data: CharData, context: RunContext) -> Any:
         predictions = super().predict(system, data, context)
-        threads = None
-        if "torch" in sys.modules:
-            threads = sys.modules["torch"].get_num_threads()
+        threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
         predictions["speedrun"] = {
             "target": self.target(context.profile),
             "budget_seconds": self.budget_seconds(context.profile),

@@ -56,7 +56,7 @@ class MockAccuracy(Task):
     main_metric = "accuracy"
     description = "A mock task for tests: two noisy blobs, test accuracy."
     protocol = "Fixed random points (seed 7); half for training, half for testing."
-    data_source = "generated (benchmarks.testing)"
+    data_source = "generated (tests/mock_plugins.py)"
     default_seeds = (0, 1, 2)
     Options = MockOptions
 
