@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import metrics as metric_facts
 from benchmarks.api import RunContext, TaskData, print_nothing
 from benchmarks.config import JobSpec, config_to_dict
 from benchmarks.environment import load_average, thread_settings
@@ -127,8 +128,6 @@ def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_no
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder:
             return run_job(spec, data, log, Path(folder))
-    from benchmarks import metrics as metric_facts
-
     conditions: dict[str, Any] = {"load_start": load_average(), "pid": os.getpid()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -233,11 +233,6 @@ def json_safe(value: Any, where: str = "value") -> Any:
     return repr(value)
 
 
-def records_dir(results_dir: Path, task_id: str | None = None) -> Path:
-    """``<results-dir>/records[/<task>]``, the task id checked, inside the results folder (``paths.record_dir``)."""
-    return record_dir(results_dir, task_id or None)
-
-
 def record_stem(run_id: str, seed: int) -> str:
     return f"{run_id}__seed{seed}"
 
@@ -245,12 +240,6 @@ def record_stem(run_id: str, seed: int) -> str:
 def record_path(results_dir: Path, task_id: str, system_id: str, run_id: str, seed: int) -> Path:
     """Where a record goes: ids and seed checked, inside the results folder (``benchmarks.paths``)."""
     return record_file(results_dir, task_id, system_id, record_stem(run_id, check_seed(seed)), "json")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
@@ -266,7 +255,9 @@ def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o666 & ~_umask())
+        mask = os.umask(0)  # read by setting it
+        os.umask(mask)
+        os.chmod(temp, 0o666 & ~mask)
         if overwrite:
             os.replace(temp, path)
         else:
@@ -282,11 +273,9 @@ def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
 
 
-def write_record(path: Path, record: Record) -> Path:
+def write_record(path: Path, record: Record) -> None:
     """Write one record atomically; never overwrites."""
-    text = json.dumps(record.to_dict(), indent=1, allow_nan=False)
-    atomic_write_text(path, text + "\n", overwrite=False)
-    return path
+    atomic_write_text(path, json.dumps(record.to_dict(), indent=1, allow_nan=False) + "\n", overwrite=False)
 
 
 def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[Record]:
@@ -294,7 +283,7 @@ def iter_records(results_dir: Path, task_id: str | None = None) -> Iterator[Reco
     (a disk that filled up, a hand-made JSON, a record of a newer schema) are skipped with a one-line warning
     naming the file, never fatal and never ranked: the leaderboard, ``compare``, ``site`` and ``--resume`` all read
     records here, so they all treat such a file alike (``--resume`` runs its job again, beside it)."""
-    base = records_dir(Path(results_dir), task_id)
+    base = record_dir(Path(results_dir), task_id)
     if not base.exists():
         return
     inside = base.resolve()

@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import environment, records
+from benchmarks import metrics as metric_facts
 from benchmarks.api import RunContext, TaskData
 from benchmarks.config import JobSpec, RunRequest, config_to_dict, plan
 from benchmarks.errors import UserError
 from benchmarks.jobs import Event, JobResult, data_key
-from benchmarks.paths import check_file_name, inside, results_root
+from benchmarks.paths import check_file_name, inside, record_dir, results_root
 from benchmarks.progress import GridProgress
 from benchmarks.records import Record
 
@@ -77,7 +78,7 @@ def check_results_dir(results_dir: Path) -> None:
     """Fail before any job runs (UserError) when the path is a file, or records could not be written there."""
     path = results_root(results_dir)  # a file is refused; a missing folder is created, saying so
     try:
-        folder = records.records_dir(path)
+        folder = record_dir(path)
         created = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
@@ -146,14 +147,10 @@ class _Prepared:
 def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str) -> Record:
     """The record of one finished job: the spec, the result, the data's identity and the environment.
     Its ``artifacts`` are the file names its artifacts get beside it (``<run-id>__seed<k>.<name>``)."""
-    from benchmarks import metrics as metric_facts
-
     task_cls = spec.task_cls
     conditions = {**result.conditions, "executor": executor, "node": result.node or platform.node() or "localhost",
                   "cpu": environment.hardware()["cpu"]}
-    extras = dict(result.extras)
-    if result.warnings:
-        extras["warnings"] = result.warnings
+    extras = {**result.extras, "warnings": result.warnings} if result.warnings else dict(result.extras)
     return Record(
         task=spec.task, task_version=task_cls.version, system=spec.system, seed=spec.seed, profile=spec.profile,
         status=result.status, main_metric=task_cls.main_metric,
@@ -208,7 +205,7 @@ def run(request: RunRequest) -> list[JobOutcome]:
     interrupted = data_ready = False
     with _signals(_stop_once):
         try:
-            jobs = _select_jobs(grid.jobs, prepared, request, results_dir, _log)
+            jobs = _select_jobs(grid.jobs, prepared, request, results_dir)
             data_ready = True  # a task whose data is refused leaves the results folder as it was: no leaderboard rewritten
             if request.isolate and (request.executor == "ray" or request.jobs > 1):
                 jobs = longest_first(jobs, results_dir, _log)
@@ -261,14 +258,14 @@ STALE_SECONDS = 60.0
 holds its temp file for milliseconds): removed when a run starts."""
 
 
-def clean_leftovers(results_dir: Path, task_ids: list[str], log: Any = None) -> list[Path]:
+def clean_leftovers(results_dir: Path, task_ids: list[str]) -> None:
     """Remove what a killed run left under the tasks' records: temp files of interrupted atomic writes and empty
     folders (``records/<task>/<system>/``, ``records/<task>/``), when older than :data:`STALE_SECONDS` (a concurrent
-    run's are younger). Returns what was removed."""
+    run's are younger), and say so."""
     removed: list[Path] = []
     now = time.time()
     for task_id in task_ids:
-        base = records.records_dir(results_dir, task_id)
+        base = record_dir(results_dir, task_id)
         if not base.is_dir() or base.is_symlink():
             continue
         emptied: set[Path] = set()  # folders whose stale content went: their own time changed just now
@@ -285,42 +282,35 @@ def clean_leftovers(results_dir: Path, task_ids: list[str], log: Any = None) -> 
                 continue
             removed.append(path)
             emptied.add(path.parent)
-    if removed and log is not None:
-        log(f"removed {len(removed)} leftover(s) of an interrupted run: {', '.join(str(p) for p in removed[:5])}"
+    if removed:
+        _log(f"removed {len(removed)} leftover(s) of an interrupted run: {', '.join(str(p) for p in removed[:5])}"
             + (" ..." if len(removed) > 5 else ""))
-    return removed
 
 
-def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path, log: Any) -> list[JobSpec]:
+def _select_jobs(jobs: list[JobSpec], prepared: _Prepared, request: RunRequest, results_dir: Path) -> list[JobSpec]:
     """Prepare each task's data (its fingerprint is part of a job's key), then drop what ``--resume`` or
     ``--rerun-failed`` say is done; print the plan."""
     for spec in jobs:
         prepared(spec)
     tasks = sorted({spec.task for spec in jobs})
-    clean_leftovers(results_dir, tasks, log)
-    skipped_done = skipped_ok = 0
+    clean_leftovers(results_dir, tasks)
     selected = jobs
     if request.resume or request.rerun_failed:
         keyed = [record for task in tasks for record in records.iter_records(results_dir, task) if record.job_key]
         ok = {record.job_key for record in keyed if record.ok}
         latest = {record.job_key: record.status for record in sorted(keyed, key=lambda record: record.newness)}
-        selected = []
-        for spec in jobs:
-            key = spec.key(spec.task_cls.version, prepared(spec).dataset.fingerprint)
-            if request.rerun_failed and latest.get(key) != "failed":
-                skipped_ok += 1
-                continue
-            if request.resume and key in ok:
-                skipped_done += 1
-                continue
-            selected.append(spec)
+        keys = [spec.key(spec.task_cls.version, prepared(spec).dataset.fingerprint) for spec in jobs]
+        failed = [latest.get(key) == "failed" for key in keys]
+        selected = [spec for spec, key, did_fail in zip(jobs, keys, failed, strict=True)
+                    if (did_fail or not request.rerun_failed) and not (request.resume and key in ok)]
     what = f"{len(jobs)} job(s) over {len(tasks)} task(s)"
     if request.rerun_failed:
-        log(f"plan: {what}; {len(selected)} whose latest record failed will run, {skipped_ok} did not fail")
+        _log(f"plan: {what}; {len(selected)} whose latest record failed will run, {failed.count(False)} did not fail")
     elif request.resume:
-        log(f"plan: {what}; {skipped_done} already done (ok record with the same key) will be skipped, {len(selected)} to run")
+        _log(f"plan: {what}; {len(jobs) - len(selected)} already done (ok record with the same key) will be skipped, "
+             f"{len(selected)} to run")
     else:
-        log(f"plan: {what}")
+        _log(f"plan: {what}")
     return selected
 
 
@@ -378,8 +368,6 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
     """Write a finished job's record and artifacts; return its outcome and a one-line report. A record that cannot be
     written (ENOSPC, EFBIG, a file in the way) fails the job, not the run: its outcome says why, a small failed record
     (no artifacts, no per-example values) replaces it when that fits, and ``--resume`` runs it again."""
-    from benchmarks import metrics as metric_facts
-
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
     head = f"{spec.task} · {spec.system} seed {spec.seed}: "

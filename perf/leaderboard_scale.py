@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from benchmarks import environment, leaderboard, records
+from benchmarks import environment, leaderboard, paths, records
 from benchmarks.comparison import run_compare
 
 
@@ -37,7 +37,7 @@ def write_fake(results: Path, n: int, systems: int = 5, seeds: int = 3) -> None:
                 "higher_is_better": True, "per_example": {"ids": ids, "values": {"accuracy": values.tolist()}},
                 "dataset": {"name": "fake", "fingerprint": "0" * 64}, "finished_at": f"2026-01-01T00:00:0{seed}",
             }
-            path = records.records_dir(results, "scale") / record["system"] / f"r__seed{seed}.json"
+            path = paths.record_dir(results, "scale") / record["system"] / f"r__seed{seed}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(record))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from benchmarks import cli, leaderboard, records
+from benchmarks import cli, leaderboard, paths, records
 from benchmarks.commands.compare import render_markdown
 from benchmarks.comparison import run_compare as _run_compare
 from benchmarks.errors import UserError
@@ -37,7 +37,7 @@ def run_compare(*args, **kwargs) -> dict:
 
 
 def _vector(results: Path, system: str, seed: int) -> np.ndarray:
-    (path,) = [p for p in (records.records_dir(results, "mock-acc") / system).glob(f"*__seed{seed}.json")]
+    (path,) = [p for p in (paths.record_dir(results, "mock-acc") / system).glob(f"*__seed{seed}.json")]
     return np.asarray(json.loads(path.read_text())["per_example"]["values"]["accuracy"])
 
 
@@ -108,7 +108,7 @@ def _fake_record(task: str, system: str, seed: int, value: float, per_example: l
 
 
 def _write(results: Path, record: dict) -> None:
-    path = records.records_dir(results, record["task"]) / record["system"] / f"r__seed{record['seed']}.json"
+    path = paths.record_dir(results, record["task"]) / record["system"] / f"r__seed{record['seed']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
 
@@ -182,7 +182,7 @@ def test_rows_left_from_an_earlier_default_config_say_how_they_differ(results_di
     new["config"] = {"epochs": 3, "dim": 64}
     new["finished_at"] = "2026-02-01T00:00:00"
     _write(results_dir, old)
-    path = records.records_dir(results_dir, "fake-config") / "sys" / "r2__seed0.json"
+    path = paths.record_dir(results_dir, "fake-config") / "sys" / "r2__seed0.json"
     path.write_text(json.dumps(new))
     (table,) = leaderboard.build_tables(records.load_records(results_dir), "fake-config")
     assert [row.label for row in table.rows] == ["sys", "sys (earlier config: epochs=1)"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import leaderboard, records
+from benchmarks import leaderboard, paths, records
 from benchmarks.api import DatasetInfo
 from tests.conftest import squeeze
 
@@ -27,7 +27,7 @@ def write_record(results: Path, task: str, system: str, seed: int, metrics: dict
         "timings": {"fit_s": 1.0 + seed}, "hardware": {"cores": 2}, "finished_at": f"2026-01-01T00:00:0{seed}",
         "extras": extras or {},
     }
-    path = records.records_dir(results, task) / system / f"r__seed{seed}.json"
+    path = paths.record_dir(results, task) / system / f"r__seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
 

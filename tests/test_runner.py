@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from benchmarks import leaderboard, records
+from benchmarks import leaderboard, paths, records
 from benchmarks.api import System
 from benchmarks.config import RunRequest
 from benchmarks.errors import UserError
@@ -189,7 +189,7 @@ def test_a_system_of_another_kind_is_refused(results_dir):
 @pytest.mark.integration
 def test_leaderboard_survives_a_corrupt_record(results_dir):
     run(_request(results_dir))
-    junk = records.records_dir(results_dir, "mock-acc") / "mock-threshold" / "broken.json"
+    junk = paths.record_dir(results_dir, "mock-acc") / "mock-threshold" / "broken.json"
     junk.write_text("{ not json")
     with pytest.warns(UserWarning, match="unreadable record"):
         leaderboard.write(results_dir, ["mock-acc"])

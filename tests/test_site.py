@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import cli, leaderboard, records, site
+from benchmarks import cli, leaderboard, paths, records, site
 from benchmarks.runner import RunRequest, run
 from tests.conftest import squeeze
 
@@ -40,7 +40,7 @@ def site_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "curves": {
                     "step": [0, 10, 20], "train_loss": [4.0, 2.5, loss - 0.1], "val_loss": [4.1, 2.7, loss]}},
             }
-            path = records.records_dir(results, "fake-charlm") / system / f"r__seed{seed}.json"
+            path = paths.record_dir(results, "fake-charlm") / system / f"r__seed{seed}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(record))
     return results
@@ -56,7 +56,7 @@ def test_site_pages_hold_tables_plots_and_details(site_results: Path) -> None:
     assert page.count("<tr class=") == 3 and 'class="sortable"' in page
     assert 'src="mock-acc.svg"' in page and (index.parent / "mock-acc.svg").exists()
     assert page.count('<details id="t0-') == 3 and page.count("<h4>seed") == 6
-    fingerprint = (json.loads(next(records.records_dir(site_results, "mock-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
+    fingerprint = (json.loads(next(paths.record_dir(site_results, "mock-acc").rglob("*.json")).read_text()))["dataset"]["fingerprint"]
     assert fingerprint in page and "git sha" in page and "scikit-learn" in page
     charlm = (index.parent / "fake-charlm.html").read_text()
     assert "ROMEO: &lt;b&gt;tiny-gpt&lt;/b&gt; &amp; more" in charlm  # escaped, never raw HTML

@@ -4,8 +4,7 @@
     python -m benchmarks check --task moons-acc --json
 
 Exits 1 when any condition FAILs. A condition that cannot run here (its data or an extra is
-missing) is graded SKIP with the reason, and fails the check only under ``--strict``. Runs go to a
-temporary results folder unless ``--results-dir`` keeps them.
+missing) is graded SKIP with the reason, and fails the check only under ``--strict``.
 """
 
 from __future__ import annotations
@@ -98,15 +97,12 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
         batches[(*data, repeats[(*data, system_cls.id)])].append(index)
     results: dict[int, CheckResult] = {}
     for (task, profile, seed, _), batch in batches.items():
-        runnable = []
         for index in batch:
             system_cls, expected = conditions[index]
-            missing = system_cls.missing_requirements()
-            if missing:
+            if missing := system_cls.missing_requirements():
                 results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
                                              f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
-            else:
-                runnable.append(index)
+        runnable = [index for index in batch if index not in results]
         if not runnable:
             continue
         overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}

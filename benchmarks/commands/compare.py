@@ -2,8 +2,6 @@
 
     python -m benchmarks compare --task moons-acc micrograd-mlp logreg
     python -m benchmarks compare --task moons-acc torch-mlp@0 torch-mlp@1 --json
-
-A system may be named ``SYSTEM@SEED`` (or ``SYSTEM@0,1``) to use only those seeds.
 """
 
 from __future__ import annotations

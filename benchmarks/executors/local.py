@@ -319,13 +319,9 @@ class LocalExecutor:
         """With several jobs at once, each job's thread pools (OpenMP, BLAS, torch, polars) are capped at its system's
         ``Resources.cpus`` (default 1), as Ray does, so ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable
         the user set wins; a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
-        env = {}
         cpus = str(max(1, int(spec.resources.cpus or 1)))
-        for name in THREAD_VARIABLES:
-            if name in os.environ:  # passed on: a fork server started earlier may not have it
-                env[name] = os.environ[name]
-            elif self.workers > 1:
-                env[name] = cpus
+        # a variable the user set is passed on: a fork server started earlier may not have it
+        env = {name: os.environ.get(name, cpus) for name in THREAD_VARIABLES if name in os.environ or self.workers > 1}
         return {**env, **self.env}
 
     def _start(self, index: int, spec: JobSpec, data: TaskData) -> _Running:
@@ -385,9 +381,8 @@ class LocalExecutor:
             result = JobResult.failure(death_report(slot.process.exitcode))
         if result is None:
             return None
-        memory = memory_of_tree(slot.process.pid)  # the finished job still holds its memory: a last sample
-        if memory is not None:
-            slot.peak_mb = max(slot.peak_mb, memory)
+        # the finished job still holds its memory: a last sample (None when its tree is gone)
+        slot.peak_mb = max(slot.peak_mb, memory_of_tree(slot.process.pid) or 0.0)
         _note_strays(result, _end(slot))  # a finished job leaves nothing behind: children, daemons, files
         result.peak_memory_mb = round(slot.peak_mb, 1) if slot.peak_mb else None
         result.memory_method = MEMORY_METHOD

@@ -64,12 +64,8 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     path = folder / f"{key}.pkl"
     with open(folder / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        data = None
-        if path.is_file():
-            data = pickle.loads(path.read_bytes())
-            if data.dataset.fingerprint != fingerprint:
-                data = None  # stale: prepared from other data
-        if data is None:
+        data = pickle.loads(path.read_bytes()) if path.is_file() else None
+        if data is None or data.dataset.fingerprint != fingerprint:  # none yet, or stale: prepared from other data
             task = spec.task_cls(spec.task_options)
             context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
                                  data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options)
@@ -89,9 +85,7 @@ def _device_here(requested: str) -> tuple[str, list[Any]]:
     gpus = list(ray.get_gpu_ids())
     if requested != "auto":
         return requested, gpus
-    if not gpus:
-        return "cpu", gpus
-    found = accelerator()
+    found = accelerator() if gpus else None
     return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
 
 
