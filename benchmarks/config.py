@@ -221,8 +221,7 @@ class JobSpec:
         return tuple(dict.fromkeys((self.task_cls.__module__, self.system_cls.__module__)))
 
     def key(self, task_version: str, fingerprint: str) -> str:
-        """What makes two jobs the same job (for ``--resume``): task and its version, system, resolved
-        config, seed, profile and dataset fingerprint."""
+        """What makes two jobs the same job (for ``--resume``)."""
         identity = {"task": self.task, "task_version": task_version, "system": self.system,
                     "config": config_to_dict(self.config), "seed": self.seed, "profile": self.profile,
                     "fingerprint": fingerprint}

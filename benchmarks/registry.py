@@ -146,8 +146,7 @@ def _check_registered_id(cls: type, what: str) -> None:
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: register a task under ``cls.id`` (a UserError for no id, an unknown kind, or a main metric
-    that ``benchmarks.metrics`` does not declare)."""
+    """Class decorator: register a task under ``cls.id``, once its id, kind and main metric are checked."""
     from benchmarks import kinds, metrics
 
     _check_registered_id(cls, "task")
@@ -178,8 +177,7 @@ def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> T
 
 
 def register_system(cls: type[System]) -> type[System]:
-    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``); a
-    UserError for no id, an unknown kind, or a method of the kind's Protocol that the class lacks."""
+    """Class decorator: register a system under ``cls.id``, once its id, kind and methods are checked."""
     from benchmarks import kinds
 
     _check_registered_id(cls, "system")
