@@ -9,10 +9,9 @@ pipeline that can run on every task of one *kind*. The runner drives them:
     predictions = task.predict(system, data, context) # timed as phase "predict"
     evaluation = task.evaluate(predictions, data, context)   # timed as phase "eval"
 
-How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) and the typed data ``prepare``
-returns belong to its :class:`Kind`, one module of ``benchmarks/kinds/`` each. The runner owns every clock: a task or
-system times a part of its work with ``context.phase(name)`` and leaves out work that must not count
-(evaluation inside training) with ``context.untimed()``.
+How a task talks to a system (``fit(X, y)``, ``recommend(users, k)``, ...) belongs to its :class:`Kind`. The runner
+owns every clock: a task or system times a part of its work with ``context.phase(name)`` and leaves out work that
+must not count (evaluation inside training) with ``context.untimed()``.
 """
 
 from __future__ import annotations
@@ -28,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from benchmarks.paths import check_file_name, inside
+
 PROFILES: tuple[str, ...] = ("smoke", "default", "full", "nanogpt-cpu")
-"""Every task offers the first three: ``smoke`` runs in seconds (tests), ``default`` in minutes on a
-2-core laptop, ``full`` is the reference protocol. ``nanogpt-cpu`` (nanoGPT's README CPU command)
-only where a task lists it in ``Task.profiles``."""
+"""Every task offers the first three (``Task.profiles`` says what each means); ``nanogpt-cpu`` (nanoGPT's README
+CPU command) only where a task lists it there."""
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,11 @@ class Kind:
     def __repr__(self) -> str:
         return f"Kind({self.name!r})"
 
-    def methods(self) -> list[str]:
-        """The methods a system of this kind must define (``serve`` is optional, data attributes are not checked)."""
-        return sorted(name for name, value in vars(self.protocol).items()
-                      if not name.startswith("_") and inspect.isfunction(value))
-
     def missing_methods(self, cls: type) -> list[str]:
-        """The methods of this kind that ``cls`` lacks (or that are not callable)."""
-        return [name for name in self.methods() if not callable(getattr(cls, name, None))]
+        """The methods of this kind's Protocol that ``cls`` lacks or that are not callable (``serve`` is optional,
+        data attributes are not checked)."""
+        return sorted(name for name, value in vars(self.protocol).items() if not name.startswith("_")
+                      and inspect.isfunction(value) and not callable(getattr(cls, name, None)))
 
     def serve(self, system: Any, batch: list[Any]) -> list[Any]:
         """Call the system's ``serve`` as this kind declares it (with ``k`` where the answer is a list)."""
@@ -204,8 +201,6 @@ class RunContext:
         """``<record stem>.<suffix>`` in the artifacts folder, or None if artifacts are not kept."""
         if self.artifacts_dir is None:
             return None
-        from benchmarks.paths import check_file_name, inside
-
         name = check_file_name(f"{self.artifact_prefix}.{suffix.lstrip('.')}", "artifact")  # one plain name, never a path
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         return inside(self.artifacts_dir, name)
@@ -342,6 +337,8 @@ class System:
         profile_overrides: ``{profile: {field: value}}`` applied before ``--set``.
         requires: importable module names the system needs beyond the core install.
         extra: the pip extra that provides them (shown as an install hint).
+        expected: declared scores (``benchmarks.expected.Expected``) that ``python -m benchmarks check`` reruns.
+        resources: what one job needs (:class:`Resources`); ``profile_resources`` overrides it per profile.
     """
 
     id: ClassVar[str]
@@ -353,9 +350,7 @@ class System:
     extra: ClassVar[str | None] = None
     description: ClassVar[str] = ""
     expected: ClassVar[tuple[Any, ...]] = ()
-    """Declared scores (``benchmarks.expected.Expected``) that ``python -m benchmarks check`` reruns."""
     resources: ClassVar[Resources] = Resources()
-    """What one job needs (CPUs, GPUs, memory); ``profile_resources`` overrides it per profile."""
     profile_resources: ClassVar[dict[str, Resources]] = {}
 
     def __init__(self, config: Any, context: RunContext) -> None:
@@ -363,10 +358,6 @@ class System:
         self.context = context
         self.seed = context.seed
         self.device = context.device
-
-    @classmethod
-    def resources_for(cls, profile: str) -> Resources:
-        return cls.profile_resources.get(profile, cls.resources)
 
     def report(self) -> dict[str, Any]:
         """Extra facts worth recording after a run (parameter count, loss curve, ...)."""

@@ -91,12 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 2 if isinstance(error, (OSError, ValueError)) else 3
     except KeyboardInterrupt as interrupt:
-        written = getattr(interrupt, "leaderboards_written", None)
-        if written is None:
-            print("\ninterrupted", file=sys.stderr)
-        elif written:
-            print("\ninterrupted: finished records are saved and the leaderboards are up to date", file=sys.stderr)
-        else:
-            print("\ninterrupted: finished records are saved; the leaderboards could not be updated "
-                  "(run: python -m benchmarks leaderboard)", file=sys.stderr)
+        after = {None: "", True: ": finished records are saved and the leaderboards are up to date",
+                 False: ": finished records are saved; the leaderboards could not be updated "
+                        "(run: python -m benchmarks leaderboard)"}
+        print("\ninterrupted" + after[getattr(interrupt, "leaderboards_written", None)], file=sys.stderr)
         return 130

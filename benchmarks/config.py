@@ -16,6 +16,7 @@ A system's config: dataclass defaults (the ``default`` profile) ← ``profile_ov
 from __future__ import annotations
 
 import ast
+import cmath
 import dataclasses
 import functools
 import hashlib
@@ -28,13 +29,11 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from benchmarks.api import PROFILES, Resources, System, Task
 from benchmarks.errors import UserError, did_you_mean, unknown
 from benchmarks.paths import check_folder_argument, check_id, check_seed, shown
-
-if TYPE_CHECKING:
-    from benchmarks.api import Resources, System, Task
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -74,10 +73,8 @@ NOT_FINITE = ("nan", "inf", "infinity")
 
 def _all_finite(value: Any) -> bool:
     """False if ``value`` is, or holds, a float or complex that is NaN or infinite."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, complex):
-        return math.isfinite(value.real) and math.isfinite(value.imag)
+    if isinstance(value, (float, complex)):
+        return cmath.isfinite(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return all(_all_finite(v) for v in value)
     if isinstance(value, dict):
@@ -224,8 +221,7 @@ class JobSpec:
         return tuple(dict.fromkeys((self.task_cls.__module__, self.system_cls.__module__)))
 
     def key(self, task_version: str, fingerprint: str) -> str:
-        """What makes two jobs the same job (for ``--resume``): task and its version, system, resolved
-        config, seed, profile and dataset fingerprint."""
+        """What makes two jobs the same job (for ``--resume``)."""
         identity = {"task": self.task, "task_version": task_version, "system": self.system,
                     "config": config_to_dict(self.config), "seed": self.seed, "profile": self.profile,
                     "fingerprint": fingerprint}
@@ -272,7 +268,6 @@ def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: li
 
 
 def resolve_system_config(system_cls: type[System], profile: str, overrides: dict[str, Any]) -> Any:
-    """Config = dataclass defaults ← the profile's overrides ← ``--set`` values, checked, as the system's ``Config``."""
     values = {**system_cls.profile_overrides.get(profile, {}), **overrides}
     return build_config(system_cls.Config, values, owner=f"system {system_cls.id!r}")
 
@@ -310,8 +305,6 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
 def check_request(request: RunRequest) -> None:
     """Check what a request says by itself (ids, seeds, profile, limits, the results folder) before anything is
     resolved, created or run: a UserError names the first bad value."""
-    from benchmarks.api import PROFILES
-
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
     for task_id in request.tasks:
@@ -336,14 +329,12 @@ MAX_COUNT = 1_000_000
 
 
 def check_count(value: object, what: str, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
-    """``value`` if it is an int from ``minimum`` to ``maximum``; a UserError naming it otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise UserError(f"{what} {shown(value)}: expected an integer from {minimum} to {maximum}")
     return value
 
 
 def check_seconds(value: object, what: str) -> float:
-    """``value`` as a float if it is a finite number of seconds above 0; a UserError naming it otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise UserError(f"{what} {shown(value)}: expected a finite number of seconds above 0")
     return float(value)
@@ -386,7 +377,8 @@ def plan(request: RunRequest) -> Plan:
         seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
         for system_cls in chosen:
             config = resolve_system_config(system_cls, request.profile, system_values[system_cls.id])
+            resources = system_cls.profile_resources.get(request.profile, system_cls.resources)
             jobs += [JobSpec(task_cls, system_cls, int(seed), request.profile, device, options, config,
-                             dict(system_values[system_cls.id]), data_dir, default_cache_dir(),
-                             system_cls.resources_for(request.profile), tuple(request.serve)) for seed in seeds]
+                             dict(system_values[system_cls.id]), data_dir, default_cache_dir(), resources,
+                             tuple(request.serve)) for seed in seeds]
     return Plan(jobs, unavailable)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from benchmarks import __version__
 from benchmarks.errors import UserError
 
 # Libraries whose versions every record carries when they are installed.
@@ -75,8 +76,6 @@ def resolve_device(requested: str) -> str:
 @lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
     """Python and the tracked libraries that are installed (read once per process: a shared dict, not to change)."""
-    from benchmarks import __version__
-
     found = {"python": platform.python_version(), "mlsd-bench": __version__}  # the installed version, where installed
     for name in ("mlsd-bench", *TRACKED_PACKAGES):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
@@ -124,8 +123,7 @@ def load_average() -> list[float] | None:
 def thread_settings() -> dict[str, Any]:
     """The thread counts a job ran with: torch's (when loaded) and the OpenMP/BLAS environment variables."""
     found: dict[str, Any] = {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
-    if "torch" in sys.modules:
-        torch = sys.modules["torch"]
+    if (torch := sys.modules.get("torch")) is not None:
         found["torch_threads"] = torch.get_num_threads()
         found["torch_interop_threads"] = torch.get_num_interop_threads()
     return found

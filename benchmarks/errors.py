@@ -15,7 +15,6 @@ class DataError(UserError):
     def __init__(self, path: Path | str, problem: str, line: int | None = None, hint: str = "") -> None:
         where = f"{path}" + (f", line {line}" if line is not None else "")
         super().__init__(f"{where}: {problem}" + (f" ({hint})" if hint else ""))
-        self.path = Path(path)
         self.line = line
 
 

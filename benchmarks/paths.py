@@ -49,7 +49,6 @@ def check_id(value: object, what: str = "id", where: str = "") -> str:
 
 
 def check_seed(value: object, what: str = "seed", where: str = "") -> int:
-    """``value`` if it is a seed in 0 .. 2**32 - 1; a UserError naming it otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
         raise UserError(f"{what} {shown(value)}{where}: expected an integer from 0 to {MAX_SEED}")
     return value
@@ -95,11 +94,10 @@ def check_folder_argument(path: Path | str, what: str = "--results-dir") -> Path
     return folder
 
 
-def results_root(path: Path | str, what: str = "--results-dir", create: bool = True) -> Path:
-    """The results folder, checked (:func:`check_folder_argument`), and created (saying so on stderr) if it does not
-    exist and ``create``."""
+def results_root(path: Path | str, what: str = "--results-dir") -> Path:
+    """The results folder, checked (:func:`check_folder_argument`), and created (saying so on stderr) if missing."""
     folder = check_folder_argument(path, what)
-    if create and not folder.exists():
+    if not folder.exists():
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:

@@ -50,8 +50,7 @@ class GridProgress:
         if job is None:
             return
         job.phase = text
-        if node:
-            job.node = node
+        job.node = node or job.node
         now = time.monotonic()
         if not self.live and self.enabled and now - job.logged >= LOG_EVERY:
             job.logged = now

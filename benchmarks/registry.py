@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from benchmarks.api import System, Task
 from benchmarks.errors import UserError, unknown
+from benchmarks.paths import check_id
 
 T = TypeVar("T")
 
@@ -113,10 +114,8 @@ def _broken(origin: str, error: BaseException, file: str | None = None) -> Broke
     """The record of a failed import: the error as one line, and the line of ``file`` (the plug-in's own file,
     when known) that raised it: a SyntaxError's own place, else the deepest frame in that file, else the deepest
     frame outside Python's import machinery."""
-    if isinstance(error, UserError):
-        summary = f"{type(error).__name__}: {error}"
-    else:
-        summary = traceback.format_exception_only(type(error), error)[-1].strip()
+    summary = (f"{type(error).__name__}: {error}" if isinstance(error, UserError)
+               else traceback.format_exception_only(type(error), error)[-1].strip())
     line = None
     if isinstance(error, SyntaxError) and error.filename:
         file, line = error.filename, error.lineno
@@ -136,22 +135,18 @@ def _origin_of(obj: type) -> str:
 
 def _file_of(obj: type) -> str:
     """The file that defines ``obj`` (its module's file; "" for a class made at run time)."""
-    module = sys.modules.get(obj.__module__)
-    return str(getattr(module, "__file__", "") or "")
+    return getattr(sys.modules.get(obj.__module__), "__file__", None) or ""
 
 
 def _check_registered_id(cls: type, what: str) -> None:
     """A plug-in's id becomes a folder and a file name: a missing or not plain id is refused, naming its file."""
-    from benchmarks.paths import check_id
-
     if not getattr(cls, "id", None):
         raise UserError(f"{what} class {_origin_of(cls)} has no 'id'")
     check_id(cls.id, f"{what} class {_origin_of(cls)} in {_file_of(cls) or cls.__module__}: id")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: register a task under ``cls.id`` (a UserError for no id, an unknown kind, or a main metric
-    that ``benchmarks.metrics`` does not declare)."""
+    """Class decorator: register a task under ``cls.id``, once its id, kind and main metric are checked."""
     from benchmarks import kinds, metrics
 
     _check_registered_id(cls, "task")
@@ -177,13 +172,12 @@ def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> T
     """A task instance from what :func:`_pickle_by_id` saved: its id, its class's module and its options."""
     if task_id not in TASKS:
         importlib.import_module(module)  # registers the task without a full discovery
-    task_cls = TASKS.get(task_id) if task_id in TASKS else get_task(task_id)
+    task_cls = get_task(task_id)
     return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
 def register_system(cls: type[System]) -> type[System]:
-    """Class decorator: register a system under ``cls.id`` for every task of its ``kind`` (narrowed by ``tasks``); a
-    UserError for no id, an unknown kind, or a method of the kind's Protocol that the class lacks."""
+    """Class decorator: register a system under ``cls.id``, once its id, kind and methods are checked."""
     from benchmarks import kinds
 
     _check_registered_id(cls, "system")
@@ -329,8 +323,7 @@ def get_task(task_id: str) -> type[Task]:
 
 
 def get_system(system_id: str) -> type[System]:
-    """The system ``system_id``, or a UserError: unknown (with the plug-ins that failed to import and may define it)
-    or defined twice (naming both files)."""
+    """The system ``system_id``, or a UserError: unknown (see :func:`_get`) or defined twice (naming both files)."""
     discover()
     return _get(SYSTEMS, system_id)
 
