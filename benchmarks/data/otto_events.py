@@ -143,11 +143,8 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
     """Convert an OTTO jsonl file into parquet at ``destination`` (atomically, through a ``.part`` file),
     ``block_bytes`` of whole lines at a time (memory grows with it, not with the file), in row groups of about
     ``row_group_events``; ``log`` gets a progress line at most every ``log_every`` seconds and once at the end.
-    Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
-
-    Raises:
-        DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a non-integer or
-            out-of-range id or timestamp, or mixes millisecond and second timestamps; the message names the line.
+    Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file. A line that is not UTF-8 or JSON, lacks a
+    field, has a bad type name, a non-integer or out-of-range id or timestamp, or mixes ms and s is a DataError.
     """
     source, destination = Path(source), Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -232,11 +229,9 @@ def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 
 
 
 def read_parquet(path: Path) -> dict[str, np.ndarray]:
-    """Events of an OTTO parquet file as numpy columns (session, aid, ts, type), sorted by session and ts.
-
-    No polars here: the runner forks after loading, and a started polars thread pool hangs in a forked child. One
-    column at a time: at most one column is held twice (arrow and numpy).
-    """
+    """Events of an OTTO parquet file as numpy columns (session, aid, ts, type), sorted by session and ts. No polars
+    here: the runner forks after loading, and a started polars thread pool hangs in a forked child. One column at a
+    time: at most one column is held twice (arrow and numpy)."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
