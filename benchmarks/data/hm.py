@@ -438,8 +438,7 @@ def _plain_submission_frame(path: Path):
                             quote_char=None, raise_if_empty=False)
     except Exception:
         return None
-    # one comma per row (header included) rules out blank lines and lines without a comma, which polars
-    # reads as rows with nulls
+    # one comma per row (header included): no blank lines or lines without a comma (polars reads them as null rows)
     if frame.width != 2 or len(commas) != len(frame) + 1:
         return None
     del data

@@ -102,7 +102,8 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = json_lines_table(block, _events_json_schema())
+    event = pa.struct([("aid", pa.int64()), ("ts", pa.int64()), ("type", pa.string())])
+    table = json_lines_table(block, pa.schema([("session", pa.int64()), ("events", pa.list_(event))]))
     if table is None:
         return None
     session, events = table.column("session"), table.column("events").combine_chunks()
@@ -129,13 +130,6 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     columns = {"session": np.repeat(session.astype(np.int32), lengths), "aid": aid.astype(np.int32),
                "ts": seconds.astype(np.int32), "type": codes.to_numpy().astype(np.int8)}
     return columns, table.num_rows, ms
-
-
-def _events_json_schema() -> Any:
-    import pyarrow as pa
-
-    event = pa.struct([("aid", pa.int64()), ("ts", pa.int64()), ("type", pa.string())])
-    return pa.schema([("session", pa.int64()), ("events", pa.list_(event))])
 
 
 def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000, block_bytes: int = BLOCK_BYTES,

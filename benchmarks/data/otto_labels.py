@@ -168,7 +168,7 @@ def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
     """Write labels in otto-de's ``test_labels.jsonl`` format (empty types left out)."""
     with open(path, "w", encoding="utf-8") as handle:
         for session, truth in labels.items():
-            raw: dict[str, Any] = {} if truth.clicks is None else {"clicks": truth.clicks}
-            raw.update({name: sorted(aids) for name, aids in (("carts", truth.carts), ("orders", truth.orders)) if aids})
+            raw = {"clicks": truth.clicks, "carts": sorted(truth.carts), "orders": sorted(truth.orders)}
+            raw = {name: value for name, value in raw.items() if value not in (None, [])}
             handle.write(json.dumps({"session": int(session), "labels": raw}) + "\n")
     return path
