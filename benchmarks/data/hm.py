@@ -47,30 +47,18 @@ CACHE_TABLES = ("transactions", "customers", "articles", "customer_ids", "articl
 
 @dataclass
 class HMData:
-    """The H&M tables in compact form; ids become integer codes (row numbers).
-
-    Attributes:
-        transactions: columns ``day`` (int16, days since ``start_date``), ``customer`` (int32 code), ``article``
-            (int32 code), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown); sorted by day.
-        customers: one row per customer code: ``age`` (float32), ``fn``, ``active`` (int8), ``club``, ``news``,
-            ``postal`` (int32 category codes, -1 missing).
-        articles: one row per article code: the ``ARTICLE_CODE_COLUMNS`` as int32 category codes.
-        customer_ids: (n_customers,) the 64-hex customer ids, in code order.
-        article_ids: (n_articles,) the 10-digit article ids, in code order.
-        start_date: the date of day 0.
-        listed_customers: how many customers ``customers.csv`` lists (codes below this); customers only seen in
-            the transactions come after them.
-        notes: repairs applied while loading.
-    """
+    """The H&M tables in compact form; ids become integer codes (row numbers). ``transactions`` has the columns
+    ``day`` (int16, days since ``start_date``), ``customer``, ``article`` (int32 codes), ``price`` (float32) and
+    ``channel`` (int8: 1 store, 2 online, 0 unknown), sorted by day."""
 
     transactions: pd.DataFrame
-    customers: pd.DataFrame
-    articles: pd.DataFrame
-    customer_ids: np.ndarray
-    article_ids: np.ndarray
-    start_date: dt.date
-    listed_customers: int
-    notes: list[str] = field(default_factory=list)
+    customers: pd.DataFrame  # per code: age (float32), fn, active (int8), club, news, postal (int32 codes, -1 missing)
+    articles: pd.DataFrame  # per code: the ARTICLE_CODE_COLUMNS as int32 category codes
+    customer_ids: np.ndarray  # (n_customers,) the 64-hex customer ids, in code order
+    article_ids: np.ndarray  # (n_articles,) the 10-digit article ids, in code order
+    start_date: dt.date  # the date of day 0
+    listed_customers: int  # rows of customers.csv (codes below this); customers only in the transactions come after
+    notes: list[str] = field(default_factory=list)  # repairs applied while loading
 
     @property
     def n_customers(self) -> int:

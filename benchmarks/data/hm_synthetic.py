@@ -63,7 +63,9 @@ INDEX_GROUPS = [
     (4, "Baby/Children", "H", "Children Sizes 92-140", 0.30, 36.0),
     (26, "Sport", "S", "Sport", 0.06, 30.0),
 ]
-COLOURS = [  # (colour_group_code, name, perceived value id, value name, master id, master name, share)
+COLOUR_COLUMNS = ("colour_group_code", "colour_group_name", "perceived_colour_value_id", "perceived_colour_value_name",
+                  "perceived_colour_master_id", "perceived_colour_master_name")
+COLOURS = [  # the COLOUR_COLUMNS' values, then the share of articles
     (9, "Black", 4, "Dark", 5, "Black", 0.21), (10, "White", 3, "Light", 9, "White", 0.09),
     (73, "Dark Blue", 4, "Dark", 2, "Blue", 0.11), (11, "Off White", 1, "Dusty Light", 9, "White", 0.06),
     (7, "Grey", 2, "Medium Dusty", 12, "Grey", 0.05), (51, "Light Pink", 3, "Light", 4, "Pink", 0.06),
@@ -195,12 +197,7 @@ def _article_frame(article_number: np.ndarray, product_code: np.ndarray, type_na
         "product_group_name": [PRODUCT_GROUPS[g][0] for g in product_group],
         "graphical_appearance_no": [APPEARANCES[a][0] for a in appearance],
         "graphical_appearance_name": [APPEARANCES[a][1] for a in appearance],
-        "colour_group_code": [COLOURS[c][0] for c in colour],
-        "colour_group_name": [COLOURS[c][1] for c in colour],
-        "perceived_colour_value_id": [COLOURS[c][2] for c in colour],
-        "perceived_colour_value_name": [COLOURS[c][3] for c in colour],
-        "perceived_colour_master_id": [COLOURS[c][4] for c in colour],
-        "perceived_colour_master_name": [COLOURS[c][5] for c in colour],
+        **{name: [COLOURS[c][i] for c in colour] for i, name in enumerate(COLOUR_COLUMNS)},
         "department_no": 1000 + department * 7,
         "department_name": [f"{i[3]} {PRODUCT_GROUPS[g][0].split()[-1]}" for i, g in zip(idx, product_group)],
         "index_code": [i[2] for i in idx],

@@ -233,10 +233,8 @@ def _views(spec: SyntheticSpec, catalogue: _Catalogue, rng: np.random.Generator,
     total = int(lengths.sum())
     views = np.empty(total, dtype=np.int32)  # (total,) the viewed aids, session-major
     # every view's draws at once: the kind of step, and what each kind needs
-    p1 = spec.p_return
-    p2 = p1 + spec.p_explore
-    p3 = p2 + spec.p_new_intent
-    kind = np.searchsorted(np.array([p1, p2, p3]), rng.random(total), side="right").astype(np.int8)
+    thresholds = np.cumsum([spec.p_return, spec.p_explore, spec.p_new_intent])  # kinds 0 return .. 3 glance
+    kind = np.searchsorted(thresholds, rng.random(total), side="right").astype(np.int8)
     lag = rng.geometric(spec.return_lag_p, total)  # a return goes back 1 + Geometric views
     slots = spec.focus_slots
     slot = rng.integers(0, slots, total, dtype=np.int8)  # exploring: from which focus item
