@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from benchmarks.data import hm as hm_data
-from benchmarks.data.hm import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
 from benchmarks.data.hm_synthetic import START_DATE, SyntheticSpec, generate_compact, write_csvs
 from benchmarks.errors import DataError, UserError
 
+TRANSACTION_COLUMNS = ("t_dat", "customer_id", "article_id", "price", "sales_channel_id")
+CUSTOMER_COLUMNS = ("customer_id", "FN", "Active", "club_member_status", "fashion_news_frequency", "age", "postal_code")
 ARTICLE_COLUMNS = [
     "article_id", "product_code", "prod_name", "product_type_no", "product_type_name", "product_group_name",
     "graphical_appearance_no", "graphical_appearance_name", "colour_group_code", "colour_group_name",

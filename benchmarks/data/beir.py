@@ -34,8 +34,7 @@ from benchmarks.kinds.retriever import Corpus
 HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None  # the converted cache needs it
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
 
-BEIR_MD5: dict[str, str] = {
-    # The md5 of each official archive, as published in BEIR's dataset table.
+BEIR_MD5: dict[str, str] = {  # the md5 of each official archive, as published in BEIR's dataset table
     "msmarco": "444067daf65d982533ea17ebd59501e4",
     "trec-covid": "ce62140cb23feb9becf6270d0d1fe6d1",
     "nfcorpus": "a89dba18a62ef92f7d323ec890a0d38d",
@@ -94,10 +93,7 @@ def _record_id(path: Path, number: int, record: object, what: str) -> str:
 
 def read_corpus_jsonl(path: Path) -> Corpus:
     """Read a BEIR ``corpus.jsonl`` (the Corpus has no fingerprint yet)."""
-    ids: list[str] = []
-    titles: list[str] = []
-    texts: list[str] = []
-    first_line: dict[str, int] = {}
+    ids, titles, texts, first_line = [], [], [], {}
     hint = 'each line must be one object like {"_id": "d1", "title": "...", "text": "..."}'
     for number, record in parse_jsonl(iter_lines(path), path, hint):
         docid = _record_id(path, number, record, "a document")
@@ -291,9 +287,7 @@ def find_beir_dataset(name: str, data_dir: Path | None, cache_dir: Path | None, 
 
 def read_corpus_tsv(path: Path) -> Corpus:
     """Read an ``id<TAB>text`` corpus (MS MARCO's ``collection.tsv``), without titles."""
-    ids: list[str] = []
-    texts: list[str] = []
-    first_line: dict[str, int] = {}
+    ids, texts, first_line = [], [], {}
     for number, line in iter_lines(path):
         if not line:
             continue

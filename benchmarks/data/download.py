@@ -133,13 +133,9 @@ def _check_tar(archive: Path, bundle: tarfile.TarFile, root: Path) -> None:
 
 
 def safe_extract(archive: Path, target: Path) -> Path:
-    """Extract a zip or tar archive into ``target`` (returned), all or nothing.
-
-    Members that would land outside (absolute paths, ``..``, links pointing out), symbolic links in zips, and a
-    name used both as file and folder are refused before anything is written. The archive is unpacked into a
-    temporary folder inside ``target``; only then are its top-level entries moved into place (replacing entries
-    of the same name), so a failure leaves ``target`` as it was.
-    """
+    """Extract a zip or tar archive into ``target`` (returned), all or nothing: unsafe members are refused (see
+    :func:`_check_zip`, :func:`_check_tar`) before anything is written, then the archive is unpacked into a temporary
+    folder inside ``target`` and its top-level entries moved into place (replacing entries of the same name)."""
     archive, target = Path(archive), Path(target)
     target.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=target, prefix=f".{archive.name}.", suffix=".extracting"))

@@ -146,8 +146,7 @@ def _otto_session_totals(session: np.ndarray, aid: np.ndarray, kind: np.ndarray,
     type_counts = np.zeros(3, dtype=np.int64)
     first = 0
     while first < len(starts):
-        last = int(np.searchsorted(starts, starts[first] + block_events, side="left"))
-        last = max(last, first + 1)
+        last = max(int(np.searchsorted(starts, starts[first] + block_events, side="left")), first + 1)
         lo, hi = int(starts[first]), int(starts[last]) if last < len(starts) else n
         local = np.repeat(np.arange(last - first, dtype=np.int64), np.diff(np.append(starts[first:last], hi)))
         a, k = aid[lo:hi].astype(np.int64), kind[lo:hi]

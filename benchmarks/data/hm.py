@@ -35,9 +35,7 @@ if TYPE_CHECKING:
 
 COMPETITION = "h-and-m-personalized-fashion-recommendations"
 KAGGLE_FILES = ("articles.csv", "customers.csv", "transactions_train.csv")
-TRANSACTION_COLUMNS = ("t_dat", "customer_id", "article_id", "price", "sales_channel_id")
 REQUIRED_TRANSACTION_COLUMNS = ("t_dat", "customer_id", "article_id", "price")
-CUSTOMER_COLUMNS = ("customer_id", "FN", "Active", "club_member_status", "fashion_news_frequency", "age", "postal_code")
 ARTICLE_CODE_COLUMNS = (
     "product_code", "product_type_no", "product_group_name", "graphical_appearance_no", "colour_group_code",
     "perceived_colour_value_id", "perceived_colour_master_id", "department_no", "index_code", "index_group_no",
@@ -49,30 +47,18 @@ CACHE_TABLES = ("transactions", "customers", "articles", "customer_ids", "articl
 
 @dataclass
 class HMData:
-    """The H&M tables in compact form; ids become integer codes (row numbers).
-
-    Attributes:
-        transactions: columns ``day`` (int16, days since ``start_date``), ``customer`` (int32 code), ``article``
-            (int32 code), ``price`` (float32), ``channel`` (int8: 1 store, 2 online, 0 unknown); sorted by day.
-        customers: one row per customer code: ``age`` (float32), ``fn``, ``active`` (int8), ``club``, ``news``,
-            ``postal`` (int32 category codes, -1 missing).
-        articles: one row per article code: the ``ARTICLE_CODE_COLUMNS`` as int32 category codes.
-        customer_ids: (n_customers,) the 64-hex customer ids, in code order.
-        article_ids: (n_articles,) the 10-digit article ids, in code order.
-        start_date: the date of day 0.
-        listed_customers: how many customers ``customers.csv`` lists (codes below this); customers only seen in
-            the transactions come after them.
-        notes: repairs applied while loading.
-    """
+    """The H&M tables in compact form; ids become integer codes (row numbers). ``transactions`` has the columns
+    ``day`` (int16, days since ``start_date``), ``customer``, ``article`` (int32 codes), ``price`` (float32) and
+    ``channel`` (int8: 1 store, 2 online, 0 unknown), sorted by day."""
 
     transactions: pd.DataFrame
-    customers: pd.DataFrame
-    articles: pd.DataFrame
-    customer_ids: np.ndarray
-    article_ids: np.ndarray
-    start_date: dt.date
-    listed_customers: int
-    notes: list[str] = field(default_factory=list)
+    customers: pd.DataFrame  # per code: age (float32), fn, active (int8), club, news, postal (int32 codes, -1 missing)
+    articles: pd.DataFrame  # per code: the ARTICLE_CODE_COLUMNS as int32 category codes
+    customer_ids: np.ndarray  # (n_customers,) the 64-hex customer ids, in code order
+    article_ids: np.ndarray  # (n_articles,) the 10-digit article ids, in code order
+    start_date: dt.date  # the date of day 0
+    listed_customers: int  # rows of customers.csv (codes below this); customers only in the transactions come after
+    notes: list[str] = field(default_factory=list)  # repairs applied while loading
 
     @property
     def n_customers(self) -> int:
@@ -366,16 +352,13 @@ def write_submission(path: Path, customer_ids: np.ndarray, article_ids: np.ndarr
     with open(path, "w", newline="", encoding="utf-8") as handle:
         handle.write("customer_id,prediction\n")
         for customer, row in zip(customer_ids, rows):
-            codes = [int(c) for c in row if c >= 0]
-            handle.write(f"{customer},{' '.join(article_ids[c] for c in codes)}\n")
+            handle.write(f"{customer},{' '.join(article_ids[int(c)] for c in row if c >= 0)}\n")
 
 
 def read_submission(path: Path) -> dict[str, list[str]]:
-    """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}``.
-
-    The plain reader (Python's ``csv``), whose errors name the line. Article ids, separated by whitespace, are
-    kept as written (Kaggle compares them as strings: ``108775015`` is not ``0108775015``).
-    """
+    """Read a Kaggle-format file (``customer_id,prediction``) into ``{customer_id: [article ids, in order]}`` with
+    Python's ``csv`` (errors name the line); ids are kept as written (Kaggle compares strings: ``108775015`` is not
+    ``0108775015``)."""
     import csv
 
     path = Path(path)
@@ -408,13 +391,9 @@ def read_submission(path: Path) -> dict[str, list[str]]:
 
 
 def read_submission_frame(path: Path):
-    """Read a Kaggle-format file into a polars DataFrame ``customer`` (stripped), ``prediction`` (text).
-
-    The fast reader: vectorised checks on the bytes accept only plain files (printable ASCII,
-    no quotes, one comma per line, non-empty distinct customers), which polars then reads.
-    Anything else goes through :func:`read_submission`, which either reads it the same way or
-    raises the error naming the line, so both readers give the same rows.
-    """
+    """Read a Kaggle-format file into a polars DataFrame ``customer`` (stripped), ``prediction`` (text): polars reads
+    a plain file (printable ASCII, no quotes, one comma per line, non-empty distinct customers), :func:`read_submission`
+    any other (the same rows, or the error naming the line)."""
     import polars as pl
 
     path = Path(path)
@@ -447,8 +426,7 @@ def _plain_submission_frame(path: Path):
                             quote_char=None, raise_if_empty=False)
     except Exception:
         return None
-    # one comma per row (header included) rules out blank lines and lines without a comma, which polars
-    # reads as rows with nulls
+    # one comma per row (header included): no blank lines or lines without a comma (polars reads them as null rows)
     if frame.width != 2 or len(commas) != len(frame) + 1:
         return None
     del data
@@ -456,14 +434,9 @@ def _plain_submission_frame(path: Path):
     if frame["customer"].str.contains(" ", literal=True).any():
         frame = frame.with_columns(pl.col("customer").str.strip_chars(" "))
     customers = frame["customer"]
-    if customers.null_count() or (customers == "").any() or _has_repeats(customers):
-        return None
-    return frame
-
-
-def _has_repeats(values) -> bool:
-    """Whether a polars text column holds a value twice: distinct 64-bit hashes (fast) rule it out."""
-    return values.hash().n_unique() != len(values) and values.n_unique() != len(values)
+    # a repeated customer: distinct 64-bit hashes (fast) rule it out, else the text decides
+    repeats = customers.hash().n_unique() != len(customers) and customers.n_unique() != len(customers)
+    return None if customers.null_count() or (customers == "").any() or repeats else frame
 
 
 def submission_tokens(frame, limit: int | None = None, normalize_ids: bool = False):
@@ -489,23 +462,14 @@ def ids_to_normalize(tokens) -> int:
 
 @dataclass
 class SubmissionAgainstTruth:
-    """A submission and a truth file as integer codes, one row per scored customer (non-empty truth).
+    """A submission and a truth file as integer codes, one row per scored customer (non-empty truth)."""
 
-    Attributes:
-        customers: the scored customer ids, in the truth file's order.
-        predicted: (n, k) article codes of each customer's first k predictions; -1 pads.
-        truth_items: the truth articles' codes, concatenated (repeats kept, as written).
-        truth_offsets: (n + 1,) offsets of each customer's truth in ``truth_items``.
-        missing: scored customers that the submission does not list.
-        normalized: ``{"predictions": n, "truth": n}``, the article ids padded to 10 digits (``normalize_ids``).
-    """
-
-    customers: list[str]
-    predicted: np.ndarray
-    truth_items: np.ndarray
-    truth_offsets: np.ndarray
-    missing: int
-    normalized: dict[str, int] = field(default_factory=dict)
+    customers: list[str]  # the scored customer ids, in the truth file's order
+    predicted: np.ndarray  # (n, k) article codes of each customer's first k predictions; -1 pads
+    truth_items: np.ndarray  # the truth articles' codes, concatenated (repeats kept, as written)
+    truth_offsets: np.ndarray  # (n + 1,) offsets of each customer's truth in truth_items
+    missing: int  # scored customers that the submission does not list
+    normalized: dict[str, int]  # {"predictions": n, "truth": n}: article ids padded to 10 digits (normalize_ids)
 
 
 def align_submission(predictions_file: Path, truth_file: Path, k: int, normalize_ids: bool = False) -> SubmissionAgainstTruth:

@@ -63,7 +63,9 @@ INDEX_GROUPS = [
     (4, "Baby/Children", "H", "Children Sizes 92-140", 0.30, 36.0),
     (26, "Sport", "S", "Sport", 0.06, 30.0),
 ]
-COLOURS = [  # (colour_group_code, name, perceived value id, value name, master id, master name, share)
+COLOUR_COLUMNS = ("colour_group_code", "colour_group_name", "perceived_colour_value_id", "perceived_colour_value_name",
+                  "perceived_colour_master_id", "perceived_colour_master_name")
+COLOURS = [  # the COLOUR_COLUMNS' values, then the share of articles
     (9, "Black", 4, "Dark", 5, "Black", 0.21), (10, "White", 3, "Light", 9, "White", 0.09),
     (73, "Dark Blue", 4, "Dark", 2, "Blue", 0.11), (11, "Off White", 1, "Dusty Light", 9, "White", 0.06),
     (7, "Grey", 2, "Medium Dusty", 12, "Grey", 0.05), (51, "Light Pink", 3, "Light", 4, "Pink", 0.06),
@@ -128,8 +130,13 @@ def generate_compact(scale: float, seed: int) -> tuple[pd.DataFrame, pd.DataFram
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 5]).spawn(8)]
     articles, art = _articles(spec, streams[0])
     customers, cust = _customers(spec, streams[1])
-    transactions = _transactions(spec, art, cust, streams[2:])
-    return articles, customers, transactions
+    return articles, customers, _transactions(spec, art, cust, streams[2:])
+
+
+def _draw(rng: np.random.Generator, table: list[tuple], share: int, size: int) -> np.ndarray:
+    """``size`` row indices of ``table``, each drawn in proportion to the row's ``share`` column."""
+    weights = np.array([row[share] for row in table])
+    return rng.choice(len(table), size=size, p=weights / weights.sum())
 
 
 def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -145,16 +152,12 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
     variant = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     article_number = product_codes[product_of].astype(np.int64) * 1000 + 1 + variant * 3 + rng.integers(0, 3, size=n)
 
-    group_share = np.array([g[1] for g in PRODUCT_GROUPS])
-    product_group = rng.choice(len(PRODUCT_GROUPS), size=n_products, p=group_share / group_share.sum())[product_of]
-    index_share = np.array([g[4] for g in INDEX_GROUPS])
-    index_group = rng.choice(len(INDEX_GROUPS), size=n_products, p=index_share / index_share.sum())[product_of]
+    product_group = _draw(rng, PRODUCT_GROUPS, 1, n_products)[product_of]
+    index_group = _draw(rng, INDEX_GROUPS, 4, n_products)[product_of]
     type_pick = rng.integers(0, 1 << 30, size=n_products)[product_of]
     type_names = np.array([PRODUCT_GROUPS[g][3][t % len(PRODUCT_GROUPS[g][3])] for g, t in zip(product_group, type_pick)], dtype=object)
-    colour_share = np.array([c[6] for c in COLOURS])
-    colour = rng.choice(len(COLOURS), size=n, p=colour_share / colour_share.sum())
-    appearance_share = np.array([a[2] for a in APPEARANCES])
-    appearance = rng.choice(len(APPEARANCES), size=n_products, p=appearance_share / appearance_share.sum())[product_of]
+    colour = _draw(rng, COLOURS, 6, n)
+    appearance = _draw(rng, APPEARANCES, 2, n_products)[product_of]
     section = index_group * 4 + rng.integers(0, 4, size=n_products)[product_of]
 
     # life cycle: a quarter launched before the data starts, the rest every week of the two years
@@ -194,12 +197,7 @@ def _article_frame(article_number: np.ndarray, product_code: np.ndarray, type_na
         "product_group_name": [PRODUCT_GROUPS[g][0] for g in product_group],
         "graphical_appearance_no": [APPEARANCES[a][0] for a in appearance],
         "graphical_appearance_name": [APPEARANCES[a][1] for a in appearance],
-        "colour_group_code": [COLOURS[c][0] for c in colour],
-        "colour_group_name": [COLOURS[c][1] for c in colour],
-        "perceived_colour_value_id": [COLOURS[c][2] for c in colour],
-        "perceived_colour_value_name": [COLOURS[c][3] for c in colour],
-        "perceived_colour_master_id": [COLOURS[c][4] for c in colour],
-        "perceived_colour_master_name": [COLOURS[c][5] for c in colour],
+        **{name: [COLOURS[c][i] for c in colour] for i, name in enumerate(COLOUR_COLUMNS)},
         "department_no": 1000 + department * 7,
         "department_name": [f"{i[3]} {PRODUCT_GROUPS[g][0].split()[-1]}" for i, g in zip(idx, product_group)],
         "index_code": [i[2] for i in idx],

@@ -102,7 +102,8 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = json_lines_table(block, _events_json_schema())
+    event = pa.struct([("aid", pa.int64()), ("ts", pa.int64()), ("type", pa.string())])
+    table = json_lines_table(block, pa.schema([("session", pa.int64()), ("events", pa.list_(event))]))
     if table is None:
         return None
     session, events = table.column("session"), table.column("events").combine_chunks()
@@ -131,23 +132,13 @@ def _fast_events_block(block: bytes) -> tuple[dict[str, np.ndarray], int, bool] 
     return columns, table.num_rows, ms
 
 
-def _events_json_schema() -> Any:
-    import pyarrow as pa
-
-    event = pa.struct([("aid", pa.int64()), ("ts", pa.int64()), ("type", pa.string())])
-    return pa.schema([("session", pa.int64()), ("events", pa.list_(event))])
-
-
 def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000_000, block_bytes: int = BLOCK_BYTES,
                   log: Callable[[str], None] | None = None, log_every: float = 5.0) -> dict[str, Any]:
     """Convert an OTTO jsonl file into parquet at ``destination`` (atomically, through a ``.part`` file),
     ``block_bytes`` of whole lines at a time (memory grows with it, not with the file), in row groups of about
     ``row_group_events``; ``log`` gets a progress line at most every ``log_every`` seconds and once at the end.
-    Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file.
-
-    Raises:
-        DataError: a line that is not UTF-8 or not JSON, lacks a field, has a bad type name, a non-integer or
-            out-of-range id or timestamp, or mixes millisecond and second timestamps; the message names the line.
+    Returns ``{"sessions", "events", "ts_unit", "seconds"}`` of the file. A line that is not UTF-8 or JSON, lacks a
+    field, has a bad type name, a non-integer or out-of-range id or timestamp, or mixes ms and s is a DataError.
     """
     source, destination = Path(source), Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -232,11 +223,9 @@ def _sorted_by_session_and_ts(session: np.ndarray, ts: np.ndarray, block: int = 
 
 
 def read_parquet(path: Path) -> dict[str, np.ndarray]:
-    """Events of an OTTO parquet file as numpy columns (session, aid, ts, type), sorted by session and ts.
-
-    No polars here: the runner forks after loading, and a started polars thread pool hangs in a forked child. One
-    column at a time: at most one column is held twice (arrow and numpy).
-    """
+    """Events of an OTTO parquet file as numpy columns (session, aid, ts, type), sorted by session and ts. No polars
+    here: the runner forks after loading, and a started polars thread pool hangs in a forked child. One column at a
+    time: at most one column is held twice (arrow and numpy)."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names

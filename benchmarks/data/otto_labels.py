@@ -49,12 +49,8 @@ def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionL
 
 
 def read_labels(path: Path) -> dict[int, SessionLabels]:
-    """Read ``test_labels.jsonl`` with the plain reader: ``{session: SessionLabels}`` in file order.
-
-    Raises:
-        DataError: a line that is not UTF-8 or JSON, a missing or wrong field, an aid outside 0..2**31-1, or a
-            session listed twice; the message names the line.
-    """
+    """Read ``test_labels.jsonl`` with the plain reader: ``{session: SessionLabels}`` in file order; a line that is
+    not UTF-8 or JSON, a missing or wrong field, an aid outside 0..2**31-1 or a repeated session is a DataError."""
     labels: dict[int, SessionLabels] = {}
     for number, record in parse_jsonl(iter_lines(path), path, LABELS_HINT):
         session, truth = _session_labels(record, path, number)
@@ -172,12 +168,7 @@ def write_labels(path: Path, labels: dict[int, SessionLabels]) -> Path:
     """Write labels in otto-de's ``test_labels.jsonl`` format (empty types left out)."""
     with open(path, "w", encoding="utf-8") as handle:
         for session, truth in labels.items():
-            raw: dict[str, Any] = {}
-            if truth.clicks is not None:
-                raw["clicks"] = truth.clicks
-            if truth.carts:
-                raw["carts"] = sorted(truth.carts)
-            if truth.orders:
-                raw["orders"] = sorted(truth.orders)
+            raw = {"clicks": truth.clicks, "carts": sorted(truth.carts), "orders": sorted(truth.orders)}
+            raw = {name: value for name, value in raw.items() if value not in (None, [])}
             handle.write(json.dumps({"session": int(session), "labels": raw}) + "\n")
     return path

@@ -67,12 +67,8 @@ def _check_header(text: str, path: Path) -> None:
 
 
 def read_submission(path: Path) -> dict[int, dict[str, list[int]]]:
-    """Read a Kaggle submission with the plain reader: ``{session: {type: [aid, ...]}}``.
-
-    Raises:
-        DataError: a byte that is not UTF-8, a wrong header, a malformed row, an aid that is not an integer
-            0..2**31-1, or a (session, type) listed twice; the message names the line.
-    """
+    """Read a Kaggle submission with the plain reader: ``{session: {type: [aid, ...]}}``; a byte that is not UTF-8, a
+    wrong header, a malformed row, an aid outside 0..2**31-1 or a repeated (session, type) is a DataError."""
     path = check_input_file(path)
     lines = text_lines(path)
     _check_header(next(lines, (1, ""))[1], path)
@@ -93,7 +89,8 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
                     then: Callable[[SubmissionBlock], Any] | None = None,
                     wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Iterator[Any]:
     """Read a Kaggle submission block by block, two at once (:func:`in_threads`): polars reads a block that passes
-    the vectorised checks, the plain reader any other (the same way, or it names the bad line).
+    the vectorised checks, the plain reader any other (the same way, or it names the bad line). Errors as
+    :func:`read_submission`, a repeated (session, type) found after the last block.
 
     Args:
         keep: how many aids of each row to keep (None: all).
@@ -103,12 +100,6 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
             whose aids are needed; the other rows come back with no aids. Every row's key and characters
             are still checked, but only the wanted rows' aids are parsed, so an aid above 2**31 - 1 in an
             unwanted row goes unreported (the plain reader would name it).
-
-    Yields:
-        Each :class:`SubmissionBlock` in file order, or ``then`` of it.
-
-    Raises:
-        DataError: as :func:`read_submission` (a repeated (session, type) is found after the last block).
     """
     path = check_input_file(path)
     with open_input(path) as handle:

@@ -233,10 +233,8 @@ def _views(spec: SyntheticSpec, catalogue: _Catalogue, rng: np.random.Generator,
     total = int(lengths.sum())
     views = np.empty(total, dtype=np.int32)  # (total,) the viewed aids, session-major
     # every view's draws at once: the kind of step, and what each kind needs
-    p1 = spec.p_return
-    p2 = p1 + spec.p_explore
-    p3 = p2 + spec.p_new_intent
-    kind = np.searchsorted(np.array([p1, p2, p3]), rng.random(total), side="right").astype(np.int8)
+    thresholds = np.cumsum([spec.p_return, spec.p_explore, spec.p_new_intent])  # kinds 0 return .. 3 glance
+    kind = np.searchsorted(thresholds, rng.random(total), side="right").astype(np.int8)
     lag = rng.geometric(spec.return_lag_p, total)  # a return goes back 1 + Geometric views
     slots = spec.focus_slots
     slot = rng.integers(0, slots, total, dtype=np.int8)  # exploring: from which focus item
@@ -342,8 +340,7 @@ def _orders(spec: SyntheticSpec, rng: np.random.Generator, lengths: np.ndarray, 
     order_session, order_position = cart_session[ordered], checkout_key[found[ordered]] % width
     order_aid = views[cart_index[ordered]]
     once = np.unique(order_session.astype(np.int64) * (FULL_ITEMS * 4) + order_aid, return_index=True)[1]  # an item is ordered once
-    order_session, order_position, order_aid = order_session[once], order_position[once], order_aid[once]
-    return order_session, order_position, order_aid
+    return order_session[once], order_position[once], order_aid[once]
 
 
 def _assemble(first_session: int, ts: np.ndarray, views: np.ndarray, session_of_view: np.ndarray, position: np.ndarray,
@@ -400,16 +397,15 @@ def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     return {"sessions": spec.n_sessions, "events": events}
 
 
-def write_jsonl(spec: SyntheticSpec, path: Path, milliseconds: bool = True) -> Path:
-    """Write the sessions in otto-de's jsonl format (ts in ms, like their release, by default)."""
+def write_jsonl(spec: SyntheticSpec, path: Path) -> Path:
+    """Write the sessions in otto-de's jsonl format (ts in ms, like their release)."""
     names = ("clicks", "carts", "orders")
-    factor = 1000 if milliseconds else 1
     with open(path, "w", encoding="utf-8") as handle:
         for chunk in iter_chunks(spec):
             sessions = chunk["session"]
             bounds = np.flatnonzero(np.diff(sessions)) + 1
             for start, stop in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(sessions)])), strict=True):
-                events = [{"aid": int(a), "ts": int(t) * factor, "type": names[k]}
+                events = [{"aid": int(a), "ts": int(t) * 1000, "type": names[k]}
                           for a, t, k in zip(chunk["aid"][start:stop], chunk["ts"][start:stop], chunk["type"][start:stop], strict=True)]
                 handle.write(json.dumps({"session": int(sessions[start]), "events": events}, separators=(",", ":")) + "\n")
     return path

@@ -89,11 +89,8 @@ def is_gzip(path: Path | str) -> bool:
 
 
 def open_input(path: Path | str) -> IO[bytes]:
-    """``path`` opened for reading bytes, decompressed when it is gzipped.
-
-    Raises:
-        DataError: a missing file, a folder, or another kind of archive (zip, bzip2, xz, zstd, 7z).
-    """
+    """``path`` opened for reading bytes, decompressed when it is gzipped; a missing file, a folder or another kind
+    of archive (zip, bzip2, xz, zstd, 7z) is a DataError."""
     path = Path(path)
     try:
         handle = open(path, "rb")

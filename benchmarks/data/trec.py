@@ -49,10 +49,9 @@ def read_trec_qrels(path: Path) -> Qrels:
 
 
 def read_beir_qrels(path: Path) -> Qrels:
-    """Read BEIR qrels (``query-id<TAB>corpus-id<TAB>score``) into ``{qid: {docid: grade}}``.
-
-    A first line whose third column is not a number is the header (BEIR writes one; some subsets do not, and
-    BEIR's own loader then drops their first judgment, which we keep)."""
+    """Read BEIR qrels (``query-id<TAB>corpus-id<TAB>score``) into ``{qid: {docid: grade}}``. A first line whose third
+    column is not a number is the header (BEIR writes one; some subsets do not, and BEIR's own loader then drops
+    their first judgment, which we keep)."""
     qrels: Qrels = {}
     for index, (number, line) in enumerate(_lines(path)):
         parts = line.split("\t")
@@ -90,11 +89,9 @@ def read_qrels(path: Path) -> Qrels:
 
 
 def read_trec_run(path: Path) -> Run:
-    """Read a TREC run (``qid Q0 docid rank score tag`` per line) into ``{qid: {docid: score}}``.
-
-    The rank column is ignored, as trec_eval ignores it (order comes from the score). A doc id listed twice for
-    one query is refused: trec_eval would silently count it twice.
-    """
+    """Read a TREC run (``qid Q0 docid rank score tag`` per line) into ``{qid: {docid: score}}``. The rank column is
+    ignored, as trec_eval ignores it (order comes from the score). A doc id listed twice for one query is refused:
+    trec_eval would silently count it twice."""
     run: Run = {}
     first_lines: dict[tuple[str, str], int] = {}
     for number, line in _lines(path):
@@ -124,10 +121,8 @@ def _check_id(kind: str, value: str) -> str:
 
 def write_trec_run(run: Run, path: Path, tag: str = "mlsd") -> Path:
     """Write ``run`` as a TREC run file at ``path`` (returned), each query's documents ranked as trec_eval ranks them.
-
     Scores are written with ``repr`` so they read back bit for bit; queries are in sorted order; whitespace in
-    ``tag`` (the last column) becomes ``_``; an id that is empty or holds whitespace is a ValueError.
-    """
+    ``tag`` (the last column) becomes ``_``; an id that is empty or holds whitespace is a ValueError."""
     from benchmarks.metrics.retrieval import trec_order
 
     tag = "_".join(tag.split()) or "run"
