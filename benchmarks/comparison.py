@@ -93,11 +93,7 @@ def _per_example(record: Record, metric: str) -> tuple[list[str], np.ndarray] | 
     ids = record.per_example.ids
     if ids is None or len(ids) != len(values):
         ids = [f"#{i}" for i in range(len(values))]  # positional: only pairs with the same layout
-    try:
-        numbers = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):  # nulls (NaN in JSON) among the numbers
-        numbers = np.asarray([math.nan if v is None else float(v) for v in values], dtype=np.float64)
-    return ids, numbers
+    return ids, np.asarray([math.nan if v is None else v for v in values], dtype=np.float64)  # null: NaN in JSON
 
 
 def tested_metric(records: list[Record], metric: str, higher_is_better: bool) -> tuple[str, str | None]:
@@ -225,14 +221,13 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
                           note="; ".join(notes), metric=a.tested_metric)
     both = a.matrix is not None and b.matrix is not None
     note = "per-example ids differ; seeds are the unit" if both else "no per-example values; seeds are the unit"
-    shared = sorted(set(a.seed_values) & set(b.seed_values))
-    if len(shared) >= 2 and set(a.seed_values) == set(b.seed_values):
-        result = paired([a.seed_values[s] for s in shared], [b.seed_values[s] for s in shared])
-        return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value,
-                          note=note, metric=a.metric)
-    result = stats.welch_t_test(list(a.seed_values.values()), list(b.seed_values.values()))
-    if math.isnan(result.p_value):
-        note = (note + "; " if note else "") + "fewer than two seeds each: no test"
+    seeds = sorted(a.seed_values)
+    if len(seeds) >= 2 and set(seeds) == set(b.seed_values):
+        result = paired([a.seed_values[s] for s in seeds], [b.seed_values[s] for s in seeds])
+    else:
+        result = stats.welch_t_test(list(a.seed_values.values()), list(b.seed_values.values()))
+        if math.isnan(result.p_value):
+            note += "; fewer than two seeds each: no test"
     return Comparison(a.label, b.label, "seeds", result.test, result.n, result.mean_difference, result.p_value,
                       note=note, metric=a.metric)
 
@@ -381,7 +376,7 @@ class CompareReport:
         s = self.selection
         systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
                     "mean": sample.mean, "ci95": list(sample.interval()), "unit": sample.unit, "n_examples": sample.n_examples}
-                   for letter, sample in zip(LETTERS, s.samples, strict=False)]
+                   for letter, sample in zip(string.ascii_lowercase, s.samples, strict=False)]
         return {
             "task": s.task, "profile": s.profile, "dataset": s.dataset.to_dict(), "metric": s.metric,
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
@@ -389,9 +384,6 @@ class CompareReport:
             "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
             "summary": self.summary(),
         }
-
-
-LETTERS = string.ascii_lowercase
 
 
 def run_compare(

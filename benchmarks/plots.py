@@ -112,18 +112,18 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [first, *[t for t in inside if first < t < last], last]
 
 
-def _axis_scale(low: float, high: float, log: bool, widen: float = 0.0) -> tuple[list[float], Callable[[float], float]]:
-    """Ticks, and a value → [0, 1] mapping; a linear axis is ``widen`` × its span longer at each end."""
+def _axis_scale(low: float, high: float, log: bool, start: float, end: float,
+                widen: float = 0.0) -> tuple[list[float], Callable[[float], float]]:
+    """Ticks, and a value → pixel mapping onto [start, end]; a linear axis is ``widen`` × its span longer each end."""
     if log:
         ticks = log_ticks(low, high)
         lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
-        return ticks, lambda value: (math.log10(value) - lo) / (hi - lo)
+        return ticks, lambda value: start + (math.log10(value) - lo) / (hi - lo) * (end - start)
     ticks = nice_ticks(low, high)
     lo, hi = min([low, *ticks]), max([high, *ticks])
     hi = hi if hi > lo else lo + 1.0
-    if widen:
-        lo, hi = lo - widen * (hi - lo), hi + widen * (hi - lo)
-    return ticks, lambda value: (value - lo) / (hi - lo)
+    lo, hi = lo - widen * (hi - lo), hi + widen * (hi - lo)
+    return ticks, lambda value: start + (value - lo) / (hi - lo) * (end - start)
 
 
 def metric_label(metric: str, higher_is_better: bool | None = None) -> str:
@@ -157,13 +157,10 @@ def place_labels(points: list[tuple[float, float, float, str]], size: float,
     found: list[tuple[float, float, str] | None] = []
     for x, y, radius, text in points:
         gap = radius + 3
-        candidates = [(x + gap, y + size / 3, "start"), (x - gap, y + size / 3, "end"),
-                      (x, y - gap - 2, "middle"), (x, y + gap + size, "middle")]
-        for shift in (1, -1, 2, -2, 3, -3):
-            candidates += [(x + gap, y + size / 3 + shift * (size + 2), "start"),
-                           (x - gap, y + size / 3 + shift * (size + 2), "end")]
+        beside = [(x + side * gap, y + size / 3 + shift * (size + 2), anchor)  # right, left; level, then ±1, ±2, ±3
+                  for shift in (0, 1, -1, 2, -2, 3, -3) for side, anchor in ((1, "start"), (-1, "end"))]
         choice = None
-        for cx, cy, anchor in candidates:
+        for cx, cy, anchor in [*beside[:2], (x, y - gap - 2, "middle"), (x, y + gap + size, "middle"), *beside[2:]]:
             box = text_box(cx, cy, text, size, anchor)
             inside = area[0] <= box[0] and box[2] <= area[2] and area[1] <= box[1] and box[3] <= area[3]
             if inside and not any(boxes_overlap(box, other) for other in placed):
@@ -191,9 +188,9 @@ class _Canvas:
         self.add(f'<text{css} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="sans-serif" '
                  f'font-size="{size}" fill="{color}"{turn}>{escape(text)}</text>')
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, color: str = "#999", width: float = 1.0, dash: str = "") -> None:
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
-        self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" stroke-width="{width}"{dashes}/>')
+    def line(self, x1: float, y1: float, x2: float, y2: float, color: str = "#999", width: float = 1.0) -> None:
+        self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
+                 f'stroke-width="{width}"/>')
 
     def panel(self, table: Table, room: float) -> float:
         """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
@@ -215,11 +212,7 @@ class _Canvas:
 def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, y: float, top: float, label: str,
             log: bool = False) -> Callable[[float], float]:
     """Draw an x axis with grid lines from ``top`` to ``y``; return the value → x mapping."""
-    ticks, unit = _axis_scale(low, high, log)
-
-    def place(value: float) -> float:
-        return left + unit(value) * (right - left)
-
+    ticks, place = _axis_scale(low, high, log, left, right)
     for tick in ticks:
         x = place(tick)
         canvas.line(x, top, x, y, color="#e3e3e3")
@@ -236,11 +229,7 @@ def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
             log: bool = False, pad: float = 0.0) -> Callable[[float], float]:
     """Draw a y axis, its title above the plot area; return the value → y mapping. ``pad``: pixels kept free at both
     ends (room for markers)."""
-    ticks, unit = _axis_scale(low, high, log)
-
-    def place(value: float) -> float:
-        return bottom - pad - unit(value) * (bottom - top - 2 * pad)
-
+    ticks, place = _axis_scale(low, high, log, bottom - pad, top + pad)
     for tick in ticks:
         y = place(tick)
         canvas.line(left, y, right, y, color="#eeeeee")
@@ -488,10 +477,8 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
         path = function(tables, task_file(results_dir, task_id, f"{suffix}.svg"))
         if path is not None:
             found.append((caption, path))
-    systems = sorted({row.system for table in tables for row in table.rows})
-    for system_id in systems:
-        draw = getattr(SYSTEMS.get(system_id), "draw_pictures", None) if system_id in SYSTEMS else None
-        if draw is not None:
+    for system_id in sorted({row.system for table in tables for row in table.rows} & set(SYSTEMS)):
+        if (draw := getattr(SYSTEMS.get(system_id), "draw_pictures", None)) is not None:
             found += draw(results_dir, task_id)
     path = plot_serving(tables, task_file(results_dir, task_id, "-serving.svg"))
     return found + ([(f"{task_id}: quality vs single-stream p99 latency (Pareto frontier)", path)] if path else [])
@@ -512,9 +499,9 @@ def pareto_frontier(points: list[tuple[float, float]], higher_is_better: bool = 
     return frontier
 
 
-def _served_p99(row: object) -> tuple[float, bool] | None:
+def _served_p99(row: Row) -> tuple[float, bool] | None:
     """A row's latest single-stream p99 (ms), and whether LoadGen judged it VALID."""
-    measured = [r for r in getattr(row, "records", []) if r.serving is not None and r.serving.p99_ms]
+    measured = [r for r in row.records if r.serving is not None and r.serving.p99_ms]
     if not measured:
         return None
     serving = max(measured, key=lambda r: r.newness).serving
@@ -534,12 +521,7 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        ticks, unit = _axis_scale(min(means), max(means), log=False, widen=0.06)
-
-        def place_y(value: float, unit: Callable[[float], float] = unit, bottom: float = bottom,
-                    span: float = bottom - top - 20) -> float:
-            return bottom - 10 - unit(value) * span
-
+        ticks, place_y = _axis_scale(min(means), max(means), False, bottom - 10, top + 10, widen=0.06)
         for tick in ticks:
             canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
             canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")

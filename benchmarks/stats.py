@@ -54,8 +54,7 @@ def _degenerate(test: str, mean: float, n: int) -> TestResult:
 
 
 def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
-    """``scipy.stats.ttest_rel`` of two systems on the same examples, in the same order; identical vectors give p = 1,
-    constant non-zero differences p = 0."""
+    """``scipy.stats.ttest_rel`` on the same examples in the same order; identical vectors: p = 1, a constant shift: 0."""
     x, y = _pair(a, b)
     d = x - y
     mean = float(d.mean())
@@ -67,9 +66,8 @@ def paired_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
     return TestResult("paired-t", float(result.statistic), float(result.pvalue), d.size, mean)
 
 
-def paired_randomization_test(
-    a: Sequence[float], b: Sequence[float], n_resamples: int = 10_000, seed: int = 0
-) -> TestResult:
+def paired_randomization_test(a: Sequence[float], b: Sequence[float], n_resamples: int = 10_000,
+                              seed: int = 0) -> TestResult:
     """Sign-flip test on the mean difference (``scipy.stats.permutation_test``, ``permutation_type="samples"``): under
     the null each difference is as likely to have either sign. Exact when ``2**n <= n_resamples``; else ``n_resamples``
     random patterns from ``seed`` and p = (count + 1) / (n_resamples + 1)."""
@@ -89,8 +87,7 @@ def paired_randomization_test(
 def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
     """``scipy.stats.ttest_ind(a, b, equal_var=False)``, for seeds that cannot be paired; NaN with fewer than two
     values on a side."""
-    x = np.asarray(a, dtype=np.float64).ravel()
-    y = np.asarray(b, dtype=np.float64).ravel()
+    x, y = (np.asarray(values, dtype=np.float64).ravel() for values in (a, b))
     diff = float(x.mean() - y.mean()) if x.size and y.size else math.nan
     n = int(min(x.size, y.size))
     if x.size < 2 or y.size < 2:
@@ -124,9 +121,8 @@ def _matrix(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return matrix
 
 
-def bootstrap_ci(
-    values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0
-) -> tuple[float, float]:
+def bootstrap_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 1000,
+                 seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of a mean (``scipy.stats.bootstrap``). A 2-D ``(seeds, examples)`` input is
     resampled at both levels: examples (the same for every seed: ``paired=True``), then seeds (multinomial weights
     from the same generator), so the interval covers training randomness and the finite test set. Reproducible from
