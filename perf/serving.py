@@ -245,7 +245,8 @@ def render(rows: dict[str, dict], noop_ms: list[tuple[float, float]], loads: tup
         f"single-stream p50 and offline throughput over the whole query set, {BUDGET.repeats} tests each (median), "
         f"as `--profile full` serves. Raw and harness are measured back to back in {ROUNDS} rounds, in alternating "
         f"order; each cell gives the median over the rounds (min–max), and each ratio is the median of the rounds' "
-        f"own ratios (min–max), checked against the goal. Threads: {threads} for both (`--threads`). SciFact: {n_queries} test queries, top 100.",
+        f"own ratios (min–max), checked against the goal. Threads: {threads} for both (`--threads`). "
+        f"SciFact: {n_queries} test queries, top 100.",
         "",
         floor_text(noop_ms),
         "",
