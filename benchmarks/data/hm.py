@@ -118,9 +118,9 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
             header = pl.read_csv(path, n_rows=0).columns
             overrides = {name: pl.Utf8 for name in string_columns if name in header}
             frame = pl.read_csv(path, schema_overrides=overrides, infer_schema_length=10_000)
+    except UserError:
+        raise
     except Exception as error:
-        if isinstance(error, UserError):
-            raise
         if path.suffix == ".csv":
             check_utf8(path)  # polars' own error does not say where a bad byte is
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
