@@ -90,7 +90,6 @@ def split_lines(block: bytes) -> list[bytes]:
 def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
     """Raise the DataError naming the line and column of the first byte that is not UTF-8, if any: polars' and
     pyarrow's own errors do not say where it is."""
-    open_input(path).close()  # a missing file or another kind of archive: say so
     line = 1
     for block in line_blocks(path, block_bytes):
         if not _is_utf8(block):

@@ -100,11 +100,8 @@ KAGGLE_HELP = (
 
 def fetch_from_kaggle(destination: Path) -> dict[str, Path]:
     """Download the three competition files with the Kaggle API into ``destination``."""
-    kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)
-    found = find_files(Path(destination))
-    if found is None:
-        raise UserError(f"Kaggle download finished but {destination} lacks the three files. " + KAGGLE_HELP)
-    return found
+    folder = kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)  # checks each is there
+    return dict(zip(("articles", "customers", "transactions"), (folder / name for name in KAGGLE_FILES), strict=True))
 
 
 def _read_table(path: Path, string_columns: tuple[str, ...]):
