@@ -19,9 +19,14 @@ from benchmarks.data.textfile import decode_line, gzip_errors, is_gzip, open_inp
 def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iterator[bytes]:
     """Blocks of about ``block_bytes`` from byte ``start`` on (decompressed bytes of a gzipped file), each cut after a
     newline (the last may lack one)."""
-    if is_gzip(path):
-        yield from _gzip_line_blocks(path, block_bytes, start)
-        return
+    if is_gzip(path):  # read straight through: gzip cannot seek back cheaply
+        with open_input(path) as handle, gzip_errors(path):
+            handle.read(start)
+            while True:
+                block = handle.read(block_bytes)
+                if not block:
+                    return
+                yield block + (handle.readline() if not block.endswith(b"\n") else b"")
     with open(path, "rb") as handle:
         position = start
         while True:
@@ -33,17 +38,6 @@ def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iter
                 return
             yield block
             position += len(block)
-
-
-def _gzip_line_blocks(path: Path, block_bytes: int, start: int) -> Iterator[bytes]:
-    # read straight through: gzip cannot seek back cheaply
-    with open_input(path) as handle, gzip_errors(path):
-        handle.read(start)
-        while True:
-            block = handle.read(block_bytes)
-            if not block:
-                return
-            yield block + (handle.readline() if not block.endswith(b"\n") else b"")
 
 
 def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:

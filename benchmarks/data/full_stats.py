@@ -121,12 +121,12 @@ def failing(table: list[Row]) -> list[Row]:
 
 
 def format_table(table: list[Row]) -> list[str]:
-    lines = ["| figure | published | measured | difference | gated |", "|---|---:|---:|---:|---|"]
-    for row in table:
-        verdict = ("ok" if row.within else "OUT") if row.figure.gated else "size-dependent"
-        lines.append(f"| {row.figure.label} | {_number(row.figure.published)} | {_number(row.measured)} | "
-                     f"{row.relative_difference:+.1%} | {verdict} |")
-    return lines
+    from tabulate import tabulate
+
+    cells = [[row.figure.label, _number(row.figure.published), _number(row.measured), f"{row.relative_difference:+.1%}",
+              ("ok" if row.within else "OUT") if row.figure.gated else "size-dependent"] for row in table]
+    return tabulate(cells, ["figure", "published", "measured", "difference", "gated"], tablefmt="pipe",
+                    colalign=("left", "right", "right", "right", "left"), disable_numparse=True).splitlines()
 
 
 def _number(value: float) -> str:

@@ -100,11 +100,8 @@ KAGGLE_HELP = (
 
 def fetch_from_kaggle(destination: Path) -> dict[str, Path]:
     """Download the three competition files with the Kaggle API into ``destination``."""
-    kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)
-    found = find_files(Path(destination))
-    if found is None:
-        raise UserError(f"Kaggle download finished but {destination} lacks the three files. " + KAGGLE_HELP)
-    return found
+    folder = kaggle.fetch_competition_files(COMPETITION, KAGGLE_FILES, destination, KAGGLE_HELP)  # checks each is there
+    return dict(zip(("articles", "customers", "transactions"), (folder / name for name in KAGGLE_FILES), strict=True))
 
 
 def _read_table(path: Path, string_columns: tuple[str, ...]):
@@ -118,9 +115,9 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
             header = pl.read_csv(path, n_rows=0).columns
             overrides = {name: pl.Utf8 for name in string_columns if name in header}
             frame = pl.read_csv(path, schema_overrides=overrides, infer_schema_length=10_000)
+    except UserError:
+        raise
     except Exception as error:
-        if isinstance(error, UserError):
-            raise
         if path.suffix == ".csv":
             check_utf8(path)  # polars' own error does not say where a bad byte is
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None

@@ -146,7 +146,7 @@ def convert_jsonl(source: Path, destination: Path, row_group_events: int = 4_000
     unit = _Unit()
     progress = _Progress(source, log, log_every)
     try:
-        _write_row_groups(partial, _event_tables(source, block_bytes, unit, progress), row_group_events)
+        write_row_groups(partial, _event_tables(source, block_bytes, unit, progress), row_group_events)
         if progress.sessions == 0:
             raise DataError(source, "no sessions in the file")
     except BaseException:
@@ -174,7 +174,7 @@ def _event_tables(source: Path, block_bytes: int, unit: _Unit, progress: _Progre
         yield pa.table(columns, schema=parquet_schema())
 
 
-def _write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) -> None:
+def write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -105,12 +105,9 @@ def label_arrays(labels: Mapping[int, SessionLabels]) -> LabelArrays:
     sessions = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     truth = {}
     for event_type in EVENT_TYPES:
-        rows, aids = [], []
-        for row, label in enumerate(labels.values()):
-            wanted = label.of(event_type)
-            rows.extend([row] * len(wanted))
-            aids.extend(wanted)
-        truth[event_type] = unique_sorted(pair_keys(np.asarray(rows, dtype=np.int64), np.asarray(aids, dtype=np.int64)))
+        pairs = [(row, aid) for row, label in enumerate(labels.values()) for aid in label.of(event_type)]
+        rows, aids = np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T
+        truth[event_type] = unique_sorted(pair_keys(rows, aids))
     return LabelArrays(sessions, truth)
 
 

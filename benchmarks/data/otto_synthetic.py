@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.data.otto_events import COLUMNS, parquet_schema
+from benchmarks.data.otto_events import COLUMNS, parquet_schema, write_row_groups
 
 VERSION = "2"  # changes whenever the generated data change, so records on different twins never share a table
 FULL_SESSIONS = 12_899_779
@@ -384,17 +384,13 @@ def generate(spec: SyntheticSpec) -> dict[str, np.ndarray]:
 
 
 def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
-    """Write the events to parquet one chunk at a time (memory stays at one chunk)."""
+    """Write the events to parquet, one row group per chunk (memory stays at one chunk)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    events = 0
-    with pq.ParquetWriter(path, parquet_schema()) as writer:
-        for chunk in iter_chunks(spec):
-            writer.write_table(pa.table(chunk, schema=parquet_schema()))
-            events += len(chunk["session"])
-    return {"sessions": spec.n_sessions, "events": events}
+    write_row_groups(path, (pa.table(chunk, schema=parquet_schema()) for chunk in iter_chunks(spec)), row_group_events=1)
+    return {"sessions": spec.n_sessions, "events": pq.read_metadata(path).num_rows}
 
 
 def write_jsonl(spec: SyntheticSpec, path: Path) -> Path:

@@ -94,11 +94,8 @@ def open_input(path: Path | str) -> IO[bytes]:
     path = Path(path)
     try:
         handle = open(path, "rb")
-    except IsADirectoryError:
-        raise DataError(path, "is a folder, expected a file") from None
-    except FileNotFoundError:
-        raise DataError(path, "no such file") from None
-    except PermissionError:
+    except (IsADirectoryError, FileNotFoundError, PermissionError):
+        check_input_file(path)  # a folder or a missing file: say which
         raise DataError(path, "cannot be read (permission denied)") from None
     head = handle.read(10)
     handle.seek(0)
