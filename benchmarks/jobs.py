@@ -82,6 +82,13 @@ def data_key(spec: JobSpec) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
 
+def prepare_data(spec: JobSpec, log: Callable[[str], None] = print_nothing) -> TaskData:
+    """The task's data, prepared for the jobs of ``spec``'s task (``task.prepare``; shared by them, see :func:`data_key`)."""
+    task = spec.task_cls(spec.task_options)
+    return task.prepare(RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                                   data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options, log=log))
+
+
 def _seed_everything(seed: int) -> None:
     import numpy  # a core dependency, imported with the first job
 

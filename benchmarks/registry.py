@@ -99,8 +99,7 @@ class BrokenModule:
     line: int | None = None
 
     @property
-    def where(self) -> str:
-        """``path/to/file.py, line 3`` (or only the file, or the module)."""
+    def where(self) -> str:  # path/to/file.py, line 3 (or only the file, or the module)
         return self.file + (f", line {self.line}" if self.line else "") if self.file else self.origin
 
     def describe(self) -> str:

@@ -34,10 +34,10 @@ from typing import Any
 
 from benchmarks import environment, records
 from benchmarks import metrics as metric_facts
-from benchmarks.api import RunContext, TaskData
+from benchmarks.api import TaskData
 from benchmarks.config import JobSpec, RunRequest, config_to_dict, plan
 from benchmarks.errors import UserError
-from benchmarks.jobs import Event, JobResult, data_key
+from benchmarks.jobs import Event, JobResult, data_key, prepare_data
 from benchmarks.paths import check_file_name, inside, record_dir, results_root
 from benchmarks.progress import GridProgress
 from benchmarks.records import Record
@@ -127,15 +127,10 @@ class _Prepared:
     def __call__(self, spec: JobSpec) -> TaskData:
         key = data_key(spec)
         if key not in self.data:
-            task = spec.task_cls(spec.task_options)
-            context = RunContext(
-                task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device, data_dir=spec.data_dir,
-                cache_dir=spec.cache_dir, task_options=task.options, log=lambda message: _log(f"[{spec.task}] {message}"),
-            )
             _log(f"[{spec.task}] preparing data (profile {spec.profile})")
             start = time.perf_counter()
             before = set(sys.modules)
-            self.data[key] = task.prepare(context)
+            self.data[key] = prepare_data(spec, log=lambda message: _log(f"[{spec.task}] {message}"))
             self.imported[key] = sorted(set(sys.modules) - before - {"__main__", "__mp_main__"}, key=lambda n: (n.count("."), n))
             _log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
         return self.data[key]

@@ -270,21 +270,15 @@ class _Running:
 
 class LocalExecutor:
     """Runs jobs in worker processes on this machine, ``workers`` (``--jobs``) at a time, each for at most
-    ``timeout`` seconds (None: no limit).
-
-    Args:
-        env: environment variables set in each worker before the job runs.
-        preload: more modules a fork server imports when it starts (what the driver imported to prepare the data).
-        bare_main: start workers as if ``__main__`` were empty. A spawned or fork-server worker re-imports its
-            parent's main module; inside a Ray task that is Ray's worker script, which imports Ray (0.4 s a job).
-    """
+    ``timeout`` seconds (None: no limit). ``env`` is set in each worker; a fork server also imports ``preload``
+    (what the driver imported to prepare the data). ``bare_main``: start workers as if ``__main__`` were empty (a
+    spawned or fork-server worker re-imports its parent's main module: inside a Ray task, Ray's worker script,
+    0.4 s a job)."""
 
     name = "local"
 
     def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto",
                  env: dict[str, str] | None = None, bare_main: bool = False, preload: tuple[str, ...] = ()) -> None:
-        if workers < 1:
-            raise UserError(f"--jobs {workers}: expected 1 or more")
         choose_start_method(start_method)  # reject a bad name before anything runs
         self.workers = workers
         self.timeout = timeout

@@ -27,12 +27,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.api import RunContext, TaskData
+from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.environment import accelerator
 from benchmarks.errors import UserError
 from benchmarks.executors.local import LocalExecutor
-from benchmarks.jobs import Event, Events, JobResult, data_key
+from benchmarks.jobs import Event, Events, JobResult, data_key, prepare_data
 from benchmarks.records import atomic_write_bytes
 
 OBJECT_STORE_LIMIT = 64 * 2**20
@@ -66,10 +66,7 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = pickle.loads(path.read_bytes()) if path.is_file() else None
         if data is None or data.dataset.fingerprint != fingerprint:  # none yet, or stale: prepared from other data
-            task = spec.task_cls(spec.task_options)
-            context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
-                                 data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options)
-            data = task.prepare(context)
+            data = prepare_data(spec)
             atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     if data.dataset.fingerprint != fingerprint:
         raise RuntimeError(f"node {platform.node()} prepared other data for {spec.task} than the driver: fingerprint "
@@ -98,11 +95,11 @@ def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout:
     board.report.remote(index, "start", node)
     device, gpus = _device_here(spec.device)
     env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
+    spec = dataclasses.replace(spec, device=device)
     try:
         if data is None:
             board.report.remote(index, "preparing data", node)
             data = prepared_on_node(spec, fingerprint)
-        spec = dataclasses.replace(spec, device=device)
         found: list[JobResult] = []
         last = [0.0]
 
@@ -153,8 +150,6 @@ class RayExecutor:
     def __init__(self, address: str | None = None, timeout: float | None = None, retries: int = 1,
                  start_method: str = "auto") -> None:
         _ray()
-        if retries < 0:
-            raise UserError(f"--retries {retries}: expected 0 or more")
         self.address = address
         self.timeout = timeout
         self.retries = retries
