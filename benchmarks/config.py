@@ -72,7 +72,6 @@ NOT_FINITE = ("nan", "inf", "infinity")
 
 
 def _all_finite(value: Any) -> bool:
-    """False if ``value`` is, or holds, a float or complex that is NaN or infinite."""
     if isinstance(value, (float, complex)):
         return cmath.isfinite(value)
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -226,6 +225,13 @@ class JobSpec:
                     "config": config_to_dict(self.config), "seed": self.seed, "profile": self.profile,
                     "fingerprint": fingerprint}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def data_key(self) -> str:
+        """What identifies the task's prepared data, shared by its jobs: task, options, profile, data folder."""
+        identity = [self.task, config_to_dict(self.task_options), self.profile,
+                    str(self.data_dir) if self.data_dir else None]
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: list[type[System]],

@@ -6,8 +6,6 @@ declare in the entry-point group ``mlsd_bench.systems``; all go through the same
 from __future__ import annotations
 
 import contextlib
-import copyreg
-import dataclasses
 import fnmatch
 import importlib
 import importlib.metadata
@@ -17,7 +15,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from benchmarks.api import System, Task
 from benchmarks.errors import UserError, unknown
@@ -157,22 +155,7 @@ def register_task(cls: type[Task]) -> type[Task]:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
                         "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
     TASKS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
-    copyreg.pickle(cls, _pickle_by_id)
     return cls
-
-
-def _pickle_by_id(task: Task) -> tuple[Any, ...]:
-    # A registered task is pickled by id (for spawned workers): task families may create their classes at run time.
-    options = dataclasses.asdict(task.options) if dataclasses.is_dataclass(task.options) else None
-    return (task_from_id, (task.id, type(task).__module__, options))
-
-
-def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> Task:
-    """A task instance from what :func:`_pickle_by_id` saved: its id, its class's module and its options."""
-    if task_id not in TASKS:
-        importlib.import_module(module)  # registers the task without a full discovery
-    task_cls = get_task(task_id)
-    return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
 def register_system(cls: type[System]) -> type[System]:

@@ -1,19 +1,15 @@
-"""The Ray executor: every job is a Ray task, placed by its system's declared resources.
+"""The Ray executor (``--executor ray``; README, "Run on a cluster"): every job is a Ray task, placed by its system's
+declared resources.
 
-    python -m benchmarks run --task ... --executor ray                  # a local Ray instance sized to this machine
-    python -m benchmarks run --task ... --executor ray --address auto   # join a cluster (ray start --head / --address)
+Ray does the scheduling, the placement (``num_cpus``, ``num_gpus``, ``memory`` from ``Resources``), the retries of a
+job whose worker or node dies (``--retries``, Ray's ``max_retries``) and the cancellation on Ctrl-C; the harness writes
+no scheduler of its own. Inside its Ray task a job runs as it runs locally — in a worker process of its own (so memory
+is measured from outside, ``--timeout`` kills its process tree, a crash fails one job) — and its result, artifacts
+included, travels back to the driver, which writes the records: a cluster needs no shared filesystem for results.
 
-Ray does the scheduling, the placement (``num_cpus``, ``num_gpus``, ``memory`` from ``Resources``), the
-retries of a job whose worker or node dies (``--retries``, Ray's ``max_retries``) and the cancellation on
-Ctrl-C; the harness writes no scheduler of its own. Inside its Ray task a job runs as it runs locally —
-in a worker process of its own (so memory is measured from outside, ``--timeout`` kills its process
-tree, a crash fails one job) — and its result, artifacts included, travels back to the driver, which
-writes the records: a cluster needs no shared filesystem for results.
-
-Data: a task's prepared data is put in Ray's object store when it is small (``OBJECT_STORE_LIMIT``);
-otherwise each node prepares it once from its own ``--data-dir`` or cache (``prepared_on_node``), and
-checks that its fingerprint is the driver's. Every node needs the same ``mlsd-bench`` installed, and
-the data dir (or a network to download into its cache).
+Data: a task's prepared data is put in Ray's object store when it is small (``OBJECT_STORE_LIMIT``); otherwise each
+node prepares it once from its own ``--data-dir`` or cache (``prepared_on_node``), and checks that its fingerprint is
+the driver's.
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ from benchmarks.config import JobSpec
 from benchmarks.environment import accelerator
 from benchmarks.errors import UserError
 from benchmarks.executors.local import LocalExecutor
-from benchmarks.jobs import Event, Events, JobResult, data_key, prepare_data
+from benchmarks.jobs import Event, Events, JobResult, prepare_data
 from benchmarks.records import atomic_write_bytes
 
 OBJECT_STORE_LIMIT = 64 * 2**20
@@ -56,7 +52,7 @@ def _ray() -> Any:
 def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     """The task's data, prepared once on this node (a file lock serialises the node's workers; the result is
     kept in ``<cache>/prepared/`` and in this process), checked against the driver's fingerprint."""
-    key = data_key(spec)
+    key = spec.data_key
     if key in _NODE_DATA:
         return _NODE_DATA[key]
     folder = spec.cache_dir / "prepared"
@@ -205,7 +201,7 @@ class RayExecutor:
             shared: dict[str, Any] = {}
             for index, spec in enumerate(jobs):
                 data = data_for(spec)
-                key = data_key(spec)
+                key = spec.data_key
                 if key not in shared:
                     payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
                     shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
