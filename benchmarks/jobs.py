@@ -75,10 +75,11 @@ Events = Callable[[Event, int, Any], None]
 
 
 def prepare_data(spec: JobSpec, log: Callable[[str], None] = print_nothing) -> TaskData:
-    """The task's data, prepared for the jobs of ``spec``'s task (``task.prepare``; shared by them, see ``JobSpec.data_key``)."""
+    """``task.prepare``: the data shared by the jobs with ``spec``'s ``JobSpec.data_key``."""
     task = spec.task_cls(spec.task_options)
-    return task.prepare(RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
-                                   data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options, log=log))
+    context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                         data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options, log=log)
+    return task.prepare(context)
 
 
 def _seed_everything(seed: int) -> None:

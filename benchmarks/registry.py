@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -275,15 +276,9 @@ def _module_file(name: str) -> str | None:
     return spec.origin if spec is not None and spec.has_location else None
 
 
-_discovered = False
-
-
+@functools.cache
 def discover() -> None:
     """Import the built-in tasks and systems and the entry-point plug-ins, once."""
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
     _import_tree("benchmarks.tasks")
     _import_tree("systems")
     _load_entry_points()
@@ -294,10 +289,10 @@ def get_task(task_id: str) -> type[Task]:
     built-in tasks, then everything (a built-in task needs no system imported: `score` starts faster)."""
     first_word = task_id.split("-")[0]
     home = f"benchmarks.tasks.{first_word}"
-    if task_id not in TASKS and not _discovered and first_word.isidentifier() and home not in sys.modules:
+    if task_id not in TASKS and first_word.isidentifier() and home not in sys.modules:
         with contextlib.suppress(Exception):  # only a guess: a failure here is met again, and recorded, below
             importlib.import_module(home)
-    if task_id not in TASKS and not _discovered:
+    if task_id not in TASKS:
         _import_tree("benchmarks.tasks")
     if task_id not in TASKS:
         discover()
