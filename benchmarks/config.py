@@ -26,7 +26,6 @@ import math
 import os
 import sys
 import typing
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,6 @@ NOT_FINITE = ("nan", "inf", "infinity")
 
 
 def _all_finite(value: Any) -> bool:
-    """False if ``value`` is, or holds, a float or complex that is NaN or infinite."""
     if isinstance(value, (float, complex)):
         return cmath.isfinite(value)
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -227,12 +225,19 @@ class JobSpec:
                     "fingerprint": fingerprint}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
+    @property
+    def data_key(self) -> str:
+        """What identifies the task's prepared data, shared by its jobs: task, options, profile, data folder."""
+        identity = [self.task, config_to_dict(self.task_options), self.profile,
+                    str(self.data_dir) if self.data_dir else None]
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
-def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: list[type[System]],
-                    named: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+
+def route_overrides(overrides: dict[str, Any], task_cls: type[Task],
+                    systems: list[type[System]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Split ``--set`` values between the task's options and each system's config.
 
-    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is registered or ``named`` but not in ``systems``);
+    ``task.KEY`` → task; ``SYSTEM-ID.KEY`` → that system (ignored if it is registered but not in ``systems``);
     a bare ``KEY`` → the task if it is one of the task's options, otherwise every selected system whose config
     has that field (``--set learning_rate=0.01`` over systems of which only some learn); else a UserError.
     """
@@ -248,7 +253,7 @@ def route_overrides(overrides: dict[str, Any], task_cls: type[Task], systems: li
             for_task[name] = value
         elif dot and prefix in for_systems:
             for_systems[prefix][name] = value
-        elif dot and (prefix in SYSTEMS or prefix in named):
+        elif dot and prefix in SYSTEMS:
             continue  # a setting for a registered system that is not part of this run
         elif dot:
             raise unknown("system", prefix, sorted(set(fields) | set(SYSTEMS)), what=f"system in --set {shown(key)}:")
@@ -372,7 +377,7 @@ def plan(request: RunRequest) -> Plan:
         unavailable += [(task_cls.id, s) for s in skipped]
         if not chosen:
             raise UserError(f"no available system runs task {task_cls.id!r}; see: python -m benchmarks list")
-        task_values, system_values = route_overrides(request.overrides, task_cls, chosen, request.systems)
+        task_values, system_values = route_overrides(request.overrides, task_cls, chosen)
         options = build_config(task_cls.Options, task_values, owner=f"task {task_cls.id!r}")
         seeds = list(request.seeds) or [check_seed(s, f"task {task_cls.id!r} default seed") for s in task_cls.default_seeds]
         for system_cls in chosen:

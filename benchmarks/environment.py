@@ -43,8 +43,7 @@ def accelerator() -> dict[str, Any] | None:
         props = torch.cuda.get_device_properties(0)
         return {"type": "cuda", "name": props.name, "count": torch.cuda.device_count(),
                 "memory_gb": round(props.total_memory / 2**30, 1), "cuda": torch.version.cuda}
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if torch.backends.mps.is_available():
         return {"type": "mps", "name": "Apple MPS", "count": 1}
     return None
 

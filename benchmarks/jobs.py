@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import enum
 import gc
-import hashlib
-import json
 import math
 import os
 import random
@@ -28,7 +26,7 @@ from typing import Any
 
 from benchmarks import metrics as metric_facts
 from benchmarks.api import RunContext, TaskData, print_nothing
-from benchmarks.config import JobSpec, config_to_dict
+from benchmarks.config import JobSpec
 from benchmarks.environment import load_average, thread_settings
 from benchmarks.records import json_safe
 from benchmarks.serving import measure_task
@@ -76,10 +74,12 @@ class Event(enum.Enum):
 Events = Callable[[Event, int, Any], None]
 
 
-def data_key(spec: JobSpec) -> str:
-    """What identifies a task's prepared data: the task, its options, the profile and where data is read from."""
-    identity = [spec.task, config_to_dict(spec.task_options), spec.profile, str(spec.data_dir) if spec.data_dir else None]
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+def prepare_data(spec: JobSpec, log: Callable[[str], None] = print_nothing) -> TaskData:
+    """``task.prepare``: the data shared by the jobs with ``spec``'s ``JobSpec.data_key``."""
+    task = spec.task_cls(spec.task_options)
+    context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device,
+                         data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options, log=log)
+    return task.prepare(context)
 
 
 def _seed_everything(seed: int) -> None:
@@ -120,10 +120,8 @@ def _harness_objects_frozen() -> Iterator[None]:
 def run_job(spec: JobSpec, data: TaskData, log: Callable[[str], None] = print_nothing, workdir: Path | None = None) -> JobResult:
     """Run one job here and now; never raises for the job's own failures (they come back as ``failed``).
 
-    Args:
-        data: the task's prepared data (``task.prepare``), shared by the jobs of one task.
-        workdir: an empty folder for the job's artifacts, which the caller removes (so a killed job leaves
-            nothing behind); None: a temporary folder removed here.
+    ``workdir``: an empty folder for the job's artifacts, which the caller removes (so a killed job leaves nothing
+    behind); None: a temporary folder removed here.
     """
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="mlsd-job-") as folder:

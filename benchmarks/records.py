@@ -1,9 +1,6 @@
 """Result records: one JSON file per (task, system, seed, run), written atomically, never overwritten.
 They are the source of truth; every leaderboard, comparison and page is generated from them.
 
-A :class:`Record` is built once, by the runner, and read back through :func:`load_records`, which
-upgrades records written by older versions of the harness (see :data:`SCHEMA_VERSION`).
-
 Layout: ``<results-dir>/records/<task>/<system>/<run-id>__seed<k>.json``, with the job's
 artifacts (run files, samples) beside it as ``<run-id>__seed<k>.<suffix>``.
 """
@@ -97,7 +94,6 @@ class Record:
 
     @property
     def main_value(self) -> float | None:
-        """The main metric as a finite float, or None."""
         return finite(self.metrics.get(self.main_metric))
 
     @property
@@ -115,7 +111,6 @@ class Record:
         return (self.finished_at, self.run_id)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object written to disk (NaN and infinities as null)."""
         return json_safe({f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"})
 
     @classmethod
@@ -269,7 +264,6 @@ def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
 
 
 def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
 
 

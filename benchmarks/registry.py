@@ -6,9 +6,8 @@ declare in the entry-point group ``mlsd_bench.systems``; all go through the same
 from __future__ import annotations
 
 import contextlib
-import copyreg
-import dataclasses
 import fnmatch
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -17,7 +16,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from benchmarks.api import System, Task
 from benchmarks.errors import UserError, unknown
@@ -99,8 +98,7 @@ class BrokenModule:
     line: int | None = None
 
     @property
-    def where(self) -> str:
-        """``path/to/file.py, line 3`` (or only the file, or the module)."""
+    def where(self) -> str:  # path/to/file.py, line 3 (or only the file, or the module)
         return self.file + (f", line {self.line}" if self.line else "") if self.file else self.origin
 
     def describe(self) -> str:
@@ -158,22 +156,7 @@ def register_task(cls: type[Task]) -> type[Task]:
         raise UserError(f"task {cls.id!r} ({_origin_of(cls)}): main metric {getattr(cls, 'main_metric', None)!r} "
                         "is not declared in benchmarks/metrics/ (declare(Metric(...)) next to its function)")
     TASKS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
-    copyreg.pickle(cls, _pickle_by_id)
     return cls
-
-
-def _pickle_by_id(task: Task) -> tuple[Any, ...]:
-    # A registered task is pickled by id (for spawned workers): task families may create their classes at run time.
-    options = dataclasses.asdict(task.options) if dataclasses.is_dataclass(task.options) else None
-    return (task_from_id, (task.id, type(task).__module__, options))
-
-
-def task_from_id(task_id: str, module: str, options: dict[str, Any] | None) -> Task:
-    """A task instance from what :func:`_pickle_by_id` saved: its id, its class's module and its options."""
-    if task_id not in TASKS:
-        importlib.import_module(module)  # registers the task without a full discovery
-    task_cls = get_task(task_id)
-    return task_cls(task_cls.Options(**options) if options is not None else None)
 
 
 def register_system(cls: type[System]) -> type[System]:
@@ -293,15 +276,9 @@ def _module_file(name: str) -> str | None:
     return spec.origin if spec is not None and spec.has_location else None
 
 
-_discovered = False
-
-
+@functools.cache
 def discover() -> None:
     """Import the built-in tasks and systems and the entry-point plug-ins, once."""
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
     _import_tree("benchmarks.tasks")
     _import_tree("systems")
     _load_entry_points()
@@ -312,10 +289,10 @@ def get_task(task_id: str) -> type[Task]:
     built-in tasks, then everything (a built-in task needs no system imported: `score` starts faster)."""
     first_word = task_id.split("-")[0]
     home = f"benchmarks.tasks.{first_word}"
-    if task_id not in TASKS and not _discovered and first_word.isidentifier() and home not in sys.modules:
+    if task_id not in TASKS and first_word.isidentifier() and home not in sys.modules:
         with contextlib.suppress(Exception):  # only a guess: a failure here is met again, and recorded, below
             importlib.import_module(home)
-    if task_id not in TASKS and not _discovered:
+    if task_id not in TASKS:
         _import_tree("benchmarks.tasks")
     if task_id not in TASKS:
         discover()

@@ -34,10 +34,10 @@ from typing import Any
 
 from benchmarks import environment, records
 from benchmarks import metrics as metric_facts
-from benchmarks.api import RunContext, TaskData
+from benchmarks.api import TaskData
 from benchmarks.config import JobSpec, RunRequest, config_to_dict, plan
 from benchmarks.errors import UserError
-from benchmarks.jobs import Event, JobResult, data_key
+from benchmarks.jobs import Event, JobResult, prepare_data
 from benchmarks.paths import check_file_name, inside, record_dir, results_root
 from benchmarks.progress import GridProgress
 from benchmarks.records import Record
@@ -125,23 +125,18 @@ class _Prepared:
         them already; a remote worker (Ray) imports them before it forks its job, so both start alike."""
 
     def __call__(self, spec: JobSpec) -> TaskData:
-        key = data_key(spec)
+        key = spec.data_key
         if key not in self.data:
-            task = spec.task_cls(spec.task_options)
-            context = RunContext(
-                task_id=spec.task, profile=spec.profile, seed=spec.seed, device=spec.device, data_dir=spec.data_dir,
-                cache_dir=spec.cache_dir, task_options=task.options, log=lambda message: _log(f"[{spec.task}] {message}"),
-            )
             _log(f"[{spec.task}] preparing data (profile {spec.profile})")
             start = time.perf_counter()
             before = set(sys.modules)
-            self.data[key] = task.prepare(context)
+            self.data[key] = prepare_data(spec, log=lambda message: _log(f"[{spec.task}] {message}"))
             self.imported[key] = sorted(set(sys.modules) - before - {"__main__", "__mp_main__"}, key=lambda n: (n.count("."), n))
             _log(f"[{spec.task}] data ready: {self.data[key].dataset.name} ({time.perf_counter() - start:.1f}s)")
         return self.data[key]
 
     def imports_for(self, spec: JobSpec) -> list[str]:
-        return self.imported.get(data_key(spec), [])
+        return self.imported.get(spec.data_key, [])
 
 
 def build_record(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, started_at: str, executor: str) -> Record:
@@ -255,13 +250,12 @@ def _execute(executor: Any, jobs: list[JobSpec], prepared: _Prepared, request: R
 
 STALE_SECONDS = 60.0
 """A temp file or an empty folder under ``records/`` this old was left by a run that was killed (a live writer
-holds its temp file for milliseconds): removed when a run starts."""
+holds its temp file for milliseconds; a concurrent run's are younger)."""
 
 
 def clean_leftovers(results_dir: Path, task_ids: list[str]) -> None:
-    """Remove what a killed run left under the tasks' records: temp files of interrupted atomic writes and empty
-    folders (``records/<task>/<system>/``, ``records/<task>/``), when older than :data:`STALE_SECONDS` (a concurrent
-    run's are younger), and say so."""
+    """Remove, and say so, the stale temp files of interrupted atomic writes and the stale empty folders
+    (``records/<task>/<system>/``, ``records/<task>/``) under the tasks' records."""
     removed: list[Path] = []
     now = time.time()
     for task_id in task_ids:

@@ -89,22 +89,18 @@ def check(conditions: list[tuple[type[System], Expected]], results_dir: Path, pr
     from benchmarks.config import RunRequest
     from benchmarks.runner import run
 
+    results: dict[int, CheckResult] = {}
     batches: dict[tuple[str, str, int, int], list[int]] = defaultdict(list)
     repeats: Counter[tuple[str, str, int, str]] = Counter()
     for index, (system_cls, expected) in enumerate(conditions):  # one batch per data: prepared once
+        if missing := system_cls.missing_requirements():
+            results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
+                                         f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
+            continue
         data = (expected.task, expected.profile, expected.seed)
         repeats[(*data, system_cls.id)] += 1  # a system's second condition there (other overrides): a second batch
         batches[(*data, repeats[(*data, system_cls.id)])].append(index)
-    results: dict[int, CheckResult] = {}
-    for (task, profile, seed, _), batch in batches.items():
-        for index in batch:
-            system_cls, expected = conditions[index]
-            if missing := system_cls.missing_requirements():
-                results[index] = CheckResult(system_cls.id, expected, "SKIP", None,
-                                             f"unavailable: missing {', '.join(missing)}; {system_cls.install_hint()}")
-        runnable = [index for index in batch if index not in results]
-        if not runnable:
-            continue
+    for (task, profile, seed, _), runnable in batches.items():
         overrides = {f"{conditions[i][0].id}.{k}": v for i in runnable for k, v in conditions[i][1].overrides.items()}
         request = RunRequest(task=task, systems=[conditions[i][0].id for i in runnable], seeds=[seed], profile=profile,
                              device="cpu", results_dir=results_dir, overrides=overrides, progress=progress,

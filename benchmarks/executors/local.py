@@ -55,8 +55,8 @@ START_METHODS = ("auto", "fork", "forkserver", "spawn")
 
 
 def choose_start_method(requested: str) -> str:
-    """``fork``, ``forkserver`` or ``spawn`` for the next worker: ``auto`` forks unless a library whose thread pools
-    (or JVM) do not survive ``fork`` is loaded (FORK_UNSAFE_MODULES: a forked worker using it can deadlock)."""
+    """``fork``, ``forkserver`` or ``spawn`` for the next worker: ``auto`` forks unless one of FORK_UNSAFE_MODULES is
+    loaded (a forked worker using it can deadlock)."""
     if requested not in START_METHODS:
         raise UserError(f"start method {requested!r}: expected {', '.join(START_METHODS)}")
     available = multiprocessing.get_all_start_methods()
@@ -200,7 +200,6 @@ def _kill(processes: Iterable[Any]) -> list[str]:
 
 
 def _note_strays(result: JobResult, killed: list[str]) -> None:
-    """Tell the record what the job left running at its end (and was killed)."""
     if killed:
         result.conditions["stray_processes_killed"] = killed
         result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
@@ -270,21 +269,15 @@ class _Running:
 
 class LocalExecutor:
     """Runs jobs in worker processes on this machine, ``workers`` (``--jobs``) at a time, each for at most
-    ``timeout`` seconds (None: no limit).
-
-    Args:
-        env: environment variables set in each worker before the job runs.
-        preload: more modules a fork server imports when it starts (what the driver imported to prepare the data).
-        bare_main: start workers as if ``__main__`` were empty. A spawned or fork-server worker re-imports its
-            parent's main module; inside a Ray task that is Ray's worker script, which imports Ray (0.4 s a job).
-    """
+    ``timeout`` seconds (None: no limit). ``env`` is set in each worker; a fork server also imports ``preload``
+    (what the driver imported to prepare the data). ``bare_main``: start workers as if ``__main__`` were empty (a
+    spawned or fork-server worker re-imports its parent's main module: inside a Ray task, Ray's worker script,
+    0.4 s a job)."""
 
     name = "local"
 
     def __init__(self, workers: int = 1, timeout: float | None = None, start_method: str = "auto",
                  env: dict[str, str] | None = None, bare_main: bool = False, preload: tuple[str, ...] = ()) -> None:
-        if workers < 1:
-            raise UserError(f"--jobs {workers}: expected 1 or more")
         choose_start_method(start_method)  # reject a bad name before anything runs
         self.workers = workers
         self.timeout = timeout
@@ -318,9 +311,9 @@ class LocalExecutor:
     def _job_env(self, spec: JobSpec) -> dict[str, str]:
         """With several jobs at once, each job's thread pools (OpenMP, BLAS, torch, polars) are capped at its system's
         ``Resources.cpus`` (default 1), as Ray does, so ``--jobs 2`` on 2 cores does not run 4 busy threads. A variable
-        the user set wins; a system that sets its own thread count (the char-LMs' ``threads``) keeps it."""
+        the user set wins, and is passed on (a fork server started earlier may lack it); a system that sets its own
+        thread count (the char-LMs' ``threads``) keeps it."""
         cpus = str(max(1, int(spec.resources.cpus or 1)))
-        # a variable the user set is passed on: a fork server started earlier may not have it
         env = {name: os.environ.get(name, cpus) for name in THREAD_VARIABLES if name in os.environ or self.workers > 1}
         return {**env, **self.env}
 

@@ -1,19 +1,15 @@
-"""The Ray executor: every job is a Ray task, placed by its system's declared resources.
+"""The Ray executor (``--executor ray``; README, "Run on a cluster"): every job is a Ray task, placed by its system's
+declared resources.
 
-    python -m benchmarks run --task ... --executor ray                  # a local Ray instance sized to this machine
-    python -m benchmarks run --task ... --executor ray --address auto   # join a cluster (ray start --head / --address)
+Ray does the scheduling, the placement (``num_cpus``, ``num_gpus``, ``memory`` from ``Resources``), the retries of a
+job whose worker or node dies (``--retries``, Ray's ``max_retries``) and the cancellation on Ctrl-C; the harness writes
+no scheduler of its own. Inside its Ray task a job runs as it runs locally — in a worker process of its own (so memory
+is measured from outside, ``--timeout`` kills its process tree, a crash fails one job) — and its result, artifacts
+included, travels back to the driver, which writes the records: a cluster needs no shared filesystem for results.
 
-Ray does the scheduling, the placement (``num_cpus``, ``num_gpus``, ``memory`` from ``Resources``), the
-retries of a job whose worker or node dies (``--retries``, Ray's ``max_retries``) and the cancellation on
-Ctrl-C; the harness writes no scheduler of its own. Inside its Ray task a job runs as it runs locally —
-in a worker process of its own (so memory is measured from outside, ``--timeout`` kills its process
-tree, a crash fails one job) — and its result, artifacts included, travels back to the driver, which
-writes the records: a cluster needs no shared filesystem for results.
-
-Data: a task's prepared data is put in Ray's object store when it is small (``OBJECT_STORE_LIMIT``);
-otherwise each node prepares it once from its own ``--data-dir`` or cache (``prepared_on_node``), and
-checks that its fingerprint is the driver's. Every node needs the same ``mlsd-bench`` installed, and
-the data dir (or a network to download into its cache).
+Data: a task's prepared data is put in Ray's object store when it is small (``OBJECT_STORE_LIMIT``); otherwise each
+node prepares it once from its own ``--data-dir`` or cache (``prepared_on_node``), and checks that its fingerprint is
+the driver's.
 """
 
 from __future__ import annotations
@@ -27,12 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.api import RunContext, TaskData
+from benchmarks.api import TaskData
 from benchmarks.config import JobSpec
 from benchmarks.environment import accelerator
 from benchmarks.errors import UserError
 from benchmarks.executors.local import LocalExecutor
-from benchmarks.jobs import Event, Events, JobResult, data_key
+from benchmarks.jobs import Event, Events, JobResult, prepare_data
 from benchmarks.records import atomic_write_bytes
 
 OBJECT_STORE_LIMIT = 64 * 2**20
@@ -56,7 +52,7 @@ def _ray() -> Any:
 def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     """The task's data, prepared once on this node (a file lock serialises the node's workers; the result is
     kept in ``<cache>/prepared/`` and in this process), checked against the driver's fingerprint."""
-    key = data_key(spec)
+    key = spec.data_key
     if key in _NODE_DATA:
         return _NODE_DATA[key]
     folder = spec.cache_dir / "prepared"
@@ -66,10 +62,7 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = pickle.loads(path.read_bytes()) if path.is_file() else None
         if data is None or data.dataset.fingerprint != fingerprint:  # none yet, or stale: prepared from other data
-            task = spec.task_cls(spec.task_options)
-            context = RunContext(task_id=spec.task, profile=spec.profile, seed=spec.seed, device="cpu",
-                                 data_dir=spec.data_dir, cache_dir=spec.cache_dir, task_options=task.options)
-            data = task.prepare(context)
+            data = prepare_data(spec)
             atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     if data.dataset.fingerprint != fingerprint:
         raise RuntimeError(f"node {platform.node()} prepared other data for {spec.task} than the driver: fingerprint "
@@ -98,11 +91,11 @@ def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout:
     board.report.remote(index, "start", node)
     device, gpus = _device_here(spec.device)
     env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
+    spec = dataclasses.replace(spec, device=device)
     try:
         if data is None:
             board.report.remote(index, "preparing data", node)
             data = prepared_on_node(spec, fingerprint)
-        spec = dataclasses.replace(spec, device=device)
         found: list[JobResult] = []
         last = [0.0]
 
@@ -153,8 +146,6 @@ class RayExecutor:
     def __init__(self, address: str | None = None, timeout: float | None = None, retries: int = 1,
                  start_method: str = "auto") -> None:
         _ray()
-        if retries < 0:
-            raise UserError(f"--retries {retries}: expected 0 or more")
         self.address = address
         self.timeout = timeout
         self.retries = retries
@@ -210,7 +201,7 @@ class RayExecutor:
             shared: dict[str, Any] = {}
             for index, spec in enumerate(jobs):
                 data = data_for(spec)
-                key = data_key(spec)
+                key = spec.data_key
                 if key not in shared:
                     payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
                     shared[key] = ray.put(data) if len(payload) <= OBJECT_STORE_LIMIT else None
