@@ -132,11 +132,6 @@ class Serving:
     def p50_ms(self) -> float | None:
         return rank_value(self, "p50_ms")[0]
 
-    @property
-    def invalid(self) -> list[str]:
-        """The scenarios LoadGen judged INVALID."""
-        return [name for name, result in self.scenarios.items() if result.result == "INVALID"]
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

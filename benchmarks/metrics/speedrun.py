@@ -81,22 +81,6 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def run_sort_key(metrics: Mapping[str, Any]) -> tuple[int, float, float]:
-    """Sort key of one run's metrics (ascending = better): every run that reached the target, by
-    seconds, comes before every run that did not, which rank by their best loss.
-
-    >>> runs = [{"reached": 0.0, "val_loss_best_val_selected": 1.71}, {"reached": 1.0, "seconds_to_target": 900.0},
-    ...         {"reached": 1.0, "seconds_to_target": 60.0}]
-    >>> [run_sort_key(m)[:2] for m in sorted(runs, key=run_sort_key)]
-    [(0, 60.0), (0, 900.0), (1, 1.71)]
-    """
-    seconds = metrics.get("seconds_to_target")
-    if metrics.get("reached") == 1.0 and _finite(seconds):
-        return (0, float(seconds), 0.0)
-    best = metrics.get("val_loss_best_val_selected")
-    return (1, float(best) if _finite(best) else math.inf, 0.0)
-
-
 def one_sided_p_value(losses: Sequence[float], target: float) -> float:
     """p-value of "mean loss < target": modded-nanoGPT's ``scipy.stats.ttest_1samp(losses, target,
     alternative='less')``. With no spread, 0 when every loss is below the target, else 1; 1 for one loss.
@@ -139,8 +123,7 @@ class RowSummary:
     record: bool  # is_record of them, and every run reached the target
 
 
-def summarize_row(runs: Sequence[Mapping[str, Any]], target: float, alpha: float = RECORD_ALPHA,
-                  min_seeds: int = RECORD_MIN_SEEDS) -> RowSummary:
+def summarize_row(runs: Sequence[Mapping[str, Any]], target: float) -> RowSummary:
     """Summarise the metrics of one row's runs (one dict per seed)."""
     reached = sum(1 for m in runs if m.get("reached") == 1.0)
     all_reached = bool(runs) and reached == len(runs)
@@ -154,7 +137,7 @@ def summarize_row(runs: Sequence[Mapping[str, Any]], target: float, alpha: float
         mean_seconds=float(np.mean(seconds)) if all_reached and len(seconds) == len(runs) else float("nan"),
         mean_best_loss=float(np.mean(bests)) if bests else float("nan"),
         p_value=p_value,
-        record=all_reached and is_record(losses, target, alpha, min_seeds),
+        record=all_reached and is_record(losses, target),
     )
 
 
