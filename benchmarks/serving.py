@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.errors import UserError
 from benchmarks.loadgen import MIN_QUERIES, P99_QUERIES, SCENARIOS, SERVER_MIN_QUERIES, LoadGenRun, run_test
 
 if TYPE_CHECKING:
@@ -206,8 +207,7 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
     return ScenarioResult(
         scenario=scenario,
         result="VALID" if runs and all(r.valid for r in runs) else "INVALID",
-        p50_ms=Spread.of([r.p50_ms for r in runs]), p90_ms=Spread.of([r.p90_ms for r in runs]),
-        p99_ms=Spread.of([r.p99_ms for r in runs]), qps=Spread.of([r.qps for r in runs]),
+        **{name: Spread.of([getattr(r, name) for r in runs]) for name in ("p50_ms", "p90_ms", "p99_ms", "qps")},
         queries=max((r.queries for r in runs), default=0),
         runs=_runs(runs, ("queries", "result", "p50_ms", "p90_ms", "p99_ms", "qps", "target_qps")),
         note=note,
@@ -223,15 +223,14 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
     target = 0.5 / max(service_s, 1e-6)
-    first_s = SERVER_MIN_QUERIES / target
-    if first_s > FIRST_STEP_FACTOR * budget.server_step_s:
-        return ScenarioResult(scenario="server", result="not measured",
-                              note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) would take "
-                                   f"{first_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
     spent = 0.0
     for index in range(SERVER_STEPS):
-        if steps and (SERVER_MIN_QUERIES / target > FIRST_STEP_FACTOR * budget.server_step_s
-                      or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s):
+        step_s = SERVER_MIN_QUERIES / target
+        if not steps and step_s > FIRST_STEP_FACTOR * budget.server_step_s:
+            return ScenarioResult(scenario="server", result="not measured",
+                                  note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) "
+                                       f"would take {step_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
+        if step_s > FIRST_STEP_FACTOR * budget.server_step_s or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s:
             break  # this rate cannot issue its 459 queries within the allowance, or the search has run long enough
         queries = server_step_queries(bound_ms, service_s, target, budget)
         spent += queries / target
@@ -254,7 +253,7 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     return result, chosen[0]
 
 
-def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: float = 2.0) -> float:
+def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: float) -> float:
     """Answer queries one at a time (the first 50, then the first 200 again: caches, JIT, Lucene's slower first
     pass), for at most ``budget_s`` seconds after the fifth; return the median seconds of the second pass
     (or of all, when the budget ended the first)."""
@@ -433,8 +432,6 @@ def rank(records: list[Any], column: str) -> list[tuple[Any, float | None, Sprea
     """The latest served record per system, best first on ``column`` (unmeasured and not served last); an
     INVALID value is ranked with the rest and keeps its verdict beside it."""
     if column not in RANK_COLUMNS and column not in FOOTPRINT_COLUMNS:
-        from benchmarks.errors import UserError
-
         raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, *FOOTPRINT_COLUMNS])}")
     higher = RANK_COLUMNS.get(column, ("", "", False))[2]
     latest: dict[str, Any] = {}

@@ -163,14 +163,6 @@ class RetrievalScores:
     run: Run = field(default_factory=dict, repr=False)  # the run scored (identical ids dropped): write this one
 
 
-def _pytrec_eval():
-    try:
-        import pytrec_eval
-    except ImportError:
-        raise UserError('retrieval metrics need pytrec_eval (trec_eval\'s code): pip install -e ".[retrieval]"') from None
-    return pytrec_eval
-
-
 def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = BEIR_METRICS,
                  ignore_identical_ids: bool = False) -> RetrievalScores:
     """Score a run against qrels with trec_eval's code, every judged query (one with a judgement) counted as
@@ -186,7 +178,10 @@ def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = BEIR_METRICS
     unjudged = sum(1 for q in run if not qrels.get(q))
     values: dict[str, dict[str, float]] = {m.name: {} for m in measures}
     if retrieved:
-        pytrec_eval = _pytrec_eval()
+        try:
+            import pytrec_eval
+        except ImportError:
+            raise UserError('retrieval metrics need pytrec_eval (trec_eval\'s code): pip install -e ".[retrieval]"') from None
         judged_qrels = {q: {d: int(g) for d, g in qrels[q].items()} for q in retrieved}
         groups: dict[tuple[int, int | None], list[Measure]] = {}
         for measure in measures:

@@ -222,14 +222,10 @@ class HMMap12(Task):
 
     # ---------------------------------------------------------------- files
     def score(self, predictions_file: Path, truth_file: Path, normalize_ids: bool = False) -> Evaluation:
-        """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in
-        the same format, as Ben Hamner's ``apk`` on the files as given (a repeated truth article
-        counts again in min(|truth|, 12)). Customers with an empty truth are not scored; customers
-        missing from the submission score 0; customers only in the submission are ignored.
-
-        Article ids are compared as strings, as Kaggle does (``108775015`` does not match
-        ``0108775015``); ``normalize_ids`` (``score --normalize-ids``) first pads ids of ASCII digits
-        to 10 digits in both files and says on stderr how many it changed."""
+        """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in the same format, as
+        Ben Hamner's ``apk`` on the files as given (``metrics.recommendation``); customers only in the submission are
+        ignored. Article ids are compared as strings, as Kaggle does (``108775015`` does not match ``0108775015``);
+        ``normalize_ids`` (``score --normalize-ids``) first pads ids of ASCII digits to 10 digits in both files."""
         aligned = hm_data.align_submission(Path(predictions_file), Path(truth_file), K, normalize_ids=normalize_ids)
         if normalize_ids:
             print(f"--normalize-ids: padded {aligned.normalized['predictions']:,} article ids of {predictions_file} and "
