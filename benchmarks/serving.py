@@ -6,10 +6,9 @@ queries (its kind's query unit: a retrieval query, a customer, a session, a poin
 record's ``serving`` section (:class:`Serving`) keeps the numbers, and LoadGen's summary and detail logs
 travel beside the record as artifacts. A system without ``serve`` is "not served".
 
-Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded;
-on ``full`` every scenario runs on the whole test set and is repeated 3 times (median, min, max); ``default`` and
-``smoke`` cap the queries by a time budget (64 to 662 queries, once) so that serving adds little to a run; a
-no-op system is measured in the same job, and a p50 below 20 times its p50 is marked "below LoadGen's resolution".
+Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded; the
+profile's :data:`BUDGETS` say how many queries and repeats; a no-op system is measured in the same job, and a p50
+below 20 times its p50 is marked "below LoadGen's resolution".
 """
 
 from __future__ import annotations
@@ -147,10 +146,8 @@ class Serving:
             if isinstance(value, dict):
                 scenarios[name] = ScenarioResult(
                     scenario=str(value.get("scenario", name)), result=str(value.get("result", "?")),
-                    p50_ms=spread(value.get("p50_ms")), p90_ms=spread(value.get("p90_ms")),
-                    p99_ms=spread(value.get("p99_ms")), qps=spread(value.get("qps")),
-                    queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
-                    note=str(value.get("note", "")))
+                    **{k: spread(value.get(k)) for k in ("p50_ms", "p90_ms", "p99_ms", "qps")},
+                    queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []), note=str(value.get("note", "")))
         foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
         simple = {k: v for k, v in _known(cls, data).items() if k not in ("scenarios", "footprint")}
         return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, foot)))

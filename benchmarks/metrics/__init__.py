@@ -114,5 +114,4 @@ def higher_is_better(name: str, default: bool | None = None) -> bool:
 
 def format_value(name: str, value: float | None) -> str:
     """``value`` as tables show ``name``; undeclared metrics get four decimals."""
-    found = find(name)
-    return (found or Metric(name, True)).format(value)
+    return (find(name) or Metric(name, True)).format(value)

@@ -1,9 +1,5 @@
 """Task ``hm-map12``: H&M Personalized Fashion Recommendations (Kaggle 2022), MAP@12 over the
-customers who bought something in the held-out week.
-
-Data: the competition's three files when they are found (``--dataset``, ``<data-dir>/hm/``,
-the cache, or the Kaggle API with ``--set source=real``), otherwise a deterministic synthetic
-generator with the same schema (``benchmarks/data/hm_synthetic.py``), labelled synthetic.
+customers who bought something in the held-out week, on the competition's files or their synthetic twin.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Task ``otto-recall20``: OTTO session recommendations (next clicks, carts, orders), otto-de's protocol and metric.
 
-The data are, by default, the deterministic synthetic sessions of ``benchmarks.data.otto_synthetic``;
-or OTTO's ``train.jsonl`` (``--dataset PATH``, or ``--set task.source=real`` for ``<data-dir>/otto/train.jsonl``,
-downloaded through the Kaggle API when absent). The test set is made as otto-de's ``src/testset.py`` does
-(``benchmarks.data.otto_testset``), and scored with the formula of their ``KAGGLE.md`` / ``src/evaluate.py``.
-The task keeps its events as numpy columns; systems receive them as polars DataFrames.
+The test set is made as otto-de's ``src/testset.py`` does (``benchmarks.data.otto_testset``) and scored with the
+formula of their ``KAGGLE.md`` / ``src/evaluate.py`` (``benchmarks.metrics.session_recall``).
 """
 
 from __future__ import annotations
