@@ -147,7 +147,8 @@ class Serving:
                 scenarios[name] = ScenarioResult(
                     scenario=str(value.get("scenario", name)), result=str(value.get("result", "?")),
                     **{k: spread(value.get(k)) for k in ("p50_ms", "p90_ms", "p99_ms", "qps")},
-                    queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []), note=str(value.get("note", "")))
+                    queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
+                    note=str(value.get("note", "")))
         foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
         simple = {k: v for k, v in _known(cls, data).items() if k not in ("scenarios", "footprint")}
         return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, foot)))
@@ -226,7 +227,8 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
         if not steps and step_s > FIRST_STEP_FACTOR * budget.server_step_s:
             return ScenarioResult(scenario="server", result="not measured",
                                   note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) "
-                                       f"would take {step_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
+                                       f"would take {step_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step "
+                                       "budget"), None
         if step_s > FIRST_STEP_FACTOR * budget.server_step_s or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s:
             break  # this rate cannot issue its 459 queries within the allowance, or the search has run long enough
         queries = server_step_queries(bound_ms, service_s, target, budget)
@@ -374,8 +376,7 @@ def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
             if own:
                 loaded = type(system).load(target, system.context)
             else:
-                with open(target, "rb") as handle:
-                    loaded = pickle.load(handle)
+                loaded = pickle.loads(target.read_bytes())
             kind.serve(loaded, [query])
             result.cold_start_ms = round((time.perf_counter() - start) * 1000, 3)
         except Exception as error:  # a model that cannot be saved is a fact of the record, not a failed job

@@ -9,15 +9,12 @@ if TYPE_CHECKING:
 
 
 class PredictionError(ValueError):
-    """A system's answer that breaks its kind's contract (shape, type, NaN, infinities): the job fails with it,
-    it is never scored. Each kind's check is one function below, called by the tasks of that kind."""
+    """A system's answer that breaks its kind's contract (shape, type, NaN, infinities)."""
 
 
-def integers(value: Any, what: str, shape: tuple[int | None, ...], low: int, high: int | None = None) -> np.ndarray:
-    """``value`` as an integer array of ``shape`` (None: any size) with values in [low, high): as it is when its dtype
-    is an integer one (no copy of a large answer), else as int64 (floats that are whole are accepted). A
-    PredictionError for anything else (strings, None, objects, complex), another shape, NaN, an infinity, a fraction
-    or a value out of range."""
+def numbers(value: Any, what: str, shape: tuple[int | None, ...]) -> np.ndarray:
+    """``value`` as a real-number array of ``shape`` (None: any size), all finite; a PredictionError for anything
+    else (strings, None, objects, complex), another shape, NaN or an infinity."""
     import numpy as np
 
     try:
@@ -36,9 +33,18 @@ def integers(value: Any, what: str, shape: tuple[int | None, ...], low: int, hig
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             share = "all" if bad.all() else f"{int(bad.sum())} of {bad.size}"
             raise PredictionError(f"{what}: {share} values are NaN or infinite (first at {first}: {array[first]})")
-        if (array != np.round(array)).any():
-            first = tuple(int(i) for i in np.argwhere(array != np.round(array))[0])
-            raise PredictionError(f"{what}: expected whole numbers, got {array[first]} at {first}")
+    return array
+
+
+def integers(value: Any, what: str, shape: tuple[int | None, ...], low: int, high: int | None = None) -> np.ndarray:
+    """``value`` as an integer array of ``shape`` with values in [low, high): as it is when its dtype is an integer
+    one (no copy of a large answer), else as int64 (floats that are whole are accepted)."""
+    import numpy as np
+
+    array = numbers(value, what, shape)
+    if array.dtype.kind == "f" and (array != np.round(array)).any():
+        first = tuple(int(i) for i in np.argwhere(array != np.round(array))[0])
+        raise PredictionError(f"{what}: expected whole numbers, got {array[first]} at {first}")
     if array.size and (array.min() < low or (high is not None and array.max() >= high)):
         bad = array[(array < low) | (array >= high)] if high is not None else array[array < low]
         allowed = f"[{low}, {high})" if high is not None else f"{low} or more"

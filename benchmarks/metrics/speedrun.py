@@ -98,9 +98,9 @@ def one_sided_p_value(losses: Sequence[float], target: float) -> float:
     return float(stats.ttest_1samp(values, target, alternative="less").pvalue)
 
 
-def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPHA, min_seeds: int = RECORD_MIN_SEEDS) -> bool:
-    """True when ≥ ``min_seeds`` runs show, by a one-sided t-test at level ``alpha``, that the mean
-    loss at the target check (``val_loss_at_target``) is below ``target``.
+def is_record(losses: Sequence[float], target: float) -> bool:
+    """True when ≥ :data:`RECORD_MIN_SEEDS` runs show, by a one-sided t-test at level :data:`RECORD_ALPHA`, that the
+    mean loss at the target check (``val_loss_at_target``) is below ``target``.
 
     Runs stop at the first checkpoint at or below the target, so their losses sit just under it: the
     test then asks that the crossings be clear, not marginal.
@@ -108,7 +108,7 @@ def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPH
     >>> is_record([1.69, 1.68, 1.67], 1.70), is_record([1.69, 1.68], 1.70), is_record([1.699, 1.69, 1.71], 1.70)
     (True, False, False)
     """
-    return len(losses) >= min_seeds and one_sided_p_value(losses, target) < alpha
+    return len(losses) >= RECORD_MIN_SEEDS and one_sided_p_value(losses, target) < RECORD_ALPHA
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,6 @@ class RetrievalTask(Task):
 
     @property
     def drops_identical_ids(self) -> bool:
-        """Whether retrieved docs whose id is the query's are dropped: the task option, else the class's rule."""
         return bool(getattr(self.options, "ignore_identical_ids", self.ignore_identical_ids))
 
     def prepare(self, context: RunContext) -> RetrievalData:

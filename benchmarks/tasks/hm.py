@@ -89,7 +89,6 @@ class HMMap12(Task):
     default_seeds = (0,)
     Options = Options
 
-    # ---------------------------------------------------------------- data
     def _resolve_files(self, context: RunContext) -> dict[str, Path] | None:
         options: Options = self.options
         if options.dataset:
@@ -173,7 +172,6 @@ class HMMap12(Task):
         )
         return CustomerData(info, train, customers, truth, [week[0].isoformat(), week[1].isoformat()], data)
 
-    # ---------------------------------------------------------------- running
     def fit(self, system: Recommender, data: CustomerData, context: RunContext) -> None:
         system.fit(data.train)
 
@@ -216,7 +214,6 @@ class HMMap12(Task):
             files.append(truth_path)
         return files
 
-    # ---------------------------------------------------------------- files
     def score(self, predictions_file: Path, truth_file: Path, normalize_ids: bool = False) -> Evaluation:
         """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in the same format, as
         Ben Hamner's ``apk`` on the files as given (``metrics.recommendation``); customers only in the submission are

@@ -199,10 +199,8 @@ class OttoRecall20(Task):
             found = []
             for code, event_type in enumerate(EVENT_TYPES):
                 chosen = (rows >= 0) & (types == code)
-                if chosen.all():  # a block of one type (a file written type by type): no copy
-                    found.append(truth[event_type].hit_rows(rows, predicted))
-                else:
-                    found.append(truth[event_type].hit_rows(rows[chosen], predicted[chosen]))
+                pick = slice(None) if chosen.all() else chosen  # a block of one type (written type by type): no copy
+                found.append(truth[event_type].hit_rows(rows[pick], predicted[pick]))
             return len(block.sessions), found  # rows read; per type: (rows with hits, their hits)
 
         hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}
