@@ -89,10 +89,8 @@ def otto_recall(labels: Mapping[int, SessionLabels], predictions: Mapping[int, M
     empty: Mapping[str, Sequence[int]] = {}
     for index, (session, truth) in enumerate(labels.items()):
         predicted = predictions.get(session, empty)
-        for event_type in EVENT_TYPES:
+        for event_type in EVENT_TYPES:  # a type without labels stays 0 in both
             wanted = truth.of(event_type)
-            if not wanted:
-                continue
             sizes[event_type][index] = len(wanted)
             hits[event_type][index] = session_hits(wanted, predicted.get(event_type), k)
     return recall_from_counts(sessions, sizes, hits, k)
@@ -112,10 +110,8 @@ def recall_from_counts(sessions: np.ndarray, sizes: Mapping[str, np.ndarray], hi
     """
     denominators = {t: float(np.minimum(np.asarray(sizes[t]), k).sum()) for t in EVENT_TYPES}
     counted = {t: np.asarray(hits[t], dtype=np.float64) for t in EVENT_TYPES}
-    metrics: dict[str, float] = {}
-    for event_type in EVENT_TYPES:
-        total = denominators[event_type]
-        metrics[f"recall@20_{event_type}"] = float(counted[event_type].sum() / total) if total else 0.0
+    metrics = {f"recall@20_{t}": float(counted[t].sum() / total) if (total := denominators[t]) else 0.0
+               for t in EVENT_TYPES}
     metrics["recall@20_weighted"] = float(sum(WEIGHTS[t] * metrics[f"recall@20_{t}"] for t in EVENT_TYPES))
     return RecallResult(metrics=metrics, sessions=np.asarray(sessions), hits=counted, denominators=denominators)
 

@@ -130,13 +130,12 @@ def summarize_row(runs: Sequence[Mapping[str, Any]], target: float) -> RowSummar
     seconds = [float(m["seconds_to_target"]) for m in runs if _finite(m.get("seconds_to_target"))]
     bests = [float(m["val_loss_best_val_selected"]) for m in runs if _finite(m.get("val_loss_best_val_selected"))]
     losses = [float(m["val_loss_at_target"]) for m in runs if _finite(m.get("val_loss_at_target"))]
-    p_value = one_sided_p_value(losses, target)
     return RowSummary(
         seeds=len(runs),
         reached=reached,
         mean_seconds=float(np.mean(seconds)) if all_reached and len(seconds) == len(runs) else float("nan"),
         mean_best_loss=float(np.mean(bests)) if bests else float("nan"),
-        p_value=p_value,
+        p_value=one_sided_p_value(losses, target),
         record=all_reached and is_record(losses, target),
     )
 
