@@ -197,9 +197,8 @@ class HMMap12(Task):
         )
 
     def save_predictions(self, predictions: Any, data: CustomerData, context: RunContext) -> list[Path]:
-        if self.options.holdout != "kaggle" and not self.options.save_submission:
-            return []
-        path = context.artifact_path("submission.csv")
+        wanted = self.options.holdout == "kaggle" or self.options.save_submission
+        path = context.artifact_path("submission.csv") if wanted else None
         if path is None:
             return []
         customer_ids, article_ids = data.loaded.customer_ids[data.customers], data.loaded.article_ids

@@ -298,9 +298,7 @@ class ShakespeareCharPerplexity(Task):
                 "temperature": options.temperature}
 
     def save_predictions(self, predictions: Any, data: CharData, context: RunContext) -> list[Path]:
-        if not self.options.save_log_probs:
-            return []
-        path = context.artifact_path("logprobs.npz")
+        path = context.artifact_path("logprobs.npz") if self.options.save_log_probs else None
         if path is None:
             return []
         np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(data.split.vocab))
