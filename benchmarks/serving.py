@@ -138,25 +138,22 @@ class Serving:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Serving:
         """Read the section back (unknown keys are ignored; a missing one takes its default)."""
-        def spread(value: Any) -> Spread:
-            return Spread(**_known(Spread, value)) if isinstance(value, dict) else Spread()
-
         scenarios = {}
         for name, value in (data.get("scenarios") or {}).items():
             if isinstance(value, dict):
                 scenarios[name] = ScenarioResult(
                     scenario=str(value.get("scenario", name)), result=str(value.get("result", "?")),
-                    **{k: spread(value.get(k)) for k in ("p50_ms", "p90_ms", "p99_ms", "qps")},
+                    **{k: Spread(**_known(Spread, value.get(k))) for k in ("p50_ms", "p90_ms", "p99_ms", "qps")},
                     queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
                     note=str(value.get("note", "")))
-        foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
         simple = {k: v for k, v in _known(cls, data).items() if k not in ("scenarios", "footprint")}
-        return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, foot)))
+        return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, data.get("footprint"))))
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+def _known(cls: type, data: Any) -> dict[str, Any]:
+    """The entries of ``data`` (a dict; anything else has none) that are fields of ``cls``."""
     names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+    return {k: v for k, v in data.items() if k in names} if isinstance(data, dict) else {}
 
 
 # ------------------------------------------------------------------ sizing
