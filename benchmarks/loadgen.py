@@ -2,10 +2,8 @@
 
 LoadGen owns arrivals, timing, percentiles and the VALID/INVALID verdict; this module only answers the
 queries it issues (inline, in its issue callback: a no-op answer costs about 1.7 µs a query here, against 8–39 µs
-from a worker thread) and reads ``mlperf_log_summary.txt`` back. The settings follow what was measured on
-these machines (issue 26): SingleStream is VALID with ``min_query_count >= 64`` and ``min_duration_ms
-= 0``, a p99 needs 662 queries; ``min_query_count = 0`` with ``min_duration_ms = 0`` segfaults (refused
-here); Server needs 459 queries with none over the bound.
+from a worker thread) and reads ``mlperf_log_summary.txt`` back. The settings and the query counts below follow
+what was measured on these machines (issue 26).
 """
 
 from __future__ import annotations

@@ -6,10 +6,9 @@ queries (its kind's query unit: a retrieval query, a customer, a session, a poin
 record's ``serving`` section (:class:`Serving`) keeps the numbers, and LoadGen's summary and detail logs
 travel beside the record as artifacts. A system without ``serve`` is "not served".
 
-Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded;
-on ``full`` every scenario runs on the whole test set and is repeated 3 times (median, min, max); ``default`` and
-``smoke`` cap the queries by a time budget (64 to 662 queries, once) so that serving adds little to a run; a
-no-op system is measured in the same job, and a p50 below 20 times its p50 is marked "below LoadGen's resolution".
+Honesty: a warm-up pass first; the thread settings and the load average before and after are recorded; the
+profile's :data:`BUDGETS` say how many queries and repeats; a no-op system is measured in the same job, and a p50
+below 20 times its p50 is marked "below LoadGen's resolution".
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.errors import UserError
 from benchmarks.loadgen import MIN_QUERIES, P99_QUERIES, SCENARIOS, SERVER_MIN_QUERIES, LoadGenRun, run_test
 
 if TYPE_CHECKING:
@@ -132,37 +132,28 @@ class Serving:
     def p50_ms(self) -> float | None:
         return rank_value(self, "p50_ms")[0]
 
-    @property
-    def invalid(self) -> list[str]:
-        """The scenarios LoadGen judged INVALID."""
-        return [name for name, result in self.scenarios.items() if result.result == "INVALID"]
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Serving:
         """Read the section back (unknown keys are ignored; a missing one takes its default)."""
-        def spread(value: Any) -> Spread:
-            return Spread(**_known(Spread, value)) if isinstance(value, dict) else Spread()
-
         scenarios = {}
         for name, value in (data.get("scenarios") or {}).items():
             if isinstance(value, dict):
                 scenarios[name] = ScenarioResult(
                     scenario=str(value.get("scenario", name)), result=str(value.get("result", "?")),
-                    p50_ms=spread(value.get("p50_ms")), p90_ms=spread(value.get("p90_ms")),
-                    p99_ms=spread(value.get("p99_ms")), qps=spread(value.get("qps")),
+                    **{k: Spread(**_known(Spread, value.get(k))) for k in ("p50_ms", "p90_ms", "p99_ms", "qps")},
                     queries=int(value.get("queries") or 0), runs=list(value.get("runs") or []),
                     note=str(value.get("note", "")))
-        foot = data.get("footprint") if isinstance(data.get("footprint"), dict) else {}
         simple = {k: v for k, v in _known(cls, data).items() if k not in ("scenarios", "footprint")}
-        return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, foot)))
+        return cls(**simple, scenarios=scenarios, footprint=Footprint(**_known(Footprint, data.get("footprint"))))
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+def _known(cls: type, data: Any) -> dict[str, Any]:
+    """The entries of ``data`` (a dict; anything else has none) that are fields of ``cls``."""
     names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+    return {k: v for k, v in data.items() if k in names} if isinstance(data, dict) else {}
 
 
 # ------------------------------------------------------------------ sizing
@@ -211,8 +202,7 @@ def _aggregate(scenario: str, runs: list[LoadGenRun], note: str = "") -> Scenari
     return ScenarioResult(
         scenario=scenario,
         result="VALID" if runs and all(r.valid for r in runs) else "INVALID",
-        p50_ms=Spread.of([r.p50_ms for r in runs]), p90_ms=Spread.of([r.p90_ms for r in runs]),
-        p99_ms=Spread.of([r.p99_ms for r in runs]), qps=Spread.of([r.qps for r in runs]),
+        **{name: Spread.of([getattr(r, name) for r in runs]) for name in ("p50_ms", "p90_ms", "p99_ms", "qps")},
         queries=max((r.queries for r in runs), default=0),
         runs=_runs(runs, ("queries", "result", "p50_ms", "p90_ms", "p99_ms", "qps", "target_qps")),
         note=note,
@@ -228,15 +218,15 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     best: LoadGenRun | None = None
     low, high = 0.0, math.inf
     target = 0.5 / max(service_s, 1e-6)
-    first_s = SERVER_MIN_QUERIES / target
-    if first_s > FIRST_STEP_FACTOR * budget.server_step_s:
-        return ScenarioResult(scenario="server", result="not measured",
-                              note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) would take "
-                                   f"{first_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step budget"), None
     spent = 0.0
     for index in range(SERVER_STEPS):
-        if steps and (SERVER_MIN_QUERIES / target > FIRST_STEP_FACTOR * budget.server_step_s
-                      or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s):
+        step_s = SERVER_MIN_QUERIES / target
+        if not steps and step_s > FIRST_STEP_FACTOR * budget.server_step_s:
+            return ScenarioResult(scenario="server", result="not measured",
+                                  note=f"one step of {SERVER_MIN_QUERIES} queries at half capacity ({target:,.2f} QPS) "
+                                       f"would take {step_s:,.0f} s, over {FIRST_STEP_FACTOR:g} × this profile's step "
+                                       "budget"), None
+        if step_s > FIRST_STEP_FACTOR * budget.server_step_s or spent > 2 * FIRST_STEP_FACTOR * budget.server_step_s:
             break  # this rate cannot issue its 459 queries within the allowance, or the search has run long enough
         queries = server_step_queries(bound_ms, service_s, target, budget)
         spent += queries / target
@@ -259,7 +249,7 @@ def search_server(answer: Callable[[Sequence[int]], None], n_samples: int, bound
     return result, chosen[0]
 
 
-def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: float = 2.0) -> float:
+def _timed_warmup(answer: Callable[[Sequence[int]], None], n: int, budget_s: float) -> float:
     """Answer queries one at a time (the first 50, then the first 200 again: caches, JIT, Lucene's slower first
     pass), for at most ``budget_s`` seconds after the fifth; return the median seconds of the second pass
     (or of all, when the budget ended the first)."""
@@ -383,8 +373,7 @@ def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
             if own:
                 loaded = type(system).load(target, system.context)
             else:
-                with open(target, "rb") as handle:
-                    loaded = pickle.load(handle)
+                loaded = pickle.loads(target.read_bytes())
             kind.serve(loaded, [query])
             result.cold_start_ms = round((time.perf_counter() - start) * 1000, 3)
         except Exception as error:  # a model that cannot be saved is a fact of the record, not a failed job
@@ -438,8 +427,6 @@ def rank(records: list[Any], column: str) -> list[tuple[Any, float | None, Sprea
     """The latest served record per system, best first on ``column`` (unmeasured and not served last); an
     INVALID value is ranked with the rest and keeps its verdict beside it."""
     if column not in RANK_COLUMNS and column not in FOOTPRINT_COLUMNS:
-        from benchmarks.errors import UserError
-
         raise UserError(f"--rank-by {column!r}: expected one of {', '.join([*RANK_COLUMNS, *FOOTPRINT_COLUMNS])}")
     higher = RANK_COLUMNS.get(column, ("", "", False))[2]
     latest: dict[str, Any] = {}

@@ -26,7 +26,6 @@ def _discover() -> dict[str, Kind]:
 
 
 KINDS: dict[str, Kind] = _discover()
-"""kind name → its :class:`Kind`."""
 
 
 def is_served(cls_or_system: object) -> bool:

@@ -9,8 +9,7 @@ if TYPE_CHECKING:
 
 
 class PredictionError(ValueError):
-    """A system's answer that breaks its kind's contract (shape, type, NaN, infinities): the job fails with it,
-    it is never scored. Each kind's check is one function below, called by the tasks of that kind."""
+    """A system's answer that breaks its kind's contract (shape, type, NaN, infinities)."""
 
 
 def numbers(value: Any, what: str, shape: tuple[int | None, ...]) -> np.ndarray:

@@ -100,9 +100,10 @@ def serving_queries(data: CharData) -> list[np.ndarray]:
     return [stream[i * PROMPT:(i + 1) * PROMPT].copy() for i in range(min(256, max(0, (len(stream) - 1) // PROMPT)))]
 
 
-def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int | None = PROMPT) -> list[np.ndarray]:
-    """The batch path: each prompt continued by ``k`` characters, each the argmax of ``log_probs`` (ties: the lowest
-    id; no cache: each step rescores)."""
+def serve_by_log_probs(system: CharLanguageModel, queries: list[np.ndarray],
+                       k: int | None = PROMPT) -> list[np.ndarray]:
+    """The batch path, and ``serve`` by greedy decoding: each prompt continued by ``k`` characters, each the argmax of
+    ``log_probs`` (ties: the lowest id; no cache: each step rescores)."""
     import numpy as np
 
     answers = []
@@ -114,10 +115,6 @@ def batch_answers(system: CharLanguageModel, queries: list[np.ndarray], k: int |
     return answers
 
 
-serve_by_log_probs = batch_answers
-"""``serve`` by greedy decoding through ``log_probs``, one prompt at a time."""
-
-
 def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
     """The char-LM tasks read tiny-shakespeare from the shared data."""
     return SmokeInputs(shared_data="tinyshakespeare")
@@ -126,4 +123,4 @@ def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
 KIND = Kind("char-language-model", CharLanguageModel, ServedCharLanguageModel,
             QueryUnit(query="a prompt of 64 characters (int64 ids)", answer="the next 64 characters, greedy", k=64,
                       latency_bound_ms=1000.0),
-            serving_queries, batch_answers, smoke_inputs)
+            serving_queries, serve_by_log_probs, smoke_inputs)

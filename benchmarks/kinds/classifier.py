@@ -56,15 +56,11 @@ def serving_queries(data: ClassifierData) -> list[np.ndarray]:
     return list(np.asarray(X, dtype=np.float64))
 
 
-def batch_answers(system: Classifier, queries: list[np.ndarray], k: int | None = None) -> list[int]:
-    """What ``predict`` on all points at once answers for each query."""
+def serve_by_predict(system: Classifier, queries: list[np.ndarray], k: int | None = None) -> list[int]:
+    """The batch path, and a per-point ``serve``: what ``predict`` on all points at once answers for each query."""
     import numpy as np
 
     return [int(v) for v in np.asarray(system.predict(np.stack(queries))).astype(int).ravel()]
-
-
-serve_by_predict = batch_answers
-"""``serve`` through ``predict`` on the batch's points (a scikit-learn or numpy model's per-point path)."""
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:
@@ -84,4 +80,4 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
 KIND = Kind("classifier", Classifier, ServedClassifier,
             QueryUnit(query="a point (2 float64 coordinates)", answer="its class (0 or 1)", latency_bound_ms=10.0,
                       server=False),
-            serving_queries, batch_answers)
+            serving_queries, serve_by_predict)

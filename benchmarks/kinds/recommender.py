@@ -78,15 +78,12 @@ def serving_queries(data: CustomerData) -> list[int]:
     return [int(c) for c in data.customers]
 
 
-def batch_answers(system: Recommender, queries: list[int], k: int | None = 12) -> list[np.ndarray]:
-    """What ``recommend`` on all customers at once answers for each query."""
+def serve_by_recommend(system: Recommender, queries: list[int], k: int | None = 12) -> list[np.ndarray]:
+    """The batch path, and ``serve`` for a system whose per-customer path is ``recommend`` itself: what ``recommend``
+    on all customers at once answers for each query."""
     import numpy as np
 
     return list(np.asarray(system.recommend(np.asarray(queries, dtype=np.int64), k or 12)))
-
-
-serve_by_recommend = batch_answers
-"""``serve`` through ``recommend`` on the batch (for systems whose per-customer path is ``recommend`` itself)."""
 
 
 def check_recommendations(recommended: Any, n_customers: int, k: int, n_items: int) -> np.ndarray:
@@ -103,4 +100,4 @@ def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
 
 KIND = Kind("recommender", Recommender, ServedRecommender,
             QueryUnit(query="a customer (its code)", answer="12 articles, best first", k=12),
-            serving_queries, batch_answers, smoke_inputs)
+            serving_queries, serve_by_recommend, smoke_inputs)

@@ -73,14 +73,11 @@ def serving_queries(data: RetrievalData) -> list[str]:
     return [str(text) for text in data.queries.values()]
 
 
-def batch_answers(system: Retriever, queries: list[str], k: int | None = 100) -> list[dict[str, float]]:
-    """What ``search`` over all queries at once answers for each query."""
+def serve_by_search(system: Retriever, queries: list[str], k: int | None = 100) -> list[dict[str, float]]:
+    """The batch path, and ``serve`` for a system whose per-query path is ``search`` itself: what ``search`` over
+    all queries at once answers for each query."""
     run = system.search({f"q{i}": text for i, text in enumerate(queries)}, k or 100)
     return [dict(run.get(f"q{i}", {})) for i in range(len(queries))]
-
-
-serve_by_search = batch_answers
-"""``serve`` through ``search`` on the batch (for systems whose per-query path is ``search`` itself)."""
 
 
 def check_run(run: Any) -> dict[str, dict[str, float]]:
@@ -135,4 +132,4 @@ def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
 
 KIND = Kind("retriever", Retriever, ServedRetriever,
             QueryUnit(query="a query (text)", answer="its top 100 documents with scores", k=100),
-            serving_queries, batch_answers, smoke_inputs)
+            serving_queries, serve_by_search, smoke_inputs)

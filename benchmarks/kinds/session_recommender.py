@@ -85,17 +85,15 @@ def serving_queries(data: SessionData) -> list[Any]:
     return to_frame(data.test).sort(["session", "ts"], maintain_order=True).partition_by("session", maintain_order=True)
 
 
-def batch_answers(system: SessionRecommender, queries: list[Any], k: int | None = 20) -> list[dict[str, np.ndarray]]:
-    """What ``recommend`` on all sessions' events at once answers for each query."""
+def serve_by_recommend(system: SessionRecommender, queries: list[Any],
+                       k: int | None = 20) -> list[dict[str, np.ndarray]]:
+    """The batch path, and ``serve`` (each session is answered from its own events): what ``recommend`` on all
+    sessions' events at once answers for each query."""
     import polars as pl
 
     predictions = system.recommend(pl.concat(queries), k or 20)
     row = {int(s): i for i, s in enumerate(predictions["session"])}
     return [{name: predictions[name][row[int(events["session"][0])]] for name in EVENT_TYPES} for events in queries]
-
-
-serve_by_recommend = batch_answers
-"""``serve`` through ``recommend`` on the batch's events (each session is answered from its own events)."""
 
 
 def check_session_recommendations(predictions: Any, k: int) -> dict[str, np.ndarray]:
@@ -123,4 +121,4 @@ def check_session_recommendations(predictions: Any, k: int) -> dict[str, np.ndar
 KIND = Kind("session-recommender", SessionRecommender, ServedSessionRecommender,
             QueryUnit(query="one truncated session (its events, a polars DataFrame)",
                       answer="20 aids per event type (clicks, carts, orders)", k=20),
-            serving_queries, batch_answers)
+            serving_queries, serve_by_recommend)

@@ -56,7 +56,7 @@ _PATTERNS: list[Metric] = []
 _ALIASES: dict[str, str] = {}
 
 
-def declare(metric: Metric) -> Metric:
+def declare(metric: Metric) -> None:
     """Register a metric's facts (called at import time by the metric modules). A name declared twice
     with other facts is an error."""
     if any(ch in metric.name for ch in "*?["):
@@ -66,7 +66,6 @@ def declare(metric: Metric) -> Metric:
         raise ValueError(f"metric {metric.name!r} declared twice with different facts")
     for alias in metric.aliases:
         _ALIASES[alias] = metric.name
-    return metric
 
 
 @functools.cache
@@ -84,8 +83,7 @@ def canonical(name: str) -> str:
 
 def find(name: str) -> Metric | None:
     """The facts of ``name`` (or of its current name), or None when nothing declares it."""
-    _load_all()
-    name = _ALIASES.get(name, name)
+    name = canonical(name)
     if name in _EXACT:
         return _EXACT[name]
     for metric in _PATTERNS:
@@ -114,5 +112,4 @@ def higher_is_better(name: str, default: bool | None = None) -> bool:
 
 def format_value(name: str, value: float | None) -> str:
     """``value`` as tables show ``name``; undeclared metrics get four decimals."""
-    found = find(name)
-    return (found or Metric(name, True)).format(value)
+    return (find(name) or Metric(name, True)).format(value)

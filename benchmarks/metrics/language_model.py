@@ -159,9 +159,7 @@ def nanogpt_estimate_loss(
     context): windows start at random (some characters are scored twice, others never), and position
     ``t`` of a window sees only ``t`` characters of context, so early positions are harder.
 
-    ``score`` (a :data:`WindowScorer`) is called once per batch, with the model in eval mode; ``block_size`` and
-    ``batch_size`` are the model's training context and batch; ``eval_iters`` is nanoGPT's (200 in its configs);
-    ``seed`` seeds :func:`nanogpt_window_starts`. Returns nats.
+    ``score`` (a :data:`WindowScorer`) is called once per batch, with the model in eval mode. Returns nats.
 
     A scorer whose loss is the position index scores (0 + 1 + 2 + 3) / 4 = 1.5 on windows of 4,
     because every position of every window counts:

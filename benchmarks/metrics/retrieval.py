@@ -140,13 +140,9 @@ def drop_identical_ids(run: Run) -> tuple[Run, int]:
     >>> drop_identical_ids({"q1": {"q1": 2.0, "d": 1.0}, "q2": {"d": 1.0}})
     ({'q1': {'d': 1.0}, 'q2': {'d': 1.0}}, 1)
     """
-    removed = 0
-    cleaned: Run = {}
-    for qid, scores in run.items():
-        if qid in scores:
-            scores = {d: s for d, s in scores.items() if d != qid}
-            removed += 1
-        cleaned[qid] = scores
+    removed = sum(1 for qid, scores in run.items() if qid in scores)
+    cleaned = {qid: {d: s for d, s in scores.items() if d != qid} if qid in scores else scores
+               for qid, scores in run.items()}
     return cleaned, removed
 
 
@@ -161,14 +157,6 @@ class RetrievalScores:
     identical_ids_removed: int = 0  # (query, doc) pairs dropped because the doc id equals the query id
     unjudged_in_run: int = 0  # queries of the run without any judgement (ignored)
     run: Run = field(default_factory=dict, repr=False)  # the run scored (identical ids dropped): write this one
-
-
-def _pytrec_eval():
-    try:
-        import pytrec_eval
-    except ImportError:
-        raise UserError('retrieval metrics need pytrec_eval (trec_eval\'s code): pip install -e ".[retrieval]"') from None
-    return pytrec_eval
 
 
 def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = BEIR_METRICS,
@@ -186,7 +174,11 @@ def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = BEIR_METRICS
     unjudged = sum(1 for q in run if not qrels.get(q))
     values: dict[str, dict[str, float]] = {m.name: {} for m in measures}
     if retrieved:
-        pytrec_eval = _pytrec_eval()
+        try:
+            import pytrec_eval
+        except ImportError:
+            raise UserError("retrieval metrics need pytrec_eval (trec_eval's code): "
+                            'pip install -e ".[retrieval]"') from None
         judged_qrels = {q: {d: int(g) for d, g in qrels[q].items()} for q in retrieved}
         groups: dict[tuple[int, int | None], list[Measure]] = {}
         for measure in measures:

@@ -21,18 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.kinds.session_recommender import SessionLabels
+from benchmarks.kinds.session_recommender import EVENT_TYPES, SessionLabels
 from benchmarks.metrics import Metric, declare
 from benchmarks.metrics.recommendation import isin_sorted, unique_sorted
 
 declare(Metric("recall@20_weighted", higher_is_better=True, aliases=("score",),
                description="OTTO's score: 0.1·Recall@20(clicks) + 0.3·(carts) + 0.6·(orders)"))
-for _event_type in ("clicks", "carts", "orders"):
+for _event_type in EVENT_TYPES:
     declare(Metric(f"recall@20_{_event_type}", higher_is_better=True, aliases=(f"recall_{_event_type}",),
                    description=f"OTTO Recall@20 of the {_event_type} labels"))
 declare(Metric("session_coverage", higher_is_better=True, description="share of test sessions with a prediction"))
 
-EVENT_TYPES: tuple[str, ...] = ("clicks", "carts", "orders")
 WEIGHTS: dict[str, float] = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
 AID_BITS = 31
 """Vectorised scoring packs a (session row, aid) pair into one int64 key ``row << 31 | aid``; aids are below 2**31."""
@@ -68,12 +67,8 @@ def session_hits(truth: set[int], predicted: Sequence[int] | None, k: int = 20) 
     return len(set(predicted[:k]) & truth)
 
 
-def otto_recall(
-    labels: Mapping[int, SessionLabels],
-    predictions: Mapping[int, Mapping[str, Sequence[int]]],
-    k: int = 20,
-    weights: Mapping[str, float] = WEIGHTS,
-) -> RecallResult:
+def otto_recall(labels: Mapping[int, SessionLabels], predictions: Mapping[int, Mapping[str, Sequence[int]]],
+                k: int = 20) -> RecallResult:
     """Score predictions with OTTO's weighted Recall@k.
 
     ``labels`` holds every test session; ``predictions`` is ``{session: {type: [aid, ...]}}``, a missing session or
@@ -94,22 +89,15 @@ def otto_recall(
     empty: Mapping[str, Sequence[int]] = {}
     for index, (session, truth) in enumerate(labels.items()):
         predicted = predictions.get(session, empty)
-        for event_type in EVENT_TYPES:
+        for event_type in EVENT_TYPES:  # a type without labels stays 0 in both
             wanted = truth.of(event_type)
-            if not wanted:
-                continue
             sizes[event_type][index] = len(wanted)
             hits[event_type][index] = session_hits(wanted, predicted.get(event_type), k)
-    return recall_from_counts(sessions, sizes, hits, k, weights)
+    return recall_from_counts(sessions, sizes, hits, k)
 
 
-def recall_from_counts(
-    sessions: np.ndarray,
-    sizes: Mapping[str, np.ndarray],
-    hits: Mapping[str, np.ndarray],
-    k: int = 20,
-    weights: Mapping[str, float] = WEIGHTS,
-) -> RecallResult:
+def recall_from_counts(sessions: np.ndarray, sizes: Mapping[str, np.ndarray], hits: Mapping[str, np.ndarray],
+                       k: int = 20) -> RecallResult:
     """OTTO's weighted Recall@k from per-session counts: R_type = Σ hits / Σ min(k, |truth|).
 
     ``sizes[type]`` is (n,) |truth| (0 where a session has no label of that type) and ``hits[type]`` (n,) the
@@ -122,11 +110,9 @@ def recall_from_counts(
     """
     denominators = {t: float(np.minimum(np.asarray(sizes[t]), k).sum()) for t in EVENT_TYPES}
     counted = {t: np.asarray(hits[t], dtype=np.float64) for t in EVENT_TYPES}
-    metrics: dict[str, float] = {}
-    for event_type in EVENT_TYPES:
-        total = denominators[event_type]
-        metrics[f"recall@20_{event_type}"] = float(counted[event_type].sum() / total) if total else 0.0
-    metrics["recall@20_weighted"] = float(sum(weights[t] * metrics[f"recall@20_{t}"] for t in EVENT_TYPES))
+    metrics = {f"recall@20_{t}": float(counted[t].sum() / total) if (total := denominators[t]) else 0.0
+               for t in EVENT_TYPES}
+    metrics["recall@20_weighted"] = float(sum(WEIGHTS[t] * metrics[f"recall@20_{t}"] for t in EVENT_TYPES))
     return RecallResult(metrics=metrics, sessions=np.asarray(sessions), hits=counted, denominators=denominators)
 
 

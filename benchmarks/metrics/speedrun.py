@@ -81,22 +81,6 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def run_sort_key(metrics: Mapping[str, Any]) -> tuple[int, float, float]:
-    """Sort key of one run's metrics (ascending = better): every run that reached the target, by
-    seconds, comes before every run that did not, which rank by their best loss.
-
-    >>> runs = [{"reached": 0.0, "val_loss_best_val_selected": 1.71}, {"reached": 1.0, "seconds_to_target": 900.0},
-    ...         {"reached": 1.0, "seconds_to_target": 60.0}]
-    >>> [run_sort_key(m)[:2] for m in sorted(runs, key=run_sort_key)]
-    [(0, 60.0), (0, 900.0), (1, 1.71)]
-    """
-    seconds = metrics.get("seconds_to_target")
-    if metrics.get("reached") == 1.0 and _finite(seconds):
-        return (0, float(seconds), 0.0)
-    best = metrics.get("val_loss_best_val_selected")
-    return (1, float(best) if _finite(best) else math.inf, 0.0)
-
-
 def one_sided_p_value(losses: Sequence[float], target: float) -> float:
     """p-value of "mean loss < target": modded-nanoGPT's ``scipy.stats.ttest_1samp(losses, target,
     alternative='less')``. With no spread, 0 when every loss is below the target, else 1; 1 for one loss.
@@ -114,9 +98,9 @@ def one_sided_p_value(losses: Sequence[float], target: float) -> float:
     return float(stats.ttest_1samp(values, target, alternative="less").pvalue)
 
 
-def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPHA, min_seeds: int = RECORD_MIN_SEEDS) -> bool:
-    """True when ≥ ``min_seeds`` runs show, by a one-sided t-test at level ``alpha``, that the mean
-    loss at the target check (``val_loss_at_target``) is below ``target``.
+def is_record(losses: Sequence[float], target: float) -> bool:
+    """True when ≥ :data:`RECORD_MIN_SEEDS` runs show, by a one-sided t-test at level :data:`RECORD_ALPHA`, that the
+    mean loss at the target check (``val_loss_at_target``) is below ``target``.
 
     Runs stop at the first checkpoint at or below the target, so their losses sit just under it: the
     test then asks that the crossings be clear, not marginal.
@@ -124,7 +108,7 @@ def is_record(losses: Sequence[float], target: float, alpha: float = RECORD_ALPH
     >>> is_record([1.69, 1.68, 1.67], 1.70), is_record([1.69, 1.68], 1.70), is_record([1.699, 1.69, 1.71], 1.70)
     (True, False, False)
     """
-    return len(losses) >= min_seeds and one_sided_p_value(losses, target) < alpha
+    return len(losses) >= RECORD_MIN_SEEDS and one_sided_p_value(losses, target) < RECORD_ALPHA
 
 
 @dataclass(frozen=True)
@@ -139,22 +123,20 @@ class RowSummary:
     record: bool  # is_record of them, and every run reached the target
 
 
-def summarize_row(runs: Sequence[Mapping[str, Any]], target: float, alpha: float = RECORD_ALPHA,
-                  min_seeds: int = RECORD_MIN_SEEDS) -> RowSummary:
+def summarize_row(runs: Sequence[Mapping[str, Any]], target: float) -> RowSummary:
     """Summarise the metrics of one row's runs (one dict per seed)."""
     reached = sum(1 for m in runs if m.get("reached") == 1.0)
     all_reached = bool(runs) and reached == len(runs)
     seconds = [float(m["seconds_to_target"]) for m in runs if _finite(m.get("seconds_to_target"))]
     bests = [float(m["val_loss_best_val_selected"]) for m in runs if _finite(m.get("val_loss_best_val_selected"))]
     losses = [float(m["val_loss_at_target"]) for m in runs if _finite(m.get("val_loss_at_target"))]
-    p_value = one_sided_p_value(losses, target)
     return RowSummary(
         seeds=len(runs),
         reached=reached,
         mean_seconds=float(np.mean(seconds)) if all_reached and len(seconds) == len(runs) else float("nan"),
         mean_best_loss=float(np.mean(bests)) if bests else float("nan"),
-        p_value=p_value,
-        record=all_reached and is_record(losses, target, alpha, min_seeds),
+        p_value=one_sided_p_value(losses, target),
+        record=all_reached and is_record(losses, target),
     )
 
 

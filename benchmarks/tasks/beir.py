@@ -1,10 +1,5 @@
 """Tasks ``beir-<name>-ndcg10`` (the public BEIR datasets) and ``beir-ndcg10`` (any local BEIR-layout folder,
-``--dataset PATH``); also the shared retrieval task logic that the MS MARCO tasks reuse.
-
-A retrieval system indexes a corpus, then returns the top-k documents for each judged query;
-the run is scored with nDCG@10 (main), Recall@100, MRR@10 and MAP@100 by trec_eval's own code
-(pytrec_eval), every judged query counted as ``trec_eval -c`` counts them, and written next to the
-record as a TREC run with the qrels it was scored against.
+``--dataset PATH``); also the shared retrieval task logic that the MS MARCO tasks reuse (the protocol: ``_PROTOCOL``).
 """
 
 from __future__ import annotations
@@ -62,7 +57,6 @@ class RetrievalTask(Task):
 
     @property
     def drops_identical_ids(self) -> bool:
-        """Whether retrieved docs whose id is the query's are dropped: the task option, else the class's rule."""
         return bool(getattr(self.options, "ignore_identical_ids", self.ignore_identical_ids))
 
     def prepare(self, context: RunContext) -> RetrievalData:

@@ -1,9 +1,5 @@
 """Task ``hm-map12``: H&M Personalized Fashion Recommendations (Kaggle 2022), MAP@12 over the
-customers who bought something in the held-out week.
-
-Data: the competition's three files when they are found (``--dataset``, ``<data-dir>/hm/``,
-the cache, or the Kaggle API with ``--set source=real``), otherwise a deterministic synthetic
-generator with the same schema (``benchmarks/data/hm_synthetic.py``), labelled synthetic.
+customers who bought something in the held-out week, on the competition's files or their synthetic twin.
 """
 
 from __future__ import annotations
@@ -93,7 +89,6 @@ class HMMap12(Task):
     default_seeds = (0,)
     Options = Options
 
-    # ---------------------------------------------------------------- data
     def _resolve_files(self, context: RunContext) -> dict[str, Path] | None:
         options: Options = self.options
         if options.dataset:
@@ -177,7 +172,6 @@ class HMMap12(Task):
         )
         return CustomerData(info, train, customers, truth, [week[0].isoformat(), week[1].isoformat()], data)
 
-    # ---------------------------------------------------------------- running
     def fit(self, system: Recommender, data: CustomerData, context: RunContext) -> None:
         system.fit(data.train)
 
@@ -203,9 +197,8 @@ class HMMap12(Task):
         )
 
     def save_predictions(self, predictions: Any, data: CustomerData, context: RunContext) -> list[Path]:
-        if self.options.holdout != "kaggle" and not self.options.save_submission:
-            return []
-        path = context.artifact_path("submission.csv")
+        wanted = self.options.holdout == "kaggle" or self.options.save_submission
+        path = context.artifact_path("submission.csv") if wanted else None
         if path is None:
             return []
         customer_ids, article_ids = data.loaded.customer_ids[data.customers], data.loaded.article_ids
@@ -220,16 +213,11 @@ class HMMap12(Task):
             files.append(truth_path)
         return files
 
-    # ---------------------------------------------------------------- files
     def score(self, predictions_file: Path, truth_file: Path, normalize_ids: bool = False) -> Evaluation:
-        """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in
-        the same format, as Ben Hamner's ``apk`` on the files as given (a repeated truth article
-        counts again in min(|truth|, 12)). Customers with an empty truth are not scored; customers
-        missing from the submission score 0; customers only in the submission are ignored.
-
-        Article ids are compared as strings, as Kaggle does (``108775015`` does not match
-        ``0108775015``); ``normalize_ids`` (``score --normalize-ids``) first pads ids of ASCII digits
-        to 10 digits in both files and says on stderr how many it changed."""
+        """Score a Kaggle-format submission (``customer_id,prediction``) against a truth file in the same format, as
+        Ben Hamner's ``apk`` on the files as given (``metrics.recommendation``); customers only in the submission are
+        ignored. Article ids are compared as strings, as Kaggle does (``108775015`` does not match ``0108775015``);
+        ``normalize_ids`` (``score --normalize-ids``) first pads ids of ASCII digits to 10 digits in both files."""
         aligned = hm_data.align_submission(Path(predictions_file), Path(truth_file), K, normalize_ids=normalize_ids)
         if normalize_ids:
             print(f"--normalize-ids: padded {aligned.normalized['predictions']:,} article ids of {predictions_file} and "

@@ -1,10 +1,6 @@
 """Tasks ``msmarco-dev-mrr10``, ``msmarco-dl19-ndcg10`` and ``msmarco-dl20-ndcg10``: MS MARCO v1 passage
-ranking on the dev-small queries (MRR@10) and the TREC Deep Learning 2019/2020 passage topics (nDCG@10).
-
-Data: the 8.8M-passage collection from ``<data-dir>/msmarco/collection.tsv`` (the official file) or
-the BEIR copy of it (``<data-dir>/beir/msmarco/``, downloaded from the BEIR archive when absent);
-topics and qrels from ``<data-dir>/msmarco/topics-qrels/`` (Anserini's copies of the official files).
-``--dataset PATH`` takes a BEIR-layout folder instead (e.g. the local DL19 5k-passage subset).
+ranking on the dev-small queries (MRR@10) and the TREC Deep Learning 2019/2020 passage topics (nDCG@10), over the
+official collection or BEIR's copy of it (downloaded when absent), with Anserini's copies of the topics and qrels.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Task ``otto-recall20``: OTTO session recommendations (next clicks, carts, orders), otto-de's protocol and metric.
 
-The data are, by default, the deterministic synthetic sessions of ``benchmarks.data.otto_synthetic``;
-or OTTO's ``train.jsonl`` (``--dataset PATH``, or ``--set task.source=real`` for ``<data-dir>/otto/train.jsonl``,
-downloaded through the Kaggle API when absent). The test set is made as otto-de's ``src/testset.py`` does
-(``benchmarks.data.otto_testset``), and scored with the formula of their ``KAGGLE.md`` / ``src/evaluate.py``.
-The task keeps its events as numpy columns; systems receive them as polars DataFrames.
+The test set is made as otto-de's ``src/testset.py`` does (``benchmarks.data.otto_testset``) and scored with the
+formula of their ``KAGGLE.md`` / ``src/evaluate.py`` (``benchmarks.metrics.session_recall``).
 """
 
 from __future__ import annotations
@@ -202,10 +199,8 @@ class OttoRecall20(Task):
             found = []
             for code, event_type in enumerate(EVENT_TYPES):
                 chosen = (rows >= 0) & (types == code)
-                if chosen.all():  # a block of one type (a file written type by type): no copy
-                    found.append(truth[event_type].hit_rows(rows, predicted))
-                else:
-                    found.append(truth[event_type].hit_rows(rows[chosen], predicted[chosen]))
+                pick = slice(None) if chosen.all() else chosen  # a block of one type (written type by type): no copy
+                found.append(truth[event_type].hit_rows(rows[pick], predicted[pick]))
             return len(block.sessions), found  # rows read; per type: (rows with hits, their hits)
 
         hits = {t: np.zeros(n, dtype=np.int64) for t in EVENT_TYPES}

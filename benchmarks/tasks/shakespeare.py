@@ -1,9 +1,7 @@
 """Task ``shakespeare-char-ppl``: character-level language modelling of tiny-shakespeare, validation perplexity.
 
-Karpathy's "Zero to Hero" ladder as a leaderboard: counts (uniform, unigram, bigram, Kneser-Ney n-grams), an MLP
-over a window of characters, an LSTM and a GPT, all through :class:`CharLanguageModel`. During training the task
-scores the model at every checkpoint of its loop (:class:`StrictCurve`), off the training clock; window models are
-also scored with nanoGPT's own ``estimate_loss``, so nanoGPT's published numbers have a column to compare with.
+Karpathy's "Zero to Hero" ladder as a leaderboard (counts, n-grams, an MLP, an LSTM and a GPT), each scored at every
+checkpoint of its training loop (:class:`StrictCurve`) and, for window models, by nanoGPT's own ``estimate_loss``.
 """
 
 from __future__ import annotations
@@ -76,16 +74,13 @@ class StrictCurve:
     """The task's periodic evaluation: a ``RunContext.checkpoint_callback`` that scores the model on the
     strict protocol (``log_probs`` over ``stream[start:]``, after ``start`` ids of context, as ``predict`` does) and
     records a :class:`CurvePoint` each time, off the training clock (the context's ``checkpoint_s``). ``stop`` is
-    called with each new point; True ends training there (the callback returns False)."""
+    called with each new point; True ends training there (the callback returns False). The training clock starts
+    when it is made, just before ``system.fit``."""
 
     def __init__(self, system: Any, stream: np.ndarray, start: int, context: RunContext,
                  stop: Callable[[CurvePoint], bool] | None = None) -> None:
         self.system, self.stream, self.start, self.context, self.stop = system, stream, start, context, stop
         self.points: list[CurvePoint] = []
-        self.restart_clock()
-
-    def restart_clock(self) -> None:
-        """Start the training clock now (just before ``system.fit``)."""
         self.started = time.perf_counter()
         self.excluded_at_start = self.context.timings.get("checkpoint_s", 0.0)
         self.cpu_started = time.process_time()
@@ -232,8 +227,6 @@ class ShakespeareCharPerplexity(Task):
         split = data.split
         self._curve = self.make_curve(system, split, context)
         context.checkpoint_callback = self._curve
-        if self._curve is not None:
-            self._curve.restart_clock()
         try:
             system.fit(split.train.copy(), split.vocab_size, split.valid.copy())
         finally:
@@ -305,9 +298,7 @@ class ShakespeareCharPerplexity(Task):
                 "temperature": options.temperature}
 
     def save_predictions(self, predictions: Any, data: CharData, context: RunContext) -> list[Path]:
-        if not self.options.save_log_probs:
-            return []
-        path = context.artifact_path("logprobs.npz")
+        path = context.artifact_path("logprobs.npz") if self.options.save_log_probs else None
         if path is None:
             return []
         np.savez_compressed(path, log_probs=predictions["log_probs"].astype(np.float32), vocab=np.array(data.split.vocab))
