@@ -21,11 +21,13 @@ from typing import Any
 from tabulate import tabulate
 
 from benchmarks import metrics as metric_facts
+from benchmarks import plots
 from benchmarks.api import DatasetInfo
-from benchmarks.errors import UserError
+from benchmarks.errors import UserError, unknown
 from benchmarks.metrics import format_value
-from benchmarks.paths import inside, is_id, task_file
+from benchmarks.paths import check_id, inside, is_id, record_dir, task_file
 from benchmarks.records import Record, atomic_write_text, finite, latest_per_seed, load_records
+from benchmarks.registry import TASKS, discover
 
 ALPHA = 0.05  # significance level of "tied with the leader" (after Holm correction)
 
@@ -110,8 +112,6 @@ def _hardware_text(record: Record) -> str:
 
 def build_tables(records: list[Record], task_id: str) -> list[Table]:
     """Group one task's records into tables (profile × dataset fingerprint), rows best first."""
-    from benchmarks.registry import TASKS
-
     columns = tuple(getattr(TASKS.get(task_id), "leaderboard_columns", ()) or ()) if task_id in TASKS else ()
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
@@ -219,12 +219,6 @@ def secondary_metrics(table: Table) -> list[str]:
     return sorted(name for name in present if not name.startswith("_"))[:6]
 
 
-def other_metrics(table: Table) -> list[str]:
-    """The metrics that are neither the main one nor a column: they go to the per-result details."""
-    shown = {table.main_metric, *secondary_metrics(table)}
-    return sorted({name for row in table.rows for name in row.metrics if not name.startswith("_")} - shown)
-
-
 def data_scope(dataset: DatasetInfo) -> str:
     """``full`` (the task's own data), ``subset`` (a slice of the collection) or ``synthetic twin``."""
     if dataset.synthetic:
@@ -250,9 +244,9 @@ def ci_text(row: Row) -> str:
     return "–" if row.ci is None else f"[{format_number(row.ci[0])}, {format_number(row.ci[1])}]"
 
 
-def md_table(header: list[str], rows: list[list[str]]) -> str:
-    """A markdown table (tabulate's github format) of cells that are already markdown (:func:`md_text`)."""
-    return tabulate(rows, header, tablefmt="github", disable_numparse=True)
+def md_table(header: list[str], rows: list[list[Any]], tablefmt: str = "github") -> str:
+    """A markdown table (tabulate's ``tablefmt``) of cells that are already markdown (:func:`md_text`)."""
+    return tabulate(rows, header, tablefmt=tablefmt, disable_numparse=True)
 
 
 def render_table(table: Table) -> str:
@@ -274,8 +268,9 @@ def render_table(table: Table) -> str:
 
 
 def render_other_metrics(table: Table) -> list[str]:
-    """The metrics that are not columns, per row, in a collapsed block."""
-    names = other_metrics(table)
+    """The metrics that are neither the main one nor a column, per row, in a collapsed block."""
+    shown = {table.main_metric, *secondary_metrics(table)}
+    names = sorted({name for row in table.rows for name in row.metrics if not name.startswith("_")} - shown)
     if not names or not table.rows:
         return []
     rows = [[md_text(row.label), *(format_value(name, row.metrics.get(name)) for name in names)] for row in table.rows]
@@ -400,8 +395,6 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
 
 def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Record], list[str]]:
     """The records whose task is an id (it names a file, never a path) and the tasks to show (default: all)."""
-    from benchmarks.registry import discover
-
     discover()
     check_task_ids(results_dir, task_ids)
     loaded = [r for r in load_records(results_dir) if is_id(r.task)]
@@ -410,8 +403,6 @@ def load_tasks(results_dir: Path, task_ids: list[str] | None) -> tuple[list[Reco
 
 def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[str, Path | None]]:
     """The task's pictures drawn into ``out_dir``; none, with a warning, when drawing fails."""
-    from benchmarks import plots
-
     try:
         return plots.write_task_plots(out_dir, task_id, tables)
     except UserError:  # a path that leaves the folder: refused, never a warning
@@ -424,8 +415,6 @@ def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[s
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
     """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records) and the index
     ``<results-dir>/README.md``; return the files written."""
-    from benchmarks.registry import TASKS
-
     results_dir = Path(results_dir)
     loaded, shown = load_tasks(results_dir, task_ids)
     written = []
@@ -501,19 +490,16 @@ def render_serving(table: Table) -> list[str]:
 
 def check_task_ids(results_dir: Path, task_ids: list[str] | None) -> None:
     """Refuse, before anything is written, a task id that is not an id or that neither registry nor records know."""
-    from benchmarks.errors import unknown
-    from benchmarks.paths import check_id, record_dir
-    from benchmarks.registry import TASKS, discover
-
     if not task_ids:
         return
-    discover()
     folder = record_dir(results_dir)
     recorded = {p.name for p in folder.iterdir() if p.is_dir() and is_id(p.name)} if folder.is_dir() else set()
     for task_id in task_ids:
         check_id(task_id, "--task")
         if task_id not in TASKS and task_id not in recorded:
-            raise unknown("task", task_id, set(TASKS) | recorded)
+            discover()  # only when needed: a recorded task is known without importing every system
+            if task_id not in TASKS:
+                raise unknown("task", task_id, set(TASKS) | recorded)
 
 
 def leader_text(tables: list[Table], data: bool = True) -> str:
@@ -525,11 +511,11 @@ def leader_text(tables: list[Table], data: bool = True) -> str:
     return f"{best.label}: {format_value(table.main_metric, best.mean)} ({where})"
 
 
-def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]] | None = None) -> Path:
+def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]]) -> Path:
     """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
     rows = []
     for task_id in sorted({r.task for r in loaded}):
-        tables = (built or {}).get(task_id) or build_tables(loaded, task_id)
+        tables = built.get(task_id) or build_tables(loaded, task_id)
         count = sum(r.task == task_id for r in loaded)
         rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader_text(tables))])
     path = inside(results_dir, "README.md")

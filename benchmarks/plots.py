@@ -22,6 +22,7 @@ from benchmarks import metrics as metric_facts
 from benchmarks.api import DatasetInfo
 from benchmarks.paths import task_file
 from benchmarks.records import Record, atomic_write_text
+from benchmarks.registry import SYSTEMS
 
 
 class Row(Protocol):
@@ -461,8 +462,6 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
     """Draw ``<task>.svg``, ``-cost``, ``-curves`` and ``-boundaries.svg`` where there is data, the pictures the
     systems draw of themselves (``System.draw_pictures``), then ``-serving.svg``. Returns ``(caption, path)`` of each
     picture written; ``(text, None)`` for one that could not be drawn here, the text saying how to get it."""
-    from benchmarks.registry import SYSTEMS
-
     results_dir = Path(results_dir)
     found: list[tuple[str, Path | None]] = []
     for caption, function, suffix in (

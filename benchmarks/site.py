@@ -18,6 +18,7 @@ from benchmarks import leaderboard
 from benchmarks.metrics import format_value
 from benchmarks.paths import inside, results_root, task_file
 from benchmarks.records import Record, atomic_write_text
+from benchmarks.registry import TASKS
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -235,8 +236,6 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
 
 def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | None = None) -> Path:
     """Write the site (default: ``<results-dir>/site``, every task with records); return its ``index.html``."""
-    from benchmarks.registry import TASKS
-
     results_dir = Path(results_dir)
     loaded, shown = leaderboard.load_tasks(results_dir, task_ids)  # checked before anything is created
     out_dir = results_root(out_dir, "--out") if out_dir is not None else results_root(inside(results_root(results_dir), "site"), "site folder")

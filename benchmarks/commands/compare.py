@@ -49,10 +49,8 @@ def _p_cell(p: float) -> str:
 
 def render_markdown(report: CompareReport) -> str:
     """ranx-style table: each score carries the letters of the systems it beats significantly."""
-    from tabulate import tabulate
-
     from benchmarks import metrics as metric_facts
-    from benchmarks.leaderboard import md_code, md_text
+    from benchmarks.leaderboard import md_code, md_table, md_text
 
     data = report.to_dict()
     metric = data["metric"]
@@ -78,12 +76,12 @@ def render_markdown(report: CompareReport) -> str:
         f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
         f"({md_code(dataset.fingerprint[:12])})",
         "",
-        tabulate(systems, ["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], tablefmt="pipe", disable_numparse=True),
+        md_table(["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], systems, "pipe"),
         "",
         f"A superscript letter marks a system significantly better than that one ({report.test} test, "
         f"Holm-corrected over {len(report.comparisons)} comparison(s), alpha = {report.alpha}).",
         "",
-        tabulate(pairs, ["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], tablefmt="pipe", disable_numparse=True),
+        md_table(["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], pairs, "pipe"),
         "",
         *[f"- {text}" for text in data["summary"]],
     ]
@@ -92,10 +90,8 @@ def render_markdown(report: CompareReport) -> str:
 
 def render_serving_rank(args: argparse.Namespace) -> str:
     """``compare --rank-by COLUMN``: the task's latest served record per system, best first on that column."""
-    from tabulate import tabulate
-
     from benchmarks import serving
-    from benchmarks.leaderboard import md_text
+    from benchmarks.leaderboard import md_table, md_text
     from benchmarks.records import load_records
 
     wanted = {name.split("@")[0] for name in args.systems}
@@ -116,19 +112,17 @@ def render_serving_rank(args: argparse.Namespace) -> str:
         rows.append([index, md_text(record.system), show(value), span, md_text(status), md_text(record.profile), main])
     header = ["#", "system", f"{args.rank_by} (median)", "min–max over repeats", "LoadGen", "profile", "main metric"]
     return (f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}\n\n"
-            + tabulate(rows, header, tablefmt="pipe", disable_numparse=True) + "\n")
+            + md_table(header, rows, "pipe") + "\n")
 
 
 def main(args: argparse.Namespace) -> int:
     from benchmarks.comparison import run_compare
-    from benchmarks.paths import is_id, record_dir
+    from benchmarks.leaderboard import check_task_ids
     from benchmarks.records import json_safe
 
     if not 0 < args.alpha < 1:
         raise UserError(f"--alpha {args.alpha}: expected a significance level between 0 and 1")
-    folder = record_dir(args.results_dir)
-    recorded = [path.name for path in folder.iterdir() if path.is_dir()] if folder.is_dir() else []
-    arg.known_task(args.task, extra=[name for name in recorded if is_id(name)])
+    check_task_ids(args.results_dir, [args.task])  # a task of the registry or with records
     if args.rank_by:
         print(render_serving_rank(args), end="")
         return 0
