@@ -13,43 +13,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Protocol
 
 from benchmarks import metrics as metric_facts
-from benchmarks.api import DatasetInfo
 from benchmarks.paths import task_file
 from benchmarks.records import Record, atomic_write_text
 from benchmarks.registry import SYSTEMS
-
-
-class Row(Protocol):
-    """What a picture reads of a leaderboard row (``benchmarks.leaderboard.Row``)."""
-
-    label: str
-    records: list[Record]
-    ci: tuple[float, float] | None
-    fit_s: float | None
-    peak_memory_mb: float | None
-    verdict: str
-
-    @property
-    def mean(self) -> float: ...
-
-
-class Table(Protocol):
-    """What a picture reads of a leaderboard table (``benchmarks.leaderboard.Table``): plots need no leaderboard."""
-
-    profile: str
-    dataset: DatasetInfo
-    main_metric: str
-    higher_is_better: bool
-
-    @property
-    def rows(self) -> Sequence[Row]: ...
-
+from benchmarks.tables import Row, Table
 
 WIDTH = 720
 LEFT = 190  # room for the system labels of the score panel
@@ -227,14 +199,17 @@ def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
 
 
 def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, top: float, bottom: float, label: str,
-            log: bool = False, pad: float = 0.0) -> Callable[[float], float]:
-    """Draw a y axis, its title above the plot area; return the value → y mapping. ``pad``: pixels kept free at both
-    ends (room for markers)."""
-    ticks, place = _axis_scale(low, high, log, bottom - pad, top + pad)
+            log: bool = False, pad: float = 0.0, widen: float = 0.0, side: bool = False) -> Callable[[float], float]:
+    """Draw a y axis, its title above the plot area (``side``: turned, left of it, with no axis line); return the
+    value → y mapping. ``pad``: pixels kept free at both ends (room for markers); ``widen``: see :func:`_axis_scale`."""
+    ticks, place = _axis_scale(low, high, log, bottom - pad, top + pad, widen)
     for tick in ticks:
         y = place(tick)
         canvas.line(left, y, right, y, color="#eeeeee")
         canvas.text(left - 6, y + 3, _tick_text(tick), anchor="end", size=10, color="#444")
+    if side:
+        canvas.text(16, (top + bottom) / 2, label, anchor="middle", size=10, color="#444", vertical=True)
+        return place
     canvas.line(left, top, left, bottom, color="#666")
     canvas.text(8, top - 6, "↑ " + label + (" (log scale)" if log else ""), size=10, color="#444")
     return place
@@ -520,12 +495,8 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        ticks, place_y = _axis_scale(min(means), max(means), False, bottom - 10, top + 10, widen=0.06)
-        for tick in ticks:
-            canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
-            canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")
-        arrow = "↑" if table.higher_is_better else "↓"
-        canvas.text(16, (top + bottom) / 2, f"{table.main_metric} {arrow}", anchor="middle", size=10, color="#444", vertical=True)
+        place_y = _y_axis(canvas, min(means), max(means), left, WIDTH - 150, top, bottom,
+                          f"{table.main_metric} {'↑' if table.higher_is_better else '↓'}", pad=10, widen=0.06, side=True)
         frontier = pareto_frontier([(p99, row.mean) for row, p99, valid in rows if valid], table.higher_is_better)
         if len(frontier) > 1:
             points = " ".join(f"{place_x(x):.1f},{place_y(y):.1f}" for x, y in frontier)
