@@ -88,13 +88,12 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
                 continue
             values = {name: [v for r in ok if (v := r.metrics.get(name)) is not None]
                       for name in sorted({n for r in ok for n in r.metrics})}
-            values = {name: found for name, found in values.items() if found}
             fits = [f for r in ok if (f := finite(r.timings.get("fit_s"))) is not None]
             peaks = [p for r in ok if (p := finite(r.peak_memory_mb)) is not None]
             rows.append(Row(
                 system=system, label=row_label(system, ok[-1].config_overrides), records=ok,
                 main_values=[r.main_value for r in ok if r.main_value is not None],
-                metrics={name: statistics.fmean(found) for name, found in values.items()},
+                metrics={name: statistics.fmean(found) for name, found in values.items() if found},
                 fit_s=statistics.fmean(fits) if fits else None, overloaded=any(overloaded(r) for r in ok),
                 peak_memory_mb=max(peaks) if peaks else None, hardware=_hardware_text(ok[-1]), date=ok[-1].finished_at[:10],
             ))

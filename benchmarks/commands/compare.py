@@ -41,15 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "size_mb, cold_start_ms, uss_mb; the named systems only, or all served ones")
 
 
-def _p_cell(p: float) -> str:
-    from benchmarks.comparison import format_p
-
-    return format_p(p).removeprefix("p = ").removeprefix("p ")
-
-
 def render_markdown(report: CompareReport) -> str:
     """ranx-style table: each score carries the letters of the systems it beats significantly."""
     from benchmarks import metrics as metric_facts
+    from benchmarks.comparison import format_p
     from benchmarks.leaderboard import md_code, md_table, md_text
 
     data = report.to_dict()
@@ -63,6 +58,7 @@ def render_markdown(report: CompareReport) -> str:
             beats[item["winner"]].append(letter_of[loser])
     dataset = report.selection.dataset
     show = lambda value: metric_facts.format_value(metric, value)  # noqa: E731
+    p_cell = lambda p: format_p(p).removeprefix("p = ").removeprefix("p ")  # noqa: E731
     systems = []
     for system in data["systems"]:
         marks = "".join(SUPERSCRIPT[x] for x in sorted(beats.get(system["label"], [])))
@@ -70,7 +66,7 @@ def render_markdown(report: CompareReport) -> str:
         systems.append([system["letter"], md_text(system["label"]), f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
                         ",".join(str(s) for s in system["seeds"]),
                         f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
-    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", _p_cell(c.p_value), _p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
+    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", p_cell(c.p_value), p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
              for c in report.comparisons]
     lines = [
         f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
