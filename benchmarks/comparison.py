@@ -366,10 +366,6 @@ class CompareReport:
     test: str
     alpha: float
 
-    def summary(self) -> list[str]:
-        s = self.selection
-        return [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons]
-
     def to_dict(self) -> dict[str, Any]:  # compare --json
         s = self.selection
         systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
@@ -380,7 +376,7 @@ class CompareReport:
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
             "test": self.test, "systems": systems,
             "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
-            "summary": self.summary(),
+            "summary": [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons],
         }
 
 

@@ -165,12 +165,15 @@ class _Canvas:
         self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
                  f'stroke-width="{width}"/>')
 
-    def panel(self, table: Table, room: float) -> float:
-        """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
+    def panel(self, table: Table, room: float, plot: float = 0, below: float = 0) -> tuple[float, float]:
+        """Start a panel under the last one: its title; return the top and bottom of its plot area, ``room`` pixels
+        under the panel's top and ``plot`` pixels high, with ``below`` pixels kept under it (for the x axis)."""
         name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
         synthetic = ", synthetic" if table.dataset.synthetic else ""
         self.text(WIDTH / 2, self.height + 14, f"{name} — {table.profile}{synthetic}", anchor="middle")
-        return self.height + room
+        top = self.height + room
+        self.height = top + plot + below
+        return top, top + plot
 
     def save(self, path: Path) -> Path | None:
         """Write the SVG to ``path`` (through a unique temp file: two runs never collide); None if nothing was drawn."""
@@ -219,9 +222,8 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
     """The main metric per system with its 95% CI, best on top; leader and tied rows in blue (None: no rows)."""
     canvas = _Canvas()
     for table in [t for t in tables if t.rows]:
-        top = canvas.panel(table, 22)
+        top, bottom = canvas.panel(table, 22, 22 * len(table.rows) + 8, 54)
         values = [v for row in table.rows for v in (row.mean, *(row.ci or ()))]
-        bottom = top + 22 * len(table.rows) + 8
         log = wants_log(values)
         place = _x_axis(canvas, min(values), max(values), LEFT, WIDTH - 30, bottom, top,
                         f"{metric_label(table.main_metric, table.higher_is_better)}\n"
@@ -237,7 +239,6 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
                 canvas.line(x1, y - 4, x1, y + 4, color=color, width=1.5)
                 canvas.line(x2, y - 4, x2, y + 4, color=color, width=1.5)
             canvas.add(f'<circle cx="{place(row.mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
-        canvas.height = bottom + 54
     return canvas.save(path)
 
 
@@ -252,8 +253,7 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
         if not rows:
             continue
-        top = canvas.panel(table, 40)
-        bottom = top + 260
+        top, bottom = canvas.panel(table, 40, 260, 40)
         left, right = 70, WIDTH - 170
         place_x = _x_axis(canvas, min(r.fit_s for r in rows), max(r.fit_s for r in rows), left, right, bottom, top,
                           "fit time per seed, seconds; marker area ∝ peak memory (MB)", log=True)
@@ -279,7 +279,6 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
             canvas.text(x, y + 3, str(number), anchor="middle", size=8, color="#000")
             canvas.text(right + 12, legend_y, f"{number}: {text}"[:28], size=LABEL_SIZE, label=True)
             legend_y += LABEL_SIZE + 5
-        canvas.height = bottom + 40
     return canvas.save(path)
 
 
@@ -308,8 +307,7 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
                         lines.append((index, dash, points))
         if not lines:
             continue
-        top = canvas.panel(table, 40)
-        bottom = top + 260
+        top, bottom = canvas.panel(table, 40, 260, 40)
         left, right = 60, WIDTH - 170
         xs = [p[0] for _, _, points in lines for p in points]
         ys = [p[1] for _, _, points in lines for p in points]
@@ -329,7 +327,6 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
             canvas.text(right + 34, y + 4, row.label[:24], size=10)
         legend = "solid: validation, dashed: training" if validation else "training loss of each system"
         canvas.text(right + 12, top + 10 + 16 * len(found) + 6, legend, size=9, color="#555")
-        canvas.height = bottom + 40
     return canvas.save(path)
 
 
@@ -411,7 +408,7 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
         found = [(row, grid) for row in table.rows for grid in [boundary_of(row.records[0])] if grid is not None]
         if not found:
             continue
-        top = canvas.panel(table, 22)
+        top, _ = canvas.panel(table, 22)
         grid = found[0][1]
         aspect = (grid["y"][1] - grid["y"][0]) / (grid["x"][1] - grid["x"][0])
         column = WIDTH / PANEL_COLUMNS
@@ -489,8 +486,8 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
         rows = [(row, *found) for row in table.rows if (found := _served_p99(row))]
         if not rows:
             continue
-        top = canvas.panel(table, 22)
-        bottom, left = top + 260, 70
+        top, bottom = canvas.panel(table, 22, 260, 40)
+        left = 70
         place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
@@ -507,5 +504,4 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
             fill = f'fill="{color}" fill-opacity="0.7"' if valid else f'fill="none" stroke="{color}" stroke-width="1.5"'
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {fill}/>')
             canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)
-        canvas.height = bottom + 40
     return canvas.save(path)

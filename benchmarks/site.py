@@ -200,11 +200,9 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     out += render_prompted_samples(table)
     out.append("<h3>Per-result details</h3>")
     for row in table.rows:
-        out.append(f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
-                   f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>")
-        for record in row.records:
-            out.append(_record_details(record, results_dir))
-        out.append("</details>")
+        out += [f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
+                f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>",
+                *(_record_details(record, results_dir) for record in row.records), "</details>"]
     if table.failed:
         failed = [f"<li><code>{escape(r.system)}</code> seed {escape(r.seed)}: "
                   f"{escape((r.error or 'unknown error')[:500])}</li>" for r in table.failed]
