@@ -311,11 +311,10 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
         left, right = 60, WIDTH - 170
         xs = [p[0] for _, _, points in lines for p in points]
         ys = [p[1] for _, _, points in lines for p in points]
-        log_y = wants_log(ys)
         place_x = _x_axis(canvas, min(xs), max(xs), left, right, bottom, top, "optimisation step")
         labels = {c.get("y_label") for _, c in found if isinstance(c.get("y_label"), str)}
         y_label = labels.pop() if len(labels) == 1 else "loss, nats per character"
-        place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=log_y)
+        place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=wants_log(ys))
         for index, dash, points in lines:
             color = PALETTE[index % len(PALETTE)]
             path_data = " ".join(f"{'M' if i == 0 else 'L'}{place_x(s):.1f},{place_y(v):.1f}" for i, (s, v) in enumerate(points))

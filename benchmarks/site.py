@@ -113,11 +113,10 @@ def prompted_html(found: dict[str, Any]) -> str:
 
 def render_prompted_samples(table: leaderboard.Table) -> list[str]:
     rows, missing = leaderboard.prompted_samples(table)
-    out = []
-    for row, found in rows:
-        out.append(f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
-                   f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
-                   f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>')
+    out = [f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
+           f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
+           f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>'
+           for row, found in rows]
     if not out:
         return []
     if missing:
