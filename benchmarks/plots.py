@@ -362,8 +362,7 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
             run = len(list(cells))  # the grid's first row is the bottom
             runs.setdefault(level, []).append(f"M{start} {ny - 1 - row}h{run}v1h{-run}z")
             start += run
-    sx, sy = width / nx, height / ny
-    group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({sx:.4f},{sy:.4f})">']
+    group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({width / nx:.4f},{height / ny:.4f})">']
     for level in sorted(runs):
         value = int(level)
         if levels is labels:  # hard labels: one shade per class
