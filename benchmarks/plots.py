@@ -99,12 +99,11 @@ def _axis_scale(low: float, high: float, log: bool, start: float, end: float,
     return ticks, lambda value: start + (value - lo) / (hi - lo) * (end - start)
 
 
-def metric_label(metric: str, higher_is_better: bool | None = None) -> str:
+def metric_label(metric: str, higher_is_better: bool) -> str:
     """An axis title for a metric: its name, what it measures (its declared description) and its direction."""
     facts = metric_facts.find(metric)
     description = f": {facts.description}" if facts is not None and facts.description else ""
-    direction = "" if higher_is_better is None else (" (higher is better)" if higher_is_better else " (lower is better)")
-    return f"{metric}{description}{direction}"
+    return f"{metric}{description} ({'higher' if higher_is_better else 'lower'} is better)"
 
 
 TEXT_WIDTH = 0.62  # an average character's width in font-size units (sans-serif, generous): label boxes use it
@@ -432,7 +431,6 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
     """Draw ``<task>.svg``, ``-cost``, ``-curves`` and ``-boundaries.svg`` where there is data, the pictures the
     systems draw of themselves (``System.draw_pictures``), then ``-serving.svg``. Returns ``(caption, path)`` of each
     picture written; ``(text, None)`` for one that could not be drawn here, the text saying how to get it."""
-    results_dir = Path(results_dir)
     found: list[tuple[str, Path | None]] = []
     for caption, function, suffix in (
         (f"{task_id}: each system's main metric (dot: mean over seeds) with its 95% confidence interval; blue: the "
