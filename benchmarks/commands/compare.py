@@ -68,20 +68,16 @@ def render_markdown(report: CompareReport) -> str:
                         f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
     pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", p_cell(c.p_value), p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
              for c in report.comparisons]
-    lines = [
+    blocks = [  # separated by blank lines
         f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
         f"({md_code(dataset.fingerprint[:12])})",
-        "",
         md_table(["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], systems, "pipe"),
-        "",
         f"A superscript letter marks a system significantly better than that one ({report.test} test, "
         f"Holm-corrected over {len(report.comparisons)} comparison(s), alpha = {report.alpha}).",
-        "",
         md_table(["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], pairs, "pipe"),
-        "",
-        *[f"- {text}" for text in data["summary"]],
+        "\n".join(f"- {text}" for text in data["summary"]),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n\n".join(blocks) + "\n"
 
 
 def render_serving_rank(args: argparse.Namespace) -> str:
