@@ -262,8 +262,7 @@ def uncertainty_note(table: Table) -> str:
         f"95% CI: bootstrap over seeds × examples ({', '.join(units)}; a t-interval over seeds where there are no "
         f"per-example values).{proxy} ≈ marks the leader and the rows *tied* with it: not significantly worse "
         f"(paired t-test per example where the example ids match, else over seeds; Holm-corrected, alpha = {ALPHA}). "
-        "For a full pairwise comparison: `python -m benchmarks compare --task "
-        f"{table.task} A B …`."
+        f"For a full pairwise comparison: `python -m benchmarks compare --task {table.task} A B …`."
     )
 
 

@@ -144,9 +144,8 @@ def _record_details(record: Record, results_dir: Path) -> str:
     ]
     if (path := record.path) is not None:
         facts.append(("record", str(path.relative_to(results_dir) if path.is_relative_to(results_dir) else path)))
-    parts = [f"<h4>seed {escape(record.seed)}</h4>", "<table class=\"facts\">"]
-    parts += [f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts]
-    parts.append("</table>")
+    parts = [f"<h4>seed {escape(record.seed)}</h4>", '<table class="facts">',
+             *(f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts), "</table>"]
     for title, key in (("config", "config"), ("task options", "task_options"), ("metrics", "metrics"),
                        ("timings (s)", "timings"), ("hardware", "hardware"), ("versions", "versions")):
         parts += [f"<p><b>{title}</b></p>", _json_block(getattr(record, key))]
