@@ -483,13 +483,13 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
         if not rows:
             continue
         top, bottom = canvas.panel(table, 22, 260, 40)
-        left = 70
-        place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,
+        left, right = 70, WIDTH - 150
+        place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, right, bottom, top,
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        place_y = _y_axis(canvas, min(means), max(means), left, WIDTH - 150, top, bottom,
-                          f"{table.main_metric} {'↑' if table.higher_is_better else '↓'}", pad=10, widen=0.06, side=True)
+        place_y = _y_axis(canvas, min(means), max(means), left, right, top, bottom, pad=10, widen=0.06, side=True,
+                          label=f"{table.main_metric} {'↑' if table.higher_is_better else '↓'}")
         frontier = pareto_frontier([(p99, row.mean) for row, p99, valid in rows if valid], table.higher_is_better)
         if len(frontier) > 1:
             points = " ".join(f"{place_x(x):.1f},{place_y(y):.1f}" for x, y in frontier)

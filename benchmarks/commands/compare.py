@@ -66,8 +66,8 @@ def render_markdown(report: CompareReport) -> str:
         systems.append([system["letter"], md_text(system["label"]), f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
                         ",".join(str(s) for s in system["seeds"]),
                         f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
-    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", p_cell(c.p_value), p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
-             for c in report.comparisons]
+    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", p_cell(c.p_value), p_cell(c.p_adjusted),
+              f"{c.n} {c.unit}", c.test] for c in report.comparisons]
     blocks = [  # separated by blank lines
         f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
         f"({md_code(dataset.fingerprint[:12])})",
