@@ -73,17 +73,17 @@ class Sample:
     def unit(self) -> str:
         return "examples" if self.matrix is not None else "seeds"
 
-    def interval(self, confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
-        """Bootstrap over seeds × examples where per-example values exist (centred on their mean: for a mean metric,
-        the metric itself), else a t-interval over seeds."""
+    def interval(self, n_resamples: int = 1000) -> tuple[float, float]:
+        """The 95% CI: a bootstrap over seeds × examples where per-example values exist (centred on their mean: for a
+        mean metric, the metric itself), else a t-interval over seeds."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
             if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
-                low, high = stats.normal_ci(self.matrix, confidence=confidence)
+                low, high = stats.normal_ci(self.matrix)
             else:
-                low, high = stats.bootstrap_ci(self.matrix, confidence=confidence, n_resamples=n_resamples, seed=seed)
+                low, high = stats.bootstrap_ci(self.matrix, n_resamples=n_resamples)
             mapping = TRANSFORMS[self.transform]
             return (mapping(low), mapping(high))
-        return stats.t_interval(list(self.seed_values.values()), confidence=confidence)
+        return stats.t_interval(list(self.seed_values.values()))
 
 
 def _per_example(record: Record, metric: str) -> tuple[list[str], np.ndarray] | None:
@@ -194,7 +194,7 @@ class Comparison:
         }
 
 
-def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples: int = 10_000, seed: int = 0) -> Comparison:
+def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples: int = 10_000) -> Comparison:
     """Test whether two samples differ, on the finest unit they share, with a paired ``"randomization"`` (sign-flip)
     or ``"t"`` test; the raw p-value (:func:`compare_all` sets ``p_adjusted``)."""
     if test not in TESTS:
@@ -203,7 +203,7 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
     def paired(x: Any, y: Any) -> stats.TestResult:
         if test == "t" or len(x) * n_resamples > RANDOMIZATION_WORK:
             return stats.paired_t_test(x, y)
-        return stats.paired_randomization_test(x, y, n_resamples=n_resamples, seed=seed)
+        return stats.paired_randomization_test(x, y, n_resamples=n_resamples)
 
     if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
         x = a.matrix.mean(axis=0)  # (examples,)
@@ -232,14 +232,12 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
                       note=note, metric=a.metric)
 
 
-def compare_all(
-    samples: list[Sample], pairs: list[tuple[int, int]] | None = None, test: str = "randomization",
-    n_resamples: int = 10_000, seed: int = 0,
-) -> list[Comparison]:
+def compare_all(samples: list[Sample], pairs: list[tuple[int, int]] | None = None, test: str = "randomization",
+                n_resamples: int = 10_000) -> list[Comparison]:
     """Compare the given index pairs ``(i, j)`` of samples (default: every ``i < j``), Holm-corrected across them."""
     if pairs is None:
         pairs = [(i, j) for i in range(len(samples)) for j in range(i + 1, len(samples))]
-    found = [compare_pair(samples[i], samples[j], test=test, n_resamples=n_resamples, seed=seed) for i, j in pairs]
+    found = [compare_pair(samples[i], samples[j], test=test, n_resamples=n_resamples) for i, j in pairs]
     for comparison, adjusted in zip(found, stats.holm([c.p_value for c in found]), strict=False):
         comparison.p_adjusted = adjusted
     return found
@@ -368,10 +366,6 @@ class CompareReport:
     test: str
     alpha: float
 
-    def summary(self) -> list[str]:
-        s = self.selection
-        return [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons]
-
     def to_dict(self) -> dict[str, Any]:  # compare --json
         s = self.selection
         systems = [{"letter": letter, "label": sample.label, "system": sample.system, "seeds": sorted(sample.seed_values),
@@ -382,7 +376,7 @@ class CompareReport:
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
             "test": self.test, "systems": systems,
             "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
-            "summary": self.summary(),
+            "summary": [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons],
         }
 
 

@@ -13,42 +13,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Protocol
 
 from benchmarks import metrics as metric_facts
-from benchmarks.api import DatasetInfo
 from benchmarks.paths import task_file
 from benchmarks.records import Record, atomic_write_text
-
-
-class Row(Protocol):
-    """What a picture reads of a leaderboard row (``benchmarks.leaderboard.Row``)."""
-
-    label: str
-    records: list[Record]
-    ci: tuple[float, float] | None
-    fit_s: float | None
-    peak_memory_mb: float | None
-    verdict: str
-
-    @property
-    def mean(self) -> float: ...
-
-
-class Table(Protocol):
-    """What a picture reads of a leaderboard table (``benchmarks.leaderboard.Table``): plots need no leaderboard."""
-
-    profile: str
-    dataset: DatasetInfo
-    main_metric: str
-    higher_is_better: bool
-
-    @property
-    def rows(self) -> Sequence[Row]: ...
-
+from benchmarks.registry import SYSTEMS
+from benchmarks.tables import Row, Table
 
 WIDTH = 720
 LEFT = 190  # room for the system labels of the score panel
@@ -126,12 +99,11 @@ def _axis_scale(low: float, high: float, log: bool, start: float, end: float,
     return ticks, lambda value: start + (value - lo) / (hi - lo) * (end - start)
 
 
-def metric_label(metric: str, higher_is_better: bool | None = None) -> str:
+def metric_label(metric: str, higher_is_better: bool) -> str:
     """An axis title for a metric: its name, what it measures (its declared description) and its direction."""
     facts = metric_facts.find(metric)
     description = f": {facts.description}" if facts is not None and facts.description else ""
-    direction = "" if higher_is_better is None else (" (higher is better)" if higher_is_better else " (lower is better)")
-    return f"{metric}{description}{direction}"
+    return f"{metric}{description} ({'higher' if higher_is_better else 'lower'} is better)"
 
 
 TEXT_WIDTH = 0.62  # an average character's width in font-size units (sans-serif, generous): label boxes use it
@@ -192,12 +164,15 @@ class _Canvas:
         self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
                  f'stroke-width="{width}"/>')
 
-    def panel(self, table: Table, room: float) -> float:
-        """Start a panel under the last one: its title, and the top of its plot area ``room`` pixels below."""
+    def panel(self, table: Table, room: float, plot: float = 0, below: float = 0) -> tuple[float, float]:
+        """Start a panel under the last one: its title; return the top and bottom of its plot area, ``room`` pixels
+        under the panel's top and ``plot`` pixels high, with ``below`` pixels kept under it (for the x axis)."""
         name = table.dataset.name if len(table.dataset.name) <= 70 else table.dataset.name[:67] + "…"
         synthetic = ", synthetic" if table.dataset.synthetic else ""
         self.text(WIDTH / 2, self.height + 14, f"{name} — {table.profile}{synthetic}", anchor="middle")
-        return self.height + room
+        top = self.height + room
+        self.height = top + plot + below
+        return top, top + plot
 
     def save(self, path: Path) -> Path | None:
         """Write the SVG to ``path`` (through a unique temp file: two runs never collide); None if nothing was drawn."""
@@ -226,14 +201,17 @@ def _x_axis(canvas: _Canvas, low: float, high: float, left: float, right: float,
 
 
 def _y_axis(canvas: _Canvas, low: float, high: float, left: float, right: float, top: float, bottom: float, label: str,
-            log: bool = False, pad: float = 0.0) -> Callable[[float], float]:
-    """Draw a y axis, its title above the plot area; return the value → y mapping. ``pad``: pixels kept free at both
-    ends (room for markers)."""
-    ticks, place = _axis_scale(low, high, log, bottom - pad, top + pad)
+            log: bool = False, pad: float = 0.0, widen: float = 0.0, side: bool = False) -> Callable[[float], float]:
+    """Draw a y axis, its title above the plot area (``side``: turned, left of it, with no axis line); return the
+    value → y mapping. ``pad``: pixels kept free at both ends (room for markers); ``widen``: see :func:`_axis_scale`."""
+    ticks, place = _axis_scale(low, high, log, bottom - pad, top + pad, widen)
     for tick in ticks:
         y = place(tick)
         canvas.line(left, y, right, y, color="#eeeeee")
         canvas.text(left - 6, y + 3, _tick_text(tick), anchor="end", size=10, color="#444")
+    if side:
+        canvas.text(16, (top + bottom) / 2, label, anchor="middle", size=10, color="#444", vertical=True)
+        return place
     canvas.line(left, top, left, bottom, color="#666")
     canvas.text(8, top - 6, "↑ " + label + (" (log scale)" if log else ""), size=10, color="#444")
     return place
@@ -243,9 +221,8 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
     """The main metric per system with its 95% CI, best on top; leader and tied rows in blue (None: no rows)."""
     canvas = _Canvas()
     for table in [t for t in tables if t.rows]:
-        top = canvas.panel(table, 22)
+        top, bottom = canvas.panel(table, 22, 22 * len(table.rows) + 8, 54)
         values = [v for row in table.rows for v in (row.mean, *(row.ci or ()))]
-        bottom = top + 22 * len(table.rows) + 8
         log = wants_log(values)
         place = _x_axis(canvas, min(values), max(values), LEFT, WIDTH - 30, bottom, top,
                         f"{metric_label(table.main_metric, table.higher_is_better)}\n"
@@ -261,7 +238,6 @@ def plot_scores(tables: list[Table], path: Path) -> Path | None:
                 canvas.line(x1, y - 4, x1, y + 4, color=color, width=1.5)
                 canvas.line(x2, y - 4, x2, y + 4, color=color, width=1.5)
             canvas.add(f'<circle cx="{place(row.mean):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
-        canvas.height = bottom + 54
     return canvas.save(path)
 
 
@@ -276,8 +252,7 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
         rows = [row for row in table.rows if row.fit_s is not None and row.fit_s > 0]
         if not rows:
             continue
-        top = canvas.panel(table, 40)
-        bottom = top + 260
+        top, bottom = canvas.panel(table, 40, 260, 40)
         left, right = 70, WIDTH - 170
         place_x = _x_axis(canvas, min(r.fit_s for r in rows), max(r.fit_s for r in rows), left, right, bottom, top,
                           "fit time per seed, seconds; marker area ∝ peak memory (MB)", log=True)
@@ -303,7 +278,6 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
             canvas.text(x, y + 3, str(number), anchor="middle", size=8, color="#000")
             canvas.text(right + 12, legend_y, f"{number}: {text}"[:28], size=LABEL_SIZE, label=True)
             legend_y += LABEL_SIZE + 5
-        canvas.height = bottom + 40
     return canvas.save(path)
 
 
@@ -332,16 +306,14 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
                         lines.append((index, dash, points))
         if not lines:
             continue
-        top = canvas.panel(table, 40)
-        bottom = top + 260
+        top, bottom = canvas.panel(table, 40, 260, 40)
         left, right = 60, WIDTH - 170
         xs = [p[0] for _, _, points in lines for p in points]
         ys = [p[1] for _, _, points in lines for p in points]
-        log_y = wants_log(ys)
         place_x = _x_axis(canvas, min(xs), max(xs), left, right, bottom, top, "optimisation step")
         labels = {c.get("y_label") for _, c in found if isinstance(c.get("y_label"), str)}
         y_label = labels.pop() if len(labels) == 1 else "loss, nats per character"
-        place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=log_y)
+        place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=wants_log(ys))
         for index, dash, points in lines:
             color = PALETTE[index % len(PALETTE)]
             path_data = " ".join(f"{'M' if i == 0 else 'L'}{place_x(s):.1f},{place_y(v):.1f}" for i, (s, v) in enumerate(points))
@@ -353,7 +325,6 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
             canvas.text(right + 34, y + 4, row.label[:24], size=10)
         legend = "solid: validation, dashed: training" if validation else "training loss of each system"
         canvas.text(right + 12, top + 10 + 16 * len(found) + 6, legend, size=9, color="#555")
-        canvas.height = bottom + 40
     return canvas.save(path)
 
 
@@ -390,8 +361,7 @@ def _boundary_panel(canvas: _Canvas, x0: float, y0: float, width: float, height:
             run = len(list(cells))  # the grid's first row is the bottom
             runs.setdefault(level, []).append(f"M{start} {ny - 1 - row}h{run}v1h{-run}z")
             start += run
-    sx, sy = width / nx, height / ny
-    group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({sx:.4f},{sy:.4f})">']
+    group = [f'<g transform="translate({x0:.1f},{y0:.1f}) scale({width / nx:.4f},{height / ny:.4f})">']
     for level in sorted(runs):
         value = int(level)
         if levels is labels:  # hard labels: one shade per class
@@ -435,7 +405,7 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
         found = [(row, grid) for row in table.rows for grid in [boundary_of(row.records[0])] if grid is not None]
         if not found:
             continue
-        top = canvas.panel(table, 22)
+        top, _ = canvas.panel(table, 22)
         grid = found[0][1]
         aspect = (grid["y"][1] - grid["y"][0]) / (grid["x"][1] - grid["x"][0])
         column = WIDTH / PANEL_COLUMNS
@@ -461,9 +431,6 @@ def write_task_plots(results_dir: Path, task_id: str, tables: list[Table]) -> li
     """Draw ``<task>.svg``, ``-cost``, ``-curves`` and ``-boundaries.svg`` where there is data, the pictures the
     systems draw of themselves (``System.draw_pictures``), then ``-serving.svg``. Returns ``(caption, path)`` of each
     picture written; ``(text, None)`` for one that could not be drawn here, the text saying how to get it."""
-    from benchmarks.registry import SYSTEMS
-
-    results_dir = Path(results_dir)
     found: list[tuple[str, Path | None]] = []
     for caption, function, suffix in (
         (f"{task_id}: each system's main metric (dot: mean over seeds) with its 95% confidence interval; blue: the "
@@ -515,18 +482,14 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
         rows = [(row, *found) for row in table.rows if (found := _served_p99(row))]
         if not rows:
             continue
-        top = canvas.panel(table, 22)
-        bottom, left = top + 260, 70
-        place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, WIDTH - 150, bottom, top,
+        top, bottom = canvas.panel(table, 22, 260, 40)
+        left, right = 70, WIDTH - 150
+        place_x = _x_axis(canvas, min(r[1] for r in rows), max(r[1] for r in rows), left, right, bottom, top,
                           "single-stream p99 latency, ms (log scale); line: Pareto frontier; hollow: LoadGen INVALID",
                           log=True)
         means = [row.mean for row, _, _ in rows]
-        ticks, place_y = _axis_scale(min(means), max(means), False, bottom - 10, top + 10, widen=0.06)
-        for tick in ticks:
-            canvas.line(left, place_y(tick), WIDTH - 150, place_y(tick), color="#eeeeee")
-            canvas.text(left - 6, place_y(tick) + 3, _tick_text(tick), anchor="end", size=10, color="#444")
-        arrow = "↑" if table.higher_is_better else "↓"
-        canvas.text(16, (top + bottom) / 2, f"{table.main_metric} {arrow}", anchor="middle", size=10, color="#444", vertical=True)
+        place_y = _y_axis(canvas, min(means), max(means), left, right, top, bottom, pad=10, widen=0.06, side=True,
+                          label=f"{table.main_metric} {'↑' if table.higher_is_better else '↓'}")
         frontier = pareto_frontier([(p99, row.mean) for row, p99, valid in rows if valid], table.higher_is_better)
         if len(frontier) > 1:
             points = " ".join(f"{place_x(x):.1f},{place_y(y):.1f}" for x, y in frontier)
@@ -537,5 +500,4 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
             fill = f'fill="{color}" fill-opacity="0.7"' if valid else f'fill="none" stroke="{color}" stroke-width="1.5"'
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {fill}/>')
             canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)
-        canvas.height = bottom + 40
     return canvas.save(path)

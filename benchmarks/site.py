@@ -18,6 +18,7 @@ from benchmarks import leaderboard
 from benchmarks.metrics import format_value
 from benchmarks.paths import inside, results_root, task_file
 from benchmarks.records import Record, atomic_write_text
+from benchmarks.registry import TASKS
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -112,11 +113,10 @@ def prompted_html(found: dict[str, Any]) -> str:
 
 def render_prompted_samples(table: leaderboard.Table) -> list[str]:
     rows, missing = leaderboard.prompted_samples(table)
-    out = []
-    for row, found in rows:
-        out.append(f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
-                   f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
-                   f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>')
+    out = [f'<div class="prompted-sample"><p><b>{escape(row.label)}</b> <span class="note">seed '
+           f'{escape(row.records[0].seed)}; sampling seed {escape(found.get("seed"))}, temperature '
+           f'{escape(found.get("temperature"))}; highlighted: the prompt</span></p>{prompted_html(found)}</div>'
+           for row, found in rows]
     if not out:
         return []
     if missing:
@@ -144,9 +144,8 @@ def _record_details(record: Record, results_dir: Path) -> str:
     ]
     if (path := record.path) is not None:
         facts.append(("record", str(path.relative_to(results_dir) if path.is_relative_to(results_dir) else path)))
-    parts = [f"<h4>seed {escape(record.seed)}</h4>", "<table class=\"facts\">"]
-    parts += [f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts]
-    parts.append("</table>")
+    parts = [f"<h4>seed {escape(record.seed)}</h4>", '<table class="facts">',
+             *(f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in facts), "</table>"]
     for title, key in (("config", "config"), ("task options", "task_options"), ("metrics", "metrics"),
                        ("timings (s)", "timings"), ("hardware", "hardware"), ("versions", "versions")):
         parts += [f"<p><b>{title}</b></p>", _json_block(getattr(record, key))]
@@ -199,11 +198,9 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     out += render_prompted_samples(table)
     out.append("<h3>Per-result details</h3>")
     for row in table.rows:
-        out.append(f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
-                   f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>")
-        for record in row.records:
-            out.append(_record_details(record, results_dir))
-        out.append("</details>")
+        out += [f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
+                f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>",
+                *(_record_details(record, results_dir) for record in row.records), "</details>"]
     if table.failed:
         failed = [f"<li><code>{escape(r.system)}</code> seed {escape(r.seed)}: "
                   f"{escape((r.error or 'unknown error')[:500])}</li>" for r in table.failed]
@@ -235,8 +232,6 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
 
 def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | None = None) -> Path:
     """Write the site (default: ``<results-dir>/site``, every task with records); return its ``index.html``."""
-    from benchmarks.registry import TASKS
-
     results_dir = Path(results_dir)
     loaded, shown = leaderboard.load_tasks(results_dir, task_ids)  # checked before anything is created
     out_dir = results_root(out_dir, "--out") if out_dir is not None else results_root(inside(results_root(results_dir), "site"), "site folder")

@@ -64,17 +64,15 @@ def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str
     return value
 
 
-def _known(kind: str, value: str, what: str = "", extra: Iterable[str] = ()) -> str:
-    """``value`` if it is a registered ``kind`` (task or system) or one of ``extra`` (e.g. tasks with records); else
-    "did you mean"."""
+def _known(kind: str, value: str) -> str:
+    """``value`` if it is a registered ``kind`` (task or system); else "did you mean"."""
     from benchmarks import registry
 
-    check_id(value, what or f"--{kind}")
+    check_id(value, f"--{kind}")
     names = registry.TASKS if kind == "task" else registry.SYSTEMS
-    extra = set(extra)
-    if value not in names and value not in extra:
+    if value not in names:
         registry.discover()  # only when needed: a built-in task is known without importing every system
-    return value if value in names or value in extra else choose(value, set(names) | extra, kind)
+    return value if value in names else choose(value, set(names), kind)
 
 
 known_task = functools.partial(_known, "task")

@@ -41,18 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "size_mb, cold_start_ms, uss_mb; the named systems only, or all served ones")
 
 
-def _p_cell(p: float) -> str:
-    from benchmarks.comparison import format_p
-
-    return format_p(p).removeprefix("p = ").removeprefix("p ")
-
-
 def render_markdown(report: CompareReport) -> str:
     """ranx-style table: each score carries the letters of the systems it beats significantly."""
-    from tabulate import tabulate
-
     from benchmarks import metrics as metric_facts
-    from benchmarks.leaderboard import md_code, md_text
+    from benchmarks.comparison import format_p
+    from benchmarks.leaderboard import md_code, md_table, md_text
 
     data = report.to_dict()
     metric = data["metric"]
@@ -65,6 +58,7 @@ def render_markdown(report: CompareReport) -> str:
             beats[item["winner"]].append(letter_of[loser])
     dataset = report.selection.dataset
     show = lambda value: metric_facts.format_value(metric, value)  # noqa: E731
+    p_cell = lambda p: format_p(p).removeprefix("p = ").removeprefix("p ")  # noqa: E731
     systems = []
     for system in data["systems"]:
         marks = "".join(SUPERSCRIPT[x] for x in sorted(beats.get(system["label"], [])))
@@ -72,30 +66,24 @@ def render_markdown(report: CompareReport) -> str:
         systems.append([system["letter"], md_text(system["label"]), f"{show(system['mean'])}{marks}", f"[{show(low)}, {show(high)}]",
                         ",".join(str(s) for s in system["seeds"]),
                         f"{system['n_examples']} examples" if system["unit"] == "examples" else "seeds"])
-    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", _p_cell(c.p_value), _p_cell(c.p_adjusted), f"{c.n} {c.unit}", c.test]
-             for c in report.comparisons]
-    lines = [
+    pairs = [[md_text(c.a), md_text(c.b), f"{c.difference:+.4g}", p_cell(c.p_value), p_cell(c.p_adjusted),
+              f"{c.n} {c.unit}", c.test] for c in report.comparisons]
+    blocks = [  # separated by blank lines
         f"# {data['task']}: {md_text(metric)} {arrow}, profile {md_code(data['profile'])}, data {md_text(dataset.name)} "
         f"({md_code(dataset.fingerprint[:12])})",
-        "",
-        tabulate(systems, ["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], tablefmt="pipe", disable_numparse=True),
-        "",
+        md_table(["", "system", f"{md_text(metric)} {arrow}", "95% CI", "seeds", "unit"], systems, "pipe"),
         f"A superscript letter marks a system significantly better than that one ({report.test} test, "
         f"Holm-corrected over {len(report.comparisons)} comparison(s), alpha = {report.alpha}).",
-        "",
-        tabulate(pairs, ["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], tablefmt="pipe", disable_numparse=True),
-        "",
-        *[f"- {text}" for text in data["summary"]],
+        md_table(["A", "B", "A − B", "p", "p (Holm)", "unit", "test"], pairs, "pipe"),
+        "\n".join(f"- {text}" for text in data["summary"]),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n\n".join(blocks) + "\n"
 
 
 def render_serving_rank(args: argparse.Namespace) -> str:
     """``compare --rank-by COLUMN``: the task's latest served record per system, best first on that column."""
-    from tabulate import tabulate
-
     from benchmarks import serving
-    from benchmarks.leaderboard import md_text
+    from benchmarks.leaderboard import md_table, md_text
     from benchmarks.records import load_records
 
     wanted = {name.split("@")[0] for name in args.systems}
@@ -116,19 +104,17 @@ def render_serving_rank(args: argparse.Namespace) -> str:
         rows.append([index, md_text(record.system), show(value), span, md_text(status), md_text(record.profile), main])
     header = ["#", "system", f"{args.rank_by} (median)", "min–max over repeats", "LoadGen", "profile", "main metric"]
     return (f"# {md_text(args.task)}: ranked on {md_text(args.rank_by)}\n\n"
-            + tabulate(rows, header, tablefmt="pipe", disable_numparse=True) + "\n")
+            + md_table(header, rows, "pipe") + "\n")
 
 
 def main(args: argparse.Namespace) -> int:
     from benchmarks.comparison import run_compare
-    from benchmarks.paths import is_id, record_dir
+    from benchmarks.leaderboard import check_task_ids
     from benchmarks.records import json_safe
 
     if not 0 < args.alpha < 1:
         raise UserError(f"--alpha {args.alpha}: expected a significance level between 0 and 1")
-    folder = record_dir(args.results_dir)
-    recorded = [path.name for path in folder.iterdir() if path.is_dir()] if folder.is_dir() else []
-    arg.known_task(args.task, extra=[name for name in recorded if is_id(name)])
+    check_task_ids(args.results_dir, [args.task])  # a task of the registry or with records
     if args.rank_by:
         print(render_serving_rank(args), end="")
         return 0
