@@ -40,7 +40,7 @@ from benchmarks.serving import BUDGETS, measure
 
 BUDGET = BUDGETS["full"]
 """The harness as ``--profile full`` serves: every query, 3 repeats (median), as the raw batch figure is a median of 3."""
-ROUNDS = 5
+ROUNDS = 11
 
 
 def per_query_p50(call: Callable[[int], object], n: int, warmup: int = 1) -> float:
@@ -109,6 +109,28 @@ def inside_outside(system: object, queries: list[str], outdir: Path, pairs: int 
     return found
 
 
+def interleaved(raw_one: Callable[[int], object], system: object, kind: str, queries: list, outdir: Path,
+                reps: int = 7) -> list[tuple[float, float]]:
+    """The single-stream comparison at the finest grain: the raw per-query loop (every query once) and one LoadGen
+    single-stream test answering through the harness's own path (``kind.serve``, 662 queries, as ``measure`` runs
+    it), alternated ``reps`` times within seconds, so that the shared machine's drift weighs on both alike: pairs of
+    p50 ms (raw, harness)."""
+    serve = KINDS[kind].serve
+
+    def answer(indices: list[int]) -> None:  # measure's own answer
+        serve(system, [queries[i] for i in indices])
+
+    found = []
+    for index in range(reps):
+        order = ("raw", "harness") if index % 2 == 0 else ("harness", "raw")
+        p50 = {}
+        for side in order:
+            p50[side] = (per_query_p50(raw_one, len(queries), warmup=0) * 1000 if side == "raw" else
+                         run_test("single-stream", answer, len(queries), 662, outdir / str(index)).p50_ms or 0.0)
+        found.append((p50["raw"], p50["harness"]))
+    return found
+
+
 def bm25s_rows(collection, queries: list[str], cache: Path, outdir: Path, threads: int) -> dict:
     from systems.retrieval.lib.analyzer import analyze_all
 
@@ -126,6 +148,7 @@ def bm25s_rows(collection, queries: list[str], cache: Path, outdir: Path, thread
     found = rounds(lambda: {"p50_ms": per_query_p50(one, len(queries)) * 1000, "qps": batch_qps(all_queries, len(queries))},
                    lambda folder: harness(system, "retriever", queries, folder), outdir / "bm25s")
     found["inside_outside"] = inside_outside(system, queries, outdir / "bm25s-pairs")
+    found["interleaved"] = interleaved(one, system, "retriever", queries, outdir / "bm25s-interleaved")
     found["raw_path"] = f"analyze_all([q]) + BM25.retrieve(k=100, n_threads=1); batch: all queries, n_threads={threads}"
     return found
 
@@ -147,6 +170,8 @@ def lucene_rows(collection, queries: list[str], cache: Path, outdir: Path, threa
         lambda: {"p50_ms": per_query_p50(lambda i: searcher.search(queries[i], k=100), len(queries)) * 1000,
                  "qps": batch_qps(lambda: searcher.batch_search(queries, qids, k=100, threads=threads), len(queries))},
         lambda folder: harness(system, "retriever", queries, folder), outdir / "lucene")
+    found["interleaved"] = interleaved(lambda i: searcher.search(queries[i], k=100), system, "retriever", queries,
+                                       outdir / "lucene-interleaved")
     found["raw_path"] = f"LuceneSearcher.search(q, k=100); batch: batch_search(threads={threads})"
     return found
 
@@ -274,6 +299,15 @@ def render(rows: dict[str, dict], noop_ms: list[tuple[float, float]], loads: tup
             f"{statistics.median(h['p99_ms'] for h in ours):.3f} | {spread([r['qps'] for r in raws], 0)} | "
             f"{spread([h['qps'] for h in ours], 0)} | {spread(qps, 2, '×')} {'✓' if statistics.median(qps) >= 0.75 else '✗'} | "
             f"{verdicts} | {row['raw_path']} |")
+    fine = {name: row["interleaved"] for name, row in rows.items() if row.get("interleaved")}
+    if fine:
+        lines += ["", "Single-stream at the finest grain (`interleaved`): the raw per-query loop and one LoadGen "
+                  "single-stream test through the harness's own answer path (`kind.serve`, 662 queries), alternated "
+                  "within seconds; p50 ms raw / harness per pair, and the median of the pairs' ratios (min–max):", ""]
+        for name, pairs in fine.items():
+            ratios = [h / r for r, h in pairs]
+            lines.append(f"- {name}: " + "; ".join(f"{r:.4f} / {h:.4f}" for r, h in pairs)
+                         + f"; ratio {spread(ratios, 2, '×')} {'✓' if statistics.median(ratios) <= 1.15 else '✗'}")
     pairs = rows.get("bm25s", {}).get("inside_outside", [])
     if pairs:
         text = "; ".join(f"{d:,.0f} / {i:,.0f} / {q:,.0f}" for d, i, q in pairs)
