@@ -4,7 +4,7 @@ For bm25s and Pyserini's Lucene BM25 on BEIR SciFact (300 test queries, top 100)
 one moons point, it compares the raw library's own per-query path (the median of every query, after a warm-up
 pass) and batch throughput (median of 3 passes) with the same system served through the harness
 (``benchmarks.serving.measure``: MLPerf LoadGen single-stream and offline, the whole query set). The two are
-measured back to back in 5 rounds whose order alternates, and each goal's ratio is the median of the rounds'
+measured back to back in 11 rounds whose order alternates, and each goal's ratio is the median of the rounds'
 ratios: on a shared machine, the load drifts more between two passes a minute apart than the harness costs.
 LoadGen's floor (a no-op system's single-stream p50) is drawn in fresh processes; the load average is recorded
 before and after. The issue's goals
