@@ -174,19 +174,24 @@ def _event_tables(source: Path, block_bytes: int, unit: _Unit, progress: _Progre
         yield pa.table(columns, schema=parquet_schema())
 
 
-def write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) -> None:
+def write_row_groups(path: Path, tables: Iterable[Any], row_group_events: int) -> int:
+    """Write ``tables`` to one parquet file, in row groups of at least ``row_group_events`` events; return the
+    events written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    written = 0
     with pq.ParquetWriter(path, parquet_schema()) as writer:
         pending: list[Any] = []
         for table in tables:
             pending.append(table)
+            written += table.num_rows
             if sum(part.num_rows for part in pending) >= row_group_events:
                 writer.write_table(pa.concat_tables(pending))
                 pending = []
         if pending:
             writer.write_table(pa.concat_tables(pending))
+    return written
 
 
 class _Progress:

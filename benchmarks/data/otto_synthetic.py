@@ -386,11 +386,10 @@ def generate(spec: SyntheticSpec) -> dict[str, np.ndarray]:
 def write_parquet(spec: SyntheticSpec, path: Path) -> dict[str, int]:
     """Write the events to parquet, one row group per chunk (memory stays at one chunk)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_row_groups(path, (pa.table(chunk, schema=parquet_schema()) for chunk in iter_chunks(spec)), row_group_events=1)
-    return {"sessions": spec.n_sessions, "events": pq.read_metadata(path).num_rows}
+    tables = (pa.table(chunk, schema=parquet_schema()) for chunk in iter_chunks(spec))
+    return {"sessions": spec.n_sessions, "events": write_row_groups(path, tables, row_group_events=1)}
 
 
 def write_jsonl(spec: SyntheticSpec, path: Path) -> Path:
