@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 COMPETITION = "h-and-m-personalized-fashion-recommendations"
 KAGGLE_FILES = ("articles.csv", "customers.csv", "transactions_train.csv")
-REQUIRED_TRANSACTION_COLUMNS = ("t_dat", "customer_id", "article_id", "price")
 ARTICLE_CODE_COLUMNS = (
     "product_code", "product_type_no", "product_group_name", "graphical_appearance_no", "colour_group_code",
     "perceived_colour_value_id", "perceived_colour_master_id", "department_no", "index_code", "index_group_no",
@@ -104,8 +103,9 @@ def fetch_from_kaggle(destination: Path) -> dict[str, Path]:
     return dict(zip(("articles", "customers", "transactions"), (folder / name for name in KAGGLE_FILES), strict=True))
 
 
-def _read_table(path: Path, string_columns: tuple[str, ...]):
-    """Read a CSV or parquet file into a polars DataFrame, with ``string_columns`` as text."""
+def _read_table(path: Path, string_columns: tuple[str, ...], required: tuple[str, ...]):
+    """Read a CSV or parquet file into a polars DataFrame, with ``string_columns`` as text and the ``required`` ones
+    present: ``(frame, the spare unnamed index columns dropped)``."""
     import polars as pl
 
     try:
@@ -122,7 +122,12 @@ def _read_table(path: Path, string_columns: tuple[str, ...]):
             check_utf8(path)  # polars' own error does not say where a bad byte is
         raise DataError(path, f"could not be read as {path.suffix[1:]}: {error}") from None
     spare = [c for c in frame.columns if c == "" or c.startswith("Unnamed") or c == "__index_level_0__"]
-    return frame.drop(spare), spare
+    frame = frame.drop(spare)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}",
+                        line=1 if path.suffix == ".csv" else None, hint=f"expected {', '.join(required)}")
+    return frame, spare
 
 
 def _refuse_first(bad, path: Path, problem: Callable[[int], str], hint: str = "") -> None:
@@ -148,13 +153,6 @@ def _normalise_article_ids(column, path: Path, notes: list[str]):
         notes.append(f"{path.name}: {int(short.sum())} article_id values lost their leading zero; padded to 10 digits")
         column = column.str.zfill(10)
     return column
-
-
-def _check_columns(frame, required: tuple[str, ...], path: Path) -> None:
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataError(path, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}",
-                        line=1 if path.suffix == ".csv" else None, hint=f"expected {', '.join(required)}")
 
 
 def _codes(values) -> np.ndarray:
@@ -191,14 +189,12 @@ def _read_tables(files: dict[str, Path], notes: list[str]) -> tuple:
     """The three tables, with their required columns, ids as text, and each table's ids distinct (first kept)."""
     import polars as pl
 
-    articles, spare = _read_table(files["articles"], ("article_id",))
+    articles, spare = _read_table(files["articles"], ("article_id",), ("article_id",))
     if spare:
         notes.append(f"{files['articles'].name}: dropped unnamed index column")
-    customers, _ = _read_table(files["customers"], ("customer_id", "postal_code"))
-    transactions, _ = _read_table(files["transactions"], ("customer_id", "article_id", "t_dat"))
-    _check_columns(articles, ("article_id",), files["articles"])
-    _check_columns(customers, ("customer_id",), files["customers"])
-    _check_columns(transactions, REQUIRED_TRANSACTION_COLUMNS, files["transactions"])
+    customers, _ = _read_table(files["customers"], ("customer_id", "postal_code"), ("customer_id",))
+    transactions, _ = _read_table(files["transactions"], ("customer_id", "article_id", "t_dat"),
+                                  ("t_dat", "customer_id", "article_id", "price"))
     article_ids = _normalise_article_ids(articles["article_id"], files["articles"], notes)
     articles = articles.with_columns(article_id=article_ids).unique("article_id", keep="first", maintain_order=True)
     customers = customers.with_columns(customer_id=customers["customer_id"].cast(pl.Utf8))
@@ -311,13 +307,11 @@ def _read_cache(folder: Path) -> tuple[HMData, str]:
     import pandas as pd
 
     meta = json.loads((folder / "meta.json").read_text())
-    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CACHE_TABLES}
-    data = HMData(
-        transactions=frames["transactions"], customers=frames["customers"], articles=frames["articles"],
-        customer_ids=frames["customer_ids"]["customer_id"].to_numpy().astype(object),
-        article_ids=frames["article_ids"]["article_id"].to_numpy().astype(object),
-        start_date=dt.date.fromisoformat(meta["start_date"]), listed_customers=meta["listed_customers"], notes=meta["notes"],
-    )
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CACHE_TABLES}
+    for name in ("customer_ids", "article_ids"):  # the column customer_id or article_id
+        tables[name] = tables[name][name.removesuffix("s")].to_numpy().astype(object)
+    data = HMData(**tables, start_date=dt.date.fromisoformat(meta["start_date"]),
+                  listed_customers=meta["listed_customers"], notes=meta["notes"])
     return data, meta["fingerprint"]
 
 
@@ -502,7 +496,6 @@ def align_submission(predictions_file: Path, truth_file: Path, k: int, normalize
     missing = int(joined["prediction"].is_null().sum())
     predicted = submission_tokens(joined.with_columns(pl.col("prediction").fill_null("")), limit=k, normalize_ids=normalize_ids)
     truth_tokens = joined["truth"]
-    n = len(joined)
     truth_lengths = truth_tokens.list.len().to_numpy().astype(np.int64)
     predicted_lengths = predicted.list.len().to_numpy().astype(np.int64)
     tokens = pl.concat([truth_tokens.explode().drop_nulls(), predicted.explode().drop_nulls()])
@@ -511,10 +504,8 @@ def align_submission(predictions_file: Path, truth_file: Path, k: int, normalize
     else:
         codes = tokens.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
     truth_items, predicted_codes = codes[: truth_lengths.sum()], codes[truth_lengths.sum():]
-    matrix = np.full((n, k), -1, dtype=np.int64)
-    rows = np.repeat(np.arange(n), predicted_lengths)
-    starts = np.concatenate([[0], np.cumsum(predicted_lengths)])
-    matrix[rows, np.arange(len(rows)) - starts[rows]] = predicted_codes
+    matrix = np.full((len(joined), k), -1, dtype=np.int64)
+    matrix[np.arange(k) < predicted_lengths[:, None]] = predicted_codes  # each row's codes, in row-major order
     return SubmissionAgainstTruth(customers=joined["customer"].to_list(), predicted=matrix, truth_items=truth_items,
                                   truth_offsets=np.concatenate([[0], np.cumsum(truth_lengths)]), missing=missing,
                                   normalized=normalized)

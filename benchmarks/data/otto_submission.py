@@ -36,8 +36,7 @@ class SubmissionBlock:
         if (lengths == width).all():
             return given, self.aids.reshape(len(given), width)
         matrix = np.full((len(given), width), -1, dtype=np.int64)
-        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        matrix[np.repeat(np.arange(len(given)), lengths), np.arange(len(self.aids)) - starts] = self.aids
+        matrix[np.arange(width) < lengths[:, None]] = self.aids  # each row's aids, in row-major order
         return given, matrix
 
 
@@ -106,7 +105,7 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
         first = handle.readline()
     _check_header(decode_line(first, path, 1), path)
     line = 2
-    seen_sessions, seen_types = [], []
+    seen = [np.zeros((2, 0), dtype=np.int64)]  # (session, type) of every row
     finish = then if then is not None else (lambda block: block)
 
     def fast(block: bytes) -> tuple[SubmissionBlock | None, Any]:
@@ -122,14 +121,11 @@ def iter_submission(path: Path, keep: int | None = None, block_bytes: int = SUBM
             parsed = _plain_submission_block(split_lines(block), path, line, keep)
             result = finish(parsed)
         line += block.count(b"\n")
-        seen_sessions.append(parsed.sessions)
-        seen_types.append(parsed.types)
+        seen.append(np.stack((parsed.sessions, parsed.types)))
         yield result
-    sessions = np.concatenate(seen_sessions) if seen_sessions else np.zeros(0, dtype=np.int64)
-    types = np.concatenate(seen_types) if seen_types else np.zeros(0, dtype=np.int8)
-    order = np.lexsort((types, sessions))
-    sessions, types = sessions[order], types[order]
-    if ((sessions[1:] == sessions[:-1]) & (types[1:] == types[:-1])).any():
+    pairs = np.concatenate(seen, axis=1)
+    pairs = pairs[:, np.lexsort(pairs[::-1])]
+    if (pairs[:, 1:] == pairs[:, :-1]).all(axis=0).any():
         read_submission(path)  # raises, naming the line of the repeat
         raise DataError(path, "a (session, type) row appears twice")
 

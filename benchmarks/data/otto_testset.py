@@ -50,11 +50,8 @@ def _labels(session_ids: list[int], rest: Events, rest_index: np.ndarray) -> dic
                                       rest["type"][is_buy].tolist(), strict=True):
         buys.setdefault(session_row, (set(), set()))[kind - 1].add(aid)
     empty: tuple[set[int], set[int]] = (set(), set())
-    labels = {}
-    for row, session in enumerate(session_ids):
-        carts, orders = buys.get(row, empty)
-        labels[int(session)] = SessionLabels(clicks[row], frozenset(carts), frozenset(orders))
-    return labels
+    return {int(session): SessionLabels(clicks[row], *map(frozenset, buys.get(row, empty)))
+            for row, session in enumerate(session_ids)}
 
 
 def make_testset(events: Events, test_days: int, seed: int) -> OttoSplit:
