@@ -13,31 +13,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.data.textfile import decode_line, gzip_errors, is_gzip, open_input
+from benchmarks.data.textfile import decode_line, gzip_errors, open_input
 
 
 def line_blocks(path: Path, block_bytes: int = 32 << 20, start: int = 0) -> Iterator[bytes]:
     """Blocks of about ``block_bytes`` from byte ``start`` on (decompressed bytes of a gzipped file), each cut after a
-    newline (the last may lack one)."""
-    if is_gzip(path):  # read straight through: gzip cannot seek back cheaply
-        with open_input(path) as handle, gzip_errors(path):
-            handle.read(start)
-            while True:
-                block = handle.read(block_bytes)
-                if not block:
-                    return
-                yield block + (handle.readline() if not block.endswith(b"\n") else b"")
-    with open(path, "rb") as handle:
-        position = start
-        while True:
-            handle.seek(position + block_bytes)  # find the end of the line the block would cut, then read up to it
-            end = position + block_bytes + len(handle.readline())
-            handle.seek(position)
-            block = handle.read(end - position)
-            if not block:
-                return
-            yield block
-            position += len(block)
+    newline (the last may lack one); errors as :func:`open_input`."""
+    with open_input(path) as handle, gzip_errors(path):
+        handle.seek(start)  # gzip reads its way there
+        while block := handle.read(block_bytes):
+            yield block if block.endswith(b"\n") else block + handle.readline()
 
 
 def in_threads(blocks: Iterator[bytes], work: Callable[[bytes], Any], ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
@@ -102,7 +87,6 @@ def split_lines(block: bytes) -> list[bytes]:
 def check_utf8(path: Path, block_bytes: int = 1 << 24) -> None:
     """Raise the DataError naming the line and column of the first byte that is not UTF-8, if any: polars' and
     pyarrow's own errors do not say where it is."""
-    open_input(path).close()  # a missing file or another kind of archive: say so
     line = 1
     for block in line_blocks(path, block_bytes):
         if not _is_utf8(block):

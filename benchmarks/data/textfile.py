@@ -82,12 +82,6 @@ def check_input_file(path: Path | str) -> Path:
     return path
 
 
-def is_gzip(path: Path | str) -> bool:
-    """Whether ``path`` starts with gzip's magic bytes (whatever its name)."""
-    with open(path, "rb") as handle:
-        return handle.read(2) == GZIP_MAGIC
-
-
 def open_input(path: Path | str) -> IO[bytes]:
     """``path`` opened for reading bytes, decompressed when it is gzipped; a missing file, a folder or another kind
     of archive (zip, bzip2, xz, zstd, 7z) is a DataError."""
