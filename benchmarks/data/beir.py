@@ -221,11 +221,10 @@ def _write_converted(target: Path, collection: Collection) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     pq.write_table(_corpus_table(collection.corpus), temp / "corpus.parquet")
-    (temp / "queries.json").write_text(json.dumps(collection.queries))
-    (temp / "qrels.json").write_text(json.dumps(collection.qrels))
     meta = {"fingerprint": collection.fingerprint, "source": collection.source, "warnings": collection.warnings,
             "format": CACHE_FORMAT}
-    (temp / "meta.json").write_text(json.dumps(meta))
+    for part, value in (("queries", collection.queries), ("qrels", collection.qrels), ("meta", meta)):
+        (temp / f"{part}.json").write_text(json.dumps(value))
     try:
         os.replace(temp, target)
     except OSError:  # another process converted it first
@@ -235,10 +234,8 @@ def _write_converted(target: Path, collection: Collection) -> None:
 def _read_converted(folder: Path, name: str) -> Collection:
     import pyarrow.parquet as pq
 
-    meta = json.loads((folder / "meta.json").read_text())
+    meta, queries, qrels = (json.loads((folder / f"{part}.json").read_text()) for part in ("meta", "queries", "qrels"))
     corpus = _corpus_of_table(pq.read_table(folder / "corpus.parquet"))
-    queries = json.loads((folder / "queries.json").read_text())
-    qrels = json.loads((folder / "qrels.json").read_text())
     return Collection(name, corpus, queries, qrels, meta["fingerprint"], meta["source"], meta.get("warnings", {}))
 
 

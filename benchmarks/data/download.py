@@ -41,8 +41,7 @@ def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
     """One sha256 over several files (name and content, in the given order) and a string."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(Path(path).name.encode())
-        digest.update(sha256_file(Path(path)).encode())
+        digest.update(f"{Path(path).name}{sha256_file(path)}".encode())
     digest.update(extra.encode())
     return digest.hexdigest()
 

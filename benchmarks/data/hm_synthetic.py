@@ -174,11 +174,10 @@ def _articles(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFra
     partner = np.empty(n, dtype=np.int64)
     partner[order] = order[np.clip(np.arange(n) + np.where(rng.random(n) < 0.5, shift, -shift), 0, n - 1)]
 
-    frame = _article_frame(article_number, product_codes[product_of], type_names, product_group, index_group, appearance,
-                           colour, section)
     hidden = {"product": product_of, "index_group": index_group, "launch": launch, "lifetime": lifetime,
               "popularity": popularity, "price": base_price, "partner": partner, "sizes": sizes}
-    return frame, hidden
+    return _article_frame(article_number, product_codes[product_of], type_names, product_group, index_group,
+                          appearance, colour, section), hidden
 
 
 def _article_frame(article_number: np.ndarray, product_code: np.ndarray, type_names: np.ndarray, product_group: np.ndarray,
@@ -243,8 +242,7 @@ def _customers(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[pd.DataFr
     end = np.minimum(N_DAYS - 1, start + length).astype(np.int64)
     stays = rng.random(n) < 0.55  # most customers are still active at the end
     end[stays] = N_DAYS - 1
-    hidden = {"activity": activity, "online": online, "taste": taste, "start": start, "end": end}
-    return frame, hidden
+    return frame, {"activity": activity, "online": online, "taste": taste, "start": start, "end": end}
 
 
 def _trips(n_target: int, cust: dict[str, np.ndarray], rng_trip: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -36,8 +36,6 @@ def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionL
     click = raw.get("clicks")
     if click is not None and (not is_int(click) or not 0 <= click <= MAX_ID):
         raise DataError(path, f"labels.clicks is {quote(click)}, expected one aid (an integer 0..{MAX_ID})", line=number)
-    if click == 0:
-        click = None
     sets = {}
     for name in ("carts", "orders"):
         values = raw.get(name)
@@ -45,7 +43,7 @@ def _session_labels(record: Any, path: Path, number: int) -> tuple[int, SessionL
         if not isinstance(values, list) or not all(is_int(v) and 0 <= v <= MAX_ID for v in values):
             raise DataError(path, f"labels.{name} is {quote(values)}, expected a list of aids (integers 0..{MAX_ID})", line=number)
         sets[name] = frozenset(values)
-    return session, SessionLabels(click, sets["carts"], sets["orders"])
+    return session, SessionLabels(click or None, sets["carts"], sets["orders"])  # None for aid 0
 
 
 def read_labels(path: Path) -> dict[int, SessionLabels]:
@@ -146,8 +144,7 @@ def _fast_labels(data: bytes) -> LabelArrays | None:
             return None
         parts[name] = (_numbers(pc.list_parent_indices(lists)), _numbers(flat))
     truth = {}
-    for name, (rows, aids) in parts.items():
-        aids = np.asarray(aids, dtype=np.int64)
+    for name, (rows, aids) in parts.items():  # int64, as the schema says
         if len(aids) and (aids.min() < 0 or aids.max() > MAX_ID):
             return None
         truth[name] = unique_sorted(pair_keys(rows, aids))

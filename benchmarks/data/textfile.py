@@ -112,7 +112,6 @@ def open_input(path: Path | str) -> IO[bytes]:
 
 def read_input_bytes(path: Path | str) -> bytes:
     """All of ``path``'s bytes, decompressed when it is gzipped; errors as :func:`open_input` and damaged gzip data."""
-    path = Path(path)
     with open_input(path) as handle, gzip_errors(path):
         return handle.read()
 
