@@ -251,10 +251,8 @@ def _coded_transactions(columns: dict, customers, articles, start: dt.date) -> p
         pl.DataFrame(columns)
         .join(customer_lookup, on="customer_id", how="left")
         .join(article_lookup, on="article_id", how="left")
-        .select(
-            day=((pl.col("date") - pl.lit(start)).dt.total_days()).cast(pl.Int16),
-            customer=pl.col("customer"), article=pl.col("article"), price=pl.col("price"), channel=pl.col("channel"),
-        )
+        .select((pl.col("date") - pl.lit(start)).dt.total_days().cast(pl.Int16).alias("day"),
+                "customer", "article", "price", "channel")
         .sort("day", maintain_order=True)
     ).to_pandas()
 
