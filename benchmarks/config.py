@@ -312,12 +312,10 @@ def check_request(request: RunRequest) -> None:
     resolved, created or run: a UserError names the first bad value."""
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
-    for task_id in request.tasks:
-        check_id(task_id, "--task")
-    for system_id in request.systems:
-        check_id(system_id, "--system")
-    for seed in request.seeds:
-        check_seed(seed, "--seed")
+    for values, check, what in ((request.tasks, check_id, "--task"), (request.systems, check_id, "--system"),
+                                (request.seeds, check_seed, "--seed")):
+        for value in values:
+            check(value, what)
     if request.profile not in PROFILES:
         raise unknown("profile", request.profile, PROFILES, what="--profile")
     if request.executor not in ("local", "ray"):

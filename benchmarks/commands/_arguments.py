@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from benchmarks.api import PROFILES
 from benchmarks.config import MAX_COUNT, check_count, check_seconds
 from benchmarks.errors import UserError, unknown
 from benchmarks.paths import MAX_SEED, check_folder_argument, check_id, check_seed, shown
@@ -77,3 +78,4 @@ def _known(kind: str, value: str) -> str:
 
 known_task = functools.partial(_known, "task")
 known_system = functools.partial(_known, "system")
+profile = functools.partial(choose, options=PROFILES, kind="profile", what="--profile")

@@ -71,17 +71,6 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     return data
 
 
-def _device_here(requested: str) -> tuple[str, list[Any]]:
-    """The device a job runs on inside its Ray task, and the GPUs Ray gave it."""
-    import ray
-
-    gpus = list(ray.get_gpu_ids())
-    if requested != "auto":
-        return requested, gpus
-    found = accelerator() if gpus else None
-    return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
-
-
 def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout: float | None,
                 start_method: str, board: Any, index: int, preload: list[str]) -> JobResult:
     """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
@@ -89,7 +78,11 @@ def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout:
 
     node = f"{platform.node()}:{ray.get_runtime_context().get_node_id()[:8]}"
     board.report.remote(index, "start", node)
-    device, gpus = _device_here(spec.device)
+    gpus = list(ray.get_gpu_ids())  # the GPUs Ray gave this job
+    device = spec.device
+    if device == "auto":
+        card = accelerator() if gpus else None
+        device = "cuda" if card and card["type"] == "cuda" else "cpu"
     env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
     spec = dataclasses.replace(spec, device=device)
     try:
@@ -218,7 +211,7 @@ class RayExecutor:
                         if index not in seen:
                             on_event(Event.STARTED, index, None)
                         seen[index] = (phase, node)
-                        on_event(Event.PHASE, index, {"text": phase, "node": node})
+                        on_event(Event.PHASE, index, (phase, node))
                 for ref in ready:
                     index = pending.pop(ref)
                     try:
