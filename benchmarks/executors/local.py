@@ -205,18 +205,6 @@ def _note_strays(result: JobResult, killed: list[str]) -> None:
         result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
 
 
-def kill_strays(token: str, before: set[int]) -> list[str]:
-    """SIGKILL what an in-process job started and left running: this process's new descendants (it is their
-    subreaper, so forked daemons stay among them) and any process carrying ``token``; its group is the driver's."""
-    me = psutil.Process()
-    killed = _kill(job_processes(me.pid, token, before=before, group=False))
-    for child in me.children():  # reap those that are (now) this process's children
-        if child.pid not in before:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(child.pid, os.WNOHANG)
-    return killed
-
-
 def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[str]:
     """SIGKILL a worker's process group (the worker leads it) and every other process of its job
     (:func:`job_processes`); returns what was killed besides the worker (``pid N: command``), for the record."""
@@ -409,7 +397,8 @@ class InProcessExecutor:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
         _become_subreaper()  # a daemon the job double-forks stays this process's descendant
-        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        me = psutil.Process()
+        before = {p.pid for p in me.children(recursive=True)}
         token, outer = secrets.token_hex(8), os.environ.get(TOKEN_VARIABLE)
         os.environ[TOKEN_VARIABLE] = token  # what the job starts carries it: found and killed at its end
         try:
@@ -426,6 +415,12 @@ class InProcessExecutor:
                 os.environ[TOKEN_VARIABLE] = outer
         if fired:
             result = JobResult.timeout(self.timeout)
-        _note_strays(result, kill_strays(token, before))
+        # what the job left running: this process's new descendants (forked daemons stay among them) and any
+        # process carrying its token; not its process group, which is the driver's
+        _note_strays(result, _kill(job_processes(me.pid, token, before=before, group=False)))
+        for child in me.children():  # reap those that are (now) this process's children
+            if child.pid not in before:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(child.pid, os.WNOHANG)
         result.memory_method = "not measured (in-process run)"
         return result
