@@ -174,8 +174,7 @@ class RunRequest:
         self.task = None
         from benchmarks.loadgen import SCENARIOS
 
-        unknown = [name for name in self.serve if name not in SCENARIOS]
-        if unknown:
+        if unknown := [name for name in self.serve if name not in SCENARIOS]:
             raise UserError(f"--serve {','.join(self.serve)}: unknown scenario {unknown[0]!r}; expected some of {','.join(SCENARIOS)}")
         if self.serve and importlib.util.find_spec("mlperf_loadgen") is None:
             raise UserError('--serve needs MLPerf LoadGen: pip install -e ".[serve]" (mlcommons-loadgen)')
@@ -298,8 +297,7 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
                 narrowed = f" (narrowed to: {', '.join(system_cls.tasks)})" if system_cls.tasks else ""
                 raise UserError(f"system {name!r} is a {system_cls.kind} and does not run task {task_cls.id!r}, "
                                 f"a {task_cls.kind} task{narrowed}")
-            missing = system_cls.missing_requirements()
-            if missing:
+            if missing := system_cls.missing_requirements():
                 raise UserError(f"system {name!r} is unavailable: missing {', '.join(missing)}; install with: {system_cls.install_hint()}")
             chosen.append(system_cls)
         return chosen, []

@@ -99,17 +99,6 @@ def _end_orphan(workdir: str) -> None:
         os._exit(70)
 
 
-def _cap_threads(threads: int) -> None:
-    """Size this worker's thread pools to ``threads``: those already started (BLAS under numpy, torch) now, the
-    rest through the environment variables the caller set (read when their library loads)."""
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-
-
 TOKEN_VARIABLE = "MLSD_JOB_TOKEN"
 """Set in a worker's environment to its job's token: every process the job starts inherits it."""
 PR_SET_CHILD_SUBREAPER = 36
@@ -126,8 +115,14 @@ def _become_subreaper() -> None:
 def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str, driver: int) -> None:
     os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older); the job's token
     _become_subreaper()
-    if "OMP_NUM_THREADS" in env:
-        _cap_threads(int(env["OMP_NUM_THREADS"]))
+    if "OMP_NUM_THREADS" in env:  # size the pools already started (BLAS under numpy, torch); the others read env
+        threads = int(env["OMP_NUM_THREADS"])
+        with contextlib.suppress(ImportError):
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a timeout kills the job's children too
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means

@@ -206,12 +206,12 @@ class RayExecutor:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.5, fetch_local=True)
                 running = set(pending.values())
-                for index, (phase, node) in ray.get(board.snapshot.remote()).items():
-                    if index in running and seen.get(index) != (phase, node):
+                for index, report in ray.get(board.snapshot.remote()).items():
+                    if index in running and seen.get(index) != report:
                         if index not in seen:
                             on_event(Event.STARTED, index, None)
-                        seen[index] = (phase, node)
-                        on_event(Event.PHASE, index, (phase, node))
+                        seen[index] = report
+                        on_event(Event.PHASE, index, report)
                 for ref in ready:
                     index = pending.pop(ref)
                     try:
@@ -219,9 +219,8 @@ class RayExecutor:
                     except Exception as error:  # retries spent: the worker or node died, or Ray failed
                         result = JobResult.failure(f"{type(error).__name__} after {self.retries} retr"
                                                    f"{'y' if self.retries == 1 else 'ies'}: {str(error).splitlines()[0]}")
-                    if index not in seen:
+                    if index not in seen:  # finished before its first report reached the board
                         on_event(Event.STARTED, index, None)
-                        seen[index] = ("", "")
                     on_event(Event.FINISHED, index, result)
         finally:
             try:
