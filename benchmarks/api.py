@@ -17,13 +17,12 @@ must not count (evaluation inside training) with ``context.untimed()``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib.util
 import inspect
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,7 +45,7 @@ class DatasetInfo:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:

@@ -174,8 +174,7 @@ class RunRequest:
         self.task = None
         from benchmarks.loadgen import SCENARIOS
 
-        unknown = [name for name in self.serve if name not in SCENARIOS]
-        if unknown:
+        if unknown := [name for name in self.serve if name not in SCENARIOS]:
             raise UserError(f"--serve {','.join(self.serve)}: unknown scenario {unknown[0]!r}; expected some of {','.join(SCENARIOS)}")
         if self.serve and importlib.util.find_spec("mlperf_loadgen") is None:
             raise UserError('--serve needs MLPerf LoadGen: pip install -e ".[serve]" (mlcommons-loadgen)')
@@ -298,8 +297,7 @@ def select_systems(task_cls: type[Task], names: list[str]) -> tuple[list[type[Sy
                 narrowed = f" (narrowed to: {', '.join(system_cls.tasks)})" if system_cls.tasks else ""
                 raise UserError(f"system {name!r} is a {system_cls.kind} and does not run task {task_cls.id!r}, "
                                 f"a {task_cls.kind} task{narrowed}")
-            missing = system_cls.missing_requirements()
-            if missing:
+            if missing := system_cls.missing_requirements():
                 raise UserError(f"system {name!r} is unavailable: missing {', '.join(missing)}; install with: {system_cls.install_hint()}")
             chosen.append(system_cls)
         return chosen, []
@@ -312,12 +310,10 @@ def check_request(request: RunRequest) -> None:
     resolved, created or run: a UserError names the first bad value."""
     if not request.tasks:
         raise UserError("no task given: --task TASK (see: python -m benchmarks list)")
-    for task_id in request.tasks:
-        check_id(task_id, "--task")
-    for system_id in request.systems:
-        check_id(system_id, "--system")
-    for seed in request.seeds:
-        check_seed(seed, "--seed")
+    for values, check, what in ((request.tasks, check_id, "--task"), (request.systems, check_id, "--system"),
+                                (request.seeds, check_seed, "--seed")):
+        for value in values:
+            check(value, what)
     if request.profile not in PROFILES:
         raise unknown("profile", request.profile, PROFILES, what="--profile")
     if request.executor not in ("local", "ray"):

@@ -67,7 +67,7 @@ class Event(enum.Enum):
     """What an executor reports of a job: ``on_event(event, job index, payload)``."""
 
     STARTED = "started"  # payload None
-    PHASE = "phase"  # payload: the phase's text, or {"text": ..., "node": ...} from a cluster
+    PHASE = "phase"  # payload: the phase's text, or (text, node) from a cluster
     FINISHED = "finished"  # payload: its JobResult
 
 

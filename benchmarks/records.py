@@ -29,9 +29,6 @@ SCHEMA_VERSION = 2
 ``benchmarks.metrics``, memory measured from outside the job (``peak_memory_mb`` with ``memory_method``),
 the machine's ``conditions`` (load, threads) and the ``job_key`` that ``--resume`` matches."""
 
-OLD_MEMORY_METHOD = "ru_maxrss read inside the worker: includes the parent's peak (records of schema 1)"
-
-
 class RecordError(ValueError):
     """A file under ``records/`` that is not a usable record (the message names the field)."""
 
@@ -186,7 +183,7 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
         data["per_example"] = {**per_example, "values": {canonical(k): v for k, v in per_example["values"].items()}}
     if "peak_rss_mb" in data:
         data["peak_memory_mb"] = data.pop("peak_rss_mb")
-        data["memory_method"] = OLD_MEMORY_METHOD
+        data["memory_method"] = "ru_maxrss read inside the worker: includes the parent's peak (records of schema 1)"
     data["schema_version"] = SCHEMA_VERSION
     return data
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
-import importlib
 import importlib.metadata
 import importlib.util
 import sys
@@ -168,8 +167,7 @@ def register_system(cls: type[System]) -> type[System]:
     if kind is None:
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) declares kind {cls.kind!r}; "
                         f"expected one of {', '.join(kinds.KINDS)} (see benchmarks/kinds/)")
-    missing = kind.missing_methods(cls)
-    if missing:
+    if missing := kind.missing_methods(cls):
         raise UserError(f"system {cls.id!r} ({_origin_of(cls)}) is a {cls.kind} but lacks "
                         f"{', '.join(m + '()' for m in missing)} (the {cls.kind} contract in benchmarks/kinds/)")
     SYSTEMS.add(cls.id, cls, _origin_of(cls), _file_of(cls))
@@ -310,8 +308,7 @@ def _get(registry: Registry[T], name: str) -> T:
     holds the name (its real error, file and line), else all of them."""
     if name in registry or name in registry.conflicts or not BROKEN:
         return registry.get(name)
-    defining = [b for b in BROKEN if _mentions(b, name)]
-    if defining:
+    if defining := [b for b in BROKEN if _mentions(b, name)]:
         raise UserError(f"{registry.kind} {name!r} could not be loaded: "
                         + "; ".join(f"{b.origin} failed to import ({b.where}): {b.error}" for b in defining))
     raise UserError(f"{unknown(registry.kind, name, list(registry))}; plug-in modules that failed to import: "

@@ -26,8 +26,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,7 +43,7 @@ from benchmarks.records import Record
 __all__ = ["JobOutcome", "RunRequest", "run"]
 
 
-@dataclass
+@dataclasses.dataclass
 class JobOutcome:
     """A finished job: where its record is, and how it went."""
 
@@ -90,7 +88,7 @@ def check_results_dir(results_dir: Path) -> None:
         raise UserError(f"--results-dir {path}: cannot write records there ({error.strerror or error})") from None
 
 
-@contextmanager
+@contextlib.contextmanager
 def _signals(handler: Any) -> Iterator[None]:
     """Ctrl-C and SIGTERM go to ``handler`` inside the block (only the main thread can do this; elsewhere a no-op)."""
     previous: dict[int, Any] = {}
@@ -233,8 +231,7 @@ def _execute(executor: Any, jobs: list[JobSpec], prepared: _Prepared, request: R
             started_at[index] = _now()
             progress.started(index, spec.label)
         elif event is Event.PHASE:
-            node = payload.get("node") if isinstance(payload, dict) else None
-            text = payload.get("text", "") if isinstance(payload, dict) else str(payload)
+            text, node = payload if isinstance(payload, tuple) else (str(payload), None)
             progress.phase(index, text, node)
         else:
             outcome, message = _finish(spec, payload, prepared(spec), run_id, started_at.get(index, _now()),
@@ -364,17 +361,16 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
     (no artifacts, no per-example values) replaces it when that fits, and ``--resume`` runs it again."""
     record = build_record(spec, result, data, run_id, started_at, executor)
     path = records.record_path(results_dir, spec.task, spec.system, run_id, spec.seed)
-    head = f"{spec.task} · {spec.system} seed {spec.seed}: "
+    recorded = True
     try:
         _write_job(path, record, result.artifacts)
     except OSError as error:
-        reason = write_failure(error, path)
-        failed = dataclasses.replace(record, status="failed", error=reason, traceback=None, artifacts=[],
-                                     per_example=records.PerExample(), extras={}, metrics={})
+        recorded = False
+        record = dataclasses.replace(record, status="failed", error=write_failure(error, path), traceback=None,
+                                     artifacts=[], per_example=records.PerExample(), extras={}, metrics={})
         with contextlib.suppress(OSError):  # nothing could be written: the outcome and the message say so
-            records.write_record(path, failed)
-        outcome = JobOutcome(spec.task, spec.system, spec.seed, "failed", path, {}, reason, recorded=False)
-        return outcome, f"{head}FAILED: {reason}"
+            records.write_record(path, record)
+    head = f"{spec.task} · {spec.system} seed {spec.seed}: "
     if record.ok:
         shown = metric_facts.format_value(record.main_metric, record.main_value)
         fit = record.timings.get("fit_s")
@@ -382,7 +378,7 @@ def _finish(spec: JobSpec, result: JobResult, data: TaskData, run_id: str, start
     else:
         message = f"{head}FAILED: {record.error}"
     return JobOutcome(spec.task, spec.system, spec.seed, record.status, path, record.metrics, record.error,
-                      timed_out=result.timed_out), message
+                      recorded, result.timed_out), message
 
 
 def _write_leaderboards(results_dir: Path, task_ids: list[str]) -> bool:

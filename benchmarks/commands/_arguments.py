@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from benchmarks.api import PROFILES
 from benchmarks.config import MAX_COUNT, check_count, check_seconds
 from benchmarks.errors import UserError, unknown
 from benchmarks.paths import MAX_SEED, check_folder_argument, check_id, check_seed, shown
@@ -56,9 +57,8 @@ def count(minimum: int) -> Callable[[str], int]:
     return _checked(_integer, lambda value: check_count(value, "value", minimum=minimum), f"an integer from {minimum} to {MAX_COUNT}")
 
 
-def choose(value: str, options: Iterable[str], kind: str, what: str = "") -> str:
+def choose(value: str, options: list[str] | set[str] | tuple[str, ...], kind: str, what: str = "") -> str:
     """``value`` if it is one of ``options``; else the shared "unknown ...; did you mean" error."""
-    options = list(options)
     if value not in options:
         raise unknown(kind, value, options, what=what)
     return value
@@ -77,3 +77,4 @@ def _known(kind: str, value: str) -> str:
 
 known_task = functools.partial(_known, "task")
 known_system = functools.partial(_known, "system")
+profile = functools.partial(choose, options=PROFILES, kind="profile", what="--profile")

@@ -55,18 +55,18 @@ class CheckResult:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", action="append", default=None, help="only this task (repeatable)")
-    parser.add_argument("--profile", action="append", default=None, help="only this profile (repeatable), e.g. smoke")
-    parser.add_argument("--system", action="append", default=None, help="only this system (repeatable)")
+    parser.add_argument("--task", action="append", type=arg.known_task, help="only this task (repeatable)")
+    parser.add_argument("--profile", action="append", type=arg.profile,
+                        help="only this profile (repeatable), e.g. smoke")
+    parser.add_argument("--system", action="append", type=arg.known_system, help="only this system (repeatable)")
     parser.add_argument("--results-dir", type=arg.folder, default=None,
                         help="keep the rerun records here (default: a temp folder; created if missing)")
     parser.add_argument("--json", action="store_true", help="print the grades as JSON")
     parser.add_argument("--strict", action="store_true", help="a SKIP (missing data or extra) fails the check too")
 
 
-def declared(
-    tasks: list[str] | None = None, profiles: list[str] | None = None, systems: list[str] | None = None
-) -> list[tuple[type[System], Expected]]:
+def declared(tasks: list[str] | None = None, profiles: list[str] | None = None,
+             systems: list[str] | None = None) -> list[tuple[type[System], Expected]]:
     """Every (system, expectation) registered, filtered by task, profile and system."""
     from benchmarks.registry import SYSTEMS, discover
 
@@ -137,15 +137,8 @@ def _grade_outcome(system_id: str, expected: Expected, outcome: Any) -> CheckRes
 
 
 def main(args: argparse.Namespace) -> int:
-    from benchmarks.api import PROFILES
     from benchmarks.paths import results_root
 
-    for task_id in args.task or []:
-        arg.known_task(task_id)
-    for system_id in args.system or []:
-        arg.known_system(system_id)
-    for profile in args.profile or []:
-        arg.choose(profile, PROFILES, "profile", what="--profile")
     conditions = declared(args.task, args.profile, args.system)
     if not conditions:  # a check that checks nothing must not pass silently
         raise UserError("no expected scores are declared for that selection (--task, --profile, --system); "

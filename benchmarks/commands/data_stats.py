@@ -135,8 +135,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"\n{gated - len(out)} of {gated} gated figures within ±20%"
           + (f"; outside: {', '.join(row.figure.key for row in out)}" if out else "")
           + f" ({time.perf_counter() - start:.1f} s)")
-    notes = protocol_notes(args.task)
-    if notes:
+    if notes := protocol_notes(args.task):
         print("\nDifferences from otto-de's code (datasets/otto.md):")
         print("\n".join(f"- {note}" for note in notes))
     return 0

@@ -45,8 +45,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, indent=1))
         return exit_status
-    kinds = sorted({t["kind"] for t in found["tasks"]} | {s["kind"] for s in found["systems"]})
-    for kind in kinds:
+    for kind in sorted({t["kind"] for t in found["tasks"]} | {s["kind"] for s in found["systems"]}):
         print(f"Kind {kind}")
         print("  tasks:")
         for task in (t for t in found["tasks"] if t["kind"] == kind):

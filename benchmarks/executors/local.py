@@ -99,17 +99,6 @@ def _end_orphan(workdir: str) -> None:
         os._exit(70)
 
 
-def _cap_threads(threads: int) -> None:
-    """Size this worker's thread pools to ``threads``: those already started (BLAS under numpy, torch) now, the
-    rest through the environment variables the caller set (read when their library loads)."""
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-
-
 TOKEN_VARIABLE = "MLSD_JOB_TOKEN"
 """Set in a worker's environment to its job's token: every process the job starts inherits it."""
 PR_SET_CHILD_SUBREAPER = 36
@@ -126,8 +115,14 @@ def _become_subreaper() -> None:
 def _worker(connection: Connection, spec: JobSpec, data: TaskData, env: dict[str, str], workdir: str, driver: int) -> None:
     os.environ.update(env)  # e.g. the GPUs Ray gave this job (a fork server's environment is older); the job's token
     _become_subreaper()
-    if "OMP_NUM_THREADS" in env:
-        _cap_threads(int(env["OMP_NUM_THREADS"]))
+    if "OMP_NUM_THREADS" in env:  # size the pools already started (BLAS under numpy, torch); the others read env
+        threads = int(env["OMP_NUM_THREADS"])
+        with contextlib.suppress(ImportError):
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a timeout kills the job's children too
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
@@ -203,18 +198,6 @@ def _note_strays(result: JobResult, killed: list[str]) -> None:
     if killed:
         result.conditions["stray_processes_killed"] = killed
         result.warnings.append(f"the job left {len(killed)} process(es) running at its end; killed: {'; '.join(killed)}"[:1000])
-
-
-def kill_strays(token: str, before: set[int]) -> list[str]:
-    """SIGKILL what an in-process job started and left running: this process's new descendants (it is their
-    subreaper, so forked daemons stay among them) and any process carrying ``token``; its group is the driver's."""
-    me = psutil.Process()
-    killed = _kill(job_processes(me.pid, token, before=before, group=False))
-    for child in me.children():  # reap those that are (now) this process's children
-        if child.pid not in before:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(child.pid, os.WNOHANG)
-    return killed
 
 
 def kill_tree(pid: int, token: str | None = None, seen: dict[int, Any] | None = None) -> list[str]:
@@ -409,7 +392,8 @@ class InProcessExecutor:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
         _become_subreaper()  # a daemon the job double-forks stays this process's descendant
-        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        me = psutil.Process()
+        before = {p.pid for p in me.children(recursive=True)}
         token, outer = secrets.token_hex(8), os.environ.get(TOKEN_VARIABLE)
         os.environ[TOKEN_VARIABLE] = token  # what the job starts carries it: found and killed at its end
         try:
@@ -426,6 +410,12 @@ class InProcessExecutor:
                 os.environ[TOKEN_VARIABLE] = outer
         if fired:
             result = JobResult.timeout(self.timeout)
-        _note_strays(result, kill_strays(token, before))
+        # what the job left running: this process's new descendants (forked daemons stay among them) and any
+        # process carrying its token; not its process group, which is the driver's
+        _note_strays(result, _kill(job_processes(me.pid, token, before=before, group=False)))
+        for child in me.children():  # reap those that are (now) this process's children
+            if child.pid not in before:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(child.pid, os.WNOHANG)
         result.memory_method = "not measured (in-process run)"
         return result

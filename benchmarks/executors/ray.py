@@ -71,17 +71,6 @@ def prepared_on_node(spec: JobSpec, fingerprint: str) -> TaskData:
     return data
 
 
-def _device_here(requested: str) -> tuple[str, list[Any]]:
-    """The device a job runs on inside its Ray task, and the GPUs Ray gave it."""
-    import ray
-
-    gpus = list(ray.get_gpu_ids())
-    if requested != "auto":
-        return requested, gpus
-    found = accelerator() if gpus else None
-    return ("cuda" if found and found["type"] == "cuda" else "cpu"), gpus
-
-
 def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout: float | None,
                 start_method: str, board: Any, index: int, preload: list[str]) -> JobResult:
     """The body of one Ray task: find the data, run the job in its own worker process, return its result."""
@@ -89,7 +78,11 @@ def run_on_node(spec: JobSpec, data: TaskData | None, fingerprint: str, timeout:
 
     node = f"{platform.node()}:{ray.get_runtime_context().get_node_id()[:8]}"
     board.report.remote(index, "start", node)
-    device, gpus = _device_here(spec.device)
+    gpus = list(ray.get_gpu_ids())  # the GPUs Ray gave this job
+    device = spec.device
+    if device == "auto":
+        card = accelerator() if gpus else None
+        device = "cuda" if card and card["type"] == "cuda" else "cpu"
     env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
     spec = dataclasses.replace(spec, device=device)
     try:
@@ -213,12 +206,12 @@ class RayExecutor:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.5, fetch_local=True)
                 running = set(pending.values())
-                for index, (phase, node) in ray.get(board.snapshot.remote()).items():
-                    if index in running and seen.get(index) != (phase, node):
+                for index, report in ray.get(board.snapshot.remote()).items():
+                    if index in running and seen.get(index) != report:
                         if index not in seen:
                             on_event(Event.STARTED, index, None)
-                        seen[index] = (phase, node)
-                        on_event(Event.PHASE, index, {"text": phase, "node": node})
+                        seen[index] = report
+                        on_event(Event.PHASE, index, report)
                 for ref in ready:
                     index = pending.pop(ref)
                     try:
@@ -226,9 +219,8 @@ class RayExecutor:
                     except Exception as error:  # retries spent: the worker or node died, or Ray failed
                         result = JobResult.failure(f"{type(error).__name__} after {self.retries} retr"
                                                    f"{'y' if self.retries == 1 else 'ies'}: {str(error).splitlines()[0]}")
-                    if index not in seen:
+                    if index not in seen:  # finished before its first report reached the board
                         on_event(Event.STARTED, index, None)
-                        seen[index] = ("", "")
                     on_event(Event.FINISHED, index, result)
         finally:
             try:
