@@ -186,8 +186,7 @@ class HMMap12(Task):
         truth = data.truth
         if truth is None:
             return Evaluation(metrics={"map@12": float("nan"), "coverage": coverage}, extras=extras)
-        ap = ap_at_k_matrix(predictions, truth.items, truth.offsets, K)
-        recall = recall_at_k_matrix(predictions, truth.items, truth.offsets, K)
+        ap, recall = (metric(predictions, truth.items, truth.offsets, K) for metric in (ap_at_k_matrix, recall_at_k_matrix))
         extras["customers_scored"] = int(len(ap))
         return Evaluation(
             metrics={"map@12": float(ap.mean()), "recall@12": float(recall.mean()), "coverage": coverage},
@@ -207,9 +206,7 @@ class HMMap12(Task):
         truth = data.truth
         if truth is not None:
             truth_path = context.artifact_path("truth.csv")
-            offsets = truth.offsets
-            rows = [truth.items[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
-            hm_data.write_submission(truth_path, customer_ids, article_ids, rows)
+            hm_data.write_submission(truth_path, customer_ids, article_ids, np.split(truth.items, truth.offsets[1:-1]))
             files.append(truth_path)
         return files
 
@@ -223,8 +220,8 @@ class HMMap12(Task):
             print(f"--normalize-ids: padded {aligned.normalized['predictions']:,} article ids of {predictions_file} and "
                   f"{aligned.normalized['truth']:,} of {truth_file} to 10 digits (Kaggle compares them as written)",
                   file=sys.stderr)
-        ap = ap_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
-        recall = recall_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
+        ap, recall = (metric(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
+                      for metric in (ap_at_k_matrix, recall_at_k_matrix))
         return Evaluation(
             metrics={"map@12": float(ap.mean()) if len(ap) else 0.0, "recall@12": float(recall.mean()) if len(recall) else 0.0,
                      "customers_scored": float(len(ap)), "customers_missing": float(aligned.missing)},

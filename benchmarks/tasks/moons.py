@@ -23,19 +23,14 @@ from benchmarks.registry import register_task
 
 @dataclass(frozen=True)
 class MoonsProtocol:
-    n_train: int
-    n_test: int
-    noise: float
+    n_train: int = 100  # micrograd's demo: 100 points at noise 0.1
+    n_test: int = 2000  # fresh points from another seed
+    noise: float = 0.1
     train_seed: int = 1337
     test_seed: int = 2024
 
 
-# micrograd's demo: 100 points at noise 0.1. The test set is 2,000 fresh points from another seed.
-PROTOCOLS = {
-    "smoke": MoonsProtocol(n_train=100, n_test=500, noise=0.1),
-    "default": MoonsProtocol(n_train=100, n_test=2000, noise=0.1),
-    "full": MoonsProtocol(n_train=100, n_test=2000, noise=0.1),
-}
+PROTOCOLS = {"smoke": MoonsProtocol(n_test=500), "default": MoonsProtocol(), "full": MoonsProtocol()}
 
 
 GRID_CELLS = 60

@@ -337,10 +337,7 @@ def generate(system: Any, split: CharSplit, n_chars: int, seed: int, prompt: str
     if temperature <= 0:
         raise UserError(f"temperature {temperature}: expected a positive number")
     rng = np.random.default_rng(seed)
-    if prompt:
-        stream = [int(i) for i in split.encode(prompt)]
-    else:
-        stream = [split.vocab.index("\n") if "\n" in split.vocab else 0]
+    stream = split.encode(prompt).tolist() if prompt else [split.vocab.index("\n") if "\n" in split.vocab else 0]
     n_prompt = len(stream)
     for _ in range(n_chars):
         row = np.asarray(system.log_probs(np.array(stream, dtype=np.int64), len(stream)), dtype=np.float64)[-1] / temperature
