@@ -143,14 +143,10 @@ class MoonsAccuracy(Task):
             context.checkpoint_callback = None
 
     def predict(self, system: Classifier, data: ClassifierData, context: RunContext) -> Any:
-        X_train, y_train = data.train
-        X_test, _ = data.test
-        predictions = {
-            "train": check_labels(system.predict(X_train.copy()), len(X_train)),
-            "test": check_labels(system.predict(X_test.copy()), len(X_test)),
-        }
+        predictions = {name: check_labels(system.predict(X.copy()), len(X))
+                       for name, (X, _) in (("train", data.train), ("test", data.test))}
         with context.untimed():  # for the pictures only: never part of the score or the clock
-            predictions["boundary"] = boundary_map(system, X_train, y_train)
+            predictions["boundary"] = boundary_map(system, *data.train)
         return predictions
 
     def evaluate(self, predictions: Any, data: ClassifierData, context: RunContext) -> Evaluation:

@@ -115,9 +115,8 @@ class OttoRecall20(Task):
             path = otto.find_real(context.data_dir, context.cache_dir, fetch=options.source == "real",
                                   required=options.source == "real")
         if path is not None:
-            events, parquet, digest = otto.load_events(path, context.cache_dir, log=context.log)
-            info = DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
-            return events, info
+            events, _, digest = otto.load_events(path, context.cache_dir, log=context.log)
+            return events, DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
         scale = options.scale or PROFILE_SCALES[context.profile]
         if not 0 < scale <= 1:
             raise UserError(f"--set task.scale={scale}: expected a fraction in (0, 1]")

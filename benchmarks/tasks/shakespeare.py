@@ -38,8 +38,7 @@ NANOGPT_EVAL_ITERS = {"nanogpt-cpu": 20}
 NANOGPT_CPU_LOSS = 1.88
 """nanoGPT's README: validation loss of its CPU command."""
 NANOGPT_CPU_STANDARD_ERROR = 0.014
-"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (the spread of one batch's mean loss
-over √20): a 3-seed mean within ±0.03 of 1.88 is the agreement to expect."""
+"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (one batch's mean loss's spread / √20)."""
 
 
 @dataclass
@@ -205,7 +204,6 @@ class ShakespeareCharPerplexity(Task):
         return CharData(info, split_text(read_text(path)))
 
     def nanogpt_eval_iters(self, profile: str) -> int:
-        """Batches behind ``nanogpt_val_loss``: the option, or the profile's (20 for ``nanogpt-cpu``, else 200)."""
         wanted = self.options.nanogpt_eval_iters
         return wanted if wanted > 0 else NANOGPT_EVAL_ITERS.get(profile, 200)
 
