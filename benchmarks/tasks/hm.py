@@ -186,7 +186,8 @@ class HMMap12(Task):
         truth = data.truth
         if truth is None:
             return Evaluation(metrics={"map@12": float("nan"), "coverage": coverage}, extras=extras)
-        ap, recall = (metric(predictions, truth.items, truth.offsets, K) for metric in (ap_at_k_matrix, recall_at_k_matrix))
+        ap = ap_at_k_matrix(predictions, truth.items, truth.offsets, K)
+        recall = recall_at_k_matrix(predictions, truth.items, truth.offsets, K)
         extras["customers_scored"] = int(len(ap))
         return Evaluation(
             metrics={"map@12": float(ap.mean()), "recall@12": float(recall.mean()), "coverage": coverage},
@@ -220,8 +221,8 @@ class HMMap12(Task):
             print(f"--normalize-ids: padded {aligned.normalized['predictions']:,} article ids of {predictions_file} and "
                   f"{aligned.normalized['truth']:,} of {truth_file} to 10 digits (Kaggle compares them as written)",
                   file=sys.stderr)
-        ap, recall = (metric(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
-                      for metric in (ap_at_k_matrix, recall_at_k_matrix))
+        ap = ap_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
+        recall = recall_at_k_matrix(aligned.predicted, aligned.truth_items, aligned.truth_offsets, K)
         return Evaluation(
             metrics={"map@12": float(ap.mean()) if len(ap) else 0.0, "recall@12": float(recall.mean()) if len(recall) else 0.0,
                      "customers_scored": float(len(ap)), "customers_missing": float(aligned.missing)},

@@ -150,15 +150,12 @@ class MoonsAccuracy(Task):
         return predictions
 
     def evaluate(self, predictions: Any, data: ClassifierData, context: RunContext) -> Evaluation:
-        _, y_train = data.train
-        _, y_test = data.test
+        (_, y_train), (_, y_test) = data.train, data.test
         per_point = accuracy_per_example(y_test, predictions["test"])
         log = getattr(self, "_loss_log", None)
         return Evaluation(
-            metrics={
-                "accuracy": accuracy(y_test, predictions["test"]),
-                "train_accuracy": accuracy(y_train, predictions["train"]),
-            },
+            metrics={"accuracy": accuracy(y_test, predictions["test"]),
+                     "train_accuracy": accuracy(y_train, predictions["train"])},
             per_example={"accuracy": per_point.tolist()},
             example_ids=[str(i) for i in range(len(y_test))],
             extras={"curves": log.curves()} if log is not None and log.steps else {},

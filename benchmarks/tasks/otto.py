@@ -147,11 +147,10 @@ class OttoRecall20(Task):
     def evaluate(self, predictions: Any, data: SessionData, context: RunContext) -> Evaluation:
         labels = data.labels
         result = otto_recall(labels, predictions_to_dict(predictions), k=K)
-        per_session = result.per_session()
         covered = len(set(np.asarray(predictions["session"]).tolist()) & labels.keys()) / max(1, len(labels))
         return Evaluation(
             metrics={**result.metrics, "session_coverage": covered},
-            per_example={name: values.tolist() for name, values in per_session.items()},
+            per_example={name: values.tolist() for name, values in result.per_session().items()},
             example_ids=[str(s) for s in result.sessions.tolist()],
             extras={"protocol_stats": data.stats, "denominators": result.denominators},
         )

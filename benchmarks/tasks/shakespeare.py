@@ -38,7 +38,7 @@ NANOGPT_EVAL_ITERS = {"nanogpt-cpu": 20}
 NANOGPT_CPU_LOSS = 1.88
 """nanoGPT's README: validation loss of its CPU command."""
 NANOGPT_CPU_STANDARD_ERROR = 0.014
-"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (one batch's mean loss's spread / √20)."""
+"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (one batch's spread / √20)."""
 
 
 @dataclass

@@ -143,7 +143,8 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     def evaluate(self, predictions: Any, data: CharData, context: RunContext) -> Evaluation:
         evaluation = super().evaluate(predictions, data, context)
         result = time_to_target(predictions["curve"], predictions["speedrun"]["target"])
-        evaluation.metrics.update({name: float(value) for name, value in asdict(result).items() if name != "best_val_loss"})
+        evaluation.metrics.update({name: float(value) for name, value in asdict(result).items()
+                                   if name != "best_val_loss"})
         evaluation.extras["speedrun"] = predictions["speedrun"]
         # per-block losses of the final model say nothing about the time: intervals come from the seeds
         evaluation.per_example, evaluation.example_ids = {}, None
