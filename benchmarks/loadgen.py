@@ -55,19 +55,17 @@ def _settings(scenario: str, queries: int, target_qps: float | None, bound_ms: f
     settings.min_duration_ms = 0
     settings.min_query_count = queries
     settings.max_query_count = queries
-    if scenario == "single-stream":
-        settings.scenario = lg.TestScenario.SingleStream
-    elif scenario == "offline":
-        settings.scenario = lg.TestScenario.Offline
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    settings.scenario = {"single-stream": lg.TestScenario.SingleStream, "offline": lg.TestScenario.Offline,
+                         "server": lg.TestScenario.Server}[scenario]
+    if scenario == "offline":
         settings.offline_expected_qps = float(queries)  # all samples in one query (min_duration_ms = 0)
-    elif scenario == "server":
+    if scenario == "server":
         if not target_qps or not bound_ms:
             raise ValueError("the server scenario needs a target QPS and a latency bound")
-        settings.scenario = lg.TestScenario.Server
         settings.server_target_qps = float(target_qps)
         settings.server_target_latency_ns = int(bound_ms * 1e6)
-    else:
-        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
     return settings
 
 
@@ -135,7 +133,6 @@ def read_summary(path: Path, scenario: str, target_qps: float | None = None) -> 
     generated = re.findall(r'"key": "generated_(?:query_count|samples_per_query)", "value": (\d+)', logged)
     return LoadGenRun(
         scenario=scenario, result=verdict.group(1), queries=math.prod(map(int, generated)) if len(generated) == 2 else 0,
-        p50_ms=_field(text, "50.00 percentile latency (ns)", 1e6), p90_ms=_field(text, "90.00 percentile latency (ns)", 1e6),
-        p99_ms=_field(text, "99.00 percentile latency (ns)", 1e6), qps=_field(text, qps_label), target_qps=target_qps,
-        summary=path, detail=detail,
+        **{f"p{p}_ms": _field(text, f"{p}.00 percentile latency (ns)", 1e6) for p in (50, 90, 99)},
+        qps=_field(text, qps_label), target_qps=target_qps, summary=path, detail=detail,
     )

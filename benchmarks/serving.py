@@ -334,9 +334,8 @@ def _run_scenarios(section: Serving, answer: Callable[[Sequence[int]], None], n_
 
 
 def _folder_mb(path: Path) -> float:
-    if path.is_file():
-        return path.stat().st_size / 1e6
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
 
 
 class _QuietPickler(pickle.Pickler):
@@ -370,10 +369,7 @@ def footprint(system: Any, kind: Kind, query: Any) -> Footprint:
             result.size_mb = round(_folder_mb(target), 3)
             result.save_method = "save()" if own else "pickle"
             start = time.perf_counter()
-            if own:
-                loaded = type(system).load(target, system.context)
-            else:
-                loaded = pickle.loads(target.read_bytes())
+            loaded = type(system).load(target, system.context) if own else pickle.loads(target.read_bytes())
             kind.serve(loaded, [query])
             result.cold_start_ms = round((time.perf_counter() - start) * 1000, 3)
         except Exception as error:  # a model that cannot be saved is a fact of the record, not a failed job

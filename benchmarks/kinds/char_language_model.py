@@ -116,7 +116,6 @@ def serve_by_log_probs(system: CharLanguageModel, queries: list[np.ndarray],
 
 
 def smoke_inputs(task: type[Task], scratch: Path) -> SmokeInputs:
-    """The char-LM tasks read tiny-shakespeare from the shared data."""
     return SmokeInputs(shared_data="tinyshakespeare")
 
 

@@ -38,10 +38,10 @@ declare(Metric("setup_seconds", higher_is_better=False, digits=2, description="s
 @dataclass(frozen=True)
 class SpeedrunResult:
     """One run's race, read off its curve: the first checkpoint whose strict loss is at or below the target (the
-    ``*_to_target`` fields are NaN when none is)."""
+    ``*_to_target`` fields are NaN when none is). Its fields but ``best_val_loss`` are the task's metrics, in order."""
 
-    reached: bool
     seconds_to_target: float  # training seconds from the step-0 checkpoint
+    reached: bool
     steps_to_target: float
     train_chars_to_target: float
     val_loss_at_target: float  # the best loss when none reached the target
@@ -71,10 +71,10 @@ def time_to_target(points: Sequence[CurvePoint], target: float) -> SpeedrunResul
     best = min(p.val_loss for p in points)
     for point in points:
         if point.val_loss <= target:
-            return SpeedrunResult(True, point.train_seconds - setup, float(point.step), float(point.train_chars),
+            return SpeedrunResult(point.train_seconds - setup, True, float(point.step), float(point.train_chars),
                                   point.val_loss, best, setup, point.train_cpu_seconds - cpu_setup)
     nan = float("nan")
-    return SpeedrunResult(False, nan, nan, nan, best, best, setup)
+    return SpeedrunResult(nan, False, nan, nan, best, best, setup)
 
 
 def _finite(value: Any) -> bool:

@@ -4,6 +4,7 @@ customers who bought something in the held-out week, on the competition's files 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -106,8 +107,9 @@ class HMMap12(Task):
             return hm_data.fetch_from_kaggle(Path(context.cache_dir) / "hm" / "kaggle")
         return None
 
-    def _synthetic_files(self, context: RunContext, scale: float) -> dict[str, Path]:
-        from benchmarks.data.hm_synthetic import VERSION, write_csvs
+    def _synthetic_files(self, context: RunContext, scale: float) -> tuple[dict[str, Path], str]:
+        """The twin's files (generated into the cache once) and its dataset name."""
+        from benchmarks.data.hm_synthetic import VERSION, SyntheticSpec, write_csvs
 
         folder = Path(context.cache_dir) / "hm" / "synthetic" / f"v{VERSION}-scale={scale:g}-seed={self.options.synthetic_seed}"
         found = hm_data.find_files(folder)
@@ -120,24 +122,22 @@ class HMMap12(Task):
             os.replace(temp, folder)
             found = hm_data.find_files(folder)
         assert found is not None
-        return found
+        return found, SyntheticSpec(scale, self.options.synthetic_seed).name
 
     def prepare(self, context: RunContext) -> CustomerData:
         options: Options = self.options
-        _require_data_stack()
+        missing = [name for name in ("pandas", "polars", "pyarrow") if importlib.util.find_spec(name) is None]
+        if missing:  # the data pipeline's libraries (the ``hm`` extra)
+            raise UserError(f"hm-map12 needs {', '.join(missing)}; install with: pip install -e \".[hm]\"")
         files = self._resolve_files(context)
         synthetic = files is None
         scale = options.scale if options.scale is not None else SYNTHETIC_SCALE[context.profile]
         if synthetic:
             if scale <= 0:
                 raise UserError(f"--set scale={scale}: expected a positive number (1.0 = the full competition size)")
-            files = self._synthetic_files(context, scale)
+            files, name = self._synthetic_files(context, scale)
         data, digest = hm_data.load(files, context.cache_dir, log=context.log)
-        if synthetic:
-            from benchmarks.data.hm_synthetic import SyntheticSpec
-
-            name = SyntheticSpec(scale, options.synthetic_seed).name
-        else:
+        if not synthetic:
             name = f"hm-kaggle({Path(files['transactions']).parent.name}: {len(data.transactions):,} transactions)"
         info = DatasetInfo(name=name, fingerprint=digest, synthetic=synthetic, source=str(Path(files["transactions"]).parent))
         return self.split(data, info)
@@ -207,9 +207,7 @@ class HMMap12(Task):
         truth = data.truth
         if truth is not None:
             truth_path = context.artifact_path("truth.csv")
-            offsets = truth.offsets
-            rows = [truth.items[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
-            hm_data.write_submission(truth_path, customer_ids, article_ids, rows)
+            hm_data.write_submission(truth_path, customer_ids, article_ids, np.split(truth.items, truth.offsets[1:-1]))
             files.append(truth_path)
         return files
 
@@ -231,12 +229,3 @@ class HMMap12(Task):
             per_example={"map@12": ap.tolist(), "recall@12": recall.tolist()},
             example_ids=aligned.customers,
         )
-
-
-def _require_data_stack() -> None:
-    """The data pipeline needs pandas, polars and pyarrow (the ``hm`` extra): say so clearly."""
-    import importlib.util
-
-    missing = [name for name in ("pandas", "polars", "pyarrow") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise UserError(f"hm-map12 needs {', '.join(missing)}; install with: pip install -e \".[hm]\"")

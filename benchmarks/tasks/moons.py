@@ -23,19 +23,14 @@ from benchmarks.registry import register_task
 
 @dataclass(frozen=True)
 class MoonsProtocol:
-    n_train: int
-    n_test: int
-    noise: float
+    n_train: int = 100  # micrograd's demo: 100 points at noise 0.1
+    n_test: int = 2000  # fresh points from another seed
+    noise: float = 0.1
     train_seed: int = 1337
     test_seed: int = 2024
 
 
-# micrograd's demo: 100 points at noise 0.1. The test set is 2,000 fresh points from another seed.
-PROTOCOLS = {
-    "smoke": MoonsProtocol(n_train=100, n_test=500, noise=0.1),
-    "default": MoonsProtocol(n_train=100, n_test=2000, noise=0.1),
-    "full": MoonsProtocol(n_train=100, n_test=2000, noise=0.1),
-}
+PROTOCOLS = {"smoke": MoonsProtocol(n_test=500), "default": MoonsProtocol(), "full": MoonsProtocol()}
 
 
 GRID_CELLS = 60
@@ -148,26 +143,19 @@ class MoonsAccuracy(Task):
             context.checkpoint_callback = None
 
     def predict(self, system: Classifier, data: ClassifierData, context: RunContext) -> Any:
-        X_train, y_train = data.train
-        X_test, _ = data.test
-        predictions = {
-            "train": check_labels(system.predict(X_train.copy()), len(X_train)),
-            "test": check_labels(system.predict(X_test.copy()), len(X_test)),
-        }
+        predictions = {name: check_labels(system.predict(X.copy()), len(X))
+                       for name, (X, _) in (("train", data.train), ("test", data.test))}
         with context.untimed():  # for the pictures only: never part of the score or the clock
-            predictions["boundary"] = boundary_map(system, X_train, y_train)
+            predictions["boundary"] = boundary_map(system, *data.train)
         return predictions
 
     def evaluate(self, predictions: Any, data: ClassifierData, context: RunContext) -> Evaluation:
-        _, y_train = data.train
-        _, y_test = data.test
+        (_, y_train), (_, y_test) = data.train, data.test
         per_point = accuracy_per_example(y_test, predictions["test"])
         log = getattr(self, "_loss_log", None)
         return Evaluation(
-            metrics={
-                "accuracy": accuracy(y_test, predictions["test"]),
-                "train_accuracy": accuracy(y_train, predictions["train"]),
-            },
+            metrics={"accuracy": accuracy(y_test, predictions["test"]),
+                     "train_accuracy": accuracy(y_train, predictions["train"])},
             per_example={"accuracy": per_point.tolist()},
             example_ids=[str(i) for i in range(len(y_test))],
             extras={"curves": log.curves()} if log is not None and log.steps else {},

@@ -31,8 +31,8 @@ class MsmarcoTask(RetrievalTask):
     def load_collection(self, context: RunContext) -> Collection:
         if self.options.dataset:
             return local_collection(self.options, context)
-        topics_path = locate(Path("msmarco/topics-qrels") / self.topics_file, context.data_dir, context.cache_dir)
-        qrels_path = locate(Path("msmarco/topics-qrels") / self.qrels_file, context.data_dir, context.cache_dir)
+        topics_path, qrels_path = (locate(Path("msmarco/topics-qrels") / name, context.data_dir, context.cache_dir)
+                                   for name in (self.topics_file, self.qrels_file))
         if topics_path is None or qrels_path is None:
             raise UserError(
                 f"task {self.id!r} needs msmarco/topics-qrels/{self.topics_file} and {self.qrels_file} under --data-dir "

@@ -115,9 +115,8 @@ class OttoRecall20(Task):
             path = otto.find_real(context.data_dir, context.cache_dir, fetch=options.source == "real",
                                   required=options.source == "real")
         if path is not None:
-            events, parquet, digest = otto.load_events(path, context.cache_dir, log=context.log)
-            info = DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
-            return events, info
+            events, _, digest = otto.load_events(path, context.cache_dir, log=context.log)
+            return events, DatasetInfo(name=f"otto({path.name})", fingerprint=digest, synthetic=False, source=str(path))
         scale = options.scale or PROFILE_SCALES[context.profile]
         if not 0 < scale <= 1:
             raise UserError(f"--set task.scale={scale}: expected a fraction in (0, 1]")
@@ -148,11 +147,10 @@ class OttoRecall20(Task):
     def evaluate(self, predictions: Any, data: SessionData, context: RunContext) -> Evaluation:
         labels = data.labels
         result = otto_recall(labels, predictions_to_dict(predictions), k=K)
-        per_session = result.per_session()
         covered = len(set(np.asarray(predictions["session"]).tolist()) & labels.keys()) / max(1, len(labels))
         return Evaluation(
             metrics={**result.metrics, "session_coverage": covered},
-            per_example={name: values.tolist() for name, values in per_session.items()},
+            per_example={name: values.tolist() for name, values in result.per_session().items()},
             example_ids=[str(s) for s in result.sessions.tolist()],
             extras={"protocol_stats": data.stats, "denominators": result.denominators},
         )

@@ -38,8 +38,7 @@ NANOGPT_EVAL_ITERS = {"nanogpt-cpu": 20}
 NANOGPT_CPU_LOSS = 1.88
 """nanoGPT's README: validation loss of its CPU command."""
 NANOGPT_CPU_STANDARD_ERROR = 0.014
-"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (the spread of one batch's mean loss
-over √20): a 3-seed mean within ±0.03 of 1.88 is the agreement to expect."""
+"""Standard error of ``nanogpt_val_loss`` over 20 batches of 12 windows of 64 (one batch's spread / √20)."""
 
 
 @dataclass
@@ -205,7 +204,6 @@ class ShakespeareCharPerplexity(Task):
         return CharData(info, split_text(read_text(path)))
 
     def nanogpt_eval_iters(self, profile: str) -> int:
-        """Batches behind ``nanogpt_val_loss``: the option, or the profile's (20 for ``nanogpt-cpu``, else 200)."""
         wanted = self.options.nanogpt_eval_iters
         return wanted if wanted > 0 else NANOGPT_EVAL_ITERS.get(profile, 200)
 
@@ -337,10 +335,7 @@ def generate(system: Any, split: CharSplit, n_chars: int, seed: int, prompt: str
     if temperature <= 0:
         raise UserError(f"temperature {temperature}: expected a positive number")
     rng = np.random.default_rng(seed)
-    if prompt:
-        stream = [int(i) for i in split.encode(prompt)]
-    else:
-        stream = [split.vocab.index("\n") if "\n" in split.vocab else 0]
+    stream = split.encode(prompt).tolist() if prompt else [split.vocab.index("\n") if "\n" in split.vocab else 0]
     n_prompt = len(stream)
     for _ in range(n_chars):
         row = np.asarray(system.log_probs(np.array(stream, dtype=np.int64), len(stream)), dtype=np.float64)[-1] / temperature

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from benchmarks.api import Evaluation, RunContext, System
@@ -143,15 +143,8 @@ class ShakespeareCharSpeedrun(ShakespeareCharPerplexity):
     def evaluate(self, predictions: Any, data: CharData, context: RunContext) -> Evaluation:
         evaluation = super().evaluate(predictions, data, context)
         result = time_to_target(predictions["curve"], predictions["speedrun"]["target"])
-        evaluation.metrics.update(
-            seconds_to_target=result.seconds_to_target,
-            reached=float(result.reached),
-            steps_to_target=result.steps_to_target,
-            train_chars_to_target=result.train_chars_to_target,
-            val_loss_at_target=result.val_loss_at_target,
-            setup_seconds=result.setup_seconds,
-            cpu_seconds_to_target=result.cpu_seconds_to_target,
-        )
+        evaluation.metrics.update({name: float(value) for name, value in asdict(result).items()
+                                   if name != "best_val_loss"})
         evaluation.extras["speedrun"] = predictions["speedrun"]
         # per-block losses of the final model say nothing about the time: intervals come from the seeds
         evaluation.per_example, evaluation.example_ids = {}, None
