@@ -77,12 +77,9 @@ class Sample:
         """The 95% CI: a bootstrap over seeds × examples where per-example values exist (centred on their mean: for a
         mean metric, the metric itself), else a t-interval over seeds."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
-            if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
-                low, high = stats.normal_ci(self.matrix)
-            else:
-                low, high = stats.bootstrap_ci(self.matrix, n_resamples=n_resamples)
-            mapping = TRANSFORMS[self.transform]
-            return (mapping(low), mapping(high))
+            matrix, big = self.matrix, self.matrix.size * n_resamples > BOOTSTRAP_WORK
+            low, high = stats.normal_ci(matrix) if big else stats.bootstrap_ci(matrix, n_resamples=n_resamples)
+            return TRANSFORMS[self.transform](low), TRANSFORMS[self.transform](high)
         return stats.t_interval(list(self.seed_values.values()))
 
 
@@ -206,8 +203,7 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         return stats.paired_randomization_test(x, y, n_resamples=n_resamples)
 
     if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
-        x = a.matrix.mean(axis=0)  # (examples,)
-        y = b.matrix.mean(axis=0)
+        x, y = a.matrix.mean(axis=0), b.matrix.mean(axis=0)  # (examples,) each
         y = y if a.ids == b.ids else np.array(list(map(dict(zip(b.ids, y.tolist(), strict=True)).get, a.ids)))
         result = paired(x, y)
         notes = []
@@ -252,9 +248,8 @@ def format_p(p: float) -> str:
     return f"p = {p:.3f}"
 
 
-def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
-    """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
-    metric = comparison.metric or metric  # a proxy has the compared metric's direction
+def sentence(comparison: Comparison, higher_is_better: bool, alpha: float) -> str:
+    """A plain-words summary in the tested metric (of the compared one's direction): "A beats B by 0.012 nDCG@10"."""
     how = f"{comparison.test} over {comparison.n} {comparison.unit}" + (f"; {comparison.note}" if comparison.note else "")
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):
@@ -262,10 +257,10 @@ def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha:
     if comparison.significant(alpha) and comparison.difference != 0:
         a_better = (comparison.difference > 0) == higher_is_better
         winner, loser = (comparison.a, comparison.b) if a_better else (comparison.b, comparison.a)
-        return (f"{winner} beats {loser} by {abs(comparison.difference):.4g} {metric}, {format_p(comparison.p_value)}"
-                f" ({how}{holm_text}).")
+        return (f"{winner} beats {loser} by {abs(comparison.difference):.4g} {comparison.metric}, "
+                f"{format_p(comparison.p_value)} ({how}{holm_text}).")
     return (f"No significant difference between {comparison.a} and {comparison.b}: "
-            f"{comparison.difference:+.4g} {metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
+            f"{comparison.difference:+.4g} {comparison.metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
 
 
 def parse_spec(spec: str) -> tuple[str, set[int] | None]:
@@ -376,7 +371,7 @@ class CompareReport:
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
             "test": self.test, "systems": systems,
             "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
-            "summary": [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons],
+            "summary": [sentence(c, s.higher_is_better, self.alpha) for c in self.comparisons],
         }
 
 
