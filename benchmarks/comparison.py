@@ -131,8 +131,7 @@ def _sample(records: list[Record], metric: str, label: str, per_example_metric: 
     """One system's ok records (one config, one table, at most one per seed); no matrix when a seed lacks
     per-example values or the seeds' example ids differ."""
     seed_values: dict[int, float] = {}
-    columns: list[tuple[list[str], np.ndarray]] = []
-    complete = True
+    columns: list[tuple[list[str], np.ndarray] | None] = []  # None: a seed without per-example values
     for record in records:
         value = record.metrics.get(metric)
         found = _per_example(record, per_example_metric)
@@ -141,13 +140,10 @@ def _sample(records: list[Record], metric: str, label: str, per_example_metric: 
         if value is None:
             continue
         seed_values[record.seed] = float(value)
-        if found is None:
-            complete = False
-        else:
-            columns.append(found)
+        columns.append(found)
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
-    if complete and columns:
+    if columns and None not in columns:
         first = columns[0][0]
         known = set(first)
         if len(known) == len(first) and all(ids == first or (len(ids) == len(first) and set(ids) == known)
@@ -181,9 +177,8 @@ class Comparison:
         return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha
 
     def to_dict(self, alpha: float, higher_is_better: bool) -> dict[str, Any]:
-        winner = None
-        if self.significant(alpha) and self.difference != 0:
-            winner = self.a if (self.difference > 0) == higher_is_better else self.b
+        decided = self.significant(alpha) and self.difference != 0
+        winner = (self.a if (self.difference > 0) == higher_is_better else self.b) if decided else None
         return {
             "a": self.a, "b": self.b, "unit": self.unit, "test": self.test, "n": self.n,
             "difference": self.difference, "p_value": self.p_value, "p_holm": self.p_adjusted,
