@@ -360,8 +360,7 @@ def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[s
 
 
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
-    """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records) and the index
-    ``<results-dir>/README.md``; return the files written."""
+    """Regenerate the pages of the given tasks (default: all with records) and the index; return the files written."""
     results_dir = Path(results_dir)
     loaded, shown = load_tasks(results_dir, task_ids)
     written = []
@@ -417,8 +416,7 @@ def serving_cells(record: Record) -> dict[str, str]:
 
 
 def render_serving(table: Table) -> list[str]:
-    """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
-    when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
+    """The table's serving section (``run --serve``): one line per row whose records measured serving, or nothing."""
     measured = [(row, [r for r in row.records if r.serving is not None]) for row in table.rows]
     rows = [(row, max(records, key=lambda r: r.newness)) for row, records in measured if records]
     if not rows:

@@ -280,18 +280,14 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     return canvas.save(path)
 
 
-def _curves(record: Record) -> dict[str, list[float]] | None:
-    curves = record.extras.get("curves")
-    return curves if isinstance(curves, dict) and isinstance(curves.get("step"), list) and curves["step"] else None
-
-
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
     """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"[, "y_label"]}``, one colour per
     system (its first seed): validation loss solid and training loss dashed, or training loss solid where no curve
     has a validation loss."""
     canvas = _Canvas()
     for table in tables:
-        found = [(row, c) for row in table.rows for c in [_curves(row.records[0])] if c]
+        found = [(row, c) for row in table.rows if isinstance(c := row.records[0].extras.get("curves"), dict)
+                 and isinstance(c.get("step"), list) and c["step"]]  # the first seed's curves, with at least one step
         validation = any(isinstance(c.get("val_loss"), list) for _, c in found)
         lines = []
         for (_, curves), color in zip(found, itertools.cycle(PALETTE)):
