@@ -54,17 +54,14 @@ def _tick_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
 
 
-LOG_SPAN = 10.0
-
-
 def wants_log(values: list[float]) -> bool:
-    """True when every value is positive and the largest is more than ``LOG_SPAN`` times the smallest: a log axis.
+    """True when every value is positive and the largest is more than 10 times the smallest: a log axis.
 
     >>> wants_log([4.7, 65.0]), wants_log([0.85, 1.0]), wants_log([0.0, 50.0])
     (True, False, False)
     """
     finite = [v for v in values if math.isfinite(v)]
-    return bool(finite) and min(finite) > 0 and max(finite) > LOG_SPAN * min(finite)
+    return bool(finite) and min(finite) > 0 and max(finite) > 10 * min(finite)
 
 
 def log_ticks(low: float, high: float) -> list[float]:
