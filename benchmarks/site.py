@@ -189,10 +189,8 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     if leaderboard.scope_note(table):
         out.append(f'<p class="note">{_prose(leaderboard.scope_note(table))}</p>')
     out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} {escape(leaderboard.load_note(table))} '
-               'Click a column header to sort; '
-               "click a system for its configs, hardware, versions and data.</p>")
-    out += render_prompted_samples(table)
-    out.append("<h3>Per-result details</h3>")
+               "Click a column header to sort; click a system for its configs, hardware, versions and data.</p>")
+    out += [*render_prompted_samples(table), "<h3>Per-result details</h3>"]
     for row in table.rows:
         out += [f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
                 f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>",
@@ -217,12 +215,11 @@ def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: An
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
     for index, table in enumerate(tables):
-        dataset = table.dataset
-        body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> "
-                    f"({leaderboard.data_kind(dataset)})</h2>")
-        body.append(f'<p class="note">Data fingerprint <code>{escape(dataset.fingerprint)}</code>, task version '
-                    f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
-        body += render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"]
+        body += [f"<h2>{escape(table.dataset.name)} — profile <code>{escape(table.profile)}</code> "
+                 f"({leaderboard.data_kind(table.dataset)})</h2>",
+                 f'<p class="note">Data fingerprint <code>{escape(table.dataset.fingerprint)}</code>, task version '
+                 f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>",
+                 *(render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"])]
     return _page(f"MLSD Bench — {task_id}", body)
 
 
