@@ -77,12 +77,9 @@ class Sample:
         """The 95% CI: a bootstrap over seeds × examples where per-example values exist (centred on their mean: for a
         mean metric, the metric itself), else a t-interval over seeds."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
-            if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
-                low, high = stats.normal_ci(self.matrix)
-            else:
-                low, high = stats.bootstrap_ci(self.matrix, n_resamples=n_resamples)
-            mapping = TRANSFORMS[self.transform]
-            return (mapping(low), mapping(high))
+            matrix, too_big = self.matrix, self.matrix.size * n_resamples > BOOTSTRAP_WORK
+            low, high = stats.normal_ci(matrix) if too_big else stats.bootstrap_ci(matrix, n_resamples=n_resamples)
+            return TRANSFORMS[self.transform](low), TRANSFORMS[self.transform](high)
         return stats.t_interval(list(self.seed_values.values()))
 
 
@@ -134,8 +131,7 @@ def _sample(records: list[Record], metric: str, label: str, per_example_metric: 
     """One system's ok records (one config, one table, at most one per seed); no matrix when a seed lacks
     per-example values or the seeds' example ids differ."""
     seed_values: dict[int, float] = {}
-    columns: list[tuple[list[str], np.ndarray]] = []
-    complete = True
+    columns: list[tuple[list[str], np.ndarray] | None] = []  # None: a seed without per-example values
     for record in records:
         value = record.metrics.get(metric)
         found = _per_example(record, per_example_metric)
@@ -144,13 +140,10 @@ def _sample(records: list[Record], metric: str, label: str, per_example_metric: 
         if value is None:
             continue
         seed_values[record.seed] = float(value)
-        if found is None:
-            complete = False
-        else:
-            columns.append(found)
+        columns.append(found)
     ids: list[str] | None = None
     matrix: np.ndarray | None = None
-    if complete and columns:
+    if columns and None not in columns:
         first = columns[0][0]
         known = set(first)
         if len(known) == len(first) and all(ids == first or (len(ids) == len(first) and set(ids) == known)
@@ -184,9 +177,8 @@ class Comparison:
         return not math.isnan(self.p_adjusted) and self.p_adjusted < alpha
 
     def to_dict(self, alpha: float, higher_is_better: bool) -> dict[str, Any]:
-        winner = None
-        if self.significant(alpha) and self.difference != 0:
-            winner = self.a if (self.difference > 0) == higher_is_better else self.b
+        decided = self.significant(alpha) and self.difference != 0
+        winner = (self.a if (self.difference > 0) == higher_is_better else self.b) if decided else None
         return {
             "a": self.a, "b": self.b, "unit": self.unit, "test": self.test, "n": self.n,
             "difference": self.difference, "p_value": self.p_value, "p_holm": self.p_adjusted,
@@ -206,8 +198,7 @@ def compare_pair(a: Sample, b: Sample, test: str = "randomization", n_resamples:
         return stats.paired_randomization_test(x, y, n_resamples=n_resamples)
 
     if a.matrix is not None and b.matrix is not None and a.ids is not None and b.ids is not None and (a.ids == b.ids or set(a.ids) == set(b.ids)):
-        x = a.matrix.mean(axis=0)  # (examples,)
-        y = b.matrix.mean(axis=0)
+        x, y = a.matrix.mean(axis=0), b.matrix.mean(axis=0)  # (examples,) each
         y = y if a.ids == b.ids else np.array(list(map(dict(zip(b.ids, y.tolist(), strict=True)).get, a.ids)))
         result = paired(x, y)
         notes = []
@@ -252,9 +243,8 @@ def format_p(p: float) -> str:
     return f"p = {p:.3f}"
 
 
-def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha: float) -> str:
-    """A plain-words summary: "A beats B by 0.012 nDCG@10, p = 0.003 (...)"."""
-    metric = comparison.metric or metric  # a proxy has the compared metric's direction
+def sentence(comparison: Comparison, higher_is_better: bool, alpha: float) -> str:
+    """A plain-words summary in the tested metric (of the compared one's direction): "A beats B by 0.012 nDCG@10"."""
     how = f"{comparison.test} over {comparison.n} {comparison.unit}" + (f"; {comparison.note}" if comparison.note else "")
     holm_text = f", Holm-adjusted {format_p(comparison.p_adjusted)}" if comparison.p_adjusted != comparison.p_value else ""
     if math.isnan(comparison.p_value):
@@ -262,10 +252,10 @@ def sentence(comparison: Comparison, metric: str, higher_is_better: bool, alpha:
     if comparison.significant(alpha) and comparison.difference != 0:
         a_better = (comparison.difference > 0) == higher_is_better
         winner, loser = (comparison.a, comparison.b) if a_better else (comparison.b, comparison.a)
-        return (f"{winner} beats {loser} by {abs(comparison.difference):.4g} {metric}, {format_p(comparison.p_value)}"
-                f" ({how}{holm_text}).")
+        return (f"{winner} beats {loser} by {abs(comparison.difference):.4g} {comparison.metric}, "
+                f"{format_p(comparison.p_value)} ({how}{holm_text}).")
     return (f"No significant difference between {comparison.a} and {comparison.b}: "
-            f"{comparison.difference:+.4g} {metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
+            f"{comparison.difference:+.4g} {comparison.metric}, {format_p(comparison.p_value)} ({how}{holm_text}).")
 
 
 def parse_spec(spec: str) -> tuple[str, set[int] | None]:
@@ -376,7 +366,7 @@ class CompareReport:
             "higher_is_better": s.higher_is_better, "tested_metric": s.tested_metric, "alpha": self.alpha,
             "test": self.test, "systems": systems,
             "comparisons": [c.to_dict(self.alpha, s.higher_is_better) for c in self.comparisons],
-            "summary": [sentence(c, s.metric, s.higher_is_better, self.alpha) for c in self.comparisons],
+            "summary": [sentence(c, s.higher_is_better, self.alpha) for c in self.comparisons],
         }
 
 

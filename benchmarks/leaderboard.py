@@ -13,7 +13,7 @@ import html
 import math
 import statistics
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +48,7 @@ def _label_older_configs(rows: list[Row]) -> None:
     for same in groups.values():
         newest = max(same, key=lambda row: row.records[-1].newness)
         reference = newest.records[-1].config
-        for row in same:
-            if row is newest:
-                continue
+        for row in [row for row in same if row is not newest]:
             config = row.records[-1].config
             changed = [f"{key}={config.get(key)}" for key in sorted(set(config) | set(reference))
                        if config.get(key) != reference.get(key)]
@@ -77,13 +75,11 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         for record in group:
             by_row[(record.system, record.config_key)].append(record)
         rows: list[Row] = []
-        failed: list[Record] = []
         every_latest: list[Record] = []
         for (system, _), items in by_row.items():
             latest = latest_per_seed(items)
             every_latest.extend(latest)
             ok = [r for r in latest if r.ok and r.main_value is not None]
-            failed.extend(r for r in latest if not r.ok)
             if not ok:
                 continue
             values = {name: [v for r in ok if (v := r.metrics.get(name)) is not None]
@@ -103,8 +99,8 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         rows.sort(key=lambda row: row.mean, reverse=higher)
         table = Table(
             task=task_id, profile=profile, dataset=first.dataset, main_metric=first.main_metric,
-            higher_is_better=higher, rows=rows, failed=failed, task_version=first.task_version, latest=every_latest,
-            columns=columns,
+            higher_is_better=higher, rows=rows, failed=[r for r in every_latest if not r.ok],
+            task_version=first.task_version, latest=every_latest, columns=columns,
         )
         try:
             add_uncertainty(table)
@@ -114,7 +110,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
     return tables
 
 
-def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
+def add_uncertainty(table: Table) -> None:
     """Fill each row's 95% CI and its verdict against the leader (the first row), Holm-corrected across the rows."""
     from benchmarks.comparison import build_samples, compare_all
 
@@ -136,7 +132,7 @@ def add_uncertainty(table: Table, alpha: float = ALPHA) -> None:
             row.verdict = "n/a"
             continue
         row.p_vs_leader = comparison.p_adjusted
-        row.verdict = "worse" if comparison.significant(alpha) and comparison.difference != 0 else "tied"
+        row.verdict = "worse" if comparison.significant(ALPHA) and comparison.difference != 0 else "tied"
 
 
 def format_number(value: float | None, digits: int = 4) -> str:
@@ -270,11 +266,9 @@ def render_samples(table: Table) -> list[str]:
     """Generated samples (``extras["sample"]``) of each row's first seed, in a collapsed block."""
     parts: list[str] = []
     for row in table.rows:
-        record = row.records[0]
-        sample = record.extras.get("sample")
-        if isinstance(sample, str) and sample.strip():
+        if isinstance(sample := row.records[0].extras.get("sample"), str) and sample.strip():
             text = html.escape(sample[:600], quote=False)  # inside <pre>: the browser shows it as written
-            parts += [f"**{md_text(row.label)}**, seed {record.seed}:", "", f"<pre>{text}</pre>", ""]
+            parts += [f"**{md_text(row.label)}**, seed {row.records[0].seed}:", "", f"<pre>{text}</pre>", ""]
     return ["<details><summary>Samples (per result)</summary>", "", *parts, "</details>", ""] if parts else []
 
 
@@ -313,9 +307,10 @@ def data_kind(dataset: DatasetInfo) -> str:
     return "synthetic stand-in data" if dataset.synthetic else "the task's own data"
 
 
-def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, images: list[tuple[str, str]] | None = None) -> str:
-    """The markdown page of one task; ``images`` are ``(caption, file name)`` pairs shown first, each with its caption
-    under it (a file name of ``""``: a picture not drawn here, its caption saying how to get it)."""
+def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None,
+                images: list[tuple[str, Path | None]] | None = None) -> str:
+    """The markdown page of one task; ``images`` are ``(caption, path)`` pairs shown first, each with its caption
+    under it (a path of None: a picture not drawn here, its caption saying how to get it)."""
     parts = [GENERATED_NOTE, f"# {task_id}", ""]
     if task_cls is not None:
         for label, text in (("", task_cls.description), ("**Protocol.** ", task_cls.protocol),
@@ -323,9 +318,9 @@ def render_task(task_id: str, tables: list[Table], task_cls: Any | None = None, 
             parts += [label + text.strip(), ""] if text else []
     if not tables:
         parts.append("No results yet. Run: `python -m benchmarks run --task " + task_id + "`")
-    for caption, name in images or []:
+    for caption, image in images or []:
         shown = "*" + caption.replace("*", "\\*") + "*"
-        parts += [f"![{caption}]({name})", "", shown, ""] if name else [shown, ""]
+        parts += [f"![{caption}]({image.name})", "", shown, ""] if image else [shown, ""]
     for table in tables:
         dataset = table.dataset
         parts += [f"## {md_text(dataset.name)} — profile {md_code(table.profile)} ({data_kind(dataset)})", "",
@@ -365,8 +360,7 @@ def draw_plots(out_dir: Path, task_id: str, tables: list[Table]) -> list[tuple[s
 
 
 def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
-    """Regenerate ``<results-dir>/<task>.md`` for the given tasks (default: all with records) and the index
-    ``<results-dir>/README.md``; return the files written."""
+    """Regenerate the pages of the given tasks (default: all with records) and the index; return the files written."""
     results_dir = Path(results_dir)
     loaded, shown = load_tasks(results_dir, task_ids)
     written = []
@@ -376,8 +370,7 @@ def write(results_dir: Path, task_ids: list[str] | None = None) -> list[Path]:
         images = draw_plots(results_dir, task_id, tables)
         written += [image for _, image in images if image is not None]
         path = task_file(results_dir, task_id, ".md")
-        atomic_write_text(path, render_task(task_id, tables, TASKS.get(task_id) if task_id in TASKS else None,
-                                            [(caption, image.name if image else "") for caption, image in images]))
+        atomic_write_text(path, render_task(task_id, tables, TASKS.get(task_id) if task_id in TASKS else None, images))
         written.append(path)
     written.append(write_index(results_dir, loaded, built))
     return written
@@ -423,8 +416,7 @@ def serving_cells(record: Record) -> dict[str, str]:
 
 
 def render_serving(table: Table) -> list[str]:
-    """The table's serving section (``run --serve``): one line per row whose records measured serving; nothing
-    when none did. Latency is single-stream, QPS offline and server (at the task's p99 bound)."""
+    """The table's serving section (``run --serve``): one line per row whose records measured serving, or nothing."""
     measured = [(row, [r for r in row.records if r.serving is not None]) for row in table.rows]
     rows = [(row, max(records, key=lambda r: r.newness)) for row, records in measured if records]
     if not rows:
@@ -466,9 +458,8 @@ def leader_text(tables: list[Table], data: bool = True) -> str:
 def write_index(results_dir: Path, loaded: list[Record], built: dict[str, list[Table]]) -> Path:
     """``<results-dir>/README.md``: one line per task with records (``built``: tables already built, by task)."""
     rows = []
-    for task_id in sorted({r.task for r in loaded}):
+    for task_id, count in sorted(Counter(r.task for r in loaded).items()):
         tables = built.get(task_id) or build_tables(loaded, task_id)
-        count = sum(r.task == task_id for r in loaded)
         rows.append([f"[{task_id}]({task_id}.md)", str(len(tables)), str(count), md_text(leader_text(tables))])
     path = inside(results_dir, "README.md")
     text = md_table(["task", "tables", "records", "leader (first table)"], rows)

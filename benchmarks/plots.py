@@ -54,17 +54,14 @@ def _tick_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
 
 
-LOG_SPAN = 10.0
-
-
 def wants_log(values: list[float]) -> bool:
-    """True when every value is positive and the largest is more than ``LOG_SPAN`` times the smallest: a log axis.
+    """True when every value is positive and the largest is more than 10 times the smallest: a log axis.
 
     >>> wants_log([4.7, 65.0]), wants_log([0.85, 1.0]), wants_log([0.0, 50.0])
     (True, False, False)
     """
     finite = [v for v in values if math.isfinite(v)]
-    return bool(finite) and min(finite) > 0 and max(finite) > LOG_SPAN * min(finite)
+    return bool(finite) and min(finite) > 0 and max(finite) > 10 * min(finite)
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -261,11 +258,10 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
                           metric_label(table.main_metric, table.higher_is_better), log=wants_log(means), pad=16)
         largest = max((row.peak_memory_mb or 0.0) for row in rows) or 1.0
         points = []
-        for index, row in enumerate(rows):
+        for row, color in zip(rows, itertools.cycle(PALETTE)):
             peak = row.peak_memory_mb or 0.0
             radius = 3 + 12 * math.sqrt(peak / largest)
             x, y = place_x(row.fit_s), place_y(row.mean)
-            color = PALETTE[index % len(PALETTE)]
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" fill-opacity="0.55"/>')
             memory = f", {peak:,.0f} MB" if peak else ""
             points.append((x, y, radius, f"{row.label}{memory}"))
@@ -281,21 +277,17 @@ def plot_cost(tables: list[Table], path: Path) -> Path | None:
     return canvas.save(path)
 
 
-def _curves(record: Record) -> dict[str, list[float]] | None:
-    curves = record.extras.get("curves")
-    return curves if isinstance(curves, dict) and isinstance(curves.get("step"), list) and curves["step"] else None
-
-
 def plot_curves(tables: list[Table], path: Path) -> Path | None:
     """Training curves from ``extras["curves"] = {"step", "train_loss", "val_loss"[, "y_label"]}``, one colour per
     system (its first seed): validation loss solid and training loss dashed, or training loss solid where no curve
     has a validation loss."""
     canvas = _Canvas()
     for table in tables:
-        found = [(row, c) for row in table.rows for c in [_curves(row.records[0])] if c]
+        found = [(row, c) for row in table.rows if isinstance(c := row.records[0].extras.get("curves"), dict)
+                 and isinstance(c.get("step"), list) and c["step"]]  # the first seed's curves, with at least one step
         validation = any(isinstance(c.get("val_loss"), list) for _, c in found)
         lines = []
-        for index, (_, curves) in enumerate(found):
+        for (_, curves), color in zip(found, itertools.cycle(PALETTE)):
             steps = curves["step"]
             for key, dash in (("val_loss", ""), ("train_loss", "5,3" if validation else "")):
                 values = curves.get(key)
@@ -303,19 +295,17 @@ def plot_curves(tables: list[Table], path: Path) -> Path | None:
                     points = [(s, v) for s, v in zip(steps, values, strict=True)
                               if isinstance(v, (int, float)) and math.isfinite(v) and isinstance(s, (int, float))]
                     if points:
-                        lines.append((index, dash, points))
+                        lines.append((color, dash, points))
         if not lines:
             continue
         top, bottom = canvas.panel(table, 40, 260, 40)
         left, right = 60, WIDTH - 170
-        xs = [p[0] for _, _, points in lines for p in points]
-        ys = [p[1] for _, _, points in lines for p in points]
+        xs, ys = zip(*(p for _, _, points in lines for p in points), strict=True)
         place_x = _x_axis(canvas, min(xs), max(xs), left, right, bottom, top, "optimisation step")
         labels = {c.get("y_label") for _, c in found if isinstance(c.get("y_label"), str)}
         y_label = labels.pop() if len(labels) == 1 else "loss, nats per character"
         place_y = _y_axis(canvas, min(ys), max(ys), left, right, top, bottom, y_label, log=wants_log(ys))
-        for index, dash, points in lines:
-            color = PALETTE[index % len(PALETTE)]
+        for color, dash, points in lines:
             path_data = " ".join(f"{'M' if i == 0 else 'L'}{place_x(s):.1f},{place_y(v):.1f}" for i, (s, v) in enumerate(points))
             dashes = f' stroke-dasharray="{dash}"' if dash else ""
             canvas.add(f'<path d="{path_data}" fill="none" stroke="{color}" stroke-width="1.5"{dashes}/>')
@@ -414,12 +404,10 @@ def plot_boundaries(tables: list[Table], path: Path) -> Path | None:
         for index, (row, grid) in enumerate(found):
             x0 = 24 + (index % PANEL_COLUMNS) * column
             y0 = top + 20 + (index // PANEL_COLUMNS) * (height + 44)
-            accuracy = row.records[0].metrics.get(table.main_metric)
-            shown = metric_facts.format_value(table.main_metric, accuracy)
+            shown = metric_facts.format_value(table.main_metric, row.records[0].metrics.get(table.main_metric))
             title = f"{row.label[:22]}: {table.main_metric} {shown} (seed {row.records[0].seed})"
             _boundary_panel(canvas, x0, y0, width, height, title, grid)
-        panel_rows = (len(found) + PANEL_COLUMNS - 1) // PANEL_COLUMNS
-        bottom = top + 20 + panel_rows * (height + 44)
+        bottom = top + 20 + math.ceil(len(found) / PANEL_COLUMNS) * (height + 44)  # under the last row of panels
         canvas.text(WIDTH / 2, bottom, "regions: predicted class (blue 0, orange 1; deeper shade: surer, where the system "
                     "gives probabilities); line: the decision boundary; dots: the training points", anchor="middle", size=9,
                     color="#555")
@@ -494,9 +482,8 @@ def plot_serving(tables: list[Table], path: Path) -> Path | None:
         if len(frontier) > 1:
             points = " ".join(f"{place_x(x):.1f},{place_y(y):.1f}" for x, y in frontier)
             canvas.add(f'<polyline points="{points}" fill="none" stroke="#555" stroke-width="1.2" stroke-dasharray="4 3"/>')
-        for index, (row, p99, valid) in enumerate(rows):
+        for (row, p99, valid), color in zip(rows, itertools.cycle(PALETTE)):
             x, y = place_x(p99), place_y(row.mean)
-            color = PALETTE[index % len(PALETTE)]
             fill = f'fill="{color}" fill-opacity="0.7"' if valid else f'fill="none" stroke="{color}" stroke-width="1.5"'
             canvas.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {fill}/>')
             canvas.text(x + 8, y - 3, f"{row.label}, {p99:,.2f} ms" + ("" if valid else " INVALID"), size=9)

@@ -126,8 +126,7 @@ def render_prompted_samples(table: leaderboard.Table) -> list[str]:
 
 
 def _anchor(table_index: int, row: leaderboard.Row) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in row.label)
-    return f"t{table_index}-{safe}"
+    return f"t{table_index}-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in row.label)
 
 
 def _json_block(value: Any) -> str:
@@ -149,15 +148,12 @@ def _record_details(record: Record, results_dir: Path) -> str:
     for title, key in (("config", "config"), ("task options", "task_options"), ("metrics", "metrics"),
                        ("timings (s)", "timings"), ("hardware", "hardware"), ("versions", "versions")):
         parts += [f"<p><b>{title}</b></p>", _json_block(getattr(record, key))]
-    extras = record.extras
-    sample = extras.get("sample")
-    if isinstance(sample, str) and sample:
+    if isinstance(sample := record.extras.get("sample"), str) and sample:
         parts += ["<p><b>sample</b></p>", f"<pre class=\"sample\">{escape(sample[:4000])}</pre>"]
-    prompted = leaderboard.prompted_sample(record)
-    if prompted is not None:
+    if (prompted := leaderboard.prompted_sample(record)) is not None:
         parts += ["<p><b>prompted sample</b> (highlighted: the prompt)</p>", prompted_html(prompted)]
-    small = {k: v for k, v in extras.items() if k not in ("sample", "curves", "prompted_sample", "train_log", "boundary")}
-    if small:
+    apart = ("sample", "curves", "prompted_sample", "train_log", "boundary")
+    if small := {k: v for k, v in record.extras.items() if k not in apart}:
         parts += ["<p><b>extras</b></p>", _json_block(small)]
     return "\n".join(parts)
 
@@ -193,10 +189,8 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     if leaderboard.scope_note(table):
         out.append(f'<p class="note">{_prose(leaderboard.scope_note(table))}</p>')
     out.append(f'<p class="note">{escape(leaderboard.uncertainty_note(table))} {escape(leaderboard.load_note(table))} '
-               'Click a column header to sort; '
-               "click a system for its configs, hardware, versions and data.</p>")
-    out += render_prompted_samples(table)
-    out.append("<h3>Per-result details</h3>")
+               "Click a column header to sort; click a system for its configs, hardware, versions and data.</p>")
+    out += [*render_prompted_samples(table), "<h3>Per-result details</h3>"]
     for row in table.rows:
         out += [f'<details id="{escape(_anchor(table_index, row))}" class="result"><summary>{escape(row.label)}: '
                 f"{escape(format_value(table.main_metric, row.mean))} over {len(row.records)} seed(s)</summary>",
@@ -208,25 +202,24 @@ def render_table(table: leaderboard.Table, table_index: int, results_dir: Path) 
     return out
 
 
-def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: Any, images: list[tuple[str, str]],
-                     results_dir: Path) -> str:
+def render_task_page(task_id: str, tables: list[leaderboard.Table], task_cls: Any,
+                     images: list[tuple[str, Path | None]], results_dir: Path) -> str:
     body = ['<p><a href="index.html">← all tasks</a></p>', f"<h1>{escape(task_id)}</h1>"]
     if task_cls is not None:
         for label, text in (("", task_cls.description), ("Protocol. ", task_cls.protocol), ("Data. ", task_cls.data_source)):
             if text:
                 body.append(f"<p><b>{escape(label)}</b>{_prose(text.strip())}</p>")
-    body += [f'<figure><img src="{escape(name)}" alt="{escape(caption)}"><figcaption class="note">{escape(caption)}'
-             '</figcaption></figure>' if name else f'<p class="note">{_prose(caption)}</p>'  # no file: not drawn here
-             for caption, name in images]
+    body += [f'<figure><img src="{escape(image.name)}" alt="{escape(caption)}"><figcaption class="note">'
+             f'{escape(caption)}</figcaption></figure>' if image
+             else f'<p class="note">{_prose(caption)}</p>' for caption, image in images]  # no file: not drawn here
     if not tables:
         body.append(f"<p>No results yet. Run: <code>python -m benchmarks run --task {escape(task_id)}</code></p>")
     for index, table in enumerate(tables):
-        dataset = table.dataset
-        body.append(f"<h2>{escape(dataset.name)} — profile <code>{escape(table.profile)}</code> "
-                    f"({leaderboard.data_kind(dataset)})</h2>")
-        body.append(f'<p class="note">Data fingerprint <code>{escape(dataset.fingerprint)}</code>, task version '
-                    f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>")
-        body += render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"]
+        body += [f"<h2>{escape(table.dataset.name)} — profile <code>{escape(table.profile)}</code> "
+                 f"({leaderboard.data_kind(table.dataset)})</h2>",
+                 f'<p class="note">Data fingerprint <code>{escape(table.dataset.fingerprint)}</code>, task version '
+                 f"{escape(table.task_version)}. {'Higher' if table.higher_is_better else 'Lower'} is better.</p>",
+                 *(render_table(table, index, results_dir) if table.rows else ["<p><i>No successful results.</i></p>"])]
     return _page(f"MLSD Bench — {task_id}", body)
 
 
@@ -239,7 +232,7 @@ def write(results_dir: Path, out_dir: Path | None = None, task_ids: list[str] | 
     for task_id in shown:
         task_cls = TASKS.get(task_id) if task_id in TASKS else None
         tables = leaderboard.build_tables(loaded, task_id)
-        images = [(caption, path.name if path is not None else "") for caption, path in leaderboard.draw_plots(out_dir, task_id, tables)]
+        images = leaderboard.draw_plots(out_dir, task_id, tables)
         atomic_write_text(task_file(out_dir, task_id, ".html"), render_task_page(task_id, tables, task_cls, images, results_dir))
         count = sum(1 for r in loaded if r.task == task_id)
         metric = task_cls.main_metric if task_cls is not None else (tables[0].main_metric if tables else "?")

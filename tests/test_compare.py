@@ -129,6 +129,19 @@ def test_seeds_are_the_unit_without_per_example_values(results_dir: Path) -> Non
     assert "no test possible" in report["summary"][0]
 
 
+def test_a_seed_without_per_example_values_makes_seeds_the_unit(results_dir: Path) -> None:
+    """One seed of ``a`` lacks per-example values: no (seeds, examples) matrix for ``a``, so the seeds are the unit."""
+    a_values, b_values = [0.8, 0.82, 0.79], [0.7, 0.75, 0.71]
+    for seed, (a, b) in enumerate(zip(a_values, b_values, strict=True)):
+        _write(results_dir, _fake_record("fake-mixed", "a", seed, a, None if seed == 1 else [a, a], ids=["q1", "q2"]))
+        _write(results_dir, _fake_record("fake-mixed", "b", seed, b, [b, b], ids=["q1", "q2"]))
+    report = run_compare(results_dir, "fake-mixed", ["a", "b"], test="t")
+    assert [system["unit"] for system in report["systems"]] == ["seeds", "examples"]
+    (comparison,) = report["comparisons"]
+    assert comparison["unit"] == "seeds" and comparison["n"] == 3
+    assert comparison["p_value"] == pytest.approx(float(scipy_stats.ttest_rel(a_values, b_values).pvalue), rel=1e-8)
+
+
 def test_different_example_ids_fall_back_to_seeds(results_dir: Path) -> None:
     for seed in range(3):
         _write(results_dir, _fake_record("fake-ids", "a", seed, 0.8 + seed / 100, [1.0, 0.6], ids=["q1", "q2"]))
