@@ -77,8 +77,10 @@ class Sample:
         """The 95% CI: a bootstrap over seeds × examples where per-example values exist (centred on their mean: for a
         mean metric, the metric itself), else a t-interval over seeds."""
         if self.matrix is not None and self.matrix.size > 1 and self.transform in TRANSFORMS:
-            matrix, too_big = self.matrix, self.matrix.size * n_resamples > BOOTSTRAP_WORK
-            low, high = stats.normal_ci(matrix) if too_big else stats.bootstrap_ci(matrix, n_resamples=n_resamples)
+            if self.matrix.size * n_resamples > BOOTSTRAP_WORK:
+                low, high = stats.normal_ci(self.matrix)
+            else:
+                low, high = stats.bootstrap_ci(self.matrix, n_resamples=n_resamples)
             return TRANSFORMS[self.transform](low), TRANSFORMS[self.transform](high)
         return stats.t_interval(list(self.seed_values.values()))
 

@@ -99,8 +99,7 @@ def build_tables(records: list[Record], task_id: str) -> list[Table]:
         rows.sort(key=lambda row: row.mean, reverse=higher)
         table = Table(
             task=task_id, profile=profile, dataset=first.dataset, main_metric=first.main_metric,
-            higher_is_better=higher, rows=rows, failed=[r for r in every_latest if not r.ok],
-            task_version=first.task_version, latest=every_latest, columns=columns,
+            higher_is_better=higher, rows=rows, task_version=first.task_version, latest=every_latest, columns=columns,
         )
         try:
             add_uncertainty(table)

@@ -49,8 +49,12 @@ class Table:
     main_metric: str
     higher_is_better: bool
     rows: list[Row]
-    failed: list[Record]
     task_version: str
     tested_metric: str = ""  # the per-example metric behind the CIs and tests (the main metric, or a proxy: a loss)
     latest: list[Record] = field(default_factory=list)  # per system, config and seed; failed ones included
     columns: tuple[str, ...] = ()  # the secondary metrics the task declares (Task.leaderboard_columns)
+
+    @property
+    def failed(self) -> list[Record]:
+        """The latest records (per system, config and seed) that failed."""
+        return [record for record in self.latest if not record.ok]

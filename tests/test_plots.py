@@ -38,7 +38,7 @@ def _table(rows: list[tuple[str, float, float, float]], metric: str = "val_ppl",
                 fit_s=fit, peak_memory_mb=peak, hardware="2-core CPU", date="2026-01-01", ci=(mean * 0.98, mean * 1.02))
             for label, mean, fit, peak in rows]
     return Table(task="t", profile="default", dataset=DatasetInfo("tinyshakespeare", "a" * 64), main_metric=metric,
-                 higher_is_better=higher, rows=made, failed=[], task_version="1")
+                 higher_is_better=higher, rows=made, task_version="1")
 
 
 def _label_boxes(svg: str) -> list[tuple[float, float, float, float]]:
